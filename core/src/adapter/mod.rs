@@ -1,0 +1,208 @@
+//! Rooms and broadcast fan-out. [`Adapter`] is the seam for multi-node setups: the
+//! in-memory [`LocalAdapter`] serves one process; a remote adapter (Redis) can wrap it and
+//! forward the same plain-data [`BroadcastOptions`] to other nodes.
+
+use crate::sid::Sid;
+use parking_lot::RwLock;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// A room name. Every socket is also in the room named by its own id.
+pub type Room = Arc<str>;
+
+/// Who receives a broadcast: plain data, so it can cross to another node unchanged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BroadcastOptions {
+    /// Target rooms (union); empty means every socket of the namespace.
+    pub rooms: Vec<Room>,
+    /// Sockets in any of these rooms are skipped (a socket id works as a room).
+    pub except: Vec<Room>,
+    /// Drop the packet for sockets that cannot take it right now.
+    pub volatile: bool,
+    /// Deliver on this node only (no effect with the in-memory adapter).
+    pub local: bool,
+}
+
+impl BroadcastOptions {
+    /// Every socket of the namespace.
+    pub fn all() -> Self {
+        Self::default()
+    }
+    /// Exactly one socket.
+    pub fn socket(sid: &str) -> Self {
+        Self::default().to(sid)
+    }
+    /// Adds a target room.
+    pub fn to(mut self, room: &str) -> Self {
+        self.rooms.push(Arc::from(room));
+        self
+    }
+    /// Adds a room (or socket id) to skip.
+    pub fn except(mut self, room: &str) -> Self {
+        self.except.push(Arc::from(room));
+        self
+    }
+    /// Marks the emit volatile.
+    pub fn volatile(mut self) -> Self {
+        self.volatile = true;
+        self
+    }
+}
+
+/// Room membership and recipient selection for one namespace.
+///
+/// Membership calls are synchronous for the in-memory adapter; a remote adapter keeps its
+/// local view synchronous the same way and talks to other nodes in the background.
+pub trait Adapter: Send + Sync + 'static {
+    /// Puts `sid` in each of `rooms`.
+    fn add_all(&self, sid: Sid, rooms: &[Room]);
+    /// Takes `sid` out of each of `rooms`; empty rooms are removed.
+    fn del(&self, sid: Sid, rooms: &[Room]);
+    /// Takes `sid` out of every room.
+    fn del_all(&self, sid: Sid);
+    /// The rooms `sid` is in (its own id room included).
+    fn socket_rooms(&self, sid: Sid) -> Vec<Room>;
+    /// Calls `f` once for each local socket selected by `opts`.
+    fn for_each_recipient(&self, opts: &BroadcastOptions, f: &mut dyn FnMut(Sid));
+    /// All room names currently known.
+    fn rooms(&self) -> Vec<Room>;
+}
+
+#[derive(Default)]
+struct Membership {
+    rooms: HashMap<Room, HashSet<Sid>>,
+    sids: HashMap<Sid, HashSet<Room>>,
+}
+
+/// The in-memory adapter: two maps behind one read-write lock, never held across I/O.
+#[derive(Default)]
+pub struct LocalAdapter {
+    inner: RwLock<Membership>,
+}
+
+impl LocalAdapter {
+    /// An empty adapter.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Adapter for LocalAdapter {
+    fn add_all(&self, sid: Sid, rooms: &[Room]) {
+        let mut m = self.inner.write();
+        for room in rooms {
+            m.sids.entry(sid).or_default().insert(room.clone());
+            m.rooms.entry(room.clone()).or_default().insert(sid);
+        }
+        m.sids.entry(sid).or_default();
+    }
+
+    fn del(&self, sid: Sid, rooms: &[Room]) {
+        let mut m = self.inner.write();
+        for room in rooms {
+            if let Some(set) = m.sids.get_mut(&sid) {
+                set.remove(room);
+            }
+            if let Some(members) = m.rooms.get_mut(room) {
+                members.remove(&sid);
+                if members.is_empty() {
+                    m.rooms.remove(room);
+                }
+            }
+        }
+    }
+
+    fn del_all(&self, sid: Sid) {
+        let mut m = self.inner.write();
+        let Some(rooms) = m.sids.remove(&sid) else { return };
+        for room in rooms {
+            if let Some(members) = m.rooms.get_mut(&room) {
+                members.remove(&sid);
+                if members.is_empty() {
+                    m.rooms.remove(&room);
+                }
+            }
+        }
+    }
+
+    fn socket_rooms(&self, sid: Sid) -> Vec<Room> {
+        let m = self.inner.read();
+        m.sids.get(&sid).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    fn for_each_recipient(&self, opts: &BroadcastOptions, f: &mut dyn FnMut(Sid)) {
+        let m = self.inner.read();
+        let excluded: HashSet<Sid> = opts
+            .except
+            .iter()
+            .filter_map(|r| m.rooms.get(r))
+            .flat_map(|members| members.iter().copied())
+            .collect();
+        let mut visit = |sid: Sid| {
+            if !excluded.contains(&sid) {
+                f(sid)
+            }
+        };
+        match opts.rooms.as_slice() {
+            [] => m.sids.keys().copied().for_each(&mut visit),
+            [room] => {
+                if let Some(members) = m.rooms.get(room) {
+                    members.iter().copied().for_each(&mut visit)
+                }
+            }
+            rooms => {
+                let mut seen = HashSet::new();
+                for members in rooms.iter().filter_map(|r| m.rooms.get(r)) {
+                    for &sid in members {
+                        if seen.insert(sid) {
+                            visit(sid)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn rooms(&self) -> Vec<Room> {
+        self.inner.read().rooms.keys().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipients(a: &LocalAdapter, opts: &BroadcastOptions) -> HashSet<Sid> {
+        let mut out = HashSet::new();
+        a.for_each_recipient(opts, &mut |s| assert!(out.insert(s), "delivered twice"));
+        out
+    }
+
+    #[test]
+    fn selects_rooms_union_minus_except() {
+        let a = LocalAdapter::new();
+        let (s1, s2, s3) = (Sid::new(), Sid::new(), Sid::new());
+        for s in [s1, s2, s3] {
+            a.add_all(s, &[Arc::from(s.as_str())]);
+        }
+        a.add_all(s1, &["red".into(), "blue".into()]);
+        a.add_all(s2, &["blue".into()]);
+        assert_eq!(recipients(&a, &BroadcastOptions::all()), HashSet::from([s1, s2, s3]));
+        assert_eq!(recipients(&a, &BroadcastOptions::all().to("red").to("blue")), HashSet::from([s1, s2]));
+        assert_eq!(recipients(&a, &BroadcastOptions::all().to("blue").except(s1.as_str())), HashSet::from([s2]));
+        assert_eq!(recipients(&a, &BroadcastOptions::all().except("blue")), HashSet::from([s3]));
+        assert!(recipients(&a, &BroadcastOptions::all().to("nobody")).is_empty());
+    }
+
+    #[test]
+    fn empty_rooms_are_removed() {
+        let a = LocalAdapter::new();
+        let s = Sid::new();
+        a.add_all(s, &["x".into(), "y".into()]);
+        a.del(s, &["x".into()]);
+        assert_eq!(a.rooms(), vec![Room::from("y")]);
+        a.del_all(s);
+        assert!(a.rooms().is_empty());
+        assert!(a.socket_rooms(s).is_empty());
+    }
+}

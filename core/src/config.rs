@@ -1,0 +1,212 @@
+//! Server configuration: one plain struct with socket.io's defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which origins may make cross-origin requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// `Access-Control-Allow-Origin: *` (or the request's origin when credentials are on,
+    /// because browsers refuse `*` on credentialed requests).
+    Any,
+    /// Only these exact origins (e.g. `http://localhost:3000`); others get no CORS headers.
+    List(Vec<String>),
+}
+
+/// CORS settings, applied to every Engine.IO response including errors and preflights.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cors {
+    /// Origins that are allowed.
+    pub origins: AllowedOrigins,
+    /// Adds `Access-Control-Allow-Credentials: true` and reflects the request origin.
+    pub credentials: bool,
+}
+
+/// What a request looks like to the `allow_request` hook.
+#[derive(Clone, Debug)]
+pub struct RequestInfo {
+    /// Request method (`GET`, `POST`).
+    pub method: String,
+    /// Full request URI (path and query).
+    pub uri: String,
+    /// Request headers, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// Peer address.
+    pub remote_addr: SocketAddr,
+}
+
+/// A check run on every handshake request; `false` answers 403 `{"code":4,"message":"Forbidden"}`.
+pub type AllowRequest = Arc<dyn Fn(&RequestInfo) -> bool + Send + Sync>;
+
+/// How a namespace name is matched.
+#[derive(Clone)]
+pub enum NamespaceMatch {
+    /// Exactly this name (e.g. `/admin`).
+    Exact(String),
+    /// A glob where `*` matches any run of characters (e.g. `/room-*`): a dynamic namespace.
+    Glob(String),
+    /// A predicate over the name: a dynamic namespace decided by code.
+    Predicate(Arc<dyn Fn(&str) -> bool + Send + Sync>),
+}
+
+impl std::fmt::Debug for NamespaceMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Exact(s) => write!(f, "Exact({s:?})"),
+            Self::Glob(s) => write!(f, "Glob({s:?})"),
+            Self::Predicate(_) => f.write_str("Predicate(..)"),
+        }
+    }
+}
+
+impl NamespaceMatch {
+    /// Whether `name` is accepted by this rule.
+    pub fn matches(&self, name: &str) -> bool {
+        match self {
+            Self::Exact(s) => s == name,
+            Self::Glob(p) => glob_match(p.as_bytes(), name.as_bytes()),
+            Self::Predicate(f) => f(name),
+        }
+    }
+}
+
+/// A namespace the server accepts, and whether the host decides each connection to it.
+#[derive(Clone, Debug)]
+pub struct NamespaceRule {
+    /// Which names the rule covers.
+    pub matcher: NamespaceMatch,
+    /// When true, each CONNECT becomes a [`crate::host::Event::ConnectRequest`] that the host
+    /// must accept or reject (connect middleware / auth); otherwise it is accepted at once.
+    pub middleware: bool,
+}
+
+impl NamespaceRule {
+    /// An exact namespace, accepted without middleware.
+    pub fn exact(name: impl Into<String>) -> Self {
+        Self { matcher: NamespaceMatch::Exact(name.into()), middleware: false }
+    }
+    /// A glob-matched dynamic namespace, accepted without middleware.
+    pub fn glob(pattern: impl Into<String>) -> Self {
+        Self { matcher: NamespaceMatch::Glob(pattern.into()), middleware: false }
+    }
+    /// Turns connect middleware on for this rule.
+    pub fn with_middleware(mut self) -> Self {
+        self.middleware = true;
+        self
+    }
+}
+
+/// Everything a server needs to start. `Config::default()` matches socket.io's defaults.
+#[derive(Clone)]
+pub struct Config {
+    /// Address to listen on (default `127.0.0.1:3000`; port 0 picks a free one).
+    pub bind: SocketAddr,
+    /// Engine.IO path, with leading and trailing slash (default `/socket.io/`).
+    pub path: String,
+    /// Interval between server pings (default 25 s).
+    pub ping_interval: Duration,
+    /// How long to wait for a pong before closing (default 20 s).
+    pub ping_timeout: Duration,
+    /// Largest accepted message / POST body in bytes (default 1 000 000).
+    pub max_payload: usize,
+    /// Close a connection that joins no namespace within this time (default 45 s).
+    pub connect_timeout: Duration,
+    /// Most binary attachments in one packet (default 10, as the reference).
+    pub max_attachments: usize,
+    /// Bound of each connection's outbound queue, in frames (default 4096). When full,
+    /// volatile packets are dropped and anything else disconnects the slow client with
+    /// reason `"slow consumer"` (see `engine::session`).
+    pub max_buffered_frames: usize,
+    /// Accept HTTP long-polling (default true).
+    pub allow_polling: bool,
+    /// Accept WebSocket (default true).
+    pub allow_websocket: bool,
+    /// CORS, off by default (no headers are sent).
+    pub cors: Option<Cors>,
+    /// Optional gate on handshakes (403 when it says no).
+    pub allow_request: Option<AllowRequest>,
+    /// Namespaces to accept (default: just `/`).
+    pub namespaces: Vec<NamespaceRule>,
+    /// Serve files from this directory for requests outside the Engine.IO path.
+    pub static_dir: Option<PathBuf>,
+    /// Serve `<path>socket.io.js` / `socket.io.min.js` (+ `.map`) from this directory,
+    /// normally `node_modules/socket.io-client/dist` (socket.io's `serveClient`).
+    pub client_dist_dir: Option<PathBuf>,
+    /// Worker threads of the runtime `host::Server::start` creates (default: CPU count).
+    pub worker_threads: Option<usize>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            path: "/socket.io/".into(),
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(20_000),
+            max_payload: 1_000_000,
+            connect_timeout: Duration::from_millis(45_000),
+            max_attachments: 10,
+            max_buffered_frames: 4096,
+            allow_polling: true,
+            allow_websocket: true,
+            cors: None,
+            allow_request: None,
+            namespaces: vec![NamespaceRule::exact("/")],
+            static_dir: None,
+            client_dist_dir: None,
+            worker_threads: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("path", &self.path)
+            .field("ping_interval", &self.ping_interval)
+            .field("ping_timeout", &self.ping_timeout)
+            .field("max_payload", &self.max_payload)
+            .field("namespaces", &self.namespaces)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `*`-only glob matching, iterative with backtracking to the last star.
+fn glob_match(p: &[u8], s: &[u8]) -> bool {
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, si));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == s[si] {
+            pi += 1;
+            si += 1;
+        } else if let Some((sp, ss)) = star {
+            pi = sp + 1;
+            si = ss + 1;
+            star = Some((sp, ss + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_matches_dynamic_names() {
+        let m = NamespaceMatch::Glob("/room-*".into());
+        assert!(m.matches("/room-1"));
+        assert!(m.matches("/room-"));
+        assert!(!m.matches("/rooms"));
+        assert!(NamespaceMatch::Glob("/*/chat".into()).matches("/a/b/chat"));
+        assert!(!NamespaceMatch::Glob("/*/chat".into()).matches("/a/b/chats"));
+    }
+}

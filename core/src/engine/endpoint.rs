@@ -1,0 +1,271 @@
+//! The HTTP face of an Engine.IO endpoint: request validation, the error codes and JSON
+//! bodies of the reference server, CORS, and dispatch to polling or WebSocket.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS,
+    ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, CONTENT_TYPE, ORIGIN, VARY};
+use hyper::{Method, Request, Response, StatusCode};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Engine, Handler, Handshake, TransportKind};
+use crate::config::{AllowRequest, AllowedOrigins, Cors, RequestInfo};
+
+/// Response body type used by every endpoint.
+pub type Body = Full<Bytes>;
+
+/// Engine-level settings (a subset of [`crate::Config`]).
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// Ping period.
+    pub ping_interval: Duration,
+    /// Pong deadline after a ping.
+    pub ping_timeout: Duration,
+    /// Largest message / POST body.
+    pub max_payload: usize,
+    /// Outbound queue bound per session, in frames.
+    pub max_buffered_frames: usize,
+    /// Long-polling enabled.
+    pub allow_polling: bool,
+    /// WebSocket enabled.
+    pub allow_websocket: bool,
+    /// CORS settings.
+    pub cors: Option<Cors>,
+    /// Handshake gate.
+    pub allow_request: Option<AllowRequest>,
+    /// Held by every live WebSocket task; `strong_count` tells how many remain.
+    pub tracker: Arc<()>,
+}
+
+impl EngineConfig {
+    /// Takes the engine settings out of a server config.
+    pub fn from_config(c: &crate::Config) -> Self {
+        Self {
+            ping_interval: c.ping_interval,
+            ping_timeout: c.ping_timeout,
+            max_payload: c.max_payload,
+            max_buffered_frames: c.max_buffered_frames,
+            allow_polling: c.allow_polling,
+            allow_websocket: c.allow_websocket,
+            cors: c.cors.clone(),
+            allow_request: c.allow_request.clone(),
+            tracker: Arc::new(()),
+        }
+    }
+}
+
+/// Something the HTTP router can hand a request to.
+pub trait Endpoint: Send + Sync + 'static {
+    /// Answers one request.
+    fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        remote: SocketAddr,
+    ) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>>;
+}
+
+/// The Engine.IO error codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EioError {
+    UnknownTransport = 0,
+    UnknownSid = 1,
+    BadHandshakeMethod = 2,
+    BadRequest = 3,
+    Forbidden = 4,
+    UnsupportedVersion = 5,
+}
+
+impl EioError {
+    fn message(self) -> &'static str {
+        match self {
+            Self::UnknownTransport => "Transport unknown",
+            Self::UnknownSid => "Session ID unknown",
+            Self::BadHandshakeMethod => "Bad handshake method",
+            Self::BadRequest => "Bad request",
+            Self::Forbidden => "Forbidden",
+            Self::UnsupportedVersion => "Unsupported protocol version",
+        }
+    }
+
+    pub(crate) fn response(self) -> Response<Body> {
+        let status = if self == Self::Forbidden { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST };
+        let body = format!("{{\"code\":{},\"message\":\"{}\"}}", self as u8, self.message());
+        Response::builder()
+            .status(status)
+            .header(CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .expect("static response parts are valid")
+    }
+}
+
+pub(crate) fn text_response(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "text/plain; charset=UTF-8")
+        .body(Full::new(body.into()))
+        .expect("static response parts are valid")
+}
+
+/// The query parameters Engine.IO looks at.
+#[derive(Default)]
+pub(crate) struct EioQuery<'a> {
+    pub eio: Option<&'a str>,
+    pub transport: Option<&'a str>,
+    pub sid: Option<&'a str>,
+}
+
+fn parse_query(q: &str) -> EioQuery<'_> {
+    let mut out = EioQuery::default();
+    for pair in q.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "EIO" => out.eio = Some(v),
+            "transport" => out.transport = Some(v),
+            "sid" => out.sid = Some(v),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn is_websocket_upgrade<B>(req: &Request<B>) -> bool {
+    req.headers()
+        .get(hyper::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+pub(crate) fn handshake_of<B>(req: &Request<B>, remote: SocketAddr) -> Handshake {
+    Handshake {
+        headers: req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect(),
+        query: req.uri().query().unwrap_or("").to_owned(),
+        url: req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        address: super::address_text(&remote),
+        issued: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0),
+    }
+}
+
+/// Adds CORS headers for `origin` (the request's Origin header) to a response.
+fn apply_cors(cors: &Cors, origin: Option<&HeaderValue>, resp: &mut Response<Body>) {
+    let h = resp.headers_mut();
+    let allowed = match (&cors.origins, origin) {
+        (AllowedOrigins::Any, Some(o)) if cors.credentials => Some(o.clone()),
+        (AllowedOrigins::Any, _) => Some(HeaderValue::from_static("*")),
+        (AllowedOrigins::List(list), Some(o)) => {
+            o.to_str().ok().filter(|o| list.iter().any(|a| a == o)).map(|_| o.clone())
+        }
+        (AllowedOrigins::List(_), None) => None,
+    };
+    let Some(allowed) = allowed else { return };
+    if allowed != "*" {
+        h.insert(VARY, HeaderValue::from_static("Origin"));
+    }
+    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
+    if cors.credentials {
+        h.insert(ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+    }
+}
+
+impl<H: Handler> Endpoint for Engine<H> {
+    fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        remote: SocketAddr,
+    ) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> {
+        Box::pin(async move {
+            let origin = req.headers().get(ORIGIN).cloned();
+            let preflight_headers = req.headers().get("access-control-request-headers").cloned();
+            let is_preflight = req.method() == Method::OPTIONS;
+            let mut resp = if is_preflight {
+                let mut r = Response::builder()
+                    .status(StatusCode::NO_CONTENT)
+                    .body(Full::new(Bytes::new()))
+                    .expect("static response parts are valid");
+                if self.cfg.cors.is_some() {
+                    let h = r.headers_mut();
+                    h.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET,HEAD,PUT,PATCH,POST,DELETE"));
+                    if let Some(v) = preflight_headers {
+                        h.insert(ACCESS_CONTROL_ALLOW_HEADERS, v);
+                    }
+                }
+                r
+            } else {
+                self.clone().route(req, remote).await
+            };
+            if let Some(cors) = &self.cfg.cors {
+                if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
+                    apply_cors(cors, origin.as_ref(), &mut resp);
+                }
+            }
+            resp
+        })
+    }
+}
+
+impl<H: Handler> Engine<H> {
+    async fn route(self: Arc<Self>, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+        let query = req.uri().query().unwrap_or("").to_owned();
+        let q = parse_query(&query);
+        let transport = match q.transport {
+            Some("polling") if self.cfg.allow_polling => TransportKind::Polling,
+            Some("websocket") if self.cfg.allow_websocket => TransportKind::WebSocket,
+            _ => return EioError::UnknownTransport.response(),
+        };
+        if q.eio != Some("4") {
+            return EioError::UnsupportedVersion.response();
+        }
+        let ws_upgrade = is_websocket_upgrade(&req);
+        if transport == TransportKind::WebSocket && (!ws_upgrade || req.method() != Method::GET) {
+            return EioError::BadRequest.response();
+        }
+        match q.sid {
+            None => {
+                if req.method() != Method::GET {
+                    return EioError::BadHandshakeMethod.response();
+                }
+                if let Some(allow) = &self.cfg.allow_request {
+                    let info = RequestInfo {
+                        method: req.method().to_string(),
+                        uri: req.uri().to_string(),
+                        headers: handshake_of(&req, remote).headers,
+                        remote_addr: remote,
+                    };
+                    if !allow(&info) {
+                        return EioError::Forbidden.response();
+                    }
+                }
+                let handshake = handshake_of(&req, remote);
+                match transport {
+                    TransportKind::Polling => {
+                        let session = self.open_session(TransportKind::Polling, handshake);
+                        self.poll_get(session).await
+                    }
+                    TransportKind::WebSocket => self.websocket(req, None, handshake),
+                }
+            }
+            Some(sid) => {
+                let Some(session) = self.session(sid) else {
+                    return EioError::UnknownSid.response();
+                };
+                match (transport, req.method().clone()) {
+                    (TransportKind::WebSocket, _) => self.websocket(req, Some(session), Handshake::default()),
+                    (TransportKind::Polling, Method::GET) => self.poll_get(session).await,
+                    (TransportKind::Polling, Method::POST) => self.poll_post(session, req).await,
+                    _ => EioError::BadRequest.response(),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Engine.IO v4: sessions over HTTP long-polling and WebSocket, the upgrade between them,
+//! and the server-driven heartbeat. The engine knows sessions and frames only; the layer
+//! above plugs in through [`Handler`].
+
+mod endpoint;
+mod packet;
+mod polling;
+mod session;
+mod websocket;
+
+pub use endpoint::{Body, EngineConfig, Endpoint};
+pub use packet::{decode_text, EioPacket};
+pub use session::{Frame, Pushed, Session, SessionRef, TransportKind};
+
+use bytes::Bytes;
+use parking_lot::RwLock;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Weak};
+use tokio::time::{sleep_until, Instant};
+
+use crate::sid::Sid;
+
+/// Why a session ended. The Socket.IO layer passes these strings on as disconnect reasons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CloseReason {
+    /// The client closed the transport or sent a close packet.
+    TransportClose,
+    /// The transport failed (I/O error, oversized message, aborted long-poll).
+    TransportError,
+    /// No pong within `pingTimeout`.
+    PingTimeout,
+    /// The client sent something that cannot be decoded.
+    ParseError,
+    /// The server closed the connection.
+    ForcedClose,
+    /// The server is stopping.
+    ServerShuttingDown,
+    /// The outbound queue overflowed (see the slow-consumer policy in `session`).
+    SlowConsumer,
+}
+
+impl CloseReason {
+    /// The reason string socket.io uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TransportClose => "transport close",
+            Self::TransportError => "transport error",
+            Self::PingTimeout => "ping timeout",
+            Self::ParseError => "parse error",
+            Self::ForcedClose => "forced close",
+            Self::ServerShuttingDown => "server shutting down",
+            Self::SlowConsumer => "slow consumer",
+        }
+    }
+}
+
+/// What a request that opened a session looked like.
+#[derive(Clone, Debug, Default)]
+pub struct Handshake {
+    /// Request headers, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// The raw query string (without `?`).
+    pub query: String,
+    /// The request path and query.
+    pub url: String,
+    /// Peer IP address as text.
+    pub address: String,
+    /// When the session opened, milliseconds since the Unix epoch.
+    pub issued: u64,
+}
+
+impl Handshake {
+    /// A header value by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A message from the client (Engine.IO type `4`).
+#[derive(Debug)]
+pub enum Message<'a> {
+    /// Text message.
+    Text(&'a str),
+    /// Binary message.
+    Binary(Bytes),
+}
+
+/// The layer above the engine.
+pub trait Handler: Send + Sync + 'static {
+    /// Per-session state of the layer above.
+    type Data: Send + Sync + 'static;
+    /// Makes the state of a new session.
+    fn create(&self, sid: Sid, handshake: Handshake) -> Self::Data;
+    /// Called once the open packet is queued.
+    fn on_open(&self, session: &SessionRef<Self::Data>);
+    /// A message arrived. Calls for one session never overlap and keep their order.
+    fn on_message(&self, session: &SessionRef<Self::Data>, msg: Message<'_>);
+    /// The session ended (called exactly once).
+    fn on_close(&self, session: &SessionRef<Self::Data>, reason: CloseReason);
+}
+
+/// An Engine.IO endpoint: its configuration, handler and live sessions.
+pub struct Engine<H: Handler> {
+    pub(crate) cfg: EngineConfig,
+    pub(crate) handler: H,
+    sessions: RwLock<HashMap<Sid, SessionRef<H::Data>>>,
+}
+
+impl<H: Handler> Engine<H> {
+    /// A new endpoint.
+    pub fn new(cfg: EngineConfig, handler: H) -> Arc<Self> {
+        Arc::new(Self { cfg, handler, sessions: RwLock::new(HashMap::new()) })
+    }
+
+    /// The handler.
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+
+    /// A live session by id.
+    pub fn session(&self, sid: &str) -> Option<SessionRef<H::Data>> {
+        let sid = Sid::parse(sid)?;
+        self.sessions.read().get(&sid).cloned()
+    }
+
+    /// Number of live sessions.
+    pub fn session_count(&self) -> usize {
+        self.sessions.read().len()
+    }
+
+    /// Closes every session with `reason`.
+    pub fn close_all(&self, reason: CloseReason) {
+        let all: Vec<_> = self.sessions.read().values().cloned().collect();
+        for s in all {
+            s.close(reason);
+        }
+    }
+
+    /// Creates a session, queues its open packet, and starts its heartbeat.
+    pub(crate) fn open_session(
+        self: &Arc<Self>,
+        transport: TransportKind,
+        handshake: Handshake,
+    ) -> SessionRef<H::Data> {
+        let sid = Sid::new();
+        let data = self.handler.create(sid, handshake);
+        let session = Arc::new(Session::new(sid, data, transport, self.cfg.max_buffered_frames));
+        let weak_engine: Weak<Self> = Arc::downgrade(self);
+        let weak_session = Arc::downgrade(&session);
+        session.set_closer(Box::new(move |reason| {
+            if let (Some(engine), Some(session)) = (weak_engine.upgrade(), weak_session.upgrade()) {
+                engine.sessions.write().remove(&session.sid);
+                engine.handler.on_close(&session, reason);
+            }
+        }));
+        let upgrades = match transport {
+            TransportKind::Polling if self.cfg.allow_websocket => "[\"websocket\"]",
+            _ => "[]",
+        };
+        let open = format!(
+            "0{{\"sid\":\"{}\",\"upgrades\":{},\"pingInterval\":{},\"pingTimeout\":{},\"maxPayload\":{}}}",
+            sid,
+            upgrades,
+            self.cfg.ping_interval.as_millis(),
+            self.cfg.ping_timeout.as_millis(),
+            self.cfg.max_payload
+        );
+        session.push_control(Frame::Text(Bytes::from(open)));
+        self.sessions.write().insert(sid, session.clone());
+        tokio::spawn(heartbeat(session.clone(), self.cfg.ping_interval, self.cfg.ping_timeout));
+        self.handler.on_open(&session);
+        session
+    }
+
+    /// Handles one decoded packet from either transport; `Err` means close with parse error.
+    pub(crate) fn on_packet(&self, session: &SessionRef<H::Data>, packet: EioPacket<'_>) -> Result<(), ()> {
+        match packet {
+            EioPacket::Message(text) => self.handler.on_message(session, Message::Text(text)),
+            EioPacket::Binary(data) => self.handler.on_message(session, Message::Binary(data)),
+            EioPacket::Pong => session.got_pong(),
+            EioPacket::Close => session.close(CloseReason::TransportClose),
+            EioPacket::Noop | EioPacket::Upgrade => {}
+            EioPacket::Ping | EioPacket::Open => return Err(()),
+        }
+        Ok(())
+    }
+}
+
+/// Server-driven heartbeat: ping every `interval`, close if no pong within `timeout`.
+/// The first ping goes out `interval` after the session opens; the next one `interval`
+/// after each pong, as the reference server does.
+async fn heartbeat<D: Send + Sync + 'static>(
+    session: Arc<Session<D>>,
+    interval: std::time::Duration,
+    timeout: std::time::Duration,
+) {
+    let mut next_ping = Instant::now() + interval;
+    let closed = session.closed_signal.notified();
+    tokio::pin!(closed);
+    closed.as_mut().enable();
+    if session.is_closed() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = &mut closed => return,
+            _ = sleep_until(next_ping) => {}
+        }
+        let pong = session.pong_signal.notified();
+        tokio::pin!(pong);
+        pong.as_mut().enable();
+        session.push_control(Frame::Text(Bytes::from_static(b"2")));
+        tokio::select! {
+            _ = &mut closed => return,
+            _ = &mut pong => { next_ping = Instant::now() + interval; }
+            _ = sleep_until(next_ping + timeout) => {
+                session.close(CloseReason::PingTimeout);
+                return;
+            }
+        }
+    }
+}
+
+/// Formats a remote address the way socket.io's `handshake.address` does.
+pub(crate) fn address_text(addr: &SocketAddr) -> String {
+    addr.ip().to_string()
+}

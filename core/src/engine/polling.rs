@@ -1,0 +1,127 @@
+//! HTTP long-polling: one GET and one POST in flight per session.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::header::CONTENT_TYPE;
+use hyper::{Request, Response, StatusCode};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::endpoint::{text_response, Body, EioError};
+use super::packet::{decode_payload, encode_payload};
+use super::{CloseReason, Engine, Frame, Handler, SessionRef, TransportKind};
+
+/// Closes the session if a long-poll is dropped before it answered (the client went away).
+struct PendingGet<'a, D> {
+    session: &'a SessionRef<D>,
+    armed: bool,
+}
+
+impl<D> Drop for PendingGet<'_, D> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.session.outbox.lock().get_waiting = false;
+            self.session.close(CloseReason::TransportClose);
+        }
+    }
+}
+
+impl<H: Handler> Engine<H> {
+    pub(crate) async fn poll_get(self: Arc<Self>, session: SessionRef<H::Data>) -> Response<Body> {
+        {
+            let mut o = session.outbox.lock();
+            if o.transport != TransportKind::Polling {
+                return EioError::BadRequest.response();
+            }
+            if o.get_waiting {
+                drop(o);
+                session.close(CloseReason::TransportError);
+                return EioError::BadRequest.response();
+            }
+            o.get_waiting = true;
+        }
+        let mut guard = PendingGet { session: &session, armed: true };
+        let body = loop {
+            let wake = session.wake.notified();
+            {
+                let mut o = session.outbox.lock();
+                if let Some(reason) = o.closed {
+                    o.get_waiting = false;
+                    // A client-sent close is answered with noop; a server close with close.
+                    let last = if reason == CloseReason::TransportClose { "6" } else { "1" };
+                    o.frames.push_back(Frame::Text(Bytes::from_static(last.as_bytes())));
+                    let body = encode_payload(o.frames.iter());
+                    o.frames.clear();
+                    break body;
+                }
+                if !o.frames.is_empty() {
+                    o.get_waiting = false;
+                    let body = encode_payload(o.frames.iter());
+                    o.frames.clear();
+                    break body;
+                }
+                if o.upgrading {
+                    o.get_waiting = false;
+                    break Bytes::from_static(b"6");
+                }
+            }
+            wake.await;
+        };
+        guard.armed = false;
+        text_response(StatusCode::OK, body)
+    }
+
+    pub(crate) async fn poll_post(self: Arc<Self>, session: SessionRef<H::Data>, req: Request<Incoming>) -> Response<Body> {
+        if session.transport() != TransportKind::Polling {
+            return EioError::BadRequest.response();
+        }
+        let octet = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/octet-stream"));
+        if octet || session.post_in_flight.swap(true, Ordering::AcqRel) {
+            session.close(CloseReason::TransportError);
+            return EioError::BadRequest.response();
+        }
+        let result = Limited::new(req.into_body(), self.cfg.max_payload).collect().await;
+        let resp = match result {
+            Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+                session.close(CloseReason::TransportError);
+                text_response(StatusCode::PAYLOAD_TOO_LARGE, "payload too large")
+            }
+            Err(_) => {
+                session.close(CloseReason::TransportError);
+                EioError::BadRequest.response()
+            }
+            Ok(collected) => {
+                let body = collected.to_bytes();
+                let packets = std::str::from_utf8(&body).ok().and_then(decode_payload);
+                match packets {
+                    Some(packets) => {
+                        let mut ok = true;
+                        for p in packets {
+                            if self.on_packet(&session, p).is_err() {
+                                ok = false;
+                                break;
+                            }
+                        }
+                        if ok {
+                            text_response(StatusCode::OK, "ok")
+                        } else {
+                            session.close(CloseReason::ParseError);
+                            EioError::BadRequest.response()
+                        }
+                    }
+                    None => {
+                        session.close(CloseReason::ParseError);
+                        EioError::BadRequest.response()
+                    }
+                }
+            }
+        };
+        session.post_in_flight.store(false, Ordering::Release);
+        resp
+    }
+}

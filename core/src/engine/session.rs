@@ -1,0 +1,188 @@
+//! One Engine.IO session: its bounded outbound queue, transport state and heartbeat.
+//!
+//! Slow-consumer policy: the queue holds at most `max_buffered_frames` frames. A volatile
+//! packet is dropped when the transport cannot take it at once (WebSocket writer busy,
+//! no long-poll waiting, upgrade in progress) or when the queue is full; any other packet
+//! that does not fit closes the session with [`CloseReason::SlowConsumer`], so one stalled
+//! client never grows memory without bound and never slows the others down.
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::collections::VecDeque;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+use super::CloseReason;
+use crate::sid::Sid;
+
+/// One transport frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Frame {
+    /// A text packet: type digit plus payload, e.g. `4hello`.
+    Text(Bytes),
+    /// A binary message (raw bytes on WebSocket, `b`+base64 on polling).
+    Binary(Bytes),
+}
+
+/// Which transport currently carries the session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransportKind {
+    /// HTTP long-polling.
+    Polling,
+    /// WebSocket.
+    WebSocket,
+}
+
+pub(crate) struct Outbox {
+    pub frames: VecDeque<Frame>,
+    pub transport: TransportKind,
+    /// A probe succeeded; the client is about to send `5`.
+    pub upgrading: bool,
+    /// A long-poll GET is waiting for frames.
+    pub get_waiting: bool,
+    /// Set once by [`Session::close`]; the writer drains what is queued and stops.
+    pub closed: Option<CloseReason>,
+}
+
+/// An Engine.IO session shared by its transports, its heartbeat and the layer above.
+pub struct Session<D> {
+    /// The session id (the Engine.IO `sid`; secret, never shown to other clients).
+    pub sid: Sid,
+    /// Data of the layer above (the Socket.IO client state).
+    pub data: D,
+    pub(crate) outbox: Mutex<Outbox>,
+    /// Wakes whoever drains the outbox (WebSocket writer or long-poll GET).
+    pub(crate) wake: Notify,
+    /// Fires when a pong arrives.
+    pub(crate) pong_signal: Notify,
+    /// Fires when the session closes.
+    pub(crate) closed_signal: Notify,
+    pub(crate) post_in_flight: AtomicBool,
+    max_frames: usize,
+    closer: Mutex<Option<Box<dyn FnOnce(CloseReason) + Send>>>,
+}
+
+/// What happened to a push.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pushed {
+    /// Queued for the transport.
+    Queued,
+    /// A volatile packet was dropped.
+    Dropped,
+    /// The session is closed.
+    Closed,
+    /// The queue is full; the caller must close the session (see the policy above) once
+    /// it holds no locks.
+    Overflow,
+}
+
+impl<D> Session<D> {
+    pub(crate) fn new(sid: Sid, data: D, transport: TransportKind, max_frames: usize) -> Self {
+        Self {
+            sid,
+            data,
+            outbox: Mutex::new(Outbox {
+                frames: VecDeque::new(),
+                transport,
+                upgrading: false,
+                get_waiting: false,
+                closed: None,
+            }),
+            wake: Notify::new(),
+            pong_signal: Notify::new(),
+            closed_signal: Notify::new(),
+            post_in_flight: AtomicBool::new(false),
+            max_frames,
+            closer: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn set_closer(&self, f: Box<dyn FnOnce(CloseReason) + Send>) {
+        *self.closer.lock() = Some(f);
+    }
+
+    /// Queues one message: a text frame (`4…`) and its binary attachments, all or nothing.
+    /// Closes the session with "slow consumer" when the queue is full.
+    pub fn push(&self, text: &Bytes, binary: &[Bytes], volatile: bool) -> Pushed {
+        match self.try_push(text, binary, volatile) {
+            Pushed::Overflow => {
+                self.close(CloseReason::SlowConsumer);
+                Pushed::Closed
+            }
+            other => other,
+        }
+    }
+
+    /// Like [`Session::push`], but leaves closing on overflow to the caller.
+    pub(crate) fn try_push(&self, text: &Bytes, binary: &[Bytes], volatile: bool) -> Pushed {
+        let n = 1 + binary.len();
+        {
+            let mut o = self.outbox.lock();
+            if o.closed.is_some() {
+                return Pushed::Closed;
+            }
+            let full = o.frames.len() + n > self.max_frames;
+            if volatile {
+                let writable = match o.transport {
+                    TransportKind::WebSocket => o.frames.is_empty(),
+                    TransportKind::Polling => o.get_waiting && !o.upgrading,
+                };
+                if !writable || full {
+                    return Pushed::Dropped;
+                }
+            }
+            if full {
+                return Pushed::Overflow;
+            }
+            o.frames.push_back(Frame::Text(text.clone()));
+            o.frames.extend(binary.iter().cloned().map(Frame::Binary));
+        }
+        self.wake.notify_one();
+        Pushed::Queued
+    }
+
+    /// Queues a control packet (ping, noop); never refused for size.
+    pub(crate) fn push_control(&self, frame: Frame) {
+        let mut o = self.outbox.lock();
+        if o.closed.is_none() {
+            o.frames.push_back(frame);
+            drop(o);
+            self.wake.notify_one();
+        }
+    }
+
+    /// Closes the session once; later calls do nothing. Queued frames are still flushed
+    /// on WebSocket; a waiting long-poll is answered.
+    pub fn close(&self, reason: CloseReason) {
+        {
+            let mut o = self.outbox.lock();
+            if o.closed.is_some() {
+                return;
+            }
+            o.closed = Some(reason);
+        }
+        self.wake.notify_one();
+        self.closed_signal.notify_waiters();
+        if let Some(f) = self.closer.lock().take() {
+            f(reason);
+        }
+    }
+
+    /// Whether [`Session::close`] has run.
+    pub fn is_closed(&self) -> bool {
+        self.outbox.lock().closed.is_some()
+    }
+
+    /// The transport now in use.
+    pub fn transport(&self) -> TransportKind {
+        self.outbox.lock().transport
+    }
+
+    pub(crate) fn got_pong(&self) {
+        self.pong_signal.notify_waiters();
+    }
+}
+
+/// Shared handle to a session.
+pub type SessionRef<D> = Arc<Session<D>>;

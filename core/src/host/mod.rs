@@ -1,0 +1,334 @@
+//! The binding-neutral host API that C, Python, Node and Rust programs use.
+//!
+//! [`Server::start`] binds, starts a runtime and returns a [`Server`] handle (cheap to
+//! clone, usable from any thread) and the [`Events`] stream. Every command is a plain call
+//! that never blocks on I/O; only [`Server::stop`] waits, and after it returns the event
+//! stream ends: no event is produced any more.
+//!
+//! ```no_run
+//! use roomcast::host::{Server, Event};
+//! use roomcast::{BroadcastOptions, Config, Payload};
+//! let (server, events) = Server::start(Config::default()).unwrap();
+//! while let Some(ev) = events.recv() {
+//!     if let Event::Message { nsp, event, args, .. } = ev {
+//!         server.emit(&nsp, &BroadcastOptions::all(), &event, &args).unwrap();
+//!     }
+//! }
+//! ```
+
+use parking_lot::Mutex;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::runtime::{Handle, Runtime};
+use tokio::sync::watch;
+
+pub use crate::server::{
+    AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Error, Event,
+};
+use crate::adapter::BroadcastOptions;
+use crate::engine::{CloseReason, Endpoint, Engine, EngineConfig};
+use crate::http::{self, Router};
+use crate::protocol::Payload;
+use crate::server::{SocketIo, SocketIoConfig};
+use crate::sid::Sid;
+use crate::Config;
+
+/// The ordered stream of [`Event`]s of one server. It ends (returns `None`) once the server
+/// has stopped and every event produced before has been taken.
+pub struct Events {
+    rx: flume::Receiver<Event>,
+}
+
+/// Why [`Events::recv_timeout`] returned no event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecvError {
+    /// Nothing arrived in time.
+    Timeout,
+    /// The server has stopped and the stream is drained.
+    Stopped,
+}
+
+impl Events {
+    /// Waits for the next event; `None` after the server stopped.
+    pub fn recv(&self) -> Option<Event> {
+        self.rx.recv().ok()
+    }
+
+    /// Waits up to `timeout` for the next event (for game loops and other pull hosts).
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Event, RecvError> {
+        self.rx.recv_timeout(timeout).map_err(|e| match e {
+            flume::RecvTimeoutError::Timeout => RecvError::Timeout,
+            flume::RecvTimeoutError::Disconnected => RecvError::Stopped,
+        })
+    }
+
+    /// The next event if one is ready.
+    pub fn try_recv(&self) -> Result<Event, RecvError> {
+        self.rx.try_recv().map_err(|e| match e {
+            flume::TryRecvError::Empty => RecvError::Timeout,
+            flume::TryRecvError::Disconnected => RecvError::Stopped,
+        })
+    }
+
+    /// Awaits the next event from async code; `None` after the server stopped.
+    pub async fn recv_async(&self) -> Option<Event> {
+        self.rx.recv_async().await.ok()
+    }
+}
+
+struct Inner {
+    io: Arc<SocketIo>,
+    engine: Arc<crate::server::SocketIoEngine>,
+    local_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    runtime: Mutex<Option<Runtime>>,
+    handle: Handle,
+    stopped: AtomicBool,
+    connections: Arc<()>,
+}
+
+/// A running Socket.IO server. Clones share the server.
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<Inner>,
+}
+
+fn sid(s: &str) -> Result<Sid, Error> {
+    Sid::parse(s).ok_or(Error::NoSuchSocket)
+}
+
+impl Server {
+    /// Binds `config.bind` and starts the server on a runtime of its own.
+    pub fn start(config: Config) -> Result<(Server, Events), Error> {
+        Self::start_with(config, Vec::new())
+    }
+
+    /// Like [`Server::start`], with more Engine.IO endpoints mounted beside the Socket.IO
+    /// one (each as `(path, endpoint)`).
+    pub fn start_with(config: Config, extra: Vec<(String, Arc<dyn Endpoint>)>) -> Result<(Server, Events), Error> {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        if let Some(n) = config.worker_threads {
+            b.worker_threads(n.max(1));
+        }
+        let rt = b.enable_all().thread_name("roomcast").build().map_err(|e| Error::Io(e.to_string()))?;
+        let (server, events) = Self::start_on_with(rt.handle(), config, extra)?;
+        *server.inner.runtime.lock() = Some(rt);
+        Ok((server, events))
+    }
+
+    /// Starts the server on an existing runtime (which must outlive it).
+    pub fn start_on(handle: &Handle, config: Config) -> Result<(Server, Events), Error> {
+        Self::start_on_with(handle, config, Vec::new())
+    }
+
+    fn start_on_with(
+        handle: &Handle,
+        config: Config,
+        extra: Vec<(String, Arc<dyn Endpoint>)>,
+    ) -> Result<(Server, Events), Error> {
+        if !config.path.starts_with('/') {
+            return Err(Error::InvalidArgument("path must start with '/'".into()));
+        }
+        let std_listener = std::net::TcpListener::bind(config.bind).map_err(|e| Error::Io(e.to_string()))?;
+        std_listener.set_nonblocking(true).map_err(|e| Error::Io(e.to_string()))?;
+        let local_addr = std_listener.local_addr().map_err(|e| Error::Io(e.to_string()))?;
+        let (tx, rx) = flume::unbounded();
+        let io = Arc::new(SocketIo::new(
+            SocketIoConfig {
+                namespaces: config.namespaces.clone(),
+                connect_timeout: config.connect_timeout,
+                max_attachments: config.max_attachments,
+            },
+            handle.clone(),
+            tx,
+        ));
+        let connections = Arc::new(());
+        let mut engine_cfg = EngineConfig::from_config(&config);
+        engine_cfg.tracker = connections.clone();
+        let engine = Engine::new(engine_cfg, io.clone());
+        let mut path = config.path.clone();
+        if !path.ends_with('/') {
+            path.push('/');
+        }
+        let mut router = Router::new().endpoint(&path, engine.clone());
+        for (p, ep) in extra {
+            router = router.endpoint(&p, ep);
+        }
+        if let Some(dir) = &config.client_dist_dir {
+            router = router.files(&path, dir);
+        }
+        if let Some(dir) = &config.static_dir {
+            router = router.files("/", dir);
+        }
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let listener = {
+            let _enter = handle.enter();
+            tokio::net::TcpListener::from_std(std_listener).map_err(|e| Error::Io(e.to_string()))?
+        };
+        handle.spawn(http::serve(listener, Arc::new(router), shutdown_rx, connections.clone()));
+        let inner = Inner {
+            io,
+            engine,
+            local_addr,
+            shutdown,
+            runtime: Mutex::new(None),
+            handle: handle.clone(),
+            stopped: AtomicBool::new(false),
+            connections,
+        };
+        Ok((Server { inner: Arc::new(inner) }, Events { rx }))
+    }
+
+    /// The address the server listens on (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.local_addr
+    }
+
+    /// A handle to the runtime the server runs on.
+    pub fn runtime(&self) -> &Handle {
+        &self.inner.handle
+    }
+
+    fn live(&self) -> Result<&SocketIo, Error> {
+        if self.inner.stopped.load(Ordering::Acquire) {
+            Err(Error::Stopped)
+        } else {
+            Ok(&self.inner.io)
+        }
+    }
+
+    /// Emits `event` to the sockets `to` selects in namespace `nsp`; returns how many
+    /// sockets it was queued for. The packet is encoded once for all of them.
+    pub fn emit(&self, nsp: &str, to: &BroadcastOptions, event: &str, args: &Payload) -> Result<usize, Error> {
+        self.live()?.emit(nsp, to, event, args)
+    }
+
+    /// Emits and asks every recipient to acknowledge. The replies (or the timeout, with
+    /// what arrived) come back as one [`Event::AckResponse`] carrying the returned id.
+    pub fn emit_with_ack(
+        &self,
+        nsp: &str,
+        to: &BroadcastOptions,
+        event: &str,
+        args: &Payload,
+        timeout: Duration,
+    ) -> Result<u64, Error> {
+        let io = Arc::downgrade(&self.inner.io);
+        self.emit_with_ack_callback(nsp, to, event, args, timeout, move |result| {
+            if let Some(io) = io.upgrade() {
+                io.report(Event::AckResponse(result));
+            }
+        })
+    }
+
+    /// Like [`Server::emit_with_ack`] but calls `done` (on a runtime thread) instead of
+    /// producing an event.
+    pub fn emit_with_ack_callback(
+        &self,
+        nsp: &str,
+        to: &BroadcastOptions,
+        event: &str,
+        args: &Payload,
+        timeout: Duration,
+        done: impl FnOnce(AckResult) + Send + 'static,
+    ) -> Result<u64, Error> {
+        let _enter = self.inner.handle.enter();
+        self.live()?.emit_with_ack(nsp, to, event, args, timeout, Box::new(done))
+    }
+
+    /// Answers a client's acknowledgement request (consumes the handle: exactly once).
+    pub fn ack(&self, handle: AckHandle, args: &Payload) -> Result<(), Error> {
+        self.live()?.ack(handle, args)
+    }
+
+    /// Puts socket `sid` of `nsp` in `rooms`.
+    pub fn join(&self, nsp: &str, sid_: &str, rooms: &[&str]) -> Result<(), Error> {
+        self.live()?.join(nsp, sid(sid_)?, rooms)
+    }
+
+    /// Takes socket `sid` of `nsp` out of `rooms`.
+    pub fn leave(&self, nsp: &str, sid_: &str, rooms: &[&str]) -> Result<(), Error> {
+        self.live()?.leave(nsp, sid(sid_)?, rooms)
+    }
+
+    /// The rooms of socket `sid` (its own id room included), sorted.
+    pub fn rooms_of(&self, nsp: &str, sid_: &str) -> Result<Vec<String>, Error> {
+        self.live()?.rooms_of(nsp, sid(sid_)?)
+    }
+
+    /// Ids of the sockets `to` selects (e.g. `BroadcastOptions::all().to("room")`).
+    pub fn sockets(&self, nsp: &str, to: &BroadcastOptions) -> Result<Vec<String>, Error> {
+        Ok(self.live()?.sockets(nsp, to)?.into_iter().map(|s| s.to_string()).collect())
+    }
+
+    /// Disconnects socket `sid` from `nsp` ("server namespace disconnect"); with
+    /// `close_connection`, closes the client's whole connection too.
+    pub fn disconnect(&self, nsp: &str, sid_: &str, close_connection: bool) -> Result<(), Error> {
+        self.live()?.disconnect(nsp, sid(sid_)?, close_connection)
+    }
+
+    /// Accepts a connection that waits on middleware; returns the new socket's id.
+    pub fn accept(&self, request: ConnectRequest) -> Result<String, Error> {
+        self.live()?.accept(request).map(|s| s.to_string())
+    }
+
+    /// Refuses a connection that waits on middleware with CONNECT_ERROR
+    /// `{"message": message, "data": data}` (`data` is JSON text, omitted when `None`).
+    pub fn reject(&self, request: ConnectRequest, message: &str, data: Option<&str>) -> Result<(), Error> {
+        self.live()?.reject(request, message, data)
+    }
+
+    /// Number of open Engine.IO connections.
+    pub fn connection_count(&self) -> usize {
+        self.inner.engine.session_count()
+    }
+
+    /// Whether [`Server::stop`] has run.
+    pub fn is_stopped(&self) -> bool {
+        self.inner.stopped.load(Ordering::Acquire)
+    }
+
+    /// Stops gracefully within about `timeout`: no new connections, every socket gets
+    /// `disconnecting`/`disconnect` with "server shutting down", queued frames are flushed,
+    /// then the event stream ends and the runtime (when owned) shuts down. Idempotent.
+    /// Blocks the calling thread; from async code prefer a blocking task.
+    pub fn stop(&self, timeout: Duration) {
+        if self.inner.stopped.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let deadline = Instant::now() + timeout;
+        let _ = self.inner.shutdown.send(true);
+        self.inner.io.close_all_sockets();
+        self.inner.engine.close_all(CloseReason::ServerShuttingDown);
+        let in_runtime = Handle::try_current().is_ok();
+        if !in_runtime {
+            while Arc::strong_count(&self.inner.connections) > 1 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        self.inner.io.end_events();
+        if let Some(rt) = self.inner.runtime.lock().take() {
+            if in_runtime {
+                rt.shutdown_background();
+            } else {
+                rt.shutdown_timeout(deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(10)));
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The last handle went away without stop(): stop now so nothing keeps running.
+        if !self.stopped.swap(true, Ordering::AcqRel) {
+            let _ = self.shutdown.send(true);
+            self.engine.close_all(CloseReason::ServerShuttingDown);
+            self.io.end_events();
+            if let Some(rt) = self.runtime.lock().take() {
+                rt.shutdown_background();
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The HTTP listener: routes requests to Engine.IO endpoints by path, and serves static
+//! files (the chat page, the socket.io client bundle) for everything else.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::engine::{Body, Endpoint};
+
+/// Which endpoint or directory answers which path.
+#[derive(Default, Clone)]
+pub struct Router {
+    endpoints: Vec<(String, Arc<dyn Endpoint>)>,
+    files: Vec<(String, PathBuf)>,
+}
+
+impl Router {
+    /// An empty router (everything 404).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Mounts an Engine.IO endpoint at `path` (e.g. `/socket.io/`); the path also matches
+    /// without its trailing slash.
+    pub fn endpoint(mut self, path: &str, endpoint: Arc<dyn Endpoint>) -> Self {
+        self.endpoints.push((path.trim_end_matches('/').to_owned(), endpoint));
+        self
+    }
+
+    /// Serves the files under `dir` at URL prefix `prefix` (e.g. `/`).
+    pub fn files(mut self, prefix: &str, dir: impl Into<PathBuf>) -> Self {
+        let mut p = prefix.to_owned();
+        if !p.ends_with('/') {
+            p.push('/');
+        }
+        self.files.push((p, dir.into()));
+        // Longest prefix first, so `/socket.io/` wins over `/`.
+        self.files.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self
+    }
+
+    async fn route(self: Arc<Self>, req: Request<hyper::body::Incoming>, remote: SocketAddr) -> Response<Body> {
+        let path = req.uri().path();
+        let trimmed = path.trim_end_matches('/');
+        if let Some((_, ep)) = self.endpoints.iter().find(|(p, _)| p == trimmed) {
+            return ep.clone().handle(req, remote).await;
+        }
+        if req.method() == Method::GET || req.method() == Method::HEAD {
+            for (prefix, dir) in &self.files {
+                if let Some(rest) = path.strip_prefix(prefix.as_str()) {
+                    if let Some(resp) = serve_file(dir, rest).await {
+                        return resp;
+                    }
+                }
+            }
+        }
+        Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .header(CONTENT_TYPE, "text/plain; charset=UTF-8")
+            .body(Full::new(Bytes::from_static(b"Not Found")))
+            .expect("static response parts are valid")
+    }
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "application/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Reads `rel` under `dir`, refusing anything that would climb out of it.
+async fn serve_file(dir: &Path, rel: &str) -> Option<Response<Body>> {
+    let rel = if rel.is_empty() || rel.ends_with('/') { format!("{rel}index.html") } else { rel.to_owned() };
+    let rel = Path::new(&rel);
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    let full = dir.join(rel);
+    let data = tokio::fs::read(&full).await.ok()?;
+    Some(
+        Response::builder()
+            .status(StatusCode::OK)
+            .header(CONTENT_TYPE, HeaderValue::from_static(content_type(&full)))
+            .body(Full::new(Bytes::from(data)))
+            .expect("static response parts are valid"),
+    )
+}
+
+/// Accepts connections until `shutdown` turns true.
+pub async fn serve(listener: TcpListener, router: Arc<Router>, mut shutdown: watch::Receiver<bool>, tracker: Arc<()>) {
+    loop {
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        };
+        let (stream, remote) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let mut conn_shutdown = shutdown.clone();
+        let tracker = tracker.clone();
+        tokio::spawn(async move {
+            let _tracker = tracker;
+            let svc = service_fn(move |req| {
+                let router = router.clone();
+                async move { Ok::<_, std::convert::Infallible>(router.route(req, remote).await) }
+            });
+            let conn = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc).with_upgrades();
+            tokio::pin!(conn);
+            let stopping = tokio::select! {
+                _ = conn.as_mut() => false,
+                _ = conn_shutdown.wait_for(|stop| *stop) => true,
+            };
+            if stopping {
+                conn.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(1), conn).await;
+            }
+        });
+    }
+}

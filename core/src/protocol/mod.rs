@@ -1,0 +1,353 @@
+//! Socket.IO v5 packets: encoding and decoding, pure functions over bytes (no I/O).
+//!
+//! Wire form: `<type>[<n>-][<nsp>,][<ackId>][<json>]`. Encoders write the whole Engine.IO
+//! message text, i.e. with the leading Engine.IO `4`, so that the bytes can go to the
+//! transport as they are and be shared by every recipient of a broadcast.
+
+mod payload;
+
+pub use payload::{placeholder, placeholder_index, Payload};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use serde_json::value::RawValue;
+use std::fmt;
+
+/// Event names a client may not use (they are the library's own lifecycle events).
+pub const RESERVED_EVENTS: [&str; 6] =
+    ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
+
+/// Why a packet was refused. Any of these closes the sender's connection ("parse error").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The packet type digit is missing or not one of 0..=6.
+    UnknownType,
+    /// The `<n>-` attachment count is malformed or above the limit.
+    BadAttachments,
+    /// The namespace is not followed by anything sensible.
+    BadNamespace,
+    /// The JSON payload does not parse.
+    BadJson,
+    /// The payload has the wrong shape for the packet type.
+    BadPayload(&'static str),
+    /// A binary attachment arrived when none was expected.
+    UnexpectedBinary,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownType => f.write_str("unknown packet type"),
+            Self::BadAttachments => f.write_str("invalid attachment count"),
+            Self::BadNamespace => f.write_str("invalid namespace"),
+            Self::BadJson => f.write_str("invalid JSON payload"),
+            Self::BadPayload(why) => write!(f, "invalid payload: {why}"),
+            Self::UnexpectedBinary => f.write_str("unexpected binary attachment"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// A packet a client sent, fully assembled (attachments included).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Packet {
+    /// Namespace, `/` when the packet did not name one.
+    pub nsp: String,
+    /// What the packet carries.
+    pub body: PacketBody,
+}
+
+/// The part of a packet that depends on its type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PacketBody {
+    /// CONNECT, with the client's `auth` object as JSON text when it sent one.
+    Connect(Option<String>),
+    /// DISCONNECT from the namespace.
+    Disconnect,
+    /// EVENT or BINARY_EVENT.
+    Event {
+        /// Event name (a numeric name is kept as its decimal text).
+        name: String,
+        /// Arguments after the name.
+        args: Payload,
+        /// Present when the client wants an acknowledgement.
+        ack: Option<u64>,
+    },
+    /// ACK or BINARY_ACK answering one of the server's emits.
+    Ack {
+        /// The id the server put on its emit.
+        id: u64,
+        /// The client's reply arguments.
+        args: Payload,
+    },
+}
+
+/// The outcome of decoding a text packet.
+#[derive(Debug)]
+pub enum Decoded {
+    /// Ready to handle.
+    Complete(Packet),
+    /// A binary packet that waits for its attachments.
+    Partial(PartialPacket),
+}
+
+/// A BINARY_EVENT / BINARY_ACK whose attachments are still arriving.
+#[derive(Debug)]
+pub struct PartialPacket {
+    packet: Packet,
+    expected: usize,
+}
+
+impl PartialPacket {
+    /// Adds the next attachment; returns the packet once all have arrived.
+    pub fn push(mut self, data: Bytes) -> Result<Packet, PartialPacket> {
+        let args = match &mut self.packet.body {
+            PacketBody::Event { args, .. } | PacketBody::Ack { args, .. } => args,
+            _ => unreachable!("only events and acks carry attachments"),
+        };
+        args.attachments.push(data);
+        if args.attachments.len() == self.expected {
+            Ok(self.packet)
+        } else {
+            Err(self)
+        }
+    }
+}
+
+/// Decodes one Socket.IO packet from the text of an Engine.IO message (without the `4`).
+pub fn decode(text: &str, max_attachments: usize) -> Result<Decoded, DecodeError> {
+    let bytes = text.as_bytes();
+    let kind = match bytes.first() {
+        Some(c @ b'0'..=b'6') => c - b'0',
+        _ => return Err(DecodeError::UnknownType),
+    };
+    let mut i = 1;
+
+    let mut attachments = 0usize;
+    if kind == 5 || kind == 6 {
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start || i - start > 4 || bytes.get(i) != Some(&b'-') {
+            return Err(DecodeError::BadAttachments);
+        }
+        attachments = text[start..i].parse().map_err(|_| DecodeError::BadAttachments)?;
+        i += 1;
+        if attachments == 0 || attachments > max_attachments {
+            return Err(DecodeError::BadAttachments);
+        }
+    }
+
+    let nsp = if bytes.get(i) == Some(&b'/') {
+        let end = text[i..].find(',').map_or(bytes.len(), |p| i + p);
+        let nsp = text[i..end].to_owned();
+        i = if end < bytes.len() { end + 1 } else { end };
+        nsp
+    } else {
+        "/".to_owned()
+    };
+
+    let ack = {
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            None
+        } else {
+            Some(text[start..i].parse::<u64>().map_err(|_| DecodeError::BadPayload("ack id"))?)
+        }
+    };
+    let json = &text[i..];
+
+    let body = match kind {
+        0 => {
+            if ack.is_some() {
+                return Err(DecodeError::BadPayload("connect with an ack id"));
+            }
+            if json.is_empty() {
+                PacketBody::Connect(None)
+            } else {
+                let v: &RawValue = serde_json::from_str(json).map_err(|_| DecodeError::BadJson)?;
+                if !v.get().starts_with('{') {
+                    return Err(DecodeError::BadPayload("connect payload must be an object"));
+                }
+                PacketBody::Connect(Some(v.get().to_owned()))
+            }
+        }
+        1 => {
+            if !json.is_empty() || ack.is_some() {
+                return Err(DecodeError::BadPayload("disconnect carries no payload"));
+            }
+            PacketBody::Disconnect
+        }
+        2 | 5 => {
+            let (name, args) = split_event(json)?;
+            PacketBody::Event { name, args: Payload::from_validated(args), ack }
+        }
+        3 | 6 => {
+            let id = ack.ok_or(DecodeError::BadPayload("ack without id"))?;
+            let elems: Vec<&RawValue> =
+                serde_json::from_str(json).map_err(|_| DecodeError::BadPayload("ack needs an array"))?;
+            let _ = elems;
+            PacketBody::Ack { id, args: Payload::from_validated(json.trim().to_owned()) }
+        }
+        _ => return Err(DecodeError::BadPayload("clients do not send CONNECT_ERROR")),
+    };
+    let packet = Packet { nsp, body };
+    if attachments > 0 {
+        Ok(Decoded::Partial(PartialPacket { packet, expected: attachments }))
+    } else {
+        Ok(Decoded::Complete(packet))
+    }
+}
+
+/// Splits `["name", a, b]` into the name and the text `[a,b]` without re-serializing values.
+fn split_event(json: &str) -> Result<(String, String), DecodeError> {
+    if !json.starts_with('[') {
+        return Err(DecodeError::BadPayload("event needs an array"));
+    }
+    let elems: Vec<&RawValue> = serde_json::from_str(json).map_err(|_| DecodeError::BadJson)?;
+    let first = elems.first().ok_or(DecodeError::BadPayload("event needs a name"))?.get();
+    let name = match first.as_bytes()[0] {
+        b'"' => serde_json::from_str::<String>(first).map_err(|_| DecodeError::BadJson)?,
+        b'-' | b'0'..=b'9' => first.to_owned(),
+        _ => return Err(DecodeError::BadPayload("event name must be a string or number")),
+    };
+    if RESERVED_EVENTS.contains(&name.as_str()) {
+        return Err(DecodeError::BadPayload("reserved event name"));
+    }
+    let args = match (elems.get(1), elems.last()) {
+        (Some(a), Some(b)) => {
+            let base = json.as_ptr() as usize;
+            let start = a.get().as_ptr() as usize - base;
+            let end = b.get().as_ptr() as usize - base + b.get().len();
+            let mut s = String::with_capacity(end - start + 2);
+            s.push('[');
+            s.push_str(&json[start..end]);
+            s.push(']');
+            s
+        }
+        _ => "[]".to_owned(),
+    };
+    Ok((name, args))
+}
+
+/// A packet encoded for the wire: one text message (with the Engine.IO `4`) and its
+/// binary attachments, each cheap to clone and share.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Encoded {
+    /// The text frame, e.g. `42["hello",1]`.
+    pub text: Bytes,
+    /// Binary attachments, sent after the text frame in order.
+    pub binary: Vec<Bytes>,
+}
+
+impl Encoded {
+    /// Number of transport frames this packet takes.
+    pub fn frame_count(&self) -> usize {
+        1 + self.binary.len()
+    }
+}
+
+fn header(buf: &mut BytesMut, kind: u8, attachments: usize, nsp: &str, ack: Option<u64>) {
+    buf.put_u8(b'4');
+    buf.put_u8(b'0' + kind);
+    if attachments > 0 {
+        let mut b = itoa_buf();
+        buf.put_slice(fmt_u64(&mut b, attachments as u64));
+        buf.put_u8(b'-');
+    }
+    if nsp != "/" {
+        buf.put_slice(nsp.as_bytes());
+        buf.put_u8(b',');
+    }
+    if let Some(id) = ack {
+        let mut b = itoa_buf();
+        buf.put_slice(fmt_u64(&mut b, id));
+    }
+}
+
+fn itoa_buf() -> [u8; 20] {
+    [0; 20]
+}
+
+fn fmt_u64(buf: &mut [u8; 20], mut n: u64) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
+/// Writes `s` as a JSON string literal.
+fn put_json_str(buf: &mut BytesMut, s: &str) {
+    // serde_json's escaping matches JSON.stringify for every string it can meet here.
+    let mut w = buf.writer();
+    serde_json::to_writer(&mut w, s).expect("writing to memory cannot fail");
+}
+
+/// Encodes an EVENT (or BINARY_EVENT when `args` has attachments).
+pub fn encode_event(nsp: &str, name: &str, args: &Payload, ack: Option<u64>) -> Encoded {
+    let n = args.attachments.len();
+    let json = args.json();
+    let mut buf = BytesMut::with_capacity(8 + nsp.len() + name.len() + json.len());
+    header(&mut buf, if n > 0 { 5 } else { 2 }, n, nsp, ack);
+    buf.put_u8(b'[');
+    put_json_str(&mut buf, name);
+    let inner = &json[1..json.len() - 1];
+    if !inner.trim().is_empty() {
+        buf.put_u8(b',');
+        buf.put_slice(inner.as_bytes());
+    }
+    buf.put_u8(b']');
+    Encoded { text: buf.freeze(), binary: args.attachments.clone() }
+}
+
+/// Encodes an ACK (or BINARY_ACK) answering the client's ack id `id`.
+pub fn encode_ack(nsp: &str, id: u64, args: &Payload) -> Encoded {
+    let n = args.attachments.len();
+    let mut buf = BytesMut::with_capacity(24 + nsp.len() + args.json().len());
+    header(&mut buf, if n > 0 { 6 } else { 3 }, n, nsp, Some(id));
+    buf.put_slice(args.json().as_bytes());
+    Encoded { text: buf.freeze(), binary: args.attachments.clone() }
+}
+
+/// Encodes the CONNECT reply `{"sid":"..."}`.
+pub fn encode_connect(nsp: &str, sid: &str) -> Encoded {
+    let mut buf = BytesMut::with_capacity(16 + nsp.len() + sid.len());
+    header(&mut buf, 0, 0, nsp, None);
+    buf.put_slice(b"{\"sid\":");
+    put_json_str(&mut buf, sid);
+    buf.put_u8(b'}');
+    Encoded { text: buf.freeze(), binary: Vec::new() }
+}
+
+/// Encodes CONNECT_ERROR `{"message":…,"data":…}`; `data` is JSON text and omitted when `None`.
+pub fn encode_connect_error(nsp: &str, message: &str, data: Option<&str>) -> Encoded {
+    let mut buf = BytesMut::with_capacity(32 + nsp.len() + message.len());
+    header(&mut buf, 4, 0, nsp, None);
+    buf.put_slice(b"{\"message\":");
+    put_json_str(&mut buf, message);
+    if let Some(d) = data {
+        buf.put_slice(b",\"data\":");
+        buf.put_slice(d.as_bytes());
+    }
+    buf.put_u8(b'}');
+    Encoded { text: buf.freeze(), binary: Vec::new() }
+}
+
+/// Encodes DISCONNECT for a namespace.
+pub fn encode_disconnect(nsp: &str) -> Encoded {
+    let mut buf = BytesMut::with_capacity(4 + nsp.len());
+    header(&mut buf, 1, 0, nsp, None);
+    Encoded { text: buf.freeze(), binary: Vec::new() }
+}
+
+#[cfg(test)]
+mod tests;

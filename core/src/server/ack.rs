@@ -1,0 +1,80 @@
+//! Server → client acknowledgements: one collector per emit, shared by its recipients.
+
+use parking_lot::Mutex;
+use std::sync::Arc;
+
+use super::{AckReply, AckResult, Namespace};
+use crate::protocol::Payload;
+use crate::sid::Sid;
+
+/// Called once with the outcome of an emit with acknowledgement.
+pub type AckCallback = Box<dyn FnOnce(AckResult) + Send>;
+
+struct State {
+    recipients: Vec<Sid>,
+    /// Known once the broadcast has reached every recipient.
+    expected: Option<usize>,
+    replies: Vec<AckReply>,
+    done: Option<AckCallback>,
+}
+
+/// Gathers the replies to one emit until all recipients answered or the timeout fires.
+pub(crate) struct Collector {
+    pub(crate) id: u64,
+    state: Mutex<State>,
+}
+
+impl Collector {
+    pub(crate) fn new(id: u64, done: AckCallback) -> Arc<Self> {
+        Arc::new(Self {
+            id,
+            state: Mutex::new(State { recipients: Vec::new(), expected: None, replies: Vec::new(), done: Some(done) }),
+        })
+    }
+
+    pub(crate) fn add_recipient(&self, sid: Sid) {
+        self.state.lock().recipients.push(sid);
+    }
+
+    /// The broadcast is out: `n` replies are awaited (0 finishes at once).
+    pub(crate) fn expect(&self, n: usize) {
+        let mut st = self.state.lock();
+        st.expected = Some(n);
+        if st.replies.len() >= n {
+            drop(st);
+            self.finish(false);
+        }
+    }
+
+    pub(crate) fn reply(&self, sid: Sid, args: Payload) {
+        let mut st = self.state.lock();
+        if st.done.is_none() {
+            return;
+        }
+        st.replies.push(AckReply { sid, args });
+        if st.expected.is_some_and(|n| st.replies.len() >= n) {
+            drop(st);
+            self.finish(false);
+        }
+    }
+
+    /// Unregisters from recipients that never answered (on timeout).
+    pub(crate) fn forget(&self, ns: &Namespace) {
+        let recipients = std::mem::take(&mut self.state.lock().recipients);
+        for sid in recipients {
+            if let Some(s) = ns.socket(sid) {
+                s.acks.lock().remove(&self.id);
+            }
+        }
+    }
+
+    /// Runs the callback once (outside the lock).
+    pub(crate) fn finish(&self, timed_out: bool) {
+        let (done, replies) = {
+            let mut st = self.state.lock();
+            let Some(done) = st.done.take() else { return };
+            (done, std::mem::take(&mut st.replies))
+        };
+        done(AckResult { id: self.id, replies, timed_out });
+    }
+}

@@ -1,0 +1,161 @@
+//! What the Socket.IO layer tells its host, in one ordered stream.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::engine::{CloseReason, Handshake};
+use crate::protocol::Payload;
+use crate::sid::Sid;
+
+/// Why a socket left its namespace. `as_str` gives socket.io's reason strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DisconnectReason {
+    /// The underlying connection ended (see [`CloseReason`]).
+    Transport(CloseReason),
+    /// The client left the namespace (`socket.disconnect()` on the client).
+    ClientNamespaceDisconnect,
+    /// The server removed the socket from the namespace.
+    ServerNamespaceDisconnect,
+}
+
+impl DisconnectReason {
+    /// `"transport close"`, `"ping timeout"`, `"client namespace disconnect"`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Transport(r) => r.as_str(),
+            Self::ClientNamespaceDisconnect => "client namespace disconnect",
+            Self::ServerNamespaceDisconnect => "server namespace disconnect",
+        }
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The right (and duty) to answer one client acknowledgement request, exactly once:
+/// [`crate::host::Server::ack`] consumes it. Dropping it answers nothing.
+#[derive(Debug, PartialEq, Eq)]
+pub struct AckHandle {
+    pub(crate) nsp: Arc<str>,
+    pub(crate) sid: Sid,
+    pub(crate) id: u64,
+}
+
+impl AckHandle {
+    /// Namespace of the socket that asked.
+    pub fn nsp(&self) -> &str {
+        &self.nsp
+    }
+    /// Socket that asked.
+    pub fn sid(&self) -> Sid {
+        self.sid
+    }
+    /// The client's ack id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+/// A connection waiting for the host's accept or reject (connect middleware).
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConnectRequest {
+    pub(crate) id: u64,
+}
+
+impl ConnectRequest {
+    /// A number identifying the request (for hosts that must pass it around as data).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+    /// Rebuilds a request from [`ConnectRequest::id`].
+    pub fn from_id(id: u64) -> Self {
+        Self { id }
+    }
+}
+
+/// One reply to a server emit that asked for acknowledgement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AckReply {
+    /// The socket that answered.
+    pub sid: Sid,
+    /// What it answered.
+    pub args: Payload,
+}
+
+/// The outcome of an emit with acknowledgement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AckResult {
+    /// The id [`crate::host::Server::emit_with_ack`] returned.
+    pub id: u64,
+    /// Every reply that arrived, in arrival order.
+    pub replies: Vec<AckReply>,
+    /// True when the timeout fired before every recipient answered; `replies` then holds
+    /// what did arrive.
+    pub timed_out: bool,
+}
+
+/// Something that happened, delivered in order (per socket, the order things happened).
+#[derive(Debug)]
+pub enum Event {
+    /// A client asks to join a namespace that has middleware; answer with
+    /// [`crate::host::Server::accept`] or [`crate::host::Server::reject`].
+    ConnectRequest {
+        /// Pass to accept/reject.
+        request: ConnectRequest,
+        /// Namespace asked for.
+        nsp: Arc<str>,
+        /// The client's `auth` object as JSON text, when it sent one.
+        auth: Option<String>,
+        /// The HTTP request that opened the connection.
+        handshake: Arc<Handshake>,
+    },
+    /// A socket joined a namespace.
+    Connection {
+        /// Namespace.
+        nsp: Arc<str>,
+        /// The new socket's id (not the Engine.IO session id).
+        sid: Sid,
+        /// The client's `auth` object as JSON text, when it sent one.
+        auth: Option<String>,
+        /// The HTTP request that opened the connection.
+        handshake: Arc<Handshake>,
+    },
+    /// A client emitted an event.
+    Message {
+        /// Namespace.
+        nsp: Arc<str>,
+        /// Sender.
+        sid: Sid,
+        /// Event name.
+        event: String,
+        /// Arguments after the name.
+        args: Payload,
+        /// Present when the client wants an acknowledgement.
+        ack: Option<AckHandle>,
+    },
+    /// Replies to an emit with acknowledgement (or its timeout).
+    AckResponse(AckResult),
+    /// A socket is leaving; its rooms are still known.
+    Disconnecting {
+        /// Namespace.
+        nsp: Arc<str>,
+        /// Socket.
+        sid: Sid,
+        /// Why.
+        reason: DisconnectReason,
+        /// The rooms it is still in (its own id room included).
+        rooms: Vec<String>,
+    },
+    /// A socket left.
+    Disconnect {
+        /// Namespace.
+        nsp: Arc<str>,
+        /// Socket.
+        sid: Sid,
+        /// Why.
+        reason: DisconnectReason,
+    },
+}

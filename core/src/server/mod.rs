@@ -1,0 +1,429 @@
+//! The Socket.IO v5 layer: namespaces, sockets, rooms, acks and connect middleware, on top
+//! of the engine. It reports to its host through one ordered [`Event`] stream and takes
+//! commands (emit, join, ack, disconnect) as plain method calls that never block.
+
+mod ack;
+mod event;
+mod namespace;
+
+pub use ack::AckCallback;
+pub use event::{AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Event};
+pub use namespace::{Namespace, Socket};
+
+use bytes::Bytes;
+use parking_lot::{Mutex, RwLock};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio::runtime::Handle;
+use tokio::task::AbortHandle;
+
+use crate::adapter::BroadcastOptions;
+use crate::config::NamespaceRule;
+use crate::engine::{CloseReason, Handler, Handshake, Message, Session, SessionRef};
+use crate::protocol::{self, Decoded, Packet, PacketBody, PartialPacket, Payload};
+use crate::sid::Sid;
+
+/// Errors of the command methods.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// No namespace of that name has been used.
+    NoSuchNamespace,
+    /// No connected socket with that id in that namespace.
+    NoSuchSocket,
+    /// The connect request was already answered or its connection is gone.
+    NoSuchRequest,
+    /// Arguments are not a JSON array (or other invalid input), with details.
+    InvalidArgument(String),
+    /// The server has stopped.
+    Stopped,
+    /// Binding or starting failed.
+    Io(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoSuchNamespace => f.write_str("no such namespace"),
+            Self::NoSuchSocket => f.write_str("no such socket"),
+            Self::NoSuchRequest => f.write_str("no such connect request"),
+            Self::InvalidArgument(s) => write!(f, "invalid argument: {s}"),
+            Self::Stopped => f.write_str("server stopped"),
+            Self::Io(s) => write!(f, "i/o error: {s}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Socket.IO settings (a subset of [`crate::Config`]).
+#[derive(Clone, Debug)]
+pub struct SocketIoConfig {
+    /// Namespaces accepted.
+    pub namespaces: Vec<NamespaceRule>,
+    /// Close connections that join no namespace in this time.
+    pub connect_timeout: Duration,
+    /// Attachment limit per packet.
+    pub max_attachments: usize,
+}
+
+/// Per-connection state (the Engine.IO session's data).
+pub struct Client {
+    handshake: Arc<Handshake>,
+    sockets: Mutex<HashMap<Arc<str>, Arc<Socket>>>,
+    partial: Mutex<Option<PartialPacket>>,
+    connect_timer: Mutex<Option<AbortHandle>>,
+}
+
+type ClientSession = Session<Client>;
+
+struct PendingConnect {
+    session: Weak<ClientSession>,
+    nsp: Arc<Namespace>,
+    auth: Option<String>,
+}
+
+/// The Socket.IO server: the engine's handler and the target of host commands.
+pub struct SocketIo {
+    cfg: SocketIoConfig,
+    rt: Handle,
+    namespaces: RwLock<HashMap<Arc<str>, Arc<Namespace>>>,
+    events: RwLock<Option<flume::Sender<Event>>>,
+    pending: Mutex<HashMap<u64, PendingConnect>>,
+    next_id: AtomicU64,
+}
+
+impl SocketIo {
+    /// A server that reports into `events` and runs its timers on `rt`.
+    pub fn new(cfg: SocketIoConfig, rt: Handle, events: flume::Sender<Event>) -> Self {
+        Self {
+            cfg,
+            rt,
+            namespaces: RwLock::new(HashMap::new()),
+            events: RwLock::new(Some(events)),
+            pending: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// Sends an event to the host (dropped once the stream has ended).
+    pub(crate) fn report(&self, ev: Event) {
+        if let Some(tx) = &*self.events.read() {
+            let _ = tx.send(ev);
+        }
+    }
+
+    /// Ends the event stream: the host sees it close after draining what is queued.
+    pub(crate) fn end_events(&self) {
+        self.events.write().take();
+    }
+
+    /// A namespace by name, created on first use when a rule accepts the name.
+    fn namespace_for(&self, name: &str) -> Option<Arc<Namespace>> {
+        if let Some(ns) = self.namespaces.read().get(name) {
+            return Some(ns.clone());
+        }
+        let rule = self.cfg.namespaces.iter().find(|r| r.matcher.matches(name))?;
+        let mut all = self.namespaces.write();
+        Some(all.entry(Arc::from(name)).or_insert_with(|| Namespace::new(name, rule.middleware)).clone())
+    }
+
+    /// An existing namespace.
+    pub fn namespace(&self, name: &str) -> Result<Arc<Namespace>, Error> {
+        self.namespaces.read().get(name).cloned().or_else(|| self.namespace_for(name)).ok_or(Error::NoSuchNamespace)
+    }
+
+    fn socket(&self, nsp: &str, sid: Sid) -> Result<Arc<Socket>, Error> {
+        self.namespace(nsp)?.socket(sid).ok_or(Error::NoSuchSocket)
+    }
+
+    /// Emits `event` with `args` to the sockets `opts` selects; returns how many got it.
+    pub fn emit(&self, nsp: &str, opts: &BroadcastOptions, event: &str, args: &Payload) -> Result<usize, Error> {
+        let ns = self.namespace(nsp)?;
+        let packet = protocol::encode_event(&ns.name, event, args, None);
+        Ok(ns.broadcast(opts, &packet, None))
+    }
+
+    /// Emits and collects every recipient's acknowledgement, or times out after `timeout`
+    /// with what arrived. `done` runs once, on a runtime thread. Returns the ack id.
+    pub fn emit_with_ack(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        event: &str,
+        args: &Payload,
+        timeout: Duration,
+        done: AckCallback,
+    ) -> Result<u64, Error> {
+        let ns = self.namespace(nsp)?;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let packet = protocol::encode_event(&ns.name, event, args, Some(id));
+        let collector = ack::Collector::new(id, done);
+        let n = ns.broadcast(opts, &packet, Some(&collector));
+        collector.expect(n);
+        let weak = Arc::downgrade(&collector);
+        let ns2 = Arc::downgrade(&ns);
+        self.rt.spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let Some(c) = weak.upgrade() {
+                if let Some(ns) = ns2.upgrade() {
+                    c.forget(&ns);
+                }
+                c.finish(true);
+            }
+        });
+        Ok(id)
+    }
+
+    /// Answers a client's acknowledgement request.
+    pub fn ack(&self, handle: AckHandle, args: &Payload) -> Result<(), Error> {
+        let socket = self.socket(&handle.nsp, handle.sid)?;
+        let packet = protocol::encode_ack(&handle.nsp, handle.id, args);
+        socket.send(&packet);
+        Ok(())
+    }
+
+    /// Puts a socket in rooms.
+    pub fn join(&self, nsp: &str, sid: Sid, rooms: &[&str]) -> Result<(), Error> {
+        let ns = self.namespace(nsp)?;
+        ns.socket(sid).ok_or(Error::NoSuchSocket)?;
+        let rooms: Vec<_> = rooms.iter().map(|r| Arc::from(*r)).collect();
+        ns.adapter().add_all(sid, &rooms);
+        Ok(())
+    }
+
+    /// Takes a socket out of rooms.
+    pub fn leave(&self, nsp: &str, sid: Sid, rooms: &[&str]) -> Result<(), Error> {
+        let ns = self.namespace(nsp)?;
+        ns.socket(sid).ok_or(Error::NoSuchSocket)?;
+        let rooms: Vec<_> = rooms.iter().map(|r| Arc::from(*r)).collect();
+        ns.adapter().del(sid, &rooms);
+        Ok(())
+    }
+
+    /// The rooms a socket is in (its own id room included), sorted.
+    pub fn rooms_of(&self, nsp: &str, sid: Sid) -> Result<Vec<String>, Error> {
+        let ns = self.namespace(nsp)?;
+        ns.socket(sid).ok_or(Error::NoSuchSocket)?;
+        let mut rooms: Vec<String> = ns.adapter().socket_rooms(sid).iter().map(|r| r.to_string()).collect();
+        rooms.sort();
+        Ok(rooms)
+    }
+
+    /// The sockets `opts` selects (e.g. everyone in a room).
+    pub fn sockets(&self, nsp: &str, opts: &BroadcastOptions) -> Result<Vec<Sid>, Error> {
+        let ns = self.namespace(nsp)?;
+        let mut out = Vec::new();
+        let sockets = ns.sockets_read();
+        ns.adapter().for_each_recipient(opts, &mut |sid| {
+            if sockets.contains_key(&sid) {
+                out.push(sid)
+            }
+        });
+        Ok(out)
+    }
+
+    /// Removes a socket from its namespace (it is told with a DISCONNECT packet); with
+    /// `close_connection`, also closes its whole connection.
+    pub fn disconnect(&self, nsp: &str, sid: Sid, close_connection: bool) -> Result<(), Error> {
+        let socket = self.socket(nsp, sid)?;
+        socket.close(DisconnectReason::ServerNamespaceDisconnect, true, self);
+        if close_connection {
+            socket.session().close(CloseReason::ForcedClose);
+        }
+        Ok(())
+    }
+
+    /// Accepts a pending connection (see [`Event::ConnectRequest`]).
+    pub fn accept(&self, req: ConnectRequest) -> Result<Sid, Error> {
+        let p = self.pending.lock().remove(&req.id).ok_or(Error::NoSuchRequest)?;
+        let session = p.session.upgrade().ok_or(Error::NoSuchRequest)?;
+        self.connect_socket(&session, p.nsp, p.auth).ok_or(Error::NoSuchRequest)
+    }
+
+    /// Refuses a pending connection with CONNECT_ERROR `{message, data}` (`data` is JSON text).
+    pub fn reject(&self, req: ConnectRequest, message: &str, data: Option<&str>) -> Result<(), Error> {
+        if let Some(d) = data {
+            serde_json::from_str::<&serde_json::value::RawValue>(d)
+                .map_err(|e| Error::InvalidArgument(format!("data is not JSON: {e}")))?;
+        }
+        let p = self.pending.lock().remove(&req.id).ok_or(Error::NoSuchRequest)?;
+        let session = p.session.upgrade().ok_or(Error::NoSuchRequest)?;
+        let packet = protocol::encode_connect_error(&p.nsp.name, message, data);
+        session.push(&packet.text, &[], false);
+        Ok(())
+    }
+
+    /// Closes every connection with "server shutting down".
+    pub fn close_all_sockets(&self) {
+        let all: Vec<Arc<Namespace>> = self.namespaces.read().values().cloned().collect();
+        for ns in all {
+            for s in ns.all_sockets() {
+                s.session().close(CloseReason::ServerShuttingDown);
+            }
+        }
+    }
+
+    /// Names of the namespaces in use.
+    pub fn namespace_names(&self) -> Vec<String> {
+        self.namespaces.read().keys().map(|k| k.to_string()).collect()
+    }
+
+    fn connect_socket(&self, session: &SessionRef<Client>, ns: Arc<Namespace>, auth: Option<String>) -> Option<Sid> {
+        if session.is_closed() {
+            return None;
+        }
+        let client = &session.data;
+        let socket = Socket::new(ns.clone(), session.clone());
+        let sid = socket.sid;
+        {
+            let mut sockets = client.sockets.lock();
+            if sockets.contains_key(&ns.name) {
+                return None;
+            }
+            sockets.insert(ns.name.clone(), socket.clone());
+        }
+        if let Some(t) = client.connect_timer.lock().take() {
+            t.abort();
+        }
+        ns.insert(socket.clone());
+        socket.send(&protocol::encode_connect(&ns.name, sid.as_str()));
+        self.report(Event::Connection { nsp: ns.name.clone(), sid, auth, handshake: client.handshake.clone() });
+        if session.is_closed() {
+            // Closed while we were connecting: make sure the socket does not linger.
+            socket.close(DisconnectReason::Transport(CloseReason::TransportClose), false, self);
+        }
+        Some(sid)
+    }
+
+    fn on_connect(&self, session: &SessionRef<Client>, nsp: &str, auth: Option<String>) {
+        if session.data.sockets.lock().contains_key(nsp) {
+            return;
+        }
+        let Some(ns) = self.namespace_for(nsp) else {
+            let packet = protocol::encode_connect_error(nsp, "Invalid namespace", None);
+            session.push(&packet.text, &[], false);
+            return;
+        };
+        if ns.middleware {
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            self.pending.lock().insert(id, PendingConnect { session: Arc::downgrade(session), nsp: ns.clone(), auth: auth.clone() });
+            self.report(Event::ConnectRequest {
+                request: ConnectRequest { id },
+                nsp: ns.name.clone(),
+                auth,
+                handshake: session.data.handshake.clone(),
+            });
+        } else {
+            self.connect_socket(session, ns, auth);
+        }
+    }
+
+    fn dispatch(&self, session: &SessionRef<Client>, packet: Packet) {
+        let socket = session.data.sockets.lock().get(packet.nsp.as_str()).cloned();
+        match packet.body {
+            PacketBody::Connect(auth) => self.on_connect(session, &packet.nsp, auth),
+            PacketBody::Disconnect => {
+                if let Some(s) = socket {
+                    s.close(DisconnectReason::ClientNamespaceDisconnect, false, self);
+                }
+            }
+            PacketBody::Event { name, args, ack } => {
+                let Some(s) = socket else { return };
+                let ack = ack.map(|id| AckHandle { nsp: s.nsp().name.clone(), sid: s.sid, id });
+                self.report(Event::Message { nsp: s.nsp().name.clone(), sid: s.sid, event: name, args, ack });
+            }
+            PacketBody::Ack { id, args } => {
+                if let Some(s) = socket {
+                    s.on_ack(id, args);
+                }
+            }
+        }
+    }
+}
+
+impl Handler for Arc<SocketIo> {
+    type Data = Client;
+
+    fn create(&self, _sid: Sid, handshake: Handshake) -> Client {
+        Client {
+            handshake: Arc::new(handshake),
+            sockets: Mutex::new(HashMap::new()),
+            partial: Mutex::new(None),
+            connect_timer: Mutex::new(None),
+        }
+    }
+
+    fn on_open(&self, session: &SessionRef<Client>) {
+        let weak = Arc::downgrade(session);
+        let timeout = self.cfg.connect_timeout;
+        let task = self.rt.spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let Some(s) = weak.upgrade() {
+                if s.data.sockets.lock().is_empty() {
+                    s.close(CloseReason::ForcedClose);
+                }
+            }
+        });
+        *session.data.connect_timer.lock() = Some(task.abort_handle());
+    }
+
+    fn on_message(&self, session: &SessionRef<Client>, msg: Message<'_>) {
+        let decoded = match msg {
+            Message::Text(text) => {
+                if session.data.partial.lock().is_some() {
+                    session.close(CloseReason::ParseError);
+                    return;
+                }
+                match protocol::decode(text, self.cfg.max_attachments) {
+                    Ok(Decoded::Complete(p)) => p,
+                    Ok(Decoded::Partial(p)) => {
+                        *session.data.partial.lock() = Some(p);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::debug!(sid = %session.sid, "closing connection: {e}");
+                        session.close(CloseReason::ParseError);
+                        return;
+                    }
+                }
+            }
+            Message::Binary(data) => {
+                let mut slot = session.data.partial.lock();
+                let Some(partial) = slot.take() else {
+                    drop(slot);
+                    session.close(CloseReason::ParseError);
+                    return;
+                };
+                match partial.push(data) {
+                    Ok(p) => p,
+                    Err(partial) => {
+                        *slot = Some(partial);
+                        return;
+                    }
+                }
+            }
+        };
+        self.dispatch(session, decoded);
+    }
+
+    fn on_close(&self, session: &SessionRef<Client>, reason: CloseReason) {
+        if let Some(t) = session.data.connect_timer.lock().take() {
+            t.abort();
+        }
+        session.data.partial.lock().take();
+        self.pending.lock().retain(|_, p| !std::ptr::eq(p.session.as_ptr(), Arc::as_ptr(session)));
+        let sockets: Vec<_> = session.data.sockets.lock().values().cloned().collect();
+        for s in sockets {
+            s.close(DisconnectReason::Transport(reason), false, self);
+        }
+    }
+}
+
+/// Wraps a Socket.IO layer's handler type so the engine can host it.
+pub type SocketIoEngine = crate::engine::Engine<Arc<SocketIo>>;
+
+#[allow(dead_code)]
+fn _assert_bytes_send(_: Bytes) {}

@@ -1,0 +1,165 @@
+//! Namespaces and the sockets in them.
+
+use parking_lot::{Mutex, RwLock, RwLockReadGuard};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use super::ack::Collector;
+use super::{Client, DisconnectReason, Event, SocketIo};
+use crate::adapter::{Adapter, BroadcastOptions, LocalAdapter};
+use crate::engine::{Pushed, SessionRef};
+use crate::protocol::{self, Encoded, Payload};
+use crate::sid::Sid;
+
+/// A namespace: its sockets and its adapter (rooms).
+pub struct Namespace {
+    /// Name, e.g. `/` or `/admin`.
+    pub name: Arc<str>,
+    /// Whether connections need the host's accept.
+    pub(crate) middleware: bool,
+    sockets: RwLock<HashMap<Sid, Arc<Socket>>>,
+    adapter: Box<dyn Adapter>,
+}
+
+impl Namespace {
+    pub(crate) fn new(name: &str, middleware: bool) -> Arc<Self> {
+        Arc::new(Self {
+            name: Arc::from(name),
+            middleware,
+            sockets: RwLock::new(HashMap::new()),
+            adapter: Box::new(LocalAdapter::new()),
+        })
+    }
+
+    /// The rooms of this namespace.
+    pub fn adapter(&self) -> &dyn Adapter {
+        &*self.adapter
+    }
+
+    /// A connected socket by id.
+    pub fn socket(&self, sid: Sid) -> Option<Arc<Socket>> {
+        self.sockets.read().get(&sid).cloned()
+    }
+
+    /// Number of connected sockets.
+    pub fn len(&self) -> usize {
+        self.sockets.read().len()
+    }
+
+    /// Whether no socket is connected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub(crate) fn sockets_read(&self) -> RwLockReadGuard<'_, HashMap<Sid, Arc<Socket>>> {
+        self.sockets.read()
+    }
+
+    pub(crate) fn all_sockets(&self) -> Vec<Arc<Socket>> {
+        self.sockets.read().values().cloned().collect()
+    }
+
+    pub(crate) fn insert(&self, socket: Arc<Socket>) {
+        self.adapter.add_all(socket.sid, &[Arc::from(socket.sid.as_str())]);
+        self.sockets.write().insert(socket.sid, socket);
+    }
+
+    /// Sends one encoded packet to every selected socket: the bytes are shared, not copied.
+    /// With `ack`, each recipient is registered to answer it. Returns the recipient count.
+    pub(crate) fn broadcast(&self, opts: &BroadcastOptions, packet: &Encoded, ack: Option<&Arc<Collector>>) -> usize {
+        let mut delivered = 0;
+        let mut overflowed = Vec::new();
+        {
+            let sockets = self.sockets.read();
+            self.adapter.for_each_recipient(opts, &mut |sid| {
+                let Some(s) = sockets.get(&sid) else { return };
+                if let Some(c) = ack {
+                    // Registered before the push: a fast client may answer at once.
+                    s.acks.lock().insert(c.id, c.clone());
+                }
+                match s.session.try_push(&packet.text, &packet.binary, opts.volatile) {
+                    Pushed::Queued => {
+                        delivered += 1;
+                        if let Some(c) = ack {
+                            c.add_recipient(sid);
+                        }
+                    }
+                    other => {
+                        if let Some(c) = ack {
+                            s.acks.lock().remove(&c.id);
+                        }
+                        if other == Pushed::Overflow {
+                            overflowed.push(s.session.clone());
+                        }
+                    }
+                }
+            });
+        }
+        // Close overflowing sessions only after every lock above is released.
+        for s in overflowed {
+            s.close(crate::engine::CloseReason::SlowConsumer);
+        }
+        delivered
+    }
+}
+
+/// A client's membership in one namespace.
+pub struct Socket {
+    /// The socket id (room of its own; not the Engine.IO sid).
+    pub sid: Sid,
+    nsp: Arc<Namespace>,
+    session: SessionRef<Client>,
+    pub(crate) acks: Mutex<HashMap<u64, Arc<Collector>>>,
+    connected: AtomicBool,
+}
+
+impl Socket {
+    pub(crate) fn new(nsp: Arc<Namespace>, session: SessionRef<Client>) -> Arc<Self> {
+        Arc::new(Self { sid: Sid::new(), nsp, session, acks: Mutex::new(HashMap::new()), connected: AtomicBool::new(true) })
+    }
+
+    /// The namespace.
+    pub fn nsp(&self) -> &Arc<Namespace> {
+        &self.nsp
+    }
+
+    pub(crate) fn session(&self) -> &SessionRef<Client> {
+        &self.session
+    }
+
+    /// Queues a packet for this socket alone (never volatile).
+    pub(crate) fn send(&self, packet: &Encoded) {
+        self.session.push(&packet.text, &packet.binary, false);
+    }
+
+    pub(crate) fn on_ack(&self, id: u64, args: Payload) {
+        let collector = self.acks.lock().remove(&id);
+        if let Some(c) = collector {
+            c.reply(self.sid, args);
+        }
+    }
+
+    /// Leaves the namespace once: `disconnecting` (rooms still known), leave every room,
+    /// `disconnect`. With `notify_client`, a DISCONNECT packet tells the client.
+    pub(crate) fn close(&self, reason: DisconnectReason, notify_client: bool, io: &SocketIo) {
+        if !self.connected.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        if notify_client {
+            self.send(&protocol::encode_disconnect(&self.nsp.name));
+        }
+        let rooms = self.nsp.adapter.socket_rooms(self.sid).iter().map(|r| r.to_string()).collect();
+        io.report(Event::Disconnecting { nsp: self.nsp.name.clone(), sid: self.sid, reason, rooms });
+        self.nsp.adapter.del_all(self.sid);
+        self.nsp.sockets.write().remove(&self.sid);
+        {
+            let mut mine = self.session.data.sockets.lock();
+            if mine.get(&self.nsp.name).is_some_and(|s| s.sid == self.sid) {
+                mine.remove(&self.nsp.name);
+            }
+        }
+        self.acks.lock().clear();
+        io.report(Event::Disconnect { nsp: self.nsp.name.clone(), sid: self.sid, reason });
+    }
+}
