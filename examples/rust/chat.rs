@@ -1,2 +1,79 @@
-//! Placeholder: being written.
-fn main() {}
+//! The roomcast chat room on the Rust host API: serves `examples/public` (the browser page)
+//! and the socket.io-client bundle, and implements the chat contract (see README).
+//!
+//! Run with `scripts/chat.sh` or `cargo run --release --example chat` (port from `PORT`,
+//! default 3000; `PORT=0` picks a free one).
+
+use roomcast::host::{Event, Server};
+use roomcast::{BroadcastOptions, Config, Payload, Sid};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+/// The room every chat socket joins.
+const ROOM: &str = "KPL";
+
+fn main() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let config = Config {
+        bind: ([127, 0, 0, 1], port).into(),
+        static_dir: Some(examples.join("public")),
+        client_dist_dir: Some(examples.join("node_modules/socket.io-client/dist")),
+        ..Config::default()
+    };
+    let (server, events) = Server::start(config).expect("cannot start the server");
+    println!("listening on http://localhost:{}", server.local_addr().port());
+    std::io::stdout().flush().ok();
+
+    let mut names: HashMap<Sid, String> = HashMap::new();
+    let mut history: Vec<Value> = Vec::new();
+    let mut online: usize = 0;
+    let everyone = BroadcastOptions::all();
+    let send = |to: &BroadcastOptions, event: &str, arg: Value| {
+        if let Err(e) = server.emit("/", to, event, &Payload::single(&arg)) {
+            eprintln!("emit {event}: {e}");
+        }
+    };
+
+    while let Some(event) = events.recv() {
+        match event {
+            Event::Connection { sid, .. } => {
+                let _ = server.join("/", sid.as_str(), &[ROOM]);
+                send(&BroadcastOptions::socket(sid.as_str()), "allMessage", Value::from(history.clone()));
+                online += 1;
+                send(&everyone, "online", json!(online));
+            }
+            Event::Message { sid, event, args, .. } => {
+                let first = args.to_values().into_iter().next().unwrap_or(Value::Null);
+                let others = BroadcastOptions::all().except(sid.as_str());
+                match event.as_str() {
+                    "talk" => {
+                        let to = BroadcastOptions::all().to(ROOM).except(sid.as_str());
+                        let _ = server.emit("/", &to, "talk", &args);
+                    }
+                    "user-name" => {
+                        let name = first.as_str().map(str::to_owned).unwrap_or_else(|| first.to_string());
+                        send(&others, "globalMsg", json!(format!("{name} joined")));
+                        names.insert(sid, name);
+                    }
+                    "sendMessage" => {
+                        let message = json!({ "name": first["name"], "message": first["message"] });
+                        history.push(message.clone());
+                        send(&everyone, "newMessage", message);
+                    }
+                    _ => {}
+                }
+            }
+            Event::Disconnect { sid, nsp, .. } if &*nsp == "/" => {
+                if let Some(name) = names.remove(&sid) {
+                    send(&everyone, "globalMsg", json!(format!("{name} left")));
+                }
+                online = online.saturating_sub(1);
+                send(&everyone, "online", json!(online));
+            }
+            _ => {}
+        }
+    }
+}
