@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every roomcast test on a fresh machine: installs what is missing (npm packages, a
+# Python venv in .venv-tests), runs the Rust tests, builds the examples once (release),
+# runs the Node and Python end-to-end tests, then each area's script when present
+# (scripts/test-c.sh, scripts/test-python.sh, scripts/test-node-binding.sh).
+# Every step runs even when an earlier one failed; the summary at the end says which failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+# npm ci only when node_modules is missing or older than the lock file.
+npm_install() {
+  local dir=$1
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "== npm ci --prefix $dir"
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+}
+
+# The venv for the Python end-to-end check (the real python-socketio client).
+python_venv() {
+  local venv=$ROOT/.venv-tests
+  if [ ! -x "$venv/bin/python" ]; then
+    echo "== python venv $venv"
+    python3 -m venv "$venv"
+  fi
+  if ! "$venv/bin/python" -c "import socketio, websocket, pytest" 2>/dev/null; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "python-socketio[client]" websocket-client pytest
+  fi
+}
+
+npm_install tests/node
+npm_install examples
+python_venv
+
+FAILED=()
+PASSED=()
+step() {
+  local name=$1; shift
+  echo
+  echo "== $name"
+  if "$@"; then PASSED+=("$name"); else FAILED+=("$name"); echo "!! $name failed"; fi
+}
+
+# Default members only (core, ffi): a plain `cargo test` needs no Python or Node toolchain.
+step "cargo test" cargo test
+# Built once here; the Node and Python tests spawn target/release/examples/{e2e,chat}.
+step "build examples" cargo build --release --examples -p roomcast
+step "node e2e tests" bash -c 'cd tests/node && node --test --test-reporter=spec ./*.test.mjs'
+step "python client tests" "$ROOT/.venv-tests/bin/python" -m pytest -q tests/python
+for script in test-c test-python test-node-binding; do
+  if [ -f "scripts/$script.sh" ]; then
+    step "scripts/$script.sh" bash "scripts/$script.sh"
+  fi
+done
+
+echo
+echo "== summary"
+for s in "${PASSED[@]}"; do echo "ok    $s"; done
+for s in "${FAILED[@]+"${FAILED[@]}"}"; do echo "FAIL  $s"; done
+[ "${#FAILED[@]}" -eq 0 ]
