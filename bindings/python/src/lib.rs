@@ -1,0 +1,21 @@
+//! `roomcast._native`: the pyo3 module under the `roomcast` Python package.
+//!
+//! It wraps the core's host API ([`roomcast::host`]) directly; the Python layer in
+//! `python/roomcast/` builds the python-socketio-shaped API on top of it.
+
+use pyo3::prelude::*;
+
+mod convert;
+mod server;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<server::NativeServer>()?;
+    m.add_class::<server::AckToken>()?;
+    m.add("RoomcastError", py.get_type::<server::RoomcastError>())?;
+    m.add("NoSuchSocket", py.get_type::<server::NoSuchSocket>())?;
+    m.add("ServerStopped", py.get_type::<server::ServerStopped>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,337 @@
+//! `roomcast._native.NativeServer`: one running core server and its event stream.
+//!
+//! Every method is a thin call into [`roomcast::host::Server`]. Methods that wait
+//! (`next_event`, `call`, `stop`) release the GIL while they wait, so Python threads keep
+//! running and the Rust runtime never waits on Python.
+
+use parking_lot::Mutex;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+use roomcast::host::{AckHandle, AckResult, ConnectRequest, Error, Event, Events, RecvError, Server};
+use roomcast::{AllowedOrigins, BroadcastOptions, Config, Cors, NamespaceMatch, NamespaceRule};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::convert;
+
+pyo3::create_exception!(_native, RoomcastError, pyo3::exceptions::PyException, "An error reported by the roomcast core.");
+pyo3::create_exception!(_native, NoSuchSocket, RoomcastError, "No connected socket with that id in that namespace.");
+pyo3::create_exception!(_native, ServerStopped, RoomcastError, "The server has stopped.");
+
+fn err(e: Error) -> PyErr {
+    match e {
+        Error::NoSuchSocket | Error::NoSuchNamespace | Error::NoSuchRequest => NoSuchSocket::new_err(e.to_string()),
+        Error::Stopped => ServerStopped::new_err(e.to_string()),
+        Error::InvalidArgument(_) => PyValueError::new_err(e.to_string()),
+        Error::Io(_) => RoomcastError::new_err(e.to_string()),
+    }
+}
+
+fn secs(s: f64, what: &str) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(s).map_err(|_| PyValueError::new_err(format!("{what} must be a non-negative number of seconds")))
+}
+
+/// The right to answer one client acknowledgement request; `NativeServer.ack` consumes it.
+/// Dropping it unanswered answers nothing.
+#[pyclass(frozen, module = "roomcast._native")]
+pub struct AckToken {
+    handle: Mutex<Option<AckHandle>>,
+}
+
+/// A running server: commands plus the ordered event stream.
+#[pyclass(frozen, module = "roomcast._native")]
+pub struct NativeServer {
+    server: Server,
+    events: Arc<Events>,
+}
+
+fn options(rooms: Vec<String>, except: Vec<String>) -> BroadcastOptions {
+    BroadcastOptions { rooms: rooms.into_iter().map(Arc::from).collect(), except: except.into_iter().map(Arc::from).collect(), ..Default::default() }
+}
+
+fn ack_result<'py>(py: Python<'py>, r: &AckResult) -> PyResult<Bound<'py, PyList>> {
+    let replies = PyList::empty(py);
+    for reply in &r.replies {
+        replies.append((reply.sid.as_str(), convert::from_payload(py, &reply.args)?))?;
+    }
+    Ok(replies)
+}
+
+fn handshake<'py>(py: Python<'py>, h: &roomcast::engine::Handshake) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("headers", h.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>())?;
+    d.set_item("query", &h.query)?;
+    d.set_item("url", &h.url)?;
+    d.set_item("address", &h.address)?;
+    d.set_item("issued", h.issued)?;
+    Ok(d)
+}
+
+/// Turns a core event into the tuple the Python layer dispatches on.
+fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>> {
+    let t = match ev {
+        Event::ConnectRequest { request, nsp, auth, handshake: h } => (
+            "connect_request",
+            request.id(),
+            &*nsp,
+            convert::from_json_text(py, auth.as_deref())?,
+            handshake(py, &h)?,
+        )
+            .into_pyobject(py)?,
+        Event::Connection { nsp, sid, auth, handshake: h } => (
+            "connect",
+            &*nsp,
+            sid.as_str(),
+            convert::from_json_text(py, auth.as_deref())?,
+            handshake(py, &h)?,
+        )
+            .into_pyobject(py)?,
+        Event::Message { nsp, sid, event, args, ack } => {
+            let token = match ack {
+                Some(h) => Some(Py::new(py, AckToken { handle: Mutex::new(Some(h)) })?),
+                None => None,
+            };
+            ("message", &*nsp, sid.as_str(), event, convert::from_payload(py, &args)?, token).into_pyobject(py)?
+        }
+        Event::AckResponse(r) => ("ack", r.id, ack_result(py, &r)?, r.timed_out).into_pyobject(py)?,
+        Event::Disconnecting { nsp, sid, reason, rooms } => {
+            ("disconnecting", &*nsp, sid.as_str(), reason.as_str(), rooms).into_pyobject(py)?
+        }
+        Event::Disconnect { nsp, sid, reason } => ("disconnect", &*nsp, sid.as_str(), reason.as_str()).into_pyobject(py)?,
+    };
+    Ok(t)
+}
+
+fn namespace_rules(rules: Vec<(String, bool)>) -> Vec<NamespaceRule> {
+    rules
+        .into_iter()
+        .map(|(name, middleware)| {
+            let matcher = if name.contains('*') { NamespaceMatch::Glob(name) } else { NamespaceMatch::Exact(name) };
+            NamespaceRule { matcher, middleware }
+        })
+        .collect()
+}
+
+#[pymethods]
+impl NativeServer {
+    /// Binds and starts a server. Durations are in seconds; `cors` is `None` (no CORS),
+    /// `"*"` or a list of origins; `namespaces` is a list of `(name_or_glob, middleware)`.
+    #[new]
+    #[pyo3(signature = (host="127.0.0.1", port=0, *, path="/socket.io/", ping_interval=25.0, ping_timeout=20.0,
+        max_payload=1_000_000, connect_timeout=45.0, cors=None, cors_credentials=false,
+        namespaces=vec![("/".to_owned(), false)], static_dir=None, client_dist_dir=None, worker_threads=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        host: &str,
+        port: u16,
+        path: &str,
+        ping_interval: f64,
+        ping_timeout: f64,
+        max_payload: usize,
+        connect_timeout: f64,
+        cors: Option<&Bound<'_, PyAny>>,
+        cors_credentials: bool,
+        namespaces: Vec<(String, bool)>,
+        static_dir: Option<PathBuf>,
+        client_dist_dir: Option<PathBuf>,
+        worker_threads: Option<usize>,
+    ) -> PyResult<Self> {
+        let bind: SocketAddr = (host, port)
+            .to_socket_addrs()
+            .map_err(|e| PyValueError::new_err(format!("cannot resolve {host}:{port}: {e}")))?
+            .next()
+            .ok_or_else(|| PyValueError::new_err(format!("cannot resolve {host}:{port}")))?;
+        let cors = match cors {
+            None => None,
+            Some(c) if c.extract::<String>().is_ok_and(|s| s == "*") => Some(Cors { origins: AllowedOrigins::Any, credentials: cors_credentials }),
+            Some(c) => {
+                let list: Vec<String> = if let Ok(s) = c.extract::<String>() { vec![s] } else { c.extract()? };
+                Some(Cors { origins: AllowedOrigins::List(list), credentials: cors_credentials })
+            }
+        };
+        let mut path = path.to_owned();
+        if !path.ends_with('/') {
+            path.push('/');
+        }
+        let config = Config {
+            bind,
+            path,
+            ping_interval: secs(ping_interval, "ping_interval")?,
+            ping_timeout: secs(ping_timeout, "ping_timeout")?,
+            max_payload,
+            connect_timeout: secs(connect_timeout, "connect_timeout")?,
+            cors,
+            namespaces: namespace_rules(namespaces),
+            static_dir,
+            client_dist_dir,
+            worker_threads,
+            ..Config::default()
+        };
+        let (server, events) = py.detach(|| Server::start(config)).map_err(err)?;
+        Ok(Self { server, events: Arc::new(events) })
+    }
+
+    /// The port the server listens on.
+    #[getter]
+    fn port(&self) -> u16 {
+        self.server.local_addr().port()
+    }
+
+    /// Whether `stop` has run.
+    #[getter]
+    fn stopped(&self) -> bool {
+        self.server.is_stopped()
+    }
+
+    /// Waits up to `timeout` seconds (forever when `None`) for the next event, with the GIL
+    /// released. Returns an event tuple, `None` on timeout, or `("stopped",)` once the
+    /// server has stopped and every event was taken.
+    #[pyo3(signature = (timeout=None))]
+    fn next_event<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let events = self.events.clone();
+        let got = match timeout {
+            Some(t) => {
+                let t = secs(t, "timeout")?;
+                py.detach(move || events.recv_timeout(t))
+            }
+            None => py.detach(move || events.recv().ok_or(RecvError::Stopped)),
+        };
+        match got {
+            Ok(ev) => event_tuple(py, ev).map(Some),
+            Err(RecvError::Timeout) => Ok(None),
+            Err(RecvError::Stopped) => Ok(Some(PyTuple::new(py, ["stopped"])?)),
+        }
+    }
+
+    /// Emits `event` with `args` (a list) to `rooms` (all when empty) minus `exclude`;
+    /// returns how many sockets it was queued for.
+    #[pyo3(signature = (nsp, event, args, rooms=vec![], exclude=vec![], volatile=false))]
+    fn emit(
+        &self,
+        nsp: &str,
+        event: &str,
+        args: &Bound<'_, PyAny>,
+        rooms: Vec<String>,
+        exclude: Vec<String>,
+        volatile: bool,
+    ) -> PyResult<usize> {
+        let payload = convert::to_payload(args)?;
+        let mut opts = options(rooms, exclude);
+        opts.volatile = volatile;
+        self.server.emit(nsp, &opts, event, &payload).map_err(err)
+    }
+
+    /// Emits asking for acknowledgements; the replies arrive later as one
+    /// `("ack", id, [(sid, args)], timed_out)` event. Returns the id.
+    #[pyo3(signature = (nsp, event, args, rooms, exclude, timeout))]
+    fn emit_with_ack(
+        &self,
+        nsp: &str,
+        event: &str,
+        args: &Bound<'_, PyAny>,
+        rooms: Vec<String>,
+        exclude: Vec<String>,
+        timeout: f64,
+    ) -> PyResult<u64> {
+        let payload = convert::to_payload(args)?;
+        self.server.emit_with_ack(nsp, &options(rooms, exclude), event, &payload, secs(timeout, "timeout")?).map_err(err)
+    }
+
+    /// Emits to the sockets in `rooms` and waits (GIL released) up to `timeout` seconds for
+    /// their acknowledgements. Returns `([(sid, args)], timed_out)`.
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        nsp: &str,
+        event: &str,
+        args: &Bound<'_, PyAny>,
+        rooms: Vec<String>,
+        timeout: f64,
+    ) -> PyResult<(Bound<'py, PyList>, bool)> {
+        let payload = convert::to_payload(args)?;
+        let timeout = secs(timeout, "timeout")?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<AckResult>(1);
+        self.server
+            .emit_with_ack_callback(nsp, &options(rooms, vec![]), event, &payload, timeout, move |r| {
+                let _ = tx.send(r);
+            })
+            .map_err(err)?;
+        // The core always finishes the collector (replies or timeout); the margin only guards
+        // against a server stopped meanwhile, whose pending timers never fire.
+        let result = py.detach(move || rx.recv_timeout(timeout + Duration::from_secs(1)).ok());
+        match result {
+            Some(r) => Ok((ack_result(py, &r)?, r.timed_out)),
+            None => Ok((PyList::empty(py), true)),
+        }
+    }
+
+    /// Answers a client's acknowledgement request with `args` (a list); a token answers once.
+    fn ack(&self, token: &AckToken, args: &Bound<'_, PyAny>) -> PyResult<()> {
+        let payload = convert::to_payload(args)?;
+        match token.handle.lock().take() {
+            Some(h) => self.server.ack(h, &payload).map_err(err),
+            None => Err(PyRuntimeError::new_err("this acknowledgement was already answered")),
+        }
+    }
+
+    /// Puts socket `sid` of `nsp` in `rooms`.
+    fn join(&self, nsp: &str, sid: &str, rooms: Vec<String>) -> PyResult<()> {
+        let rooms: Vec<&str> = rooms.iter().map(String::as_str).collect();
+        self.server.join(nsp, sid, &rooms).map_err(err)
+    }
+
+    /// Takes socket `sid` of `nsp` out of `rooms`.
+    fn leave(&self, nsp: &str, sid: &str, rooms: Vec<String>) -> PyResult<()> {
+        let rooms: Vec<&str> = rooms.iter().map(String::as_str).collect();
+        self.server.leave(nsp, sid, &rooms).map_err(err)
+    }
+
+    /// The rooms of socket `sid` (its own id room included), sorted.
+    fn rooms_of(&self, nsp: &str, sid: &str) -> PyResult<Vec<String>> {
+        self.server.rooms_of(nsp, sid).map_err(err)
+    }
+
+    /// Ids of the sockets of `nsp` in `rooms` (every socket when empty).
+    #[pyo3(signature = (nsp, rooms=vec![]))]
+    fn sockets(&self, nsp: &str, rooms: Vec<String>) -> PyResult<Vec<String>> {
+        self.server.sockets(nsp, &options(rooms, vec![])).map_err(err)
+    }
+
+    /// Server-side namespace disconnect of `sid`; with `close_connection` the whole
+    /// connection closes too.
+    #[pyo3(signature = (nsp, sid, close_connection=false))]
+    fn disconnect(&self, nsp: &str, sid: &str, close_connection: bool) -> PyResult<()> {
+        self.server.disconnect(nsp, sid, close_connection).map_err(err)
+    }
+
+    /// Accepts connect request `request`; returns the new socket's id.
+    fn accept(&self, request: u64) -> PyResult<String> {
+        self.server.accept(ConnectRequest::from_id(request)).map_err(err)
+    }
+
+    /// Refuses connect request `request` with CONNECT_ERROR `{message, data}`.
+    #[pyo3(signature = (request, message, data=None))]
+    fn reject(&self, request: u64, message: &str, data: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let data = data.map(convert::to_json_text).transpose()?;
+        self.server.reject(ConnectRequest::from_id(request), message, data.as_deref()).map_err(err)
+    }
+
+    /// Number of open Engine.IO connections.
+    fn connection_count(&self) -> usize {
+        self.server.connection_count()
+    }
+
+    /// Stops within about `timeout` seconds (GIL released): clients are disconnected with
+    /// "server shutting down", then the event stream ends. Idempotent.
+    #[pyo3(signature = (timeout=5.0))]
+    fn stop(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
+        let timeout = secs(timeout, "timeout")?;
+        let server = self.server.clone();
+        py.detach(move || server.stop(timeout));
+        Ok(())
+    }
+}
