@@ -1,0 +1,250 @@
+//! Commands: callable from any thread, callbacks included; none of them waits on I/O.
+
+use std::ffi::{c_char, CString};
+use std::time::Duration;
+
+use roomcast::host::ConnectRequest;
+use roomcast::BroadcastOptions;
+
+use crate::input::{json_value, opt_text, payload, put, text};
+use crate::server::{roomcast_server, server};
+use crate::status::*;
+use crate::types::{broadcast_options, roomcast_bytes, roomcast_target};
+
+/// Emits `event` with `args_json` (a JSON array text, NULL = no arguments) and binary
+/// `attachments` (referenced from the JSON by `{"_placeholder":true,"num":i}`) to the
+/// sockets `to` selects in namespace `nsp` (NULL target = everyone). Writes the number of
+/// recipients to `recipients` when not NULL. Invalid JSON is `ROOMCAST_ERR_INVALID_JSON`.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_emit(
+    server: *mut roomcast_server,
+    nsp: *const c_char,
+    to: *const roomcast_target,
+    event: *const c_char,
+    args_json: *const c_char,
+    attachments: *const roomcast_bytes,
+    attachments_len: usize,
+    recipients: *mut usize,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        let (nsp, event) = (text(nsp, "nsp")?, text(event, "event")?);
+        let args = payload(args_json, attachments, attachments_len)?;
+        let n = state.server.emit(nsp, &broadcast_options(to)?, event, &args)?;
+        put(recipients, n);
+        Ok(())
+    })
+}
+
+/// Emits to the one socket `sid`; `ROOMCAST_ERR_NO_SUCH_SOCKET` when it is not connected.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_emit_to_socket(
+    server: *mut roomcast_server,
+    nsp: *const c_char,
+    sid: *const c_char,
+    event: *const c_char,
+    args_json: *const c_char,
+    attachments: *const roomcast_bytes,
+    attachments_len: usize,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        let (nsp, sid, event) = (text(nsp, "nsp")?, text(sid, "sid")?, text(event, "event")?);
+        let args = payload(args_json, attachments, attachments_len)?;
+        match state.server.emit(nsp, &BroadcastOptions::socket(sid), event, &args)? {
+            0 => Err(Fail::new(ROOMCAST_ERR_NO_SUCH_SOCKET, format!("no socket {sid} in {nsp}"))),
+            _ => Ok(()),
+        }
+    })
+}
+
+/// Like `roomcast_emit`, asking every recipient to acknowledge. The replies, or the
+/// timeout after `timeout_ms` with what arrived, come back as one ACK_RESPONSE event whose
+/// `ack_response_id` equals the id written to `ack_id` (when not NULL). With no recipient,
+/// the ACK_RESPONSE comes with zero replies.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_emit_with_ack(
+    server: *mut roomcast_server,
+    nsp: *const c_char,
+    to: *const roomcast_target,
+    event: *const c_char,
+    args_json: *const c_char,
+    attachments: *const roomcast_bytes,
+    attachments_len: usize,
+    timeout_ms: u32,
+    ack_id: *mut u64,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        let (nsp, event) = (text(nsp, "nsp")?, text(event, "event")?);
+        let args = payload(args_json, attachments, attachments_len)?;
+        let timeout = Duration::from_millis(timeout_ms.into());
+        let id = state.server.emit_with_ack(nsp, &broadcast_options(to)?, event, &args, timeout)?;
+        put(ack_id, id);
+        Ok(())
+    })
+}
+
+/// Answers a client's ack request (`ev->ack`) with `args_json` and attachments. Consumes
+/// the ack: a second use (or `roomcast_ack_drop` after it) is `ROOMCAST_ERR_NO_SUCH_ACK`,
+/// as is an ack whose socket has disconnected.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_ack_send(
+    server: *mut roomcast_server,
+    ack: u64,
+    args_json: *const c_char,
+    attachments: *const roomcast_bytes,
+    attachments_len: usize,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        let args = payload(args_json, attachments, attachments_len)?;
+        let handle = state.acks.take(ack).ok_or_else(no_such_ack)?;
+        state.server.ack(handle, &args)?;
+        Ok(())
+    })
+}
+
+/// Gives up a client's ack request without answering (consumes it like `roomcast_ack_send`).
+#[no_mangle]
+pub extern "C" fn roomcast_ack_drop(server: *mut roomcast_server, ack: u64) -> roomcast_status {
+    guard(|| {
+        self::server(server)?.acks.take(ack).ok_or_else(no_such_ack)?;
+        Ok(())
+    })
+}
+
+fn no_such_ack() -> Fail {
+    Fail::new(ROOMCAST_ERR_NO_SUCH_ACK, "ack already answered, dropped, or its socket is gone")
+}
+
+/// Puts socket `sid` of `nsp` in `room`.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_join(
+    server: *mut roomcast_server,
+    nsp: *const c_char,
+    sid: *const c_char,
+    room: *const c_char,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        state.server.join(text(nsp, "nsp")?, text(sid, "sid")?, &[text(room, "room")?])?;
+        Ok(())
+    })
+}
+
+/// Takes socket `sid` of `nsp` out of `room`.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_leave(
+    server: *mut roomcast_server,
+    nsp: *const c_char,
+    sid: *const c_char,
+    room: *const c_char,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        state.server.leave(text(nsp, "nsp")?, text(sid, "sid")?, &[text(room, "room")?])?;
+        Ok(())
+    })
+}
+
+fn json_string_out(out: *mut *mut c_char, list: Vec<String>) -> Res {
+    let json = serde_json::Value::from(list).to_string();
+    let c = CString::new(json).map_err(|_| Fail::new(ROOMCAST_ERR_INVALID_ARGUMENT, "NUL in a name"))?;
+    unsafe { put(out, c.into_raw()) };
+    Ok(())
+}
+
+/// Writes the rooms of socket `sid` (its own id room included, sorted) as a JSON array
+/// text to `out`; free it with `roomcast_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_rooms_of(
+    server: *mut roomcast_server,
+    nsp: *const c_char,
+    sid: *const c_char,
+    out: *mut *mut c_char,
+) -> roomcast_status {
+    guard(|| {
+        if out.is_null() {
+            return Err(Fail::new(ROOMCAST_ERR_NULL, "out is NULL"));
+        }
+        let state = self::server(server)?;
+        json_string_out(out, state.server.rooms_of(text(nsp, "nsp")?, text(sid, "sid")?)?)
+    })
+}
+
+/// Writes the ids of the sockets `to` selects (NULL = every socket of `nsp`; e.g. rooms =
+/// {"lobby"} for a room's sockets) as a JSON array text to `out`; free it with
+/// `roomcast_string_free`.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_sockets(
+    server: *mut roomcast_server,
+    nsp: *const c_char,
+    to: *const roomcast_target,
+    out: *mut *mut c_char,
+) -> roomcast_status {
+    guard(|| {
+        if out.is_null() {
+            return Err(Fail::new(ROOMCAST_ERR_NULL, "out is NULL"));
+        }
+        let state = self::server(server)?;
+        json_string_out(out, state.server.sockets(text(nsp, "nsp")?, &broadcast_options(to)?)?)
+    })
+}
+
+/// Frees a string the library handed out (NULL is ignored).
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_string_free(s: *mut c_char) {
+    guard_value((), || {
+        if !s.is_null() {
+            drop(CString::from_raw(s));
+        }
+    })
+}
+
+/// Disconnects socket `sid` from `nsp` (the client sees "io server disconnect"); with
+/// `close_connection`, also closes its whole connection.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_disconnect(
+    server: *mut roomcast_server,
+    nsp: *const c_char,
+    sid: *const c_char,
+    close_connection: bool,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        state.server.disconnect(text(nsp, "nsp")?, text(sid, "sid")?, close_connection)?;
+        Ok(())
+    })
+}
+
+/// Accepts a pending connection (`ev->request` of a CONNECT_REQUEST); a CONNECTION event
+/// follows. `ROOMCAST_ERR_NO_SUCH_REQUEST` when already answered or the client left.
+#[no_mangle]
+pub extern "C" fn roomcast_accept(server: *mut roomcast_server, request: u64) -> roomcast_status {
+    guard(|| {
+        self::server(server)?.server.accept(ConnectRequest::from_id(request))?;
+        Ok(())
+    })
+}
+
+/// Refuses a pending connection: the client gets a connect_error whose `message` is
+/// `message` and whose `data` is the JSON value `data_json` (NULL = no data).
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_reject(
+    server: *mut roomcast_server,
+    request: u64,
+    message: *const c_char,
+    data_json: *const c_char,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        let message = text(message, "message")?;
+        let data = opt_text(data_json, "data_json")?;
+        if let Some(d) = data {
+            json_value(d, "data_json")?;
+        }
+        state.server.reject(ConnectRequest::from_id(request), message, data)?;
+        Ok(())
+    })
+}

@@ -1,0 +1,266 @@
+//! Events as C sees them: one flat struct whose strings and buffers are owned by the
+//! library and borrowed by the host (for the callback, or until `roomcast_event_free`).
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::ffi::{c_char, CString};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use roomcast::engine::Handshake;
+use roomcast::host::{AckHandle, Event};
+use roomcast::Payload;
+
+use crate::types::roomcast_bytes;
+
+/// What happened.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum roomcast_event_kind {
+    /// A client asks to join a namespace with middleware: answer with
+    /// `roomcast_accept` / `roomcast_reject` using `request`.
+    ROOMCAST_EVENT_CONNECT_REQUEST = 1,
+    /// A socket joined a namespace.
+    ROOMCAST_EVENT_CONNECTION = 2,
+    /// A client emitted an event (`event_name`, `args_json`, `attachments`, maybe `ack`).
+    ROOMCAST_EVENT_MESSAGE = 3,
+    /// Replies to `roomcast_emit_with_ack` (`ack_response_id`, `replies`, `timed_out`).
+    ROOMCAST_EVENT_ACK_RESPONSE = 4,
+    /// A socket is leaving; `rooms_json` still lists its rooms.
+    ROOMCAST_EVENT_DISCONNECTING = 5,
+    /// A socket left (`reason`).
+    ROOMCAST_EVENT_DISCONNECT = 6,
+}
+
+/// One client's reply to an emit with ack.
+#[repr(C)]
+pub struct roomcast_ack_reply {
+    /// The socket that answered.
+    pub sid: *const c_char,
+    /// Its ack arguments, a JSON array text.
+    pub args_json: *const c_char,
+    /// Binary attachments referenced by placeholders in `args_json`.
+    pub attachments: *const roomcast_bytes,
+    /// Number of attachments.
+    pub attachments_len: usize,
+}
+
+/// An event. Every pointer is owned by the library and valid only during the callback (or
+/// until `roomcast_event_free` in pull mode); fields that do not apply to `kind` are NULL/0.
+/// The library allocates events; later versions may append fields, so never allocate or
+/// copy this struct by value across versions.
+#[repr(C)]
+pub struct roomcast_event {
+    /// What happened.
+    pub kind: roomcast_event_kind,
+    /// Namespace (all kinds but ACK_RESPONSE).
+    pub nsp: *const c_char,
+    /// Socket id (CONNECTION, MESSAGE, DISCONNECTING, DISCONNECT).
+    pub sid: *const c_char,
+    /// Event name (MESSAGE).
+    pub event_name: *const c_char,
+    /// Arguments after the name, a JSON array text; binary values appear as
+    /// `{"_placeholder":true,"num":i}` (MESSAGE).
+    pub args_json: *const c_char,
+    /// Binary attachments, indexed by placeholder `num` (MESSAGE).
+    pub attachments: *const roomcast_bytes,
+    /// Number of attachments.
+    pub attachments_len: usize,
+    /// The client's `auth` object as JSON text, NULL when it sent none (CONNECT_REQUEST,
+    /// CONNECTION).
+    pub auth_json: *const c_char,
+    /// The opening HTTP request as JSON: `{"headers":{..},"query":"raw query","url":..,
+    /// "address":..,"issued":ms}` (CONNECT_REQUEST, CONNECTION).
+    pub handshake_json: *const c_char,
+    /// socket.io's reason string, e.g. "transport close", "client namespace disconnect",
+    /// "server shutting down" (DISCONNECTING, DISCONNECT).
+    pub reason: *const c_char,
+    /// The socket's rooms, a JSON array of strings (DISCONNECTING).
+    pub rooms_json: *const c_char,
+    /// Non-zero when the client wants an acknowledgement: answer exactly once with
+    /// `roomcast_ack_send` or `roomcast_ack_drop` (MESSAGE).
+    pub ack: u64,
+    /// The request to pass to `roomcast_accept` / `roomcast_reject` (CONNECT_REQUEST).
+    pub request: u64,
+    /// The id `roomcast_emit_with_ack` returned (ACK_RESPONSE).
+    pub ack_response_id: u64,
+    /// Replies that arrived, in arrival order (ACK_RESPONSE).
+    pub replies: *const roomcast_ack_reply,
+    /// Number of replies.
+    pub replies_len: usize,
+    /// True when the timeout fired before every recipient answered (ACK_RESPONSE).
+    pub timed_out: bool,
+}
+
+/// Outstanding client ack requests of one server, by the token C sees in `ev->ack`.
+/// Tokens are never reused, so a consumed one is detected.
+#[derive(Default)]
+pub struct Acks {
+    next: AtomicU64,
+    pending: Mutex<HashMap<u64, AckHandle>>,
+}
+
+impl Acks {
+    fn add(&self, handle: AckHandle) -> u64 {
+        let token = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        self.pending.lock().insert(token, handle);
+        token
+    }
+
+    /// Takes a handle out (exactly once).
+    pub fn take(&self, token: u64) -> Option<AckHandle> {
+        self.pending.lock().remove(&token)
+    }
+
+    /// Forgets the requests of a socket that left (they can no longer be answered).
+    fn forget(&self, nsp: &str, sid: &str) {
+        self.pending.lock().retain(|_, h| !(h.nsp() == nsp && h.sid().as_str() == sid));
+    }
+}
+
+/// An event and everything its pointers point into. `ev` comes first so a
+/// `*mut roomcast_event` handed to C is also a `*mut OwnedEvent`.
+#[repr(C)]
+pub struct OwnedEvent {
+    pub ev: roomcast_event,
+    _strings: Vec<CString>,
+    _bins: Vec<Bytes>,
+    _bytes: Vec<Vec<roomcast_bytes>>,
+    _replies: Vec<roomcast_ack_reply>,
+}
+
+// The raw pointers point into the event's own heap data only.
+unsafe impl Send for OwnedEvent {}
+
+/// Accumulates owned data while an event is converted.
+#[derive(Default)]
+struct Builder {
+    strings: Vec<CString>,
+    bins: Vec<Bytes>,
+    bytes: Vec<Vec<roomcast_bytes>>,
+}
+
+impl Builder {
+    /// Keeps `s` alive and returns its C pointer (an interior NUL becomes U+FFFD).
+    fn s(&mut self, s: &str) -> *const c_char {
+        let c = CString::new(s).unwrap_or_else(|_| CString::new(s.replace('\0', "\u{fffd}")).unwrap_or_default());
+        let p = c.as_ptr();
+        self.strings.push(c);
+        p
+    }
+
+    fn opt(&mut self, s: Option<&str>) -> *const c_char {
+        s.map_or(std::ptr::null(), |s| self.s(s))
+    }
+
+    /// The JSON text and attachment array of a payload.
+    fn payload(&mut self, p: &Payload) -> (*const c_char, *const roomcast_bytes, usize) {
+        let json = self.s(p.json());
+        let list: Vec<roomcast_bytes> =
+            p.attachments.iter().map(|b| roomcast_bytes { ptr: b.as_ptr(), len: b.len() }).collect();
+        self.bins.extend(p.attachments.iter().cloned());
+        let (ptr, len) = (if list.is_empty() { std::ptr::null() } else { list.as_ptr() }, list.len());
+        self.bytes.push(list);
+        (json, ptr, len)
+    }
+
+    fn handshake(&mut self, h: &Handshake) -> *const c_char {
+        let headers: serde_json::Map<String, serde_json::Value> =
+            h.headers.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))).collect();
+        let json = serde_json::json!({
+            "headers": headers, "query": h.query, "url": h.url, "address": h.address, "issued": h.issued,
+        });
+        self.s(&json.to_string())
+    }
+}
+
+fn empty(kind: roomcast_event_kind) -> roomcast_event {
+    let null = std::ptr::null();
+    roomcast_event {
+        kind,
+        nsp: null,
+        sid: null,
+        event_name: null,
+        args_json: null,
+        attachments: std::ptr::null(),
+        attachments_len: 0,
+        auth_json: null,
+        handshake_json: null,
+        reason: null,
+        rooms_json: null,
+        ack: 0,
+        request: 0,
+        ack_response_id: 0,
+        replies: std::ptr::null(),
+        replies_len: 0,
+        timed_out: false,
+    }
+}
+
+/// Converts a core event; client ack requests are registered in `acks`, and a socket's
+/// pending ones are forgotten when it disconnects.
+pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
+    use roomcast_event_kind::*;
+    let mut b = Builder::default();
+    let mut replies = Vec::new();
+    let ev = match event {
+        Event::ConnectRequest { request, nsp, auth, handshake } => roomcast_event {
+            nsp: b.s(&nsp),
+            auth_json: b.opt(auth.as_deref()),
+            handshake_json: b.handshake(&handshake),
+            request: request.id(),
+            ..empty(ROOMCAST_EVENT_CONNECT_REQUEST)
+        },
+        Event::Connection { nsp, sid, auth, handshake } => roomcast_event {
+            nsp: b.s(&nsp),
+            sid: b.s(sid.as_str()),
+            auth_json: b.opt(auth.as_deref()),
+            handshake_json: b.handshake(&handshake),
+            ..empty(ROOMCAST_EVENT_CONNECTION)
+        },
+        Event::Message { nsp, sid, event, args, ack } => {
+            let (args_json, attachments, attachments_len) = b.payload(&args);
+            roomcast_event {
+                nsp: b.s(&nsp),
+                sid: b.s(sid.as_str()),
+                event_name: b.s(&event),
+                args_json,
+                attachments,
+                attachments_len,
+                ack: ack.map_or(0, |h| acks.add(h)),
+                ..empty(ROOMCAST_EVENT_MESSAGE)
+            }
+        }
+        Event::AckResponse(result) => {
+            for r in &result.replies {
+                let sid = b.s(r.sid.as_str());
+                let (args_json, attachments, attachments_len) = b.payload(&r.args);
+                replies.push(roomcast_ack_reply { sid, args_json, attachments, attachments_len });
+            }
+            roomcast_event {
+                ack_response_id: result.id,
+                replies: if replies.is_empty() { std::ptr::null() } else { replies.as_ptr() },
+                replies_len: replies.len(),
+                timed_out: result.timed_out,
+                ..empty(ROOMCAST_EVENT_ACK_RESPONSE)
+            }
+        }
+        Event::Disconnecting { nsp, sid, reason, rooms } => roomcast_event {
+            nsp: b.s(&nsp),
+            sid: b.s(sid.as_str()),
+            reason: b.s(reason.as_str()),
+            rooms_json: b.s(&serde_json::Value::from(rooms).to_string()),
+            ..empty(ROOMCAST_EVENT_DISCONNECTING)
+        },
+        Event::Disconnect { nsp, sid, reason } => {
+            acks.forget(&nsp, sid.as_str());
+            roomcast_event {
+                nsp: b.s(&nsp),
+                sid: b.s(sid.as_str()),
+                reason: b.s(reason.as_str()),
+                ..empty(ROOMCAST_EVENT_DISCONNECT)
+            }
+        }
+    };
+    Box::new(OwnedEvent { ev, _strings: b.strings, _bins: b.bins, _bytes: b.bytes, _replies: replies })
+}
