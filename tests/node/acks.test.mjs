@@ -82,7 +82,7 @@ test("broadcast with ack times out but carries the replies that arrived", async 
     a.on("poll", (ack) => ack("a"));
     b.on("poll", (ack) => ack("b"));
     c.on("poll", () => {}); // never answers
-    const res = await call(a, "broadcast-ack", "r", "poll", 300);
+    const res = await call(a, "broadcast-ack", "r", "poll", 1500);
     assert.equal(res.timedOut, true);
     assert.deepEqual(res.replies.map((r) => [r.sid, r.args]).sort(), [[a.id, ["a"]], [b.id, ["b"]]].sort());
   } finally {

@@ -6,7 +6,7 @@ import { startServer, connect, call, once, eventually, disconnectOf, closeAll } 
 
 let server, observer;
 before(async () => {
-  server = await startServer("e2e", { PING_INTERVAL: "300", PING_TIMEOUT: "200" });
+  server = await startServer("e2e", { PING_INTERVAL: "500", PING_TIMEOUT: "1000" });
   observer = (await connect(server.url)).socket;
 });
 after(() => {
