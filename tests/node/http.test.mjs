@@ -1,8 +1,8 @@
-// HTTP-level behaviour: CORS (on and off) and the Socket.IO connect timeout.
+// HTTP-level behaviour: CORS (on and off), the Socket.IO connect timeout, the connection count.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
-import { startServer, connect, call, once, closeAll } from "./helpers.mjs";
+import { startServer, connect, call, once, eventually, closeAll } from "./helpers.mjs";
 
 const ORIGIN = "http://example.test";
 let cors, plain;
@@ -55,5 +55,18 @@ test("a connection that joins no namespace is closed after the connect timeout",
   } finally {
     ws.terminate();
     closeAll(socket);
+  }
+});
+
+test("the server counts open connections", async () => {
+  const a = await connect(plain.url);
+  try {
+    const before = await call(a.socket, "count");
+    const b = await connect(plain.url, "/", { transports: ["websocket"] });
+    assert.equal(await call(a.socket, "count"), before + 1);
+    b.socket.close();
+    await eventually(async () => (await call(a.socket, "count")) === before, "count back down");
+  } finally {
+    closeAll(a.socket);
   }
 });
