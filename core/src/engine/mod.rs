@@ -21,6 +21,10 @@ use tokio::time::{sleep_until, Instant};
 
 use crate::sid::Sid;
 
+/// How long a session closed by the client over polling stays findable for a GET that
+/// was already on its way.
+const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Why a session ended. The Socket.IO layer passes these strings on as disconnect reasons.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CloseReason {
@@ -137,6 +141,10 @@ impl<H: Handler> Engine<H> {
         }
     }
 
+    pub(crate) fn forget(&self, sid: Sid) {
+        self.sessions.write().remove(&sid);
+    }
+
     /// Creates a session, queues its open packet, and starts its heartbeat.
     pub(crate) fn open_session(
         self: &Arc<Self>,
@@ -150,7 +158,25 @@ impl<H: Handler> Engine<H> {
         let weak_session = Arc::downgrade(&session);
         session.set_closer(Box::new(move |reason| {
             if let (Some(engine), Some(session)) = (weak_engine.upgrade(), weak_session.upgrade()) {
-                engine.sessions.write().remove(&session.sid);
+                // A client that closes over polling may have its long-poll still on the
+                // way (sent in parallel with the close); like the reference, let that GET
+                // find the session and get its noop for a moment before the sid is gone.
+                let linger = reason == CloseReason::TransportClose && {
+                    let o = session.outbox.lock();
+                    o.transport == TransportKind::Polling && !o.get_waiting_at_close
+                };
+                match tokio::runtime::Handle::try_current() {
+                    Ok(rt) if linger => {
+                        let (engine, sid) = (engine.clone(), session.sid);
+                        rt.spawn(async move {
+                            tokio::time::sleep(CLOSE_LINGER).await;
+                            engine.sessions.write().remove(&sid);
+                        });
+                    }
+                    _ => {
+                        engine.sessions.write().remove(&session.sid);
+                    }
+                }
                 engine.handler.on_close(&session, reason);
             }
         }));

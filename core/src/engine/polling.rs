@@ -22,7 +22,7 @@ impl<D> Drop for PendingGet<'_, D> {
     fn drop(&mut self) {
         if self.armed {
             self.session.outbox.lock().get_waiting = false;
-            self.session.close(CloseReason::TransportClose);
+            self.session.close(CloseReason::TransportError);
         }
     }
 }
@@ -31,6 +31,12 @@ impl<H: Handler> Engine<H> {
     pub(crate) async fn poll_get(self: Arc<Self>, session: SessionRef<H::Data>) -> Response<Body> {
         {
             let mut o = session.outbox.lock();
+            if o.closed.is_some() && !o.get_waiting {
+                // A lingering client-closed session: answer noop once, then forget it.
+                drop(o);
+                self.forget(session.sid);
+                return text_response(StatusCode::OK, "6");
+            }
             if o.transport != TransportKind::Polling {
                 return EioError::BadRequest.response();
             }
@@ -73,7 +79,7 @@ impl<H: Handler> Engine<H> {
     }
 
     pub(crate) async fn poll_post(self: Arc<Self>, session: SessionRef<H::Data>, req: Request<Incoming>) -> Response<Body> {
-        if session.transport() != TransportKind::Polling {
+        if session.transport() != TransportKind::Polling || session.is_closed() {
             return EioError::BadRequest.response();
         }
         let octet = req

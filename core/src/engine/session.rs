@@ -43,6 +43,8 @@ pub(crate) struct Outbox {
     pub get_waiting: bool,
     /// Set once by [`Session::close`]; the writer drains what is queued and stops.
     pub closed: Option<CloseReason>,
+    /// Whether a long-poll was waiting at the moment the session closed.
+    pub get_waiting_at_close: bool,
 }
 
 /// An Engine.IO session shared by its transports, its heartbeat and the layer above.
@@ -88,6 +90,7 @@ impl<D> Session<D> {
                 upgrading: false,
                 get_waiting: false,
                 closed: None,
+                get_waiting_at_close: false,
             }),
             wake: Notify::new(),
             pong_signal: Notify::new(),
@@ -142,6 +145,28 @@ impl<D> Session<D> {
         Pushed::Queued
     }
 
+    /// Queues one raw frame (e.g. a bare binary message); overflow closes the session.
+    pub fn push_frame(&self, frame: Frame) -> Pushed {
+        let overflow = {
+            let mut o = self.outbox.lock();
+            if o.closed.is_some() {
+                return Pushed::Closed;
+            }
+            if o.frames.len() >= self.max_frames {
+                true
+            } else {
+                o.frames.push_back(frame);
+                false
+            }
+        };
+        if overflow {
+            self.close(CloseReason::SlowConsumer);
+            return Pushed::Closed;
+        }
+        self.wake.notify_one();
+        Pushed::Queued
+    }
+
     /// Queues a control packet (ping, noop); never refused for size.
     pub(crate) fn push_control(&self, frame: Frame) {
         let mut o = self.outbox.lock();
@@ -161,6 +186,7 @@ impl<D> Session<D> {
                 return;
             }
             o.closed = Some(reason);
+            o.get_waiting_at_close = o.get_waiting;
         }
         self.wake.notify_one();
         self.closed_signal.notify_waiters();

@@ -46,12 +46,12 @@ impl<H: Handler> Engine<H> {
         let Some(key) = req.headers().get(SEC_WEBSOCKET_KEY) else {
             return EioError::BadRequest.response();
         };
-        if let Some(s) = &upgrade_of {
+        // A second WebSocket for a session that is upgrading or upgraded is accepted and
+        // closed at once (what clients of the reference server see).
+        let refused = upgrade_of.as_ref().is_some_and(|s| {
             let o = s.outbox.lock();
-            if o.transport != TransportKind::Polling || o.upgrading || o.closed.is_some() {
-                return EioError::BadRequest.response();
-            }
-        }
+            o.transport != TransportKind::Polling || o.upgrading || o.closed.is_some()
+        });
         let accept = derive_accept_key(key.as_bytes());
         let max = self.cfg.max_payload;
         let tracker = self.cfg.tracker.clone();
@@ -59,7 +59,11 @@ impl<H: Handler> Engine<H> {
             let _tracker = tracker;
             let Ok(upgraded) = hyper::upgrade::on(req).await else { return };
             let config = WebSocketConfig::default().max_message_size(Some(max)).max_frame_size(Some(max));
-            let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+            let mut ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+            if refused {
+                let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+                return;
+            }
             let (sink, stream) = ws.split();
             match upgrade_of {
                 None => {
