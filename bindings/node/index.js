@@ -1,0 +1,24 @@
+'use strict';
+// roomcast for Node: socket.io's Server API, with the protocol, rooms and fan-out in Rust.
+//
+//   const { Server } = require('roomcast');
+//   const io = new Server(3000);
+//   io.on('connection', (socket) => socket.on('ping', (ack) => ack('pong')));
+
+const { Server } = require('./lib/server');
+const { Namespace, ParentNamespace } = require('./lib/namespace');
+const { Socket } = require('./lib/socket');
+const { BroadcastOperator } = require('./lib/broadcast');
+
+/** `require('roomcast')(3000, opts)` works like `new Server(3000, opts)`, as socket.io's. */
+function createServer(srv, opts) {
+  return new Server(srv, opts);
+}
+
+module.exports = createServer;
+module.exports.Server = Server;
+module.exports.Namespace = Namespace;
+module.exports.ParentNamespace = ParentNamespace;
+module.exports.Socket = Socket;
+module.exports.BroadcastOperator = BroadcastOperator;
+module.exports.default = createServer;

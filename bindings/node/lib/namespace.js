@@ -1,0 +1,154 @@
+'use strict';
+// Namespace (one name) and ParentNamespace (a dynamic one: a RegExp or a function that
+// decides which names exist; each name gets a child Namespace on its first connection).
+
+const { EventEmitter } = require('node:events');
+const { BroadcastOperator } = require('./broadcast');
+const { guarded } = require('./errors');
+
+const emitLocal = EventEmitter.prototype.emit;
+
+class Namespace extends EventEmitter {
+  constructor(server, name) {
+    super();
+    this.server = server;
+    this.name = name;
+    /** Connected sockets by id. */
+    this.sockets = new Map();
+    this._fns = [];
+    /** Sockets accepted by middleware whose connection is not delivered yet. */
+    this._pending = new Map();
+  }
+
+  /**
+   * Connect middleware: fn(socket, next); next(err) refuses the connection and the client
+   * gets connect_error with err.message and err.data. Register it before clients connect:
+   * a namespace already in use by clients keeps running without middleware.
+   */
+  use(fn) {
+    this._fns.push(fn);
+    this.server._declare(this);
+    return this;
+  }
+
+  _targets() {
+    return [this];
+  }
+
+  _operator() {
+    return new BroadcastOperator(this);
+  }
+
+  to(room) {
+    return this._operator().to(room);
+  }
+
+  in(room) {
+    return this._operator().to(room);
+  }
+
+  except(room) {
+    return this._operator().except(room);
+  }
+
+  get volatile() {
+    return this._operator().volatile;
+  }
+
+  get local() {
+    return this._operator().local;
+  }
+
+  compress() {
+    return this;
+  }
+
+  timeout(ms) {
+    return this._operator().timeout(ms);
+  }
+
+  /** Emits to every socket of the namespace (see BroadcastOperator#emit). */
+  emit(ev, ...args) {
+    return this._operator().emit(ev, ...args);
+  }
+
+  emitWithAck(ev, ...args) {
+    return this._operator().emitWithAck(ev, ...args);
+  }
+
+  send(...args) {
+    this.emit('message', ...args);
+    return this;
+  }
+
+  write(...args) {
+    return this.send(...args);
+  }
+
+  fetchSockets() {
+    return this._operator().fetchSockets();
+  }
+
+  socketsJoin(room) {
+    this._operator().socketsJoin(room);
+  }
+
+  socketsLeave(room) {
+    this._operator().socketsLeave(room);
+  }
+
+  disconnectSockets(close = false) {
+    this._operator().disconnectSockets(close);
+  }
+
+  /** There are no other nodes: emits nothing; an ack callback gets (null, []). */
+  serverSideEmit(ev, ...args) {
+    const ack = typeof args[args.length - 1] === 'function' ? args.pop() : null;
+    if (ack) process.nextTick(() => ack(null, []));
+    return true;
+  }
+
+  _emitReserved(ev, ...args) {
+    guarded(emitLocal, this, [ev, ...args]);
+  }
+}
+
+class ParentNamespace extends Namespace {
+  constructor(server, matcher) {
+    super(server, matcher instanceof RegExp ? String(matcher) : '<dynamic>');
+    this.matcher = matcher;
+    this.children = new Set();
+  }
+
+  use(fn) {
+    this._fns.push(fn);
+    return this;
+  }
+
+  _targets() {
+    return [...this.children];
+  }
+
+  /** Whether `name` belongs to this dynamic namespace (a promise for function matchers). */
+  _matches(name, auth) {
+    if (this.matcher instanceof RegExp) {
+      this.matcher.lastIndex = 0;
+      return Promise.resolve(this.matcher.test(name));
+    }
+    return new Promise((resolve) => {
+      guarded(this.matcher, null, [name, auth, (err, ok) => resolve(!err && !!ok)]);
+    });
+  }
+
+  /** A child namespace inheriting this one's middleware and connection listeners. */
+  _createChild(name) {
+    const child = new Namespace(this.server, name);
+    child._fns = this._fns.slice();
+    child._dynamic = true;
+    for (const ev of ['connect', 'connection']) for (const l of this.listeners(ev)) child.on(ev, l);
+    this.children.add(child);
+    return child;
+  }
+}
+
+module.exports = { Namespace, ParentNamespace };

@@ -1,0 +1,408 @@
+'use strict';
+// Server: socket.io's Server API over the native roomcast server.
+
+const path = require('node:path');
+const { Namespace, ParentNamespace } = require('./namespace');
+const { Socket, buildHandshake } = require('./socket');
+const { decode } = require('./payload');
+const { report, timeoutError } = require('./errors');
+
+/** The core needs a bound: "no timeout" acks wait this long (one year). */
+const NO_TIMEOUT_MS = 365 * 24 * 3600 * 1000;
+
+const DEFAULTS = {
+  path: '/socket.io',
+  pingInterval: 25000,
+  pingTimeout: 20000,
+  maxHttpBufferSize: 1e6,
+  connectTimeout: 45000,
+  transports: ['polling', 'websocket'],
+  serveClient: true,
+  host: '::',
+};
+
+// Proxied to the main namespace, as socket.io does.
+const EMITTER_METHODS = [
+  'on', 'once', 'off', 'addListener', 'removeListener', 'prependListener', 'prependOnceListener',
+  'removeAllListeners', 'listeners', 'rawListeners', 'listenerCount', 'eventNames',
+];
+
+function corsOrigins(cors) {
+  if (!cors) return null;
+  const o = cors.origin === undefined ? '*' : cors.origin;
+  if (o === true || o === '*') return ['*'];
+  if (typeof o === 'string') return [o];
+  if (Array.isArray(o) && o.every((x) => typeof x === 'string')) return o;
+  throw new TypeError('cors.origin must be "*", true, a string or an array of strings');
+}
+
+function findClientDir() {
+  const from = [process.cwd()];
+  if (require.main && require.main.path) from.push(require.main.path);
+  try {
+    return path.join(path.dirname(require.resolve('socket.io-client/package.json', { paths: from })), 'dist');
+  } catch {
+    return null;
+  }
+}
+
+class Server {
+  /**
+   * new Server(port[, options]), new Server(options) then listen(port).
+   * Options: path, cors {origin, credentials}, pingInterval, pingTimeout,
+   * maxHttpBufferSize, connectTimeout, transports, serveClient, clientDir (folder of
+   * socket.io.min.js; found in node_modules when serveClient is on), serveStatic (a folder
+   * served for every other path), host (default "::", all interfaces), workerThreads.
+   */
+  constructor(srv, opts) {
+    if (srv !== null && typeof srv === 'object' && !Array.isArray(srv)) {
+      if (typeof srv.listen === 'function') {
+        throw new TypeError('roomcast runs its own HTTP server: pass a port, not an http.Server');
+      }
+      opts = srv;
+      srv = undefined;
+    }
+    this.opts = { ...DEFAULTS, ...(opts || {}) };
+    this._nsps = new Map();
+    this._parents = [];
+    this._native = null;
+    this._closed = false;
+    this._acks = new Map();
+    this._timers = new Set();
+    this._onClosed = [];
+    this.sockets = this.of('/');
+    if (srv !== undefined && srv !== null) this.listen(srv);
+  }
+
+  /** Starts listening (port 0 picks a free one: see `port`). */
+  listen(port, opts) {
+    if (this._native) throw new Error('already listening');
+    if (opts) this.opts = { ...this.opts, ...opts };
+    const o = this.opts;
+    const { NativeServer } = require('./native');
+    let clientDir = o.clientDir || null;
+    if (!clientDir && o.serveClient) clientDir = findClientDir();
+    const transports = o.transports || DEFAULTS.transports;
+    this._native = new NativeServer(
+      {
+        host: String(o.host),
+        port: Number(port) || 0,
+        path: o.path.startsWith('/') ? o.path : `/${o.path}`,
+        pingInterval: o.pingInterval,
+        pingTimeout: o.pingTimeout,
+        maxHttpBufferSize: o.maxHttpBufferSize,
+        connectTimeout: o.connectTimeout,
+        allowPolling: transports.includes('polling'),
+        allowWebsocket: transports.includes('websocket'),
+        corsOrigins: corsOrigins(o.cors) || undefined,
+        corsCredentials: !!(o.cors && o.cors.credentials),
+        staticDir: o.serveStatic ? path.resolve(o.serveStatic) : undefined,
+        clientDir: clientDir ? path.resolve(clientDir) : undefined,
+        workerThreads: o.workerThreads || undefined,
+      },
+      (ev) => this._onEvent(ev),
+    );
+    for (const nsp of this._nsps.values()) this._declare(nsp);
+    for (const p of this._parents) this._declareDynamic(p);
+    return this;
+  }
+
+  attach(port, opts) {
+    return this.listen(port, opts);
+  }
+
+  /** The port the server listens on (after listen). */
+  get port() {
+    return this._native ? this._native.port : undefined;
+  }
+
+  /** Like net.Server#address(). */
+  address() {
+    if (!this._native) return null;
+    const address = this._native.address;
+    return { address, family: address.includes(':') ? 'IPv6' : 'IPv4', port: this._native.port };
+  }
+
+  /** A namespace by name, or a dynamic one from a RegExp or fn(name, auth, next). */
+  of(name, fn) {
+    let nsp;
+    if (name instanceof RegExp || typeof name === 'function') {
+      nsp = new ParentNamespace(this, name);
+      this._parents.push(nsp);
+      this._declareDynamic(nsp);
+    } else {
+      name = String(name);
+      if (!name.startsWith('/')) name = `/${name}`;
+      nsp = this._nsps.get(name);
+      if (!nsp) {
+        nsp = new Namespace(this, name);
+        this._nsps.set(name, nsp);
+        this._declare(nsp);
+      }
+    }
+    if (fn) nsp.on('connect', fn);
+    return nsp;
+  }
+
+  /** Connect middleware of the main namespace. */
+  use(fn) {
+    this.sockets.use(fn);
+    return this;
+  }
+
+  to(room) { return this.sockets.to(room); }
+  in(room) { return this.sockets.in(room); }
+  except(room) { return this.sockets.except(room); }
+  get volatile() { return this.sockets.volatile; }
+  get local() { return this.sockets.local; }
+  compress() { return this; }
+  timeout(ms) { return this.sockets.timeout(ms); }
+  emit(ev, ...args) { return this.sockets.emit(ev, ...args); }
+  emitWithAck(ev, ...args) { return this.sockets.emitWithAck(ev, ...args); }
+  send(...args) { this.sockets.send(...args); return this; }
+  write(...args) { return this.send(...args); }
+  serverSideEmit(ev, ...args) { return this.sockets.serverSideEmit(ev, ...args); }
+  fetchSockets() { return this.sockets.fetchSockets(); }
+  socketsJoin(room) { this.sockets.socketsJoin(room); }
+  socketsLeave(room) { this.sockets.socketsLeave(room); }
+  disconnectSockets(close = false) { this.sockets.disconnectSockets(close); }
+
+  /**
+   * Disconnects every client ("server shutting down"; their disconnect handlers run) and
+   * stops listening. Once the returned promise resolves (and fn is called), nothing of the
+   * server keeps the process alive. Pending server->client acks are dropped.
+   */
+  close(fn) {
+    const done = new Promise((resolve) => {
+      if (!this._native || (this._closed && this._onClosed.length === 0)) {
+        resolve();
+        return;
+      }
+      this._onClosed.push(resolve);
+      if (!this._closed) {
+        this._closed = true;
+        this._native.close();
+      }
+    });
+    if (fn) done.then(() => fn());
+    return done;
+  }
+
+  // ---- internals ----
+
+  /** Runs a native command; after close (or before listen) commands do nothing. */
+  _command(name, ...args) {
+    if (!this._native) return undefined;
+    try {
+      return this._native[name](...args);
+    } catch (err) {
+      if (this._closed || /server stopped|no such socket|no such namespace/.test(err.message)) return undefined;
+      throw err;
+    }
+  }
+
+  _declare(nsp) {
+    if (this._native && !nsp._dynamic) this._native.setNamespace(nsp.name, nsp._fns.length > 0);
+  }
+
+  _declareDynamic(p) {
+    if (!this._native) return;
+    if (p.matcher instanceof RegExp) this._native.addDynamicNamespace(p.matcher.source, p.matcher.flags);
+    else this._native.addDynamicNamespace(undefined, '');
+  }
+
+  /** A ref'd timer cleared by close(). */
+  _timer(fn, ms) {
+    const t = setTimeout(() => {
+      this._timers.delete(t);
+      fn();
+    }, ms);
+    this._timers.add(t);
+    return t;
+  }
+
+  /** Emits with ack; done(replies [{sid, args}], timedOut) runs once. */
+  _emitWithAck(nsp, rooms, except, volatile, ev, json, bins, timeout, done) {
+    if (!this._native || this._closed) return;
+    const id = this._command('emitWithAck', nsp, rooms, except, volatile, ev, json, bins, timeout === undefined ? NO_TIMEOUT_MS : timeout);
+    if (id === undefined) return;
+    const entry = { done, timer: null };
+    if (timeout !== undefined) {
+      // Safety net: the core reports a timeout itself, but when a recipient disconnects
+      // before answering it may report nothing (see README); fail at the deadline anyway.
+      entry.timer = this._timer(() => {
+        this._acks.delete(id);
+        done([], true);
+      }, timeout + 50);
+    }
+    this._acks.set(id, entry);
+  }
+
+  _onEvent(ev) {
+    try {
+      switch (ev[0]) {
+        case 'connect_request':
+          this._onConnectRequest(ev[1], ev[2], ev[3]);
+          break;
+        case 'connection':
+          this._onConnection(ev[1], ev[2], ev[3]);
+          break;
+        case 'message':
+          this._onMessage(ev[1], ev[2], ev[3], ev[4], ev[5]);
+          break;
+        case 'ack':
+          this._onAck(ev[1], ev[2], ev[3]);
+          break;
+        case 'disconnecting':
+          this._onDisconnecting(ev[1], ev[2], ev[3], ev[4]);
+          break;
+        case 'disconnect':
+          this._onDisconnect(ev[1], ev[2], ev[3]);
+          break;
+        case 'closed':
+          this._onNativeClosed();
+          break;
+        default:
+          break;
+      }
+    } catch (err) {
+      report(err);
+    }
+  }
+
+  async _findNamespace(name, auth) {
+    const nsp = this._nsps.get(name);
+    if (nsp) return nsp;
+    for (const p of this._parents) {
+      if (await p._matches(name, auth)) {
+        const child = p._createChild(name);
+        this._nsps.set(name, child);
+        return child;
+      }
+    }
+    return null;
+  }
+
+  async _onConnectRequest(request, name, hs) {
+    const handshake = buildHandshake(hs);
+    const nsp = await this._findNamespace(name, handshake.auth);
+    if (!nsp) {
+      this._command('reject', request, 'Invalid namespace', undefined);
+      return;
+    }
+    const socket = new Socket(nsp, undefined, handshake);
+    const fns = nsp._fns.slice();
+    const run = (i) => {
+      if (i === fns.length) {
+        const sid = this._command('accept', request);
+        if (!sid) return;
+        socket.id = sid;
+        nsp._pending.set(sid, socket);
+        if (socket._pendingRooms.length) this._command('join', nsp.name, sid, socket._pendingRooms);
+        return;
+      }
+      let called = false;
+      const next = (err) => {
+        if (called) return;
+        called = true;
+        if (err) {
+          let data = null;
+          if (err.data !== undefined) {
+            try {
+              data = JSON.stringify(err.data);
+            } catch {
+              data = null;
+            }
+          }
+          this._command('reject', request, String(err.message || err), data == null ? undefined : data);
+        } else {
+          run(i + 1);
+        }
+      };
+      try {
+        fns[i].call(nsp, socket, next);
+      } catch (err) {
+        next(err);
+      }
+    };
+    run(0);
+  }
+
+  _onConnection(name, sid, hs) {
+    const nsp = this._nsps.get(name);
+    if (!nsp) return;
+    let socket = nsp._pending.get(sid);
+    if (socket) nsp._pending.delete(sid);
+    else socket = new Socket(nsp, sid, buildHandshake(hs));
+    socket.connected = true;
+    nsp.sockets.set(sid, socket);
+    nsp._emitReserved('connect', socket);
+    nsp._emitReserved('connection', socket);
+  }
+
+  _onMessage(name, sid, event, args, ackKey) {
+    const nsp = this._nsps.get(name);
+    const socket = nsp && nsp.sockets.get(sid);
+    if (!socket) return;
+    args = decode(args);
+    if (ackKey !== null) {
+      let sent = false;
+      args.push((...res) => {
+        if (sent) return;
+        sent = true;
+        const [json, bins] = require('./payload').encode(res);
+        this._command('ack', ackKey, json, bins);
+      });
+    }
+    socket._dispatch([event, ...args]);
+  }
+
+  _onAck(id, replies, timedOut) {
+    const entry = this._acks.get(id);
+    if (!entry) return;
+    this._acks.delete(id);
+    if (entry.timer) {
+      clearTimeout(entry.timer);
+      this._timers.delete(entry.timer);
+    }
+    entry.done(replies.map(([sid, args]) => ({ sid, args: decode(args) })), timedOut);
+  }
+
+  _onDisconnecting(name, sid, reason, rooms) {
+    const nsp = this._nsps.get(name);
+    const socket = nsp && nsp.sockets.get(sid);
+    if (!socket) return;
+    socket.connected = false;
+    socket._lastRooms = new Set(rooms);
+    socket._emitReserved('disconnecting', reason);
+  }
+
+  _onDisconnect(name, sid, reason) {
+    const nsp = this._nsps.get(name);
+    const socket = nsp && nsp.sockets.get(sid);
+    if (!socket) return;
+    nsp.sockets.delete(sid);
+    socket.connected = false;
+    socket._lastRooms = new Set();
+    socket._emitReserved('disconnect', reason);
+  }
+
+  _onNativeClosed() {
+    this._closed = true;
+    for (const t of this._timers) clearTimeout(t);
+    this._timers.clear();
+    this._acks.clear();
+    const waiting = this._onClosed;
+    this._onClosed = [];
+    for (const resolve of waiting) resolve();
+  }
+}
+
+for (const m of EMITTER_METHODS) {
+  Server.prototype[m] = function (...args) {
+    const r = this.sockets[m](...args);
+    return r === this.sockets ? this : r;
+  };
+}
+
+module.exports = { Server, timeoutError };

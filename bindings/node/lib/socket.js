@@ -1,0 +1,257 @@
+'use strict';
+// Socket: one client in one namespace, with socket.io's Socket API.
+
+const { EventEmitter } = require('node:events');
+const { BroadcastOperator, list } = require('./broadcast');
+const { encode } = require('./payload');
+const { guarded, timeoutError, RESERVED_EVENTS } = require('./errors');
+
+const emitLocal = EventEmitter.prototype.emit;
+
+function buildHandshake(h) {
+  let auth = {};
+  if (h.auth !== undefined) {
+    try {
+      auth = JSON.parse(h.auth);
+    } catch {
+      auth = {};
+    }
+  }
+  return {
+    headers: h.headers,
+    time: new Date(h.issued).toString(),
+    address: h.address,
+    xdomain: !!h.headers.origin,
+    secure: false,
+    issued: h.issued,
+    url: h.url,
+    query: Object.fromEntries(new URLSearchParams(h.query)),
+    auth,
+  };
+}
+
+class Socket extends EventEmitter {
+  constructor(nsp, id, handshake) {
+    super();
+    this.nsp = nsp;
+    this.server = nsp.server;
+    /** Socket id (undefined while connect middleware runs). */
+    this.id = id;
+    this.handshake = handshake;
+    /** Free-form per-socket data. */
+    this.data = {};
+    this.connected = false;
+    this.recovered = false;
+    this.flags = {};
+    this._fns = [];
+    this._any = [];
+    this._anyOutgoing = [];
+    this._pendingRooms = [];
+    this._lastRooms = new Set();
+  }
+
+  get disconnected() {
+    return !this.connected;
+  }
+
+  /** The rooms the socket is in (its own id included), as a new Set. */
+  get rooms() {
+    if (this.connected) {
+      const r = this.server._command('roomsOf', this.nsp.name, this.id);
+      if (r) return new Set(r);
+    }
+    if (this.id === undefined) return new Set(this._pendingRooms);
+    return new Set(this._lastRooms);
+  }
+
+  join(rooms) {
+    if (this.id === undefined) this._pendingRooms.push(...list(rooms));
+    else this.server._command('join', this.nsp.name, this.id, list(rooms));
+  }
+
+  leave(room) {
+    if (this.id === undefined) this._pendingRooms = this._pendingRooms.filter((r) => !list(room).includes(r));
+    else this.server._command('leave', this.nsp.name, this.id, list(room));
+  }
+
+  /**
+   * Sends an event to this client. With a function as last argument, it is called with
+   * the client's ack arguments; after timeout(ms) it is called as (err, ...args).
+   */
+  emit(ev, ...args) {
+    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${ev}" is a reserved event name`);
+    const flags = this.flags;
+    this.flags = {};
+    for (const l of this._anyOutgoing.slice()) guarded(l, this, [ev, ...args]);
+    const ack = typeof args[args.length - 1] === 'function' ? args.pop() : null;
+    const [json, bins] = encode(args);
+    const volatile = !!flags.volatile;
+    if (!ack) {
+      this.server._command('emit', this.nsp.name, [this.id], [], volatile, String(ev), json, bins);
+      return true;
+    }
+    const withTimeout = flags.timeout !== undefined;
+    this.server._emitWithAck(this.nsp.name, [this.id], [], volatile, String(ev), json, bins, flags.timeout, (replies, timedOut) => {
+      if (replies.length) {
+        if (withTimeout) ack.call(this, null, ...replies[0].args);
+        else ack.call(this, ...replies[0].args);
+      } else if (withTimeout) {
+        if (timedOut) ack.call(this, timeoutError());
+        // Nobody received it (already gone): fail when the timeout would have fired.
+        else this.server._timer(() => ack.call(this, timeoutError()), flags.timeout);
+      }
+    });
+    return true;
+  }
+
+  /** emit() with an ack, as a promise of the first ack argument. */
+  emitWithAck(ev, ...args) {
+    const withErr = this.flags.timeout !== undefined;
+    return new Promise((resolve, reject) => {
+      args.push((a, b) => {
+        if (!withErr) resolve(a);
+        else if (a) reject(a);
+        else resolve(b);
+      });
+      this.emit(ev, ...args);
+    });
+  }
+
+  send(...args) {
+    this.emit('message', ...args);
+    return this;
+  }
+
+  write(...args) {
+    return this.send(...args);
+  }
+
+  _operator() {
+    return new BroadcastOperator(this.nsp, new Set(), new Set([this.id]), { ...this.flags });
+  }
+
+  /** Everyone in room(s) but this socket. */
+  to(room) {
+    const op = this._operator().to(room);
+    this.flags = {};
+    return op;
+  }
+
+  in(room) {
+    return this.to(room);
+  }
+
+  /** Everyone but this socket and the sockets in room(s). */
+  except(room) {
+    const op = this._operator().except(room);
+    this.flags = {};
+    return op;
+  }
+
+  /** Everyone in the namespace but this socket. */
+  get broadcast() {
+    const op = this._operator();
+    this.flags = {};
+    return op;
+  }
+
+  get volatile() {
+    this.flags.volatile = true;
+    return this;
+  }
+
+  get local() {
+    this.flags.local = true;
+    return this;
+  }
+
+  compress() {
+    return this;
+  }
+
+  timeout(ms) {
+    this.flags.timeout = ms;
+    return this;
+  }
+
+  /** Leaves the namespace ("server namespace disconnect"); with close, closes the connection. */
+  disconnect(close = false) {
+    if (this.id !== undefined) this.server._command('disconnect', this.nsp.name, this.id, !!close);
+    return this;
+  }
+
+  /** Packet middleware: fn([event, ...args], next) runs before the listeners. */
+  use(fn) {
+    this._fns.push(fn);
+    return this;
+  }
+
+  onAny(listener) {
+    this._any.push(listener);
+    return this;
+  }
+
+  prependAny(listener) {
+    this._any.unshift(listener);
+    return this;
+  }
+
+  offAny(listener) {
+    this._any = listener ? this._any.filter((l) => l !== listener) : [];
+    return this;
+  }
+
+  listenersAny() {
+    return this._any.slice();
+  }
+
+  onAnyOutgoing(listener) {
+    this._anyOutgoing.push(listener);
+    return this;
+  }
+
+  prependAnyOutgoing(listener) {
+    this._anyOutgoing.unshift(listener);
+    return this;
+  }
+
+  offAnyOutgoing(listener) {
+    this._anyOutgoing = listener ? this._anyOutgoing.filter((l) => l !== listener) : [];
+    return this;
+  }
+
+  listenersAnyOutgoing() {
+    return this._anyOutgoing.slice();
+  }
+
+  /** Runs the socket middleware, then the catch-all and the event's listeners. */
+  _dispatch(packet) {
+    const fns = this._fns.slice();
+    const run = (i) => {
+      if (i === fns.length) {
+        for (const l of this._any.slice()) guarded(l, this, packet);
+        guarded(emitLocal, this, packet);
+        return;
+      }
+      guarded(fns[i], this, [
+        packet,
+        (err) => {
+          if (err) this._onerror(err);
+          else run(i + 1);
+        },
+      ]);
+    };
+    run(0);
+  }
+
+  _onerror(err) {
+    if (this.listenerCount('error')) guarded(emitLocal, this, ['error', err]);
+    else console.error('Missing error handler on `socket`.\n', err);
+  }
+
+  _emitReserved(ev, ...args) {
+    guarded(emitLocal, this, [ev, ...args]);
+  }
+}
+
+module.exports = { Socket, buildHandshake };

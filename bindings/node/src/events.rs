@@ -1,0 +1,141 @@
+//! The thread that moves the core's events to JavaScript, in order.
+//!
+//! One Rust thread per server blocks on [`Events::recv`] and queues each event on the
+//! server's thread-safe function (non-blocking, unbounded queue); Node runs the queued
+//! calls on the JavaScript thread in order. The events are turned into JavaScript values
+//! there. A `["closed"]` call follows the last event, then the function is released, which
+//! lets the process exit once the queue is drained.
+//!
+//! Each event reaches JavaScript as an array `[kind, ...fields]`:
+//! `["connect_request", requestId, nsp, handshake]`, `["connection", nsp, sid, handshake]`,
+//! `["message", nsp, sid, event, args, ackKey|null]`, `["ack", id, [[sid, args]...], timedOut]`,
+//! `["disconnecting", nsp, sid, reason, rooms]`, `["disconnect", nsp, sid, reason]`,
+//! `["closed"]`. `args` is JSON text, or an array when it carries binary.
+
+use napi::threadsafe_function::{ErrorStrategy, ThreadSafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, JsUnknown, Result};
+use parking_lot::Mutex;
+use roomcast::host::{AckHandle, Event, Events};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use crate::convert::{args_to_js, handshake_to_js};
+
+/// Client acknowledgement requests waiting for a JavaScript answer, by a key JavaScript
+/// holds. Entries of a socket are dropped when it disconnects (its ack can no longer go out).
+#[derive(Default)]
+pub struct PendingAcks {
+    next: AtomicI64,
+    map: Mutex<HashMap<i64, AckHandle>>,
+}
+
+impl PendingAcks {
+    fn insert(&self, h: AckHandle) -> i64 {
+        let key = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        self.map.lock().insert(key, h);
+        key
+    }
+
+    /// Takes the handle of `key`, if it is still waiting.
+    pub fn take(&self, key: i64) -> Option<AckHandle> {
+        self.map.lock().remove(&key)
+    }
+
+    fn forget_socket(&self, nsp: &str, sid: &str) {
+        self.map.lock().retain(|_, h| !(h.nsp() == nsp && h.sid().as_str() == sid));
+    }
+}
+
+/// What one thread-safe call carries to the JavaScript thread.
+pub enum Delivery {
+    Event(Event, Option<i64>),
+    Closed,
+}
+
+/// The thread-safe function type used for deliveries.
+pub type Deliver = ThreadsafeFunction<Delivery, ErrorStrategy::Fatal>;
+
+/// Converts a delivery into the `[kind, ...fields]` array JavaScript receives.
+pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
+    let env = &ctx.env;
+    let items: Vec<JsUnknown> = match ctx.value {
+        Delivery::Closed => vec![s(env, "closed")?],
+        Delivery::Event(ev, ack_key) => match ev {
+            Event::ConnectRequest { request, nsp, auth, handshake } => vec![
+                s(env, "connect_request")?,
+                env.create_double(request.id() as f64)?.into_unknown(),
+                s(env, &nsp)?,
+                handshake_to_js(env, &handshake, auth.as_deref())?.into_unknown(),
+            ],
+            Event::Connection { nsp, sid, auth, handshake } => vec![
+                s(env, "connection")?,
+                s(env, &nsp)?,
+                s(env, sid.as_str())?,
+                handshake_to_js(env, &handshake, auth.as_deref())?.into_unknown(),
+            ],
+            Event::Message { nsp, sid, event, args, .. } => vec![
+                s(env, "message")?,
+                s(env, &nsp)?,
+                s(env, sid.as_str())?,
+                s(env, &event)?,
+                args_to_js(env, &args)?,
+                match ack_key {
+                    Some(k) => env.create_double(k as f64)?.into_unknown(),
+                    None => env.get_null()?.into_unknown(),
+                },
+            ],
+            Event::AckResponse(result) => {
+                let mut replies = env.create_array_with_length(result.replies.len())?;
+                for (i, r) in result.replies.iter().enumerate() {
+                    let mut pair = env.create_array_with_length(2)?;
+                    pair.set_element(0, env.create_string(r.sid.as_str())?)?;
+                    pair.set_element(1, args_to_js(env, &r.args)?)?;
+                    replies.set_element(i as u32, pair)?;
+                }
+                vec![
+                    s(env, "ack")?,
+                    env.create_double(result.id as f64)?.into_unknown(),
+                    replies.into_unknown(),
+                    env.get_boolean(result.timed_out)?.into_unknown(),
+                ]
+            }
+            Event::Disconnecting { nsp, sid, reason, rooms } => {
+                let mut list = env.create_array_with_length(rooms.len())?;
+                for (i, r) in rooms.iter().enumerate() {
+                    list.set_element(i as u32, env.create_string(r)?)?;
+                }
+                vec![s(env, "disconnecting")?, s(env, &nsp)?, s(env, sid.as_str())?, s(env, reason.as_str())?, list.into_unknown()]
+            }
+            Event::Disconnect { nsp, sid, reason } => {
+                vec![s(env, "disconnect")?, s(env, &nsp)?, s(env, sid.as_str())?, s(env, reason.as_str())?]
+            }
+        },
+    };
+    let mut arr = env.create_array_with_length(items.len())?;
+    for (i, v) in items.into_iter().enumerate() {
+        arr.set_element(i as u32, v)?;
+    }
+    Ok(vec![arr.into_unknown()])
+}
+
+fn s(env: &Env, text: &str) -> Result<JsUnknown> {
+    Ok(env.create_string(text)?.into_unknown())
+}
+
+/// Starts the delivery thread; it ends (releasing `deliver`) when the event stream ends.
+pub fn spawn(events: Events, deliver: Deliver, acks: Arc<PendingAcks>) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name("roomcast-node-events".into()).spawn(move || {
+        while let Some(mut ev) = events.recv() {
+            let mut key = None;
+            match &mut ev {
+                Event::Message { ack, .. } => key = ack.take().map(|h| acks.insert(h)),
+                Event::Disconnect { nsp, sid, .. } => acks.forget_socket(nsp, sid.as_str()),
+                _ => {}
+            }
+            // Closing means the environment is going away: nobody is left to tell.
+            let _ = deliver.call(Delivery::Event(ev, key), ThreadsafeFunctionCallMode::NonBlocking);
+        }
+        let _ = deliver.call(Delivery::Closed, ThreadsafeFunctionCallMode::NonBlocking);
+    })
+}

@@ -1,0 +1,12 @@
+//! Node binding of roomcast: a napi-rs class (`NativeServer`) over [`roomcast::host`].
+//!
+//! The socket.io-shaped API lives in JavaScript (`index.js`); this crate only starts and
+//! stops the core, forwards commands, and delivers the core's ordered [`roomcast::Event`]
+//! stream to one JavaScript callback through one thread-safe function per server.
+
+mod convert;
+mod events;
+mod namespaces;
+mod server;
+
+pub use server::NativeServer;
