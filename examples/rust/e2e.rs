@@ -122,7 +122,7 @@ impl Msg<'_> {
         report("emit", self.server.emit(self.nsp, &to, &self.text(e), &self.rest(e + 1)));
     }
 
-    /// Options for "rooms in `v`" (one name or a list of names).
+    /// Room names in `v` (one name or a list of names).
     fn rooms(v: &Value) -> Vec<String> {
         match v {
             Value::Array(a) => a.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect(),
@@ -132,7 +132,8 @@ impl Msg<'_> {
     }
 }
 
-/// The dispatch table: event name → behaviour (see the module docs of tests/node).
+/// The dispatch table: event name → behaviour. Arguments follow the event name as the
+/// tests send them, e.g. `to-room` (room, event, ...args); an ack is answered when asked.
 fn handle(event: &str, m: Msg) {
     let all = BroadcastOptions::all;
     match event {
