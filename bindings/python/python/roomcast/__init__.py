@@ -1,0 +1,30 @@
+"""roomcast: a Socket.IO server (Engine.IO v4 / Socket.IO v5) with a python-socketio-shaped
+API, whose protocol, rooms and fan-out run in Rust.
+
+>>> import roomcast
+>>> sio = roomcast.Server()
+>>> @sio.event
+... def ping(sid, data):
+...     return "pong", data          # the return value is the acknowledgement
+>>> sio.run("127.0.0.1", 3000)
+"""
+
+from ._base import Reason
+from ._native import NoSuchSocket, RoomcastError, ServerStopped
+from ._native import __version__ as __version__
+from .async_server import AsyncServer
+from .exceptions import ConnectionRefusedError, DisconnectedError, SocketIOError, TimeoutError
+from .server import Server
+
+__all__ = [
+    "AsyncServer",
+    "ConnectionRefusedError",
+    "DisconnectedError",
+    "NoSuchSocket",
+    "Reason",
+    "RoomcastError",
+    "Server",
+    "ServerStopped",
+    "SocketIOError",
+    "TimeoutError",
+]

@@ -1,0 +1,66 @@
+"""Type stubs of the pyo3 module ``roomcast._native`` (a thin layer over roomcast::host)."""
+
+from typing import Any, List, Optional, Sequence, Tuple, Union
+
+__version__: str
+
+class RoomcastError(Exception): ...
+class NoSuchSocket(RoomcastError): ...
+class ServerStopped(RoomcastError): ...
+
+class AckToken:
+    """The right to answer one client acknowledgement request (answered at most once)."""
+
+Event = Tuple[Any, ...]
+"""One of:
+("connect_request", request_id, nsp, auth, handshake)
+("connect", nsp, sid, auth, handshake)
+("message", nsp, sid, event, args, Optional[AckToken])
+("ack", ack_id, [(sid, args)], timed_out)
+("disconnecting", nsp, sid, reason, rooms)
+("disconnect", nsp, sid, reason)
+("stopped",)
+"""
+
+class NativeServer:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        path: str = "/socket.io/",
+        ping_interval: float = 25.0,
+        ping_timeout: float = 20.0,
+        max_payload: int = 1_000_000,
+        connect_timeout: float = 45.0,
+        cors: Union[str, Sequence[str], None] = None,
+        cors_credentials: bool = False,
+        namespaces: Sequence[Tuple[str, bool]] = ...,
+        static_dir: Optional[str] = None,
+        client_dist_dir: Optional[str] = None,
+        worker_threads: Optional[int] = None,
+    ) -> None: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def stopped(self) -> bool: ...
+    def next_event(self, timeout: Optional[float] = None) -> Optional[Event]: ...
+    def emit(
+        self, nsp: str, event: str, args: Sequence[Any], rooms: Sequence[str] = ..., exclude: Sequence[str] = ..., volatile: bool = False
+    ) -> int: ...
+    def emit_with_ack(
+        self, nsp: str, event: str, args: Sequence[Any], rooms: Sequence[str], exclude: Sequence[str], timeout: float
+    ) -> int: ...
+    def call(
+        self, nsp: str, event: str, args: Sequence[Any], rooms: Sequence[str], timeout: float
+    ) -> Tuple[List[Tuple[str, List[Any]]], bool]: ...
+    def ack(self, token: AckToken, args: Sequence[Any]) -> None: ...
+    def join(self, nsp: str, sid: str, rooms: Sequence[str]) -> None: ...
+    def leave(self, nsp: str, sid: str, rooms: Sequence[str]) -> None: ...
+    def rooms_of(self, nsp: str, sid: str) -> List[str]: ...
+    def sockets(self, nsp: str, rooms: Sequence[str] = ...) -> List[str]: ...
+    def disconnect(self, nsp: str, sid: str, close_connection: bool = False) -> None: ...
+    def accept(self, request: int) -> str: ...
+    def reject(self, request: int, message: str, data: Any = None) -> None: ...
+    def connection_count(self) -> int: ...
+    def stop(self, timeout: float = 5.0) -> None: ...

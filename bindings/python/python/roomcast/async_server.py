@@ -1,0 +1,332 @@
+"""``roomcast.AsyncServer``: the asyncio form.
+
+Handlers (``async def`` or plain) run on the event loop that awaited ``start()``. A
+binding-owned thread waits for the core's events (GIL released) and hands each one to the
+loop in order; there, the events of one socket run one after the other while different
+sockets run concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import inspect
+import threading
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional
+
+from . import _native
+from ._base import Handler, _connecting, Reason, Rooms, _ServerBase, _accepts, _ack_args, _args, _call_result, _environ, logger
+from .exceptions import ConnectionRefusedError, TimeoutError
+
+# The socket whose events the current task handles (so stop() does not wait for itself).
+_current_key: contextvars.ContextVar[Any] = contextvars.ContextVar("roomcast_current_key", default=None)
+
+
+async def _maybe_await(value: Any) -> Any:
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+class AsyncServer(_ServerBase):
+    """A Socket.IO server for asyncio code; same options and handlers as ``Server``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._tails: Dict[Any, asyncio.Task] = {}
+        self._drained: Optional[asyncio.Event] = None
+
+    # ------------------------------------------------------------- lifecycle
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> "AsyncServer":
+        """Starts listening; handlers will run on the current event loop."""
+        self._loop = asyncio.get_running_loop()
+        self._drained = asyncio.Event()
+        self._tails = {}
+        self._start_native(host, port)
+        self._dispatcher = threading.Thread(target=self._pump, name="roomcast-dispatcher", daemon=True)
+        self._dispatcher.start()
+        return self
+
+    async def wait(self) -> None:
+        """Returns once the server has stopped and every event was handed to the loop."""
+        if self._drained is not None:
+            await self._drained.wait()
+
+    async def stop(self, timeout: Optional[float] = None) -> None:
+        """Disconnects every client, lets the ``disconnect`` handlers run, and stops."""
+        if self._native is None:
+            return
+        limit = self.stop_timeout if timeout is None else timeout
+        native = self._core_server()
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, native.stop, limit)
+        if self._drained is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), limit + 1)
+        mine = _current_key.get()
+        others = [t for k, t in self._tails.items() if k != mine and not t.done()]
+        if others:
+            await asyncio.wait(others, timeout=limit)
+
+    def run(self, host: str = "127.0.0.1", port: int = 3000) -> None:
+        """Runs the server on a new event loop until stopped or Ctrl-C."""
+
+        async def main() -> None:
+            await self.start(host, port)
+            try:
+                await self.wait()
+            finally:
+                await self.stop()
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(main())
+
+    async def __aenter__(self) -> "AsyncServer":
+        if self._native is None or self._native.stopped:
+            await self.start()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
+
+    def _pump(self) -> None:
+        """Dispatcher thread: forwards events to the loop, in order."""
+        native, loop = self._native, self._loop
+        assert loop is not None
+        try:
+            while True:
+                ev = native.next_event()
+                try:
+                    loop.call_soon_threadsafe(self._on_event, ev)
+                except RuntimeError:
+                    break  # the loop is closed: nobody left to handle events
+                if ev[0] == "stopped":
+                    break
+        finally:
+            self._stopped.set()
+
+    # ---------------------------------------------------------------- events
+
+    def _on_event(self, ev: tuple) -> None:
+        kind = ev[0]
+        if kind == "stopped":
+            for entry in list(self._callbacks.values()):
+                if isinstance(entry, asyncio.Future) and not entry.done():
+                    entry.set_result(([], True))
+            self._callbacks.clear()
+            assert self._drained is not None
+            self._drained.set()
+            return
+        if kind == "ack":
+            self._on_ack(ev)
+            return
+        key = ("request", ev[1]) if kind == "connect_request" else ev[2]
+        prev = self._tails.get(key)
+        assert self._loop is not None
+        task = self._loop.create_task(self._run(key, ev, prev))
+        self._tails[key] = task
+        task.add_done_callback(lambda t, k=key: self._tails.get(k) is t and self._tails.pop(k))
+
+    async def _run(self, key: Any, ev: tuple, prev: Optional[asyncio.Task]) -> None:
+        _current_key.set(key)
+        if prev is not None and not prev.done():
+            await asyncio.wait([prev])
+        try:
+            await self._handle(ev)
+        except Exception:
+            logger.exception("roomcast: error while handling %s", ev[0])
+
+    def _on_ack(self, ev: tuple) -> None:
+        _, ack_id, replies, timed_out = ev
+        entry = self._take_callback(ack_id)
+        if entry is None:
+            return
+        if isinstance(entry, asyncio.Future):
+            if not entry.done():
+                entry.set_result((replies, timed_out))
+            return
+        assert self._loop is not None
+        for _sid, args in replies:
+            self._loop.create_task(self._guard(entry, "ack callback", *args))
+
+    async def _handle(self, ev: tuple) -> None:
+        kind = ev[0]
+        if kind == "message":
+            _, nsp, core_sid, event, args, token = ev
+            sid = self._py(core_sid)
+            handler, star = self._catch_all(nsp, event)
+            if handler is None:
+                return
+            try:
+                result = await _maybe_await(handler(event, sid, *args) if star else handler(sid, *args))
+            except Exception:
+                logger.exception("roomcast: error in handler for event %r (namespace %s)", event, nsp)
+                return
+            if token is not None:
+                try:
+                    self._core_server().ack(token, _ack_args(result))
+                except (_native.NoSuchSocket, _native.ServerStopped):
+                    pass
+                except (TypeError, ValueError):
+                    logger.exception("roomcast: the return value of the handler for %r cannot be sent as an ack", event)
+        elif kind == "connect_request":
+            _, request, nsp, auth, handshake = ev
+            sid = self._new_pending()
+            environ = _environ(handshake)
+            self._environ[(nsp, sid)] = environ
+            mark = _connecting.set((nsp, sid))
+            try:
+                result, exc = await self._run_connect(nsp, sid, environ, auth)
+            finally:
+                _connecting.reset(mark)
+            refusal = self._refusal(result, exc)
+            if refusal is not None:
+                self._reject(request, nsp, sid, refusal)
+                self._environ.pop((nsp, sid), None)
+            elif not self._accept(request, nsp, sid):
+                await self._run_disconnect(nsp, sid, Reason.TRANSPORT_CLOSE)
+                self._forget(nsp, sid)
+        elif kind == "connect":
+            _, nsp, core_sid, auth, handshake = ev
+            if core_sid in self._to_py:
+                return
+            environ = _environ(handshake)
+            self._environ[(nsp, core_sid)] = environ
+            result, exc = await self._run_connect(nsp, core_sid, environ, auth)
+            if self._refusal(result, exc) is not None and self._handler(nsp, "connect") is not None:
+                self._disconnect(core_sid, nsp)
+        elif kind == "disconnecting":
+            _, nsp, core_sid, reason, _rooms = ev
+            handler = self._handler(nsp, "disconnecting")
+            if handler is not None:
+                await self._guard(handler, "disconnecting", self._py(core_sid), reason)
+        elif kind == "disconnect":
+            _, nsp, core_sid, reason = ev
+            sid = self._py(core_sid)
+            await self._run_disconnect(nsp, sid, reason)
+            self._forget(nsp, sid)
+
+    async def _guard(self, fn: Callable[..., Any], what: str, *args: Any) -> Any:
+        try:
+            return await _maybe_await(fn(*args))
+        except Exception:
+            logger.exception("roomcast: error in %s handler", what)
+            return None
+
+    async def _run_connect(self, nsp: str, sid: str, environ: dict, auth: Any) -> tuple:
+        handler = self._handler(nsp, "connect")
+        if handler is None:
+            return None, None
+        try:
+            if _accepts(handler, 3):
+                return await _maybe_await(handler(sid, environ, auth)), None
+            return await _maybe_await(handler(sid, environ)), None
+        except Exception as exc:
+            if not isinstance(exc, ConnectionRefusedError):
+                logger.exception("roomcast: error in connect handler (namespace %s); connection refused", nsp)
+            return None, exc
+
+    async def _run_disconnect(self, nsp: str, sid: str, reason: str) -> None:
+        handler = self._handler(nsp, "disconnect")
+        if handler is None:
+            return
+        if _accepts(handler, 2):
+            await self._guard(handler, "disconnect", sid, reason)
+        else:
+            await self._guard(handler, "disconnect", sid)
+
+    # -------------------------------------------------------------- commands
+
+    async def emit(
+        self,
+        event: str,
+        data: Any = None,
+        to: Rooms = None,
+        room: Rooms = None,
+        skip_sid: Rooms = None,
+        namespace: Optional[str] = None,
+        callback: Optional[Callable[..., Any]] = None,
+        **_ignored: Any,
+    ) -> None:
+        """As ``Server.emit``; ``callback`` may be a coroutine function."""
+        self._emit(event, data, to, room, skip_sid, namespace, callback)
+
+    async def send(
+        self,
+        data: Any,
+        to: Rooms = None,
+        room: Rooms = None,
+        skip_sid: Rooms = None,
+        namespace: Optional[str] = None,
+        callback: Optional[Callable[..., Any]] = None,
+        **_ignored: Any,
+    ) -> None:
+        """Emits a ``message`` event."""
+        self._emit("message", data, to, room, skip_sid, namespace, callback)
+
+    async def call(
+        self,
+        event: str,
+        data: Any = None,
+        to: Optional[str] = None,
+        sid: Optional[str] = None,
+        namespace: Optional[str] = None,
+        timeout: float = 60,
+        **_ignored: Any,
+    ) -> Any:
+        """As ``Server.call``, awaiting the acknowledgement without blocking the loop."""
+        target = self._call_target(to, sid)
+        nsp = namespace or "/"
+        native = self._core_server()
+        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        with self._lock:
+            ack_id = native.emit_with_ack(nsp, event, _args(data), [self._core(target)], [], float(timeout))
+            self._callbacks[ack_id] = fut
+        replies: List[Any]
+        replies, timed_out = await fut
+        if not replies:
+            raise TimeoutError(f"no acknowledgement from {target} within {timeout}s" if timed_out else f"{target} is not connected")
+        return _call_result(replies[0][1])
+
+    async def enter_room(self, sid: str, room: str, namespace: Optional[str] = None) -> None:
+        """Puts ``sid`` in ``room``."""
+        self._enter_room(sid, room, namespace)
+
+    async def leave_room(self, sid: str, room: str, namespace: Optional[str] = None) -> None:
+        """Takes ``sid`` out of ``room``."""
+        self._leave_room(sid, room, namespace)
+
+    async def close_room(self, room: str, namespace: Optional[str] = None) -> None:
+        """Takes every socket out of ``room``."""
+        self._close_room(room, namespace)
+
+    async def disconnect(self, sid: str, namespace: Optional[str] = None, **_ignored: Any) -> None:
+        """Disconnects ``sid`` from the namespace."""
+        self._disconnect(sid, namespace)
+
+    async def get_session(self, sid: str, namespace: Optional[str] = None) -> Dict[str, Any]:
+        """The session dict of ``sid``."""
+        return self._get_session(sid, namespace)
+
+    async def save_session(self, sid: str, session: Dict[str, Any], namespace: Optional[str] = None) -> None:
+        """Replaces the session dict of ``sid``."""
+        self._save_session(sid, session, namespace)
+
+    @contextlib.asynccontextmanager
+    async def session(self, sid: str, namespace: Optional[str] = None) -> AsyncIterator[Dict[str, Any]]:
+        """``async with sio.session(sid) as s:`` edits the session and saves it on exit."""
+        s = self._get_session(sid, namespace)
+        yield s
+        self._save_session(sid, s, namespace)
+
+    async def sleep(self, seconds: float = 0) -> None:
+        """``asyncio.sleep``, for code written against python-socketio."""
+        await asyncio.sleep(seconds)
+
+    def start_background_task(self, target: Handler, *args: Any, **kwargs: Any) -> "asyncio.Task":
+        """Runs the coroutine ``target(*args, **kwargs)`` as a task on the server's loop."""
+        assert self._loop is not None, "start the server first"
+        return self._loop.create_task(target(*args, **kwargs))

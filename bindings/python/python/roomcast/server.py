@@ -1,0 +1,288 @@
+"""``roomcast.Server``: the python-socketio-shaped server with plain (thread) handlers.
+
+One dispatcher thread, owned by the server, takes the core's events in order and calls the
+handlers; handlers never run on the Rust runtime's threads. While the dispatcher waits for
+the next event the GIL is released. A slow handler delays the events behind it (they are
+handled in order); ``call()`` inside a handler is fine, its ack does not go through the
+dispatcher.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from typing import Any, Callable, Dict, Iterator, Optional
+
+from . import _native
+from ._base import Handler, _connecting, Reason, Rooms, _ServerBase, _accepts, _ack_args, _args, _call_result, _environ, logger
+from .exceptions import TimeoutError
+
+
+class Server(_ServerBase):
+    """A Socket.IO server whose protocol, rooms and fan-out run in Rust.
+
+    >>> sio = roomcast.Server(cors_allowed_origins="*")
+    >>> @sio.event
+    ... def chat(sid, text):
+    ...     sio.emit("chat", text, skip_sid=sid)
+    >>> sio.run("127.0.0.1", 3000)
+    """
+
+    # ------------------------------------------------------------- lifecycle
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> "Server":
+        """Starts listening (``port=0`` picks a free port, see ``sio.port``) and returns at once."""
+        self._start_native(host, port)
+        self._dispatcher = threading.Thread(target=self._dispatch_loop, name="roomcast-dispatcher", daemon=True)
+        self._dispatcher.start()
+        return self
+
+    def run(self, host: str = "127.0.0.1", port: int = 3000) -> None:
+        """Starts and blocks until ``stop()`` (from a handler or another thread) or Ctrl-C."""
+        self.start(host, port)
+        try:
+            self.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Blocks until the server has stopped and every event was handled; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._stopped.is_set():
+            left = 0.25 if deadline is None else min(0.25, deadline - time.monotonic())
+            if left <= 0:
+                return False
+            self._stopped.wait(left)  # short waits keep Ctrl-C responsive
+        return True
+
+    def stop(self, timeout: Optional[float] = None) -> None:
+        """Disconnects every client ("server shutting down"), waits for their ``disconnect``
+        handlers, and stops. Safe from a handler and idempotent."""
+        if self._native is None:
+            return
+        self._stop_native(timeout)
+        d = self._dispatcher
+        if d is not None and d is not threading.current_thread():
+            d.join(self.stop_timeout if timeout is None else timeout)
+
+    def __enter__(self) -> "Server":
+        if self._native is None or self._native.stopped:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _dispatch_loop(self) -> None:
+        native = self._native
+        try:
+            while True:
+                ev = native.next_event()
+                if ev[0] == "stopped":
+                    break
+                try:
+                    self._handle(ev)
+                except Exception:
+                    logger.exception("roomcast: error while handling %s", ev[0])
+        finally:
+            self._stopped.set()
+
+    # ---------------------------------------------------------------- events
+
+    def _handle(self, ev: tuple) -> None:
+        kind = ev[0]
+        if kind == "message":
+            _, nsp, core_sid, event, args, token = ev
+            sid = self._py(core_sid)
+            handler, star = self._catch_all(nsp, event)
+            if handler is None:
+                return
+            try:
+                result = handler(event, sid, *args) if star else handler(sid, *args)
+            except Exception:
+                logger.exception("roomcast: error in handler for event %r (namespace %s)", event, nsp)
+                return
+            if token is not None:
+                self._send_ack(token, result, event)
+        elif kind == "connect_request":
+            _, request, nsp, auth, handshake = ev
+            sid = self._new_pending()
+            environ = _environ(handshake)
+            self._environ[(nsp, sid)] = environ
+            mark = _connecting.set((nsp, sid))
+            try:
+                result, exc = self._run_connect(nsp, sid, environ, auth)
+            finally:
+                _connecting.reset(mark)
+            refusal = self._refusal(result, exc)
+            if refusal is not None:
+                self._reject(request, nsp, sid, refusal)
+                self._environ.pop((nsp, sid), None)
+            elif not self._accept(request, nsp, sid):
+                # The client went away while its connect handler ran.
+                self._run_disconnect(nsp, sid, Reason.TRANSPORT_CLOSE)
+                self._forget(nsp, sid)
+        elif kind == "connect":
+            _, nsp, core_sid, auth, handshake = ev
+            if core_sid in self._to_py:
+                return  # its connect handler already ran, before the accept
+            environ = _environ(handshake)
+            self._environ[(nsp, core_sid)] = environ
+            # Only reached when a connect handler was added after start (no middleware):
+            # it can no longer refuse at CONNECT, so a refusal disconnects instead.
+            result, exc = self._run_connect(nsp, core_sid, environ, auth)
+            if self._refusal(result, exc) is not None and self._handler(nsp, "connect") is not None:
+                self._disconnect(core_sid, nsp)
+        elif kind == "disconnecting":
+            _, nsp, core_sid, reason, _rooms = ev
+            handler = self._handler(nsp, "disconnecting")
+            if handler is not None:
+                self._guard(handler, "disconnecting", self._py(core_sid), reason)
+        elif kind == "disconnect":
+            _, nsp, core_sid, reason = ev
+            sid = self._py(core_sid)
+            self._run_disconnect(nsp, sid, reason)
+            self._forget(nsp, sid)
+        elif kind == "ack":
+            _, ack_id, replies, _timed_out = ev
+            callback = self._take_callback(ack_id)
+            if callback is not None:
+                for _sid, args in replies:
+                    self._guard(callback, "ack callback", *args)
+
+    def _guard(self, fn: Callable[..., Any], what: str, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except Exception:
+            logger.exception("roomcast: error in %s handler", what)
+            return None
+
+    def _run_connect(self, nsp: str, sid: str, environ: dict, auth: Any) -> tuple:
+        handler = self._handler(nsp, "connect")
+        if handler is None:
+            return None, None
+        try:
+            if _accepts(handler, 3):
+                return handler(sid, environ, auth), None
+            return handler(sid, environ), None
+        except Exception as exc:  # refusals are reported by _refusal
+            from .exceptions import ConnectionRefusedError
+
+            if not isinstance(exc, ConnectionRefusedError):
+                logger.exception("roomcast: error in connect handler (namespace %s); connection refused", nsp)
+            return None, exc
+
+    def _run_disconnect(self, nsp: str, sid: str, reason: str) -> None:
+        handler = self._handler(nsp, "disconnect")
+        if handler is None:
+            return
+        if _accepts(handler, 2):
+            self._guard(handler, "disconnect", sid, reason)
+        else:
+            self._guard(handler, "disconnect", sid)
+
+    def _send_ack(self, token: Any, result: Any, event: str) -> None:
+        try:
+            self._core_server().ack(token, _ack_args(result))
+        except (_native.NoSuchSocket, _native.ServerStopped):
+            pass  # the client left before its answer
+        except (TypeError, ValueError):
+            logger.exception("roomcast: the return value of the handler for %r cannot be sent as an ack", event)
+
+    # -------------------------------------------------------------- commands
+
+    def emit(
+        self,
+        event: str,
+        data: Any = None,
+        to: Rooms = None,
+        room: Rooms = None,
+        skip_sid: Rooms = None,
+        namespace: Optional[str] = None,
+        callback: Optional[Callable[..., Any]] = None,
+        **_ignored: Any,
+    ) -> None:
+        """Emits ``event`` to everyone in ``namespace``, or to ``to``/``room`` (a sid or room,
+        or a list of them), minus ``skip_sid``. ``data`` is one argument, a tuple of several,
+        or None for none. ``callback(*args)`` runs (on the dispatcher) with each recipient's
+        acknowledgement, if it comes within ``ack_timeout``."""
+        self._emit(event, data, to, room, skip_sid, namespace, callback)
+
+    def send(
+        self,
+        data: Any,
+        to: Rooms = None,
+        room: Rooms = None,
+        skip_sid: Rooms = None,
+        namespace: Optional[str] = None,
+        callback: Optional[Callable[..., Any]] = None,
+        **_ignored: Any,
+    ) -> None:
+        """Emits a ``message`` event."""
+        self._emit("message", data, to, room, skip_sid, namespace, callback)
+
+    def call(
+        self,
+        event: str,
+        data: Any = None,
+        to: Optional[str] = None,
+        sid: Optional[str] = None,
+        namespace: Optional[str] = None,
+        timeout: float = 60,
+        **_ignored: Any,
+    ) -> Any:
+        """Emits to one socket and waits for its acknowledgement: returns None, the single
+        value, or a tuple of several. Raises ``roomcast.TimeoutError`` when none came in time."""
+        target = self._call_target(to, sid)
+        nsp = namespace or "/"
+        replies, timed_out = self._core_server().call(nsp, event, _args(data), [self._core(target)], float(timeout))
+        if not replies:
+            raise TimeoutError(f"no acknowledgement from {target} within {timeout}s" if timed_out else f"{target} is not connected")
+        return _call_result(replies[0][1])
+
+    def enter_room(self, sid: str, room: str, namespace: Optional[str] = None) -> None:
+        """Puts ``sid`` in ``room``."""
+        self._enter_room(sid, room, namespace)
+
+    def leave_room(self, sid: str, room: str, namespace: Optional[str] = None) -> None:
+        """Takes ``sid`` out of ``room``."""
+        self._leave_room(sid, room, namespace)
+
+    def close_room(self, room: str, namespace: Optional[str] = None) -> None:
+        """Takes every socket out of ``room``."""
+        self._close_room(room, namespace)
+
+    def disconnect(self, sid: str, namespace: Optional[str] = None, **_ignored: Any) -> None:
+        """Disconnects ``sid`` from the namespace; its ``disconnect`` handler gets
+        ``sio.reason.SERVER_DISCONNECT``."""
+        self._disconnect(sid, namespace)
+
+    def get_session(self, sid: str, namespace: Optional[str] = None) -> Dict[str, Any]:
+        """The session dict of ``sid`` (kept in Python, dropped when it disconnects)."""
+        return self._get_session(sid, namespace)
+
+    def save_session(self, sid: str, session: Dict[str, Any], namespace: Optional[str] = None) -> None:
+        """Replaces the session dict of ``sid``."""
+        self._save_session(sid, session, namespace)
+
+    @contextlib.contextmanager
+    def session(self, sid: str, namespace: Optional[str] = None) -> Iterator[Dict[str, Any]]:
+        """``with sio.session(sid) as s:`` edits the session and saves it on exit."""
+        s = self._get_session(sid, namespace)
+        yield s
+        self._save_session(sid, s, namespace)
+
+    # ----------------------------------------------------- python-socketio extras
+
+    def sleep(self, seconds: float = 0) -> None:
+        """``time.sleep``, for code written against python-socketio."""
+        time.sleep(seconds)
+
+    def start_background_task(self, target: Handler, *args: Any, **kwargs: Any) -> threading.Thread:
+        """Runs ``target(*args, **kwargs)`` on a new daemon thread."""
+        t = threading.Thread(target=target, args=args, kwargs=kwargs, daemon=True)
+        t.start()
+        return t

@@ -1,0 +1,79 @@
+"""The roomcast chat room on the Python binding (same contract and browser page as the
+Rust example): serves examples/public and the socket.io-client bundle.
+
+    pip install ./bindings/python && npm ci --prefix examples
+    PORT=3000 python examples/python/chat.py     # PORT=0 picks a free port
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import roomcast
+
+EXAMPLES = Path(__file__).resolve().parent.parent
+ROOM = "KPL"
+
+sio = roomcast.Server(
+    cors_allowed_origins="*",
+    static_files=EXAMPLES / "public",
+    client_dist=EXAMPLES / "node_modules" / "socket.io-client" / "dist",
+)
+names = {}     # sid -> name, for sockets that told us theirs
+history = []   # every {name, message} so far
+online = 0
+
+
+def broadcast_online():
+    sio.emit("online", online)
+
+
+@sio.event
+def connect(sid, environ, auth):
+    global online
+    sio.enter_room(sid, ROOM)
+    sio.emit("allMessage", list(history), to=sid)
+    online += 1
+    broadcast_online()
+
+
+@sio.event
+def talk(sid, message):
+    sio.emit("talk", message, room=ROOM, skip_sid=sid)
+
+
+@sio.on("user-name")
+def user_name(sid, name):
+    name = name if isinstance(name, str) else str(name)
+    sio.emit("globalMsg", f"{name} joined", skip_sid=sid)
+    names[sid] = name
+
+
+@sio.event
+def sendMessage(sid, data):  # noqa: N802 - the event is called sendMessage
+    data = data if isinstance(data, dict) else {}
+    message = {"name": data.get("name"), "message": data.get("message")}
+    history.append(message)
+    sio.emit("newMessage", message)
+
+
+@sio.event
+def disconnect(sid, reason):
+    global online
+    name = names.pop(sid, None)
+    if name is not None:
+        sio.emit("globalMsg", f"{name} left")
+    online = max(0, online - 1)
+    broadcast_online()
+
+
+if __name__ == "__main__":
+    sio.start("127.0.0.1", int(os.environ.get("PORT", "3000")))
+    print(f"listening on http://localhost:{sio.port}", flush=True)
+    try:
+        sio.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sio.stop()
+    sys.exit(0)
