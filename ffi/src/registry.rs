@@ -43,9 +43,14 @@ impl<T> Registry<T> {
             .ok_or_else(|| Fail::new(ROOMCAST_ERR_INVALID_HANDLE, "handle is not live (freed or never issued)"))
     }
 
-    /// Unregisters a handle; later lookups fail.
+    /// Unregisters a handle; later lookups fail. The map itself is released when it
+    /// empties, so a host that freed every handle holds no library memory (clean leak checks).
     pub fn remove<H>(&self, handle: *const H) -> Res<Arc<T>> {
-        let found = self.live.lock().as_mut().and_then(|m| m.remove(&(handle as usize)));
+        let mut live = self.live.lock();
+        let found = live.as_mut().and_then(|m| m.remove(&(handle as usize)));
+        if live.as_ref().is_some_and(|m| m.is_empty()) {
+            *live = None;
+        }
         found.ok_or_else(|| Fail::new(ROOMCAST_ERR_INVALID_HANDLE, "handle is not live (freed or never issued)"))
     }
 }
