@@ -16,7 +16,10 @@ const ROOM: &str = "KPL";
 
 fn main() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
     let config = Config {
         bind: ([127, 0, 0, 1], port).into(),
         static_dir: Some(examples.join("public")),
@@ -24,7 +27,10 @@ fn main() {
         ..Config::default()
     };
     let (server, events) = Server::start(config).expect("cannot start the server");
-    println!("listening on http://localhost:{}", server.local_addr().port());
+    println!(
+        "listening on http://localhost:{}",
+        server.local_addr().port()
+    );
     std::io::stdout().flush().ok();
 
     let mut names: HashMap<Sid, String> = HashMap::new();
@@ -41,11 +47,17 @@ fn main() {
         match event {
             Event::Connection { sid, .. } => {
                 let _ = server.join("/", sid.as_str(), &[ROOM]);
-                send(&BroadcastOptions::socket(sid.as_str()), "allMessage", Value::from(history.clone()));
+                send(
+                    &BroadcastOptions::socket(sid.as_str()),
+                    "allMessage",
+                    Value::from(history.clone()),
+                );
                 online += 1;
                 send(&everyone, "online", json!(online));
             }
-            Event::Message { sid, event, args, .. } => {
+            Event::Message {
+                sid, event, args, ..
+            } => {
                 let first = args.to_values().into_iter().next().unwrap_or(Value::Null);
                 let others = BroadcastOptions::all().except(sid.as_str());
                 match event.as_str() {
@@ -54,7 +66,10 @@ fn main() {
                         let _ = server.emit("/", &to, "talk", &args);
                     }
                     "user-name" => {
-                        let name = first.as_str().map(str::to_owned).unwrap_or_else(|| first.to_string());
+                        let name = first
+                            .as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| first.to_string());
                         send(&others, "globalMsg", json!(format!("{name} joined")));
                         names.insert(sid, name);
                     }

@@ -33,41 +33,86 @@ fn config() -> Config {
         ..Config::default()
     };
     let ms = Duration::from_millis;
-    if let Some(v) = env_num("PING_INTERVAL") { c.ping_interval = ms(v) }
-    if let Some(v) = env_num("PING_TIMEOUT") { c.ping_timeout = ms(v) }
-    if let Some(v) = env_num("CONNECT_TIMEOUT") { c.connect_timeout = ms(v) }
-    if let Some(v) = env_num("MAX_PAYLOAD") { c.max_payload = v as usize }
+    if let Some(v) = env_num("PING_INTERVAL") {
+        c.ping_interval = ms(v)
+    }
+    if let Some(v) = env_num("PING_TIMEOUT") {
+        c.ping_timeout = ms(v)
+    }
+    if let Some(v) = env_num("CONNECT_TIMEOUT") {
+        c.connect_timeout = ms(v)
+    }
+    if let Some(v) = env_num("MAX_PAYLOAD") {
+        c.max_payload = v as usize
+    }
     if let Ok(origin) = std::env::var("CORS_ORIGIN") {
-        let origins = if origin == "*" { AllowedOrigins::Any } else { AllowedOrigins::List(vec![origin]) };
-        c.cors = Some(Cors { origins, credentials: false });
+        let origins = if origin == "*" {
+            AllowedOrigins::Any
+        } else {
+            AllowedOrigins::List(vec![origin])
+        };
+        c.cors = Some(Cors {
+            origins,
+            credentials: false,
+        });
     }
     c
 }
 
 fn main() {
     let (server, events) = Server::start(config()).expect("cannot start the server");
-    println!("listening on http://127.0.0.1:{}", server.local_addr().port());
+    println!(
+        "listening on http://127.0.0.1:{}",
+        server.local_addr().port()
+    );
     std::io::stdout().flush().ok();
     let log: DisconnectLog = Arc::default();
 
     while let Some(event) = events.recv() {
         match event {
             Event::ConnectRequest { request, auth, .. } => {
-                let token = auth.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok());
-                let result = if token.as_ref().and_then(|a| a.get("token")) == Some(&json!("secret")) {
-                    server.accept(request).map(drop)
-                } else {
-                    server.reject(request, "unauthorized", Some(r#"{"code":401}"#))
-                };
+                let token = auth
+                    .as_deref()
+                    .and_then(|a| serde_json::from_str::<Value>(a).ok());
+                let result =
+                    if token.as_ref().and_then(|a| a.get("token")) == Some(&json!("secret")) {
+                        server.accept(request).map(drop)
+                    } else {
+                        server.reject(request, "unauthorized", Some(r#"{"code":401}"#))
+                    };
                 report("connect request", result);
             }
             Event::Connection { nsp, sid, auth, .. } => {
-                let auth: Value = auth.and_then(|a| serde_json::from_str(&a).ok()).unwrap_or(json!({}));
-                let welcome = Payload::single(&json!({ "sid": sid.as_str(), "nsp": &*nsp, "auth": auth }));
-                report("welcome", server.emit(&nsp, &BroadcastOptions::socket(sid.as_str()), "welcome", &welcome));
+                let auth: Value = auth
+                    .and_then(|a| serde_json::from_str(&a).ok())
+                    .unwrap_or(json!({}));
+                let welcome =
+                    Payload::single(&json!({ "sid": sid.as_str(), "nsp": &*nsp, "auth": auth }));
+                report(
+                    "welcome",
+                    server.emit(
+                        &nsp,
+                        &BroadcastOptions::socket(sid.as_str()),
+                        "welcome",
+                        &welcome,
+                    ),
+                );
             }
-            Event::Message { nsp, sid, event, args, ack } => {
-                let msg = Msg { server: &server, log: &log, nsp: &nsp, sid: sid.as_str(), args, ack };
+            Event::Message {
+                nsp,
+                sid,
+                event,
+                args,
+                ack,
+            } => {
+                let msg = Msg {
+                    server: &server,
+                    log: &log,
+                    nsp: &nsp,
+                    sid: sid.as_str(),
+                    args,
+                    ack,
+                };
                 handle(&event, msg);
             }
             Event::Disconnect { nsp, sid, reason } => {
@@ -95,7 +140,11 @@ struct Msg<'a> {
 impl Msg<'_> {
     /// Argument `i` as JSON (placeholders stay as they are); `null` when missing.
     fn arg(&self, i: usize) -> Value {
-        self.args.to_values().into_iter().nth(i).unwrap_or(Value::Null)
+        self.args
+            .to_values()
+            .into_iter()
+            .nth(i)
+            .unwrap_or(Value::Null)
     }
 
     /// Argument `i` as text (empty when not a string).
@@ -107,7 +156,8 @@ impl Msg<'_> {
     /// arguments are plain values, so placeholder numbers stay valid).
     fn rest(&self, i: usize) -> Payload {
         let values = self.args.to_values();
-        Payload::from_values(values.get(i..).unwrap_or_default()).with_attachments(self.args.attachments.clone())
+        Payload::from_values(values.get(i..).unwrap_or_default())
+            .with_attachments(self.args.attachments.clone())
     }
 
     /// Answers the client's ack request, if it made one.
@@ -119,13 +169,20 @@ impl Msg<'_> {
 
     /// Emits `event` (argument `e`) with the arguments after it to `to`.
     fn emit_from(&self, to: BroadcastOptions, e: usize) {
-        report("emit", self.server.emit(self.nsp, &to, &self.text(e), &self.rest(e + 1)));
+        report(
+            "emit",
+            self.server
+                .emit(self.nsp, &to, &self.text(e), &self.rest(e + 1)),
+        );
     }
 
     /// Room names in `v` (one name or a list of names).
     fn rooms(v: &Value) -> Vec<String> {
         match v {
-            Value::Array(a) => a.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect(),
+            Value::Array(a) => a
+                .iter()
+                .filter_map(|r| r.as_str().map(str::to_owned))
+                .collect(),
             Value::String(s) => vec![s.clone()],
             _ => Vec::new(),
         }
@@ -141,11 +198,19 @@ fn handle(event: &str, m: Msg) {
             let args = m.args.clone();
             m.reply(args);
         }
-        "echo-event" => report("echo-event", m.server.emit(m.nsp, &BroadcastOptions::socket(m.sid), "echo", &m.args)),
+        "echo-event" => report(
+            "echo-event",
+            m.server
+                .emit(m.nsp, &BroadcastOptions::socket(m.sid), "echo", &m.args),
+        ),
         "join" | "leave" => {
             let rooms = Msg::rooms(&m.arg(0));
             let rooms: Vec<&str> = rooms.iter().map(String::as_str).collect();
-            let result = if event == "join" { m.server.join(m.nsp, m.sid, &rooms) } else { m.server.leave(m.nsp, m.sid, &rooms) };
+            let result = if event == "join" {
+                m.server.join(m.nsp, m.sid, &rooms)
+            } else {
+                m.server.leave(m.nsp, m.sid, &rooms)
+            };
             report(event, result);
             let now = m.server.rooms_of(m.nsp, m.sid).unwrap_or_default();
             m.reply(Payload::single(&json!(now)));
@@ -176,18 +241,25 @@ fn handle(event: &str, m: Msg) {
         "server-ack" => {
             // (event, timeoutMs, ...args, ack): ask the sender, answer {ok: its reply} or {timeout: true}.
             let timeout = Duration::from_millis(m.arg(1).as_u64().unwrap_or(1000));
-            let (server, nsp, sid, event, args) = (m.server.clone(), m.nsp, m.sid, m.text(0), m.rest(2));
+            let (server, nsp, sid, event, args) =
+                (m.server.clone(), m.nsp, m.sid, m.text(0), m.rest(2));
             let Some(ack) = m.ack else { return };
             let done = move |r: AckResult| {
                 let answer = match r.replies.first() {
-                    Some(reply) if !r.timed_out => Payload::single(&json!({ "ok": reply.args.to_values() }))
-                        .with_attachments(reply.args.attachments.clone()),
+                    Some(reply) if !r.timed_out => {
+                        Payload::single(&json!({ "ok": reply.args.to_values() }))
+                            .with_attachments(reply.args.attachments.clone())
+                    }
                     _ => Payload::single(&json!({ "timeout": true })),
                 };
                 report("server-ack", server.ack(ack, &answer));
             };
             let to = BroadcastOptions::socket(sid);
-            report("server-ack", m.server.emit_with_ack_callback(nsp, &to, &event, &args, timeout, done));
+            report(
+                "server-ack",
+                m.server
+                    .emit_with_ack_callback(nsp, &to, &event, &args, timeout, done),
+            );
         }
         "broadcast-ack" => {
             // (room, event, timeoutMs, ack): ask the room, answer {replies: [{sid, args}], timedOut}.
@@ -195,14 +267,36 @@ fn handle(event: &str, m: Msg) {
             let (server, to, event) = (m.server.clone(), all().to(&m.text(0)), m.text(1));
             let Some(ack) = m.ack else { return };
             let done = move |r: AckResult| {
-                let replies: Vec<Value> =
-                    r.replies.iter().map(|a| json!({ "sid": a.sid.as_str(), "args": a.args.to_values() })).collect();
-                report("broadcast-ack", server.ack(ack, &Payload::single(&json!({ "replies": replies, "timedOut": r.timed_out }))));
+                let replies: Vec<Value> = r
+                    .replies
+                    .iter()
+                    .map(|a| json!({ "sid": a.sid.as_str(), "args": a.args.to_values() }))
+                    .collect();
+                report(
+                    "broadcast-ack",
+                    server.ack(
+                        ack,
+                        &Payload::single(&json!({ "replies": replies, "timedOut": r.timed_out })),
+                    ),
+                );
             };
-            report("broadcast-ack", m.server.emit_with_ack_callback(m.nsp, &to, &event, &Payload::empty(), timeout, done));
+            report(
+                "broadcast-ack",
+                m.server.emit_with_ack_callback(
+                    m.nsp,
+                    &to,
+                    &event,
+                    &Payload::empty(),
+                    timeout,
+                    done,
+                ),
+            );
         }
         "sockets-in" => {
-            let sids = m.server.sockets(m.nsp, &all().to(&m.text(0))).unwrap_or_default();
+            let sids = m
+                .server
+                .sockets(m.nsp, &all().to(&m.text(0)))
+                .unwrap_or_default();
             m.reply(Payload::single(&json!(sids)));
         }
         "disconnect-me" => {
@@ -217,7 +311,9 @@ fn handle(event: &str, m: Msg) {
             let n = m.server.connection_count();
             m.reply(Payload::single(&json!(n)));
         }
-        _ => m.reply(Payload::single(&json!({ "error": format!("unknown event {event}") }))),
+        _ => m.reply(Payload::single(
+            &json!({ "error": format!("unknown event {event}") }),
+        )),
     }
 }
 
