@@ -146,10 +146,26 @@ impl<H: Handler> Engine<H> {
                 }
                 Some(Ok(WsMessage::Close(_))) | None => break CloseReason::TransportClose,
                 Some(Ok(_)) => {}
-                Some(Err(_)) => break CloseReason::TransportError,
+                Some(Err(e)) => break error_reason(&e),
             }
         };
         session.close(reason);
+    }
+}
+
+/// A peer that just went away is a "transport close", as in the reference server; anything
+/// else (oversized message, protocol violation) is a "transport error".
+fn error_reason(e: &tokio_tungstenite::tungstenite::Error) -> CloseReason {
+    use tokio_tungstenite::tungstenite::error::{Error as E, ProtocolError};
+    use std::io::ErrorKind;
+    match e {
+        E::ConnectionClosed | E::AlreadyClosed | E::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            CloseReason::TransportClose
+        }
+        E::Io(io) if matches!(io.kind(), ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::UnexpectedEof) => {
+            CloseReason::TransportClose
+        }
+        _ => CloseReason::TransportError,
     }
 }
 
