@@ -22,6 +22,9 @@ type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 type WsSink = futures_util::stream::SplitSink<Ws, WsMessage>;
 type WsStream = futures_util::stream::SplitStream<Ws>;
 
+/// Initial read buffer per WebSocket (tungstenite's default is 128 KiB).
+const READ_BUFFER: usize = 8 * 1024;
+
 /// How long a client may take between `2probe` and `5`.
 const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -58,7 +61,11 @@ impl<H: Handler> Engine<H> {
         tokio::spawn(async move {
             let _tracker = tracker;
             let Ok(upgraded) = hyper::upgrade::on(req).await else { return };
-            let config = WebSocketConfig::default().max_message_size(Some(max)).max_frame_size(Some(max));
+            // A small read buffer keeps idle connections cheap; it grows for big messages.
+            let config = WebSocketConfig::default()
+                .read_buffer_size(READ_BUFFER)
+                .max_message_size(Some(max))
+                .max_frame_size(Some(max));
             let mut ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
             if refused {
                 let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
