@@ -24,8 +24,10 @@ python_venv() {
     echo "== python venv $venv"
     python3 -m venv "$venv"
   fi
-  if ! "$venv/bin/python" -c "import socketio, websocket, pytest" 2>/dev/null; then
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "python-socketio[client]" websocket-client pytest
+  # Pinned (tests/python/requirements.txt is the lock file of the test venv).
+  if [ ! -f "$venv/.installed" ] || [ tests/python/requirements.txt -nt "$venv/.installed" ]; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+    touch "$venv/.installed"
   fi
 }
 
