@@ -1,0 +1,91 @@
+//! Process figures from /proc: CPU seconds and resident memory of the server (by pid) and of
+//! the generator itself (to tell when the generator, not the server, is the bottleneck).
+
+/// CPU time (user + system) of `pid` in seconds, or `None` when it cannot be read.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / clock_ticks())
+}
+
+/// CPU time of this process in seconds.
+pub fn own_cpu_seconds() -> f64 {
+    cpu_seconds(std::process::id()).unwrap_or(0.0)
+}
+
+fn clock_ticks() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 {
+        t as f64
+    } else {
+        100.0
+    }
+}
+
+/// A `kB` field of /proc/PID/status (`VmRSS`, `VmHWM`).
+pub fn status_kb(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Raises the soft open-file limit to the hard one (10 000 connections need it).
+pub fn raise_nofile_limit() {
+    // SAFETY: getrlimit/setrlimit with a valid, initialised struct.
+    unsafe {
+        let mut l = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 && l.rlim_cur < l.rlim_max {
+            l.rlim_cur = l.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+        }
+    }
+}
+
+/// Server CPU and memory between two points of a run.
+pub struct ServerWatch {
+    pid: Option<u32>,
+    cpu_start: f64,
+    own_start: f64,
+}
+
+impl ServerWatch {
+    /// Starts measuring now.
+    pub fn start(pid: Option<u32>) -> Self {
+        Self {
+            pid,
+            cpu_start: pid.and_then(cpu_seconds).unwrap_or(0.0),
+            own_start: own_cpu_seconds(),
+        }
+    }
+
+    /// Server CPU seconds since start (None without a pid).
+    pub fn server_cpu(&self) -> Option<f64> {
+        let pid = self.pid?;
+        Some(cpu_seconds(pid)? - self.cpu_start)
+    }
+
+    /// Generator CPU seconds since start.
+    pub fn own_cpu(&self) -> f64 {
+        own_cpu_seconds() - self.own_start
+    }
+
+    /// Server peak RSS so far, kB.
+    pub fn peak_rss_kb(&self) -> Option<u64> {
+        status_kb(self.pid?, "VmHWM")
+    }
+
+    /// Server current RSS, kB.
+    pub fn rss_kb(&self) -> Option<u64> {
+        status_kb(self.pid?, "VmRSS")
+    }
+}

@@ -1,0 +1,80 @@
+//! The benchmark app (issue 6) on the roomcast host API:
+//!
+//! * `join` (room) + ack → the socket joins `room`, ack `"ok"`;
+//! * `echo` (data) + ack → ack with `data` unchanged;
+//! * `broadcast` (room, data) → `msg` (data) to every socket in `room` except the sender.
+//!
+//! Port from `PORT` (default 3000), 127.0.0.1, path `/socket.io/`, defaults otherwise.
+//! Events are taken from the one ordered [`roomcast::Events`] stream on this thread, so the
+//! per-socket order of `msg` is the order the `broadcast` events were processed. Arguments
+//! stay JSON text: the data is sliced out of the argument array, never re-serialized.
+//!
+//! Run: `cargo run --release --example bench-server` (or `PORT=0` to pick a free port).
+
+use roomcast::host::{Event, Server};
+use roomcast::{BroadcastOptions, Config, Payload};
+use serde_json::value::RawValue;
+use std::io::Write;
+
+fn main() {
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
+    let config = Config {
+        bind: ([127, 0, 0, 1], port).into(),
+        ..Config::default()
+    };
+    let (server, events) = Server::start(config).expect("cannot start the server");
+    println!(
+        "listening on http://localhost:{}",
+        server.local_addr().port()
+    );
+    std::io::stdout().flush().ok();
+    let ok = Payload::from_json(r#"["ok"]"#).expect("valid JSON");
+
+    while let Some(event) = events.recv() {
+        let Event::Message {
+            nsp,
+            sid,
+            event,
+            args,
+            ack,
+        } = event
+        else {
+            continue;
+        };
+        match (event.as_str(), ack) {
+            ("broadcast", _) => {
+                let Ok(parts) = serde_json::from_str::<Vec<&RawValue>>(args.json()) else {
+                    continue;
+                };
+                let [room, data] = parts.as_slice() else {
+                    continue;
+                };
+                let Ok(room) = serde_json::from_str::<&str>(room.get()) else {
+                    continue;
+                };
+                let Ok(msg) = Payload::from_json(&format!("[{}]", data.get())) else {
+                    continue;
+                };
+                let to = BroadcastOptions::all().to(room).except(sid.as_str());
+                let _ = server.emit(&nsp, &to, "msg", &msg);
+            }
+            ("echo", Some(ack)) => {
+                let _ = server.ack(ack, &args);
+            }
+            ("join", Some(ack)) => {
+                if let Some(room) = args
+                    .to_values()
+                    .first()
+                    .and_then(|r| r.as_str().map(str::to_owned))
+                {
+                    let _ = server.join(&nsp, sid.as_str(), &[&room]);
+                }
+                let _ = server.ack(ack, &ok);
+            }
+            _ => {}
+        }
+    }
+}
