@@ -155,7 +155,7 @@ class _ServerBase:
         connect_timeout: float = 45,
         cors_credentials: bool = False,
         ack_timeout: float = 60,
-        stop_timeout: float = 5,
+        stop_timeout: float = 2,
         worker_threads: Optional[int] = None,
         logger: Any = None,
         **_ignored: Any,
