@@ -6,6 +6,7 @@ Rust example): serves examples/public and the socket.io-client bundle.
 """
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -70,6 +71,7 @@ def disconnect(sid, reason):
 if __name__ == "__main__":
     sio.start("127.0.0.1", int(os.environ.get("PORT", "3000")))
     print(f"listening on http://localhost:{sio.port}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sio.stop())  # clean shutdown on kill
     try:
         sio.wait()
     except KeyboardInterrupt:

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Python binding tests: builds bindings/python from source into a venv (target/venv-py,
+# gitignored) with `pip install ./bindings/python` (maturin comes from PyPI through build
+# isolation; the Rust build reuses the workspace target/ dir), then runs its pytest suite
+# against the real python-socketio client. Quiet, idempotent, bounded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${ROOMCAST_PY_VENV:-$PWD/target/venv-py}
+PIP=("$VENV/bin/pip" --quiet --disable-pip-version-check)
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "== python venv $VENV"
+  python3 -m venv "$VENV"
+fi
+if [ ! -f "$VENV/.test-deps" ]; then
+  "${PIP[@]}" install pytest pytest-timeout "python-socketio[client]" aiohttp websocket-client
+  touch "$VENV/.test-deps"
+fi
+echo "== pip install ./bindings/python"
+"${PIP[@]}" install --force-reinstall --no-deps ./bindings/python
+
+echo "== pytest bindings/python/tests"
+cd bindings/python
+# Run against the installed package (not the source tree), each test bounded.
+exec timeout 900 "$VENV/bin/python" -m pytest -q -p no:cacheprovider --timeout 120 tests
