@@ -160,3 +160,12 @@ async fn http(url: &str, method: &str, body: &str) -> String {
     let text = String::from_utf8_lossy(&out).to_string();
     text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
 }
+
+#[test]
+fn stop_without_connections_returns_at_once() {
+    let (server, _events) = Server::start(config()).unwrap();
+    let t = std::time::Instant::now();
+    server.stop(Duration::from_secs(5));
+    // Generous bound: the point is not waiting out the 5 s timeout when nothing is open.
+    assert!(t.elapsed() < Duration::from_secs(4), "stop took {:?}", t.elapsed());
+}

@@ -304,7 +304,8 @@ impl Server {
         self.inner.engine.close_all(CloseReason::ServerShuttingDown);
         let in_runtime = Handle::try_current().is_ok();
         if !in_runtime {
-            while Arc::strong_count(&self.inner.connections) > 1 && Instant::now() < deadline {
+            // Owners when idle: `Inner` and the engine's config; each live connection adds one.
+            while Arc::strong_count(&self.inner.connections) > 2 && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }

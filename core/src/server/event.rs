@@ -63,6 +63,7 @@ impl AckHandle {
 #[derive(Debug, PartialEq, Eq)]
 pub struct ConnectRequest {
     pub(crate) id: u64,
+    pub(crate) sid: Option<Sid>,
 }
 
 impl ConnectRequest {
@@ -70,9 +71,14 @@ impl ConnectRequest {
     pub fn id(&self) -> u64 {
         self.id
     }
-    /// Rebuilds a request from [`ConnectRequest::id`].
+    /// The id the socket will have once accepted, known to middleware as in socket.io
+    /// (`None` on a request rebuilt with [`ConnectRequest::from_id`]).
+    pub fn sid(&self) -> Option<Sid> {
+        self.sid
+    }
+    /// Rebuilds a request from [`ConnectRequest::id`], to accept or reject it.
     pub fn from_id(id: u64) -> Self {
-        Self { id }
+        Self { id, sid: None }
     }
 }
 

@@ -80,6 +80,7 @@ pub struct Client {
 type ClientSession = Session<Client>;
 
 struct PendingConnect {
+    sid: Sid,
     session: Weak<ClientSession>,
     nsp: Arc<Namespace>,
     auth: Option<String>,
@@ -240,7 +241,7 @@ impl SocketIo {
     pub fn accept(&self, req: ConnectRequest) -> Result<Sid, Error> {
         let p = self.pending.lock().remove(&req.id).ok_or(Error::NoSuchRequest)?;
         let session = p.session.upgrade().ok_or(Error::NoSuchRequest)?;
-        self.connect_socket(&session, p.nsp, p.auth).ok_or(Error::NoSuchRequest)
+        self.connect_socket(&session, p.nsp, p.sid, p.auth).ok_or(Error::NoSuchRequest)
     }
 
     /// Refuses a pending connection with CONNECT_ERROR `{message, data}` (`data` is JSON text).
@@ -271,13 +272,18 @@ impl SocketIo {
         self.namespaces.read().keys().map(|k| k.to_string()).collect()
     }
 
-    fn connect_socket(&self, session: &SessionRef<Client>, ns: Arc<Namespace>, auth: Option<String>) -> Option<Sid> {
+    fn connect_socket(
+        &self,
+        session: &SessionRef<Client>,
+        ns: Arc<Namespace>,
+        sid: Sid,
+        auth: Option<String>,
+    ) -> Option<Sid> {
         if session.is_closed() {
             return None;
         }
         let client = &session.data;
-        let socket = Socket::new(ns.clone(), session.clone());
-        let sid = socket.sid;
+        let socket = Socket::new(sid, ns.clone(), session.clone());
         {
             let mut sockets = client.sockets.lock();
             if sockets.contains_key(&ns.name) {
@@ -309,15 +315,17 @@ impl SocketIo {
         };
         if ns.middleware {
             let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-            self.pending.lock().insert(id, PendingConnect { session: Arc::downgrade(session), nsp: ns.clone(), auth: auth.clone() });
+            let sid = Sid::new();
+            let pending = PendingConnect { sid, session: Arc::downgrade(session), nsp: ns.clone(), auth: auth.clone() };
+            self.pending.lock().insert(id, pending);
             self.report(Event::ConnectRequest {
-                request: ConnectRequest { id },
+                request: ConnectRequest { id, sid: Some(sid) },
                 nsp: ns.name.clone(),
                 auth,
                 handshake: session.data.handshake.clone(),
             });
         } else {
-            self.connect_socket(session, ns, auth);
+            self.connect_socket(session, ns, Sid::new(), auth);
         }
     }
 

@@ -115,8 +115,8 @@ pub struct Socket {
 }
 
 impl Socket {
-    pub(crate) fn new(nsp: Arc<Namespace>, session: SessionRef<Client>) -> Arc<Self> {
-        Arc::new(Self { sid: Sid::new(), nsp, session, acks: Mutex::new(HashMap::new()), connected: AtomicBool::new(true) })
+    pub(crate) fn new(sid: Sid, nsp: Arc<Namespace>, session: SessionRef<Client>) -> Arc<Self> {
+        Arc::new(Self { sid, nsp, session, acks: Mutex::new(HashMap::new()), connected: AtomicBool::new(true) })
     }
 
     /// The namespace.
