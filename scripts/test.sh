@@ -55,6 +55,7 @@ for script in test-c test-python test-node-binding; do
     step "scripts/$script.sh" bash "scripts/$script.sh"
   fi
 done
+step "scripts/bench-smoke.sh" bash scripts/bench-smoke.sh
 
 echo
 echo "== summary"

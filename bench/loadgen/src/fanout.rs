@@ -3,8 +3,8 @@
 //!
 //! A broadcast counts as complete when every expected recipient got it; a sender keeps at
 //! most `window` incomplete broadcasts (max-rate mode), or follows a fixed schedule derived
-//! from `--rate` deliveries/s (then the window is a safety bound of 4096 and latency is taken
-//! from the scheduled send time, so a stalled server cannot hide its delay).
+//! from `--rate` deliveries/s (then the window is a safety bound of 4096, and latency is taken
+//! from the scheduled send time whenever the sender is behind, so a stalled server cannot hide its delay).
 
 use crate::args::Args;
 use crate::client::{self, field, Ws};
@@ -202,7 +202,14 @@ async fn send_loop(
             }
             continue;
         }
-        let ts = if per_sec > 0.0 { due_us } else { now };
+        // At a fixed rate, latency counts from the scheduled time once the sender is behind
+        // (so a stalled server cannot hide its backlog), else from now (the timer wheel's
+        // 1 ms granularity would otherwise be added to every figure).
+        let ts = if per_sec > 0.0 && now > due_us + 1000 {
+            due_us
+        } else {
+            now
+        };
         let data = client::data_object(&[("t", ts), ("s", s as u64), ("q", seq)], a.payload);
         let mut frame = String::with_capacity(prefix.len() + data.len() + 1);
         frame.push_str(&prefix);

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 type Members = Vec<(u64, UnboundedSender<Utf8Bytes>)>;
@@ -50,7 +51,9 @@ async fn main() {
 
 async fn serve(tcp: TcpStream, relay: Arc<Relay>) {
     tcp.set_nodelay(true).ok();
-    let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else {
+    // 8 KiB read chunks: tungstenite zero-fills the chunk before each read (128 KiB default).
+    let config = WebSocketConfig::default().read_buffer_size(8 * 1024);
+    let Ok(ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await else {
         return;
     };
     let id = relay.next_id.fetch_add(1, Ordering::Relaxed);

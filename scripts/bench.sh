@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# The side-by-side benchmark (issue 6): runs every server in turn on this machine, drives each
+# with bench/loadgen, and writes BENCHMARKS.md (bench/report.py) from the JSON lines.
+#
+#   scripts/bench.sh                 # everything, headline fan-out repeated 3 times
+#   DURATION=3 REPEATS=1 scripts/bench.sh   # a quicker pass
+#   SERVERS="roomcast socketioxide" scripts/bench.sh   # a subset (names below)
+#
+# Each scenario gets a freshly started server (so peak RSS belongs to that scenario). With 2 or
+# more CPUs the server is pinned to CPU 0 and the generator to the others (taskset).
+# Results: target/bench/results.jsonl (one JSON line per run), report: BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DURATION=${DURATION:-5}
+REPEATS=${REPEATS:-3}
+PORT=${BENCH_PORT:-39300}
+OUT=$ROOT/target/bench
+mkdir -p "$OUT"
+RESULTS=$OUT/results.jsonl
+: > "$RESULTS"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+echo "== build (release)"
+cargo build --release --quiet -p roomcast --example bench-server
+cargo build --release --quiet -p roomcast-loadgen -p raw-relay -p socketioxide-bench-server
+LOADGEN=$ROOT/target/release/loadgen
+
+echo "== peers"
+if [ ! -f bench/node/node_modules/.package-lock.json ] || [ bench/node/package-lock.json -nt bench/node/node_modules/.package-lock.json ]; then
+  npm ci --prefix bench/node --no-audit --no-fund --loglevel=error
+fi
+PYPEER=$ROOT/bench/python/.venv
+if [ ! -x "$PYPEER/bin/python" ]; then python3 -m venv "$PYPEER"; fi
+"$PYPEER/bin/python" -c "import socketio, aiohttp, uvloop" 2>/dev/null \
+  || "$PYPEER/bin/pip" install --quiet --disable-pip-version-check -r bench/python/requirements.txt
+
+# The bindings' rows run when the binding is importable (built by its own scripts).
+PYBIND_PY=${PYBIND_PY:-}
+for py in "$ROOT/.venv-bindings/bin/python" "$ROOT/bindings/python/.venv/bin/python" "$ROOT/.venv-tests/bin/python"; do
+  if [ -z "$PYBIND_PY" ] && [ -x "$py" ] && PYTHONPATH=$ROOT/bindings/python/python "$py" -c "import roomcast; roomcast.Server" 2>/dev/null; then PYBIND_PY=$py; fi
+done
+NODEBIND_OK=0
+if [ -f examples/node/bench-server.js ] && node -e "require('$ROOT/bindings/node')" 2>/dev/null; then NODEBIND_OK=1; fi
+
+# Pinning: server on CPU 0, generator on the rest.
+NCPU=$(nproc)
+if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then
+  PIN_SERVER=(taskset -c 0); PIN_GEN=(taskset -c "1-$((NCPU - 1))"); GEN_THREADS=$((NCPU - 1)); PINNING="server on CPU 0, load generator on CPUs 1-$((NCPU - 1)) (taskset)"
+else
+  PIN_SERVER=(); PIN_GEN=(); GEN_THREADS=$NCPU; PINNING="none (fewer than 2 CPUs or no taskset)"
+fi
+
+# name|command (run from the repository root with PORT set)
+ALL_SERVERS=(
+  "roomcast|target/release/examples/bench-server"
+  "roomcast-python|${PYBIND_PY:-python3} examples/python/bench_server.py"
+  "roomcast-node|node examples/node/bench-server.js"
+  "raw-relay|target/release/raw-relay"
+  "socketioxide|target/release/socketioxide-bench-server"
+  "node-socket.io|node bench/node/bench-server.js"
+  "python-socketio|$PYPEER/bin/python bench/python/bench_server.py"
+)
+SERVERS=${SERVERS:-roomcast roomcast-python roomcast-node raw-relay socketioxide node-socket.io python-socketio}
+
+available() {
+  case $1 in
+    roomcast-python) [ -n "$PYBIND_PY" ] && [ -f examples/python/bench_server.py ] ;;
+    roomcast-node) [ "$NODEBIND_OK" = 1 ] ;;
+    *) true ;;
+  esac
+}
+
+SERVER_PID=
+start_server() {
+  local cmd=$1
+  PORT=$PORT PYTHONPATH=$ROOT/bindings/python/python "${PIN_SERVER[@]}" $cmd > "$OUT/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 200); do
+    if (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null; then return 0; fi
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
+    sleep 0.05
+  done
+  echo "!! server did not start: $cmd"; cat "$OUT/server.log"; return 1
+}
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+  fi
+  # Let TIME_WAIT sockets and the kernel settle between runs.
+  sleep 1
+}
+trap stop_server EXIT
+
+# run SERVER_NAME CMD RUN_NAME loadgen-args...
+run() {
+  local name=$1 cmd=$2 run=$3; shift 3
+  start_server "$cmd" || { echo "{\"label\":\"$name\",\"run\":\"$run\",\"error\":\"server did not start\"}" >> "$RESULTS"; return 0; }
+  local line
+  line=$(timeout 300 "${PIN_GEN[@]}" "$LOADGEN" --port "$PORT" --pid "$SERVER_PID" --threads "$GEN_THREADS" --label "$name" "$@" | tail -1 || true)
+  [ -n "$line" ] || line="{\"label\":\"$name\",\"error\":\"load generator failed or timed out\"}"
+  echo "${line%\}},\"run\":\"$run\"}" >> "$RESULTS"
+  echo "   $run: ${line:0:260}"
+  stop_server
+}
+
+for name in $SERVERS; do
+  cmd=
+  for entry in "${ALL_SERVERS[@]}"; do [ "${entry%%|*}" = "$name" ] && cmd=${entry#*|}; done
+  [ -n "$cmd" ] || { echo "unknown server $name"; exit 2; }
+  if ! available "$name"; then
+    echo "== $name: pending (binding or its bench server not available)"
+    echo "{\"label\":\"$name\",\"run\":\"pending\"}" >> "$RESULTS"
+    continue
+  fi
+  echo "== $name: $cmd"
+  for i in $(seq 1 "$REPEATS"); do
+    run "$name" "$cmd" "fanout-max" --scenario fanout --clients 1000 --rooms 1 --senders 1 --window 16 --duration "$DURATION"
+  done
+  run "$name" "$cmd" "fanout-rate" --scenario fanout --clients 1000 --rate 200000 --duration "$DURATION"
+  run "$name" "$cmd" "fanout-w64" --scenario fanout --clients 1000 --window 64 --duration "$DURATION"
+  run "$name" "$cmd" "echo" --scenario echo --clients 200 --inflight 4 --duration "$DURATION"
+  run "$name" "$cmd" "connect" --scenario connect --clients 10000 --hold 1
+done
+
+# Machine, versions, command for the report.
+cat > "$OUT/meta.json" <<EOF
+{
+  "date": "$(date -u +%Y-%m-%dT%H:%MZ)",
+  "cpu": "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')",
+  "ncpu": $NCPU,
+  "mem": "$(free -h | awk '/Mem:/{print $2}')",
+  "kernel": "$(uname -r)",
+  "pinning": "$PINNING",
+  "load_before": "$(cut -d' ' -f1-3 /proc/loadavg)",
+  "rustc": "$(rustc --version)",
+  "node": "$(node --version)",
+  "python": "$(python3 --version 2>&1)",
+  "socket_io": "$(node -p "require('./bench/node/node_modules/socket.io/package.json').version")",
+  "socketioxide": "$(grep -A1 '^name = "socketioxide"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')",
+  "python_socketio": "$("$PYPEER/bin/python" -c 'import importlib.metadata as m; print(m.version("python-socketio"))')",
+  "roomcast": "$(git rev-parse --short HEAD)",
+  "duration": $DURATION,
+  "repeats": $REPEATS,
+  "load_after": "$(cut -d' ' -f1-3 /proc/loadavg)",
+  "command": "DURATION=$DURATION REPEATS=$REPEATS SERVERS='$SERVERS' scripts/bench.sh"
+}
+EOF
+python3 bench/report.py "$RESULTS" "$OUT/meta.json" > BENCHMARKS.md
+echo "== wrote BENCHMARKS.md"
