@@ -35,10 +35,11 @@ if [ ! -x "$PYPEER/bin/python" ]; then python3 -m venv "$PYPEER"; fi
 "$PYPEER/bin/python" -c "import socketio, aiohttp, uvloop" 2>/dev/null \
   || "$PYPEER/bin/pip" install --quiet --disable-pip-version-check -r bench/python/requirements.txt
 
-# The bindings' rows run when the binding is importable (built by its own scripts).
+# The bindings' rows run when the binding is importable (installed by scripts/test-python.sh
+# into target/venv-py; the Node module is built by bindings/node's npm install).
 PYBIND_PY=${PYBIND_PY:-}
-for py in "$ROOT/.venv-bindings/bin/python" "$ROOT/bindings/python/.venv/bin/python" "$ROOT/.venv-tests/bin/python"; do
-  if [ -z "$PYBIND_PY" ] && [ -x "$py" ] && PYTHONPATH=$ROOT/bindings/python/python "$py" -c "import roomcast; roomcast.Server" 2>/dev/null; then PYBIND_PY=$py; fi
+for py in "$ROOT/target/venv-py/bin/python" "$ROOT/.venv-tests/bin/python" python3; do
+  if [ -z "$PYBIND_PY" ] && command -v "$py" >/dev/null && "$py" -c "import roomcast; roomcast.Server" 2>/dev/null; then PYBIND_PY=$py; fi
 done
 NODEBIND_OK=0
 if [ -f examples/node/bench-server.js ] && node -e "require('$ROOT/bindings/node')" 2>/dev/null; then NODEBIND_OK=1; fi
@@ -74,7 +75,7 @@ available() {
 SERVER_PID=
 start_server() {
   local cmd=$1
-  PORT=$PORT PYTHONPATH=$ROOT/bindings/python/python "${PIN_SERVER[@]}" $cmd > "$OUT/server.log" 2>&1 &
+  PORT=$PORT "${PIN_SERVER[@]}" $cmd > "$OUT/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 200); do
     if (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null; then return 0; fi
@@ -140,6 +141,7 @@ cat > "$OUT/meta.json" <<EOF
   "python": "$(python3 --version 2>&1)",
   "socket_io": "$(node -p "require('./bench/node/node_modules/socket.io/package.json').version")",
   "socketioxide": "$(grep -A1 '^name = "socketioxide"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')",
+  "python_binding": "${PYBIND_PY:-none}",
   "python_socketio": "$("$PYPEER/bin/python" -c 'import importlib.metadata as m; print(m.version("python-socketio"))')",
   "roomcast": "$(git rev-parse --short HEAD)",
   "duration": $DURATION,
