@@ -186,7 +186,8 @@ typedef struct roomcast_event {
   roomcast_event_kind kind;
   // Namespace (all kinds but ACK_RESPONSE).
   const char *nsp;
-  // Socket id (CONNECTION, MESSAGE, DISCONNECTING, DISCONNECT).
+  // Socket id (CONNECTION, MESSAGE, DISCONNECTING, DISCONNECT; for CONNECT_REQUEST the id
+  // the socket will have once accepted).
   const char *sid;
   // Event name (MESSAGE).
   const char *event_name;

@@ -55,7 +55,8 @@ pub struct roomcast_event {
     pub kind: roomcast_event_kind,
     /// Namespace (all kinds but ACK_RESPONSE).
     pub nsp: *const c_char,
-    /// Socket id (CONNECTION, MESSAGE, DISCONNECTING, DISCONNECT).
+    /// Socket id (CONNECTION, MESSAGE, DISCONNECTING, DISCONNECT; for CONNECT_REQUEST the id
+    /// the socket will have once accepted).
     pub sid: *const c_char,
     /// Event name (MESSAGE).
     pub event_name: *const c_char,
@@ -206,6 +207,7 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
     let ev = match event {
         Event::ConnectRequest { request, nsp, auth, handshake } => roomcast_event {
             nsp: b.s(&nsp),
+            sid: b.opt(request.sid().as_ref().map(|s| s.as_str())),
             auth_json: b.opt(auth.as_deref()),
             handshake_json: b.handshake(&handshake),
             request: request.id(),

@@ -39,10 +39,13 @@ export async function startC(name, args = []) {
   proc.stderr.on("data", (d) => { stderr += d; });
   const kill = () => proc.kill("SIGKILL");
   process.once("exit", kill);
-  const exit = new Promise((resolve) => proc.once("exit", (code, signal) => {
-    process.removeListener("exit", kill);
-    resolve({ code, signal, stdout, stderr });
-  }));
+  const exit = new Promise((resolve) => {
+    proc.once("exit", (code, signal) => {
+      process.removeListener("exit", kill);
+      resolve({ code, signal, stdout, stderr });
+    });
+    proc.once("error", (e) => resolve({ code: -1, signal: null, stdout, stderr: `${stderr}\n${e}` }));
+  });
   const lines = createInterface({ input: proc.stdout });
   lines.on("line", (l) => { stdout += l + "\n"; });
   const port = await new Promise((resolve, reject) => {

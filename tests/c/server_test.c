@@ -9,6 +9,28 @@
 #include "testutil.h"
 
 #define NSP "/"
+
+/* Just-enough JSON picking for the simple arguments the Node driver sends. */
+/* Copies the first JSON string in `json` (no escapes expected) into `out`. */
+static int first_string(const char *json, char *out, size_t n) {
+    const char *a = json ? strchr(json, '"') : NULL;
+    const char *b = a ? strchr(a + 1, '"') : NULL;
+    size_t len;
+    if (!a || !b || n == 0) return 0;
+    len = (size_t)(b - a - 1);
+    if (len >= n) len = n - 1;
+    memcpy(out, a + 1, len);
+    out[len] = '\0';
+    return 1;
+}
+
+/* The first number in `json` (0 when none). */
+static long first_number(const char *json) {
+    const char *p = json;
+    while (p && *p && !(*p >= '0' && *p <= '9')) p++;
+    return p && *p ? strtol(p, NULL, 10) : 0;
+}
+
 #define MAX_ASKS 64
 
 typedef struct {
@@ -208,6 +230,7 @@ static void on_event(void *user_data, const roomcast_event *ev) {
     switch (ev->kind) {
     case ROOMCAST_EVENT_CONNECT_REQUEST:
         EXPECT_TRUE(ev->handshake_json != NULL && strstr(ev->handshake_json, "\"headers\"") != NULL);
+        EXPECT_TRUE(ev->sid != NULL && strlen(ev->sid) == 20);
         if (ev->auth_json && strstr(ev->auth_json, "\"good\"")) {
             EXPECT_OK(roomcast_accept(server, ev->request));
             EXPECT_STATUS(roomcast_accept(server, ev->request), ROOMCAST_ERR_NO_SUCH_REQUEST);
