@@ -1,0 +1,306 @@
+/* The roomcast chat room in C (the chat contract of every roomcast example):
+ *   - every socket joins room "KPL"; a new socket gets "allMessage" (the history so far);
+ *   - "talk" (message) is relayed as "talk" to the others in KPL;
+ *   - "user-name" (name) records the name and tells everyone else "<name> joined";
+ *   - "sendMessage" ({name, message}) is stored and sent to everyone as "newMessage";
+ *   - on disconnect the others get "<name> left" (if the socket had a name);
+ *   - "online" (number of connected sockets) goes to everyone whenever it changes.
+ * Serves examples/public (the browser page) and the socket.io-client bundle.
+ *
+ * Build (from the repository root, after `cargo build --release -p roomcast-ffi` and
+ * `npm ci --prefix examples`):
+ *   cc -std=c99 -D_POSIX_C_SOURCE=200809L -pthread examples/c/chat.c -Iinclude \
+ *      -Ltarget/release -lroomcast -Wl,-rpath,$PWD/target/release -o target/c/chat
+ *   PORT=3000 target/c/chat     # then open http://localhost:3000
+ * ROOMCAST_EXAMPLES overrides the examples directory (default "examples"). Ctrl-C stops
+ * it cleanly. All chat state lives on the dispatcher thread: callbacks run one at a time,
+ * so no locking is needed. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "roomcast.h"
+
+#define ROOM "KPL"
+#define NSP "/"
+
+typedef struct name_entry {
+    char sid[32];
+    char *name; /* JSON string contents, escapes kept */
+    struct name_entry *next;
+} name_entry;
+
+typedef struct {
+    roomcast_server *server;
+    name_entry *names;
+    char *history; /* JSON array text of {name, message} objects */
+    size_t history_len;
+    int online;
+} chat;
+
+/* ---- just enough JSON: find the extent of one value, escape text ---- */
+
+static const char *skip_ws(const char *p) {
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+    return p;
+}
+
+/* The end of the JSON value starting at p (the input is valid JSON: the library checked). */
+static const char *skip_value(const char *p) {
+    int depth = 0;
+    p = skip_ws(p);
+    do {
+        if (*p == '"') {
+            for (p++; *p && *p != '"'; p++)
+                if (*p == '\\' && p[1]) p++;
+            if (*p) p++;
+        } else if (*p == '{' || *p == '[') {
+            depth++;
+            p++;
+        } else if (*p == '}' || *p == ']') {
+            depth--;
+            p++;
+        } else if (depth > 0 && (*p == ',' || *p == ':' || *p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')) {
+            p++;
+        } else {
+            while (*p && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n') p++;
+        }
+        if (depth > 0) p = skip_ws(p);
+    } while (depth > 0 && *p);
+    return p;
+}
+
+static char *copy_span(const char *a, const char *b) {
+    char *s = (char *)malloc((size_t)(b - a) + 1);
+    if (!s) abort();
+    memcpy(s, a, (size_t)(b - a));
+    s[b - a] = '\0';
+    return s;
+}
+
+/* The first element of a JSON array text, as JSON text (a copy; "null" when absent). */
+static char *first_arg(const char *args) {
+    const char *p = skip_ws(skip_ws(args) + 1);
+    if (*p == ']' || *p == '\0') return copy_span("null", "null" + 4);
+    return copy_span(p, skip_value(p));
+}
+
+/* The value of `key` in a JSON object text (a copy; "null" when absent or not an object). */
+static char *member(const char *obj, const char *key) {
+    const char *p = skip_ws(obj);
+    size_t klen = strlen(key);
+    if (*p != '{') return copy_span("null", "null" + 4);
+    p = skip_ws(p + 1);
+    while (*p == '"') {
+        const char *k = p, *kend = skip_value(p), *v;
+        p = skip_ws(skip_ws(kend) + 1); /* past ':' */
+        v = p;
+        p = skip_value(p);
+        if ((size_t)(kend - k) == klen + 2 && strncmp(k + 1, key, klen) == 0) return copy_span(v, p);
+        p = skip_ws(p);
+        if (*p == ',') p = skip_ws(p + 1);
+    }
+    return copy_span("null", "null" + 4);
+}
+
+/* A name as JSON string contents: a JSON string keeps its escaped inside, anything else
+ * is its JSON text escaped (so 42 becomes "42"). */
+static char *name_of(const char *value) {
+    size_t n = strlen(value), i, j = 0;
+    char *out;
+    if (n >= 2 && value[0] == '"') return copy_span(value + 1, value + n - 1);
+    out = (char *)malloc(2 * n + 1);
+    if (!out) abort();
+    for (i = 0; i < n; i++) {
+        if (value[i] == '"' || value[i] == '\\') out[j++] = '\\';
+        out[j++] = value[i];
+    }
+    out[j] = '\0';
+    return out;
+}
+
+/* ---- chat ---- */
+
+static void emit(chat *c, const roomcast_target *to, const char *event, const char *args) {
+    roomcast_status st = roomcast_emit(c->server, NSP, to, event, args, NULL, 0, NULL);
+    if (st != ROOMCAST_OK) fprintf(stderr, "emit %s: %s\n", event, roomcast_last_error());
+}
+
+static void global_msg(chat *c, const char *except_sid, const char *name, const char *what) {
+    const char *except[1];
+    roomcast_target to;
+    size_t n = strlen(name) + strlen(what) + 16;
+    char *args = (char *)malloc(n);
+    if (!args) abort();
+    memset(&to, 0, sizeof to);
+    if (except_sid) {
+        except[0] = except_sid;
+        to.except = except;
+        to.except_len = 1;
+    }
+    snprintf(args, n, "[\"%s %s\"]", name, what);
+    emit(c, &to, "globalMsg", args);
+    free(args);
+}
+
+static void send_online(chat *c) {
+    char args[32];
+    snprintf(args, sizeof args, "[%d]", c->online);
+    emit(c, NULL, "online", args);
+}
+
+static void on_connection(chat *c, const char *sid) {
+    size_t n = c->history_len + 8;
+    char *args = (char *)malloc(n);
+    if (!args) abort();
+    if (roomcast_join(c->server, NSP, sid, ROOM) != ROOMCAST_OK) fprintf(stderr, "join: %s\n", roomcast_last_error());
+    snprintf(args, n, "[%s]", c->history);
+    if (roomcast_emit_to_socket(c->server, NSP, sid, "allMessage", args, NULL, 0) != ROOMCAST_OK)
+        fprintf(stderr, "allMessage: %s\n", roomcast_last_error());
+    free(args);
+    c->online++;
+    send_online(c);
+}
+
+static void on_message(chat *c, const roomcast_event *ev) {
+    if (strcmp(ev->event_name, "talk") == 0) {
+        const char *rooms[1], *except[1];
+        roomcast_target to;
+        memset(&to, 0, sizeof to);
+        rooms[0] = ROOM;
+        except[0] = ev->sid;
+        to.rooms = rooms;
+        to.rooms_len = 1;
+        to.except = except;
+        to.except_len = 1;
+        if (roomcast_emit(c->server, NSP, &to, "talk", ev->args_json, ev->attachments, ev->attachments_len, NULL))
+            fprintf(stderr, "talk: %s\n", roomcast_last_error());
+    } else if (strcmp(ev->event_name, "user-name") == 0) {
+        char *arg = first_arg(ev->args_json);
+        name_entry *e;
+        for (e = c->names; e && strcmp(e->sid, ev->sid) != 0; e = e->next) {}
+        if (!e) {
+            e = (name_entry *)calloc(1, sizeof *e);
+            if (!e) abort();
+            snprintf(e->sid, sizeof e->sid, "%s", ev->sid);
+            e->next = c->names;
+            c->names = e;
+        }
+        free(e->name);
+        e->name = name_of(arg);
+        free(arg);
+        global_msg(c, ev->sid, e->name, "joined");
+    } else if (strcmp(ev->event_name, "sendMessage") == 0) {
+        char *arg = first_arg(ev->args_json);
+        char *name = member(arg, "name"), *message = member(arg, "message");
+        size_t n = strlen(name) + strlen(message) + 32;
+        char *item = (char *)malloc(n), *args, *grown;
+        if (!item) abort();
+        snprintf(item, n, "{\"name\":%s,\"message\":%s}", name, message);
+        /* history: "[a,b]" -> "[a,b,item]" */
+        grown = (char *)realloc(c->history, c->history_len + strlen(item) + 2);
+        if (!grown) abort();
+        c->history = grown;
+        c->history_len = (size_t)sprintf(c->history + c->history_len - 1, "%s%s]",
+                                         c->history_len > 2 ? "," : "", item) + c->history_len - 1;
+        args = (char *)malloc(strlen(item) + 3);
+        if (!args) abort();
+        sprintf(args, "[%s]", item);
+        emit(c, NULL, "newMessage", args);
+        free(args);
+        free(item);
+        free(name);
+        free(message);
+        free(arg);
+    }
+    if (ev->ack) roomcast_ack_drop(c->server, ev->ack); /* the chat answers no acks */
+}
+
+static void on_disconnect(chat *c, const char *sid) {
+    name_entry **pe = &c->names;
+    while (*pe && strcmp((*pe)->sid, sid) != 0) pe = &(*pe)->next;
+    if (*pe) {
+        name_entry *e = *pe;
+        *pe = e->next;
+        global_msg(c, NULL, e->name, "left");
+        free(e->name);
+        free(e);
+    }
+    c->online--;
+    send_online(c);
+}
+
+static void on_event(void *user_data, const roomcast_event *ev) {
+    chat *c = (chat *)user_data;
+    if (ev->kind != ROOMCAST_EVENT_ACK_RESPONSE && strcmp(ev->nsp, NSP) != 0) return;
+    switch (ev->kind) {
+    case ROOMCAST_EVENT_CONNECTION: on_connection(c, ev->sid); break;
+    case ROOMCAST_EVENT_MESSAGE: on_message(c, ev); break;
+    case ROOMCAST_EVENT_DISCONNECT: on_disconnect(c, ev->sid); break;
+    default: break;
+    }
+}
+
+/* Called once by the library after the last callback: the chat state goes with it. */
+static void free_chat(void *user_data) {
+    chat *c = (chat *)user_data;
+    while (c->names) {
+        name_entry *e = c->names;
+        c->names = e->next;
+        free(e->name);
+        free(e);
+    }
+    free(c->history);
+    free(c);
+}
+
+static int check(roomcast_status st, const char *what) {
+    if (st != ROOMCAST_OK) fprintf(stderr, "%s: %s (%s)\n", what, roomcast_status_name(st), roomcast_last_error());
+    return st == ROOMCAST_OK;
+}
+
+int main(void) {
+    const char *port_env = getenv("PORT"), *dir = getenv("ROOMCAST_EXAMPLES");
+    char path[4096];
+    roomcast_config *cfg = NULL;
+    roomcast_server *server = NULL;
+    chat *c;
+    uint16_t port = 0;
+    sigset_t stop_signals;
+    int sig = 0;
+
+    /* Block the stop signals before the library starts threads, so they inherit the mask
+     * and only sigwait below sees them. */
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+
+    if (!dir) dir = "examples";
+    if (!check(roomcast_config_new(&cfg), "config")) return 1;
+    roomcast_config_set_port(cfg, (uint16_t)(port_env ? atoi(port_env) : 3000));
+    snprintf(path, sizeof path, "%s/public", dir);
+    roomcast_config_set_static_dir(cfg, path);
+    snprintf(path, sizeof path, "%s/node_modules/socket.io-client/dist", dir);
+    roomcast_config_set_client_dist_dir(cfg, path);
+    if (!check(roomcast_server_start(cfg, &server), "start")) return 1;
+    roomcast_config_free(cfg);
+
+    c = (chat *)calloc(1, sizeof *c);
+    if (!c) abort();
+    c->server = server;
+    c->history = copy_span("[]", "[]" + 2);
+    c->history_len = 2;
+    if (!check(roomcast_server_set_callback(server, on_event, c, free_chat), "set_callback")) return 1;
+
+    roomcast_server_port(server, &port);
+    printf("listening on http://localhost:%u\n", (unsigned)port);
+    fflush(stdout);
+
+    sigwait(&stop_signals, &sig);
+    fprintf(stderr, "signal %d: stopping\n", sig);
+    check(roomcast_server_stop(server, 5000), "stop"); /* after this, no callback runs */
+    check(roomcast_server_free(server), "free");
+    return 0;
+}
