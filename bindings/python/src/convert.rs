@@ -7,7 +7,9 @@
 use bytes::Bytes;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
+};
 use roomcast::protocol::{placeholder, placeholder_index};
 use roomcast::Payload;
 use serde_json::{Map, Number, Value};
@@ -17,9 +19,15 @@ const MAX_DEPTH: usize = 256;
 
 /// Converts one Python value; binary values are appended to `attachments`, or refused when
 /// `attachments` is `None` (places where only JSON may go, such as CONNECT_ERROR data).
-pub fn to_value(obj: &Bound<'_, PyAny>, attachments: &mut Option<&mut Vec<Bytes>>, depth: usize) -> PyResult<Value> {
+pub fn to_value(
+    obj: &Bound<'_, PyAny>,
+    attachments: &mut Option<&mut Vec<Bytes>>,
+    depth: usize,
+) -> PyResult<Value> {
     if depth > MAX_DEPTH {
-        return Err(PyValueError::new_err("value is nested too deeply (a reference cycle?)"));
+        return Err(PyValueError::new_err(
+            "value is nested too deeply (a reference cycle?)",
+        ));
     }
     if obj.is_none() {
         return Ok(Value::Null);
@@ -37,11 +45,15 @@ pub fn to_value(obj: &Bound<'_, PyAny>, attachments: &mut Option<&mut Vec<Bytes>
         }
         // Larger than 64 bits: JavaScript reads every JSON number as a double anyway.
         let f: f64 = obj.extract()?;
-        return Ok(Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null));
+        return Ok(Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null));
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
         // NaN and infinities are not JSON; write null as JSON.stringify does.
-        return Ok(Number::from_f64(f.value()).map(Value::Number).unwrap_or(Value::Null));
+        return Ok(Number::from_f64(f.value())
+            .map(Value::Number)
+            .unwrap_or(Value::Null));
     }
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(Value::String(s.to_cow()?.into_owned()));
@@ -102,7 +114,10 @@ fn key(k: &Bound<'_, PyAny>) -> PyResult<String> {
     if k.is_none() || k.is_instance_of::<PyInt>() || k.is_instance_of::<PyFloat>() {
         return Ok(to_value(k, &mut None, 0)?.to_string());
     }
-    Err(PyTypeError::new_err(format!("dict keys must be str, int, float, bool or None, not {}", k.get_type().name()?)))
+    Err(PyTypeError::new_err(format!(
+        "dict keys must be str, int, float, bool or None, not {}",
+        k.get_type().name()?
+    )))
 }
 
 /// Event or ack arguments from a Python sequence of values.
@@ -121,7 +136,11 @@ pub fn to_json_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
 }
 
 /// One JSON value as a Python object; placeholders become the `bytes` they point to.
-pub fn from_value<'py>(py: Python<'py>, v: &Value, attachments: &[Bytes]) -> PyResult<Bound<'py, PyAny>> {
+pub fn from_value<'py>(
+    py: Python<'py>,
+    v: &Value,
+    attachments: &[Bytes],
+) -> PyResult<Bound<'py, PyAny>> {
     Ok(match v {
         Value::Null => py.None().into_bound(py),
         Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),

@@ -8,7 +8,9 @@ use parking_lot::Mutex;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
-use roomcast::host::{AckHandle, AckResult, ConnectRequest, Error, Event, Events, RecvError, Server};
+use roomcast::host::{
+    AckHandle, AckResult, ConnectRequest, Error, Event, Events, RecvError, Server,
+};
 use roomcast::{AllowedOrigins, BroadcastOptions, Config, Cors, NamespaceMatch, NamespaceRule};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -17,13 +19,30 @@ use std::time::Duration;
 
 use crate::convert;
 
-pyo3::create_exception!(_native, RoomcastError, pyo3::exceptions::PyException, "An error reported by the roomcast core.");
-pyo3::create_exception!(_native, NoSuchSocket, RoomcastError, "No connected socket with that id in that namespace.");
-pyo3::create_exception!(_native, ServerStopped, RoomcastError, "The server has stopped.");
+pyo3::create_exception!(
+    _native,
+    RoomcastError,
+    pyo3::exceptions::PyException,
+    "An error reported by the roomcast core."
+);
+pyo3::create_exception!(
+    _native,
+    NoSuchSocket,
+    RoomcastError,
+    "No connected socket with that id in that namespace."
+);
+pyo3::create_exception!(
+    _native,
+    ServerStopped,
+    RoomcastError,
+    "The server has stopped."
+);
 
 fn err(e: Error) -> PyErr {
     match e {
-        Error::NoSuchSocket | Error::NoSuchNamespace | Error::NoSuchRequest => NoSuchSocket::new_err(e.to_string()),
+        Error::NoSuchSocket | Error::NoSuchNamespace | Error::NoSuchRequest => {
+            NoSuchSocket::new_err(e.to_string())
+        }
         Error::Stopped => ServerStopped::new_err(e.to_string()),
         Error::InvalidArgument(_) => PyValueError::new_err(e.to_string()),
         Error::Io(_) => RoomcastError::new_err(e.to_string()),
@@ -31,7 +50,9 @@ fn err(e: Error) -> PyErr {
 }
 
 fn secs(s: f64, what: &str) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(s).map_err(|_| PyValueError::new_err(format!("{what} must be a non-negative number of seconds")))
+    Duration::try_from_secs_f64(s).map_err(|_| {
+        PyValueError::new_err(format!("{what} must be a non-negative number of seconds"))
+    })
 }
 
 /// The right to answer one client acknowledgement request; `NativeServer.ack` consumes it.
@@ -49,7 +70,11 @@ pub struct NativeServer {
 }
 
 fn options(rooms: Vec<String>, except: Vec<String>) -> BroadcastOptions {
-    BroadcastOptions { rooms: rooms.into_iter().map(Arc::from).collect(), except: except.into_iter().map(Arc::from).collect(), ..Default::default() }
+    BroadcastOptions {
+        rooms: rooms.into_iter().map(Arc::from).collect(),
+        except: except.into_iter().map(Arc::from).collect(),
+        ..Default::default()
+    }
 }
 
 fn ack_result<'py>(py: Python<'py>, r: &AckResult) -> PyResult<Bound<'py, PyList>> {
@@ -60,9 +85,18 @@ fn ack_result<'py>(py: Python<'py>, r: &AckResult) -> PyResult<Bound<'py, PyList
     Ok(replies)
 }
 
-fn handshake<'py>(py: Python<'py>, h: &roomcast::engine::Handshake) -> PyResult<Bound<'py, PyDict>> {
+fn handshake<'py>(
+    py: Python<'py>,
+    h: &roomcast::engine::Handshake,
+) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("headers", h.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>())?;
+    d.set_item(
+        "headers",
+        h.headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect::<Vec<_>>(),
+    )?;
     d.set_item("query", &h.query)?;
     d.set_item("url", &h.url)?;
     d.set_item("address", &h.address)?;
@@ -73,15 +107,26 @@ fn handshake<'py>(py: Python<'py>, h: &roomcast::engine::Handshake) -> PyResult<
 /// Turns a core event into the tuple the Python layer dispatches on.
 fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>> {
     let t = match ev {
-        Event::ConnectRequest { request, nsp, auth, handshake: h } => (
+        Event::ConnectRequest {
+            request,
+            nsp,
+            auth,
+            handshake: h,
+        } => (
             "connect_request",
             request.id(),
             &*nsp,
+            request.sid().map(|s| s.to_string()),
             convert::from_json_text(py, auth.as_deref())?,
             handshake(py, &h)?,
         )
             .into_pyobject(py)?,
-        Event::Connection { nsp, sid, auth, handshake: h } => (
+        Event::Connection {
+            nsp,
+            sid,
+            auth,
+            handshake: h,
+        } => (
             "connect",
             &*nsp,
             sid.as_str(),
@@ -89,18 +134,44 @@ fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>>
             handshake(py, &h)?,
         )
             .into_pyobject(py)?,
-        Event::Message { nsp, sid, event, args, ack } => {
+        Event::Message {
+            nsp,
+            sid,
+            event,
+            args,
+            ack,
+        } => {
             let token = match ack {
-                Some(h) => Some(Py::new(py, AckToken { handle: Mutex::new(Some(h)) })?),
+                Some(h) => Some(Py::new(
+                    py,
+                    AckToken {
+                        handle: Mutex::new(Some(h)),
+                    },
+                )?),
                 None => None,
             };
-            ("message", &*nsp, sid.as_str(), event, convert::from_payload(py, &args)?, token).into_pyobject(py)?
+            (
+                "message",
+                &*nsp,
+                sid.as_str(),
+                event,
+                convert::from_payload(py, &args)?,
+                token,
+            )
+                .into_pyobject(py)?
         }
-        Event::AckResponse(r) => ("ack", r.id, ack_result(py, &r)?, r.timed_out).into_pyobject(py)?,
-        Event::Disconnecting { nsp, sid, reason, rooms } => {
-            ("disconnecting", &*nsp, sid.as_str(), reason.as_str(), rooms).into_pyobject(py)?
+        Event::AckResponse(r) => {
+            ("ack", r.id, ack_result(py, &r)?, r.timed_out).into_pyobject(py)?
         }
-        Event::Disconnect { nsp, sid, reason } => ("disconnect", &*nsp, sid.as_str(), reason.as_str()).into_pyobject(py)?,
+        Event::Disconnecting {
+            nsp,
+            sid,
+            reason,
+            rooms,
+        } => ("disconnecting", &*nsp, sid.as_str(), reason.as_str(), rooms).into_pyobject(py)?,
+        Event::Disconnect { nsp, sid, reason } => {
+            ("disconnect", &*nsp, sid.as_str(), reason.as_str()).into_pyobject(py)?
+        }
     };
     Ok(t)
 }
@@ -109,8 +180,15 @@ fn namespace_rules(rules: Vec<(String, bool)>) -> Vec<NamespaceRule> {
     rules
         .into_iter()
         .map(|(name, middleware)| {
-            let matcher = if name.contains('*') { NamespaceMatch::Glob(name) } else { NamespaceMatch::Exact(name) };
-            NamespaceRule { matcher, middleware }
+            let matcher = if name.contains('*') {
+                NamespaceMatch::Glob(name)
+            } else {
+                NamespaceMatch::Exact(name)
+            };
+            NamespaceRule {
+                matcher,
+                middleware,
+            }
         })
         .collect()
 }
@@ -147,10 +225,20 @@ impl NativeServer {
             .ok_or_else(|| PyValueError::new_err(format!("cannot resolve {host}:{port}")))?;
         let cors = match cors {
             None => None,
-            Some(c) if c.extract::<String>().is_ok_and(|s| s == "*") => Some(Cors { origins: AllowedOrigins::Any, credentials: cors_credentials }),
+            Some(c) if c.extract::<String>().is_ok_and(|s| s == "*") => Some(Cors {
+                origins: AllowedOrigins::Any,
+                credentials: cors_credentials,
+            }),
             Some(c) => {
-                let list: Vec<String> = if let Ok(s) = c.extract::<String>() { vec![s] } else { c.extract()? };
-                Some(Cors { origins: AllowedOrigins::List(list), credentials: cors_credentials })
+                let list: Vec<String> = if let Ok(s) = c.extract::<String>() {
+                    vec![s]
+                } else {
+                    c.extract()?
+                };
+                Some(Cors {
+                    origins: AllowedOrigins::List(list),
+                    credentials: cors_credentials,
+                })
             }
         };
         let mut path = path.to_owned();
@@ -172,7 +260,10 @@ impl NativeServer {
             ..Config::default()
         };
         let (server, events) = py.detach(|| Server::start(config)).map_err(err)?;
-        Ok(Self { server, events: Arc::new(events) })
+        Ok(Self {
+            server,
+            events: Arc::new(events),
+        })
     }
 
     /// The port the server listens on.
@@ -191,7 +282,11 @@ impl NativeServer {
     /// released. Returns an event tuple, `None` on timeout, or `("stopped",)` once the
     /// server has stopped and every event was taken.
     #[pyo3(signature = (timeout=None))]
-    fn next_event<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    fn next_event<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<f64>,
+    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
         let events = self.events.clone();
         let got = match timeout {
             Some(t) => {
@@ -238,11 +333,20 @@ impl NativeServer {
         timeout: f64,
     ) -> PyResult<u64> {
         let payload = convert::to_payload(args)?;
-        self.server.emit_with_ack(nsp, &options(rooms, exclude), event, &payload, secs(timeout, "timeout")?).map_err(err)
+        self.server
+            .emit_with_ack(
+                nsp,
+                &options(rooms, exclude),
+                event,
+                &payload,
+                secs(timeout, "timeout")?,
+            )
+            .map_err(err)
     }
 
     /// Emits to the sockets in `rooms` and waits (GIL released) up to `timeout` seconds for
-    /// their acknowledgements. Returns `([(sid, args)], timed_out)`.
+    /// their acknowledgements. Returns `([(sid, args)], timed_out)`; no replies and not
+    /// timed out means nobody was (or stayed) connected to answer.
     fn call<'py>(
         &self,
         py: Python<'py>,
@@ -256,16 +360,26 @@ impl NativeServer {
         let timeout = secs(timeout, "timeout")?;
         let (tx, rx) = std::sync::mpsc::sync_channel::<AckResult>(1);
         self.server
-            .emit_with_ack_callback(nsp, &options(rooms, vec![]), event, &payload, timeout, move |r| {
-                let _ = tx.send(r);
-            })
+            .emit_with_ack_callback(
+                nsp,
+                &options(rooms, vec![]),
+                event,
+                &payload,
+                timeout,
+                move |r| {
+                    let _ = tx.send(r);
+                },
+            )
             .map_err(err)?;
-        // The core always finishes the collector (replies or timeout); the margin only guards
-        // against a server stopped meanwhile, whose pending timers never fire.
-        let result = py.detach(move || rx.recv_timeout(timeout + Duration::from_secs(1)).ok());
+        // The core finishes the collector on replies or timeout; when every recipient
+        // disconnects first it drops it unfinished, which drops `tx` and ends the wait at
+        // once (reported as not timed out). The margin guards against a server stopped
+        // meanwhile, whose pending timers never fire.
+        let result = py.detach(move || rx.recv_timeout(timeout + Duration::from_secs(1)));
         match result {
-            Some(r) => Ok((ack_result(py, &r)?, r.timed_out)),
-            None => Ok((PyList::empty(py), true)),
+            Ok(r) => Ok((ack_result(py, &r)?, r.timed_out)),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Ok((PyList::empty(py), false)),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Ok((PyList::empty(py), true)),
         }
     }
 
@@ -274,7 +388,9 @@ impl NativeServer {
         let payload = convert::to_payload(args)?;
         match token.handle.lock().take() {
             Some(h) => self.server.ack(h, &payload).map_err(err),
-            None => Err(PyRuntimeError::new_err("this acknowledgement was already answered")),
+            None => Err(PyRuntimeError::new_err(
+                "this acknowledgement was already answered",
+            )),
         }
     }
 
@@ -298,26 +414,34 @@ impl NativeServer {
     /// Ids of the sockets of `nsp` in `rooms` (every socket when empty).
     #[pyo3(signature = (nsp, rooms=vec![]))]
     fn sockets(&self, nsp: &str, rooms: Vec<String>) -> PyResult<Vec<String>> {
-        self.server.sockets(nsp, &options(rooms, vec![])).map_err(err)
+        self.server
+            .sockets(nsp, &options(rooms, vec![]))
+            .map_err(err)
     }
 
     /// Server-side namespace disconnect of `sid`; with `close_connection` the whole
     /// connection closes too.
     #[pyo3(signature = (nsp, sid, close_connection=false))]
     fn disconnect(&self, nsp: &str, sid: &str, close_connection: bool) -> PyResult<()> {
-        self.server.disconnect(nsp, sid, close_connection).map_err(err)
+        self.server
+            .disconnect(nsp, sid, close_connection)
+            .map_err(err)
     }
 
     /// Accepts connect request `request`; returns the new socket's id.
     fn accept(&self, request: u64) -> PyResult<String> {
-        self.server.accept(ConnectRequest::from_id(request)).map_err(err)
+        self.server
+            .accept(ConnectRequest::from_id(request))
+            .map_err(err)
     }
 
     /// Refuses connect request `request` with CONNECT_ERROR `{message, data}`.
     #[pyo3(signature = (request, message, data=None))]
     fn reject(&self, request: u64, message: &str, data: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let data = data.map(convert::to_json_text).transpose()?;
-        self.server.reject(ConnectRequest::from_id(request), message, data.as_deref()).map_err(err)
+        self.server
+            .reject(ConnectRequest::from_id(request), message, data.as_deref())
+            .map_err(err)
     }
 
     /// Number of open Engine.IO connections.

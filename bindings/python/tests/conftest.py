@@ -26,9 +26,6 @@ def make_server():
     servers: List[roomcast.Server] = []
 
     def make(**options) -> roomcast.Server:
-        # The core's stop() currently always waits its whole timeout (see the report in
-        # README "Python"); a short one keeps the suite quick.
-        options.setdefault("stop_timeout", 0.5)
         s = roomcast.Server(**options)
         servers.append(s)
         return s

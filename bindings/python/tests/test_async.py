@@ -35,7 +35,7 @@ def run(coro):
 
 def test_async_handlers_run_on_the_loop_that_started_the_server():
     async def main():
-        sio = roomcast.AsyncServer(stop_timeout=0.5)
+        sio = roomcast.AsyncServer()
         loop_threads = []
 
         @sio.event
@@ -71,7 +71,7 @@ def test_async_handlers_run_on_the_loop_that_started_the_server():
 
 def test_async_call_emit_callback_rooms_and_sessions():
     async def main():
-        sio = roomcast.AsyncServer(stop_timeout=0.5)
+        sio = roomcast.AsyncServer()
         sids = []
         sio.on("connect", lambda sid, environ, auth: sids.append(sid))
 
@@ -120,7 +120,7 @@ def test_async_call_emit_callback_rooms_and_sessions():
 
 def test_async_rejection_and_disconnect_reasons():
     async def main():
-        sio = roomcast.AsyncServer(stop_timeout=0.5)
+        sio = roomcast.AsyncServer()
         reasons = []
 
         @sio.event
@@ -163,7 +163,7 @@ def test_async_rejection_and_disconnect_reasons():
 
 def test_async_exception_in_handler_is_logged(caplog):
     async def main():
-        sio = roomcast.AsyncServer(stop_timeout=0.5)
+        sio = roomcast.AsyncServer()
 
         @sio.event
         async def fail(sid):
@@ -184,7 +184,7 @@ def test_async_exception_in_handler_is_logged(caplog):
 
 def test_async_many_clients_and_per_socket_order():
     async def main():
-        sio = roomcast.AsyncServer(stop_timeout=0.5)
+        sio = roomcast.AsyncServer()
         seen = {}
 
         @sio.event
@@ -217,7 +217,7 @@ def test_async_many_clients_and_per_socket_order():
 
 def test_async_stop_from_a_handler():
     async def main():
-        sio = roomcast.AsyncServer(stop_timeout=0.5)
+        sio = roomcast.AsyncServer()
 
         @sio.event
         async def shutdown(sid):
@@ -229,5 +229,90 @@ def test_async_stop_from_a_handler():
         await asyncio.wait_for(sio.wait(), 10)
         assert sio._native.stopped
         await c.disconnect()
+
+    run(main())
+
+
+def test_async_client_sid_is_the_sid_the_server_handlers_see():
+    async def main():
+        sio = roomcast.AsyncServer(namespaces=["/", "/plain"])
+        connected = []
+
+        @sio.event
+        async def connect(sid, environ, auth):  # "/" has a connect handler, "/plain" none
+            await sio.enter_room(sid, "lobby")
+            connected.append(sid)
+
+        async def whoami(sid):
+            return sid, sio.rooms(sid, namespace=None)
+
+        sio.on("whoami", whoami)
+        sio.on("whoami", lambda sid: sid, namespace="/plain")
+        await sio.start()
+        c = await client(sio, namespaces=["/", "/plain"])
+        await eventually(lambda: connected, what="connect handler")
+        assert connected == [c.get_sid("/")]
+        assert await c.call("whoami", timeout=10) == (c.get_sid("/"), sorted([c.get_sid("/"), "lobby"]))
+        assert await c.call("whoami", namespace="/plain", timeout=10) == c.get_sid("/plain")
+        assert c.get_sid("/") != c.get_sid("/plain")
+        await c.disconnect()
+        await sio.stop()
+
+    run(main())
+
+
+def test_async_pending_acks_of_a_socket_end_when_it_disconnects():
+    async def main():
+        sio = roomcast.AsyncServer()
+        sids, outcomes, callbacks, disconnected = [], [], [], []
+        sio.on("connect", lambda sid, environ, auth: sids.append(sid))
+        sio.on("disconnect", lambda sid, reason: disconnected.append(reason))
+
+        @sio.event
+        async def ask(sid):
+            # A handler of the very socket that leaves: its call() must not wait for the
+            # timeout (the socket's disconnect event is queued behind this handler).
+            try:
+                await sio.call("hang", to=sid, timeout=60)
+            except roomcast.TimeoutError as e:
+                outcomes.append(("in handler", str(e)))
+
+        async def hang():
+            await asyncio.sleep(30)  # never answers in time
+
+        await sio.start()
+        c = await client(sio, on={"hang": hang})
+        await eventually(lambda: sids, what="connect")
+        sid = sids[0]
+        await sio.emit("hang", to=sid, callback=lambda *a: callbacks.append(a))
+        outside = asyncio.ensure_future(sio.call("hang", to=sid, timeout=60))
+        await c.emit("ask")
+        await eventually(lambda: len(sio._callbacks) == 3, what="three pending acks")
+        await c.disconnect()
+        with pytest.raises(roomcast.TimeoutError, match="disconnected before answering"):
+            await asyncio.wait_for(outside, 30)  # well under its own 60 s timeout
+        await eventually(lambda: outcomes and disconnected, timeout=30, what="call in handler ended")
+        assert outcomes == [("in handler", f"no acknowledgement from {sid}: it is not connected, or disconnected before answering")]
+        # (python-socketio may close the WebSocket before its DISCONNECT packet is flushed)
+        assert len(disconnected) == 1 and disconnected[0] in (sio.reason.CLIENT_DISCONNECT, sio.reason.TRANSPORT_CLOSE)
+        assert callbacks == [] and sio._callbacks == {} and sio._socket_acks == {} and sio._ack_waits == {}
+        await sio.stop()
+
+    run(main())
+
+
+def test_async_stop_without_clients_uses_the_default_timeout():
+    # The default stop_timeout is a graceful upper bound; with nobody connected stop()
+    # returns once the listener is closed, and the server can start again.
+    async def main():
+        sio = roomcast.AsyncServer()
+        await sio.start()
+        await sio.stop()
+        assert sio._native.stopped
+        await sio.start()
+        c = await client(sio)
+        assert c.connected
+        await c.disconnect()
+        await sio.stop()
 
     run(main())

@@ -16,7 +16,7 @@ CHILD = textwrap.dedent(
     async_mode = sys.argv[1] == "async"
     if async_mode:
         import asyncio
-        sio = roomcast.AsyncServer(stop_timeout=0.5)
+        sio = roomcast.AsyncServer()
         sio.on("disconnect", lambda sid, reason: print("disconnect", reason, flush=True))
         async def main():
             await sio.start()
@@ -25,7 +25,7 @@ CHILD = textwrap.dedent(
             print("connected", flush=True)
         asyncio.run(main())          # the loop closes with the server still running
     else:
-        sio = roomcast.Server(stop_timeout=0.5)
+        sio = roomcast.Server()
         sio.on("disconnect", lambda sid, reason: print("disconnect", reason, flush=True))
         sio.start()
         c = socketio.Client(reconnection=False)
@@ -48,7 +48,7 @@ def test_interpreter_exit_with_clients_connected(mode):
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_forked_child_gets_a_clear_error_and_can_start_its_own_server():
-    sio = roomcast.Server(stop_timeout=0.5).start()
+    sio = roomcast.Server().start()
     try:
         r, w = os.pipe()
         pid = os.fork()
@@ -61,7 +61,7 @@ def test_forked_child_gets_a_clear_error_and_can_start_its_own_server():
                     if "forked" in str(e):
                         code = 2
                 if code == 2:
-                    own = roomcast.Server(stop_timeout=0.5)
+                    own = roomcast.Server()
                     own.on("ping", lambda sid: "pong from child")
                     own.start()
                     c = socketio.Client(reconnection=False)

@@ -164,6 +164,7 @@ def test_emit_in_connect_reaches_the_new_socket_and_sids_are_stable(make_server,
     def connect(sid, environ, auth):
         seen["connect"] = sid
         sio.enter_room(sid, "joined-in-connect")
+        seen["rooms in connect"] = sio.rooms(sid)
         sio.emit("welcome", sid, to=sid)
         sio.emit("everyone", "hello all")  # the new socket counts as connected, as in python-socketio
 
@@ -179,9 +180,35 @@ def test_emit_in_connect_reaches_the_new_socket_and_sids_are_stable(make_server,
     )
     sid, rooms = c.call("whoami", timeout=10)
     wait_for(lambda: len(got) == 2, what="welcome and everyone")
-    assert seen["connect"] == seen["event"] == sid
+    assert seen["connect"] == seen["event"] == sid == c.get_sid()
     assert sorted(got) == [("everyone", "hello all"), ("welcome", sid)]
-    assert rooms == sorted([sid, "joined-in-connect"])
+    assert rooms == seen["rooms in connect"] == sorted([sid, "joined-in-connect"])
+
+
+def test_client_sid_is_the_sid_the_server_handlers_see(make_server, make_client):
+    # "/" has a connect handler from the start (it runs before the accept, as middleware),
+    # "/late" gets one after start (it runs after the accept), "/plain" has none.
+    sio = make_server(namespaces=["/", "/late", "/plain"])
+    connected = {}
+    sio.on("connect", lambda sid, environ, auth: connected.setdefault("/", []).append(sid))
+    for nsp in ("/", "/late", "/plain"):
+        sio.on("whoami", lambda sid: sid, namespace=nsp)
+    sio.start()
+    sio.on("connect", lambda sid, environ, auth: connected.setdefault("/late", []).append(sid), namespace="/late")
+    clients = [make_client(sio, namespaces=["/", "/late", "/plain"]) for _ in range(3)]
+    wait_for(lambda: len(connected.get("/", [])) == 3 and len(connected.get("/late", [])) == 3, what="connect handlers")
+    for nsp in ("/", "/late"):
+        assert sorted(connected[nsp]) == sorted(c.get_sid(nsp) for c in clients)
+    for c in clients:
+        for nsp in ("/", "/late", "/plain"):
+            assert c.call("whoami", namespace=nsp, timeout=10) == c.get_sid(nsp)
+        assert len({c.get_sid("/"), c.get_sid("/late"), c.get_sid("/plain")}) == 3
+    # the server addresses the client by that sid
+    got = []
+    clients[0].on("direct", lambda x: got.append(x), namespace="/plain")
+    sio.emit("direct", "hi", to=clients[0].get_sid("/plain"), namespace="/plain")
+    wait_for(lambda: got, what="emit to the client's sid")
+    assert got == ["hi"]
 
 
 def test_connect_gets_environ_and_auth(make_server, make_client):
@@ -519,7 +546,7 @@ def test_stop_from_a_handler_and_run_blocks_until_then(make_server, make_client)
 
 
 def test_context_manager(make_client):
-    with roomcast.Server(stop_timeout=0.5) as sio:
+    with roomcast.Server() as sio:
         sio.on("ping", lambda sid: "pong")
         c = make_client(sio)
         assert c.call("ping", timeout=10) == "pong"
@@ -574,3 +601,21 @@ def test_unhandled_exceptions_log_to_roomcast_logger(make_server, make_client, c
     sio.emit("q", to=sids[0], callback=bad_callback)
     wait_for(lambda: "callback failed" in caplog.text, what="callback error logged")
     assert c.connected
+
+
+def test_call_and_callbacks_end_when_the_socket_disconnects(make_server, make_client):
+    sio = make_server()
+    sids = []
+    sio.on("connect", lambda sid, environ, auth: sids.append(sid))
+    sio.start()
+    c = make_client(sio)
+    c.on("hang", lambda: time.sleep(3))  # answers only after the client has gone
+    wait_for(lambda: sids, what="connect")
+    sid = sids[0]
+    callbacks = []
+    sio.emit("hang", to=sid, callback=lambda *a: callbacks.append(a))
+    threading.Timer(0.3, c.disconnect).start()
+    with pytest.raises(roomcast.TimeoutError, match="disconnected before answering"):
+        sio.call("hang", to=sid, timeout=60)
+    wait_for(lambda: not sio._callbacks, what="the emit callback to be dropped")
+    assert callbacks == [] and sio._socket_acks == {} and sio._ack_waits == {}

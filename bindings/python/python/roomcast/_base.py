@@ -1,12 +1,18 @@
-"""What the sync and asyncio servers share: configuration, handler registry, socket ids,
-sessions, and the lifecycle guards (interpreter exit, fork).
+"""What the sync and asyncio servers share: configuration, handler registry, sockets still
+in their connect handler, pending acknowledgements, sessions, and the lifecycle guards
+(interpreter exit, fork).
 
-Socket ids: a namespace with a ``connect`` handler is started with connect middleware, so
-the handler runs *before* the core creates the socket and can still refuse it. The core
-only assigns the socket id on accept, so the handler is given an id made here, and that id
-stays the socket's id for the whole binding API (events, emit, rooms, sessions). Calls made
-on it before the accept (``enter_room``, ``emit(to=sid)``) are queued and replayed right
-after. The client itself sees the core's id (``client.get_sid()``) for such namespaces.
+Connect handlers: a namespace with a ``connect`` handler is started with connect
+middleware, so the handler runs *before* the core creates the socket and can still refuse
+it. The core tells the handler the id the socket will have (the same id the client gets,
+``client.get_sid()``), but the socket only exists once accepted, so calls made on it inside
+the handler (``enter_room``, ``emit(to=sid)``, ``disconnect``) are queued and replayed right
+after the accept.
+
+Acknowledgements: each ``emit(callback=)`` and async ``call()`` remembers the sockets it was
+sent to. When all of them have disconnected, the callback is dropped and a waiting
+``call()`` fails at once instead of waiting for its timeout (python-socketio also drops
+the callbacks of a socket that leaves).
 """
 
 from __future__ import annotations
@@ -16,10 +22,9 @@ import contextvars
 import inspect
 import logging
 import os
-import secrets
 import threading
 import weakref
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from . import _native
 from .exceptions import ConnectionRefusedError
@@ -90,6 +95,13 @@ def _call_result(args: list) -> Any:
     return tuple(args)
 
 
+def _no_ack(target: str, timeout: float, timed_out: bool) -> str:
+    """The message of the ``TimeoutError`` a ``call()`` without an answer raises."""
+    if timed_out:
+        return f"no acknowledgement from {target} within {timeout}s"
+    return f"no acknowledgement from {target}: it is not connected, or disconnected before answering"
+
+
 def _accepts(fn: Handler, count: int) -> bool:
     """Whether ``fn`` can take ``count`` positional arguments (for optional handler args)."""
     try:
@@ -155,7 +167,7 @@ class _ServerBase:
         connect_timeout: float = 45,
         cors_credentials: bool = False,
         ack_timeout: float = 60,
-        stop_timeout: float = 2,
+        stop_timeout: float = 5,
         worker_threads: Optional[int] = None,
         logger: Any = None,
         **_ignored: Any,
@@ -179,18 +191,23 @@ class _ServerBase:
         self._namespaces = namespaces
         #: Seconds a ``callback`` passed to ``emit`` waits for the client before it is dropped.
         self.ack_timeout = float(ack_timeout)
+        #: Upper bound in seconds for ``stop()``: it returns as soon as every connection is
+        #: closed, so this only matters with clients that do not go away.
         self.stop_timeout = float(stop_timeout)
         self.handlers: Dict[str, Dict[str, Handler]] = {}
         self._native: Any = None
         self._pid = os.getpid()
         self._lock = threading.RLock()
         self._middleware: set = set()
-        self._to_core: Dict[str, str] = {}
-        self._to_py: Dict[str, str] = {}
+        # sid -> calls queued while its connect handler runs, and the rooms they enter.
         self._pending: Dict[str, list] = {}
+        self._pending_rooms: Dict[str, List[str]] = {}
         self._sessions: Dict[Tuple[str, str], dict] = {}
         self._environ: Dict[Tuple[str, str], dict] = {}
         self._callbacks: Dict[int, Any] = {}
+        # ack id -> (namespace, sockets not yet gone); (namespace, sid) -> its ack ids.
+        self._ack_waits: Dict[int, Tuple[str, set]] = {}
+        self._socket_acks: Dict[Tuple[str, str], set] = {}
         self._dispatcher: Optional[threading.Thread] = None
         self._stopped = threading.Event()
 
@@ -264,6 +281,8 @@ class _ServerBase:
         return self._core_server().port
 
     def _stop_native(self, timeout: Optional[float]) -> None:
+        """Stops the core: it returns as soon as every connection is closed, or after
+        ``timeout`` (default ``stop_timeout``) at most."""
         native = self._core_server()
         native.stop(self.stop_timeout if timeout is None else timeout)
 
@@ -279,16 +298,7 @@ class _ServerBase:
         if d is not None and d is not threading.current_thread():
             d.join(self.stop_timeout + 1)
 
-    # --------------------------------------------------------------- socket ids
-
-    def _core(self, sid: str) -> str:
-        return self._to_core.get(sid, sid)
-
-    def _py(self, sid: str) -> str:
-        return self._to_py.get(sid, sid)
-
-    def _core_rooms(self, rooms: Iterable[str]) -> List[str]:
-        return [self._to_core.get(r, r) for r in rooms]
+    # ---------------------------------------------------------- connect handlers
 
     def _defer(self, sid: Optional[str], op: Callable[[], Any]) -> bool:
         """Queues ``op`` when ``sid`` is a socket whose connect handler has not finished."""
@@ -299,26 +309,27 @@ class _ServerBase:
             queue.append(op)
             return True
 
-    def _new_pending(self) -> str:
-        sid = secrets.token_urlsafe(15)
+    def _new_pending(self, sid: str) -> None:
         with self._lock:
             self._pending[sid] = []
-        return sid
+            self._pending_rooms[sid] = []
+
+    def _end_pending(self, sid: str) -> list:
+        with self._lock:
+            self._pending_rooms.pop(sid, None)
+            return self._pending.pop(sid, [])
 
     def _accept(self, request: int, nsp: str, sid: str) -> bool:
         """Accepts a connection whose connect handler said yes, then replays queued calls."""
         native = self._core_server()
         try:
             core_sid = native.accept(request)
-        except _native.NoSuchSocket:
-            with self._lock:
-                self._pending.pop(sid, None)
+        except (_native.NoSuchSocket, _native.ServerStopped):
+            self._end_pending(sid)
             return False
-        with self._lock:
-            self._to_core[sid] = core_sid
-            self._to_py[core_sid] = sid
-            queued = self._pending.pop(sid, [])
-        for op in queued:
+        if core_sid != sid:  # the core promises the id it announced; say so loudly if not
+            logger.error("roomcast: socket accepted as %s, but its connect handler was told %s", core_sid, sid)
+        for op in self._end_pending(sid):
             try:
                 op()
             except Exception:
@@ -326,22 +337,75 @@ class _ServerBase:
         return True
 
     def _reject(self, request: int, nsp: str, sid: str, refusal: Dict[str, Any]) -> None:
-        with self._lock:
-            self._pending.pop(sid, None)
+        self._end_pending(sid)
         self._sessions.pop((nsp, sid), None)
         try:
             self._core_server().reject(request, refusal["message"], refusal.get("data"))
-        except _native.NoSuchSocket:
+        except (_native.NoSuchSocket, _native.ServerStopped):
             pass
 
     def _forget(self, nsp: str, sid: str) -> None:
-        """A socket left: drop its id mapping, session and environ."""
-        with self._lock:
-            core = self._to_core.pop(sid, None)
-            if core is not None:
-                self._to_py.pop(core, None)
+        """A socket left: drop its session and environ."""
         self._sessions.pop((nsp, sid), None)
         self._environ.pop((nsp, sid), None)
+
+    # ---------------------------------------------------------- acknowledgements
+
+    def _recipients(self, nsp: str, rooms: List[str], exclude: List[str]) -> set:
+        """The sockets an emit to ``rooms`` minus ``exclude`` reaches (for ack bookkeeping)."""
+        native = self._core_server()
+        got = set(native.sockets(nsp, rooms))
+        if exclude and got:
+            got -= set(native.sockets(nsp, exclude))
+        return got
+
+    def _add_callback(self, ack_id: int, entry: Any, nsp: str, recipients: set) -> None:
+        """Remembers ``entry`` (callback or future) for ``ack_id``; call with ``_lock`` held."""
+        self._callbacks[ack_id] = entry
+        if recipients:
+            self._ack_waits[ack_id] = (nsp, set(recipients))
+            for sid in recipients:
+                self._socket_acks.setdefault((nsp, sid), set()).add(ack_id)
+
+    def _take_callback(self, ack_id: int) -> Any:
+        with self._lock:
+            wait = self._ack_waits.pop(ack_id, None)
+            if wait is not None:
+                nsp, sids = wait
+                for sid in sids:
+                    ids = self._socket_acks.get((nsp, sid))
+                    if ids is not None:
+                        ids.discard(ack_id)
+                        if not ids:
+                            del self._socket_acks[(nsp, sid)]
+            return self._callbacks.pop(ack_id, None)
+
+    def _drop_socket_acks(self, nsp: str, sid: str) -> List[Any]:
+        """Socket ``sid`` left: returns (and forgets) the callbacks and futures of the acks
+        whose recipients have now all gone. An answer that came before the disconnect has
+        already been delivered, because the core reports events in order."""
+        dropped = []
+        with self._lock:
+            for ack_id in self._socket_acks.pop((nsp, sid), ()):
+                wait = self._ack_waits.get(ack_id)
+                if wait is None:
+                    continue
+                wait[1].discard(sid)
+                if not wait[1]:
+                    del self._ack_waits[ack_id]
+                    entry = self._callbacks.pop(ack_id, None)
+                    if entry is not None:
+                        dropped.append(entry)
+        return dropped
+
+    def _clear_acks(self) -> List[Any]:
+        """The server stopped: returns and forgets every pending callback and future."""
+        with self._lock:
+            entries = list(self._callbacks.values())
+            self._callbacks.clear()
+            self._ack_waits.clear()
+            self._socket_acks.clear()
+        return entries
 
     # ------------------------------------------------------------------ commands
 
@@ -364,8 +428,7 @@ class _ServerBase:
             logger.debug("roomcast: emit %r after stop ignored", event)
             return
         args = _args(data)
-        rooms = self._core_rooms(targets)
-        exclude = self._core_rooms(_as_list(skip_sid))
+        exclude = _as_list(skip_sid)
         connecting = _connecting.get()
         if connecting is not None and connecting[0] == nsp and connecting[1] not in _as_list(skip_sid):
             # A broadcast from a connect handler: as in python-socketio the new socket
@@ -373,11 +436,12 @@ class _ServerBase:
             self._defer(connecting[1], lambda: self._emit_to_new(connecting[1], nsp, event, args, targets, callback))
         try:
             if callback is None:
-                native.emit(nsp, event, args, rooms, exclude)
+                native.emit(nsp, event, args, targets, exclude)
             else:
-                with self._lock:
-                    ack_id = native.emit_with_ack(nsp, event, args, rooms, exclude, self.ack_timeout)
-                    self._callbacks[ack_id] = callback
+                with self._lock:  # held so that a disconnect is seen before or after, whole
+                    recipients = self._recipients(nsp, targets, exclude)
+                    ack_id = native.emit_with_ack(nsp, event, args, targets, exclude, self.ack_timeout)
+                    self._add_callback(ack_id, callback, nsp, recipients)
         except _native.ServerStopped:
             logger.debug("roomcast: emit %r after stop ignored", event)
         except _native.NoSuchSocket:
@@ -389,25 +453,27 @@ class _ServerBase:
             return
         self._emit(event, tuple(args), to=sid, namespace=nsp, callback=callback)
 
-    def _take_callback(self, ack_id: int) -> Any:
-        with self._lock:
-            return self._callbacks.pop(ack_id, None)
-
     def _enter_room(self, sid: str, room: str, namespace: Optional[str] = None) -> None:
         nsp = namespace or "/"
-        if self._defer(sid, lambda: self._enter_room(sid, room, namespace)):
-            return
+        with self._lock:
+            if self._defer(sid, lambda: self._enter_room(sid, room, namespace)):
+                self._pending_rooms[sid].append(room)
+                return
         try:
-            self._core_server().join(nsp, self._core(sid), [room])
+            self._core_server().join(nsp, sid, [room])
         except _native.NoSuchSocket:
             pass
 
     def _leave_room(self, sid: str, room: str, namespace: Optional[str] = None) -> None:
         nsp = namespace or "/"
-        if self._defer(sid, lambda: self._leave_room(sid, room, namespace)):
-            return
+        with self._lock:
+            if self._defer(sid, lambda: self._leave_room(sid, room, namespace)):
+                queued = self._pending_rooms[sid]
+                if room in queued:
+                    queued.remove(room)
+                return
         try:
-            self._core_server().leave(nsp, self._core(sid), [room])
+            self._core_server().leave(nsp, sid, [room])
         except _native.NoSuchSocket:
             pass
 
@@ -415,12 +481,12 @@ class _ServerBase:
         nsp = namespace or "/"
         native = self._core_server()
         try:
-            members = native.sockets(nsp, [self._core(room)])
+            members = native.sockets(nsp, [room])
         except _native.NoSuchSocket:
             return
         for sid in members:
             try:
-                native.leave(nsp, sid, [self._core(room)])
+                native.leave(nsp, sid, [room])
             except _native.NoSuchSocket:
                 pass
 
@@ -429,9 +495,9 @@ class _ServerBase:
         nsp = namespace or "/"
         with self._lock:
             if sid in self._pending:
-                return [sid]
+                return sorted({sid, *self._pending_rooms.get(sid, ())})
         try:
-            return sorted(self._py(r) for r in self._core_server().rooms_of(nsp, self._core(sid)))
+            return self._core_server().rooms_of(nsp, sid)
         except _native.NoSuchSocket:
             return []
 
@@ -440,7 +506,7 @@ class _ServerBase:
         if self._defer(sid, lambda: self._disconnect(sid, namespace)):
             return
         try:
-            self._core_server().disconnect(nsp, self._core(sid))
+            self._core_server().disconnect(nsp, sid)
         except (_native.NoSuchSocket, _native.ServerStopped):
             pass
 

@@ -13,7 +13,7 @@ class AckToken:
 
 Event = Tuple[Any, ...]
 """One of:
-("connect_request", request_id, nsp, auth, handshake)
+("connect_request", request_id, nsp, sid, auth, handshake)   # sid: the id accept() will give
 ("connect", nsp, sid, auth, handshake)
 ("message", nsp, sid, event, args, Optional[AckToken])
 ("ack", ack_id, [(sid, args)], timed_out)

@@ -16,7 +16,7 @@ import threading
 from typing import Any, AsyncIterator, Callable, Dict, List, Optional
 
 from . import _native
-from ._base import Handler, _connecting, Reason, Rooms, _ServerBase, _accepts, _ack_args, _args, _call_result, _environ, logger
+from ._base import Handler, _connecting, Reason, Rooms, _ServerBase, _accepts, _ack_args, _args, _call_result, _environ, _no_ack, logger
 from .exceptions import ConnectionRefusedError, TimeoutError
 
 # The socket whose events the current task handles (so stop() does not wait for itself).
@@ -113,17 +113,23 @@ class AsyncServer(_ServerBase):
     def _on_event(self, ev: tuple) -> None:
         kind = ev[0]
         if kind == "stopped":
-            for entry in list(self._callbacks.values()):
+            for entry in self._clear_acks():
                 if isinstance(entry, asyncio.Future) and not entry.done():
                     entry.set_result(([], True))
-            self._callbacks.clear()
             assert self._drained is not None
             self._drained.set()
             return
         if kind == "ack":
             self._on_ack(ev)
             return
-        key = ("request", ev[1]) if kind == "connect_request" else ev[2]
+        if kind == "disconnect":
+            # Right away, not behind this socket's queue: a handler of this very socket may
+            # be awaiting call() on it.
+            for entry in self._drop_socket_acks(ev[1], ev[2]):
+                if isinstance(entry, asyncio.Future) and not entry.done():
+                    entry.set_result(([], False))
+        # Every event of one socket id (from its connect request on) runs in order.
+        key = ev[3] if kind == "connect_request" else ev[2]
         prev = self._tails.get(key)
         assert self._loop is not None
         task = self._loop.create_task(self._run(key, ev, prev))
@@ -155,8 +161,7 @@ class AsyncServer(_ServerBase):
     async def _handle(self, ev: tuple) -> None:
         kind = ev[0]
         if kind == "message":
-            _, nsp, core_sid, event, args, token = ev
-            sid = self._py(core_sid)
+            _, nsp, sid, event, args, token = ev
             handler, star = self._catch_all(nsp, event)
             if handler is None:
                 return
@@ -173,8 +178,8 @@ class AsyncServer(_ServerBase):
                 except (TypeError, ValueError):
                     logger.exception("roomcast: the return value of the handler for %r cannot be sent as an ack", event)
         elif kind == "connect_request":
-            _, request, nsp, auth, handshake = ev
-            sid = self._new_pending()
+            _, request, nsp, sid, auth, handshake = ev
+            self._new_pending(sid)
             environ = _environ(handshake)
             self._environ[(nsp, sid)] = environ
             mark = _connecting.set((nsp, sid))
@@ -190,22 +195,21 @@ class AsyncServer(_ServerBase):
                 await self._run_disconnect(nsp, sid, Reason.TRANSPORT_CLOSE)
                 self._forget(nsp, sid)
         elif kind == "connect":
-            _, nsp, core_sid, auth, handshake = ev
-            if core_sid in self._to_py:
-                return
+            _, nsp, sid, auth, handshake = ev
+            if nsp in self._middleware:
+                return  # its connect handler already ran, before the accept
             environ = _environ(handshake)
-            self._environ[(nsp, core_sid)] = environ
-            result, exc = await self._run_connect(nsp, core_sid, environ, auth)
+            self._environ[(nsp, sid)] = environ
+            result, exc = await self._run_connect(nsp, sid, environ, auth)
             if self._refusal(result, exc) is not None and self._handler(nsp, "connect") is not None:
-                self._disconnect(core_sid, nsp)
+                self._disconnect(sid, nsp)
         elif kind == "disconnecting":
-            _, nsp, core_sid, reason, _rooms = ev
+            _, nsp, sid, reason, _rooms = ev
             handler = self._handler(nsp, "disconnecting")
             if handler is not None:
-                await self._guard(handler, "disconnecting", self._py(core_sid), reason)
+                await self._guard(handler, "disconnecting", sid, reason)
         elif kind == "disconnect":
-            _, nsp, core_sid, reason = ev
-            sid = self._py(core_sid)
+            _, nsp, sid, reason = ev
             await self._run_disconnect(nsp, sid, reason)
             self._forget(nsp, sid)
 
@@ -283,12 +287,13 @@ class AsyncServer(_ServerBase):
         native = self._core_server()
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
         with self._lock:
-            ack_id = native.emit_with_ack(nsp, event, _args(data), [self._core(target)], [], float(timeout))
-            self._callbacks[ack_id] = fut
+            recipients = self._recipients(nsp, [target], [])
+            ack_id = native.emit_with_ack(nsp, event, _args(data), [target], [], float(timeout))
+            self._add_callback(ack_id, fut, nsp, recipients)
         replies: List[Any]
         replies, timed_out = await fut
         if not replies:
-            raise TimeoutError(f"no acknowledgement from {target} within {timeout}s" if timed_out else f"{target} is not connected")
+            raise TimeoutError(_no_ack(target, timeout, timed_out))
         return _call_result(replies[0][1])
 
     async def enter_room(self, sid: str, room: str, namespace: Optional[str] = None) -> None:

@@ -15,7 +15,7 @@ import time
 from typing import Any, Callable, Dict, Iterator, Optional
 
 from . import _native
-from ._base import Handler, _connecting, Reason, Rooms, _ServerBase, _accepts, _ack_args, _args, _call_result, _environ, logger
+from ._base import Handler, _connecting, Reason, Rooms, _ServerBase, _accepts, _ack_args, _args, _call_result, _environ, _no_ack, logger
 from .exceptions import TimeoutError
 
 
@@ -88,6 +88,7 @@ class Server(_ServerBase):
                 except Exception:
                     logger.exception("roomcast: error while handling %s", ev[0])
         finally:
+            self._clear_acks()
             self._stopped.set()
 
     # ---------------------------------------------------------------- events
@@ -95,8 +96,7 @@ class Server(_ServerBase):
     def _handle(self, ev: tuple) -> None:
         kind = ev[0]
         if kind == "message":
-            _, nsp, core_sid, event, args, token = ev
-            sid = self._py(core_sid)
+            _, nsp, sid, event, args, token = ev
             handler, star = self._catch_all(nsp, event)
             if handler is None:
                 return
@@ -108,8 +108,8 @@ class Server(_ServerBase):
             if token is not None:
                 self._send_ack(token, result, event)
         elif kind == "connect_request":
-            _, request, nsp, auth, handshake = ev
-            sid = self._new_pending()
+            _, request, nsp, sid, auth, handshake = ev
+            self._new_pending(sid)
             environ = _environ(handshake)
             self._environ[(nsp, sid)] = environ
             mark = _connecting.set((nsp, sid))
@@ -126,24 +126,24 @@ class Server(_ServerBase):
                 self._run_disconnect(nsp, sid, Reason.TRANSPORT_CLOSE)
                 self._forget(nsp, sid)
         elif kind == "connect":
-            _, nsp, core_sid, auth, handshake = ev
-            if core_sid in self._to_py:
+            _, nsp, sid, auth, handshake = ev
+            if nsp in self._middleware:
                 return  # its connect handler already ran, before the accept
             environ = _environ(handshake)
-            self._environ[(nsp, core_sid)] = environ
-            # Only reached when a connect handler was added after start (no middleware):
-            # it can no longer refuse at CONNECT, so a refusal disconnects instead.
-            result, exc = self._run_connect(nsp, core_sid, environ, auth)
+            self._environ[(nsp, sid)] = environ
+            # Only a connect handler added after start runs here (no middleware): it can no
+            # longer refuse at CONNECT, so a refusal disconnects instead.
+            result, exc = self._run_connect(nsp, sid, environ, auth)
             if self._refusal(result, exc) is not None and self._handler(nsp, "connect") is not None:
-                self._disconnect(core_sid, nsp)
+                self._disconnect(sid, nsp)
         elif kind == "disconnecting":
-            _, nsp, core_sid, reason, _rooms = ev
+            _, nsp, sid, reason, _rooms = ev
             handler = self._handler(nsp, "disconnecting")
             if handler is not None:
-                self._guard(handler, "disconnecting", self._py(core_sid), reason)
+                self._guard(handler, "disconnecting", sid, reason)
         elif kind == "disconnect":
-            _, nsp, core_sid, reason = ev
-            sid = self._py(core_sid)
+            _, nsp, sid, reason = ev
+            self._drop_socket_acks(nsp, sid)  # their callbacks will never run
             self._run_disconnect(nsp, sid, reason)
             self._forget(nsp, sid)
         elif kind == "ack":
@@ -238,9 +238,9 @@ class Server(_ServerBase):
         value, or a tuple of several. Raises ``roomcast.TimeoutError`` when none came in time."""
         target = self._call_target(to, sid)
         nsp = namespace or "/"
-        replies, timed_out = self._core_server().call(nsp, event, _args(data), [self._core(target)], float(timeout))
+        replies, timed_out = self._core_server().call(nsp, event, _args(data), [target], float(timeout))
         if not replies:
-            raise TimeoutError(f"no acknowledgement from {target} within {timeout}s" if timed_out else f"{target} is not connected")
+            raise TimeoutError(_no_ack(target, timeout, timed_out))
         return _call_result(replies[0][1])
 
     def enter_room(self, sid: str, room: str, namespace: Optional[str] = None) -> None:
