@@ -169,3 +169,29 @@ fn stop_without_connections_returns_at_once() {
     // Generous bound: the point is not waiting out the 5 s timeout when nothing is open.
     assert!(t.elapsed() < Duration::from_secs(4), "stop took {:?}", t.elapsed());
 }
+
+#[test]
+fn an_ack_whose_recipient_leaves_ends_as_a_timeout_with_what_arrived() {
+    let (server, events) = Server::start(config()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut a = rt.block_on(connect(&server));
+    let mut b = rt.block_on(connect(&server));
+    let _ = (recv(&events), recv(&events));
+    let id = server
+        .emit_with_ack("/", &BroadcastOptions::all(), "q", &Payload::empty(), Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(rt.block_on(next_text(&mut a)), format!("42{id}[\"q\"]"));
+    assert_eq!(rt.block_on(next_text(&mut b)), format!("42{id}[\"q\"]"));
+    rt.block_on(a.send(Message::text(format!("43{id}[1]")))).unwrap();
+    rt.block_on(b.close(None)).unwrap();
+    // Long before the 60 s timeout: b can no longer answer.
+    let result = loop {
+        if let Event::AckResponse(r) = recv(&events) {
+            break r;
+        }
+    };
+    assert!(result.timed_out);
+    assert_eq!(result.replies.len(), 1);
+    assert_eq!(result.replies[0].args.json(), "[1]");
+    server.stop(Duration::from_secs(1));
+}

@@ -15,6 +15,8 @@ struct State {
     /// Known once the broadcast has reached every recipient.
     expected: Option<usize>,
     replies: Vec<AckReply>,
+    /// Recipients that disconnected before answering.
+    gone: usize,
     done: Option<AckCallback>,
 }
 
@@ -28,7 +30,7 @@ impl Collector {
     pub(crate) fn new(id: u64, done: AckCallback) -> Arc<Self> {
         Arc::new(Self {
             id,
-            state: Mutex::new(State { recipients: Vec::new(), expected: None, replies: Vec::new(), done: Some(done) }),
+            state: Mutex::new(State { recipients: Vec::new(), expected: None, replies: Vec::new(), gone: 0, done: Some(done) }),
         })
     }
 
@@ -38,23 +40,39 @@ impl Collector {
 
     /// The broadcast is out: `n` replies are awaited (0 finishes at once).
     pub(crate) fn expect(&self, n: usize) {
-        let mut st = self.state.lock();
-        st.expected = Some(n);
-        if st.replies.len() >= n {
-            drop(st);
-            self.finish(false);
-        }
+        self.state.lock().expected = Some(n);
+        self.settle();
     }
 
     pub(crate) fn reply(&self, sid: Sid, args: Payload) {
-        let mut st = self.state.lock();
-        if st.done.is_none() {
-            return;
+        {
+            let mut st = self.state.lock();
+            if st.done.is_none() {
+                return;
+            }
+            st.replies.push(AckReply { sid, args });
         }
-        st.replies.push(AckReply { sid, args });
-        if st.expected.is_some_and(|n| st.replies.len() >= n) {
-            drop(st);
-            self.finish(false);
+        self.settle();
+    }
+
+    /// A recipient disconnected without answering: once nobody else can answer, finish
+    /// now, as a timeout carrying what arrived, instead of waiting for the timer.
+    pub(crate) fn recipient_gone(&self) {
+        self.state.lock().gone += 1;
+        self.settle();
+    }
+
+    fn settle(&self) {
+        let outcome = {
+            let st = self.state.lock();
+            match st.expected {
+                Some(n) if st.replies.len() >= n => Some(false),
+                Some(n) if st.replies.len() + st.gone >= n => Some(true),
+                _ => None,
+            }
+        };
+        if let Some(timed_out) = outcome {
+            self.finish(timed_out);
         }
     }
 

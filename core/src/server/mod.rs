@@ -164,16 +164,14 @@ impl SocketIo {
         let collector = ack::Collector::new(id, done);
         let n = ns.broadcast(opts, &packet, Some(&collector));
         collector.expect(n);
-        let weak = Arc::downgrade(&collector);
-        let ns2 = Arc::downgrade(&ns);
+        // The timer owns the collector: the outcome is always delivered, at the latest now.
+        let ns = Arc::downgrade(&ns);
         self.rt.spawn(async move {
             tokio::time::sleep(timeout).await;
-            if let Some(c) = weak.upgrade() {
-                if let Some(ns) = ns2.upgrade() {
-                    c.forget(&ns);
-                }
-                c.finish(true);
+            if let Some(ns) = ns.upgrade() {
+                collector.forget(&ns);
             }
+            collector.finish(true);
         });
         Ok(id)
     }

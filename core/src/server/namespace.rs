@@ -159,7 +159,10 @@ impl Socket {
                 mine.remove(&self.nsp.name);
             }
         }
-        self.acks.lock().clear();
+        let pending: Vec<_> = self.acks.lock().drain().map(|(_, c)| c).collect();
+        for c in pending {
+            c.recipient_gone();
+        }
         io.report(Event::Disconnect { nsp: self.nsp.name.clone(), sid: self.sid, reason });
     }
 }
