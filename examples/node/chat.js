@@ -1,0 +1,52 @@
+// The roomcast chat room on the Node binding (same contract and browser page as the Rust
+// and Python examples): serves examples/public and the socket.io-client bundle.
+//
+//   npm install ./bindings/node && npm ci --prefix examples
+//   PORT=3000 node examples/node/chat.js      # PORT=0 picks a free port
+'use strict';
+
+const path = require('node:path');
+const { Server } = require('roomcast');
+
+const examples = path.join(__dirname, '..');
+const ROOM = 'KPL';
+
+const io = new Server({
+  cors: { origin: '*' },
+  serveStatic: path.join(examples, 'public'),
+  clientDir: path.join(examples, 'node_modules', 'socket.io-client', 'dist'),
+});
+
+const history = []; // every {name, message} so far
+let online = 0;
+
+io.on('connection', (socket) => {
+  socket.join(ROOM);
+  socket.emit('allMessage', history);
+  online += 1;
+  io.emit('online', online);
+
+  socket.on('talk', (message) => socket.to(ROOM).emit('talk', message));
+
+  socket.on('user-name', (name) => {
+    socket.data.name = String(name);
+    socket.broadcast.emit('globalMsg', `${socket.data.name} joined`);
+  });
+
+  socket.on('sendMessage', (data) => {
+    const message = { name: data && data.name, message: data && data.message };
+    history.push(message);
+    io.emit('newMessage', message);
+  });
+
+  socket.on('disconnect', () => {
+    if (socket.data.name !== undefined) io.emit('globalMsg', `${socket.data.name} left`);
+    online = Math.max(0, online - 1);
+    io.emit('online', online);
+  });
+});
+
+io.listen(Number(process.env.PORT || 3000));
+console.log(`listening on http://localhost:${io.port}`);
+process.on('SIGTERM', () => io.close());
+process.on('SIGINT', () => io.close());
