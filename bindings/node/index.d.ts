@@ -1,0 +1,199 @@
+// Type definitions for roomcast (hand-written; mirrors socket.io's Server API).
+/// <reference types="node" />
+import { EventEmitter } from 'node:events';
+
+export interface CorsOptions {
+  /** "*" or true: any origin; otherwise the allowed origin(s). */
+  origin?: '*' | true | string | string[];
+  /** Adds Access-Control-Allow-Credentials and reflects the request's origin. */
+  credentials?: boolean;
+}
+
+export interface ServerOptions {
+  /** Engine.IO path (default "/socket.io"). */
+  path?: string;
+  cors?: CorsOptions;
+  /** Milliseconds between server pings (default 25000). */
+  pingInterval?: number;
+  /** Milliseconds to wait for a pong (default 20000). */
+  pingTimeout?: number;
+  /** Largest accepted message in bytes (default 1e6). */
+  maxHttpBufferSize?: number;
+  /** Close connections that join no namespace within this time (default 45000 ms). */
+  connectTimeout?: number;
+  /** Allowed transports (default both). */
+  transports?: Array<'polling' | 'websocket'>;
+  /** Serve socket.io.min.js under the path (default true; found in node_modules). */
+  serveClient?: boolean;
+  /** Folder holding socket.io.min.js (normally node_modules/socket.io-client/dist). */
+  clientDir?: string;
+  /** Folder served for every request outside the Engine.IO path. */
+  serveStatic?: string;
+  /** Interface to bind (default "::", all interfaces; falls back to 0.0.0.0). */
+  host?: string;
+  /** Threads of the server's runtime (default: CPU count). */
+  workerThreads?: number;
+}
+
+export interface Handshake {
+  headers: Record<string, string>;
+  time: string;
+  address: string;
+  xdomain: boolean;
+  secure: boolean;
+  issued: number;
+  url: string;
+  query: Record<string, string>;
+  auth: Record<string, any>;
+}
+
+export type DisconnectReason =
+  | 'transport close'
+  | 'transport error'
+  | 'ping timeout'
+  | 'parse error'
+  | 'forced close'
+  | 'server shutting down'
+  | 'slow consumer'
+  | 'client namespace disconnect'
+  | 'server namespace disconnect';
+
+export type Room = string;
+export type ExtendedError = Error & { data?: any };
+export type Middleware = (socket: Socket, next: (err?: ExtendedError) => void) => void;
+export type BroadcastAck = (err: Error | null, responses: any[]) => void;
+
+export class BroadcastOperator {
+  to(room: Room | Room[]): BroadcastOperator;
+  in(room: Room | Room[]): BroadcastOperator;
+  except(room: Room | Room[]): BroadcastOperator;
+  readonly volatile: BroadcastOperator;
+  readonly local: BroadcastOperator;
+  compress(compress?: boolean): this;
+  timeout(ms: number): BroadcastOperator;
+  /** A function as last argument collects the acks: (err, responses). */
+  emit(ev: string, ...args: any[]): boolean;
+  emitWithAck(ev: string, ...args: any[]): Promise<any[]>;
+  fetchSockets(): Promise<Socket[]>;
+  socketsJoin(room: Room | Room[]): void;
+  socketsLeave(room: Room | Room[]): void;
+  disconnectSockets(close?: boolean): void;
+}
+
+export class Socket extends EventEmitter {
+  readonly id: string;
+  readonly nsp: Namespace;
+  readonly server: Server;
+  readonly handshake: Handshake;
+  data: any;
+  connected: boolean;
+  readonly disconnected: boolean;
+  readonly recovered: boolean;
+  /** Rooms the socket is in, its own id included (a new Set each time). */
+  readonly rooms: Set<Room>;
+  join(rooms: Room | Room[]): void;
+  leave(room: Room): void;
+  /** A function as last argument receives the client's ack arguments. */
+  emit(ev: string, ...args: any[]): boolean;
+  emitWithAck(ev: string, ...args: any[]): Promise<any>;
+  send(...args: any[]): this;
+  write(...args: any[]): this;
+  to(room: Room | Room[]): BroadcastOperator;
+  in(room: Room | Room[]): BroadcastOperator;
+  except(room: Room | Room[]): BroadcastOperator;
+  readonly broadcast: BroadcastOperator;
+  readonly volatile: this;
+  readonly local: this;
+  compress(compress?: boolean): this;
+  timeout(ms: number): this;
+  disconnect(close?: boolean): this;
+  use(fn: (packet: [string, ...any[]], next: (err?: Error) => void) => void): this;
+  onAny(listener: (ev: string, ...args: any[]) => void): this;
+  prependAny(listener: (ev: string, ...args: any[]) => void): this;
+  offAny(listener?: (ev: string, ...args: any[]) => void): this;
+  listenersAny(): Array<(ev: string, ...args: any[]) => void>;
+  onAnyOutgoing(listener: (ev: string, ...args: any[]) => void): this;
+  prependAnyOutgoing(listener: (ev: string, ...args: any[]) => void): this;
+  offAnyOutgoing(listener?: (ev: string, ...args: any[]) => void): this;
+  listenersAnyOutgoing(): Array<(ev: string, ...args: any[]) => void>;
+  on(ev: 'disconnect' | 'disconnecting', listener: (reason: DisconnectReason) => void): this;
+  on(ev: 'error', listener: (err: Error) => void): this;
+  on(ev: string, listener: (...args: any[]) => void): this;
+}
+
+export class Namespace extends EventEmitter {
+  readonly name: string;
+  readonly server: Server;
+  readonly sockets: Map<string, Socket>;
+  use(fn: Middleware): this;
+  to(room: Room | Room[]): BroadcastOperator;
+  in(room: Room | Room[]): BroadcastOperator;
+  except(room: Room | Room[]): BroadcastOperator;
+  readonly volatile: BroadcastOperator;
+  readonly local: BroadcastOperator;
+  compress(compress?: boolean): this;
+  timeout(ms: number): BroadcastOperator;
+  emit(ev: string, ...args: any[]): boolean;
+  emitWithAck(ev: string, ...args: any[]): Promise<any[]>;
+  send(...args: any[]): this;
+  write(...args: any[]): this;
+  serverSideEmit(ev: string, ...args: any[]): boolean;
+  fetchSockets(): Promise<Socket[]>;
+  socketsJoin(room: Room | Room[]): void;
+  socketsLeave(room: Room | Room[]): void;
+  disconnectSockets(close?: boolean): void;
+  on(ev: 'connection' | 'connect', listener: (socket: Socket) => void): this;
+  on(ev: string, listener: (...args: any[]) => void): this;
+}
+
+export class ParentNamespace extends Namespace {
+  readonly children: Set<Namespace>;
+}
+
+export type DynamicNamespace = RegExp | ((name: string, auth: Record<string, any>, next: (err: Error | null, ok: boolean) => void) => void);
+
+export class Server {
+  constructor(port?: number, opts?: ServerOptions);
+  constructor(opts?: ServerOptions);
+  readonly opts: ServerOptions;
+  /** The main namespace ("/"). */
+  readonly sockets: Namespace;
+  /** The port listened on (after listen). */
+  readonly port: number | undefined;
+  address(): { address: string; family: string; port: number } | null;
+  listen(port: number, opts?: ServerOptions): this;
+  attach(port: number, opts?: ServerOptions): this;
+  of(name: string, fn?: (socket: Socket) => void): Namespace;
+  of(name: DynamicNamespace, fn?: (socket: Socket) => void): ParentNamespace;
+  use(fn: Middleware): this;
+  to(room: Room | Room[]): BroadcastOperator;
+  in(room: Room | Room[]): BroadcastOperator;
+  except(room: Room | Room[]): BroadcastOperator;
+  readonly volatile: BroadcastOperator;
+  readonly local: BroadcastOperator;
+  compress(compress?: boolean): this;
+  timeout(ms: number): BroadcastOperator;
+  emit(ev: string, ...args: any[]): boolean;
+  emitWithAck(ev: string, ...args: any[]): Promise<any[]>;
+  send(...args: any[]): this;
+  write(...args: any[]): this;
+  serverSideEmit(ev: string, ...args: any[]): boolean;
+  fetchSockets(): Promise<Socket[]>;
+  socketsJoin(room: Room | Room[]): void;
+  socketsLeave(room: Room | Room[]): void;
+  disconnectSockets(close?: boolean): void;
+  /** Disconnects everyone and stops; afterwards nothing of the server keeps the process alive. */
+  close(fn?: (err?: Error) => void): Promise<void>;
+  on(ev: 'connection' | 'connect', listener: (socket: Socket) => void): this;
+  on(ev: string, listener: (...args: any[]) => void): this;
+  once(ev: 'connection' | 'connect', listener: (socket: Socket) => void): this;
+  once(ev: string, listener: (...args: any[]) => void): this;
+  off(ev: string, listener: (...args: any[]) => void): this;
+  listeners(ev: string): Function[];
+  listenerCount(ev: string): number;
+}
+
+/** `require('roomcast')(port, opts)`, like socket.io's default export. */
+declare function roomcast(port?: number, opts?: ServerOptions): Server;
+declare function roomcast(opts?: ServerOptions): Server;
+export default roomcast;
