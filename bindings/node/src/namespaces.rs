@@ -42,7 +42,7 @@ impl Namespaces {
             NamespaceRule {
                 matcher: NamespaceMatch::Predicate(Arc::new(move |n: &str| {
                     let t = guarded.read();
-                    t.guarded.contains(n) || t.dynamic.iter().any(|r| r.as_ref().map_or(true, |r| r.is_match(n)))
+                    t.guarded.contains(n) || t.dynamic.iter().any(|r| r.as_ref().is_none_or(|r| r.is_match(n)))
                 })),
                 middleware: true,
             },

@@ -41,16 +41,19 @@ pub struct NativeOptions {
     pub worker_threads: Option<u32>,
 }
 
+/// The server until stopped: shared by `close()` and the environment cleanup hook.
+type Slot = Arc<Mutex<Option<Server>>>;
+
 /// One running server. Commands name sockets by id and namespaces by name.
 #[napi]
 pub struct NativeServer {
     /// Taken by `close()` or by the environment cleanup hook, whichever runs first.
-    server: Arc<Mutex<Option<Server>>>,
+    server: Slot,
     /// A handle that stays usable for commands after close (they fail with "server stopped").
     handle: Server,
     namespaces: Namespaces,
     acks: Arc<PendingAcks>,
-    cleanup: Mutex<Option<napi::CleanupEnvHook<Arc<Mutex<Option<Server>>>>>>,
+    cleanup: Mutex<Option<napi::CleanupEnvHook<Slot>>>,
 }
 
 fn err(e: roomcast::host::Error) -> Error {
@@ -158,6 +161,7 @@ impl NativeServer {
 
     /// Emits to the selected sockets; returns how many it was queued for.
     #[napi]
+    #[allow(clippy::too_many_arguments)]
     pub fn emit(
         &self,
         nsp: String,
