@@ -228,8 +228,8 @@ class Server {
     if (id === undefined) return;
     const entry = { done, timer: null };
     if (timeout !== undefined) {
-      // Safety net: the core reports a timeout itself, but when a recipient disconnects
-      // before answering it may report nothing (see README); fail at the deadline anyway.
+      // Safety net only: the core reports the timeout itself (with what arrived); should
+      // that report never come, the callback still fails at the deadline.
       entry.timer = this._timer(() => {
         this._acks.delete(id);
         done([], true);
@@ -242,7 +242,7 @@ class Server {
     try {
       switch (ev[0]) {
         case 'connect_request':
-          this._onConnectRequest(ev[1], ev[2], ev[3]);
+          this._onConnectRequest(ev[1], ev[2], ev[3], ev[4]);
           break;
         case 'connection':
           this._onConnection(ev[1], ev[2], ev[3]);
@@ -283,20 +283,23 @@ class Server {
     return null;
   }
 
-  async _onConnectRequest(request, name, hs) {
+  async _onConnectRequest(request, name, hs, futureSid) {
     const handshake = buildHandshake(hs);
     const nsp = await this._findNamespace(name, handshake.auth);
     if (!nsp) {
       this._command('reject', request, 'Invalid namespace', undefined);
       return;
     }
-    const socket = new Socket(nsp, undefined, handshake);
+    // Middleware sees the id the socket will have, as in socket.io.
+    const socket = new Socket(nsp, futureSid, handshake);
+    socket._waiting = true;
     const fns = nsp._fns.slice();
     const run = (i) => {
       if (i === fns.length) {
         const sid = this._command('accept', request);
         if (!sid) return;
         socket.id = sid;
+        socket._waiting = false;
         nsp._pending.set(sid, socket);
         if (socket._pendingRooms.length) this._command('join', nsp.name, sid, socket._pendingRooms);
         return;

@@ -35,8 +35,10 @@ class Socket extends EventEmitter {
     super();
     this.nsp = nsp;
     this.server = nsp.server;
-    /** Socket id (undefined while connect middleware runs). */
+    /** Socket id (already known while connect middleware runs). */
     this.id = id;
+    /** True while connect middleware decides (rooms joined then are applied on accept). */
+    this._waiting = false;
     this.handshake = handshake;
     /** Free-form per-socket data. */
     this.data = {};
@@ -60,17 +62,17 @@ class Socket extends EventEmitter {
       const r = this.server._command('roomsOf', this.nsp.name, this.id);
       if (r) return new Set(r);
     }
-    if (this.id === undefined) return new Set(this._pendingRooms);
+    if (this._waiting) return new Set([this.id, ...this._pendingRooms].filter((r) => r !== undefined));
     return new Set(this._lastRooms);
   }
 
   join(rooms) {
-    if (this.id === undefined) this._pendingRooms.push(...list(rooms));
+    if (this._waiting) this._pendingRooms.push(...list(rooms));
     else this.server._command('join', this.nsp.name, this.id, list(rooms));
   }
 
   leave(room) {
-    if (this.id === undefined) this._pendingRooms = this._pendingRooms.filter((r) => !list(room).includes(r));
+    if (this._waiting) this._pendingRooms = this._pendingRooms.filter((r) => !list(room).includes(r));
     else this.server._command('leave', this.nsp.name, this.id, list(room));
   }
 
@@ -176,7 +178,7 @@ class Socket extends EventEmitter {
 
   /** Leaves the namespace ("server namespace disconnect"); with close, closes the connection. */
   disconnect(close = false) {
-    if (this.id !== undefined) this.server._command('disconnect', this.nsp.name, this.id, !!close);
+    if (!this._waiting) this.server._command('disconnect', this.nsp.name, this.id, !!close);
     return this;
   }
 

@@ -7,7 +7,7 @@
 //! lets the process exit once the queue is drained.
 //!
 //! Each event reaches JavaScript as an array `[kind, ...fields]`:
-//! `["connect_request", requestId, nsp, handshake]`, `["connection", nsp, sid, handshake]`,
+//! `["connect_request", requestId, nsp, handshake, futureSid]`, `["connection", nsp, sid, handshake]`,
 //! `["message", nsp, sid, event, args, ackKey|null]`, `["ack", id, [[sid, args]...], timedOut]`,
 //! `["disconnecting", nsp, sid, reason, rooms]`, `["disconnect", nsp, sid, reason]`,
 //! `["closed"]`. `args` is JSON text, or an array when it carries binary.
@@ -67,6 +67,10 @@ pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
                 env.create_double(request.id() as f64)?.into_unknown(),
                 s(env, &nsp)?,
                 handshake_to_js(env, &handshake, auth.as_deref())?.into_unknown(),
+                match request.sid() {
+                    Some(sid) => s(env, sid.as_str())?,
+                    None => env.get_undefined()?.into_unknown(),
+                },
             ],
             Event::Connection { nsp, sid, auth, handshake } => vec![
                 s(env, "connection")?,

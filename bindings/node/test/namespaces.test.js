@@ -31,8 +31,10 @@ test('middleware runs in order, may be async, and sees a socket whose data persi
     socket.data.a = 1;
     setTimeout(next, 20);
   });
+  let idInMiddleware;
   io.use(async (socket, next) => {
     order.push(2);
+    idInMiddleware = socket.id;
     socket.join('from-middleware');
     next();
   });
@@ -43,6 +45,7 @@ test('middleware runs in order, may be async, and sees a socket whose data persi
   assert.deepEqual(s.data, { a: 1 });
   assert.ok(s.rooms.has('from-middleware'));
   assert.equal(typeof s.id, 'string');
+  assert.equal(idInMiddleware, s.id);
 });
 
 test('a throwing middleware refuses the connection with its message', async (t) => {
