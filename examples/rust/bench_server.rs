@@ -5,13 +5,13 @@
 //! * `broadcast` (room, data) → `msg` (data) to every socket in `room` except the sender.
 //!
 //! Port from `PORT` (default 3000), 127.0.0.1, path `/socket.io/`, defaults otherwise.
-//! Events are taken from the one ordered [`roomcast::Events`] stream on this thread, so the
-//! per-socket order of `msg` is the order the `broadcast` events were processed. Arguments
+//! Events are taken from the one ordered [`roomcast::Events`] stream by a single task, so
+//! the per-socket order of `msg` is the order the `broadcast` events were processed. Arguments
 //! stay JSON text: the data is sliced out of the argument array, never re-serialized.
 //!
 //! Run: `cargo run --release --example bench-server` (or `PORT=0` to pick a free port).
 
-use roomcast::host::{Event, Server};
+use roomcast::host::{Event, Events, Server};
 use roomcast::{BroadcastOptions, Config, Payload};
 use serde_json::value::RawValue;
 use std::io::Write;
@@ -31,9 +31,26 @@ fn main() {
         server.local_addr().port()
     );
     std::io::stdout().flush().ok();
-    let ok = Payload::from_json(r#"["ok"]"#).expect("valid JSON");
+    // The events are consumed by one task on the server's own runtime (`recv_async`): one
+    // consumer keeps the stream's order, and staying on the runtime's workers avoids a
+    // thread switch (futex wake-up plus context switch) per event, which on a small machine
+    // cost more than the relay itself (perf: ~40 % in finish_task_switch with a plain thread).
+    // `BENCH_CONSUMER=thread` takes them on this thread instead (for comparison).
+    if std::env::var("BENCH_CONSUMER").as_deref() == Ok("thread") {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        rt.block_on(relay(server, events));
+    } else {
+        let consumer = server.runtime().spawn(relay(server.clone(), events));
+        let _ = server.runtime().block_on(consumer);
+    }
+}
 
-    while let Some(event) = events.recv() {
+/// Takes every event in order and answers `join`, `echo` and `broadcast`.
+async fn relay(server: Server, events: Events) {
+    let ok = Payload::from_json(r#"["ok"]"#).expect("valid JSON");
+    while let Some(event) = events.recv_async().await {
         let Event::Message {
             nsp,
             sid,

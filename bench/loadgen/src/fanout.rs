@@ -75,11 +75,7 @@ impl Receiver {
         if !b.starts_with(b"42[\"msg\",") {
             return false;
         }
-        let (Some(ts), Some(s), Some(q)) = (
-            field(b, b"\"t\":"),
-            field(b, b"\"s\":"),
-            field(b, b"\"q\":"),
-        ) else {
+        let Some((ts, s, q)) = parse_msg(b) else {
             return false;
         };
         let now = sh.now_us();
@@ -106,6 +102,42 @@ impl Receiver {
         }
         false
     }
+}
+
+/// `(t, s, q)` of a `msg` frame: read in place when the data object starts with them in
+/// the order the generator writes them (the usual case), else searched for.
+#[inline]
+fn parse_msg(b: &[u8]) -> Option<(u64, u64, u64)> {
+    const HEAD: &[u8] = b"42[\"msg\",{\"t\":";
+    if let Some(rest) = b.strip_prefix(HEAD) {
+        let (t, n) = digits_len(rest);
+        if let Some(rest) = rest[n..].strip_prefix(b",\"s\":") {
+            let (s, n) = digits_len(rest);
+            if let Some(rest) = rest[n..].strip_prefix(b",\"q\":") {
+                let (q, n) = digits_len(rest);
+                if n > 0 {
+                    return Some((t, s, q));
+                }
+            }
+        }
+    }
+    Some((
+        field(b, b"\"t\":")?,
+        field(b, b"\"s\":")?,
+        field(b, b"\"q\":")?,
+    ))
+}
+
+/// The number at the start of `s` and how many digits it had.
+#[inline]
+fn digits_len(s: &[u8]) -> (u64, usize) {
+    let mut n = 0u64;
+    let mut i = 0;
+    while i < s.len() && s[i].is_ascii_digit() {
+        n = n.wrapping_mul(10).wrapping_add((s[i] - b'0') as u64);
+        i += 1;
+    }
+    (n, i)
 }
 
 async fn pong(ws: &mut Ws) {
@@ -374,4 +406,22 @@ pub async fn run(a: &Args) -> Result<String, String> {
         "gen_threads": a.threads,
     })
     .to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_msg;
+
+    #[test]
+    fn msg_fields_in_place_and_searched() {
+        assert_eq!(
+            parse_msg(br#"42["msg",{"t":12,"s":3,"q":45,"p":"xx"}]"#),
+            Some((12, 3, 45))
+        );
+        assert_eq!(
+            parse_msg(br#"42["msg",{"q":45,"s":3,"t":12}]"#),
+            Some((12, 3, 45))
+        );
+        assert_eq!(parse_msg(br#"42["msg",{"t":12}]"#), None);
+    }
 }
