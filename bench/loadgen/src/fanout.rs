@@ -354,6 +354,7 @@ pub async fn run(a: &Args) -> Result<String, String> {
         .sum();
     let server_cpu = watch.server_cpu();
     let gen_cpu = watch.own_cpu();
+    let other_cpu = watch.other_cpu();
 
     // Stop sending and let in-flight broadcasts drain (at most 5 s) before counting losses.
     sh.stop_sending.store(true, Ordering::Relaxed);
@@ -403,6 +404,7 @@ pub async fn run(a: &Args) -> Result<String, String> {
         "server_cpu_us_per_delivery": server_cpu.filter(|_| deliveries > 0).map(|c| r3(c * 1e6 / deliveries as f64)),
         "server_peak_rss_kb": peak_rss,
         "gen_cpu_s": r3(gen_cpu),
+        "other_cpu_s": r3(other_cpu),
         "gen_threads": a.threads,
     })
     .to_string())

@@ -108,6 +108,7 @@ pub async fn echo(a: &Args) -> Result<String, String> {
     let n = acked.load(Ordering::Relaxed);
     let server_cpu = watch.server_cpu();
     let gen_cpu = watch.own_cpu();
+    let other_cpu = watch.other_cpu();
     let peak_rss = watch.peak_rss_kb();
     let _ = stop_tx.send(true);
     let mut samples = Samples::default();
@@ -130,6 +131,7 @@ pub async fn echo(a: &Args) -> Result<String, String> {
         "server_cpu_us_per_request": server_cpu.filter(|_| n > 0).map(|c| r3(c * 1e6 / n as f64)),
         "server_peak_rss_kb": peak_rss,
         "gen_cpu_s": r3(gen_cpu),
+        "other_cpu_s": r3(other_cpu),
         "gen_threads": a.threads,
     })
     .to_string())

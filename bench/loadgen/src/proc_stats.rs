@@ -11,6 +11,27 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks / clock_ticks())
 }
 
+/// CPU seconds every process on the machine has used (busy time from /proc/stat).
+pub fn machine_busy_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(line) = stat.lines().next() else {
+        return 0.0;
+    };
+    // cpu user nice system idle iowait irq softirq steal …: everything but idle and iowait.
+    let f: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let busy: f64 = f
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4 && *i < 8)
+        .map(|(_, v)| v)
+        .sum();
+    busy / clock_ticks()
+}
+
 /// CPU time of this process in seconds.
 pub fn own_cpu_seconds() -> f64 {
     cpu_seconds(std::process::id()).unwrap_or(0.0)
@@ -56,6 +77,7 @@ pub struct ServerWatch {
     pid: Option<u32>,
     cpu_start: f64,
     own_start: f64,
+    machine_start: f64,
 }
 
 impl ServerWatch {
@@ -65,6 +87,7 @@ impl ServerWatch {
             pid,
             cpu_start: pid.and_then(cpu_seconds).unwrap_or(0.0),
             own_start: own_cpu_seconds(),
+            machine_start: machine_busy_seconds(),
         }
     }
 
@@ -77,6 +100,13 @@ impl ServerWatch {
     /// Generator CPU seconds since start.
     pub fn own_cpu(&self) -> f64 {
         own_cpu_seconds() - self.own_start
+    }
+
+    /// CPU seconds used since start by everything except the server and this generator:
+    /// the noise other work on the machine added to the run.
+    pub fn other_cpu(&self) -> f64 {
+        let machine = machine_busy_seconds() - self.machine_start;
+        (machine - self.server_cpu().unwrap_or(0.0) - self.own_cpu()).max(0.0)
     }
 
     /// Server peak RSS so far, kB.
