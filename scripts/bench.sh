@@ -14,7 +14,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 DURATION=${DURATION:-5}
 REPEATS=${REPEATS:-3}
-PORT=${BENCH_PORT:-39300}
+# Below the ephemeral range (see /proc/sys/net/ipv4/ip_local_port_range), so the
+# generator's own client ports can never take it; the next free one is used if taken.
+PORT=${BENCH_PORT:-23900}
 OUT=$ROOT/target/bench
 mkdir -p "$OUT"
 RESULTS=$OUT/results.jsonl
@@ -73,12 +75,19 @@ available() {
 }
 
 SERVER_PID=
+port_in_use() { (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 start_server() {
   local cmd=$1
+  # Never measure someone else's server: move to a port nobody listens on.
+  while port_in_use "$PORT"; do PORT=$((PORT + 1)); done
   PORT=$PORT "${PIN_SERVER[@]}" $cmd > "$OUT/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 200); do
-    if (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null; then return 0; fi
+    if port_in_use "$PORT"; then
+      sleep 0.2
+      kill -0 "$SERVER_PID" 2>/dev/null && return 0
+      break
+    fi
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
     sleep 0.05
   done
