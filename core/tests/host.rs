@@ -191,6 +191,7 @@ fn an_ack_whose_recipient_leaves_ends_as_a_timeout_with_what_arrived() {
         }
     };
     assert!(result.timed_out);
+    assert_eq!(result.disconnected, 1);
     assert_eq!(result.replies.len(), 1);
     assert_eq!(result.replies[0].args.json(), "[1]");
     server.stop(Duration::from_secs(1));

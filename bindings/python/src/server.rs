@@ -161,7 +161,9 @@ fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>>
                 .into_pyobject(py)?
         }
         Event::AckResponse(r) => {
-            ("ack", r.id, ack_result(py, &r)?, r.timed_out).into_pyobject(py)?
+            // "timed out" for Python means the timer fired; recipients that disconnected
+            // first are reported as not timed out (the message then says so).
+            ("ack", r.id, ack_result(py, &r)?, r.timed_out && r.disconnected == 0).into_pyobject(py)?
         }
         Event::Disconnecting {
             nsp,
@@ -371,13 +373,13 @@ impl NativeServer {
                 },
             )
             .map_err(err)?;
-        // The core finishes the collector on replies or timeout; when every recipient
-        // disconnects first it drops it unfinished, which drops `tx` and ends the wait at
-        // once (reported as not timed out). The margin guards against a server stopped
-        // meanwhile, whose pending timers never fire.
+        // The core finishes on replies, on timeout, or as soon as the recipients that did
+        // not answer have disconnected (`disconnected > 0`, reported here as not timed
+        // out). The margin guards against a server stopped meanwhile, whose pending timers
+        // never fire.
         let result = py.detach(move || rx.recv_timeout(timeout + Duration::from_secs(1)));
         match result {
-            Ok(r) => Ok((ack_result(py, &r)?, r.timed_out)),
+            Ok(r) => Ok((ack_result(py, &r)?, r.timed_out && r.disconnected == 0)),
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Ok((PyList::empty(py), false)),
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Ok((PyList::empty(py), true)),
         }

@@ -88,11 +88,11 @@ impl Collector {
 
     /// Runs the callback once (outside the lock).
     pub(crate) fn finish(&self, timed_out: bool) {
-        let (done, replies) = {
+        let (done, replies, disconnected) = {
             let mut st = self.state.lock();
             let Some(done) = st.done.take() else { return };
-            (done, std::mem::take(&mut st.replies))
+            (done, std::mem::take(&mut st.replies), st.gone)
         };
-        done(AckResult { id: self.id, replies, timed_out });
+        done(AckResult { id: self.id, replies, timed_out, disconnected });
     }
 }

@@ -98,9 +98,12 @@ pub struct AckResult {
     pub id: u64,
     /// Every reply that arrived, in arrival order.
     pub replies: Vec<AckReply>,
-    /// True when the timeout fired before every recipient answered; `replies` then holds
-    /// what did arrive.
+    /// True when not every recipient answered: the timeout fired, or the ones left
+    /// disconnected first (see `disconnected`). `replies` holds what did arrive.
     pub timed_out: bool,
+    /// Recipients that disconnected before answering (the outcome then comes before the
+    /// timeout, as soon as nobody else can answer).
+    pub disconnected: usize,
 }
 
 /// Something that happened, delivered in order (per socket, the order things happened).
