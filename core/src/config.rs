@@ -85,11 +85,17 @@ pub struct NamespaceRule {
 impl NamespaceRule {
     /// An exact namespace, accepted without middleware.
     pub fn exact(name: impl Into<String>) -> Self {
-        Self { matcher: NamespaceMatch::Exact(name.into()), middleware: false }
+        Self {
+            matcher: NamespaceMatch::Exact(name.into()),
+            middleware: false,
+        }
     }
     /// A glob-matched dynamic namespace, accepted without middleware.
     pub fn glob(pattern: impl Into<String>) -> Self {
-        Self { matcher: NamespaceMatch::Glob(pattern.into()), middleware: false }
+        Self {
+            matcher: NamespaceMatch::Glob(pattern.into()),
+            middleware: false,
+        }
     }
     /// Turns connect middleware on for this rule.
     pub fn with_middleware(mut self) -> Self {

@@ -32,7 +32,8 @@ impl Router {
     /// Mounts an Engine.IO endpoint at `path` (e.g. `/socket.io/`); the path also matches
     /// without its trailing slash.
     pub fn endpoint(mut self, path: &str, endpoint: Arc<dyn Endpoint>) -> Self {
-        self.endpoints.push((path.trim_end_matches('/').to_owned(), endpoint));
+        self.endpoints
+            .push((path.trim_end_matches('/').to_owned(), endpoint));
         self
     }
 
@@ -48,7 +49,11 @@ impl Router {
         self
     }
 
-    async fn route(self: Arc<Self>, req: Request<hyper::body::Incoming>, remote: SocketAddr) -> Response<Body> {
+    async fn route(
+        self: Arc<Self>,
+        req: Request<hyper::body::Incoming>,
+        remote: SocketAddr,
+    ) -> Response<Body> {
         let path = req.uri().path();
         let trimmed = path.trim_end_matches('/');
         if let Some((_, ep)) = self.endpoints.iter().find(|(p, _)| p == trimmed) {
@@ -86,7 +91,11 @@ fn content_type(path: &Path) -> &'static str {
 
 /// Reads `rel` under `dir`, refusing anything that would climb out of it.
 async fn serve_file(dir: &Path, rel: &str) -> Option<Response<Body>> {
-    let rel = if rel.is_empty() || rel.ends_with('/') { format!("{rel}index.html") } else { rel.to_owned() };
+    let rel = if rel.is_empty() || rel.ends_with('/') {
+        format!("{rel}index.html")
+    } else {
+        rel.to_owned()
+    };
     let rel = Path::new(&rel);
     if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
         return None;
@@ -103,7 +112,12 @@ async fn serve_file(dir: &Path, rel: &str) -> Option<Response<Body>> {
 }
 
 /// Accepts connections until `shutdown` turns true.
-pub async fn serve(listener: TcpListener, router: Arc<Router>, mut shutdown: watch::Receiver<bool>, tracker: Arc<()>) {
+pub async fn serve(
+    listener: TcpListener,
+    router: Arc<Router>,
+    mut shutdown: watch::Receiver<bool>,
+    tracker: Arc<()>,
+) {
     loop {
         let accepted = tokio::select! {
             r = listener.accept() => r,
@@ -128,7 +142,10 @@ pub async fn serve(listener: TcpListener, router: Arc<Router>, mut shutdown: wat
                 let router = router.clone();
                 async move { Ok::<_, std::convert::Infallible>(router.route(req, remote).await) }
             });
-            let conn = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc).with_upgrades();
+            let conn = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), svc)
+                .with_upgrades();
             tokio::pin!(conn);
             let stopping = tokio::select! {
                 _ = conn.as_mut() => false,

@@ -24,7 +24,11 @@ impl Sid {
     /// Parses an id a client or host handed back; `None` when it cannot be one of ours.
     pub fn parse(s: &str) -> Option<Self> {
         let b = s.as_bytes();
-        if b.len() != 20 || !b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_') {
+        if b.len() != 20
+            || !b
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_')
+        {
             return None;
         }
         let mut out = [0u8; 20];

@@ -1,21 +1,28 @@
 //! Host API lifecycle over a real WebSocket: events in order, commands, and stop.
 
 use futures_util::{SinkExt, StreamExt};
-use roomcast::host::{DisconnectReason, Event, RecvError, Server};
 use roomcast::engine::CloseReason;
+use roomcast::host::{DisconnectReason, Event, RecvError, Server};
 use roomcast::{BroadcastOptions, Config, Payload};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 fn config() -> Config {
-    Config { bind: ([127, 0, 0, 1], 0).into(), ..Config::default() }
+    Config {
+        bind: ([127, 0, 0, 1], 0).into(),
+        ..Config::default()
+    }
 }
 
 async fn next_text(ws: &mut Ws) -> String {
     loop {
-        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("frame in time") {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("frame in time")
+        {
             Some(Ok(Message::Text(t))) => return t.to_string(),
             Some(Ok(_)) => continue,
             other => panic!("socket ended: {other:?}"),
@@ -24,7 +31,10 @@ async fn next_text(ws: &mut Ws) -> String {
 }
 
 async fn connect(server: &Server) -> Ws {
-    let url = format!("ws://{}/socket.io/?EIO=4&transport=websocket", server.local_addr());
+    let url = format!(
+        "ws://{}/socket.io/?EIO=4&transport=websocket",
+        server.local_addr()
+    );
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     assert!(next_text(&mut ws).await.starts_with("0{\"sid\":"));
     ws.send(Message::text("40")).await.unwrap();
@@ -33,73 +43,154 @@ async fn connect(server: &Server) -> Ws {
 }
 
 fn recv(events: &roomcast::Events) -> Event {
-    events.recv_timeout(Duration::from_secs(5)).expect("event in time")
+    events
+        .recv_timeout(Duration::from_secs(5))
+        .expect("event in time")
 }
 
 #[test]
 fn events_commands_and_graceful_stop() {
     let (server, events) = Server::start(config()).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut ws = rt.block_on(connect(&server));
 
-    let Event::Connection { sid, nsp, auth, .. } = recv(&events) else { panic!("expected a connection") };
+    let Event::Connection { sid, nsp, auth, .. } = recv(&events) else {
+        panic!("expected a connection")
+    };
     assert_eq!((&*nsp, auth), ("/", None));
     let sid_text = sid.to_string();
 
-    rt.block_on(ws.send(Message::text("42[\"hello\",{\"b\":1,\"a\":[2]}]"))).unwrap();
-    let Event::Message { event, args, ack, .. } = recv(&events) else { panic!("expected a message") };
-    assert_eq!((event.as_str(), args.json(), ack), ("hello", "[{\"b\":1,\"a\":[2]}]", None));
+    rt.block_on(ws.send(Message::text("42[\"hello\",{\"b\":1,\"a\":[2]}]")))
+        .unwrap();
+    let Event::Message {
+        event, args, ack, ..
+    } = recv(&events)
+    else {
+        panic!("expected a message")
+    };
+    assert_eq!(
+        (event.as_str(), args.json(), ack),
+        ("hello", "[{\"b\":1,\"a\":[2]}]", None)
+    );
 
     rt.block_on(ws.send(Message::text("425[\"ask\"]"))).unwrap();
-    let Event::Message { ack: Some(ack), .. } = recv(&events) else { panic!("expected an ack request") };
-    server.ack(ack, &Payload::from_json("[\"yes\"]").unwrap()).unwrap();
+    let Event::Message { ack: Some(ack), .. } = recv(&events) else {
+        panic!("expected an ack request")
+    };
+    server
+        .ack(ack, &Payload::from_json("[\"yes\"]").unwrap())
+        .unwrap();
     assert_eq!(rt.block_on(next_text(&mut ws)), "435[\"yes\"]");
 
     server.join("/", &sid_text, &["a", "b"]).unwrap();
     let mut expected = vec!["a".to_string(), "b".into(), sid_text.clone()];
     expected.sort();
     assert_eq!(server.rooms_of("/", &sid_text).unwrap(), expected);
-    assert_eq!(server.sockets("/", &BroadcastOptions::all().to("a")).unwrap(), vec![sid_text.clone()]);
-    assert_eq!(server.emit("/", &BroadcastOptions::all().to("b").except("a"), "x", &Payload::empty()).unwrap(), 0);
-    assert_eq!(server.emit("/", &BroadcastOptions::all().to("b"), "x", &Payload::empty()).unwrap(), 1);
+    assert_eq!(
+        server
+            .sockets("/", &BroadcastOptions::all().to("a"))
+            .unwrap(),
+        vec![sid_text.clone()]
+    );
+    assert_eq!(
+        server
+            .emit(
+                "/",
+                &BroadcastOptions::all().to("b").except("a"),
+                "x",
+                &Payload::empty()
+            )
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        server
+            .emit(
+                "/",
+                &BroadcastOptions::all().to("b"),
+                "x",
+                &Payload::empty()
+            )
+            .unwrap(),
+        1
+    );
     assert_eq!(rt.block_on(next_text(&mut ws)), "42[\"x\"]");
 
     let id = server
-        .emit_with_ack("/", &BroadcastOptions::socket(&sid_text), "q", &Payload::empty(), Duration::from_secs(5))
+        .emit_with_ack(
+            "/",
+            &BroadcastOptions::socket(&sid_text),
+            "q",
+            &Payload::empty(),
+            Duration::from_secs(5),
+        )
         .unwrap();
     let asked = rt.block_on(next_text(&mut ws));
     assert_eq!(asked, format!("42{id}[\"q\"]"));
-    rt.block_on(ws.send(Message::text(format!("43{id}[7]")))).unwrap();
-    let Event::AckResponse(result) = recv(&events) else { panic!("expected the ack response") };
-    assert_eq!((result.id, result.timed_out, result.replies[0].args.json()), (id, false, "[7]"));
+    rt.block_on(ws.send(Message::text(format!("43{id}[7]"))))
+        .unwrap();
+    let Event::AckResponse(result) = recv(&events) else {
+        panic!("expected the ack response")
+    };
+    assert_eq!(
+        (result.id, result.timed_out, result.replies[0].args.json()),
+        (id, false, "[7]")
+    );
 
     assert!(server.join("/", "nosuchsocketid000000", &["a"]).is_err());
-    assert!(server.emit("/nope", &BroadcastOptions::all(), "x", &Payload::empty()).is_err());
+    assert!(server
+        .emit("/nope", &BroadcastOptions::all(), "x", &Payload::empty())
+        .is_err());
 
     server.stop(Duration::from_secs(2));
-    let Event::Disconnecting { reason, rooms, .. } = recv(&events) else { panic!("expected disconnecting") };
-    assert_eq!(reason, DisconnectReason::Transport(CloseReason::ServerShuttingDown));
+    let Event::Disconnecting { reason, rooms, .. } = recv(&events) else {
+        panic!("expected disconnecting")
+    };
+    assert_eq!(
+        reason,
+        DisconnectReason::Transport(CloseReason::ServerShuttingDown)
+    );
     assert!(rooms.contains(&"a".to_string()));
     assert!(matches!(recv(&events), Event::Disconnect { .. }));
-    assert_eq!(events.recv_timeout(Duration::from_millis(100)).unwrap_err(), RecvError::Stopped);
-    assert!(server.emit("/", &BroadcastOptions::all(), "x", &Payload::empty()).is_err());
+    assert_eq!(
+        events.recv_timeout(Duration::from_millis(100)).unwrap_err(),
+        RecvError::Stopped
+    );
+    assert!(server
+        .emit("/", &BroadcastOptions::all(), "x", &Payload::empty())
+        .is_err());
     server.stop(Duration::from_secs(1)); // idempotent
 }
 
 #[test]
 fn ack_timeout_reports_what_arrived() {
     let (server, events) = Server::start(config()).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut a = rt.block_on(connect(&server));
     let mut b = rt.block_on(connect(&server));
     let _ = (recv(&events), recv(&events));
     let id = server
-        .emit_with_ack("/", &BroadcastOptions::all(), "q", &Payload::empty(), Duration::from_millis(300))
+        .emit_with_ack(
+            "/",
+            &BroadcastOptions::all(),
+            "q",
+            &Payload::empty(),
+            Duration::from_millis(300),
+        )
         .unwrap();
     assert_eq!(rt.block_on(next_text(&mut a)), format!("42{id}[\"q\"]"));
     assert_eq!(rt.block_on(next_text(&mut b)), format!("42{id}[\"q\"]"));
-    rt.block_on(a.send(Message::text(format!("43{id}[\"from a\"]")))).unwrap();
-    let Event::AckResponse(result) = recv(&events) else { panic!("expected the ack response") };
+    rt.block_on(a.send(Message::text(format!("43{id}[\"from a\"]"))))
+        .unwrap();
+    let Event::AckResponse(result) = recv(&events) else {
+        panic!("expected the ack response")
+    };
     assert!(result.timed_out);
     assert_eq!(result.replies.len(), 1);
     assert_eq!(result.replies[0].args.json(), "[\"from a\"]");
@@ -108,30 +199,57 @@ fn ack_timeout_reports_what_arrived() {
 
 #[test]
 fn a_slow_consumer_is_disconnected_not_buffered_forever() {
-    let cfg = Config { max_buffered_frames: 8, ..config() };
+    let cfg = Config {
+        max_buffered_frames: 8,
+        ..config()
+    };
     let (server, events) = Server::start(cfg).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     // A polling client that never polls: its queue can only grow.
     let addr = server.local_addr();
     let body = rt.block_on(async move {
         let url = format!("http://{addr}/socket.io/?EIO=4&transport=polling");
         http_get(&url).await
     });
-    let sid = body.split("\"sid\":\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    rt.block_on(http_post(&format!("http://{addr}/socket.io/?EIO=4&transport=polling&sid={sid}"), "40"));
-    let Event::Connection { sid: socket, .. } = recv(&events) else { panic!("expected a connection") };
+    let sid = body
+        .split("\"sid\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    rt.block_on(http_post(
+        &format!("http://{addr}/socket.io/?EIO=4&transport=polling&sid={sid}"),
+        "40",
+    ));
+    let Event::Connection { sid: socket, .. } = recv(&events) else {
+        panic!("expected a connection")
+    };
     let to = BroadcastOptions::socket(socket.as_str());
     let mut volatile_dropped = 0;
     for _ in 0..20 {
-        if server.emit("/", &to.clone().volatile(), "v", &Payload::empty()).unwrap() == 0 {
+        if server
+            .emit("/", &to.clone().volatile(), "v", &Payload::empty())
+            .unwrap()
+            == 0
+        {
             volatile_dropped += 1;
         }
     }
-    assert_eq!(volatile_dropped, 20, "no long-poll is waiting, so volatile packets are dropped");
+    assert_eq!(
+        volatile_dropped, 20,
+        "no long-poll is waiting, so volatile packets are dropped"
+    );
     for _ in 0..20 {
         let _ = server.emit("/", &to, "m", &Payload::empty());
     }
-    let Event::Disconnecting { reason, .. } = recv(&events) else { panic!("expected disconnecting") };
+    let Event::Disconnecting { reason, .. } = recv(&events) else {
+        panic!("expected disconnecting")
+    };
     assert_eq!(reason.as_str(), "slow consumer");
     server.stop(Duration::from_secs(1));
 }
@@ -158,7 +276,9 @@ async fn http(url: &str, method: &str, body: &str) -> String {
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.unwrap();
     let text = String::from_utf8_lossy(&out).to_string();
-    text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -167,22 +287,36 @@ fn stop_without_connections_returns_at_once() {
     let t = std::time::Instant::now();
     server.stop(Duration::from_secs(5));
     // Generous bound: the point is not waiting out the 5 s timeout when nothing is open.
-    assert!(t.elapsed() < Duration::from_secs(4), "stop took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "stop took {:?}",
+        t.elapsed()
+    );
 }
 
 #[test]
 fn an_ack_whose_recipient_leaves_ends_as_a_timeout_with_what_arrived() {
     let (server, events) = Server::start(config()).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut a = rt.block_on(connect(&server));
     let mut b = rt.block_on(connect(&server));
     let _ = (recv(&events), recv(&events));
     let id = server
-        .emit_with_ack("/", &BroadcastOptions::all(), "q", &Payload::empty(), Duration::from_secs(60))
+        .emit_with_ack(
+            "/",
+            &BroadcastOptions::all(),
+            "q",
+            &Payload::empty(),
+            Duration::from_secs(60),
+        )
         .unwrap();
     assert_eq!(rt.block_on(next_text(&mut a)), format!("42{id}[\"q\"]"));
     assert_eq!(rt.block_on(next_text(&mut b)), format!("42{id}[\"q\"]"));
-    rt.block_on(a.send(Message::text(format!("43{id}[1]")))).unwrap();
+    rt.block_on(a.send(Message::text(format!("43{id}[1]"))))
+        .unwrap();
     rt.block_on(b.close(None)).unwrap();
     // Long before the 60 s timeout: b can no longer answer.
     let result = loop {

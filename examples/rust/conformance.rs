@@ -6,7 +6,9 @@
 //! http://localhost:3000.
 
 use bytes::Bytes;
-use roomcast::engine::{CloseReason, Engine, EngineConfig, Frame, Handler, Handshake, Message, SessionRef};
+use roomcast::engine::{
+    CloseReason, Engine, EngineConfig, Frame, Handler, Handshake, Message, SessionRef,
+};
 use roomcast::host::{Event, Server};
 use roomcast::{AllowedOrigins, BroadcastOptions, Config, Cors, NamespaceRule, Payload, Sid};
 use std::time::Duration;
@@ -29,19 +31,25 @@ impl Handler for Echo {
 }
 
 fn main() {
-    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
     let config = Config {
         bind: ([127, 0, 0, 1], port).into(),
         ping_interval: Duration::from_millis(300),
         ping_timeout: Duration::from_millis(200),
         connect_timeout: Duration::from_millis(1000),
-        cors: Some(Cors { origins: AllowedOrigins::Any, credentials: false }),
+        cors: Some(Cors {
+            origins: AllowedOrigins::Any,
+            credentials: false,
+        }),
         namespaces: vec![NamespaceRule::exact("/"), NamespaceRule::exact("/custom")],
         ..Config::default()
     };
     let echo = Engine::new(EngineConfig::from_config(&config), Echo);
-    let (server, events) =
-        Server::start_with(config, vec![("/engine.io/".into(), echo)]).expect("cannot start the server");
+    let (server, events) = Server::start_with(config, vec![("/engine.io/".into(), echo)])
+        .expect("cannot start the server");
     println!("listening on http://{}", server.local_addr());
 
     while let Some(event) = events.recv() {
@@ -51,9 +59,20 @@ fn main() {
                 let args = Payload::from_json(&format!("[{auth}]")).expect("auth is a JSON object");
                 let _ = server.emit(&nsp, &BroadcastOptions::socket(sid.as_str()), "auth", &args);
             }
-            Event::Message { nsp, sid, event, args, ack } if &*nsp == "/" => match (event.as_str(), ack) {
+            Event::Message {
+                nsp,
+                sid,
+                event,
+                args,
+                ack,
+            } if &*nsp == "/" => match (event.as_str(), ack) {
                 ("message", _) => {
-                    let _ = server.emit(&nsp, &BroadcastOptions::socket(sid.as_str()), "message-back", &args);
+                    let _ = server.emit(
+                        &nsp,
+                        &BroadcastOptions::socket(sid.as_str()),
+                        "message-back",
+                        &args,
+                    );
                 }
                 ("message-with-ack", Some(ack)) => {
                     let _ = server.ack(ack, &args);

@@ -114,7 +114,9 @@ impl Adapter for LocalAdapter {
 
     fn del_all(&self, sid: Sid) {
         let mut m = self.inner.write();
-        let Some(rooms) = m.sids.remove(&sid) else { return };
+        let Some(rooms) = m.sids.remove(&sid) else {
+            return;
+        };
         for room in rooms {
             if let Some(members) = m.rooms.get_mut(&room) {
                 members.remove(&sid);
@@ -127,7 +129,10 @@ impl Adapter for LocalAdapter {
 
     fn socket_rooms(&self, sid: Sid) -> Vec<Room> {
         let m = self.inner.read();
-        m.sids.get(&sid).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+        m.sids
+            .get(&sid)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     fn for_each_recipient(&self, opts: &BroadcastOptions, f: &mut dyn FnMut(Sid)) {
@@ -187,10 +192,22 @@ mod tests {
         }
         a.add_all(s1, &["red".into(), "blue".into()]);
         a.add_all(s2, &["blue".into()]);
-        assert_eq!(recipients(&a, &BroadcastOptions::all()), HashSet::from([s1, s2, s3]));
-        assert_eq!(recipients(&a, &BroadcastOptions::all().to("red").to("blue")), HashSet::from([s1, s2]));
-        assert_eq!(recipients(&a, &BroadcastOptions::all().to("blue").except(s1.as_str())), HashSet::from([s2]));
-        assert_eq!(recipients(&a, &BroadcastOptions::all().except("blue")), HashSet::from([s3]));
+        assert_eq!(
+            recipients(&a, &BroadcastOptions::all()),
+            HashSet::from([s1, s2, s3])
+        );
+        assert_eq!(
+            recipients(&a, &BroadcastOptions::all().to("red").to("blue")),
+            HashSet::from([s1, s2])
+        );
+        assert_eq!(
+            recipients(&a, &BroadcastOptions::all().to("blue").except(s1.as_str())),
+            HashSet::from([s2])
+        );
+        assert_eq!(
+            recipients(&a, &BroadcastOptions::all().except("blue")),
+            HashSet::from([s3])
+        );
         assert!(recipients(&a, &BroadcastOptions::all().to("nobody")).is_empty());
     }
 

@@ -4,8 +4,10 @@
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS,
-    ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, CONTENT_TYPE, ORIGIN, VARY};
+use hyper::header::{
+    HeaderValue, ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS,
+    ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, CONTENT_TYPE, ORIGIN, VARY,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -93,8 +95,16 @@ impl EioError {
     }
 
     pub(crate) fn response(self) -> Response<Body> {
-        let status = if self == Self::Forbidden { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST };
-        let body = format!("{{\"code\":{},\"message\":\"{}\"}}", self as u8, self.message());
+        let status = if self == Self::Forbidden {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        let body = format!(
+            "{{\"code\":{},\"message\":\"{}\"}}",
+            self as u8,
+            self.message()
+        );
         Response::builder()
             .status(status)
             .header(CONTENT_TYPE, "application/json")
@@ -145,10 +155,19 @@ pub(crate) fn handshake_of<B>(req: &Request<B>, remote: SocketAddr) -> Handshake
         headers: req
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
         query: req.uri().query().unwrap_or("").to_owned(),
-        url: req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        url: req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
         address: super::address_text(&remote),
         issued: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -163,9 +182,11 @@ fn apply_cors(cors: &Cors, origin: Option<&HeaderValue>, resp: &mut Response<Bod
     let allowed = match (&cors.origins, origin) {
         (AllowedOrigins::Any, Some(o)) if cors.credentials => Some(o.clone()),
         (AllowedOrigins::Any, _) => Some(HeaderValue::from_static("*")),
-        (AllowedOrigins::List(list), Some(o)) => {
-            o.to_str().ok().filter(|o| list.iter().any(|a| a == o)).map(|_| o.clone())
-        }
+        (AllowedOrigins::List(list), Some(o)) => o
+            .to_str()
+            .ok()
+            .filter(|o| list.iter().any(|a| a == o))
+            .map(|_| o.clone()),
         (AllowedOrigins::List(_), None) => None,
     };
     let Some(allowed) = allowed else { return };
@@ -174,7 +195,10 @@ fn apply_cors(cors: &Cors, origin: Option<&HeaderValue>, resp: &mut Response<Bod
     }
     h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
     if cors.credentials {
-        h.insert(ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+        h.insert(
+            ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
     }
 }
 
@@ -195,7 +219,10 @@ impl<H: Handler> Endpoint for Engine<H> {
                     .expect("static response parts are valid");
                 if self.cfg.cors.is_some() {
                     let h = r.headers_mut();
-                    h.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET,HEAD,PUT,PATCH,POST,DELETE"));
+                    h.insert(
+                        ACCESS_CONTROL_ALLOW_METHODS,
+                        HeaderValue::from_static("GET,HEAD,PUT,PATCH,POST,DELETE"),
+                    );
                     if let Some(v) = preflight_headers {
                         h.insert(ACCESS_CONTROL_ALLOW_HEADERS, v);
                     }
@@ -260,7 +287,9 @@ impl<H: Handler> Engine<H> {
                     return EioError::UnknownSid.response();
                 };
                 match (transport, req.method().clone()) {
-                    (TransportKind::WebSocket, _) => self.websocket(req, Some(session), Handshake::default()),
+                    (TransportKind::WebSocket, _) => {
+                        self.websocket(req, Some(session), Handshake::default())
+                    }
                     (TransportKind::Polling, Method::GET) => self.poll_get(session).await,
                     (TransportKind::Polling, Method::POST) => self.poll_post(session, req).await,
                     _ => EioError::BadRequest.response(),

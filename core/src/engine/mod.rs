@@ -8,7 +8,7 @@ mod polling;
 mod session;
 mod websocket;
 
-pub use endpoint::{Body, EngineConfig, Endpoint};
+pub use endpoint::{Body, Endpoint, EngineConfig};
 pub use packet::{decode_text, EioPacket};
 pub use session::{Frame, Pushed, Session, SessionRef, TransportKind};
 
@@ -77,7 +77,10 @@ pub struct Handshake {
 impl Handshake {
     /// A header value by lower-case name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -114,7 +117,11 @@ pub struct Engine<H: Handler> {
 impl<H: Handler> Engine<H> {
     /// A new endpoint.
     pub fn new(cfg: EngineConfig, handler: H) -> Arc<Self> {
-        Arc::new(Self { cfg, handler, sessions: RwLock::new(HashMap::new()) })
+        Arc::new(Self {
+            cfg,
+            handler,
+            sessions: RwLock::new(HashMap::new()),
+        })
     }
 
     /// The handler.
@@ -153,7 +160,12 @@ impl<H: Handler> Engine<H> {
     ) -> SessionRef<H::Data> {
         let sid = Sid::new();
         let data = self.handler.create(sid, handshake);
-        let session = Arc::new(Session::new(sid, data, transport, self.cfg.max_buffered_frames));
+        let session = Arc::new(Session::new(
+            sid,
+            data,
+            transport,
+            self.cfg.max_buffered_frames,
+        ));
         let weak_engine: Weak<Self> = Arc::downgrade(self);
         let weak_session = Arc::downgrade(&session);
         session.set_closer(Box::new(move |reason| {
@@ -194,13 +206,21 @@ impl<H: Handler> Engine<H> {
         );
         session.push_control(Frame::Text(Bytes::from(open)));
         self.sessions.write().insert(sid, session.clone());
-        tokio::spawn(heartbeat(session.clone(), self.cfg.ping_interval, self.cfg.ping_timeout));
+        tokio::spawn(heartbeat(
+            session.clone(),
+            self.cfg.ping_interval,
+            self.cfg.ping_timeout,
+        ));
         self.handler.on_open(&session);
         session
     }
 
     /// Handles one decoded packet from either transport; `Err` means close with parse error.
-    pub(crate) fn on_packet(&self, session: &SessionRef<H::Data>, packet: EioPacket<'_>) -> Result<(), ()> {
+    pub(crate) fn on_packet(
+        &self,
+        session: &SessionRef<H::Data>,
+        packet: EioPacket<'_>,
+    ) -> Result<(), ()> {
         match packet {
             EioPacket::Message(text) => self.handler.on_message(session, Message::Text(text)),
             EioPacket::Binary(data) => self.handler.on_message(session, Message::Binary(data)),

@@ -47,7 +47,10 @@ pub fn decode_payload(body: &str) -> Option<Vec<EioPacket<'_>>> {
     body.split('\u{1e}')
         .map(|part| {
             if let Some(b64) = part.strip_prefix('b') {
-                base64::engine::general_purpose::STANDARD.decode(b64).ok().map(|v| EioPacket::Binary(Bytes::from(v)))
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .ok()
+                    .map(|v| EioPacket::Binary(Bytes::from(v)))
             } else {
                 decode_text(part)
             }
@@ -84,11 +87,20 @@ mod tests {
 
     #[test]
     fn payload_round_trip_with_binary() {
-        let frames = [Frame::Text(Bytes::from_static(b"4hello")), Frame::Binary(Bytes::from_static(&[1, 2, 3, 4]))];
+        let frames = [
+            Frame::Text(Bytes::from_static(b"4hello")),
+            Frame::Binary(Bytes::from_static(&[1, 2, 3, 4])),
+        ];
         let body = encode_payload(&frames);
         assert_eq!(&body[..], b"4hello\x1ebAQIDBA==");
         let decoded = decode_payload(std::str::from_utf8(&body).unwrap()).unwrap();
-        assert_eq!(decoded, vec![EioPacket::Message("hello"), EioPacket::Binary(Bytes::from_static(&[1, 2, 3, 4]))]);
+        assert_eq!(
+            decoded,
+            vec![
+                EioPacket::Message("hello"),
+                EioPacket::Binary(Bytes::from_static(&[1, 2, 3, 4]))
+            ]
+        );
     }
 
     #[test]

@@ -47,7 +47,10 @@ impl<H: Handler> Engine<H> {
             }
             o.get_waiting = true;
         }
-        let mut guard = PendingGet { session: &session, armed: true };
+        let mut guard = PendingGet {
+            session: &session,
+            armed: true,
+        };
         let body = loop {
             let wake = session.wake.notified();
             {
@@ -55,8 +58,13 @@ impl<H: Handler> Engine<H> {
                 if let Some(reason) = o.closed {
                     o.get_waiting = false;
                     // A client-sent close is answered with noop; a server close with close.
-                    let last = if reason == CloseReason::TransportClose { "6" } else { "1" };
-                    o.frames.push_back(Frame::Text(Bytes::from_static(last.as_bytes())));
+                    let last = if reason == CloseReason::TransportClose {
+                        "6"
+                    } else {
+                        "1"
+                    };
+                    o.frames
+                        .push_back(Frame::Text(Bytes::from_static(last.as_bytes())));
                     let body = encode_payload(o.frames.iter());
                     o.frames.clear();
                     break body;
@@ -78,7 +86,11 @@ impl<H: Handler> Engine<H> {
         text_response(StatusCode::OK, body)
     }
 
-    pub(crate) async fn poll_post(self: Arc<Self>, session: SessionRef<H::Data>, req: Request<Incoming>) -> Response<Body> {
+    pub(crate) async fn poll_post(
+        self: Arc<Self>,
+        session: SessionRef<H::Data>,
+        req: Request<Incoming>,
+    ) -> Response<Body> {
         if session.transport() != TransportKind::Polling || session.is_closed() {
             return EioError::BadRequest.response();
         }
@@ -91,9 +103,14 @@ impl<H: Handler> Engine<H> {
             session.close(CloseReason::TransportError);
             return EioError::BadRequest.response();
         }
-        let result = Limited::new(req.into_body(), self.cfg.max_payload).collect().await;
+        let result = Limited::new(req.into_body(), self.cfg.max_payload)
+            .collect()
+            .await;
         let resp = match result {
-            Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Err(e)
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
                 session.close(CloseReason::TransportError);
                 text_response(StatusCode::PAYLOAD_TOO_LARGE, "payload too large")
             }

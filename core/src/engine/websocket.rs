@@ -60,13 +60,20 @@ impl<H: Handler> Engine<H> {
         let tracker = self.cfg.tracker.clone();
         tokio::spawn(async move {
             let _tracker = tracker;
-            let Ok(upgraded) = hyper::upgrade::on(req).await else { return };
+            let Ok(upgraded) = hyper::upgrade::on(req).await else {
+                return;
+            };
             // A small read buffer keeps idle connections cheap; it grows for big messages.
             let config = WebSocketConfig::default()
                 .read_buffer_size(READ_BUFFER)
                 .max_message_size(Some(max))
                 .max_frame_size(Some(max));
-            let mut ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+            let mut ws = WebSocketStream::from_raw_socket(
+                TokioIo::new(upgraded),
+                Role::Server,
+                Some(config),
+            )
+            .await;
             if refused {
                 let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
                 return;
@@ -91,7 +98,12 @@ impl<H: Handler> Engine<H> {
             .expect("static response parts are valid")
     }
 
-    async fn upgrade(self: Arc<Self>, session: SessionRef<H::Data>, mut sink: WsSink, mut stream: WsStream) {
+    async fn upgrade(
+        self: Arc<Self>,
+        session: SessionRef<H::Data>,
+        mut sink: WsSink,
+        mut stream: WsStream,
+    ) {
         let probe = tokio::time::timeout(UPGRADE_TIMEOUT, async {
             // Expect `2probe`, answer `3probe`, then wait for `5`.
             let mut probed = false;
@@ -99,7 +111,9 @@ impl<H: Handler> Engine<H> {
                 let WsMessage::Text(t) = msg else { continue };
                 match (probed, t.as_str()) {
                     (false, "2probe") => {
-                        sink.send(WsMessage::Text(Utf8Bytes::from_static("3probe"))).await.ok()?;
+                        sink.send(WsMessage::Text(Utf8Bytes::from_static("3probe")))
+                            .await
+                            .ok()?;
                         probed = true;
                         session.outbox.lock().upgrading = true;
                         session.wake.notify_one();
@@ -163,13 +177,18 @@ impl<H: Handler> Engine<H> {
 /// A peer that just went away is a "transport close", as in the reference server; anything
 /// else (oversized message, protocol violation) is a "transport error".
 fn error_reason(e: &tokio_tungstenite::tungstenite::Error) -> CloseReason {
-    use tokio_tungstenite::tungstenite::error::{Error as E, ProtocolError};
     use std::io::ErrorKind;
+    use tokio_tungstenite::tungstenite::error::{Error as E, ProtocolError};
     match e {
-        E::ConnectionClosed | E::AlreadyClosed | E::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            CloseReason::TransportClose
-        }
-        E::Io(io) if matches!(io.kind(), ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::UnexpectedEof) => {
+        E::ConnectionClosed
+        | E::AlreadyClosed
+        | E::Protocol(ProtocolError::ResetWithoutClosingHandshake) => CloseReason::TransportClose,
+        E::Io(io)
+            if matches!(
+                io.kind(),
+                ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::UnexpectedEof
+            ) =>
+        {
             CloseReason::TransportClose
         }
         _ => CloseReason::TransportError,
@@ -205,4 +224,3 @@ async fn write_loop<D>(session: SessionRef<D>, mut sink: WsSink) {
         wake.await;
     }
 }
-

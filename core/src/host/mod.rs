@@ -24,13 +24,13 @@ use std::time::{Duration, Instant};
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::watch;
 
-pub use crate::server::{
-    AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Error, Event,
-};
 use crate::adapter::BroadcastOptions;
 use crate::engine::{CloseReason, Endpoint, Engine, EngineConfig};
 use crate::http::{self, Router};
 use crate::protocol::Payload;
+pub use crate::server::{
+    AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Error, Event,
+};
 use crate::server::{SocketIo, SocketIoConfig};
 use crate::sid::Sid;
 use crate::Config;
@@ -107,12 +107,19 @@ impl Server {
 
     /// Like [`Server::start`], with more Engine.IO endpoints mounted beside the Socket.IO
     /// one (each as `(path, endpoint)`).
-    pub fn start_with(config: Config, extra: Vec<(String, Arc<dyn Endpoint>)>) -> Result<(Server, Events), Error> {
+    pub fn start_with(
+        config: Config,
+        extra: Vec<(String, Arc<dyn Endpoint>)>,
+    ) -> Result<(Server, Events), Error> {
         let mut b = tokio::runtime::Builder::new_multi_thread();
         if let Some(n) = config.worker_threads {
             b.worker_threads(n.max(1));
         }
-        let rt = b.enable_all().thread_name("roomcast").build().map_err(|e| Error::Io(e.to_string()))?;
+        let rt = b
+            .enable_all()
+            .thread_name("roomcast")
+            .build()
+            .map_err(|e| Error::Io(e.to_string()))?;
         let (server, events) = Self::start_on_with(rt.handle(), config, extra)?;
         *server.inner.runtime.lock() = Some(rt);
         Ok((server, events))
@@ -131,9 +138,14 @@ impl Server {
         if !config.path.starts_with('/') {
             return Err(Error::InvalidArgument("path must start with '/'".into()));
         }
-        let std_listener = std::net::TcpListener::bind(config.bind).map_err(|e| Error::Io(e.to_string()))?;
-        std_listener.set_nonblocking(true).map_err(|e| Error::Io(e.to_string()))?;
-        let local_addr = std_listener.local_addr().map_err(|e| Error::Io(e.to_string()))?;
+        let std_listener =
+            std::net::TcpListener::bind(config.bind).map_err(|e| Error::Io(e.to_string()))?;
+        std_listener
+            .set_nonblocking(true)
+            .map_err(|e| Error::Io(e.to_string()))?;
+        let local_addr = std_listener
+            .local_addr()
+            .map_err(|e| Error::Io(e.to_string()))?;
         let (tx, rx) = flume::unbounded();
         let io = Arc::new(SocketIo::new(
             SocketIoConfig {
@@ -167,7 +179,12 @@ impl Server {
             let _enter = handle.enter();
             tokio::net::TcpListener::from_std(std_listener).map_err(|e| Error::Io(e.to_string()))?
         };
-        handle.spawn(http::serve(listener, Arc::new(router), shutdown_rx, connections.clone()));
+        handle.spawn(http::serve(
+            listener,
+            Arc::new(router),
+            shutdown_rx,
+            connections.clone(),
+        ));
         let inner = Inner {
             io,
             engine,
@@ -178,7 +195,12 @@ impl Server {
             stopped: AtomicBool::new(false),
             connections,
         };
-        Ok((Server { inner: Arc::new(inner) }, Events { rx }))
+        Ok((
+            Server {
+                inner: Arc::new(inner),
+            },
+            Events { rx },
+        ))
     }
 
     /// The address the server listens on (useful with port 0).
@@ -201,7 +223,13 @@ impl Server {
 
     /// Emits `event` to the sockets `to` selects in namespace `nsp`; returns how many
     /// sockets it was queued for. The packet is encoded once for all of them.
-    pub fn emit(&self, nsp: &str, to: &BroadcastOptions, event: &str, args: &Payload) -> Result<usize, Error> {
+    pub fn emit(
+        &self,
+        nsp: &str,
+        to: &BroadcastOptions,
+        event: &str,
+        args: &Payload,
+    ) -> Result<usize, Error> {
         self.live()?.emit(nsp, to, event, args)
     }
 
@@ -235,7 +263,8 @@ impl Server {
         done: impl FnOnce(AckResult) + Send + 'static,
     ) -> Result<u64, Error> {
         let _enter = self.inner.handle.enter();
-        self.live()?.emit_with_ack(nsp, to, event, args, timeout, Box::new(done))
+        self.live()?
+            .emit_with_ack(nsp, to, event, args, timeout, Box::new(done))
     }
 
     /// Answers a client's acknowledgement request (consumes the handle: exactly once).
@@ -260,7 +289,12 @@ impl Server {
 
     /// Ids of the sockets `to` selects (e.g. `BroadcastOptions::all().to("room")`).
     pub fn sockets(&self, nsp: &str, to: &BroadcastOptions) -> Result<Vec<String>, Error> {
-        Ok(self.live()?.sockets(nsp, to)?.into_iter().map(|s| s.to_string()).collect())
+        Ok(self
+            .live()?
+            .sockets(nsp, to)?
+            .into_iter()
+            .map(|s| s.to_string())
+            .collect())
     }
 
     /// Disconnects socket `sid` from `nsp` ("server namespace disconnect"); with
@@ -276,7 +310,12 @@ impl Server {
 
     /// Refuses a connection that waits on middleware with CONNECT_ERROR
     /// `{"message": message, "data": data}` (`data` is JSON text, omitted when `None`).
-    pub fn reject(&self, request: ConnectRequest, message: &str, data: Option<&str>) -> Result<(), Error> {
+    pub fn reject(
+        &self,
+        request: ConnectRequest,
+        message: &str,
+        data: Option<&str>,
+    ) -> Result<(), Error> {
         self.live()?.reject(request, message, data)
     }
 
@@ -314,7 +353,11 @@ impl Server {
             if in_runtime {
                 rt.shutdown_background();
             } else {
-                rt.shutdown_timeout(deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(10)));
+                rt.shutdown_timeout(
+                    deadline
+                        .saturating_duration_since(Instant::now())
+                        .max(Duration::from_millis(10)),
+                );
             }
         }
     }

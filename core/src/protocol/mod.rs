@@ -13,8 +13,14 @@ use serde_json::value::RawValue;
 use std::fmt;
 
 /// Event names a client may not use (they are the library's own lifecycle events).
-pub const RESERVED_EVENTS: [&str; 6] =
-    ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
+pub const RESERVED_EVENTS: [&str; 6] = [
+    "connect",
+    "connect_error",
+    "disconnect",
+    "disconnecting",
+    "newListener",
+    "removeListener",
+];
 
 /// Why a packet was refused. Any of these closes the sender's connection ("parse error").
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,7 +138,9 @@ pub fn decode(text: &str, max_attachments: usize) -> Result<Decoded, DecodeError
         if i == start || i - start > 4 || bytes.get(i) != Some(&b'-') {
             return Err(DecodeError::BadAttachments);
         }
-        attachments = text[start..i].parse().map_err(|_| DecodeError::BadAttachments)?;
+        attachments = text[start..i]
+            .parse()
+            .map_err(|_| DecodeError::BadAttachments)?;
         i += 1;
         if attachments == 0 || attachments > max_attachments {
             return Err(DecodeError::BadAttachments);
@@ -156,7 +164,11 @@ pub fn decode(text: &str, max_attachments: usize) -> Result<Decoded, DecodeError
         if i == start {
             None
         } else {
-            Some(text[start..i].parse::<u64>().map_err(|_| DecodeError::BadPayload("ack id"))?)
+            Some(
+                text[start..i]
+                    .parse::<u64>()
+                    .map_err(|_| DecodeError::BadPayload("ack id"))?,
+            )
         }
     };
     let json = &text[i..];
@@ -184,20 +196,30 @@ pub fn decode(text: &str, max_attachments: usize) -> Result<Decoded, DecodeError
         }
         2 | 5 => {
             let (name, args) = split_event(json)?;
-            PacketBody::Event { name, args: Payload::from_validated(args), ack }
+            PacketBody::Event {
+                name,
+                args: Payload::from_validated(args),
+                ack,
+            }
         }
         3 | 6 => {
             let id = ack.ok_or(DecodeError::BadPayload("ack without id"))?;
-            let elems: Vec<&RawValue> =
-                serde_json::from_str(json).map_err(|_| DecodeError::BadPayload("ack needs an array"))?;
+            let elems: Vec<&RawValue> = serde_json::from_str(json)
+                .map_err(|_| DecodeError::BadPayload("ack needs an array"))?;
             let _ = elems;
-            PacketBody::Ack { id, args: Payload::from_validated(json.trim().to_owned()) }
+            PacketBody::Ack {
+                id,
+                args: Payload::from_validated(json.trim().to_owned()),
+            }
         }
         _ => return Err(DecodeError::BadPayload("clients do not send CONNECT_ERROR")),
     };
     let packet = Packet { nsp, body };
     if attachments > 0 {
-        Ok(Decoded::Partial(PartialPacket { packet, expected: attachments }))
+        Ok(Decoded::Partial(PartialPacket {
+            packet,
+            expected: attachments,
+        }))
     } else {
         Ok(Decoded::Complete(packet))
     }
@@ -209,11 +231,18 @@ fn split_event(json: &str) -> Result<(String, String), DecodeError> {
         return Err(DecodeError::BadPayload("event needs an array"));
     }
     let elems: Vec<&RawValue> = serde_json::from_str(json).map_err(|_| DecodeError::BadJson)?;
-    let first = elems.first().ok_or(DecodeError::BadPayload("event needs a name"))?.get();
+    let first = elems
+        .first()
+        .ok_or(DecodeError::BadPayload("event needs a name"))?
+        .get();
     let name = match first.as_bytes()[0] {
         b'"' => serde_json::from_str::<String>(first).map_err(|_| DecodeError::BadJson)?,
         b'-' | b'0'..=b'9' => first.to_owned(),
-        _ => return Err(DecodeError::BadPayload("event name must be a string or number")),
+        _ => {
+            return Err(DecodeError::BadPayload(
+                "event name must be a string or number",
+            ))
+        }
     };
     if RESERVED_EVENTS.contains(&name.as_str()) {
         return Err(DecodeError::BadPayload("reserved event name"));
@@ -306,7 +335,10 @@ pub fn encode_event(nsp: &str, name: &str, args: &Payload, ack: Option<u64>) -> 
         buf.put_slice(inner.as_bytes());
     }
     buf.put_u8(b']');
-    Encoded { text: buf.freeze(), binary: args.attachments.clone() }
+    Encoded {
+        text: buf.freeze(),
+        binary: args.attachments.clone(),
+    }
 }
 
 /// Encodes an ACK (or BINARY_ACK) answering the client's ack id `id`.
@@ -315,7 +347,10 @@ pub fn encode_ack(nsp: &str, id: u64, args: &Payload) -> Encoded {
     let mut buf = BytesMut::with_capacity(24 + nsp.len() + args.json().len());
     header(&mut buf, if n > 0 { 6 } else { 3 }, n, nsp, Some(id));
     buf.put_slice(args.json().as_bytes());
-    Encoded { text: buf.freeze(), binary: args.attachments.clone() }
+    Encoded {
+        text: buf.freeze(),
+        binary: args.attachments.clone(),
+    }
 }
 
 /// Encodes the CONNECT reply `{"sid":"..."}`.
@@ -325,7 +360,10 @@ pub fn encode_connect(nsp: &str, sid: &str) -> Encoded {
     buf.put_slice(b"{\"sid\":");
     put_json_str(&mut buf, sid);
     buf.put_u8(b'}');
-    Encoded { text: buf.freeze(), binary: Vec::new() }
+    Encoded {
+        text: buf.freeze(),
+        binary: Vec::new(),
+    }
 }
 
 /// Encodes CONNECT_ERROR `{"message":…,"data":…}`; `data` is JSON text and omitted when `None`.
@@ -339,14 +377,20 @@ pub fn encode_connect_error(nsp: &str, message: &str, data: Option<&str>) -> Enc
         buf.put_slice(d.as_bytes());
     }
     buf.put_u8(b'}');
-    Encoded { text: buf.freeze(), binary: Vec::new() }
+    Encoded {
+        text: buf.freeze(),
+        binary: Vec::new(),
+    }
 }
 
 /// Encodes DISCONNECT for a namespace.
 pub fn encode_disconnect(nsp: &str) -> Encoded {
     let mut buf = BytesMut::with_capacity(4 + nsp.len());
     header(&mut buf, 1, 0, nsp, None);
-    Encoded { text: buf.freeze(), binary: Vec::new() }
+    Encoded {
+        text: buf.freeze(),
+        binary: Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,10 @@ impl Default for Payload {
 impl Payload {
     /// No arguments: `[]`.
     pub fn empty() -> Self {
-        Self { json: Arc::from("[]"), attachments: Vec::new() }
+        Self {
+            json: Arc::from("[]"),
+            attachments: Vec::new(),
+        }
     }
 
     /// Arguments from a JSON array text, e.g. `[1,"two",{"three":3}]`. Fails when the text
@@ -34,13 +37,19 @@ impl Payload {
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
         let text = text.trim();
         let _: Vec<&RawValue> = serde_json::from_str(text)?;
-        Ok(Self { json: Arc::from(text), attachments: Vec::new() })
+        Ok(Self {
+            json: Arc::from(text),
+            attachments: Vec::new(),
+        })
     }
 
     /// Arguments from JSON values.
     pub fn from_values(values: &[Value]) -> Self {
         let json = serde_json::to_string(values).expect("a Value always serializes");
-        Self { json: Arc::from(json), attachments: Vec::new() }
+        Self {
+            json: Arc::from(json),
+            attachments: Vec::new(),
+        }
     }
 
     /// One argument.
@@ -56,7 +65,10 @@ impl Payload {
 
     /// Text already known to be a JSON array.
     pub(crate) fn from_validated(json: String) -> Self {
-        Self { json: Arc::from(json), attachments: Vec::new() }
+        Self {
+            json: Arc::from(json),
+            attachments: Vec::new(),
+        }
     }
 
     /// The JSON array text.

@@ -10,41 +10,95 @@ fn complete(text: &str) -> Packet {
 }
 
 fn event(nsp: &str, name: &str, args: &str, ack: Option<u64>) -> Packet {
-    Packet { nsp: nsp.into(), body: PacketBody::Event { name: name.into(), args: Payload::from_json(args).unwrap(), ack } }
+    Packet {
+        nsp: nsp.into(),
+        body: PacketBody::Event {
+            name: name.into(),
+            args: Payload::from_json(args).unwrap(),
+            ack,
+        },
+    }
 }
 
 #[test]
 fn decodes_connect_with_and_without_namespace_comma() {
-    assert_eq!(complete("0"), Packet { nsp: "/".into(), body: PacketBody::Connect(None) });
-    assert_eq!(complete("0/custom,"), Packet { nsp: "/custom".into(), body: PacketBody::Connect(None) });
-    assert_eq!(complete("0/custom"), Packet { nsp: "/custom".into(), body: PacketBody::Connect(None) });
+    assert_eq!(
+        complete("0"),
+        Packet {
+            nsp: "/".into(),
+            body: PacketBody::Connect(None)
+        }
+    );
+    assert_eq!(
+        complete("0/custom,"),
+        Packet {
+            nsp: "/custom".into(),
+            body: PacketBody::Connect(None)
+        }
+    );
+    assert_eq!(
+        complete("0/custom"),
+        Packet {
+            nsp: "/custom".into(),
+            body: PacketBody::Connect(None)
+        }
+    );
     assert_eq!(
         complete("0/admin,{\"token\":\"abc\"}"),
-        Packet { nsp: "/admin".into(), body: PacketBody::Connect(Some("{\"token\":\"abc\"}".into())) }
+        Packet {
+            nsp: "/admin".into(),
+            body: PacketBody::Connect(Some("{\"token\":\"abc\"}".into()))
+        }
     );
-    assert_eq!(complete("1/custom"), Packet { nsp: "/custom".into(), body: PacketBody::Disconnect });
+    assert_eq!(
+        complete("1/custom"),
+        Packet {
+            nsp: "/custom".into(),
+            body: PacketBody::Disconnect
+        }
+    );
 }
 
 #[test]
 fn decodes_events_keeping_argument_text() {
-    assert_eq!(complete("2[\"message\",1,\"2\",{\"3\":[true]}]"), event("/", "message", "[1,\"2\",{\"3\":[true]}]", None));
-    assert_eq!(complete("2/admin,12[\"bar\"]"), event("/admin", "bar", "[]", Some(12)));
+    assert_eq!(
+        complete("2[\"message\",1,\"2\",{\"3\":[true]}]"),
+        event("/", "message", "[1,\"2\",{\"3\":[true]}]", None)
+    );
+    assert_eq!(
+        complete("2/admin,12[\"bar\"]"),
+        event("/admin", "bar", "[]", Some(12))
+    );
     assert_eq!(complete("2[42,\"x\"]"), event("/", "42", "[\"x\"]", None));
     // Key order and spelling of the client's JSON reach the host unchanged.
-    assert_eq!(complete("2[\"m\",{\"b\":1,\"a\":2}]"), event("/", "m", "[{\"b\":1,\"a\":2}]", None));
+    assert_eq!(
+        complete("2[\"m\",{\"b\":1,\"a\":2}]"),
+        event("/", "m", "[{\"b\":1,\"a\":2}]", None)
+    );
 }
 
 #[test]
 fn assembles_binary_attachments() {
-    let Decoded::Partial(p) = decode("52-[\"m\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]", 10).unwrap()
-    else {
+    let Decoded::Partial(p) = decode(
+        "52-[\"m\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]",
+        10,
+    )
+    .unwrap() else {
         panic!("expected partial")
     };
     let p = p.push(Bytes::from_static(&[1, 2, 3])).unwrap_err();
     let packet = p.push(Bytes::from_static(&[4, 5, 6])).unwrap();
-    let PacketBody::Event { name, args, .. } = packet.body else { panic!() };
+    let PacketBody::Event { name, args, .. } = packet.body else {
+        panic!()
+    };
     assert_eq!(name, "m");
-    assert_eq!(args.attachments, vec![Bytes::from_static(&[1, 2, 3]), Bytes::from_static(&[4, 5, 6])]);
+    assert_eq!(
+        args.attachments,
+        vec![
+            Bytes::from_static(&[1, 2, 3]),
+            Bytes::from_static(&[4, 5, 6])
+        ]
+    );
     assert_eq!(placeholder_index(&args.to_values()[1]), Some(1));
 }
 
@@ -78,18 +132,40 @@ fn refuses_malformed_packets() {
 #[test]
 fn encodes_exact_frames() {
     let args = Payload::from_json("[1,\"2\",{\"3\":[true]}]").unwrap();
-    assert_eq!(&encode_event("/", "message-back", &args, None).text[..], b"42[\"message-back\",1,\"2\",{\"3\":[true]}]");
-    assert_eq!(&encode_event("/custom", "auth", &Payload::from_json("[{}]").unwrap(), None).text[..], b"42/custom,[\"auth\",{}]");
-    assert_eq!(&encode_event("/", "e", &Payload::empty(), Some(7)).text[..], b"427[\"e\"]");
-    assert_eq!(&encode_ack("/", 456, &args).text[..], b"43456[1,\"2\",{\"3\":[true]}]");
+    assert_eq!(
+        &encode_event("/", "message-back", &args, None).text[..],
+        b"42[\"message-back\",1,\"2\",{\"3\":[true]}]"
+    );
+    assert_eq!(
+        &encode_event(
+            "/custom",
+            "auth",
+            &Payload::from_json("[{}]").unwrap(),
+            None
+        )
+        .text[..],
+        b"42/custom,[\"auth\",{}]"
+    );
+    assert_eq!(
+        &encode_event("/", "e", &Payload::empty(), Some(7)).text[..],
+        b"427[\"e\"]"
+    );
+    assert_eq!(
+        &encode_ack("/", 456, &args).text[..],
+        b"43456[1,\"2\",{\"3\":[true]}]"
+    );
     assert_eq!(&encode_connect("/", "abc").text[..], b"40{\"sid\":\"abc\"}");
-    assert_eq!(&encode_connect_error("/random", "Invalid namespace", None).text[..], b"44/random,{\"message\":\"Invalid namespace\"}");
+    assert_eq!(
+        &encode_connect_error("/random", "Invalid namespace", None).text[..],
+        b"44/random,{\"message\":\"Invalid namespace\"}"
+    );
     assert_eq!(
         &encode_connect_error("/", "unauthorized", Some("{\"code\":401}")).text[..],
         b"44{\"message\":\"unauthorized\",\"data\":{\"code\":401}}"
     );
     assert_eq!(&encode_disconnect("/admin").text[..], b"41/admin,");
-    let bin = Payload::from_values(&[placeholder(0)]).with_attachments(vec![Bytes::from_static(b"xy")]);
+    let bin =
+        Payload::from_values(&[placeholder(0)]).with_attachments(vec![Bytes::from_static(b"xy")]);
     let e = encode_ack("/", 789, &bin);
     assert_eq!(&e.text[..], b"461-789[{\"_placeholder\":true,\"num\":0}]");
     assert_eq!(e.binary, vec![Bytes::from_static(b"xy")]);

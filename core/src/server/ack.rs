@@ -30,7 +30,13 @@ impl Collector {
     pub(crate) fn new(id: u64, done: AckCallback) -> Arc<Self> {
         Arc::new(Self {
             id,
-            state: Mutex::new(State { recipients: Vec::new(), expected: None, replies: Vec::new(), gone: 0, done: Some(done) }),
+            state: Mutex::new(State {
+                recipients: Vec::new(),
+                expected: None,
+                replies: Vec::new(),
+                gone: 0,
+                done: Some(done),
+            }),
         })
     }
 
@@ -93,6 +99,11 @@ impl Collector {
             let Some(done) = st.done.take() else { return };
             (done, std::mem::take(&mut st.replies), st.gone)
         };
-        done(AckResult { id: self.id, replies, timed_out, disconnected });
+        done(AckResult {
+            id: self.id,
+            replies,
+            timed_out,
+            disconnected,
+        });
     }
 }

@@ -126,14 +126,27 @@ impl SocketIo {
         if let Some(ns) = self.namespaces.read().get(name) {
             return Some(ns.clone());
         }
-        let rule = self.cfg.namespaces.iter().find(|r| r.matcher.matches(name))?;
+        let rule = self
+            .cfg
+            .namespaces
+            .iter()
+            .find(|r| r.matcher.matches(name))?;
         let mut all = self.namespaces.write();
-        Some(all.entry(Arc::from(name)).or_insert_with(|| Namespace::new(name, rule.middleware)).clone())
+        Some(
+            all.entry(Arc::from(name))
+                .or_insert_with(|| Namespace::new(name, rule.middleware))
+                .clone(),
+        )
     }
 
     /// An existing namespace.
     pub fn namespace(&self, name: &str) -> Result<Arc<Namespace>, Error> {
-        self.namespaces.read().get(name).cloned().or_else(|| self.namespace_for(name)).ok_or(Error::NoSuchNamespace)
+        self.namespaces
+            .read()
+            .get(name)
+            .cloned()
+            .or_else(|| self.namespace_for(name))
+            .ok_or(Error::NoSuchNamespace)
     }
 
     fn socket(&self, nsp: &str, sid: Sid) -> Result<Arc<Socket>, Error> {
@@ -141,7 +154,13 @@ impl SocketIo {
     }
 
     /// Emits `event` with `args` to the sockets `opts` selects; returns how many got it.
-    pub fn emit(&self, nsp: &str, opts: &BroadcastOptions, event: &str, args: &Payload) -> Result<usize, Error> {
+    pub fn emit(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        event: &str,
+        args: &Payload,
+    ) -> Result<usize, Error> {
         let ns = self.namespace(nsp)?;
         let packet = protocol::encode_event(&ns.name, event, args, None);
         Ok(ns.broadcast(opts, &packet, None))
@@ -206,7 +225,12 @@ impl SocketIo {
     pub fn rooms_of(&self, nsp: &str, sid: Sid) -> Result<Vec<String>, Error> {
         let ns = self.namespace(nsp)?;
         ns.socket(sid).ok_or(Error::NoSuchSocket)?;
-        let mut rooms: Vec<String> = ns.adapter().socket_rooms(sid).iter().map(|r| r.to_string()).collect();
+        let mut rooms: Vec<String> = ns
+            .adapter()
+            .socket_rooms(sid)
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
         rooms.sort();
         Ok(rooms)
     }
@@ -237,18 +261,32 @@ impl SocketIo {
 
     /// Accepts a pending connection (see [`Event::ConnectRequest`]).
     pub fn accept(&self, req: ConnectRequest) -> Result<Sid, Error> {
-        let p = self.pending.lock().remove(&req.id).ok_or(Error::NoSuchRequest)?;
+        let p = self
+            .pending
+            .lock()
+            .remove(&req.id)
+            .ok_or(Error::NoSuchRequest)?;
         let session = p.session.upgrade().ok_or(Error::NoSuchRequest)?;
-        self.connect_socket(&session, p.nsp, p.sid, p.auth).ok_or(Error::NoSuchRequest)
+        self.connect_socket(&session, p.nsp, p.sid, p.auth)
+            .ok_or(Error::NoSuchRequest)
     }
 
     /// Refuses a pending connection with CONNECT_ERROR `{message, data}` (`data` is JSON text).
-    pub fn reject(&self, req: ConnectRequest, message: &str, data: Option<&str>) -> Result<(), Error> {
+    pub fn reject(
+        &self,
+        req: ConnectRequest,
+        message: &str,
+        data: Option<&str>,
+    ) -> Result<(), Error> {
         if let Some(d) = data {
             serde_json::from_str::<&serde_json::value::RawValue>(d)
                 .map_err(|e| Error::InvalidArgument(format!("data is not JSON: {e}")))?;
         }
-        let p = self.pending.lock().remove(&req.id).ok_or(Error::NoSuchRequest)?;
+        let p = self
+            .pending
+            .lock()
+            .remove(&req.id)
+            .ok_or(Error::NoSuchRequest)?;
         let session = p.session.upgrade().ok_or(Error::NoSuchRequest)?;
         let packet = protocol::encode_connect_error(&p.nsp.name, message, data);
         session.push(&packet.text, &[], false);
@@ -267,7 +305,11 @@ impl SocketIo {
 
     /// Names of the namespaces in use.
     pub fn namespace_names(&self) -> Vec<String> {
-        self.namespaces.read().keys().map(|k| k.to_string()).collect()
+        self.namespaces
+            .read()
+            .keys()
+            .map(|k| k.to_string())
+            .collect()
     }
 
     fn connect_socket(
@@ -294,10 +336,19 @@ impl SocketIo {
         }
         ns.insert(socket.clone());
         socket.send(&protocol::encode_connect(&ns.name, sid.as_str()));
-        self.report(Event::Connection { nsp: ns.name.clone(), sid, auth, handshake: client.handshake.clone() });
+        self.report(Event::Connection {
+            nsp: ns.name.clone(),
+            sid,
+            auth,
+            handshake: client.handshake.clone(),
+        });
         if session.is_closed() {
             // Closed while we were connecting: make sure the socket does not linger.
-            socket.close(DisconnectReason::Transport(CloseReason::TransportClose), false, self);
+            socket.close(
+                DisconnectReason::Transport(CloseReason::TransportClose),
+                false,
+                self,
+            );
         }
         Some(sid)
     }
@@ -314,7 +365,12 @@ impl SocketIo {
         if ns.middleware {
             let id = self.next_id.fetch_add(1, Ordering::Relaxed);
             let sid = Sid::new();
-            let pending = PendingConnect { sid, session: Arc::downgrade(session), nsp: ns.clone(), auth: auth.clone() };
+            let pending = PendingConnect {
+                sid,
+                session: Arc::downgrade(session),
+                nsp: ns.clone(),
+                auth: auth.clone(),
+            };
             self.pending.lock().insert(id, pending);
             self.report(Event::ConnectRequest {
                 request: ConnectRequest { id, sid: Some(sid) },
@@ -328,7 +384,12 @@ impl SocketIo {
     }
 
     fn dispatch(&self, session: &SessionRef<Client>, packet: Packet) {
-        let socket = session.data.sockets.lock().get(packet.nsp.as_str()).cloned();
+        let socket = session
+            .data
+            .sockets
+            .lock()
+            .get(packet.nsp.as_str())
+            .cloned();
         match packet.body {
             PacketBody::Connect(auth) => self.on_connect(session, &packet.nsp, auth),
             PacketBody::Disconnect => {
@@ -338,8 +399,18 @@ impl SocketIo {
             }
             PacketBody::Event { name, args, ack } => {
                 let Some(s) = socket else { return };
-                let ack = ack.map(|id| AckHandle { nsp: s.nsp().name.clone(), sid: s.sid, id });
-                self.report(Event::Message { nsp: s.nsp().name.clone(), sid: s.sid, event: name, args, ack });
+                let ack = ack.map(|id| AckHandle {
+                    nsp: s.nsp().name.clone(),
+                    sid: s.sid,
+                    id,
+                });
+                self.report(Event::Message {
+                    nsp: s.nsp().name.clone(),
+                    sid: s.sid,
+                    event: name,
+                    args,
+                    ack,
+                });
             }
             PacketBody::Ack { id, args } => {
                 if let Some(s) = socket {
@@ -420,7 +491,9 @@ impl Handler for Arc<SocketIo> {
             t.abort();
         }
         session.data.partial.lock().take();
-        self.pending.lock().retain(|_, p| !std::ptr::eq(p.session.as_ptr(), Arc::as_ptr(session)));
+        self.pending
+            .lock()
+            .retain(|_, p| !std::ptr::eq(p.session.as_ptr(), Arc::as_ptr(session)));
         let sockets: Vec<_> = session.data.sockets.lock().values().cloned().collect();
         for s in sockets {
             s.close(DisconnectReason::Transport(reason), false, self);

@@ -61,13 +61,19 @@ impl Namespace {
     }
 
     pub(crate) fn insert(&self, socket: Arc<Socket>) {
-        self.adapter.add_all(socket.sid, &[Arc::from(socket.sid.as_str())]);
+        self.adapter
+            .add_all(socket.sid, &[Arc::from(socket.sid.as_str())]);
         self.sockets.write().insert(socket.sid, socket);
     }
 
     /// Sends one encoded packet to every selected socket: the bytes are shared, not copied.
     /// With `ack`, each recipient is registered to answer it. Returns the recipient count.
-    pub(crate) fn broadcast(&self, opts: &BroadcastOptions, packet: &Encoded, ack: Option<&Arc<Collector>>) -> usize {
+    pub(crate) fn broadcast(
+        &self,
+        opts: &BroadcastOptions,
+        packet: &Encoded,
+        ack: Option<&Arc<Collector>>,
+    ) -> usize {
         let mut delivered = 0;
         let mut overflowed = Vec::new();
         {
@@ -78,7 +84,10 @@ impl Namespace {
                     // Registered before the push: a fast client may answer at once.
                     s.acks.lock().insert(c.id, c.clone());
                 }
-                match s.session.try_push(&packet.text, &packet.binary, opts.volatile) {
+                match s
+                    .session
+                    .try_push(&packet.text, &packet.binary, opts.volatile)
+                {
                     Pushed::Queued => {
                         delivered += 1;
                         if let Some(c) = ack {
@@ -116,7 +125,13 @@ pub struct Socket {
 
 impl Socket {
     pub(crate) fn new(sid: Sid, nsp: Arc<Namespace>, session: SessionRef<Client>) -> Arc<Self> {
-        Arc::new(Self { sid, nsp, session, acks: Mutex::new(HashMap::new()), connected: AtomicBool::new(true) })
+        Arc::new(Self {
+            sid,
+            nsp,
+            session,
+            acks: Mutex::new(HashMap::new()),
+            connected: AtomicBool::new(true),
+        })
     }
 
     /// The namespace.
@@ -149,8 +164,19 @@ impl Socket {
         if notify_client {
             self.send(&protocol::encode_disconnect(&self.nsp.name));
         }
-        let rooms = self.nsp.adapter.socket_rooms(self.sid).iter().map(|r| r.to_string()).collect();
-        io.report(Event::Disconnecting { nsp: self.nsp.name.clone(), sid: self.sid, reason, rooms });
+        let rooms = self
+            .nsp
+            .adapter
+            .socket_rooms(self.sid)
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        io.report(Event::Disconnecting {
+            nsp: self.nsp.name.clone(),
+            sid: self.sid,
+            reason,
+            rooms,
+        });
         self.nsp.adapter.del_all(self.sid);
         self.nsp.sockets.write().remove(&self.sid);
         {
@@ -163,6 +189,10 @@ impl Socket {
         for c in pending {
             c.recipient_gone();
         }
-        io.report(Event::Disconnect { nsp: self.nsp.name.clone(), sid: self.sid, reason });
+        io.report(Event::Disconnect {
+            nsp: self.nsp.name.clone(),
+            sid: self.sid,
+            reason,
+        });
     }
 }
