@@ -45,7 +45,7 @@ impl Router {
         }
         self.files.push((p, dir.into()));
         // Longest prefix first, so `/socket.io/` wins over `/`.
-        self.files.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.files.sort_by_key(|f| std::cmp::Reverse(f.0.len()));
         self
     }
 

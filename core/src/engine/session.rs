@@ -47,6 +47,9 @@ pub(crate) struct Outbox {
     pub get_waiting_at_close: bool,
 }
 
+/// Runs once when the session closes (set by the engine).
+pub(crate) type Closer = Box<dyn FnOnce(CloseReason) + Send>;
+
 /// An Engine.IO session shared by its transports, its heartbeat and the layer above.
 pub struct Session<D> {
     /// The session id (the Engine.IO `sid`; secret, never shown to other clients).
@@ -62,7 +65,7 @@ pub struct Session<D> {
     pub(crate) closed_signal: Notify,
     pub(crate) post_in_flight: AtomicBool,
     max_frames: usize,
-    closer: Mutex<Option<Box<dyn FnOnce(CloseReason) + Send>>>,
+    closer: Mutex<Option<Closer>>,
 }
 
 /// What happened to a push.
@@ -101,7 +104,7 @@ impl<D> Session<D> {
         }
     }
 
-    pub(crate) fn set_closer(&self, f: Box<dyn FnOnce(CloseReason) + Send>) {
+    pub(crate) fn set_closer(&self, f: Closer) {
         *self.closer.lock() = Some(f);
     }
 
