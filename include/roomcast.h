@@ -431,10 +431,12 @@ void roomcast_event_free(struct roomcast_event *ev);
 // Stops the server within about `timeout_ms`: no new connections; every socket gets
 // DISCONNECTING/DISCONNECT with reason "server shutting down"; queued frames are flushed;
 // the dispatcher delivers what is left, calls `free_user_data` and ends. When this returns
-// no callback runs any more. Returns `ROOMCAST_ERR_IN_CALLBACK` on a dispatcher thread and
+// no callback runs any more. The network part is bounded by `timeout_ms`; waiting for the
+// dispatcher is bounded only by the host's callbacks returning. Returns `ROOMCAST_ERR_IN_CALLBACK` on a dispatcher thread and
 // `ROOMCAST_ERR_STOPPED` if the server was already stopped. The handle stays valid (pull
 // hosts may still drain events) until `roomcast_server_free`.
-roomcast_status roomcast_server_stop(struct roomcast_server *server, uint32_t timeout_ms);
+roomcast_status roomcast_server_stop(struct roomcast_server *server,
+                                     uint32_t timeout_ms);
 
 // Stops the server if needed (with a 5 s bound) and releases the handle; later calls with
 // it return `ROOMCAST_ERR_INVALID_HANDLE`. NULL is ignored. Returns

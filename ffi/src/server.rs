@@ -221,7 +221,8 @@ pub unsafe extern "C" fn roomcast_event_free(ev: *mut roomcast_event) {
 /// Stops the server within about `timeout_ms`: no new connections; every socket gets
 /// DISCONNECTING/DISCONNECT with reason "server shutting down"; queued frames are flushed;
 /// the dispatcher delivers what is left, calls `free_user_data` and ends. When this returns
-/// no callback runs any more. Returns `ROOMCAST_ERR_IN_CALLBACK` on a dispatcher thread and
+/// no callback runs any more. The network part is bounded by `timeout_ms`; waiting for the
+/// dispatcher is bounded only by the host's callbacks returning. Returns `ROOMCAST_ERR_IN_CALLBACK` on a dispatcher thread and
 /// `ROOMCAST_ERR_STOPPED` if the server was already stopped. The handle stays valid (pull
 /// hosts may still drain events) until `roomcast_server_free`.
 #[no_mangle]
