@@ -330,3 +330,14 @@ fn an_ack_whose_recipient_leaves_ends_as_a_timeout_with_what_arrived() {
     assert_eq!(result.replies[0].args.json(), "[1]");
     server.stop(Duration::from_secs(1));
 }
+
+#[test]
+fn commands_before_any_client_do_not_block() {
+    let (server, _events) = Server::start(config()).unwrap();
+    let all = BroadcastOptions::all();
+    assert_eq!(server.emit("/", &all, "x", &Payload::empty()).unwrap(), 0);
+    assert_eq!(server.sockets("/", &all).unwrap(), Vec::<String>::new());
+    assert!(server.join("/", "AAAAAAAAAAAAAAAAAAAA", &["r"]).is_err());
+    assert!(server.emit("/unknown", &all, "x", &Payload::empty()).is_err());
+    server.stop(Duration::from_secs(1));
+}

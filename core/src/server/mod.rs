@@ -139,14 +139,9 @@ impl SocketIo {
         )
     }
 
-    /// An existing namespace.
+    /// A namespace by name: one in use, or one a rule accepts (created now).
     pub fn namespace(&self, name: &str) -> Result<Arc<Namespace>, Error> {
-        self.namespaces
-            .read()
-            .get(name)
-            .cloned()
-            .or_else(|| self.namespace_for(name))
-            .ok_or(Error::NoSuchNamespace)
+        self.namespace_for(name).ok_or(Error::NoSuchNamespace)
     }
 
     fn socket(&self, nsp: &str, sid: Sid) -> Result<Arc<Socket>, Error> {
