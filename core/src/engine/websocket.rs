@@ -22,8 +22,10 @@ type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 type WsSink = futures_util::stream::SplitSink<Ws, WsMessage>;
 type WsStream = futures_util::stream::SplitStream<Ws>;
 
-/// Initial read buffer per WebSocket (tungstenite's default is 128 KiB).
-const READ_BUFFER: usize = 8 * 1024;
+/// Read buffer per WebSocket. tungstenite zero-fills the whole buffer on the first read,
+/// so its 128 KiB default would cost that much resident memory per idle connection; it
+/// still grows on demand for big messages.
+const READ_BUFFER: usize = 4 * 1024;
 
 /// How long a client may take between `2probe` and `5`.
 const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
