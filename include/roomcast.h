@@ -30,6 +30,13 @@
  * inside a callback, and never waits on the network. Only roomcast_server_stop and
  * roomcast_server_free block; on a dispatcher thread they return ROOMCAST_ERR_IN_CALLBACK.
  *
+ * ABI: ROOMCAST_ABI_VERSION changes only with an incompatible change. Compatible additions
+ * (new functions; fields appended to structs the library allocates, such as roomcast_event)
+ * bump ROOMCAST_ABI_REVISION instead. At start, check roomcast_abi_version() ==
+ * ROOMCAST_ABI_VERSION; before reading a field documented as "revision M", check
+ * roomcast_abi_revision() >= M. Structs the host allocates (roomcast_bytes,
+ * roomcast_target) never change within one ABI version.
+ *
  * SHUTDOWN ORDER: 1. roomcast_server_stop(server, timeout_ms): stops accepting, every
  * socket gets DISCONNECTING + DISCONNECT ("server shutting down"), frames are flushed (at
  * most about timeout_ms), the dispatcher delivers the remaining events, then calls
@@ -48,9 +55,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Version of the C ABI; bumped on any incompatible change. Compare with
+// Version of the C ABI; bumped on any incompatible change (a removed or changed function,
+// a changed or reordered struct field, a changed constant). Compare with
 // `roomcast_abi_version()` at run time to detect a mismatched library.
 #define ROOMCAST_ABI_VERSION 1
+
+// Compatible additions within `ROOMCAST_ABI_VERSION`, counted: bumped whenever a field is
+// appended to a library-allocated struct (`roomcast_event`) or a function is added, and
+// reset to 1 when `ROOMCAST_ABI_VERSION` changes. A library of revision N runs every host
+// built against the same ABI version and a revision up to N. A host that must also run
+// on older libraries checks `roomcast_abi_revision() >= M` before reading a field marked
+// "revision M" (an older library's event ends before it; a missing function already
+// fails at load time). Revisions: 1 the first C ABI; 2 `roomcast_event.disconnected`,
+// `roomcast_config_set_{max_attachments,allow_polling,allow_websocket,max_buffered_frames}`
+// and `roomcast_abi_revision`.
+#define ROOMCAST_ABI_REVISION 2
 
 // `roomcast_target.flags`: drop the packet for sockets that cannot take it right now.
 #define ROOMCAST_TARGET_VOLATILE 1
@@ -179,8 +198,8 @@ typedef struct roomcast_ack_reply {
 
 // An event. Every pointer is owned by the library and valid only during the callback (or
 // until `roomcast_event_free` in pull mode); fields that do not apply to `kind` are NULL/0.
-// The library allocates events; later versions may append fields, so never allocate or
-// copy this struct by value across versions.
+// The library allocates events; later versions may append fields (a compatible change,
+// see `ROOMCAST_ABI_REVISION`), so never allocate or copy this struct by value.
 typedef struct roomcast_event {
   // What happened.
   roomcast_event_kind kind;
@@ -220,8 +239,13 @@ typedef struct roomcast_event {
   const struct roomcast_ack_reply *replies;
   // Number of replies.
   size_t replies_len;
-  // True when the timeout fired before every recipient answered (ACK_RESPONSE).
+  // True when not every recipient answered: the timeout fired, or the recipients left
+  // disconnected first (then the event comes at once, without waiting for the timeout)
+  // (ACK_RESPONSE).
   bool timed_out;
+  // Recipients that disconnected before answering (ACK_RESPONSE). Appended in ABI
+  // revision 2: read it only when `roomcast_abi_revision() >= 2`.
+  size_t disconnected;
 } roomcast_event;
 
 // The event callback: runs on the server's dispatcher thread, one event at a time, in
@@ -241,6 +265,9 @@ const char *roomcast_version(void);
 
 // The ABI version the library was built with (`ROOMCAST_ABI_VERSION` of its header).
 uint32_t roomcast_abi_version(void);
+
+// The ABI revision the library was built with (`ROOMCAST_ABI_REVISION` of its header).
+uint32_t roomcast_abi_revision(void);
 
 // Emits `event` with `args_json` (a JSON array text, NULL = no arguments) and binary
 // `attachments` (referenced from the JSON by `{"_placeholder":true,"num":i}`) to the
@@ -339,7 +366,8 @@ roomcast_status roomcast_reject(struct roomcast_server *server,
                                 const char *data_json);
 
 // Creates a config with socket.io's defaults: host "127.0.0.1", port 3000, path
-// "/socket.io/", ping 25000/20000 ms, max payload 1e6, connect timeout 45000 ms, only
+// "/socket.io/", ping 25000/20000 ms, max payload 1e6, connect timeout 45000 ms, at most
+// 10 attachments, 4096 buffered frames per connection, polling and WebSocket, only
 // namespace "/", no CORS, no static files. Free it with `roomcast_config_free`.
 roomcast_status roomcast_config_new(struct roomcast_config **out);
 
@@ -359,7 +387,9 @@ roomcast_status roomcast_config_set_path(struct roomcast_config *cfg, const char
 // any origin. Call once per origin.
 roomcast_status roomcast_config_add_cors_origin(struct roomcast_config *cfg, const char *origin);
 
-// Sends `Access-Control-Allow-Credentials: true` (needs at least one CORS origin).
+// Sends `Access-Control-Allow-Credentials: true` to allowed origins (needs at least one
+// CORS origin). With origin "*", the request's Origin is echoed instead of `*`, because
+// browsers refuse `*` on credentialed requests.
 roomcast_status roomcast_config_set_cors_credentials(struct roomcast_config *cfg, bool credentials);
 
 // Interval between server pings, in milliseconds (default 25000).
@@ -374,8 +404,28 @@ roomcast_status roomcast_config_set_max_payload(struct roomcast_config *cfg, siz
 // Close connections that join no namespace within this many milliseconds (default 45000).
 roomcast_status roomcast_config_set_connect_timeout_ms(struct roomcast_config *cfg, uint64_t ms);
 
-// Worker threads of the server's runtime (default: number of CPUs).
+// Worker threads of the server's runtime (default: number of CPUs; 0 counts as 1).
 roomcast_status roomcast_config_set_worker_threads(struct roomcast_config *cfg, size_t threads);
+
+// Most binary attachments one packet may carry (default 10, as socket.io). A client that
+// sends more has its connection closed (reason "parse error"); 0 refuses binary packets.
+// Since ABI revision 2.
+roomcast_status roomcast_config_set_max_attachments(struct roomcast_config *cfg, size_t max);
+
+// Accepts HTTP long-polling (default true). When off, a polling request gets HTTP 400
+// `{"code":0,"message":"Transport unknown"}`. Keep at least one transport on: a server
+// with neither fails to start with `ROOMCAST_ERR_INVALID_ARGUMENT`. Since ABI revision 2.
+roomcast_status roomcast_config_set_allow_polling(struct roomcast_config *cfg, bool allow);
+
+// Accepts WebSocket (default true). When off, the polling handshake offers no upgrade
+// (`"upgrades":[]`) and a WebSocket request gets HTTP 400 `{"code":0,"message":"Transport
+// unknown"}`. Since ABI revision 2.
+roomcast_status roomcast_config_set_allow_websocket(struct roomcast_config *cfg, bool allow);
+
+// Bound of each connection's outbound queue, in frames (default 4096). When a client
+// cannot keep up, volatile packets are dropped and anything else disconnects it with
+// reason "slow consumer". 0 is `ROOMCAST_ERR_INVALID_ARGUMENT`. Since ABI revision 2.
+roomcast_status roomcast_config_set_max_buffered_frames(struct roomcast_config *cfg, size_t frames);
 
 // Accepts namespace `pattern` ("/admin"; a '*' makes it a dynamic namespace glob such as
 // "/room-*"). With `middleware`, every connection to it first arrives as a

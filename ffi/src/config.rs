@@ -29,7 +29,8 @@ fn with(cfg: *mut roomcast_config, f: impl FnOnce(&mut ConfigState) -> Res) -> r
 }
 
 /// Creates a config with socket.io's defaults: host "127.0.0.1", port 3000, path
-/// "/socket.io/", ping 25000/20000 ms, max payload 1e6, connect timeout 45000 ms, only
+/// "/socket.io/", ping 25000/20000 ms, max payload 1e6, connect timeout 45000 ms, at most
+/// 10 attachments, 4096 buffered frames per connection, polling and WebSocket, only
 /// namespace "/", no CORS, no static files. Free it with `roomcast_config_free`.
 #[no_mangle]
 pub unsafe extern "C" fn roomcast_config_new(out: *mut *mut roomcast_config) -> roomcast_status {
@@ -99,7 +100,9 @@ pub unsafe extern "C" fn roomcast_config_add_cors_origin(cfg: *mut roomcast_conf
     })
 }
 
-/// Sends `Access-Control-Allow-Credentials: true` (needs at least one CORS origin).
+/// Sends `Access-Control-Allow-Credentials: true` to allowed origins (needs at least one
+/// CORS origin). With origin "*", the request's Origin is echoed instead of `*`, because
+/// browsers refuse `*` on credentialed requests.
 #[no_mangle]
 pub extern "C" fn roomcast_config_set_cors_credentials(cfg: *mut roomcast_config, credentials: bool) -> roomcast_status {
     with(cfg, |c| {
@@ -145,11 +148,58 @@ pub extern "C" fn roomcast_config_set_connect_timeout_ms(cfg: *mut roomcast_conf
     })
 }
 
-/// Worker threads of the server's runtime (default: number of CPUs).
+/// Worker threads of the server's runtime (default: number of CPUs; 0 counts as 1).
 #[no_mangle]
 pub extern "C" fn roomcast_config_set_worker_threads(cfg: *mut roomcast_config, threads: usize) -> roomcast_status {
     with(cfg, |c| {
         c.config.worker_threads = Some(threads.max(1));
+        Ok(())
+    })
+}
+
+/// Most binary attachments one packet may carry (default 10, as socket.io). A client that
+/// sends more has its connection closed (reason "parse error"); 0 refuses binary packets.
+/// Since ABI revision 2.
+#[no_mangle]
+pub extern "C" fn roomcast_config_set_max_attachments(cfg: *mut roomcast_config, max: usize) -> roomcast_status {
+    with(cfg, |c| {
+        c.config.max_attachments = max;
+        Ok(())
+    })
+}
+
+/// Accepts HTTP long-polling (default true). When off, a polling request gets HTTP 400
+/// `{"code":0,"message":"Transport unknown"}`. Keep at least one transport on: a server
+/// with neither fails to start with `ROOMCAST_ERR_INVALID_ARGUMENT`. Since ABI revision 2.
+#[no_mangle]
+pub extern "C" fn roomcast_config_set_allow_polling(cfg: *mut roomcast_config, allow: bool) -> roomcast_status {
+    with(cfg, |c| {
+        c.config.allow_polling = allow;
+        Ok(())
+    })
+}
+
+/// Accepts WebSocket (default true). When off, the polling handshake offers no upgrade
+/// (`"upgrades":[]`) and a WebSocket request gets HTTP 400 `{"code":0,"message":"Transport
+/// unknown"}`. Since ABI revision 2.
+#[no_mangle]
+pub extern "C" fn roomcast_config_set_allow_websocket(cfg: *mut roomcast_config, allow: bool) -> roomcast_status {
+    with(cfg, |c| {
+        c.config.allow_websocket = allow;
+        Ok(())
+    })
+}
+
+/// Bound of each connection's outbound queue, in frames (default 4096). When a client
+/// cannot keep up, volatile packets are dropped and anything else disconnects it with
+/// reason "slow consumer". 0 is `ROOMCAST_ERR_INVALID_ARGUMENT`. Since ABI revision 2.
+#[no_mangle]
+pub extern "C" fn roomcast_config_set_max_buffered_frames(cfg: *mut roomcast_config, frames: usize) -> roomcast_status {
+    with(cfg, |c| {
+        if frames == 0 {
+            return Err(Fail::new(ROOMCAST_ERR_INVALID_ARGUMENT, "max_buffered_frames must be at least 1"));
+        }
+        c.config.max_buffered_frames = frames;
         Ok(())
     })
 }

@@ -47,8 +47,8 @@ pub struct roomcast_ack_reply {
 
 /// An event. Every pointer is owned by the library and valid only during the callback (or
 /// until `roomcast_event_free` in pull mode); fields that do not apply to `kind` are NULL/0.
-/// The library allocates events; later versions may append fields, so never allocate or
-/// copy this struct by value across versions.
+/// The library allocates events; later versions may append fields (a compatible change,
+/// see `ROOMCAST_ABI_REVISION`), so never allocate or copy this struct by value.
 #[repr(C)]
 pub struct roomcast_event {
     /// What happened.
@@ -89,8 +89,13 @@ pub struct roomcast_event {
     pub replies: *const roomcast_ack_reply,
     /// Number of replies.
     pub replies_len: usize,
-    /// True when the timeout fired before every recipient answered (ACK_RESPONSE).
+    /// True when not every recipient answered: the timeout fired, or the recipients left
+    /// disconnected first (then the event comes at once, without waiting for the timeout)
+    /// (ACK_RESPONSE).
     pub timed_out: bool,
+    /// Recipients that disconnected before answering (ACK_RESPONSE). Appended in ABI
+    /// revision 2: read it only when `roomcast_abi_revision() >= 2`.
+    pub disconnected: usize,
 }
 
 /// Outstanding client ack requests of one server, by the token C sees in `ev->ack`.
@@ -195,6 +200,7 @@ fn empty(kind: roomcast_event_kind) -> roomcast_event {
         replies: std::ptr::null(),
         replies_len: 0,
         timed_out: false,
+        disconnected: 0,
     }
 }
 
@@ -244,6 +250,7 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
                 replies: if replies.is_empty() { std::ptr::null() } else { replies.as_ptr() },
                 replies_len: replies.len(),
                 timed_out: result.timed_out,
+                disconnected: result.disconnected,
                 ..empty(ROOMCAST_EVENT_ACK_RESPONSE)
             }
         }

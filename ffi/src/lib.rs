@@ -26,9 +26,21 @@ pub use types::*;
 
 use std::ffi::c_char;
 
-/// Version of the C ABI; bumped on any incompatible change. Compare with
+/// Version of the C ABI; bumped on any incompatible change (a removed or changed function,
+/// a changed or reordered struct field, a changed constant). Compare with
 /// `roomcast_abi_version()` at run time to detect a mismatched library.
 pub const ROOMCAST_ABI_VERSION: u32 = 1;
+
+/// Compatible additions within `ROOMCAST_ABI_VERSION`, counted: bumped whenever a field is
+/// appended to a library-allocated struct (`roomcast_event`) or a function is added, and
+/// reset to 1 when `ROOMCAST_ABI_VERSION` changes. A library of revision N runs every host
+/// built against the same ABI version and a revision up to N. A host that must also run
+/// on older libraries checks `roomcast_abi_revision() >= M` before reading a field marked
+/// "revision M" (an older library's event ends before it; a missing function already
+/// fails at load time). Revisions: 1 the first C ABI; 2 `roomcast_event.disconnected`,
+/// `roomcast_config_set_{max_attachments,allow_polling,allow_websocket,max_buffered_frames}`
+/// and `roomcast_abi_revision`.
+pub const ROOMCAST_ABI_REVISION: u32 = 2;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]
@@ -40,4 +52,10 @@ pub extern "C" fn roomcast_version() -> *const c_char {
 #[no_mangle]
 pub extern "C" fn roomcast_abi_version() -> u32 {
     ROOMCAST_ABI_VERSION
+}
+
+/// The ABI revision the library was built with (`ROOMCAST_ABI_REVISION` of its header).
+#[no_mangle]
+pub extern "C" fn roomcast_abi_revision() -> u32 {
+    ROOMCAST_ABI_REVISION
 }

@@ -84,6 +84,9 @@ pub unsafe extern "C" fn roomcast_server_start(
             let c = c.lock();
             (c.config.clone(), c.host.clone())
         };
+        if !config.allow_polling && !config.allow_websocket {
+            return Err(Fail::new(ROOMCAST_ERR_INVALID_ARGUMENT, "both transports are disabled"));
+        }
         let port = config.bind.port();
         config.bind = (host.as_str(), port)
             .to_socket_addrs()

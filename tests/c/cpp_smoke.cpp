@@ -3,6 +3,7 @@
 #include "roomcast.h"
 
 #include <atomic>
+#include <cstddef>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -48,11 +49,14 @@ int main() {
 
     roomcast_target everyone{};
     everyone.flags = ROOMCAST_TARGET_VOLATILE;
-    // A namespace no rule accepts; the volatile target shows the C++ aggregate init.
-    st = roomcast_emit(server, "/nowhere", &everyone, "hello", "[1]", nullptr, 0, nullptr);
-    if (st != ROOMCAST_ERR_NO_SUCH_NAMESPACE) return fail("emit", st);
-    if (roomcast_emit(server, "/nowhere", nullptr, "x", "[oops", nullptr, 0, nullptr) != ROOMCAST_ERR_INVALID_JSON)
+    // No client yet: the emit reaches nobody; the volatile target shows C++ aggregate init.
+    std::size_t recipients = 99;
+    st = roomcast_emit(server, "/", &everyone, "hello", "[1]", nullptr, 0, &recipients);
+    if (st != ROOMCAST_OK || recipients != 0) return fail("emit", st);
+    if (roomcast_emit(server, "/", nullptr, "x", "[oops", nullptr, 0, nullptr) != ROOMCAST_ERR_INVALID_JSON)
         return fail("invalid json", ROOMCAST_ERR_INVALID_JSON);
+    if (roomcast_emit(server, "/nowhere", nullptr, "x", "[]", nullptr, 0, nullptr) != ROOMCAST_ERR_NO_SUCH_NAMESPACE)
+        return fail("unknown namespace", ROOMCAST_ERR_NO_SUCH_NAMESPACE);
 
     if ((st = roomcast_server_stop(server, 1000)) != ROOMCAST_OK) return fail("stop", st);
     if ((st = roomcast_server_free(server)) != ROOMCAST_OK) return fail("free", st);

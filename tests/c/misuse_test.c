@@ -51,6 +51,7 @@ static void null_and_fake_handles(void) {
 }
 
 static void config_validation(void) {
+    roomcast_config *fake_cfg = (roomcast_config *)(uintptr_t)0x7777;
     roomcast_config *cfg = NULL, *cfg2 = NULL;
     roomcast_server *a = NULL, *b = NULL;
     uint16_t port = 0;
@@ -68,6 +69,13 @@ static void config_validation(void) {
     EXPECT_OK(roomcast_config_set_max_payload(cfg, 100000));
     EXPECT_OK(roomcast_config_set_connect_timeout_ms(cfg, 45000));
     EXPECT_OK(roomcast_config_set_worker_threads(cfg, 1));
+    EXPECT_OK(roomcast_config_set_max_attachments(cfg, 0));
+    EXPECT_STATUS(roomcast_config_set_max_buffered_frames(cfg, 0), ROOMCAST_ERR_INVALID_ARGUMENT);
+    EXPECT_OK(roomcast_config_set_max_buffered_frames(cfg, 64));
+    EXPECT_STATUS(roomcast_config_set_max_attachments(fake_cfg, 1), ROOMCAST_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(roomcast_config_set_allow_polling(NULL, 1), ROOMCAST_ERR_NULL);
+    EXPECT_STATUS(roomcast_config_set_allow_websocket(fake_cfg, 1), ROOMCAST_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(roomcast_config_set_max_buffered_frames(fake_cfg, 1), ROOMCAST_ERR_INVALID_HANDLE);
     EXPECT_OK(roomcast_config_clear_namespaces(cfg));
     EXPECT_OK(roomcast_config_add_namespace(cfg, "/", 1));
     EXPECT_OK(roomcast_config_set_static_dir(cfg, "."));
@@ -76,6 +84,12 @@ static void config_validation(void) {
     EXPECT_OK(roomcast_config_set_port(cfg, 0));
     EXPECT_STATUS(roomcast_server_start(cfg, &a), ROOMCAST_ERR_INVALID_ARGUMENT);
     EXPECT_OK(roomcast_config_set_host(cfg, "localhost"));
+    /* No transport at all is refused; either one alone is fine. */
+    EXPECT_OK(roomcast_config_set_allow_polling(cfg, 0));
+    EXPECT_OK(roomcast_config_set_allow_websocket(cfg, 0));
+    EXPECT_STATUS(roomcast_server_start(cfg, &a), ROOMCAST_ERR_INVALID_ARGUMENT);
+    EXPECT_TRUE(a == NULL);
+    EXPECT_OK(roomcast_config_set_allow_websocket(cfg, 1));
     EXPECT_OK(roomcast_server_start(cfg, &a));
     EXPECT_OK(roomcast_server_port(a, &port));
     /* A second server on the same port: binding fails with an I/O error. */
@@ -113,19 +127,17 @@ static void server_lifecycle(void) {
     EXPECT_STATUS(roomcast_emit(s, bad_utf8, NULL, "x", "[]", NULL, 0, NULL), ROOMCAST_ERR_INVALID_UTF8);
     EXPECT_STATUS(roomcast_emit(s, "/", NULL, "x", "[]", &att, 1, NULL), ROOMCAST_ERR_NULL);
     EXPECT_STATUS(roomcast_emit(s, "/", NULL, NULL, "[]", NULL, 0, NULL), ROOMCAST_ERR_NULL);
-    /* Commands on a namespace no rule accepts. (Commands on "/" before any client used it
-     * would hit a core deadlock, reported: SocketIo::namespace holds its read guard while
-     * namespace_for takes the write lock; tests/c/server.test.mjs covers gone sockets.) */
-    EXPECT_STATUS(roomcast_emit_to_socket(s, "/nowhere", "AAAAAAAAAAAAAAAAAAAA", "x", "[]", NULL, 0),
-                  ROOMCAST_ERR_NO_SUCH_NAMESPACE);
-    EXPECT_STATUS(roomcast_rooms_of(s, "/nowhere", "AAAAAAAAAAAAAAAAAAAA", &json), ROOMCAST_ERR_NO_SUCH_NAMESPACE);
-    EXPECT_STATUS(roomcast_rooms_of(s, "/nowhere", "AAAAAAAAAAAAAAAAAAAA", NULL), ROOMCAST_ERR_NULL);
-    EXPECT_STATUS(roomcast_disconnect(s, "/nowhere", "AAAAAAAAAAAAAAAAAAAA", 1), ROOMCAST_ERR_NO_SUCH_NAMESPACE);
+    /* Gone sockets, unknown acks and requests (no client ever connected). */
+    EXPECT_STATUS(roomcast_emit_to_socket(s, "/", "AAAAAAAAAAAAAAAAAAAA", "x", "[]", NULL, 0),
+                  ROOMCAST_ERR_NO_SUCH_SOCKET);
+    EXPECT_STATUS(roomcast_rooms_of(s, "/", "AAAAAAAAAAAAAAAAAAAA", &json), ROOMCAST_ERR_NO_SUCH_SOCKET);
+    EXPECT_STATUS(roomcast_rooms_of(s, "/", "AAAAAAAAAAAAAAAAAAAA", NULL), ROOMCAST_ERR_NULL);
+    EXPECT_STATUS(roomcast_disconnect(s, "/", "AAAAAAAAAAAAAAAAAAAA", 1), ROOMCAST_ERR_NO_SUCH_SOCKET);
     EXPECT_STATUS(roomcast_ack_send(s, 12345, "[]", NULL, 0), ROOMCAST_ERR_NO_SUCH_ACK);
     EXPECT_STATUS(roomcast_ack_send(s, 12345, "[", NULL, 0), ROOMCAST_ERR_INVALID_JSON);
     EXPECT_STATUS(roomcast_accept(s, 12345), ROOMCAST_ERR_NO_SUCH_REQUEST);
     EXPECT_STATUS(roomcast_reject(s, 12345, bad_utf8, NULL), ROOMCAST_ERR_INVALID_UTF8);
-    EXPECT_STATUS(roomcast_sockets(s, "/nowhere", NULL, &json), ROOMCAST_ERR_NO_SUCH_NAMESPACE);
+    EXPECT_STATUS(roomcast_sockets(s, "/", NULL, NULL), ROOMCAST_ERR_NULL);
     EXPECT_TRUE(json == NULL);
 
     /* The finalizer is not taken on a failed set_callback, and runs once on stop. */
@@ -165,8 +177,85 @@ static void server_lifecycle(void) {
     EXPECT_TRUE(finalized == 2);
 }
 
+/* Every command before any client connected returns at once with its own code (a hang
+ * here fails the test through its time limit). Namespaces a rule accepts exist for
+ * commands from the start, as if a client had used them; others do not. */
+static void commands_before_any_client(void) {
+    roomcast_config *cfg = NULL;
+    roomcast_server *s = NULL;
+    roomcast_event *ev = NULL;
+    char *json = NULL;
+    size_t recipients = 99;
+    uint64_t ack_id = 0;
+    const char *lobby[1];
+    roomcast_target to;
+    static const char *const used_first_by_a_command[] = {"/", "/dyn-1", "/private"};
+    const char *const sid = "AAAAAAAAAAAAAAAAAAAA";
+    size_t i;
+    memset(&to, 0, sizeof to);
+    lobby[0] = "lobby";
+    to.rooms = lobby;
+    to.rooms_len = 1;
+
+    EXPECT_OK(roomcast_config_new(&cfg));
+    EXPECT_OK(roomcast_config_set_port(cfg, 0));
+    EXPECT_OK(roomcast_config_add_namespace(cfg, "/dyn-*", 0));
+    EXPECT_OK(roomcast_config_add_namespace(cfg, "/private", 1));
+    EXPECT_OK(roomcast_server_start(cfg, &s));
+    EXPECT_OK(roomcast_config_free(cfg));
+
+    for (i = 0; i < sizeof used_first_by_a_command / sizeof *used_first_by_a_command; i++) {
+        const char *nsp = used_first_by_a_command[i];
+        recipients = 99;
+        EXPECT_OK(roomcast_emit(s, nsp, NULL, "x", "[1]", NULL, 0, &recipients));
+        EXPECT_TRUE(recipients == 0);
+        recipients = 99;
+        EXPECT_OK(roomcast_emit(s, nsp, &to, "x", NULL, NULL, 0, &recipients));
+        EXPECT_TRUE(recipients == 0);
+        EXPECT_STATUS(roomcast_emit_to_socket(s, nsp, sid, "x", "[]", NULL, 0), ROOMCAST_ERR_NO_SUCH_SOCKET);
+        EXPECT_STATUS(roomcast_join(s, nsp, sid, "lobby"), ROOMCAST_ERR_NO_SUCH_SOCKET);
+        EXPECT_STATUS(roomcast_join(s, nsp, "not-a-sid", "lobby"), ROOMCAST_ERR_NO_SUCH_SOCKET);
+        EXPECT_STATUS(roomcast_leave(s, nsp, sid, "lobby"), ROOMCAST_ERR_NO_SUCH_SOCKET);
+        EXPECT_STATUS(roomcast_rooms_of(s, nsp, sid, &json), ROOMCAST_ERR_NO_SUCH_SOCKET);
+        EXPECT_TRUE(json == NULL);
+        EXPECT_STATUS(roomcast_disconnect(s, nsp, sid, 0), ROOMCAST_ERR_NO_SUCH_SOCKET);
+        EXPECT_OK(roomcast_sockets(s, nsp, NULL, &json));
+        EXPECT_TRUE(json != NULL && strcmp(json, "[]") == 0);
+        roomcast_string_free(json);
+        json = NULL;
+    }
+    /* A namespace no rule accepts. */
+    EXPECT_STATUS(roomcast_emit(s, "/nowhere", NULL, "x", "[]", NULL, 0, &recipients), ROOMCAST_ERR_NO_SUCH_NAMESPACE);
+    EXPECT_STATUS(roomcast_emit_with_ack(s, "/nowhere", NULL, "x", NULL, NULL, 0, 10, &ack_id),
+                  ROOMCAST_ERR_NO_SUCH_NAMESPACE);
+    EXPECT_STATUS(roomcast_join(s, "/nowhere", sid, "lobby"), ROOMCAST_ERR_NO_SUCH_NAMESPACE);
+    EXPECT_STATUS(roomcast_sockets(s, "/nowhere", NULL, &json), ROOMCAST_ERR_NO_SUCH_NAMESPACE);
+    EXPECT_TRUE(json == NULL);
+    EXPECT_STATUS(roomcast_accept(s, 1), ROOMCAST_ERR_NO_SUCH_REQUEST);
+    EXPECT_STATUS(roomcast_reject(s, 1, "no", NULL), ROOMCAST_ERR_NO_SUCH_REQUEST);
+
+    /* An emit with ack to nobody ends at once with zero replies, not after its 10 min timeout. */
+    EXPECT_OK(roomcast_emit_with_ack(s, "/", NULL, "q", "[]", NULL, 0, 600000, &ack_id));
+    EXPECT_TRUE(ack_id != 0);
+    EXPECT_OK(roomcast_next_event(s, 60000, &ev));
+    EXPECT_TRUE(ev != NULL);
+    if (ev) {
+        EXPECT_TRUE(ev->kind == ROOMCAST_EVENT_ACK_RESPONSE);
+        EXPECT_TRUE(ev->ack_response_id == ack_id);
+        EXPECT_TRUE(ev->replies_len == 0 && ev->replies == NULL);
+        EXPECT_TRUE(!ev->timed_out);
+        EXPECT_TRUE(ev->disconnected == 0);
+        EXPECT_TRUE(ev->nsp == NULL && ev->sid == NULL);
+        roomcast_event_free(ev);
+    }
+    EXPECT_STATUS(roomcast_next_event(s, 0, &ev), ROOMCAST_ERR_TIMEOUT);
+    EXPECT_OK(roomcast_server_stop(s, 1000));
+    EXPECT_OK(roomcast_server_free(s));
+}
+
 int main(void) {
     EXPECT_TRUE(roomcast_abi_version() == ROOMCAST_ABI_VERSION);
+    EXPECT_TRUE(roomcast_abi_revision() == ROOMCAST_ABI_REVISION && ROOMCAST_ABI_REVISION >= 2);
     EXPECT_TRUE(strlen(roomcast_version()) > 0);
     EXPECT_TRUE(roomcast_last_error() == NULL);
     EXPECT_TRUE(strcmp(roomcast_status_name(ROOMCAST_ERR_INVALID_JSON), "ROOMCAST_ERR_INVALID_JSON") == 0);
@@ -174,6 +263,7 @@ int main(void) {
     null_and_fake_handles();
     config_validation();
     server_lifecycle();
+    commands_before_any_client();
     printf("misuse: %d failures\n", test_failures);
     return test_failures == 0 ? 0 : 1;
 }
