@@ -23,6 +23,7 @@ RESULTS=$OUT/results.jsonl
 : > "$RESULTS"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== build (release)"
 cargo build --release --quiet -p roomcast --example bench-server
 cargo build --release --quiet -p roomcast-loadgen -p raw-relay -p socketioxide-bench-server
@@ -104,16 +105,36 @@ stop_server() {
 }
 trap stop_server EXIT
 
-# run SERVER_NAME CMD RUN_NAME loadgen-args...
+# CPU cores other processes may use during a run before it is repeated (shared machines).
+MAX_OTHER=${MAX_OTHER:-0.15}
+ATTEMPTS=${ATTEMPTS:-3}
+# How many cores other processes used in a result line (0 when not reported).
+other_cores() {
+  python3 - "$1" 2>/dev/null <<'PY' || echo 0
+import json, sys
+r = json.loads(sys.argv[1])
+m = r.get("measured_s") or 0
+print("%.2f" % ((r.get("other_cpu_s") or 0) / m if m else 0))
+PY
+}
+
+# run SERVER_NAME CMD RUN_NAME loadgen-args...: one result line; a run disturbed by other
+# processes (more than MAX_OTHER cores) is repeated up to ATTEMPTS times, the quietest kept.
 run() {
   local name=$1 cmd=$2 run=$3; shift 3
-  start_server "$cmd" || { echo "{\"label\":\"$name\",\"run\":\"$run\",\"error\":\"server did not start\"}" >> "$RESULTS"; return 0; }
-  local line
-  line=$(timeout 300 "${PIN_GEN[@]}" "$LOADGEN" --port "$PORT" --pid "$SERVER_PID" --threads "$GEN_THREADS" --label "$name" "$@" | tail -1 || true)
-  [ -n "$line" ] || line="{\"label\":\"$name\",\"error\":\"load generator failed or timed out\"}"
-  echo "${line%\}},\"run\":\"$run\"}" >> "$RESULTS"
-  echo "   $run: ${line:0:260}"
-  stop_server
+  local best="" best_other=99 attempt line other
+  for attempt in $(seq 1 "$ATTEMPTS"); do
+    start_server "$cmd" || { line="{\"label\":\"$name\",\"error\":\"server did not start\"}"; best=$line; break; }
+    line=$(timeout 300 "${PIN_GEN[@]}" "$LOADGEN" --port "$PORT" --pid "$SERVER_PID" --threads "$GEN_THREADS" --label "$name" "$@" | tail -1 || true)
+    stop_server
+    [ -n "$line" ] || line="{\"label\":\"$name\",\"error\":\"load generator failed or timed out\"}"
+    other=$(other_cores "$line")
+    if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $other < $best_other else 1)"; then best=$line; best_other=$other; fi
+    python3 -c "import sys; sys.exit(0 if $other <= $MAX_OTHER else 1)" && break
+    echo "   ($run attempt $attempt disturbed: other processes used $other cores)"
+  done
+  echo "${best%\}},\"run\":\"$run\"}" >> "$RESULTS"
+  echo "   $run: ${best:0:260}"
 }
 
 for name in $SERVERS; do
@@ -131,6 +152,7 @@ for name in $SERVERS; do
   done
   run "$name" "$cmd" "fanout-rate" --scenario fanout --clients 1000 --rate 200000 --duration "$DURATION"
   run "$name" "$cmd" "fanout-w64" --scenario fanout --clients 1000 --window 64 --duration "$DURATION"
+  run "$name" "$cmd" "fanout-w64x4" --scenario fanout --clients 1000 --senders 4 --window 64 --duration "$DURATION"
   run "$name" "$cmd" "echo" --scenario echo --clients 200 --inflight 4 --duration "$DURATION"
   run "$name" "$cmd" "connect" --scenario connect --clients 10000 --hold 1
 done
@@ -144,7 +166,8 @@ cat > "$OUT/meta.json" <<EOF
   "mem": "$(free -h | awk '/Mem:/{print $2}')",
   "kernel": "$(uname -r)",
   "pinning": "$PINNING",
-  "load_before": "$(cut -d' ' -f1-3 /proc/loadavg)",
+  "load_before": "$LOAD_BEFORE",
+  "max_other": "$MAX_OTHER",
   "rustc": "$(rustc --version)",
   "node": "$(node --version)",
   "python": "$(python3 --version 2>&1)",
