@@ -95,12 +95,13 @@ test("server emit with ack: the reply (with binary) arrives as an ack-response e
   const { socket, log } = await client();
   socket.on("question", (q, ack) => ack("yes", q, Buffer.from([9, 9])));
   socket.emit("ask", 20000, "me");
-  const [replies, timedOut, bytes] = await log.next("answer");
+  const [replies, timedOut, bytes, disconnected] = await log.next("answer");
   assert.equal(timedOut, false);
   assert.equal(replies.length, 1);
   assert.equal(replies[0][0], "yes");
   assert.equal(replies[0][1], "q?");
   assert.equal(bytes, 2);
+  assert.equal(disconnected, 0);
 });
 
 test("server emit with ack: timeout reports what arrived", async () => {
@@ -109,9 +110,26 @@ test("server emit with ack: timeout reports what arrived", async () => {
   answering.socket.on("question", (q, ack) => ack("yes"));
   silent.socket.on("question", () => {}); // never acknowledges
   answering.socket.emit("ask", 1500, "all");
-  const [replies, timedOut] = await answering.log.next("answer");
+  const [replies, timedOut, , disconnected] = await answering.log.next("answer");
   assert.equal(timedOut, true);
+  assert.equal(disconnected, 0);
   for (const r of replies) assert.equal(r[0], "yes");
+});
+
+test("server emit with ack: a recipient that disconnects ends the wait at once (timed_out, disconnected = 1)", async () => {
+  const asker = await client();
+  const leaver = await client();
+  const asked = new Promise((resolve) => leaver.socket.on("question", resolve)); // never acknowledges
+  // A 10-minute timeout: the outcome can only arrive within the test's deadline if the
+  // disconnect ends the wait.
+  asker.socket.emit("ask-socket", 600000, leaver.socket.id);
+  await asked;
+  leaver.socket.disconnect();
+  const [replies, timedOut, bytes, disconnected] = await asker.log.next("answer");
+  assert.deepEqual(replies, []);
+  assert.equal(timedOut, true);
+  assert.equal(bytes, 0);
+  assert.equal(disconnected, 1);
 });
 
 test("middleware: accept in the callback, accept later from the main thread, reject with data", async () => {

@@ -182,6 +182,22 @@ static void handle_message(state_t *st, const roomcast_event *ev) {
             st->asks_len++;
         }
         pthread_mutex_unlock(&st->lock);
+    } else if (strcmp(name, "ask-socket") == 0) {
+        /* emit with ack to another socket: [timeout_ms, sid]; the result is told to the asker */
+        uint64_t id = 0;
+        long timeout = first_number(ev->args_json);
+        first_string(ev->args_json, arg, sizeof arg);
+        pthread_mutex_lock(&st->lock);
+        list[0] = arg;
+        to.rooms = list;
+        to.rooms_len = 1;
+        EXPECT_OK(roomcast_emit_with_ack(server, NSP, &to, "question", "[\"q?\"]", NULL, 0, (uint32_t)timeout, &id));
+        if (st->asks_len < MAX_ASKS) {
+            st->ask_ids[st->asks_len] = id;
+            snprintf(st->ask_sids[st->asks_len], sizeof st->ask_sids[0], "%s", ev->sid);
+            st->asks_len++;
+        }
+        pthread_mutex_unlock(&st->lock);
     } else if (strcmp(name, "kick") == 0) {
         EXPECT_OK(roomcast_disconnect(server, NSP, ev->sid, strstr(ev->args_json, "true") != NULL));
     } else if (strcmp(name, "misuse") == 0) {
@@ -212,7 +228,8 @@ static void on_ack_response(state_t *st, const roomcast_event *ev) {
         used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s", i ? "," : "", ev->replies[i].args_json);
         for (j = 0; j < ev->replies[i].attachments_len; j++) bytes += ev->replies[i].attachments[j].len;
     }
-    snprintf(buf + used, sizeof buf - used, "],%s,%lu]", ev->timed_out ? "true" : "false", (unsigned long)bytes);
+    snprintf(buf + used, sizeof buf - used, "],%s,%lu,%lu]", ev->timed_out ? "true" : "false", (unsigned long)bytes,
+             (unsigned long)ev->disconnected);
     /* The asker may have left in the meantime: then "no such socket" is the right answer. */
     {
         roomcast_status s = roomcast_emit_to_socket(server, NSP, st->ask_sids[found], "answer", buf, NULL, 0);
@@ -308,6 +325,17 @@ int main(void) {
     EXPECT_OK(roomcast_server_start(cfg, &server));
     EXPECT_OK(roomcast_config_free(cfg));
     EXPECT_OK(roomcast_server_port(server, &port));
+    /* Commands before any client: namespaces first used by a command ("/" and a dynamic
+     * one; the tests connect to both later) answer at once and work for clients later. */
+    {
+        size_t n = 99;
+        EXPECT_OK(roomcast_emit(server, NSP, NULL, "early", "[]", NULL, 0, &n));
+        EXPECT_TRUE(n == 0);
+        n = 99;
+        EXPECT_OK(roomcast_emit(server, "/dyn-42", NULL, "early", "[]", NULL, 0, &n));
+        EXPECT_TRUE(n == 0);
+        EXPECT_STATUS(roomcast_join(server, NSP, "AAAAAAAAAAAAAAAAAAAA", "lobby"), ROOMCAST_ERR_NO_SUCH_SOCKET);
+    }
     EXPECT_OK(roomcast_server_set_callback(server, on_event, &st, free_state));
     printf("listening on http://127.0.0.1:%u\n", (unsigned)port);
     fflush(stdout);

@@ -1,0 +1,141 @@
+// Each config setter of the C ABI is applied (tests/c/config_test.c with options), seen from
+// real clients and plain HTTP requests, each against a server with default settings.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startC, connect, connectError, call } from "./harness.mjs";
+
+const ORIGIN = "http://app.example";
+let plain; // defaults
+let wsOnly; // no polling, 2 attachments, 1 worker thread
+let pollingOnly; // no WebSocket, 4 buffered frames, 3 worker threads, CORS with credentials
+const open = [];
+
+async function client(server, opts = {}) {
+  const c = await connect(server.url, "/", opts);
+  open.push(c.socket);
+  return c;
+}
+
+/** Waits for the "gone" [sid, reason] about `sid` that the server tells everyone. */
+async function goneReason(observer, sid) {
+  for (;;) {
+    const [s, reason] = await observer.log.next("gone");
+    if (s === sid) return reason;
+  }
+}
+
+const engineUrl = (server, query) => `${server.url}/socket.io/?EIO=4&${query}`;
+
+before(async () => {
+  [plain, wsOnly, pollingOnly] = await Promise.all([
+    startC("config_test"),
+    startC("config_test", ["--no-polling", "--max-attachments", "2", "--worker-threads", "1"]),
+    startC("config_test", [
+      "--no-websocket", "--max-buffered-frames", "4", "--worker-threads", "3",
+      "--cors", ORIGIN, "--cors-credentials",
+    ]),
+  ]);
+});
+after(() => {
+  for (const s of open) s.close();
+  for (const s of [plain, wsOnly, pollingOnly]) s?.kill();
+});
+
+test("allow_polling off: a polling handshake is 400 code 0 'Transport unknown'; WebSocket clients connect", async () => {
+  const refused = await fetch(engineUrl(wsOnly, "transport=polling"));
+  assert.equal(refused.status, 400);
+  assert.deepEqual(await refused.json(), { code: 0, message: "Transport unknown" });
+  const accepted = await fetch(engineUrl(plain, "transport=polling"));
+  assert.equal(accepted.status, 200);
+  assert.match(await accepted.text(), /^0\{.*"upgrades":\["websocket"\]/);
+
+  await connectError(wsOnly.url, "/", { transports: ["polling"] });
+  const { socket } = await client(wsOnly, { transports: ["websocket"] });
+  assert.deepEqual(await call(socket, "echo", "hi"), ["hi"]);
+});
+
+test("allow_websocket off: no upgrade is offered and a WebSocket request is 'Transport unknown'", async () => {
+  const handshake = await fetch(engineUrl(pollingOnly, "transport=polling"));
+  assert.equal(handshake.status, 200);
+  assert.match(await handshake.text(), /^0\{.*"upgrades":\[\]/);
+  const refused = await fetch(engineUrl(pollingOnly, "transport=websocket"));
+  assert.equal(refused.status, 400);
+  assert.deepEqual(await refused.json(), { code: 0, message: "Transport unknown" });
+  // With WebSocket allowed, the same request without an Upgrade header is a bad request.
+  const bad = await fetch(engineUrl(plain, "transport=websocket"));
+  assert.equal(bad.status, 400);
+  assert.deepEqual(await bad.json(), { code: 3, message: "Bad request" });
+
+  await connectError(pollingOnly.url, "/", { transports: ["websocket"] });
+  const { socket } = await client(pollingOnly);
+  assert.deepEqual(await call(socket, "echo", 1), [1]);
+  assert.equal(socket.io.engine.transport.name, "polling");
+});
+
+test("max_attachments: more binaries than allowed close the connection with 'parse error'", async () => {
+  const observer = await client(wsOnly, { transports: ["websocket"] });
+  const sender = await client(wsOnly, { transports: ["websocket"] });
+  const [a, b] = await call(sender.socket, "echo", Buffer.from([1]), Buffer.from([2]));
+  assert.deepEqual([Buffer.from(a), Buffer.from(b)], [Buffer.from([1]), Buffer.from([2])]);
+  const gone = goneReason(observer, sender.socket.id);
+  sender.socket.emit("echo", Buffer.from([1]), Buffer.from([2]), Buffer.from([3]));
+  assert.equal(await gone, "parse error");
+  await sender.disconnected;
+  // The default (10) takes three.
+  const other = await client(plain);
+  const three = await call(other.socket, "echo", Buffer.from([1]), Buffer.from([2]), Buffer.from([3]));
+  assert.equal(three.length, 3);
+});
+
+test("max_buffered_frames: a burst larger than the queue disconnects a polling client as 'slow consumer'", async () => {
+  const FLOOD = 1000;
+  const observer = await client(pollingOnly);
+  const slow = await client(pollingOnly);
+  const gone = goneReason(observer, slow.socket.id);
+  slow.socket.emit("flood", FLOOD);
+  assert.equal(await gone, "slow consumer");
+  await slow.disconnected;
+  // The default queue (4096 frames) takes the whole burst.
+  const fine = await client(plain, { transports: ["polling"] });
+  fine.socket.emit("flood", FLOOD);
+  await fine.log.next("flood-done");
+  const got = fine.log.names().filter((n) => n === "flood").length;
+  assert.equal(got, FLOOD);
+});
+
+test("worker_threads: the runtime has exactly that many worker threads", async () => {
+  const one = await client(wsOnly, { transports: ["websocket"] });
+  assert.deepEqual(await call(one.socket, "threads"), [1]);
+  const three = await client(pollingOnly);
+  assert.deepEqual(await call(three.socket, "threads"), [3]);
+});
+
+test("CORS origin with credentials: the allowed origin is echoed with credentials; others get nothing", async () => {
+  const allowed = await fetch(engineUrl(pollingOnly, "transport=polling"), { headers: { Origin: ORIGIN } });
+  assert.equal(allowed.status, 200);
+  assert.equal(allowed.headers.get("access-control-allow-origin"), ORIGIN);
+  assert.equal(allowed.headers.get("access-control-allow-credentials"), "true");
+  const preflight = await fetch(engineUrl(pollingOnly, "transport=polling"), {
+    method: "OPTIONS",
+    headers: { Origin: ORIGIN, "Access-Control-Request-Method": "POST" },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get("access-control-allow-origin"), ORIGIN);
+  const other = await fetch(engineUrl(pollingOnly, "transport=polling"), { headers: { Origin: "http://evil.example" } });
+  assert.equal(other.headers.get("access-control-allow-origin"), null);
+  const none = await fetch(engineUrl(plain, "transport=polling"), { headers: { Origin: ORIGIN } });
+  assert.equal(none.headers.get("access-control-allow-origin"), null);
+  assert.equal(none.headers.get("access-control-allow-credentials"), null);
+});
+
+test("each server stops cleanly on request (no leak under valgrind)", async () => {
+  for (const server of [plain, wsOnly, pollingOnly]) {
+    const { socket } = await client(server, server === wsOnly ? { transports: ["websocket"] } : {});
+    socket.emit("shutdown");
+    const { code, signal, stdout, stderr } = await server.exit;
+    assert.equal(signal, null, stderr);
+    assert.equal(code, 0, `exit ${code}\n${stdout}\n${stderr}`);
+    assert.match(stdout, /done: 0 failures/);
+  }
+});

@@ -1,0 +1,141 @@
+/* A small callback-mode server whose config comes from the command line, driven by
+ * tests/c/config.test.mjs to check that each config setter is applied:
+ *   --no-polling, --no-websocket, --max-attachments N, --max-buffered-frames N,
+ *   --worker-threads N, --cors ORIGIN, --cors-credentials.
+ * Client events: "echo" (ack with the args and attachments), "threads" (ack with how many
+ * threads named "roomcast", the server runtime's workers, this process has), "flood" [n]
+ * (n "flood" emits to the sender, then "flood-done"), "shutdown" (the main thread stops and
+ * frees the server; the exit status is the failure count). Every DISCONNECT is told to
+ * everyone as "gone" [sid, reason]. */
+#include <dirent.h>
+#include <pthread.h>
+
+#include "testutil.h"
+
+#define NSP "/"
+
+static roomcast_server *server;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static int shutdown_asked = 0;
+
+/* Threads of this process whose name is exactly "roomcast" (Linux /proc). */
+static int runtime_threads(void) {
+    DIR *dir = opendir("/proc/self/task");
+    struct dirent *d;
+    int n = 0;
+    if (!dir) return -1;
+    while ((d = readdir(dir)) != NULL) {
+        char path[300], name[64] = "";
+        FILE *f;
+        if (d->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", d->d_name);
+        f = fopen(path, "r");
+        if (!f) continue;
+        if (fgets(name, sizeof name, f) && strcmp(name, "roomcast\n") == 0) n++;
+        fclose(f);
+    }
+    closedir(dir);
+    return n;
+}
+
+static void on_message(const roomcast_event *ev) {
+    char buf[256];
+    if (strcmp(ev->event_name, "echo") == 0) {
+        EXPECT_OK(roomcast_ack_send(server, ev->ack, ev->args_json, ev->attachments, ev->attachments_len));
+    } else if (strcmp(ev->event_name, "threads") == 0) {
+        snprintf(buf, sizeof buf, "[%d]", runtime_threads());
+        EXPECT_OK(roomcast_ack_send(server, ev->ack, buf, NULL, 0));
+    } else if (strcmp(ev->event_name, "flood") == 0) {
+        /* Queued in one burst, far faster than a long-poll round trip drains them. Once the
+         * client is cut off as a slow consumer, the rest find no socket. */
+        long i, n = strtol(ev->args_json + 1, NULL, 10);
+        for (i = 0; i < n; i++) {
+            roomcast_status st;
+            snprintf(buf, sizeof buf, "[%ld]", i);
+            st = roomcast_emit_to_socket(server, NSP, ev->sid, "flood", buf, NULL, 0);
+            EXPECT_TRUE(st == ROOMCAST_OK || st == ROOMCAST_ERR_NO_SUCH_SOCKET);
+        }
+        {
+            roomcast_status st = roomcast_emit_to_socket(server, NSP, ev->sid, "flood-done", NULL, NULL, 0);
+            EXPECT_TRUE(st == ROOMCAST_OK || st == ROOMCAST_ERR_NO_SUCH_SOCKET);
+        }
+    } else if (strcmp(ev->event_name, "shutdown") == 0) {
+        pthread_mutex_lock(&lock);
+        shutdown_asked = 1;
+        pthread_cond_signal(&wake);
+        pthread_mutex_unlock(&lock);
+    } else if (ev->ack) {
+        EXPECT_OK(roomcast_ack_drop(server, ev->ack));
+    }
+}
+
+static void on_event(void *user_data, const roomcast_event *ev) {
+    char buf[256];
+    (void)user_data;
+    switch (ev->kind) {
+    case ROOMCAST_EVENT_CONNECTION:
+        snprintf(buf, sizeof buf, "[\"%s\",null]", ev->sid);
+        EXPECT_OK(roomcast_emit_to_socket(server, ev->nsp, ev->sid, "welcome", buf, NULL, 0));
+        break;
+    case ROOMCAST_EVENT_MESSAGE:
+        on_message(ev);
+        break;
+    case ROOMCAST_EVENT_DISCONNECT:
+        if (strcmp(ev->reason, "server shutting down") != 0) {
+            snprintf(buf, sizeof buf, "[\"%s\",\"%s\"]", ev->sid, ev->reason);
+            EXPECT_OK(roomcast_emit(server, NSP, NULL, "gone", buf, NULL, 0, NULL));
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+int main(int argc, char **argv) {
+    roomcast_config *cfg = NULL;
+    uint16_t port = 0;
+    int i;
+
+    EXPECT_OK(roomcast_config_new(&cfg));
+    EXPECT_OK(roomcast_config_set_port(cfg, 0));
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
+        if (strcmp(a, "--no-polling") == 0) {
+            EXPECT_OK(roomcast_config_set_allow_polling(cfg, 0));
+        } else if (strcmp(a, "--no-websocket") == 0) {
+            EXPECT_OK(roomcast_config_set_allow_websocket(cfg, 0));
+        } else if (strcmp(a, "--cors-credentials") == 0) {
+            EXPECT_OK(roomcast_config_set_cors_credentials(cfg, 1));
+        } else if (strcmp(a, "--cors") == 0) {
+            EXPECT_OK(roomcast_config_add_cors_origin(cfg, v));
+            i++;
+        } else if (strcmp(a, "--max-attachments") == 0) {
+            EXPECT_OK(roomcast_config_set_max_attachments(cfg, (size_t)atol(v)));
+            i++;
+        } else if (strcmp(a, "--max-buffered-frames") == 0) {
+            EXPECT_OK(roomcast_config_set_max_buffered_frames(cfg, (size_t)atol(v)));
+            i++;
+        } else if (strcmp(a, "--worker-threads") == 0) {
+            EXPECT_OK(roomcast_config_set_worker_threads(cfg, (size_t)atol(v)));
+            i++;
+        } else {
+            fprintf(stderr, "FAIL unknown option %s\n", a);
+            return 2;
+        }
+    }
+    EXPECT_OK(roomcast_server_start(cfg, &server));
+    EXPECT_OK(roomcast_config_free(cfg));
+    EXPECT_OK(roomcast_server_port(server, &port));
+    EXPECT_OK(roomcast_server_set_callback(server, on_event, NULL, NULL));
+    printf("listening on http://127.0.0.1:%u\n", (unsigned)port);
+    fflush(stdout);
+
+    pthread_mutex_lock(&lock);
+    while (!shutdown_asked) pthread_cond_wait(&wake, &lock);
+    pthread_mutex_unlock(&lock);
+    EXPECT_OK(roomcast_server_stop(server, 3000));
+    EXPECT_OK(roomcast_server_free(server));
+    printf("done: %d failures\n", test_failures);
+    return test_failures == 0 ? 0 : 1;
+}
