@@ -123,7 +123,7 @@ impl<D> Session<D> {
     /// Like [`Session::push`], but leaves closing on overflow to the caller.
     pub(crate) fn try_push(&self, text: &Bytes, binary: &[Bytes], volatile: bool) -> Pushed {
         let n = 1 + binary.len();
-        {
+        let wake = {
             let mut o = self.outbox.lock();
             if o.closed.is_some() {
                 return Pushed::Closed;
@@ -141,10 +141,16 @@ impl<D> Session<D> {
             if full {
                 return Pushed::Overflow;
             }
+            let was_empty = o.frames.is_empty();
             o.frames.push_back(Frame::Text(text.clone()));
             o.frames.extend(binary.iter().cloned().map(Frame::Binary));
+            was_empty
+        };
+        // Only the push that makes the queue non-empty wakes the drainer: it takes
+        // everything queued after that in the same pass.
+        if wake {
+            self.wake.notify_one();
         }
-        self.wake.notify_one();
         Pushed::Queued
     }
 
