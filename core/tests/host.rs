@@ -48,13 +48,42 @@ fn recv(events: &roomcast::Events) -> Event {
         .expect("event in time")
 }
 
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Connects two clients, emits `q` to both with an ack and `timeout`, and checks both got
+/// the question; returns them and the ack id.
+fn ask_two(
+    server: &Server,
+    events: &roomcast::Events,
+    rt: &tokio::runtime::Runtime,
+    timeout: Duration,
+) -> (Ws, Ws, u64) {
+    let mut a = rt.block_on(connect(server));
+    let mut b = rt.block_on(connect(server));
+    let _ = (recv(events), recv(events));
+    let id = server
+        .emit_with_ack(
+            "/",
+            &BroadcastOptions::all(),
+            "q",
+            &Payload::empty(),
+            timeout,
+        )
+        .unwrap();
+    assert_eq!(rt.block_on(next_text(&mut a)), format!("42{id}[\"q\"]"));
+    assert_eq!(rt.block_on(next_text(&mut b)), format!("42{id}[\"q\"]"));
+    (a, b, id)
+}
+
 #[test]
 fn events_commands_and_graceful_stop() {
     let (server, events) = Server::start(config()).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let mut ws = rt.block_on(connect(&server));
 
     let Event::Connection { sid, nsp, auth, .. } = recv(&events) else {
@@ -168,24 +197,8 @@ fn events_commands_and_graceful_stop() {
 #[test]
 fn ack_timeout_reports_what_arrived() {
     let (server, events) = Server::start(config()).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut a = rt.block_on(connect(&server));
-    let mut b = rt.block_on(connect(&server));
-    let _ = (recv(&events), recv(&events));
-    let id = server
-        .emit_with_ack(
-            "/",
-            &BroadcastOptions::all(),
-            "q",
-            &Payload::empty(),
-            Duration::from_millis(300),
-        )
-        .unwrap();
-    assert_eq!(rt.block_on(next_text(&mut a)), format!("42{id}[\"q\"]"));
-    assert_eq!(rt.block_on(next_text(&mut b)), format!("42{id}[\"q\"]"));
+    let rt = runtime();
+    let (mut a, _b, id) = ask_two(&server, &events, &rt, Duration::from_millis(300));
     rt.block_on(a.send(Message::text(format!("43{id}[\"from a\"]"))))
         .unwrap();
     let Event::AckResponse(result) = recv(&events) else {
@@ -204,10 +217,7 @@ fn a_slow_consumer_is_disconnected_not_buffered_forever() {
         ..config()
     };
     let (server, events) = Server::start(cfg).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     // A polling client that never polls: its queue can only grow.
     let addr = server.local_addr();
     let body = rt.block_on(async move {
@@ -297,24 +307,8 @@ fn stop_without_connections_returns_at_once() {
 #[test]
 fn an_ack_whose_recipient_leaves_ends_as_a_timeout_with_what_arrived() {
     let (server, events) = Server::start(config()).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut a = rt.block_on(connect(&server));
-    let mut b = rt.block_on(connect(&server));
-    let _ = (recv(&events), recv(&events));
-    let id = server
-        .emit_with_ack(
-            "/",
-            &BroadcastOptions::all(),
-            "q",
-            &Payload::empty(),
-            Duration::from_secs(60),
-        )
-        .unwrap();
-    assert_eq!(rt.block_on(next_text(&mut a)), format!("42{id}[\"q\"]"));
-    assert_eq!(rt.block_on(next_text(&mut b)), format!("42{id}[\"q\"]"));
+    let rt = runtime();
+    let (mut a, mut b, id) = ask_two(&server, &events, &rt, Duration::from_secs(60));
     rt.block_on(a.send(Message::text(format!("43{id}[1]"))))
         .unwrap();
     rt.block_on(b.close(None)).unwrap();
@@ -338,6 +332,8 @@ fn commands_before_any_client_do_not_block() {
     assert_eq!(server.emit("/", &all, "x", &Payload::empty()).unwrap(), 0);
     assert_eq!(server.sockets("/", &all).unwrap(), Vec::<String>::new());
     assert!(server.join("/", "AAAAAAAAAAAAAAAAAAAA", &["r"]).is_err());
-    assert!(server.emit("/unknown", &all, "x", &Payload::empty()).is_err());
+    assert!(server
+        .emit("/unknown", &all, "x", &Payload::empty())
+        .is_err());
     server.stop(Duration::from_secs(1));
 }
