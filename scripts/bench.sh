@@ -24,6 +24,8 @@ RESULTS=$OUT/results.jsonl
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+# The commit that is built and measured (plus a mark when core/ or examples/ had local edits).
+BUILT=$(git rev-parse --short HEAD)$( [ -z "$(git status --porcelain -- core examples/rust bench)" ] || echo "+local-edits")
 echo "== build (release)"
 cargo build --release --quiet -p roomcast --example bench-server
 cargo build --release --quiet -p roomcast-loadgen -p raw-relay -p socketioxide-bench-server
@@ -175,7 +177,7 @@ cat > "$OUT/meta.json" <<EOF
   "socketioxide": "$(grep -A1 '^name = "socketioxide"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')",
   "python_binding": "${PYBIND_PY:-none}",
   "python_socketio": "$("$PYPEER/bin/python" -c 'import importlib.metadata as m; print(m.version("python-socketio"))')",
-  "roomcast": "$(git rev-parse --short HEAD)",
+  "roomcast": "$BUILT",
   "duration": $DURATION,
   "repeats": $REPEATS,
   "load_after": "$(cut -d' ' -f1-3 /proc/loadavg)",

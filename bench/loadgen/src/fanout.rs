@@ -356,7 +356,7 @@ pub async fn run(a: &Args) -> Result<String, String> {
     let gen_cpu = watch.own_cpu();
     let other_cpu = watch.other_cpu();
 
-    // Stop sending and let in-flight broadcasts drain (at most 5 s) before counting losses.
+    // Stop sending and let in-flight broadcasts drain before counting losses.
     sh.stop_sending.store(true, Ordering::Relaxed);
     let expected_total = || -> u64 {
         sh.tracks
@@ -364,11 +364,25 @@ pub async fn run(a: &Args) -> Result<String, String> {
             .map(|t| t.sent.load(Ordering::Acquire) * t.expected as u64)
             .sum()
     };
-    let drain_deadline = Instant::now() + Duration::from_secs(5);
+    // A slow server keeps draining its backlog: wait while deliveries still arrive (at most
+    // 60 s); what has not arrived 2 s after the last delivery counts as lost.
+    let drain_start = Instant::now();
+    let drain_deadline = drain_start + Duration::from_secs(60);
+    let (mut last_count, mut last_progress) = (sh.delivered(), Instant::now());
     tokio::time::sleep(Duration::from_millis(20)).await;
-    while sh.delivered() < expected_total() && Instant::now() < drain_deadline {
+    loop {
+        let now_count = sh.delivered();
+        if now_count >= expected_total() || Instant::now() >= drain_deadline {
+            break;
+        }
+        if now_count != last_count {
+            (last_count, last_progress) = (now_count, Instant::now());
+        } else if last_progress.elapsed() >= Duration::from_secs(2) {
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let drain_s = drain_start.elapsed().as_secs_f64();
     let peak_rss = watch.peak_rss_kb();
     let _ = stop_tx.send(true);
     let mut samples = Samples::default();
@@ -399,6 +413,7 @@ pub async fn run(a: &Args) -> Result<String, String> {
         "expected_deliveries": expected,
         "delivered": delivered_total,
         "lost": expected.saturating_sub(delivered_total),
+        "drain_s": r3(drain_s),
         "out_of_order": sh.out_of_order.load(Ordering::Relaxed),
         "server_cpu_s": server_cpu.map(r3),
         "server_cpu_us_per_delivery": server_cpu.filter(|_| deliveries > 0).map(|c| r3(c * 1e6 / deliveries as f64)),
