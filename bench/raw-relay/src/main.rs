@@ -51,12 +51,13 @@ async fn main() {
 
 async fn serve(tcp: TcpStream, relay: Arc<Relay>) {
     tcp.set_nodelay(true).ok();
-    // 8 KiB read chunks: tungstenite zero-fills the chunk before each read (128 KiB default).
+    // 4 KiB read chunks (as roomcast): tungstenite zero-fills the chunk before each read and
+    // keeps it per connection (128 KiB by default).
     // (`RELAY_READ_BUFFER` overrides it, to measure what the chunk costs per connection.)
     let chunk = std::env::var("RELAY_READ_BUFFER")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(8 * 1024);
+        .unwrap_or(4 * 1024);
     let config = WebSocketConfig::default().read_buffer_size(chunk);
     let Ok(ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await else {
         return;
