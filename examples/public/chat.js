@@ -38,7 +38,7 @@
   });
   socket.on("newMessage", showMessage);
   socket.on("globalMsg", (text) => add("notice", [["text", String(text)]]));
-  socket.on("talk", (text) => add("shout", [["who", "📣"], ["text", String(text)]]));
+  socket.on("talk", (text) => add("shout", [["who", "shout"], ["text", String(text)]]));
   socket.on("online", (n) => { $("online").textContent = `${n} online`; });
 
   $("name-form").addEventListener("submit", (e) => {
@@ -61,7 +61,7 @@
     const text = $("talk").value.trim();
     if (text) {
       socket.emit("talk", `${myName}: ${text}`);
-      add("shout mine", [["who", "📣"], ["text", `${myName}: ${text}`]]);
+      add("shout mine", [["who", "shout"], ["text", `${myName}: ${text}`]]);
     }
     $("talk").value = "";
   });
