@@ -113,7 +113,7 @@ def main():
     w("`/proc/<pid>/stat`); peak RSS is `VmHWM` of a freshly started server per scenario.")
     w("\"CPU cores\" is CPU seconds per measured second for the server, the generator and everything")
     w("else on the machine (other processes: the noise in that run). A run where other processes")
-    w(f"used more than {meta.get('max_other', '0.15')} cores was repeated (up to 3 attempts) and the quietest attempt kept.")
+    w(f"used more than {meta.get('max_other', '0.15')} cores was repeated (up to {meta.get('attempts', 3)} attempts) and the quietest attempt kept.")
     w("\"gen-bound\" marks runs where the load generator itself used ≥ 90 % of its CPUs, so the")
     w("throughput figure is a floor for that server, not its limit; compare CPU per delivery there.\n")
 

@@ -170,6 +170,7 @@ cat > "$OUT/meta.json" <<EOF
   "pinning": "$PINNING",
   "load_before": "$LOAD_BEFORE",
   "max_other": "$MAX_OTHER",
+  "attempts": $ATTEMPTS,
   "rustc": "$(rustc --version)",
   "node": "$(node --version)",
   "python": "$(python3 --version 2>&1)",
@@ -181,7 +182,7 @@ cat > "$OUT/meta.json" <<EOF
   "duration": $DURATION,
   "repeats": $REPEATS,
   "load_after": "$(cut -d' ' -f1-3 /proc/loadavg)",
-  "command": "DURATION=$DURATION REPEATS=$REPEATS SERVERS='$SERVERS' scripts/bench.sh"
+  "command": "DURATION=$DURATION REPEATS=$REPEATS ATTEMPTS=$ATTEMPTS MAX_OTHER=$MAX_OTHER SERVERS='$SERVERS' scripts/bench.sh"
 }
 EOF
 python3 bench/report.py "$RESULTS" "$OUT/meta.json" > BENCHMARKS.md
