@@ -2,7 +2,7 @@
 //! in-memory [`LocalAdapter`] serves one process; a remote adapter (Redis) can wrap it and
 //! forward the same plain-data [`BroadcastOptions`] to other nodes.
 
-use crate::sid::Sid;
+use crate::sid::{Sid, SidMap, SidSet};
 use parking_lot::RwLock;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -70,8 +70,8 @@ pub trait Adapter: Send + Sync + 'static {
 
 #[derive(Default)]
 struct Membership {
-    rooms: HashMap<Room, HashSet<Sid>>,
-    sids: HashMap<Sid, HashSet<Room>>,
+    rooms: HashMap<Room, SidSet>,
+    sids: SidMap<HashSet<Room>>,
 }
 
 /// The in-memory adapter: two maps behind one read-write lock, never held across I/O.
@@ -137,14 +137,14 @@ impl Adapter for LocalAdapter {
 
     fn for_each_recipient(&self, opts: &BroadcastOptions, f: &mut dyn FnMut(Sid)) {
         let m = self.inner.read();
-        let excluded: HashSet<Sid> = opts
+        let excluded: SidSet = opts
             .except
             .iter()
             .filter_map(|r| m.rooms.get(r))
             .flat_map(|members| members.iter().copied())
             .collect();
         let mut visit = |sid: Sid| {
-            if !excluded.contains(&sid) {
+            if excluded.is_empty() || !excluded.contains(&sid) {
                 f(sid)
             }
         };
@@ -156,7 +156,7 @@ impl Adapter for LocalAdapter {
                 }
             }
             rooms => {
-                let mut seen = HashSet::new();
+                let mut seen = SidSet::default();
                 for members in rooms.iter().filter_map(|r| m.rooms.get(r)) {
                     for &sid in members {
                         if seen.insert(sid) {

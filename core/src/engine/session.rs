@@ -122,36 +122,44 @@ impl<D> Session<D> {
 
     /// Like [`Session::push`], but leaves closing on overflow to the caller.
     pub(crate) fn try_push(&self, text: &Bytes, binary: &[Bytes], volatile: bool) -> Pushed {
-        let n = 1 + binary.len();
-        let wake = {
-            let mut o = self.outbox.lock();
-            if o.closed.is_some() {
-                return Pushed::Closed;
-            }
-            let full = o.frames.len() + n > self.max_frames;
-            if volatile {
-                let writable = match o.transport {
-                    TransportKind::WebSocket => o.frames.is_empty(),
-                    TransportKind::Polling => o.get_waiting && !o.upgrading,
-                };
-                if !writable || full {
-                    return Pushed::Dropped;
-                }
-            }
-            if full {
-                return Pushed::Overflow;
-            }
-            let was_empty = o.frames.is_empty();
-            o.frames.push_back(Frame::Text(text.clone()));
-            o.frames.extend(binary.iter().cloned().map(Frame::Binary));
-            was_empty
-        };
-        // Only the push that makes the queue non-empty wakes the drainer: it takes
-        // everything queued after that in the same pass.
+        let (pushed, wake) = self.enqueue(text, binary, volatile);
         if wake {
-            self.wake.notify_one();
+            self.wake();
         }
-        Pushed::Queued
+        pushed
+    }
+
+    /// Queues like [`Session::try_push`] and says whether the drainer must be woken (only
+    /// the push that makes the queue non-empty needs to: the drainer takes everything
+    /// queued after it in the same pass). Lets a broadcast batch its wake-ups.
+    pub(crate) fn enqueue(&self, text: &Bytes, binary: &[Bytes], volatile: bool) -> (Pushed, bool) {
+        let n = 1 + binary.len();
+        let mut o = self.outbox.lock();
+        if o.closed.is_some() {
+            return (Pushed::Closed, false);
+        }
+        let full = o.frames.len() + n > self.max_frames;
+        if volatile {
+            let writable = match o.transport {
+                TransportKind::WebSocket => o.frames.is_empty(),
+                TransportKind::Polling => o.get_waiting && !o.upgrading,
+            };
+            if !writable || full {
+                return (Pushed::Dropped, false);
+            }
+        }
+        if full {
+            return (Pushed::Overflow, false);
+        }
+        let was_empty = o.frames.is_empty();
+        o.frames.push_back(Frame::Text(text.clone()));
+        o.frames.extend(binary.iter().cloned().map(Frame::Binary));
+        (Pushed::Queued, was_empty)
+    }
+
+    /// Wakes whoever drains the queue (WebSocket writer or waiting long-poll).
+    pub(crate) fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// Queues one raw frame (e.g. a bare binary message); overflow closes the session.

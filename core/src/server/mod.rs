@@ -158,7 +158,7 @@ impl SocketIo {
     ) -> Result<usize, Error> {
         let ns = self.namespace(nsp)?;
         let packet = protocol::encode_event(&ns.name, event, args, None);
-        Ok(ns.broadcast(opts, &packet, None))
+        Ok(ns.broadcast(opts, &packet, None, &self.rt))
     }
 
     /// Emits and collects every recipient's acknowledgement, or times out after `timeout`
@@ -176,7 +176,7 @@ impl SocketIo {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let packet = protocol::encode_event(&ns.name, event, args, Some(id));
         let collector = ack::Collector::new(id, done);
-        let n = ns.broadcast(opts, &packet, Some(&collector));
+        let n = ns.broadcast(opts, &packet, Some(&collector), &self.rt);
         collector.expect(n);
         // The timer owns the collector: the outcome is always delivered, at the latest now.
         let ns = Arc::downgrade(&ns);

@@ -4,13 +4,14 @@ use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use tokio::runtime::Handle;
 
 use super::ack::Collector;
 use super::{Client, DisconnectReason, Event, SocketIo};
 use crate::adapter::{Adapter, BroadcastOptions, LocalAdapter};
 use crate::engine::{Pushed, SessionRef};
 use crate::protocol::{self, Encoded, Payload};
-use crate::sid::Sid;
+use crate::sid::{Sid, SidMap};
 
 /// A namespace: its sockets and its adapter (rooms).
 pub struct Namespace {
@@ -18,7 +19,7 @@ pub struct Namespace {
     pub name: Arc<str>,
     /// Whether connections need the host's accept.
     pub(crate) middleware: bool,
-    sockets: RwLock<HashMap<Sid, Arc<Socket>>>,
+    sockets: RwLock<SidMap<Arc<Socket>>>,
     adapter: Box<dyn Adapter>,
 }
 
@@ -27,7 +28,7 @@ impl Namespace {
         Arc::new(Self {
             name: Arc::from(name),
             middleware,
-            sockets: RwLock::new(HashMap::new()),
+            sockets: RwLock::new(SidMap::default()),
             adapter: Box::new(LocalAdapter::new()),
         })
     }
@@ -52,7 +53,7 @@ impl Namespace {
         self.len() == 0
     }
 
-    pub(crate) fn sockets_read(&self) -> RwLockReadGuard<'_, HashMap<Sid, Arc<Socket>>> {
+    pub(crate) fn sockets_read(&self) -> RwLockReadGuard<'_, SidMap<Arc<Socket>>> {
         self.sockets.read()
     }
 
@@ -68,14 +69,21 @@ impl Namespace {
 
     /// Sends one encoded packet to every selected socket: the bytes are shared, not copied.
     /// With `ack`, each recipient is registered to answer it. Returns the recipient count.
+    ///
+    /// Called from a host thread (outside the runtime), waking each recipient's writer
+    /// directly would cost one cross-thread wake-up per recipient; the wake-ups are then
+    /// handed to one task on `rt` instead. Queue order is fixed here either way.
     pub(crate) fn broadcast(
         &self,
         opts: &BroadcastOptions,
         packet: &Encoded,
         ack: Option<&Arc<Collector>>,
+        rt: &Handle,
     ) -> usize {
+        let on_runtime = Handle::try_current().is_ok();
         let mut delivered = 0;
         let mut overflowed = Vec::new();
+        let mut to_wake = Vec::new();
         {
             let sockets = self.sockets.read();
             self.adapter.for_each_recipient(opts, &mut |sid| {
@@ -84,17 +92,19 @@ impl Namespace {
                     // Registered before the push: a fast client may answer at once.
                     s.acks.lock().insert(c.id, c.clone());
                 }
-                match s
-                    .session
-                    .try_push(&packet.text, &packet.binary, opts.volatile)
-                {
-                    Pushed::Queued => {
+                match s.session.enqueue(&packet.text, &packet.binary, opts.volatile) {
+                    (Pushed::Queued, wake) => {
                         delivered += 1;
                         if let Some(c) = ack {
                             c.add_recipient(sid);
                         }
+                        if wake && on_runtime {
+                            s.session.wake();
+                        } else if wake {
+                            to_wake.push(s.session.clone());
+                        }
                     }
-                    other => {
+                    (other, _) => {
                         if let Some(c) = ack {
                             s.acks.lock().remove(&c.id);
                         }
@@ -104,6 +114,17 @@ impl Namespace {
                     }
                 }
             });
+        }
+        match to_wake.len() {
+            0 => {}
+            1 => to_wake[0].wake(),
+            _ => {
+                rt.spawn(async move {
+                    for s in to_wake {
+                        s.wake();
+                    }
+                });
+            }
         }
         // Close overflowing sessions only after every lock above is released.
         for s in overflowed {
