@@ -234,12 +234,9 @@ impl SocketIo {
     pub fn sockets(&self, nsp: &str, opts: &BroadcastOptions) -> Result<Vec<Sid>, Error> {
         let ns = self.namespace(nsp)?;
         let mut out = Vec::new();
-        let sockets = ns.sockets_read();
-        ns.adapter().for_each_recipient(opts, &mut |sid| {
-            if sockets.contains_key(&sid) {
-                out.push(sid)
-            }
-        });
+        ns.adapter().for_each_recipient(opts, &mut |sid| out.push(sid));
+        // Outside the adapter's lock: the two locks are only ever nested the other way.
+        out.retain(|sid| ns.contains(*sid));
         Ok(out)
     }
 

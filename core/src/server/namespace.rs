@@ -1,6 +1,6 @@
 //! Namespaces and the sockets in them.
 
-use parking_lot::{Mutex, RwLock, RwLockReadGuard};
+use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,13 +13,20 @@ use crate::engine::{Pushed, SessionRef};
 use crate::protocol::{self, Encoded, Payload};
 use crate::sid::{Sid, SidMap};
 
+/// A connected socket as the namespace keeps it: the session handle sits beside the socket
+/// so a broadcast reaches the queue without a detour through the socket.
+struct Member {
+    socket: Arc<Socket>,
+    session: SessionRef<Client>,
+}
+
 /// A namespace: its sockets and its adapter (rooms).
 pub struct Namespace {
     /// Name, e.g. `/` or `/admin`.
     pub name: Arc<str>,
     /// Whether connections need the host's accept.
     pub(crate) middleware: bool,
-    sockets: RwLock<SidMap<Arc<Socket>>>,
+    sockets: RwLock<SidMap<Member>>,
     adapter: Box<dyn Adapter>,
 }
 
@@ -40,7 +47,7 @@ impl Namespace {
 
     /// A connected socket by id.
     pub fn socket(&self, sid: Sid) -> Option<Arc<Socket>> {
-        self.sockets.read().get(&sid).cloned()
+        self.sockets.read().get(&sid).map(|m| m.socket.clone())
     }
 
     /// Number of connected sockets.
@@ -53,18 +60,20 @@ impl Namespace {
         self.len() == 0
     }
 
-    pub(crate) fn sockets_read(&self) -> RwLockReadGuard<'_, SidMap<Arc<Socket>>> {
-        self.sockets.read()
+    /// Whether `sid` is connected here.
+    pub(crate) fn contains(&self, sid: Sid) -> bool {
+        self.sockets.read().contains_key(&sid)
     }
 
     pub(crate) fn all_sockets(&self) -> Vec<Arc<Socket>> {
-        self.sockets.read().values().cloned().collect()
+        self.sockets.read().values().map(|m| m.socket.clone()).collect()
     }
 
     pub(crate) fn insert(&self, socket: Arc<Socket>) {
         self.adapter
             .add_all(socket.sid, &[Arc::from(socket.sid.as_str())]);
-        self.sockets.write().insert(socket.sid, socket);
+        let session = socket.session.clone();
+        self.sockets.write().insert(socket.sid, Member { socket, session });
     }
 
     /// Sends one encoded packet to every selected socket: the bytes are shared, not copied.
@@ -87,29 +96,29 @@ impl Namespace {
         {
             let sockets = self.sockets.read();
             self.adapter.for_each_recipient(opts, &mut |sid| {
-                let Some(s) = sockets.get(&sid) else { return };
+                let Some(m) = sockets.get(&sid) else { return };
                 if let Some(c) = ack {
                     // Registered before the push: a fast client may answer at once.
-                    s.acks.lock().insert(c.id, c.clone());
+                    m.socket.acks.lock().insert(c.id, c.clone());
                 }
-                match s.session.enqueue(&packet.text, &packet.binary, opts.volatile) {
+                match m.session.enqueue(&packet.text, &packet.binary, opts.volatile) {
                     (Pushed::Queued, wake) => {
                         delivered += 1;
                         if let Some(c) = ack {
                             c.add_recipient(sid);
                         }
                         if wake && on_runtime {
-                            s.session.wake();
+                            m.session.wake();
                         } else if wake {
-                            to_wake.push(s.session.clone());
+                            to_wake.push(m.session.clone());
                         }
                     }
                     (other, _) => {
                         if let Some(c) = ack {
-                            s.acks.lock().remove(&c.id);
+                            m.socket.acks.lock().remove(&c.id);
                         }
                         if other == Pushed::Overflow {
-                            overflowed.push(s.session.clone());
+                            overflowed.push(m.session.clone());
                         }
                     }
                 }
