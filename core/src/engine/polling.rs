@@ -52,7 +52,6 @@ impl<H: Handler> Engine<H> {
             armed: true,
         };
         let body = loop {
-            let wake = session.wake.notified();
             {
                 let mut o = session.outbox.lock();
                 if let Some(reason) = o.closed {
@@ -75,12 +74,12 @@ impl<H: Handler> Engine<H> {
                     o.frames.clear();
                     break body;
                 }
-                if o.upgrading {
+                if o.upgrading || o.transport != TransportKind::Polling {
                     o.get_waiting = false;
                     break Bytes::from_static(b"6");
                 }
             }
-            wake.await;
+            session.wake.wait().await;
         };
         guard.armed = false;
         text_response(StatusCode::OK, body)

@@ -9,7 +9,9 @@
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
-use std::sync::atomic::AtomicBool;
+use futures_util::task::AtomicWaker;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -47,6 +49,38 @@ pub(crate) struct Outbox {
     pub get_waiting_at_close: bool,
 }
 
+/// A wake-up for the one task that drains a queue (the WebSocket writer, or the long-poll
+/// GET waiting): a flag plus an `AtomicWaker`, lighter than `Notify` on the per-recipient
+/// path. A notification that comes while nobody waits is kept for the next wait.
+#[derive(Default)]
+pub(crate) struct Signal {
+    set: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Signal {
+    pub(crate) fn notify(&self) {
+        self.set.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// Completes once a notification has come since the last wait completed.
+    pub(crate) async fn wait(&self) {
+        std::future::poll_fn(|cx| {
+            if self.set.swap(false, Ordering::AcqRel) {
+                return Poll::Ready(());
+            }
+            self.waker.register(cx.waker());
+            if self.set.swap(false, Ordering::AcqRel) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
 /// Runs once when the session closes (set by the engine).
 pub(crate) type Closer = Box<dyn FnOnce(CloseReason) + Send>;
 
@@ -58,7 +92,7 @@ pub struct Session<D> {
     pub data: D,
     pub(crate) outbox: Mutex<Outbox>,
     /// Wakes whoever drains the outbox (WebSocket writer or long-poll GET).
-    pub(crate) wake: Notify,
+    pub(crate) wake: Signal,
     /// Fires when a pong arrives.
     pub(crate) pong_signal: Notify,
     /// Fires when the session closes.
@@ -95,7 +129,7 @@ impl<D> Session<D> {
                 closed: None,
                 get_waiting_at_close: false,
             }),
-            wake: Notify::new(),
+            wake: Signal::default(),
             pong_signal: Notify::new(),
             closed_signal: Notify::new(),
             post_in_flight: AtomicBool::new(false),
@@ -159,7 +193,7 @@ impl<D> Session<D> {
 
     /// Wakes whoever drains the queue (WebSocket writer or waiting long-poll).
     pub(crate) fn wake(&self) {
-        self.wake.notify_one();
+        self.wake.notify();
     }
 
     /// Queues one raw frame (e.g. a bare binary message); overflow closes the session.
@@ -180,7 +214,7 @@ impl<D> Session<D> {
             self.close(CloseReason::SlowConsumer);
             return Pushed::Closed;
         }
-        self.wake.notify_one();
+        self.wake.notify();
         Pushed::Queued
     }
 
@@ -190,7 +224,7 @@ impl<D> Session<D> {
         if o.closed.is_none() {
             o.frames.push_back(frame);
             drop(o);
-            self.wake.notify_one();
+            self.wake.notify();
         }
     }
 
@@ -205,7 +239,7 @@ impl<D> Session<D> {
             o.closed = Some(reason);
             o.get_waiting_at_close = o.get_waiting;
         }
-        self.wake.notify_one();
+        self.wake.notify();
         self.closed_signal.notify_waiters();
         if let Some(f) = self.closer.lock().take() {
             f(reason);

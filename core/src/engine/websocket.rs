@@ -118,7 +118,7 @@ impl<H: Handler> Engine<H> {
                             .ok()?;
                         probed = true;
                         session.outbox.lock().upgrading = true;
-                        session.wake.notify_one();
+                        session.wake.notify();
                     }
                     (true, "5") => return Some(()),
                     _ => return None,
@@ -136,7 +136,7 @@ impl<H: Handler> Engine<H> {
             o.transport = TransportKind::WebSocket;
         }
         // A long-poll still waiting must give the queue up: wake it so it answers noop.
-        session.wake.notify_one();
+        session.wake.notify();
         let writer = tokio::spawn(write_loop(session.clone(), sink));
         self.read_loop(session, stream).await;
         let _ = writer.await;
@@ -201,7 +201,6 @@ fn error_reason(e: &tokio_tungstenite::tungstenite::Error) -> CloseReason {
 async fn write_loop<D>(session: SessionRef<D>, mut sink: WsSink) {
     let mut batch = VecDeque::new();
     loop {
-        let wake = session.wake.notified();
         let closed = {
             let mut o = session.outbox.lock();
             std::mem::swap(&mut batch, &mut o.frames);
@@ -223,6 +222,6 @@ async fn write_loop<D>(session: SessionRef<D>, mut sink: WsSink) {
             let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
             return;
         }
-        wake.await;
+        session.wake.wait().await;
     }
 }
