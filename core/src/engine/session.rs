@@ -47,6 +47,8 @@ pub(crate) struct Outbox {
     pub closed: Option<CloseReason>,
     /// Whether a long-poll was waiting at the moment the session closed.
     pub get_waiting_at_close: bool,
+    /// Queue bound (beside the queue: one cache line less per broadcast recipient).
+    pub max_frames: usize,
 }
 
 /// A wake-up for the one task that drains a queue (the WebSocket writer, or the long-poll
@@ -98,7 +100,6 @@ pub struct Session<D> {
     /// Fires when the session closes.
     pub(crate) closed_signal: Notify,
     pub(crate) post_in_flight: AtomicBool,
-    max_frames: usize,
     closer: Mutex<Option<Closer>>,
 }
 
@@ -128,12 +129,12 @@ impl<D> Session<D> {
                 get_waiting: false,
                 closed: None,
                 get_waiting_at_close: false,
+                max_frames,
             }),
             wake: Signal::default(),
             pong_signal: Notify::new(),
             closed_signal: Notify::new(),
             post_in_flight: AtomicBool::new(false),
-            max_frames,
             closer: Mutex::new(None),
         }
     }
@@ -172,7 +173,7 @@ impl<D> Session<D> {
         if o.closed.is_some() {
             return (Pushed::Closed, false);
         }
-        let full = o.frames.len() + n > self.max_frames;
+        let full = o.frames.len() + n > o.max_frames;
         if volatile {
             let writable = match o.transport {
                 TransportKind::WebSocket => o.frames.is_empty(),
@@ -203,7 +204,7 @@ impl<D> Session<D> {
             if o.closed.is_some() {
                 return Pushed::Closed;
             }
-            if o.frames.len() >= self.max_frames {
+            if o.frames.len() >= o.max_frames {
                 true
             } else {
                 o.frames.push_back(frame);
