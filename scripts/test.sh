@@ -61,4 +61,5 @@ echo
 echo "== summary"
 for s in "${PASSED[@]}"; do echo "ok    $s"; done
 for s in "${FAILED[@]+"${FAILED[@]}"}"; do echo "FAIL  $s"; done
+echo "steps: ${#PASSED[@]} passed, ${#FAILED[@]} failed"
 [ "${#FAILED[@]}" -eq 0 ]
