@@ -10,7 +10,6 @@ pub use ack::AckCallback;
 pub use event::{AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Event};
 pub use namespace::{Namespace, Socket};
 
-use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::fmt;
@@ -496,5 +495,3 @@ impl Handler for Arc<SocketIo> {
 /// Wraps a Socket.IO layer's handler type so the engine can host it.
 pub type SocketIoEngine = crate::engine::Engine<Arc<SocketIo>>;
 
-#[allow(dead_code)]
-fn _assert_bytes_send(_: Bytes) {}
