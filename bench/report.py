@@ -131,19 +131,25 @@ def main():
     def pending_row(s, cols):
         return f"| {name(s)} | " + " | ".join(["pending"] + [""] * (cols - 2)) + " |"
 
+    def measured(run, key, cols):
+        """Each server with a median result for `run`; pending and failed servers get their
+        row written here instead."""
+        for s in R.servers:
+            if R.pending(s):
+                w(pending_row(s, cols))
+                continue
+            r = R.median_run(s, run, key)
+            if r is None:
+                w(f"| {name(s)} | error: {R.error(s, run)} |" + " |" * (cols - 2))
+                continue
+            yield s, r
+
     # Fan-out, max rate.
     w("## Fan-out: 1000 clients in one room, one sender, window 16, 100-byte payload\n")
     w("| server | deliveries/s (median) | all runs | server CPU µs/delivery | CPU cores: server / generator / other | p50 / p99 µs | lost | out of order | peak RSS MB | roomcast ÷ this (deliveries/s) | this ÷ roomcast (CPU/delivery) |")
     w("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     base = R.median_run("roomcast", "fanout-max", "deliveries_per_s")
-    for s in R.servers:
-        if R.pending(s):
-            w(pending_row(s, 11))
-            continue
-        r = R.median_run(s, "fanout-max", "deliveries_per_s")
-        if r is None:
-            w(f"| {name(s)} | error: {R.error(s, 'fanout-max')} |" + " |" * 9)
-            continue
+    for s, r in measured("fanout-max", "deliveries_per_s", 11):
         runs = ", ".join(fmt(x.get("deliveries_per_s")) for x in R.get(s, "fanout-max"))
         lat = r.get("latency_us", {})
         flag = " (gen-bound)" if R.gen_bound(r) else ""
@@ -163,14 +169,7 @@ def main():
     w("| server | achieved deliveries/s | p50 µs | p99 µs | max µs | lost | out of order | server CPU µs/delivery | this p99 ÷ roomcast p99 |")
     w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     base = R.median_run("roomcast", "fanout-rate", "deliveries_per_s")
-    for s in R.servers:
-        if R.pending(s):
-            w(pending_row(s, 9))
-            continue
-        r = R.median_run(s, "fanout-rate", "deliveries_per_s")
-        if r is None:
-            w(f"| {name(s)} | error: {R.error(s, 'fanout-rate')} |" + " |" * 7)
-            continue
+    for s, r in measured("fanout-rate", "deliveries_per_s", 9):
         lat = r.get("latency_us", {})
         bp99 = base and base.get("latency_us", {}).get("p99")
         sustained = r["deliveries_per_s"] >= 0.95 * (r.get("target_rate") or 0)
@@ -209,14 +208,7 @@ def main():
     w("| server | requests/s | server CPU µs/request | CPU cores: server / generator / other | p50 / p99 µs | roomcast ÷ this (requests/s) | this ÷ roomcast (CPU/request) |")
     w("|---|---:|---:|---:|---:|---:|---:|")
     base = R.median_run("roomcast", "echo", "requests_per_s")
-    for s in R.servers:
-        if R.pending(s):
-            w(pending_row(s, 7))
-            continue
-        r = R.median_run(s, "echo", "requests_per_s")
-        if r is None:
-            w(f"| {name(s)} | error: {R.error(s, 'echo')} |" + " |" * 5)
-            continue
+    for s, r in measured("echo", "requests_per_s", 7):
         lat = r.get("latency_us", {})
         flag = " (gen-bound)" if R.gen_bound(r) else ""
         w(f"| {name(s)} | {fmt(r['requests_per_s'])}{flag} | {fmt(r.get('server_cpu_us_per_request'), 2)} | {cores(r)} | {fmt(lat.get('p50'))} / {fmt(lat.get('p99'))} | "
@@ -229,14 +221,7 @@ def main():
     w("| server | connected | connects/s | server RSS bytes per connection | server CPU µs/connect | peak RSS MB | this ÷ roomcast (RSS/connection) |")
     w("|---|---:|---:|---:|---:|---:|---:|")
     base = R.median_run("roomcast", "connect", "connects_per_s")
-    for s in R.servers:
-        if R.pending(s):
-            w(pending_row(s, 7))
-            continue
-        r = R.median_run(s, "connect", "connects_per_s")
-        if r is None:
-            w(f"| {name(s)} | error: {R.error(s, 'connect')} |" + " |" * 5)
-            continue
+    for s, r in measured("connect", "connects_per_s", 7):
         w(f"| {name(s)} | {fmt(r.get('connected'))} of {fmt(r.get('clients'))} | {fmt(r.get('connects_per_s'))} | "
           f"{fmt(r.get('server_rss_bytes_per_connection'))} | {fmt(r.get('server_cpu_us_per_connect'), 1)} | "
           f"{fmt((r.get('server_peak_rss_kb') or 0) / 1024, 1)} | "
