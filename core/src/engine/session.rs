@@ -146,28 +146,35 @@ impl<D> Session<D> {
     /// Queues one message: a text frame (`4…`) and its binary attachments, all or nothing.
     /// Closes the session with "slow consumer" when the queue is full.
     pub fn push(&self, text: &Bytes, binary: &[Bytes], volatile: bool) -> Pushed {
-        match self.try_push(text, binary, volatile) {
+        self.push_frames(Frame::Text(text.clone()), binary, volatile)
+    }
+
+    /// Queues one raw frame (e.g. a bare binary message); overflow closes the session.
+    pub fn push_frame(&self, frame: Frame) -> Pushed {
+        self.push_frames(frame, &[], false)
+    }
+
+    fn push_frames(&self, head: Frame, binary: &[Bytes], volatile: bool) -> Pushed {
+        let (pushed, wake) = self.enqueue(head, binary, volatile);
+        match pushed {
             Pushed::Overflow => {
                 self.close(CloseReason::SlowConsumer);
                 Pushed::Closed
+            }
+            Pushed::Queued if wake => {
+                self.wake();
+                Pushed::Queued
             }
             other => other,
         }
     }
 
-    /// Like [`Session::push`], but leaves closing on overflow to the caller.
-    pub(crate) fn try_push(&self, text: &Bytes, binary: &[Bytes], volatile: bool) -> Pushed {
-        let (pushed, wake) = self.enqueue(text, binary, volatile);
-        if wake {
-            self.wake();
-        }
-        pushed
-    }
-
-    /// Queues like [`Session::try_push`] and says whether the drainer must be woken (only
-    /// the push that makes the queue non-empty needs to: the drainer takes everything
-    /// queued after it in the same pass). Lets a broadcast batch its wake-ups.
-    pub(crate) fn enqueue(&self, text: &Bytes, binary: &[Bytes], volatile: bool) -> (Pushed, bool) {
+    /// Queues `head` and its binary attachments, all or nothing, and says whether the
+    /// drainer must be woken (only the push that makes the queue non-empty needs to: the
+    /// drainer takes everything queued after it in the same pass). Closing on overflow is
+    /// left to the caller, so a broadcast can do it once no lock is held, and batch its
+    /// wake-ups.
+    pub(crate) fn enqueue(&self, head: Frame, binary: &[Bytes], volatile: bool) -> (Pushed, bool) {
         let n = 1 + binary.len();
         let mut o = self.outbox.lock();
         if o.closed.is_some() {
@@ -187,7 +194,7 @@ impl<D> Session<D> {
             return (Pushed::Overflow, false);
         }
         let was_empty = o.frames.is_empty();
-        o.frames.push_back(Frame::Text(text.clone()));
+        o.frames.push_back(head);
         o.frames.extend(binary.iter().cloned().map(Frame::Binary));
         (Pushed::Queued, was_empty)
     }
@@ -195,28 +202,6 @@ impl<D> Session<D> {
     /// Wakes whoever drains the queue (WebSocket writer or waiting long-poll).
     pub(crate) fn wake(&self) {
         self.wake.notify();
-    }
-
-    /// Queues one raw frame (e.g. a bare binary message); overflow closes the session.
-    pub fn push_frame(&self, frame: Frame) -> Pushed {
-        let overflow = {
-            let mut o = self.outbox.lock();
-            if o.closed.is_some() {
-                return Pushed::Closed;
-            }
-            if o.frames.len() >= o.max_frames {
-                true
-            } else {
-                o.frames.push_back(frame);
-                false
-            }
-        };
-        if overflow {
-            self.close(CloseReason::SlowConsumer);
-            return Pushed::Closed;
-        }
-        self.wake.notify();
-        Pushed::Queued
     }
 
     /// Queues a control packet (ping, noop); never refused for size.

@@ -9,7 +9,7 @@ use tokio::runtime::Handle;
 use super::ack::Collector;
 use super::{Client, DisconnectReason, Event, SocketIo};
 use crate::adapter::{Adapter, BroadcastOptions, LocalAdapter};
-use crate::engine::{Pushed, SessionRef};
+use crate::engine::{Frame, Pushed, SessionRef};
 use crate::protocol::{self, Encoded, Payload};
 use crate::sid::{Sid, SidMap};
 
@@ -101,7 +101,7 @@ impl Namespace {
                     // Registered before the push: a fast client may answer at once.
                     m.socket.acks.lock().insert(c.id, c.clone());
                 }
-                match m.session.enqueue(&packet.text, &packet.binary, opts.volatile) {
+                match m.session.enqueue(Frame::Text(packet.text.clone()), &packet.binary, opts.volatile) {
                     (Pushed::Queued, wake) => {
                         delivered += 1;
                         if let Some(c) = ack {
