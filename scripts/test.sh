@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every roomcast test on a fresh machine: installs what is missing (npm packages, a
-# Python venv in .venv-tests), runs the Rust tests, builds the examples once (release),
-# runs the Node and Python end-to-end tests, then each area's script when present
+# Python venv in .venv-tests), checks `cargo fmt` and clippy (-D warnings), runs the Rust
+# tests, builds the examples once (release), runs the Node and Python end-to-end tests, then each area's script when present
 # (scripts/test-c.sh, scripts/test-python.sh, scripts/test-node-binding.sh, scripts/test-browser.sh).
 # Every step runs even when an earlier one failed; the summary at the end says which failed.
 set -euo pipefail
@@ -31,6 +31,12 @@ python_venv() {
   fi
 }
 
+# The gates need rustfmt and clippy (rustup installs them when missing).
+if command -v rustup >/dev/null; then
+  for c in rustfmt clippy; do
+    rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
+  done
+fi
 npm_install tests/node
 npm_install examples
 python_venv
@@ -44,6 +50,9 @@ step() {
   if "$@"; then PASSED+=("$name"); else FAILED+=("$name"); echo "!! $name failed"; fi
 }
 
+# The gates first: formatting and lints over every crate (bindings and benches included).
+step "cargo fmt --check" cargo fmt --check
+step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 # Default members only (core, ffi): a plain `cargo test` needs no Python or Node toolchain.
 step "cargo test" cargo test
 # Built once here; the Node and Python tests spawn target/release/examples/{e2e,chat}.

@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::engine::{Body, Endpoint};
+use crate::live::Tracker;
 
 /// Which endpoint or directory answers which path.
 #[derive(Default, Clone)]
@@ -116,7 +117,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Arc<Router>,
     mut shutdown: watch::Receiver<bool>,
-    tracker: Arc<()>,
+    tracker: Tracker,
 ) {
     loop {
         let accepted = tokio::select! {
@@ -135,9 +136,9 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let mut conn_shutdown = shutdown.clone();
-        let tracker = tracker.clone();
+        let live = tracker.enter();
         tokio::spawn(async move {
-            let _tracker = tracker;
+            let _live = live;
             let svc = service_fn(move |req| {
                 let router = router.clone();
                 async move { Ok::<_, std::convert::Infallible>(router.route(req, remote).await) }

@@ -1,20 +1,26 @@
 //! roomcast: a Socket.IO server (Engine.IO v4, Socket.IO v5) in Rust, built to be embedded.
 //!
-//! Layers, each depending only on those before it:
-//! [`engine`] (transports, sessions, heartbeat) → [`protocol`] (packet codec, pure) and
-//! [`adapter`] (rooms) → [`server`] (namespaces, sockets, acks) → [`host`] (the API that
-//! C, Python, Node and Rust hosts use).
+//! A host needs [`host`] and the types re-exported here: [`host::Server::start`] with a
+//! [`Config`], then commands on the [`host::Server`] and [`host::Event`]s from one ordered
+//! stream. [`adapter`] holds the [`adapter::Adapter`] trait for room storage (the in-memory
+//! one, and remote ones such as Redis). Everything else is internal.
+//!
+//! Layers, each depending only on those before it: `engine` (transports, sessions,
+//! heartbeat) → `protocol` (packet codec, pure) and [`adapter`] (rooms) → `server`
+//! (namespaces, sockets, acks) → [`host`] (the API that C, Python, Node and Rust hosts use).
 
 #![warn(missing_docs)]
 
 pub mod adapter;
 pub mod config;
-pub mod engine;
+pub(crate) mod engine;
 pub mod host;
-pub mod http;
-pub mod protocol;
-pub mod server;
-pub mod sid;
+pub(crate) mod http;
+pub(crate) mod live;
+pub(crate) mod protocol;
+pub(crate) mod server;
+pub(crate) mod sid;
+pub(crate) mod text;
 
 pub use adapter::BroadcastOptions;
 pub use config::{AllowedOrigins, Config, Cors, NamespaceMatch, NamespaceRule};

@@ -1,7 +1,7 @@
 //! Host API lifecycle over a real WebSocket: events in order, commands, and stop.
 
 use futures_util::{SinkExt, StreamExt};
-use roomcast::engine::CloseReason;
+use roomcast::host::CloseReason;
 use roomcast::host::{DisconnectReason, Event, RecvError, Server};
 use roomcast::{BroadcastOptions, Config, Payload};
 use std::time::Duration;

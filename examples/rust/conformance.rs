@@ -5,9 +5,8 @@
 //! Run: `cargo run --release --example conformance`, then point the suites at
 //! http://localhost:3000.
 
-use bytes::Bytes;
-use roomcast::engine::{
-    CloseReason, Engine, EngineConfig, Frame, Handler, Handshake, Message, SessionRef,
+use roomcast::host::engine_io::{
+    self, CloseReason, Frame, Handler, Handshake, Message, SessionRef, Text,
 };
 use roomcast::host::{Event, Server};
 use roomcast::{AllowedOrigins, BroadcastOptions, Config, Cors, NamespaceRule, Payload, Sid};
@@ -22,7 +21,7 @@ impl Handler for Echo {
     fn on_open(&self, _: &SessionRef<()>) {}
     fn on_message(&self, session: &SessionRef<()>, msg: Message<'_>) {
         let frame = match msg {
-            Message::Text(t) => Frame::Text(Bytes::from(format!("4{t}"))),
+            Message::Text(t) => Frame::Text(Text::from(format!("4{t}"))),
             Message::Binary(b) => Frame::Binary(b),
         };
         session.push_frame(frame);
@@ -47,7 +46,7 @@ fn main() {
         namespaces: vec![NamespaceRule::exact("/"), NamespaceRule::exact("/custom")],
         ..Config::default()
     };
-    let echo = Engine::new(EngineConfig::from_config(&config), Echo);
+    let echo = engine_io::endpoint(&config, Echo);
     let (server, events) = Server::start_with(config, vec![("/engine.io/".into(), echo)])
         .expect("cannot start the server");
     println!("listening on http://{}", server.local_addr());

@@ -191,7 +191,7 @@ impl Msg<'_> {
 
 /// The dispatch table: event name → behaviour. Arguments follow the event name as the
 /// tests send them, e.g. `to-room` (room, event, ...args); an ack is answered when asked.
-fn handle(event: &str, m: Msg) {
+fn handle(event: &str, m: Msg<'_>) {
     let all = BroadcastOptions::all;
     match event {
         "echo" => {

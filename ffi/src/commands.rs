@@ -30,7 +30,9 @@ pub unsafe extern "C" fn roomcast_emit(
         let state = self::server(server)?;
         let (nsp, event) = (text(nsp, "nsp")?, text(event, "event")?);
         let args = payload(args_json, attachments, attachments_len)?;
-        let n = state.server.emit(nsp, &broadcast_options(to)?, event, &args)?;
+        let n = state
+            .server
+            .emit(nsp, &broadcast_options(to)?, event, &args)?;
         put(recipients, n);
         Ok(())
     })
@@ -51,8 +53,14 @@ pub unsafe extern "C" fn roomcast_emit_to_socket(
         let state = self::server(server)?;
         let (nsp, sid, event) = (text(nsp, "nsp")?, text(sid, "sid")?, text(event, "event")?);
         let args = payload(args_json, attachments, attachments_len)?;
-        match state.server.emit(nsp, &BroadcastOptions::socket(sid), event, &args)? {
-            0 => Err(Fail::new(ROOMCAST_ERR_NO_SUCH_SOCKET, format!("no socket {sid} in {nsp}"))),
+        match state
+            .server
+            .emit(nsp, &BroadcastOptions::socket(sid), event, &args)?
+        {
+            0 => Err(Fail::new(
+                ROOMCAST_ERR_NO_SUCH_SOCKET,
+                format!("no socket {sid} in {nsp}"),
+            )),
             _ => Ok(()),
         }
     })
@@ -79,7 +87,9 @@ pub unsafe extern "C" fn roomcast_emit_with_ack(
         let (nsp, event) = (text(nsp, "nsp")?, text(event, "event")?);
         let args = payload(args_json, attachments, attachments_len)?;
         let timeout = Duration::from_millis(timeout_ms.into());
-        let id = state.server.emit_with_ack(nsp, &broadcast_options(to)?, event, &args, timeout)?;
+        let id = state
+            .server
+            .emit_with_ack(nsp, &broadcast_options(to)?, event, &args, timeout)?;
         put(ack_id, id);
         Ok(())
     })
@@ -109,13 +119,19 @@ pub unsafe extern "C" fn roomcast_ack_send(
 #[no_mangle]
 pub extern "C" fn roomcast_ack_drop(server: *mut roomcast_server, ack: u64) -> roomcast_status {
     guard(|| {
-        self::server(server)?.acks.take(ack).ok_or_else(no_such_ack)?;
+        self::server(server)?
+            .acks
+            .take(ack)
+            .ok_or_else(no_such_ack)?;
         Ok(())
     })
 }
 
 fn no_such_ack() -> Fail {
-    Fail::new(ROOMCAST_ERR_NO_SUCH_ACK, "ack already answered, dropped, or its socket is gone")
+    Fail::new(
+        ROOMCAST_ERR_NO_SUCH_ACK,
+        "ack already answered, dropped, or its socket is gone",
+    )
 }
 
 /// Puts socket `sid` of `nsp` in `room`.
@@ -128,7 +144,9 @@ pub unsafe extern "C" fn roomcast_join(
 ) -> roomcast_status {
     guard(|| {
         let state = self::server(server)?;
-        state.server.join(text(nsp, "nsp")?, text(sid, "sid")?, &[text(room, "room")?])?;
+        state
+            .server
+            .join(text(nsp, "nsp")?, text(sid, "sid")?, &[text(room, "room")?])?;
         Ok(())
     })
 }
@@ -143,14 +161,17 @@ pub unsafe extern "C" fn roomcast_leave(
 ) -> roomcast_status {
     guard(|| {
         let state = self::server(server)?;
-        state.server.leave(text(nsp, "nsp")?, text(sid, "sid")?, &[text(room, "room")?])?;
+        state
+            .server
+            .leave(text(nsp, "nsp")?, text(sid, "sid")?, &[text(room, "room")?])?;
         Ok(())
     })
 }
 
 fn json_string_out(out: *mut *mut c_char, list: Vec<String>) -> Res {
     let json = serde_json::Value::from(list).to_string();
-    let c = CString::new(json).map_err(|_| Fail::new(ROOMCAST_ERR_INVALID_ARGUMENT, "NUL in a name"))?;
+    let c = CString::new(json)
+        .map_err(|_| Fail::new(ROOMCAST_ERR_INVALID_ARGUMENT, "NUL in a name"))?;
     unsafe { put(out, c.into_raw()) };
     Ok(())
 }
@@ -169,7 +190,12 @@ pub unsafe extern "C" fn roomcast_rooms_of(
             return Err(Fail::new(ROOMCAST_ERR_NULL, "out is NULL"));
         }
         let state = self::server(server)?;
-        json_string_out(out, state.server.rooms_of(text(nsp, "nsp")?, text(sid, "sid")?)?)
+        json_string_out(
+            out,
+            state
+                .server
+                .rooms_of(text(nsp, "nsp")?, text(sid, "sid")?)?,
+        )
     })
 }
 
@@ -188,7 +214,12 @@ pub unsafe extern "C" fn roomcast_sockets(
             return Err(Fail::new(ROOMCAST_ERR_NULL, "out is NULL"));
         }
         let state = self::server(server)?;
-        json_string_out(out, state.server.sockets(text(nsp, "nsp")?, &broadcast_options(to)?)?)
+        json_string_out(
+            out,
+            state
+                .server
+                .sockets(text(nsp, "nsp")?, &broadcast_options(to)?)?,
+        )
     })
 }
 
@@ -213,7 +244,9 @@ pub unsafe extern "C" fn roomcast_disconnect(
 ) -> roomcast_status {
     guard(|| {
         let state = self::server(server)?;
-        state.server.disconnect(text(nsp, "nsp")?, text(sid, "sid")?, close_connection)?;
+        state
+            .server
+            .disconnect(text(nsp, "nsp")?, text(sid, "sid")?, close_connection)?;
         Ok(())
     })
 }
@@ -223,7 +256,9 @@ pub unsafe extern "C" fn roomcast_disconnect(
 #[no_mangle]
 pub extern "C" fn roomcast_accept(server: *mut roomcast_server, request: u64) -> roomcast_status {
     guard(|| {
-        self::server(server)?.server.accept(ConnectRequest::from_id(request))?;
+        self::server(server)?
+            .server
+            .accept(ConnectRequest::from_id(request))?;
         Ok(())
     })
 }
@@ -244,7 +279,9 @@ pub unsafe extern "C" fn roomcast_reject(
         if let Some(d) = data {
             json_value(d, "data_json")?;
         }
-        state.server.reject(ConnectRequest::from_id(request), message, data)?;
+        state
+            .server
+            .reject(ConnectRequest::from_id(request), message, data)?;
         Ok(())
     })
 }

@@ -9,7 +9,9 @@ use roomcast::{AllowedOrigins, Config, Cors, NamespaceMatch, NamespaceRule};
 
 use crate::input::{put, text};
 use crate::registry::Registry;
-use crate::status::{guard, roomcast_status, Fail, Res, ROOMCAST_ERR_INVALID_ARGUMENT, ROOMCAST_OK};
+use crate::status::{
+    guard, roomcast_status, Fail, Res, ROOMCAST_ERR_INVALID_ARGUMENT, ROOMCAST_OK,
+};
 
 /// Opaque server configuration (a builder); every call locks it, so any thread may use it.
 pub struct roomcast_config {
@@ -38,7 +40,10 @@ pub unsafe extern "C" fn roomcast_config_new(out: *mut *mut roomcast_config) -> 
         if out.is_null() {
             return Err(Fail::new(crate::status::ROOMCAST_ERR_NULL, "out is NULL"));
         }
-        let state = ConfigState { config: Config::default(), host: "127.0.0.1".into() };
+        let state = ConfigState {
+            config: Config::default(),
+            host: "127.0.0.1".into(),
+        };
         put(out, CONFIGS.insert(Mutex::new(state)));
         Ok(())
     })
@@ -55,7 +60,10 @@ pub extern "C" fn roomcast_config_free(cfg: *mut roomcast_config) -> roomcast_st
 
 /// Host or IP address to listen on (default "127.0.0.1"; "0.0.0.0" for all interfaces).
 #[no_mangle]
-pub unsafe extern "C" fn roomcast_config_set_host(cfg: *mut roomcast_config, host: *const c_char) -> roomcast_status {
+pub unsafe extern "C" fn roomcast_config_set_host(
+    cfg: *mut roomcast_config,
+    host: *const c_char,
+) -> roomcast_status {
     with(cfg, |c| {
         c.host = text(host, "host")?.to_owned();
         Ok(())
@@ -64,7 +72,10 @@ pub unsafe extern "C" fn roomcast_config_set_host(cfg: *mut roomcast_config, hos
 
 /// TCP port (default 3000; 0 picks a free one, see `roomcast_server_port`).
 #[no_mangle]
-pub extern "C" fn roomcast_config_set_port(cfg: *mut roomcast_config, port: u16) -> roomcast_status {
+pub extern "C" fn roomcast_config_set_port(
+    cfg: *mut roomcast_config,
+    port: u16,
+) -> roomcast_status {
     with(cfg, |c| {
         c.config.bind.set_port(port);
         Ok(())
@@ -73,11 +84,17 @@ pub extern "C" fn roomcast_config_set_port(cfg: *mut roomcast_config, port: u16)
 
 /// Engine.IO path (default "/socket.io/"); must start with '/'.
 #[no_mangle]
-pub unsafe extern "C" fn roomcast_config_set_path(cfg: *mut roomcast_config, path: *const c_char) -> roomcast_status {
+pub unsafe extern "C" fn roomcast_config_set_path(
+    cfg: *mut roomcast_config,
+    path: *const c_char,
+) -> roomcast_status {
     with(cfg, |c| {
         let p = text(path, "path")?;
         if !p.starts_with('/') {
-            return Err(Fail::new(ROOMCAST_ERR_INVALID_ARGUMENT, "path must start with '/'"));
+            return Err(Fail::new(
+                ROOMCAST_ERR_INVALID_ARGUMENT,
+                "path must start with '/'",
+            ));
         }
         c.config.path = p.to_owned();
         Ok(())
@@ -87,10 +104,16 @@ pub unsafe extern "C" fn roomcast_config_set_path(cfg: *mut roomcast_config, pat
 /// Allows cross-origin requests from `origin` (e.g. "http://localhost:8080"); "*" allows
 /// any origin. Call once per origin.
 #[no_mangle]
-pub unsafe extern "C" fn roomcast_config_add_cors_origin(cfg: *mut roomcast_config, origin: *const c_char) -> roomcast_status {
+pub unsafe extern "C" fn roomcast_config_add_cors_origin(
+    cfg: *mut roomcast_config,
+    origin: *const c_char,
+) -> roomcast_status {
     with(cfg, |c| {
         let o = text(origin, "origin")?;
-        let cors = c.config.cors.get_or_insert(Cors { origins: AllowedOrigins::List(Vec::new()), credentials: false });
+        let cors = c.config.cors.get_or_insert(Cors {
+            origins: AllowedOrigins::List(Vec::new()),
+            credentials: false,
+        });
         match (&mut cors.origins, o) {
             (_, "*") => cors.origins = AllowedOrigins::Any,
             (AllowedOrigins::List(list), o) => list.push(o.to_owned()),
@@ -104,9 +127,15 @@ pub unsafe extern "C" fn roomcast_config_add_cors_origin(cfg: *mut roomcast_conf
 /// CORS origin). With origin "*", the request's Origin is echoed instead of `*`, because
 /// browsers refuse `*` on credentialed requests.
 #[no_mangle]
-pub extern "C" fn roomcast_config_set_cors_credentials(cfg: *mut roomcast_config, credentials: bool) -> roomcast_status {
+pub extern "C" fn roomcast_config_set_cors_credentials(
+    cfg: *mut roomcast_config,
+    credentials: bool,
+) -> roomcast_status {
     with(cfg, |c| {
-        let cors = c.config.cors.get_or_insert(Cors { origins: AllowedOrigins::List(Vec::new()), credentials: false });
+        let cors = c.config.cors.get_or_insert(Cors {
+            origins: AllowedOrigins::List(Vec::new()),
+            credentials: false,
+        });
         cors.credentials = credentials;
         Ok(())
     })
@@ -114,7 +143,10 @@ pub extern "C" fn roomcast_config_set_cors_credentials(cfg: *mut roomcast_config
 
 /// Interval between server pings, in milliseconds (default 25000).
 #[no_mangle]
-pub extern "C" fn roomcast_config_set_ping_interval_ms(cfg: *mut roomcast_config, ms: u64) -> roomcast_status {
+pub extern "C" fn roomcast_config_set_ping_interval_ms(
+    cfg: *mut roomcast_config,
+    ms: u64,
+) -> roomcast_status {
     with(cfg, |c| {
         c.config.ping_interval = Duration::from_millis(ms);
         Ok(())
@@ -123,7 +155,10 @@ pub extern "C" fn roomcast_config_set_ping_interval_ms(cfg: *mut roomcast_config
 
 /// How long to wait for a pong, in milliseconds (default 20000).
 #[no_mangle]
-pub extern "C" fn roomcast_config_set_ping_timeout_ms(cfg: *mut roomcast_config, ms: u64) -> roomcast_status {
+pub extern "C" fn roomcast_config_set_ping_timeout_ms(
+    cfg: *mut roomcast_config,
+    ms: u64,
+) -> roomcast_status {
     with(cfg, |c| {
         c.config.ping_timeout = Duration::from_millis(ms);
         Ok(())
@@ -132,7 +167,10 @@ pub extern "C" fn roomcast_config_set_ping_timeout_ms(cfg: *mut roomcast_config,
 
 /// Largest accepted message / POST body in bytes (default 1000000).
 #[no_mangle]
-pub extern "C" fn roomcast_config_set_max_payload(cfg: *mut roomcast_config, bytes: usize) -> roomcast_status {
+pub extern "C" fn roomcast_config_set_max_payload(
+    cfg: *mut roomcast_config,
+    bytes: usize,
+) -> roomcast_status {
     with(cfg, |c| {
         c.config.max_payload = bytes;
         Ok(())
@@ -141,7 +179,10 @@ pub extern "C" fn roomcast_config_set_max_payload(cfg: *mut roomcast_config, byt
 
 /// Close connections that join no namespace within this many milliseconds (default 45000).
 #[no_mangle]
-pub extern "C" fn roomcast_config_set_connect_timeout_ms(cfg: *mut roomcast_config, ms: u64) -> roomcast_status {
+pub extern "C" fn roomcast_config_set_connect_timeout_ms(
+    cfg: *mut roomcast_config,
+    ms: u64,
+) -> roomcast_status {
     with(cfg, |c| {
         c.config.connect_timeout = Duration::from_millis(ms);
         Ok(())
@@ -150,7 +191,10 @@ pub extern "C" fn roomcast_config_set_connect_timeout_ms(cfg: *mut roomcast_conf
 
 /// Worker threads of the server's runtime (default: number of CPUs; 0 counts as 1).
 #[no_mangle]
-pub extern "C" fn roomcast_config_set_worker_threads(cfg: *mut roomcast_config, threads: usize) -> roomcast_status {
+pub extern "C" fn roomcast_config_set_worker_threads(
+    cfg: *mut roomcast_config,
+    threads: usize,
+) -> roomcast_status {
     with(cfg, |c| {
         c.config.worker_threads = Some(threads.max(1));
         Ok(())
@@ -161,7 +205,10 @@ pub extern "C" fn roomcast_config_set_worker_threads(cfg: *mut roomcast_config, 
 /// sends more has its connection closed (reason "parse error"); 0 refuses binary packets.
 /// Since ABI revision 2.
 #[no_mangle]
-pub extern "C" fn roomcast_config_set_max_attachments(cfg: *mut roomcast_config, max: usize) -> roomcast_status {
+pub extern "C" fn roomcast_config_set_max_attachments(
+    cfg: *mut roomcast_config,
+    max: usize,
+) -> roomcast_status {
     with(cfg, |c| {
         c.config.max_attachments = max;
         Ok(())
@@ -172,7 +219,10 @@ pub extern "C" fn roomcast_config_set_max_attachments(cfg: *mut roomcast_config,
 /// `{"code":0,"message":"Transport unknown"}`. Keep at least one transport on: a server
 /// with neither fails to start with `ROOMCAST_ERR_INVALID_ARGUMENT`. Since ABI revision 2.
 #[no_mangle]
-pub extern "C" fn roomcast_config_set_allow_polling(cfg: *mut roomcast_config, allow: bool) -> roomcast_status {
+pub extern "C" fn roomcast_config_set_allow_polling(
+    cfg: *mut roomcast_config,
+    allow: bool,
+) -> roomcast_status {
     with(cfg, |c| {
         c.config.allow_polling = allow;
         Ok(())
@@ -183,7 +233,10 @@ pub extern "C" fn roomcast_config_set_allow_polling(cfg: *mut roomcast_config, a
 /// (`"upgrades":[]`) and a WebSocket request gets HTTP 400 `{"code":0,"message":"Transport
 /// unknown"}`. Since ABI revision 2.
 #[no_mangle]
-pub extern "C" fn roomcast_config_set_allow_websocket(cfg: *mut roomcast_config, allow: bool) -> roomcast_status {
+pub extern "C" fn roomcast_config_set_allow_websocket(
+    cfg: *mut roomcast_config,
+    allow: bool,
+) -> roomcast_status {
     with(cfg, |c| {
         c.config.allow_websocket = allow;
         Ok(())
@@ -194,10 +247,16 @@ pub extern "C" fn roomcast_config_set_allow_websocket(cfg: *mut roomcast_config,
 /// cannot keep up, volatile packets are dropped and anything else disconnects it with
 /// reason "slow consumer". 0 is `ROOMCAST_ERR_INVALID_ARGUMENT`. Since ABI revision 2.
 #[no_mangle]
-pub extern "C" fn roomcast_config_set_max_buffered_frames(cfg: *mut roomcast_config, frames: usize) -> roomcast_status {
+pub extern "C" fn roomcast_config_set_max_buffered_frames(
+    cfg: *mut roomcast_config,
+    frames: usize,
+) -> roomcast_status {
     with(cfg, |c| {
         if frames == 0 {
-            return Err(Fail::new(ROOMCAST_ERR_INVALID_ARGUMENT, "max_buffered_frames must be at least 1"));
+            return Err(Fail::new(
+                ROOMCAST_ERR_INVALID_ARGUMENT,
+                "max_buffered_frames must be at least 1",
+            ));
         }
         c.config.max_buffered_frames = frames;
         Ok(())
@@ -218,13 +277,23 @@ pub unsafe extern "C" fn roomcast_config_add_namespace(
     with(cfg, |c| {
         let p = text(pattern, "pattern")?;
         if !p.starts_with('/') {
-            return Err(Fail::new(ROOMCAST_ERR_INVALID_ARGUMENT, "namespace must start with '/'"));
+            return Err(Fail::new(
+                ROOMCAST_ERR_INVALID_ARGUMENT,
+                "namespace must start with '/'",
+            ));
         }
-        let matcher =
-            if p.contains('*') { NamespaceMatch::Glob(p.to_owned()) } else { NamespaceMatch::Exact(p.to_owned()) };
-        let rule = NamespaceRule { matcher, middleware };
+        let matcher = if p.contains('*') {
+            NamespaceMatch::Glob(p.to_owned())
+        } else {
+            NamespaceMatch::Exact(p.to_owned())
+        };
+        let rule = NamespaceRule {
+            matcher,
+            middleware,
+        };
         let same = |r: &NamespaceRule| match (&r.matcher, &rule.matcher) {
-            (NamespaceMatch::Exact(a), NamespaceMatch::Exact(b)) | (NamespaceMatch::Glob(a), NamespaceMatch::Glob(b)) => a == b,
+            (NamespaceMatch::Exact(a), NamespaceMatch::Exact(b))
+            | (NamespaceMatch::Glob(a), NamespaceMatch::Glob(b)) => a == b,
             _ => false,
         };
         match c.config.namespaces.iter().position(same) {
@@ -246,7 +315,10 @@ pub extern "C" fn roomcast_config_clear_namespaces(cfg: *mut roomcast_config) ->
 
 /// Serves files from directory `dir` for requests outside the Engine.IO path (the chat page).
 #[no_mangle]
-pub unsafe extern "C" fn roomcast_config_set_static_dir(cfg: *mut roomcast_config, dir: *const c_char) -> roomcast_status {
+pub unsafe extern "C" fn roomcast_config_set_static_dir(
+    cfg: *mut roomcast_config,
+    dir: *const c_char,
+) -> roomcast_status {
     with(cfg, |c| {
         c.config.static_dir = Some(text(dir, "dir")?.into());
         Ok(())
@@ -256,7 +328,10 @@ pub unsafe extern "C" fn roomcast_config_set_static_dir(cfg: *mut roomcast_confi
 /// Serves `<path>socket.io.min.js` and friends from `dir`, normally
 /// `node_modules/socket.io-client/dist` (socket.io's serveClient).
 #[no_mangle]
-pub unsafe extern "C" fn roomcast_config_set_client_dist_dir(cfg: *mut roomcast_config, dir: *const c_char) -> roomcast_status {
+pub unsafe extern "C" fn roomcast_config_set_client_dist_dir(
+    cfg: *mut roomcast_config,
+    dir: *const c_char,
+) -> roomcast_status {
     with(cfg, |c| {
         c.config.client_dist_dir = Some(text(dir, "dir")?.into());
         Ok(())

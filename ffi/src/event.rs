@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::ffi::{c_char, CString};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use roomcast::engine::Handshake;
+use roomcast::host::Handshake;
 use roomcast::host::{AckHandle, Event};
 use roomcast::Payload;
 
@@ -120,7 +120,9 @@ impl Acks {
 
     /// Forgets the requests of a socket that left (they can no longer be answered).
     fn forget(&self, nsp: &str, sid: &str) {
-        self.pending.lock().retain(|_, h| !(h.nsp() == nsp && h.sid().as_str() == sid));
+        self.pending
+            .lock()
+            .retain(|_, h| !(h.nsp() == nsp && h.sid().as_str() == sid));
     }
 }
 
@@ -149,7 +151,8 @@ struct Builder {
 impl Builder {
     /// Keeps `s` alive and returns its C pointer (an interior NUL becomes U+FFFD).
     fn s(&mut self, s: &str) -> *const c_char {
-        let c = CString::new(s).unwrap_or_else(|_| CString::new(s.replace('\0', "\u{fffd}")).unwrap_or_default());
+        let c = CString::new(s)
+            .unwrap_or_else(|_| CString::new(s.replace('\0', "\u{fffd}")).unwrap_or_default());
         let p = c.as_ptr();
         self.strings.push(c);
         p
@@ -162,17 +165,33 @@ impl Builder {
     /// The JSON text and attachment array of a payload.
     fn payload(&mut self, p: &Payload) -> (*const c_char, *const roomcast_bytes, usize) {
         let json = self.s(p.json());
-        let list: Vec<roomcast_bytes> =
-            p.attachments.iter().map(|b| roomcast_bytes { ptr: b.as_ptr(), len: b.len() }).collect();
+        let list: Vec<roomcast_bytes> = p
+            .attachments
+            .iter()
+            .map(|b| roomcast_bytes {
+                ptr: b.as_ptr(),
+                len: b.len(),
+            })
+            .collect();
         self.bins.extend(p.attachments.iter().cloned());
-        let (ptr, len) = (if list.is_empty() { std::ptr::null() } else { list.as_ptr() }, list.len());
+        let (ptr, len) = (
+            if list.is_empty() {
+                std::ptr::null()
+            } else {
+                list.as_ptr()
+            },
+            list.len(),
+        );
         self.bytes.push(list);
         (json, ptr, len)
     }
 
     fn handshake(&mut self, h: &Handshake) -> *const c_char {
-        let headers: serde_json::Map<String, serde_json::Value> =
-            h.headers.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))).collect();
+        let headers: serde_json::Map<String, serde_json::Value> = h
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
+            .collect();
         let json = serde_json::json!({
             "headers": headers, "query": h.query, "url": h.url, "address": h.address, "issued": h.issued,
         });
@@ -211,7 +230,12 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
     let mut b = Builder::default();
     let mut replies = Vec::new();
     let ev = match event {
-        Event::ConnectRequest { request, nsp, auth, handshake } => roomcast_event {
+        Event::ConnectRequest {
+            request,
+            nsp,
+            auth,
+            handshake,
+        } => roomcast_event {
             nsp: b.s(&nsp),
             sid: b.opt(request.sid().as_ref().map(|s| s.as_str())),
             auth_json: b.opt(auth.as_deref()),
@@ -219,14 +243,25 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
             request: request.id(),
             ..empty(ROOMCAST_EVENT_CONNECT_REQUEST)
         },
-        Event::Connection { nsp, sid, auth, handshake } => roomcast_event {
+        Event::Connection {
+            nsp,
+            sid,
+            auth,
+            handshake,
+        } => roomcast_event {
             nsp: b.s(&nsp),
             sid: b.s(sid.as_str()),
             auth_json: b.opt(auth.as_deref()),
             handshake_json: b.handshake(&handshake),
             ..empty(ROOMCAST_EVENT_CONNECTION)
         },
-        Event::Message { nsp, sid, event, args, ack } => {
+        Event::Message {
+            nsp,
+            sid,
+            event,
+            args,
+            ack,
+        } => {
             let (args_json, attachments, attachments_len) = b.payload(&args);
             roomcast_event {
                 nsp: b.s(&nsp),
@@ -243,18 +278,32 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
             for r in &result.replies {
                 let sid = b.s(r.sid.as_str());
                 let (args_json, attachments, attachments_len) = b.payload(&r.args);
-                replies.push(roomcast_ack_reply { sid, args_json, attachments, attachments_len });
+                replies.push(roomcast_ack_reply {
+                    sid,
+                    args_json,
+                    attachments,
+                    attachments_len,
+                });
             }
             roomcast_event {
                 ack_response_id: result.id,
-                replies: if replies.is_empty() { std::ptr::null() } else { replies.as_ptr() },
+                replies: if replies.is_empty() {
+                    std::ptr::null()
+                } else {
+                    replies.as_ptr()
+                },
                 replies_len: replies.len(),
                 timed_out: result.timed_out,
                 disconnected: result.disconnected,
                 ..empty(ROOMCAST_EVENT_ACK_RESPONSE)
             }
         }
-        Event::Disconnecting { nsp, sid, reason, rooms } => roomcast_event {
+        Event::Disconnecting {
+            nsp,
+            sid,
+            reason,
+            rooms,
+        } => roomcast_event {
             nsp: b.s(&nsp),
             sid: b.s(sid.as_str()),
             reason: b.s(reason.as_str()),
@@ -271,5 +320,11 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
             }
         }
     };
-    Box::new(OwnedEvent { ev, _strings: b.strings, _bins: b.bins, _bytes: b.bytes, _replies: replies })
+    Box::new(OwnedEvent {
+        ev,
+        _strings: b.strings,
+        _bins: b.bins,
+        _bytes: b.bytes,
+        _replies: replies,
+    })
 }

@@ -5,7 +5,9 @@ use std::ffi::{c_char, CStr};
 
 use roomcast::Payload;
 
-use crate::status::{Fail, Res, ROOMCAST_ERR_INVALID_JSON, ROOMCAST_ERR_INVALID_UTF8, ROOMCAST_ERR_NULL};
+use crate::status::{
+    Fail, Res, ROOMCAST_ERR_INVALID_JSON, ROOMCAST_ERR_INVALID_UTF8, ROOMCAST_ERR_NULL,
+};
 use crate::types::roomcast_bytes;
 
 /// A required string argument.
@@ -16,7 +18,12 @@ pub unsafe fn text<'a>(ptr: *const c_char, what: &str) -> Res<&'a str> {
     if ptr.is_null() {
         return Err(Fail::new(ROOMCAST_ERR_NULL, format!("{what} is NULL")));
     }
-    CStr::from_ptr(ptr).to_str().map_err(|_| Fail::new(ROOMCAST_ERR_INVALID_UTF8, format!("{what} is not valid UTF-8")))
+    CStr::from_ptr(ptr).to_str().map_err(|_| {
+        Fail::new(
+            ROOMCAST_ERR_INVALID_UTF8,
+            format!("{what} is not valid UTF-8"),
+        )
+    })
 }
 
 /// An optional string argument (NULL means absent).
@@ -39,7 +46,10 @@ pub unsafe fn slice<'a, T>(ptr: *const T, len: usize, what: &str) -> Res<&'a [T]
     if len == 0 {
         Ok(&[])
     } else if ptr.is_null() {
-        Err(Fail::new(ROOMCAST_ERR_NULL, format!("{what} is NULL but its length is {len}")))
+        Err(Fail::new(
+            ROOMCAST_ERR_NULL,
+            format!("{what} is NULL but its length is {len}"),
+        ))
     } else {
         Ok(std::slice::from_raw_parts(ptr, len))
     }
@@ -50,7 +60,10 @@ pub unsafe fn slice<'a, T>(ptr: *const T, len: usize, what: &str) -> Res<&'a [T]
 /// # Safety
 /// As [`slice`] and [`text`] for each element.
 pub unsafe fn texts<'a>(ptr: *const *const c_char, len: usize, what: &str) -> Res<Vec<&'a str>> {
-    slice(ptr, len, what)?.iter().map(|p| text(*p, what)).collect()
+    slice(ptr, len, what)?
+        .iter()
+        .map(|p| text(*p, what))
+        .collect()
 }
 
 /// Event or ack arguments: a JSON array text (NULL means `[]`) whose binary placeholders
@@ -59,24 +72,45 @@ pub unsafe fn texts<'a>(ptr: *const *const c_char, len: usize, what: &str) -> Re
 ///
 /// # Safety
 /// As [`text`]; `attachments` points to `len` [`roomcast_bytes`] whose buffers are readable.
-pub unsafe fn payload(json: *const c_char, attachments: *const roomcast_bytes, len: usize) -> Res<Payload> {
+pub unsafe fn payload(
+    json: *const c_char,
+    attachments: *const roomcast_bytes,
+    len: usize,
+) -> Res<Payload> {
     let payload = match opt_text(json, "args_json")? {
         None => Payload::empty(),
-        Some(t) => Payload::from_json(t)
-            .map_err(|e| Fail::new(ROOMCAST_ERR_INVALID_JSON, format!("args_json is not a JSON array: {e}")))?,
+        Some(t) => Payload::from_json(t).map_err(|e| {
+            Fail::new(
+                ROOMCAST_ERR_INVALID_JSON,
+                format!("args_json is not a JSON array: {e}"),
+            )
+        })?,
     };
     let mut bins = Vec::with_capacity(len);
     for b in slice(attachments, len, "attachments")? {
-        bins.push(Bytes::copy_from_slice(slice(b.ptr, b.len, "attachment data")?));
+        bins.push(Bytes::copy_from_slice(slice(
+            b.ptr,
+            b.len,
+            "attachment data",
+        )?));
     }
-    Ok(if bins.is_empty() { payload } else { payload.with_attachments(bins) })
+    Ok(if bins.is_empty() {
+        payload
+    } else {
+        payload.with_attachments(bins)
+    })
 }
 
 /// Checks that `text` is one JSON value (any type).
 pub fn json_value(text: &str, what: &str) -> Res {
     serde_json::from_str::<&serde_json::value::RawValue>(text)
         .map(|_| ())
-        .map_err(|e| Fail::new(ROOMCAST_ERR_INVALID_JSON, format!("{what} is not JSON: {e}")))
+        .map_err(|e| {
+            Fail::new(
+                ROOMCAST_ERR_INVALID_JSON,
+                format!("{what} is not JSON: {e}"),
+            )
+        })
 }
 
 /// Writes through an optional out-pointer.

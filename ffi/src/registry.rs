@@ -21,13 +21,18 @@ pub struct Registry<T> {
 
 impl<T> Registry<T> {
     pub const fn new() -> Self {
-        Registry { live: Mutex::new(None) }
+        Registry {
+            live: Mutex::new(None),
+        }
     }
 
     /// Registers `value` and returns its handle.
     pub fn insert<H>(&self, value: T) -> *mut H {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        self.live.lock().get_or_insert_with(HashMap::new).insert(id, Arc::new(value));
+        self.live
+            .lock()
+            .get_or_insert_with(HashMap::new)
+            .insert(id, Arc::new(value));
         id as *mut H
     }
 
@@ -40,7 +45,12 @@ impl<T> Registry<T> {
             .lock()
             .as_ref()
             .and_then(|m| m.get(&(handle as usize)).cloned())
-            .ok_or_else(|| Fail::new(ROOMCAST_ERR_INVALID_HANDLE, "handle is not live (freed or never issued)"))
+            .ok_or_else(|| {
+                Fail::new(
+                    ROOMCAST_ERR_INVALID_HANDLE,
+                    "handle is not live (freed or never issued)",
+                )
+            })
     }
 
     /// Unregisters a handle; later lookups fail. The map itself is released when it
@@ -51,6 +61,11 @@ impl<T> Registry<T> {
         if live.as_ref().is_some_and(|m| m.is_empty()) {
             *live = None;
         }
-        found.ok_or_else(|| Fail::new(ROOMCAST_ERR_INVALID_HANDLE, "handle is not live (freed or never issued)"))
+        found.ok_or_else(|| {
+            Fail::new(
+                ROOMCAST_ERR_INVALID_HANDLE,
+                "handle is not live (freed or never issued)",
+            )
+        })
     }
 }

@@ -24,7 +24,8 @@ pub struct roomcast_server {
 
 /// The event callback: runs on the server's dispatcher thread, one event at a time, in
 /// order. `ev` and everything it points to are valid only during the call.
-pub type roomcast_callback = Option<unsafe extern "C" fn(user_data: *mut c_void, ev: *const roomcast_event)>;
+pub type roomcast_callback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, ev: *const roomcast_event)>;
 
 /// Finalizer for the callback's `user_data`, called exactly once, on the dispatcher thread,
 /// after the last callback (at the latest before `roomcast_server_stop` returns).
@@ -56,7 +57,10 @@ thread_local! {
 
 fn refuse_on_dispatcher(what: &str) -> Res {
     if ON_DISPATCHER.with(Cell::get) {
-        Err(Fail::new(ROOMCAST_ERR_IN_CALLBACK, format!("{what} cannot run inside a roomcast callback")))
+        Err(Fail::new(
+            ROOMCAST_ERR_IN_CALLBACK,
+            format!("{what} cannot run inside a roomcast callback"),
+        ))
     } else {
         Ok(())
     }
@@ -85,14 +89,22 @@ pub unsafe extern "C" fn roomcast_server_start(
             (c.config.clone(), c.host.clone())
         };
         if !config.allow_polling && !config.allow_websocket {
-            return Err(Fail::new(ROOMCAST_ERR_INVALID_ARGUMENT, "both transports are disabled"));
+            return Err(Fail::new(
+                ROOMCAST_ERR_INVALID_ARGUMENT,
+                "both transports are disabled",
+            ));
         }
         let port = config.bind.port();
         config.bind = (host.as_str(), port)
             .to_socket_addrs()
             .ok()
             .and_then(|mut a| a.next())
-            .ok_or_else(|| Fail::new(ROOMCAST_ERR_INVALID_ARGUMENT, format!("cannot resolve host {host:?}")))?;
+            .ok_or_else(|| {
+                Fail::new(
+                    ROOMCAST_ERR_INVALID_ARGUMENT,
+                    format!("cannot resolve host {host:?}"),
+                )
+            })?;
         let (server, events) = Server::start(config)?;
         let state = ServerState {
             server,
@@ -108,7 +120,10 @@ pub unsafe extern "C" fn roomcast_server_start(
 
 /// The port the server listens on (useful with port 0).
 #[no_mangle]
-pub unsafe extern "C" fn roomcast_server_port(server: *const roomcast_server, out: *mut u16) -> roomcast_status {
+pub unsafe extern "C" fn roomcast_server_port(
+    server: *const roomcast_server,
+    out: *mut u16,
+) -> roomcast_status {
     guard(|| {
         if out.is_null() {
             return Err(Fail::new(ROOMCAST_ERR_NULL, "out is NULL"));
@@ -143,7 +158,10 @@ pub unsafe extern "C" fn roomcast_server_set_callback(
         let state = self::server(server)?;
         let mut mode = state.mode.lock();
         if !matches!(*mode, Mode::Unset) {
-            return Err(Fail::new(ROOMCAST_ERR_MODE, "the server already has a callback or is in pull mode"));
+            return Err(Fail::new(
+                ROOMCAST_ERR_MODE,
+                "the server already has a callback or is in pull mode",
+            ));
         }
         if state.server.is_stopped() {
             return Err(Fail::new(ROOMCAST_ERR_STOPPED, "server stopped"));
@@ -164,7 +182,12 @@ pub unsafe extern "C" fn roomcast_server_set_callback(
                     free(user_data.0);
                 }
             })
-            .map_err(|e| Fail::new(ROOMCAST_ERR_IO, format!("cannot start the dispatcher thread: {e}")))?;
+            .map_err(|e| {
+                Fail::new(
+                    ROOMCAST_ERR_IO,
+                    format!("cannot start the dispatcher thread: {e}"),
+                )
+            })?;
         *mode = Mode::Callback(Some(thread));
         Ok(())
     })
@@ -190,7 +213,12 @@ pub unsafe extern "C" fn roomcast_next_event(
         {
             let mut mode = state.mode.lock();
             match *mode {
-                Mode::Callback(_) => return Err(Fail::new(ROOMCAST_ERR_MODE, "the server is in callback mode")),
+                Mode::Callback(_) => {
+                    return Err(Fail::new(
+                        ROOMCAST_ERR_MODE,
+                        "the server is in callback mode",
+                    ))
+                }
                 Mode::Unset => *mode = Mode::Pull,
                 Mode::Pull => {}
             }
@@ -205,8 +233,14 @@ pub unsafe extern "C" fn roomcast_next_event(
                 *out = Box::into_raw(convert(event, &state.acks)).cast::<roomcast_event>();
                 Ok(())
             }
-            Err(RecvError::Timeout) => Err(Fail::new(ROOMCAST_ERR_TIMEOUT, "no event within the timeout")),
-            Err(RecvError::Stopped) => Err(Fail::new(ROOMCAST_ERR_STOPPED, "server stopped and no event is left")),
+            Err(RecvError::Timeout) => Err(Fail::new(
+                ROOMCAST_ERR_TIMEOUT,
+                "no event within the timeout",
+            )),
+            Err(RecvError::Stopped) => Err(Fail::new(
+                ROOMCAST_ERR_STOPPED,
+                "server stopped and no event is left",
+            )),
         }
     })
 }
@@ -229,7 +263,10 @@ pub unsafe extern "C" fn roomcast_event_free(ev: *mut roomcast_event) {
 /// `ROOMCAST_ERR_STOPPED` if the server was already stopped. The handle stays valid (pull
 /// hosts may still drain events) until `roomcast_server_free`.
 #[no_mangle]
-pub extern "C" fn roomcast_server_stop(server: *mut roomcast_server, timeout_ms: u32) -> roomcast_status {
+pub extern "C" fn roomcast_server_stop(
+    server: *mut roomcast_server,
+    timeout_ms: u32,
+) -> roomcast_status {
     guard(|| {
         refuse_on_dispatcher("roomcast_server_stop")?;
         let state = self::server(server)?;

@@ -56,7 +56,10 @@ pub struct Fail {
 
 impl Fail {
     pub fn new(status: roomcast_status, message: impl Into<String>) -> Self {
-        Fail { status, message: message.into() }
+        Fail {
+            status,
+            message: message.into(),
+        }
     }
 }
 
@@ -131,13 +134,28 @@ pub extern "C" fn roomcast_status_name(status: i32) -> *const c_char {
     const ALL: [(roomcast_status, &[u8]); 16] = [
         (ROOMCAST_OK, b"ROOMCAST_OK\0"),
         (ROOMCAST_ERR_NULL, b"ROOMCAST_ERR_NULL\0"),
-        (ROOMCAST_ERR_INVALID_HANDLE, b"ROOMCAST_ERR_INVALID_HANDLE\0"),
+        (
+            ROOMCAST_ERR_INVALID_HANDLE,
+            b"ROOMCAST_ERR_INVALID_HANDLE\0",
+        ),
         (ROOMCAST_ERR_INVALID_UTF8, b"ROOMCAST_ERR_INVALID_UTF8\0"),
         (ROOMCAST_ERR_INVALID_JSON, b"ROOMCAST_ERR_INVALID_JSON\0"),
-        (ROOMCAST_ERR_INVALID_ARGUMENT, b"ROOMCAST_ERR_INVALID_ARGUMENT\0"),
-        (ROOMCAST_ERR_NO_SUCH_NAMESPACE, b"ROOMCAST_ERR_NO_SUCH_NAMESPACE\0"),
-        (ROOMCAST_ERR_NO_SUCH_SOCKET, b"ROOMCAST_ERR_NO_SUCH_SOCKET\0"),
-        (ROOMCAST_ERR_NO_SUCH_REQUEST, b"ROOMCAST_ERR_NO_SUCH_REQUEST\0"),
+        (
+            ROOMCAST_ERR_INVALID_ARGUMENT,
+            b"ROOMCAST_ERR_INVALID_ARGUMENT\0",
+        ),
+        (
+            ROOMCAST_ERR_NO_SUCH_NAMESPACE,
+            b"ROOMCAST_ERR_NO_SUCH_NAMESPACE\0",
+        ),
+        (
+            ROOMCAST_ERR_NO_SUCH_SOCKET,
+            b"ROOMCAST_ERR_NO_SUCH_SOCKET\0",
+        ),
+        (
+            ROOMCAST_ERR_NO_SUCH_REQUEST,
+            b"ROOMCAST_ERR_NO_SUCH_REQUEST\0",
+        ),
         (ROOMCAST_ERR_NO_SUCH_ACK, b"ROOMCAST_ERR_NO_SUCH_ACK\0"),
         (ROOMCAST_ERR_STOPPED, b"ROOMCAST_ERR_STOPPED\0"),
         (ROOMCAST_ERR_IO, b"ROOMCAST_ERR_IO\0"),
@@ -146,6 +164,9 @@ pub extern "C" fn roomcast_status_name(status: i32) -> *const c_char {
         (ROOMCAST_ERR_TIMEOUT, b"ROOMCAST_ERR_TIMEOUT\0"),
         (ROOMCAST_ERR_PANIC, b"ROOMCAST_ERR_PANIC\0"),
     ];
-    let name: &[u8] = ALL.iter().find(|(s, _)| *s as i32 == status).map_or(b"ROOMCAST_UNKNOWN\0", |(_, n)| n);
+    let name: &[u8] = ALL
+        .iter()
+        .find(|(s, _)| *s as i32 == status)
+        .map_or(b"ROOMCAST_UNKNOWN\0", |(_, n)| n);
     name.as_ptr().cast()
 }

@@ -9,15 +9,18 @@
 
 use bytes::Bytes;
 use napi::{Env, JsBuffer, JsObject, JsUnknown, Result};
-use roomcast::engine::Handshake;
-use roomcast::protocol::placeholder_index;
+use roomcast::host::placeholder_index;
+use roomcast::host::Handshake;
 use roomcast::Payload;
 use serde_json::Value;
 
 /// Builds a payload from JSON array text and optional attachments.
 pub fn payload(json: &str, attachments: Option<Vec<JsBuffer>>) -> Result<Payload> {
-    let p = Payload::from_json(json).map_err(|e| napi::Error::from_reason(format!("arguments are not a JSON array: {e}")))?;
-    let Some(bufs) = attachments else { return Ok(p) };
+    let p = Payload::from_json(json)
+        .map_err(|e| napi::Error::from_reason(format!("arguments are not a JSON array: {e}")))?;
+    let Some(bufs) = attachments else {
+        return Ok(p);
+    };
     let mut out = Vec::with_capacity(bufs.len());
     for b in bufs {
         out.push(Bytes::copy_from_slice(&b.into_value()?));
@@ -37,13 +40,18 @@ pub fn args_to_js(env: &Env, p: &Payload) -> Result<JsUnknown> {
 pub fn value_to_js(env: &Env, v: &Value, attachments: &[Bytes]) -> Result<JsUnknown> {
     if let Some(i) = placeholder_index(v) {
         if let Some(b) = attachments.get(i) {
-            return Ok(env.create_buffer_with_data(b.to_vec())?.into_raw().into_unknown());
+            return Ok(env
+                .create_buffer_with_data(b.to_vec())?
+                .into_raw()
+                .into_unknown());
         }
     }
     Ok(match v {
         Value::Null => env.get_null()?.into_unknown(),
         Value::Bool(b) => env.get_boolean(*b)?.into_unknown(),
-        Value::Number(n) => env.create_double(n.as_f64().unwrap_or(f64::NAN))?.into_unknown(),
+        Value::Number(n) => env
+            .create_double(n.as_f64().unwrap_or(f64::NAN))?
+            .into_unknown(),
         Value::String(s) => env.create_string(s)?.into_unknown(),
         Value::Array(items) => {
             let mut arr = env.create_array_with_length(items.len())?;
@@ -68,8 +76,15 @@ pub fn handshake_to_js(env: &Env, h: &Handshake, auth: Option<&str>) -> Result<J
     let mut headers = env.create_object()?;
     for (name, value) in &h.headers {
         // Repeated headers are joined as Node's IncomingMessage does for most of them.
-        let joined = match headers.get_named_property::<Option<String>>(name).ok().flatten() {
-            Some(prev) => format!("{prev}{}{value}", if name == "cookie" { "; " } else { ", " }),
+        let joined = match headers
+            .get_named_property::<Option<String>>(name)
+            .ok()
+            .flatten()
+        {
+            Some(prev) => format!(
+                "{prev}{}{value}",
+                if name == "cookie" { "; " } else { ", " }
+            ),
             None => value.clone(),
         };
         headers.set_named_property(name, env.create_string(&joined)?)?;

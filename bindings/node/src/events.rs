@@ -12,7 +12,9 @@
 //! `["disconnecting", nsp, sid, reason, rooms]`, `["disconnect", nsp, sid, reason]`,
 //! `["closed"]`. `args` is JSON text, or an array when it carries binary.
 
-use napi::threadsafe_function::{ErrorStrategy, ThreadSafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::threadsafe_function::{
+    ErrorStrategy, ThreadSafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
+};
 use napi::{Env, JsUnknown, Result};
 use parking_lot::Mutex;
 use roomcast::host::{AckHandle, Event, Events};
@@ -43,7 +45,9 @@ impl PendingAcks {
     }
 
     fn forget_socket(&self, nsp: &str, sid: &str) {
-        self.map.lock().retain(|_, h| !(h.nsp() == nsp && h.sid().as_str() == sid));
+        self.map
+            .lock()
+            .retain(|_, h| !(h.nsp() == nsp && h.sid().as_str() == sid));
     }
 }
 
@@ -62,7 +66,12 @@ pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
     let items: Vec<JsUnknown> = match ctx.value {
         Delivery::Closed => vec![s(env, "closed")?],
         Delivery::Event(ev, ack_key) => match ev {
-            Event::ConnectRequest { request, nsp, auth, handshake } => vec![
+            Event::ConnectRequest {
+                request,
+                nsp,
+                auth,
+                handshake,
+            } => vec![
                 s(env, "connect_request")?,
                 env.create_double(request.id() as f64)?.into_unknown(),
                 s(env, &nsp)?,
@@ -72,13 +81,24 @@ pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
                     None => env.get_undefined()?.into_unknown(),
                 },
             ],
-            Event::Connection { nsp, sid, auth, handshake } => vec![
+            Event::Connection {
+                nsp,
+                sid,
+                auth,
+                handshake,
+            } => vec![
                 s(env, "connection")?,
                 s(env, &nsp)?,
                 s(env, sid.as_str())?,
                 handshake_to_js(env, &handshake, auth.as_deref())?.into_unknown(),
             ],
-            Event::Message { nsp, sid, event, args, .. } => vec![
+            Event::Message {
+                nsp,
+                sid,
+                event,
+                args,
+                ..
+            } => vec![
                 s(env, "message")?,
                 s(env, &nsp)?,
                 s(env, sid.as_str())?,
@@ -104,15 +124,31 @@ pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
                     env.get_boolean(result.timed_out)?.into_unknown(),
                 ]
             }
-            Event::Disconnecting { nsp, sid, reason, rooms } => {
+            Event::Disconnecting {
+                nsp,
+                sid,
+                reason,
+                rooms,
+            } => {
                 let mut list = env.create_array_with_length(rooms.len())?;
                 for (i, r) in rooms.iter().enumerate() {
                     list.set_element(i as u32, env.create_string(r)?)?;
                 }
-                vec![s(env, "disconnecting")?, s(env, &nsp)?, s(env, sid.as_str())?, s(env, reason.as_str())?, list.into_unknown()]
+                vec![
+                    s(env, "disconnecting")?,
+                    s(env, &nsp)?,
+                    s(env, sid.as_str())?,
+                    s(env, reason.as_str())?,
+                    list.into_unknown(),
+                ]
             }
             Event::Disconnect { nsp, sid, reason } => {
-                vec![s(env, "disconnect")?, s(env, &nsp)?, s(env, sid.as_str())?, s(env, reason.as_str())?]
+                vec![
+                    s(env, "disconnect")?,
+                    s(env, &nsp)?,
+                    s(env, sid.as_str())?,
+                    s(env, reason.as_str())?,
+                ]
             }
         },
     };
@@ -128,18 +164,27 @@ fn s(env: &Env, text: &str) -> Result<JsUnknown> {
 }
 
 /// Starts the delivery thread; it ends (releasing `deliver`) when the event stream ends.
-pub fn spawn(events: Events, deliver: Deliver, acks: Arc<PendingAcks>) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new().name("roomcast-node-events".into()).spawn(move || {
-        while let Some(mut ev) = events.recv() {
-            let mut key = None;
-            match &mut ev {
-                Event::Message { ack, .. } => key = ack.take().map(|h| acks.insert(h)),
-                Event::Disconnect { nsp, sid, .. } => acks.forget_socket(nsp, sid.as_str()),
-                _ => {}
+pub fn spawn(
+    events: Events,
+    deliver: Deliver,
+    acks: Arc<PendingAcks>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("roomcast-node-events".into())
+        .spawn(move || {
+            while let Some(mut ev) = events.recv() {
+                let mut key = None;
+                match &mut ev {
+                    Event::Message { ack, .. } => key = ack.take().map(|h| acks.insert(h)),
+                    Event::Disconnect { nsp, sid, .. } => acks.forget_socket(nsp, sid.as_str()),
+                    _ => {}
+                }
+                // Closing means the environment is going away: nobody is left to tell.
+                let _ = deliver.call(
+                    Delivery::Event(ev, key),
+                    ThreadsafeFunctionCallMode::NonBlocking,
+                );
             }
-            // Closing means the environment is going away: nobody is left to tell.
-            let _ = deliver.call(Delivery::Event(ev, key), ThreadsafeFunctionCallMode::NonBlocking);
-        }
-        let _ = deliver.call(Delivery::Closed, ThreadsafeFunctionCallMode::NonBlocking);
-    })
+            let _ = deliver.call(Delivery::Closed, ThreadsafeFunctionCallMode::NonBlocking);
+        })
 }

@@ -36,13 +36,18 @@ impl Namespaces {
         let guarded = self.0.clone();
         vec![
             NamespaceRule {
-                matcher: NamespaceMatch::Predicate(Arc::new(move |n: &str| plain.read().plain.contains(n))),
+                matcher: NamespaceMatch::Predicate(Arc::new(move |n: &str| {
+                    plain.read().plain.contains(n)
+                })),
                 middleware: false,
             },
             NamespaceRule {
                 matcher: NamespaceMatch::Predicate(Arc::new(move |n: &str| {
                     let t = guarded.read();
-                    t.guarded.contains(n) || t.dynamic.iter().any(|r| r.as_ref().is_none_or(|r| r.is_match(n)))
+                    t.guarded.contains(n)
+                        || t.dynamic
+                            .iter()
+                            .any(|r| r.as_ref().is_none_or(|r| r.is_match(n)))
                 })),
                 middleware: true,
             },
@@ -70,7 +75,11 @@ impl Namespaces {
                     prefix.push_str(inline);
                 }
             }
-            let pattern = if prefix.is_empty() { src.to_owned() } else { format!("(?{prefix}){src}") };
+            let pattern = if prefix.is_empty() {
+                src.to_owned()
+            } else {
+                format!("(?{prefix}){src}")
+            };
             regex::Regex::new(&pattern).ok()
         });
         self.0.write().dynamic.push(re);

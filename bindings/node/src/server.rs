@@ -66,9 +66,15 @@ fn ms(v: f64) -> Duration {
 
 fn bind_addr(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
     if host == "::" {
-        return Ok(vec![SocketAddr::from(([0u16; 8], port)), SocketAddr::from(([0u8; 4], port))]);
+        return Ok(vec![
+            SocketAddr::from(([0u16; 8], port)),
+            SocketAddr::from(([0u8; 4], port)),
+        ]);
     }
-    (host, port).to_socket_addrs().map(|a| a.collect()).map_err(|e| Error::from_reason(format!("cannot resolve {host}: {e}")))
+    (host, port)
+        .to_socket_addrs()
+        .map(|a| a.collect())
+        .map_err(|e| Error::from_reason(format!("cannot resolve {host}: {e}")))
 }
 
 fn broadcast(rooms: Vec<String>, except: Vec<String>, volatile: bool) -> BroadcastOptions {
@@ -96,7 +102,11 @@ impl NativeServer {
             allow_polling: options.allow_polling,
             allow_websocket: options.allow_websocket,
             cors: options.cors_origins.map(|o| Cors {
-                origins: if o.iter().any(|x| x == "*") { AllowedOrigins::Any } else { AllowedOrigins::List(o) },
+                origins: if o.iter().any(|x| x == "*") {
+                    AllowedOrigins::Any
+                } else {
+                    AllowedOrigins::List(o)
+                },
                 credentials: options.cors_credentials,
             }),
             namespaces: namespaces.rules(),
@@ -105,8 +115,12 @@ impl NativeServer {
             worker_threads: options.worker_threads.map(|n| n as usize),
             ..Config::default()
         };
-        let port = u16::try_from(options.port).map_err(|_| Error::from_reason("port out of range"))?;
-        let mut started = Err(Error::from_reason(format!("cannot resolve {}", options.host)));
+        let port =
+            u16::try_from(options.port).map_err(|_| Error::from_reason("port out of range"))?;
+        let mut started = Err(Error::from_reason(format!(
+            "cannot resolve {}",
+            options.host
+        )));
         for addr in bind_addr(&options.host, port)? {
             config.bind = addr;
             match Server::start(config.clone()) {
@@ -118,11 +132,14 @@ impl NativeServer {
             }
         }
         let (server, events) = started?;
-        let deliver: Deliver = on_event.create_threadsafe_function::<_, _, _, ErrorStrategy::Fatal>(0, events::to_js)?;
+        let deliver: Deliver = on_event
+            .create_threadsafe_function::<_, _, _, ErrorStrategy::Fatal>(0, events::to_js)?;
         let acks = Arc::new(PendingAcks::default());
         if let Err(e) = events::spawn(events, deliver, acks.clone()) {
             server.stop(STOP_TIMEOUT);
-            return Err(Error::from_reason(format!("cannot start the event thread: {e}")));
+            return Err(Error::from_reason(format!(
+                "cannot start the event thread: {e}"
+            )));
         }
         let slot = Arc::new(Mutex::new(Some(server.clone())));
         // Worker termination or process teardown: stop the server so no thread outlives
@@ -132,7 +149,13 @@ impl NativeServer {
                 s.stop(STOP_TIMEOUT);
             }
         })?;
-        Ok(Self { server: slot, handle: server, namespaces, acks, cleanup: Mutex::new(Some(hook)) })
+        Ok(Self {
+            server: slot,
+            handle: server,
+            namespaces,
+            acks,
+            cleanup: Mutex::new(Some(hook)),
+        })
     }
 
     /// The port the server listens on.
@@ -173,7 +196,10 @@ impl NativeServer {
         attachments: Option<Vec<JsBuffer>>,
     ) -> Result<u32> {
         let args = payload(&json, attachments)?;
-        self.handle.emit(&nsp, &broadcast(rooms, except, volatile), &event, &args).map(|n| n as u32).map_err(err)
+        self.handle
+            .emit(&nsp, &broadcast(rooms, except, volatile), &event, &args)
+            .map(|n| n as u32)
+            .map_err(err)
     }
 
     /// Emits asking each recipient for an ack; returns the id the `ack` event will carry.
@@ -192,13 +218,18 @@ impl NativeServer {
     ) -> Result<f64> {
         let args = payload(&json, attachments)?;
         let to = broadcast(rooms, except, volatile);
-        self.handle.emit_with_ack(&nsp, &to, &event, &args, ms(timeout_ms)).map(|id| id as f64).map_err(err)
+        self.handle
+            .emit_with_ack(&nsp, &to, &event, &args, ms(timeout_ms))
+            .map(|id| id as f64)
+            .map_err(err)
     }
 
     /// Answers the client ack request `key` (from a `message` event); false when it is gone.
     #[napi]
     pub fn ack(&self, key: f64, json: String, attachments: Option<Vec<JsBuffer>>) -> Result<bool> {
-        let Some(h) = self.acks.take(key as i64) else { return Ok(false) };
+        let Some(h) = self.acks.take(key as i64) else {
+            return Ok(false);
+        };
         let args = payload(&json, attachments)?;
         Ok(self.handle.ack(h, &args).is_ok())
     }
@@ -223,8 +254,15 @@ impl NativeServer {
 
     /// Ids of the selected sockets.
     #[napi]
-    pub fn sockets(&self, nsp: String, rooms: Vec<String>, except: Vec<String>) -> Result<Vec<String>> {
-        self.handle.sockets(&nsp, &broadcast(rooms, except, false)).map_err(err)
+    pub fn sockets(
+        &self,
+        nsp: String,
+        rooms: Vec<String>,
+        except: Vec<String>,
+    ) -> Result<Vec<String>> {
+        self.handle
+            .sockets(&nsp, &broadcast(rooms, except, false))
+            .map_err(err)
     }
 
     /// Disconnects a socket from its namespace; with `close`, its whole connection.
@@ -236,13 +274,19 @@ impl NativeServer {
     /// Accepts a waiting connection; returns the socket id, or `null` when the client left.
     #[napi]
     pub fn accept(&self, request: f64) -> Option<String> {
-        self.handle.accept(ConnectRequest::from_id(request as u64)).ok()
+        self.handle
+            .accept(ConnectRequest::from_id(request as u64))
+            .ok()
     }
 
     /// Refuses a waiting connection (`data` is JSON text); false when the client left.
     #[napi]
     pub fn reject(&self, request: f64, message: String, data: Option<String>) -> Result<bool> {
-        match self.handle.reject(ConnectRequest::from_id(request as u64), &message, data.as_deref()) {
+        match self.handle.reject(
+            ConnectRequest::from_id(request as u64),
+            &message,
+            data.as_deref(),
+        ) {
             Ok(()) => Ok(true),
             Err(roomcast::host::Error::InvalidArgument(m)) => Err(Error::from_reason(m)),
             Err(_) => Ok(false),

@@ -1,7 +1,7 @@
 //! Python objects <-> Socket.IO arguments, done in Rust (no JSON round trip in Python).
 //!
 //! `bytes`, `bytearray` and `memoryview` become binary attachments (a placeholder in the
-//! JSON, see [`roomcast::protocol::placeholder`]); `None`, `bool`, `int`, `float`, `str`,
+//! JSON, see [`roomcast::host::placeholder`]); `None`, `bool`, `int`, `float`, `str`,
 //! `list`, `tuple` and `dict` become JSON. On the way back attachments come out as `bytes`.
 
 use bytes::Bytes;
@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
 };
-use roomcast::protocol::{placeholder, placeholder_index};
+use roomcast::host::{placeholder, placeholder_index};
 use roomcast::Payload;
 use serde_json::{Map, Number, Value};
 

@@ -85,10 +85,7 @@ fn ack_result<'py>(py: Python<'py>, r: &AckResult) -> PyResult<Bound<'py, PyList
     Ok(replies)
 }
 
-fn handshake<'py>(
-    py: Python<'py>,
-    h: &roomcast::engine::Handshake,
-) -> PyResult<Bound<'py, PyDict>> {
+fn handshake<'py>(py: Python<'py>, h: &roomcast::host::Handshake) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item(
         "headers",
@@ -163,7 +160,13 @@ fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>>
         Event::AckResponse(r) => {
             // "timed out" for Python means the timer fired; recipients that disconnected
             // first are reported as not timed out (the message then says so).
-            ("ack", r.id, ack_result(py, &r)?, r.timed_out && r.disconnected == 0).into_pyobject(py)?
+            (
+                "ack",
+                r.id,
+                ack_result(py, &r)?,
+                r.timed_out && r.disconnected == 0,
+            )
+                .into_pyobject(py)?
         }
         Event::Disconnecting {
             nsp,

@@ -19,7 +19,8 @@ pub struct BroadcastOptions {
     pub except: Vec<Room>,
     /// Drop the packet for sockets that cannot take it right now.
     pub volatile: bool,
-    /// Deliver on this node only (no effect with the in-memory adapter).
+    /// Deliver on this node only: a remote adapter does not forward the broadcast (no
+    /// effect with the in-memory adapter; socket.io's `local` flag).
     pub local: bool,
 }
 
@@ -49,10 +50,47 @@ impl BroadcastOptions {
     }
 }
 
-/// Room membership and recipient selection for one namespace.
+/// Room membership and recipient selection for one namespace: the seam for custom and
+/// remote (multi-node) adapters.
 ///
-/// Membership calls are synchronous for the in-memory adapter; a remote adapter keeps its
-/// local view synchronous the same way and talks to other nodes in the background.
+/// Contract, which the socket.io layer relies on:
+/// - Every method is synchronous and must not block on I/O: a remote adapter keeps its
+///   local view in memory (typically by wrapping a [`LocalAdapter`]) and talks to other
+///   nodes from background tasks.
+/// - `for_each_recipient` is called while the namespace holds its socket table's read
+///   lock, so `f` must be called without calling back into the server; it visits each
+///   selected local socket once. `opts.local` tells a remote adapter not to forward.
+/// - A socket joins the room named by its own id when it connects and leaves every room
+///   (`del_all`) when it disconnects.
+///
+/// ```
+/// use roomcast::adapter::{Adapter, BroadcastOptions, LocalAdapter, Room};
+/// use roomcast::Sid;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// /// Counts broadcasts, and keeps rooms in memory.
+/// #[derive(Default)]
+/// struct Counting { rooms: LocalAdapter, broadcasts: AtomicUsize }
+///
+/// impl Adapter for Counting {
+///     fn add_all(&self, sid: Sid, rooms: &[Room]) { self.rooms.add_all(sid, rooms) }
+///     fn del(&self, sid: Sid, rooms: &[Room]) { self.rooms.del(sid, rooms) }
+///     fn del_all(&self, sid: Sid) { self.rooms.del_all(sid) }
+///     fn socket_rooms(&self, sid: Sid) -> Vec<Room> { self.rooms.socket_rooms(sid) }
+///     fn for_each_recipient(&self, opts: &BroadcastOptions, f: &mut dyn FnMut(Sid)) {
+///         self.broadcasts.fetch_add(1, Ordering::Relaxed);
+///         self.rooms.for_each_recipient(opts, f)
+///     }
+///     fn rooms(&self) -> Vec<Room> { self.rooms.rooms() }
+/// }
+///
+/// let a = Counting::default();
+/// let s = Sid::new();
+/// a.add_all(s, &["red".into()]);
+/// let mut got = Vec::new();
+/// a.for_each_recipient(&BroadcastOptions::all().to("red"), &mut |sid| got.push(sid));
+/// assert_eq!((got, a.broadcasts.load(Ordering::Relaxed)), (vec![s], 1));
+/// ```
 pub trait Adapter: Send + Sync + 'static {
     /// Puts `sid` in each of `rooms`.
     fn add_all(&self, sid: Sid, rooms: &[Room]);

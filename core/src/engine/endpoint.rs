@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use super::{Engine, Handler, Handshake, TransportKind};
 use crate::config::{AllowRequest, AllowedOrigins, Cors, RequestInfo};
+use crate::live::Tracker;
 
 /// Response body type used by every endpoint.
 pub type Body = Full<Bytes>;
@@ -40,8 +41,8 @@ pub struct EngineConfig {
     pub cors: Option<Cors>,
     /// Handshake gate.
     pub allow_request: Option<AllowRequest>,
-    /// Held by every live WebSocket task; `strong_count` tells how many remain.
-    pub tracker: Arc<()>,
+    /// Counts live WebSocket tasks (with the HTTP connections) for a graceful stop.
+    pub tracker: Tracker,
 }
 
 impl EngineConfig {
@@ -56,7 +57,7 @@ impl EngineConfig {
             allow_websocket: c.allow_websocket,
             cors: c.cors.clone(),
             allow_request: c.allow_request.clone(),
-            tracker: Arc::new(()),
+            tracker: Tracker::default(),
         }
     }
 }

@@ -9,7 +9,7 @@ mod session;
 mod websocket;
 
 pub use endpoint::{Body, Endpoint, EngineConfig};
-pub use packet::{decode_text, EioPacket};
+pub(crate) use packet::EioPacket;
 pub use session::{Frame, Pushed, Session, SessionRef, TransportKind};
 
 use bytes::Bytes;
@@ -20,6 +20,7 @@ use std::sync::{Arc, Weak};
 use tokio::time::{sleep_until, Instant};
 
 use crate::sid::Sid;
+use crate::text::Text;
 
 /// How long a session closed by the client over polling stays findable for a GET that
 /// was already on its way.
@@ -124,11 +125,6 @@ impl<H: Handler> Engine<H> {
         })
     }
 
-    /// The handler.
-    pub fn handler(&self) -> &H {
-        &self.handler
-    }
-
     /// A live session by id.
     pub fn session(&self, sid: &str) -> Option<SessionRef<H::Data>> {
         let sid = Sid::parse(sid)?;
@@ -204,7 +200,7 @@ impl<H: Handler> Engine<H> {
             self.cfg.ping_timeout.as_millis(),
             self.cfg.max_payload
         );
-        session.push_control(Frame::Text(Bytes::from(open)));
+        session.push_control(Frame::Text(Text::from(open)));
         self.sessions.write().insert(sid, session.clone());
         tokio::spawn(heartbeat(
             session.clone(),
@@ -256,7 +252,7 @@ async fn heartbeat<D: Send + Sync + 'static>(
         let pong = session.pong_signal.notified();
         tokio::pin!(pong);
         pong.as_mut().enable();
-        session.push_control(Frame::Text(Bytes::from_static(b"2")));
+        session.push_control(Frame::Text(Text::from_static("2")));
         tokio::select! {
             _ = &mut closed => return,
             _ = &mut pong => { next_ping = Instant::now() + interval; }

@@ -66,7 +66,7 @@ pub fn encode_payload<'a>(frames: impl IntoIterator<Item = &'a Frame>) -> Bytes 
             buf.put_u8(0x1e);
         }
         match f {
-            Frame::Text(t) => buf.put_slice(t),
+            Frame::Text(t) => buf.put_slice(t.as_bytes()),
             Frame::Binary(b) => {
                 buf.put_u8(b'b');
                 let start = buf.len();
@@ -88,7 +88,7 @@ mod tests {
     #[test]
     fn payload_round_trip_with_binary() {
         let frames = [
-            Frame::Text(Bytes::from_static(b"4hello")),
+            Frame::Text(crate::text::Text::from_static("4hello")),
             Frame::Binary(Bytes::from_static(&[1, 2, 3, 4])),
         ];
         let body = encode_payload(&frames);

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use super::endpoint::{text_response, Body, EioError};
 use super::packet::{decode_payload, encode_payload};
 use super::{CloseReason, Engine, Frame, Handler, SessionRef, TransportKind};
+use crate::text::Text;
 
 /// Closes the session if a long-poll is dropped before it answered (the client went away).
 struct PendingGet<'a, D> {
@@ -62,8 +63,7 @@ impl<H: Handler> Engine<H> {
                     } else {
                         "1"
                     };
-                    o.frames
-                        .push_back(Frame::Text(Bytes::from_static(last.as_bytes())));
+                    o.frames.push_back(Frame::Text(Text::from_static(last)));
                     let body = encode_payload(o.frames.iter());
                     o.frames.clear();
                     break body;

@@ -7,22 +7,24 @@
 //! client never grows memory without bound and never slows the others down.
 
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
-use futures_util::task::AtomicWaker;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::Poll;
 use std::sync::Arc;
+use std::task::Poll;
 use tokio::sync::Notify;
 
 use super::CloseReason;
 use crate::sid::Sid;
+use crate::text::Text;
 
 /// One transport frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Frame {
-    /// A text packet: type digit plus payload, e.g. `4hello`.
-    Text(Bytes),
+    /// A text packet: type digit plus payload, e.g. `4hello`. [`Text`] is UTF-8 by
+    /// construction, which the WebSocket writer relies on.
+    Text(Text),
     /// A binary message (raw bytes on WebSocket, `b`+base64 on polling).
     Binary(Bytes),
 }
@@ -145,7 +147,7 @@ impl<D> Session<D> {
 
     /// Queues one message: a text frame (`4…`) and its binary attachments, all or nothing.
     /// Closes the session with "slow consumer" when the queue is full.
-    pub fn push(&self, text: &Bytes, binary: &[Bytes], volatile: bool) -> Pushed {
+    pub(crate) fn push(&self, text: &Text, binary: &[Bytes], volatile: bool) -> Pushed {
         self.push_frames(Frame::Text(text.clone()), binary, volatile)
     }
 

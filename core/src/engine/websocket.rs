@@ -32,9 +32,11 @@ const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn to_ws(frame: Frame) -> WsMessage {
     match frame {
-        // SAFETY: text frames are only ever built from `&str`/`String` data or ASCII
-        // literals (see `protocol` and `engine`), so they are valid UTF-8.
-        Frame::Text(b) => WsMessage::Text(unsafe { Utf8Bytes::from_bytes_unchecked(b) }),
+        Frame::Text(t) => {
+            // SAFETY: `Text` is valid UTF-8 by construction (see `crate::text`).
+            let utf8 = unsafe { Utf8Bytes::from_bytes_unchecked(t.into_bytes()) };
+            WsMessage::Text(utf8)
+        }
         Frame::Binary(b) => WsMessage::Binary(b),
     }
 }
@@ -59,9 +61,9 @@ impl<H: Handler> Engine<H> {
         });
         let accept = derive_accept_key(key.as_bytes());
         let max = self.cfg.max_payload;
-        let tracker = self.cfg.tracker.clone();
+        let live = self.cfg.tracker.enter();
         tokio::spawn(async move {
-            let _tracker = tracker;
+            let _live = live;
             let Ok(upgraded) = hyper::upgrade::on(req).await else {
                 return;
             };

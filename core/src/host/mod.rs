@@ -24,16 +24,22 @@ use std::time::{Duration, Instant};
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::watch;
 
+pub mod engine_io;
+
 use crate::adapter::BroadcastOptions;
-use crate::engine::{CloseReason, Endpoint, Engine, EngineConfig};
+use crate::engine::{Engine, EngineConfig};
 use crate::http::{self, Router};
-use crate::protocol::Payload;
-pub use crate::server::{
-    AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Error, Event,
-};
+use crate::live::Tracker;
 use crate::server::{SocketIo, SocketIoConfig};
 use crate::sid::Sid;
 use crate::Config;
+use engine_io::RawEndpoint;
+
+pub use crate::engine::{CloseReason, Handshake};
+pub use crate::protocol::{placeholder, placeholder_index, Payload};
+pub use crate::server::{
+    AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Error, Event,
+};
 
 /// The ordered stream of [`Event`]s of one server. It ends (returns `None`) once the server
 /// has stopped and every event produced before has been taken.
@@ -86,7 +92,7 @@ struct Inner {
     runtime: Mutex<Option<Runtime>>,
     handle: Handle,
     stopped: AtomicBool,
-    connections: Arc<()>,
+    connections: Tracker,
 }
 
 /// A running Socket.IO server. Clones share the server.
@@ -105,11 +111,11 @@ impl Server {
         Self::start_with(config, Vec::new())
     }
 
-    /// Like [`Server::start`], with more Engine.IO endpoints mounted beside the Socket.IO
-    /// one (each as `(path, endpoint)`).
+    /// Like [`Server::start`], with plain Engine.IO endpoints mounted beside the Socket.IO
+    /// one (each as `(path, endpoint)`, see [`engine_io`]).
     pub fn start_with(
         config: Config,
-        extra: Vec<(String, Arc<dyn Endpoint>)>,
+        extra: Vec<(String, RawEndpoint)>,
     ) -> Result<(Server, Events), Error> {
         let mut b = tokio::runtime::Builder::new_multi_thread();
         if let Some(n) = config.worker_threads {
@@ -125,15 +131,10 @@ impl Server {
         Ok((server, events))
     }
 
-    /// Starts the server on an existing runtime (which must outlive it).
-    pub fn start_on(handle: &Handle, config: Config) -> Result<(Server, Events), Error> {
-        Self::start_on_with(handle, config, Vec::new())
-    }
-
     fn start_on_with(
         handle: &Handle,
         config: Config,
-        extra: Vec<(String, Arc<dyn Endpoint>)>,
+        extra: Vec<(String, RawEndpoint)>,
     ) -> Result<(Server, Events), Error> {
         if !config.path.starts_with('/') {
             return Err(Error::InvalidArgument("path must start with '/'".into()));
@@ -156,7 +157,7 @@ impl Server {
             handle.clone(),
             tx,
         ));
-        let connections = Arc::new(());
+        let connections = Tracker::default();
         let mut engine_cfg = EngineConfig::from_config(&config);
         engine_cfg.tracker = connections.clone();
         let engine = Engine::new(engine_cfg, io.clone());
@@ -166,7 +167,7 @@ impl Server {
         }
         let mut router = Router::new().endpoint(&path, engine.clone());
         for (p, ep) in extra {
-            router = router.endpoint(&p, ep);
+            router = router.endpoint(&p, ep.0);
         }
         if let Some(dir) = &config.client_dist_dir {
             router = router.files(&path, dir);
@@ -343,10 +344,8 @@ impl Server {
         self.inner.engine.close_all(CloseReason::ServerShuttingDown);
         let in_runtime = Handle::try_current().is_ok();
         if !in_runtime {
-            // Owners when idle: `Inner` and the engine's config; each live connection adds one.
-            while Arc::strong_count(&self.inner.connections) > 2 && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(5));
-            }
+            // Every HTTP connection and WebSocket task is counted until it has flushed.
+            self.inner.connections.wait_idle(deadline);
         }
         self.inner.io.end_events();
         if let Some(rt) = self.inner.runtime.lock().take() {

@@ -8,6 +8,7 @@ mod payload;
 
 pub use payload::{placeholder, placeholder_index, Payload};
 
+use crate::text::Text;
 use bytes::{BufMut, Bytes, BytesMut};
 use serde_json::value::RawValue;
 use std::fmt;
@@ -29,14 +30,10 @@ pub enum DecodeError {
     UnknownType,
     /// The `<n>-` attachment count is malformed or above the limit.
     BadAttachments,
-    /// The namespace is not followed by anything sensible.
-    BadNamespace,
     /// The JSON payload does not parse.
     BadJson,
     /// The payload has the wrong shape for the packet type.
     BadPayload(&'static str),
-    /// A binary attachment arrived when none was expected.
-    UnexpectedBinary,
 }
 
 impl fmt::Display for DecodeError {
@@ -44,10 +41,8 @@ impl fmt::Display for DecodeError {
         match self {
             Self::UnknownType => f.write_str("unknown packet type"),
             Self::BadAttachments => f.write_str("invalid attachment count"),
-            Self::BadNamespace => f.write_str("invalid namespace"),
             Self::BadJson => f.write_str("invalid JSON payload"),
             Self::BadPayload(why) => write!(f, "invalid payload: {why}"),
-            Self::UnexpectedBinary => f.write_str("unexpected binary attachment"),
         }
     }
 }
@@ -268,16 +263,16 @@ fn split_event(json: &str) -> Result<(String, String), DecodeError> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Encoded {
     /// The text frame, e.g. `42["hello",1]`.
-    pub text: Bytes,
+    pub text: Text,
     /// Binary attachments, sent after the text frame in order.
     pub binary: Vec<Bytes>,
 }
 
-impl Encoded {
-    /// Number of transport frames this packet takes.
-    pub fn frame_count(&self) -> usize {
-        1 + self.binary.len()
-    }
+/// Freezes an encoder's buffer as text.
+fn text_of(buf: BytesMut) -> Text {
+    // SAFETY: every encoder writes only ASCII, `str` bytes and serde_json output (all
+    // UTF-8), and whole values at a time, so the buffer is valid UTF-8.
+    unsafe { Text::from_utf8_unchecked(buf.freeze()) }
 }
 
 fn header(buf: &mut BytesMut, kind: u8, attachments: usize, nsp: &str, ack: Option<u64>) {
@@ -336,7 +331,7 @@ pub fn encode_event(nsp: &str, name: &str, args: &Payload, ack: Option<u64>) -> 
     }
     buf.put_u8(b']');
     Encoded {
-        text: buf.freeze(),
+        text: text_of(buf),
         binary: args.attachments.clone(),
     }
 }
@@ -348,7 +343,7 @@ pub fn encode_ack(nsp: &str, id: u64, args: &Payload) -> Encoded {
     header(&mut buf, if n > 0 { 6 } else { 3 }, n, nsp, Some(id));
     buf.put_slice(args.json().as_bytes());
     Encoded {
-        text: buf.freeze(),
+        text: text_of(buf),
         binary: args.attachments.clone(),
     }
 }
@@ -361,7 +356,7 @@ pub fn encode_connect(nsp: &str, sid: &str) -> Encoded {
     put_json_str(&mut buf, sid);
     buf.put_u8(b'}');
     Encoded {
-        text: buf.freeze(),
+        text: text_of(buf),
         binary: Vec::new(),
     }
 }
@@ -378,7 +373,7 @@ pub fn encode_connect_error(nsp: &str, message: &str, data: Option<&str>) -> Enc
     }
     buf.put_u8(b'}');
     Encoded {
-        text: buf.freeze(),
+        text: text_of(buf),
         binary: Vec::new(),
     }
 }
@@ -388,7 +383,7 @@ pub fn encode_disconnect(nsp: &str) -> Encoded {
     let mut buf = BytesMut::with_capacity(4 + nsp.len());
     header(&mut buf, 1, 0, nsp, None);
     Encoded {
-        text: buf.freeze(),
+        text: text_of(buf),
         binary: Vec::new(),
     }
 }

@@ -133,7 +133,9 @@ fn refuses_malformed_packets() {
 fn encodes_exact_frames() {
     let args = Payload::from_json("[1,\"2\",{\"3\":[true]}]").unwrap();
     assert_eq!(
-        &encode_event("/", "message-back", &args, None).text[..],
+        &encode_event("/", "message-back", &args, None)
+            .text
+            .as_bytes()[..],
         b"42[\"message-back\",1,\"2\",{\"3\":[true]}]"
     );
     assert_eq!(
@@ -143,38 +145,54 @@ fn encodes_exact_frames() {
             &Payload::from_json("[{}]").unwrap(),
             None
         )
-        .text[..],
+        .text
+        .as_bytes()[..],
         b"42/custom,[\"auth\",{}]"
     );
     assert_eq!(
-        &encode_event("/", "e", &Payload::empty(), Some(7)).text[..],
+        &encode_event("/", "e", &Payload::empty(), Some(7))
+            .text
+            .as_bytes()[..],
         b"427[\"e\"]"
     );
     assert_eq!(
-        &encode_ack("/", 456, &args).text[..],
+        &encode_ack("/", 456, &args).text.as_bytes()[..],
         b"43456[1,\"2\",{\"3\":[true]}]"
     );
-    assert_eq!(&encode_connect("/", "abc").text[..], b"40{\"sid\":\"abc\"}");
     assert_eq!(
-        &encode_connect_error("/random", "Invalid namespace", None).text[..],
+        &encode_connect("/", "abc").text.as_bytes()[..],
+        b"40{\"sid\":\"abc\"}"
+    );
+    assert_eq!(
+        &encode_connect_error("/random", "Invalid namespace", None)
+            .text
+            .as_bytes()[..],
         b"44/random,{\"message\":\"Invalid namespace\"}"
     );
     assert_eq!(
-        &encode_connect_error("/", "unauthorized", Some("{\"code\":401}")).text[..],
+        &encode_connect_error("/", "unauthorized", Some("{\"code\":401}"))
+            .text
+            .as_bytes()[..],
         b"44{\"message\":\"unauthorized\",\"data\":{\"code\":401}}"
     );
-    assert_eq!(&encode_disconnect("/admin").text[..], b"41/admin,");
+    assert_eq!(
+        &encode_disconnect("/admin").text.as_bytes()[..],
+        b"41/admin,"
+    );
     let bin =
         Payload::from_values(&[placeholder(0)]).with_attachments(vec![Bytes::from_static(b"xy")]);
     let e = encode_ack("/", 789, &bin);
-    assert_eq!(&e.text[..], b"461-789[{\"_placeholder\":true,\"num\":0}]");
+    assert_eq!(
+        &e.text.as_bytes()[..],
+        b"461-789[{\"_placeholder\":true,\"num\":0}]"
+    );
     assert_eq!(e.binary, vec![Bytes::from_static(b"xy")]);
 }
 
 #[test]
 fn event_names_are_escaped() {
     let e = encode_event("/", "quo\"te", &Payload::empty(), None);
-    assert_eq!(&e.text[..], b"42[\"quo\\\"te\"]");
+    assert_eq!(&e.text.as_bytes()[..], b"42[\"quo\\\"te\"]");
 }
 
 fn json_leaf() -> impl Strategy<Value = serde_json::Value> {
@@ -207,7 +225,7 @@ proptest! {
         prop_assume!(!RESERVED_EVENTS.contains(&name.as_str()));
         let payload = Payload::from_values(&args);
         let encoded = encode_event(&nsp, &name, &payload, ack);
-        let text = std::str::from_utf8(&encoded.text[1..]).unwrap();
+        let text = std::str::from_utf8(&encoded.text.as_bytes()[1..]).unwrap();
         let packet = complete(text);
         prop_assert_eq!(&packet.nsp, &nsp);
         let PacketBody::Event { name: n, args: a, ack: k } = packet.body else { panic!("not an event") };
@@ -224,7 +242,7 @@ proptest! {
         let values: Vec<_> = (0..blobs.len()).map(placeholder).collect();
         let payload = Payload::from_values(&values).with_attachments(blobs.iter().cloned().map(Bytes::from).collect());
         let encoded = encode_ack("/x", id, &payload);
-        let text = std::str::from_utf8(&encoded.text[1..]).unwrap();
+        let text = std::str::from_utf8(&encoded.text.as_bytes()[1..]).unwrap();
         let Decoded::Partial(mut partial) = decode(text, 10).unwrap() else { panic!("expected partial") };
         let mut out = None;
         for b in encoded.binary {

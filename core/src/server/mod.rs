@@ -233,7 +233,8 @@ impl SocketIo {
     pub fn sockets(&self, nsp: &str, opts: &BroadcastOptions) -> Result<Vec<Sid>, Error> {
         let ns = self.namespace(nsp)?;
         let mut out = Vec::new();
-        ns.adapter().for_each_recipient(opts, &mut |sid| out.push(sid));
+        ns.adapter()
+            .for_each_recipient(opts, &mut |sid| out.push(sid));
         // Outside the adapter's lock: the two locks are only ever nested the other way.
         out.retain(|sid| ns.contains(*sid));
         Ok(out)
@@ -292,15 +293,6 @@ impl SocketIo {
                 s.session().close(CloseReason::ServerShuttingDown);
             }
         }
-    }
-
-    /// Names of the namespaces in use.
-    pub fn namespace_names(&self) -> Vec<String> {
-        self.namespaces
-            .read()
-            .keys()
-            .map(|k| k.to_string())
-            .collect()
     }
 
     fn connect_socket(
@@ -494,4 +486,3 @@ impl Handler for Arc<SocketIo> {
 
 /// Wraps a Socket.IO layer's handler type so the engine can host it.
 pub type SocketIoEngine = crate::engine::Engine<Arc<SocketIo>>;
-

@@ -66,14 +66,20 @@ impl Namespace {
     }
 
     pub(crate) fn all_sockets(&self) -> Vec<Arc<Socket>> {
-        self.sockets.read().values().map(|m| m.socket.clone()).collect()
+        self.sockets
+            .read()
+            .values()
+            .map(|m| m.socket.clone())
+            .collect()
     }
 
     pub(crate) fn insert(&self, socket: Arc<Socket>) {
         self.adapter
             .add_all(socket.sid, &[Arc::from(socket.sid.as_str())]);
         let session = socket.session.clone();
-        self.sockets.write().insert(socket.sid, Member { socket, session });
+        self.sockets
+            .write()
+            .insert(socket.sid, Member { socket, session });
     }
 
     /// Sends one encoded packet to every selected socket: the bytes are shared, not copied.
@@ -101,7 +107,11 @@ impl Namespace {
                     // Registered before the push: a fast client may answer at once.
                     m.socket.acks.lock().insert(c.id, c.clone());
                 }
-                match m.session.enqueue(Frame::Text(packet.text.clone()), &packet.binary, opts.volatile) {
+                match m.session.enqueue(
+                    Frame::Text(packet.text.clone()),
+                    &packet.binary,
+                    opts.volatile,
+                ) {
                     (Pushed::Queued, wake) => {
                         delivered += 1;
                         if let Some(c) = ack {
