@@ -104,6 +104,30 @@ impl NamespaceRule {
     }
 }
 
+/// Connection state recovery (socket.io's `connectionStateRecovery`): a socket whose
+/// transport drops comes back, within `max_disconnection_duration`, with its id, rooms and
+/// data, and gets the events it missed (see `server::recovery`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecoveryConfig {
+    /// How long a disconnected socket's session and the sent packets are kept (default 2 min).
+    pub max_disconnection_duration: Duration,
+    /// Skip the connect middleware when a socket is recovered (default true).
+    pub skip_middlewares: bool,
+    /// Most packets kept per namespace for replay (default 10 000; roomcast's bound, socket.io
+    /// has none). The oldest go first; a client whose offset is gone gets a fresh session.
+    pub max_packets: usize,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        Self {
+            max_disconnection_duration: Duration::from_millis(120_000),
+            skip_middlewares: true,
+            max_packets: 10_000,
+        }
+    }
+}
+
 /// Everything a server needs to start. `Config::default()` matches socket.io's defaults.
 #[derive(Clone)]
 pub struct Config {
@@ -142,6 +166,8 @@ pub struct Config {
     pub client_dist_dir: Option<PathBuf>,
     /// Worker threads of the runtime `host::Server::start` creates (default: CPU count).
     pub worker_threads: Option<usize>,
+    /// Connection state recovery; off (`None`) by default, as in socket.io.
+    pub connection_state_recovery: Option<RecoveryConfig>,
 }
 
 impl Default for Config {
@@ -163,6 +189,7 @@ impl Default for Config {
             static_dir: None,
             client_dist_dir: None,
             worker_threads: None,
+            connection_state_recovery: None,
         }
     }
 }

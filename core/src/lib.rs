@@ -23,7 +23,7 @@ pub(crate) mod sid;
 pub(crate) mod text;
 
 pub use adapter::BroadcastOptions;
-pub use config::{AllowedOrigins, Config, Cors, NamespaceMatch, NamespaceRule};
+pub use config::{AllowedOrigins, Config, Cors, NamespaceMatch, NamespaceRule, RecoveryConfig};
 pub use host::{Event, Events, Server};
 pub use protocol::Payload;
 pub use sid::Sid;

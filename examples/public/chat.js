@@ -26,7 +26,9 @@
   socket.on("connect", () => {
     $("status").textContent = "connected";
     $("status").className = "status";
-    if (myName) socket.emit("user-name", myName); // announce again after a reconnect
+    // Announce again after a reconnect, unless the server recovered the session (it kept
+    // the name, the room and replayed what this tab missed).
+    if (myName && !socket.recovered) socket.emit("user-name", myName);
   });
   socket.on("disconnect", (reason) => {
     $("status").textContent = `offline (${reason})`;

@@ -2,14 +2,17 @@
 //! and the socket.io-client bundle, and implements the chat contract (see README).
 //!
 //! Run with `scripts/chat.sh` or `cargo run --release --example chat` (port from `PORT`,
-//! default 3000; `PORT=0` picks a free one).
+//! default 3000; `PORT=0` picks a free one). Connection state recovery is on: a tab that
+//! loses its connection for up to `RECOVERY_MS` (default 2 minutes) keeps its place and
+//! name and gets what it missed.
 
 use roomcast::host::{Event, Server};
-use roomcast::{BroadcastOptions, Config, Payload, Sid};
+use roomcast::{BroadcastOptions, Config, Payload, RecoveryConfig, Sid};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
+use std::time::Duration;
 
 /// The room every chat socket joins.
 const ROOM: &str = "KPL";
@@ -20,10 +23,18 @@ fn main() {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
+    let recovery_ms: u64 = std::env::var("RECOVERY_MS")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(120_000);
     let config = Config {
         bind: ([127, 0, 0, 1], port).into(),
         static_dir: Some(examples.join("public")),
         client_dist_dir: Some(examples.join("node_modules/socket.io-client/dist")),
+        connection_state_recovery: Some(RecoveryConfig {
+            max_disconnection_duration: Duration::from_millis(recovery_ms),
+            ..RecoveryConfig::default()
+        }),
         ..Config::default()
     };
     let (server, events) = Server::start(config).expect("cannot start the server");
@@ -45,13 +56,29 @@ fn main() {
 
     while let Some(event) = events.recv() {
         match event {
-            Event::Connection { sid, .. } => {
-                let _ = server.join("/", sid.as_str(), &[ROOM]);
-                send(
-                    &BroadcastOptions::socket(sid.as_str()),
-                    "allMessage",
-                    Value::from(history.clone()),
-                );
+            Event::Connection { sid, recovered, .. } => {
+                if recovered {
+                    // Back in KPL already, and the missed messages were replayed: no
+                    // history (it would wipe the missed shouts); the name was kept as data.
+                    let name = server.data("/", sid.as_str()).ok().flatten();
+                    if let Some(Value::String(name)) =
+                        name.and_then(|d| serde_json::from_str(&d).ok())
+                    {
+                        send(
+                            &others_of(sid),
+                            "globalMsg",
+                            json!(format!("{name} is back")),
+                        );
+                        names.insert(sid, name);
+                    }
+                } else {
+                    let _ = server.join("/", sid.as_str(), &[ROOM]);
+                    send(
+                        &BroadcastOptions::socket(sid.as_str()),
+                        "allMessage",
+                        Value::from(history.clone()),
+                    );
+                }
                 online += 1;
                 send(&everyone, "online", json!(online));
             }
@@ -71,6 +98,7 @@ fn main() {
                             .map(str::to_owned)
                             .unwrap_or_else(|| first.to_string());
                         send(&others, "globalMsg", json!(format!("{name} joined")));
+                        let _ = server.set_data("/", sid.as_str(), &json!(name).to_string());
                         names.insert(sid, name);
                     }
                     "sendMessage" => {
@@ -91,4 +119,9 @@ fn main() {
             _ => {}
         }
     }
+}
+
+/// Everyone but `sid`.
+fn others_of(sid: Sid) -> BroadcastOptions {
+    BroadcastOptions::all().except(sid.as_str())
 }

@@ -3,13 +3,18 @@
 //!
 //! Environment: `PORT` (0 picks a free port; the first stdout line is always
 //! `listening on http://127.0.0.1:<port>`), `PING_INTERVAL`, `PING_TIMEOUT`,
-//! `CONNECT_TIMEOUT` (ms), `MAX_PAYLOAD` (bytes), `CORS_ORIGIN` (an origin or `*`).
+//! `CONNECT_TIMEOUT` (ms), `MAX_PAYLOAD` (bytes), `CORS_ORIGIN` (an origin or `*`);
+//! `RECOVERY_MS` turns connection state recovery on with that window,
+//! `RECOVERY_SKIP_MIDDLEWARES=0` runs `/admin`'s middleware on recovered sockets too and
+//! `RECOVERY_MAX_PACKETS` bounds the replay buffer.
 //!
 //! Namespaces: `/`, `/admin` (middleware: only `auth.token == "secret"` gets in, others get
 //! CONNECT_ERROR `unauthorized` with data `{"code":401}`) and any `/dyn-*`.
 
 use roomcast::host::{AckHandle, AckResult, Event, Server};
-use roomcast::{AllowedOrigins, BroadcastOptions, Config, Cors, NamespaceRule, Payload};
+use roomcast::{
+    AllowedOrigins, BroadcastOptions, Config, Cors, NamespaceRule, Payload, RecoveryConfig,
+};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -44,6 +49,17 @@ fn config() -> Config {
     }
     if let Some(v) = env_num("MAX_PAYLOAD") {
         c.max_payload = v as usize
+    }
+    if let Some(v) = env_num("RECOVERY_MS") {
+        let mut r = RecoveryConfig {
+            max_disconnection_duration: ms(v),
+            skip_middlewares: env_num("RECOVERY_SKIP_MIDDLEWARES") != Some(0),
+            ..RecoveryConfig::default()
+        };
+        if let Some(n) = env_num("RECOVERY_MAX_PACKETS") {
+            r.max_packets = n as usize;
+        }
+        c.connection_state_recovery = Some(r);
     }
     if let Ok(origin) = std::env::var("CORS_ORIGIN") {
         let origins = if origin == "*" {
@@ -82,12 +98,26 @@ fn main() {
                     };
                 report("connect request", result);
             }
-            Event::Connection { nsp, sid, auth, .. } => {
+            Event::Connection {
+                nsp,
+                sid,
+                auth,
+                recovered,
+                ..
+            } => {
                 let auth: Value = auth
                     .and_then(|a| serde_json::from_str(&a).ok())
                     .unwrap_or(json!({}));
-                let welcome =
-                    Payload::single(&json!({ "sid": sid.as_str(), "nsp": &*nsp, "auth": auth }));
+                let data: Value = server
+                    .data(&nsp, sid.as_str())
+                    .ok()
+                    .flatten()
+                    .and_then(|d| serde_json::from_str(&d).ok())
+                    .unwrap_or(Value::Null);
+                let welcome = Payload::single(&json!({
+                    "sid": sid.as_str(), "nsp": &*nsp, "auth": auth,
+                    "recovered": recovered, "data": data,
+                }));
                 report(
                     "welcome",
                     server.emit(
@@ -214,6 +244,11 @@ fn handle(event: &str, m: Msg<'_>) {
             report(event, result);
             let now = m.server.rooms_of(m.nsp, m.sid).unwrap_or_default();
             m.reply(Payload::single(&json!(now)));
+        }
+        "set-data" => {
+            let data = m.arg(0).to_string();
+            report("set-data", m.server.set_data(m.nsp, m.sid, &data));
+            m.reply(Payload::empty());
         }
         "rooms" => {
             let now = m.server.rooms_of(m.nsp, m.sid).unwrap_or_default();

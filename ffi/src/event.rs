@@ -235,6 +235,7 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
             nsp,
             auth,
             handshake,
+            ..
         } => roomcast_event {
             nsp: b.s(&nsp),
             sid: b.opt(request.sid().as_ref().map(|s| s.as_str())),
@@ -248,6 +249,7 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
             sid,
             auth,
             handshake,
+            ..
         } => roomcast_event {
             nsp: b.s(&nsp),
             sid: b.s(sid.as_str()),

@@ -10,10 +10,14 @@ let server;
 before(async () => { server = await startServer("chat"); });
 after(() => server?.close());
 
-/** A chat client (the chat server sends no `welcome`); resolves once `allMessage` arrived. */
+/**
+ * A chat client (the chat server sends no `welcome`); resolves once `allMessage` arrived.
+ * The chat turns connection state recovery on, so every event carries an offset last: the
+ * log takes it off (and `log.withoutOffset` lists events that had none).
+ */
 async function join() {
   const socket = io(server.url, { forceNew: true, reconnection: false });
-  const log = record(socket);
+  const log = record(socket, { offsets: true });
   const [history] = await log.next("allMessage");
   return { socket, log, history };
 }
@@ -90,7 +94,40 @@ test("three clients chat: names, history, messages, talk, online and leaving", a
     a.socket.emit("sendMessage", { name: "alice", message: "alone" });
     await a.log.next("newMessage");
     assert.deepEqual(a.log.all("globalMsg"), [["bob joined"], ["bob left"]]);
+    for (const x of [a, b, c]) assert.deepEqual(x.log.withoutOffset, [], "every event carries its offset");
   } finally {
     closeAll(a.socket, b.socket, c?.socket);
+  }
+});
+
+test("a tab whose connection drops keeps its name and place in KPL and gets the talks it missed", async () => {
+  const a = await join();
+  const b = await join();
+  try {
+    a.socket.emit("user-name", "alice");
+    await b.log.next("globalMsg");
+    b.socket.emit("talk", "first");
+    assert.deepEqual(await a.log.next("talk"), ["first"]);
+    const sid = a.socket.id;
+    a.socket.io.engine.close();
+    assert.deepEqual(await b.log.next("globalMsg"), ["alice left"]);
+    b.socket.emit("talk", "while away 1");
+    b.socket.emit("talk", "while away 2");
+    b.socket.emit("sendMessage", { name: "bob", message: "you missed this" });
+    await b.log.next("newMessage");
+    const back = new Promise((resolve) => a.socket.once("connect", resolve));
+    a.socket.connect();
+    await back;
+    assert.deepEqual(await b.log.next("globalMsg"), ["alice is back"]);
+    assert.equal(a.socket.recovered, true);
+    assert.equal(a.socket.id, sid);
+    b.socket.emit("talk", "welcome back");
+    assert.deepEqual(await a.log.next("talk"), ["while away 1"]);
+    assert.deepEqual(await a.log.next("talk"), ["while away 2"]);
+    assert.deepEqual(await a.log.next("talk"), ["welcome back"]);
+    assert.deepEqual(a.log.all("newMessage"), [[{ name: "bob", message: "you missed this" }]]);
+    assert.equal(a.log.all("allMessage").length, 1, "no second history after a recovery");
+  } finally {
+    closeAll(a.socket, b.socket);
   }
 });

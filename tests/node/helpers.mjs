@@ -68,15 +68,22 @@ export function once(emitter, event, ms = DEADLINE) {
  * or check one never came. `log.next(event)` resolves with the args of the first
  * not-yet-taken event of that name.
  */
-export function record(socket) {
+export function record(socket, { offsets = false } = {}) {
   const seen = [];
   const waiters = [];
+  const withoutOffset = [];
   socket.onAny((event, ...args) => {
+    // With connection state recovery on, every stored event ends with its offset (a string
+    // the client keeps as its position): `offsets` takes it off and counts the ones missing.
+    if (offsets && typeof args.at(-1) === "string") args = args.slice(0, -1);
+    else if (offsets) withoutOffset.push(event);
     seen.push({ event, args, taken: false });
     for (const w of [...waiters]) w();
   });
   return {
     seen,
+    /** Events that came without an offset (only counted with `offsets`). */
+    withoutOffset,
     /** Names of received events (in order). */
     names: () => seen.map((e) => e.event),
     /** All args lists received for `event`. */

@@ -71,6 +71,7 @@ pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
                 nsp,
                 auth,
                 handshake,
+                ..
             } => vec![
                 s(env, "connect_request")?,
                 env.create_double(request.id() as f64)?.into_unknown(),
@@ -86,6 +87,7 @@ pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
                 sid,
                 auth,
                 handshake,
+                ..
             } => vec![
                 s(env, "connection")?,
                 s(env, &nsp)?,

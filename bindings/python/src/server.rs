@@ -109,6 +109,7 @@ fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>>
             nsp,
             auth,
             handshake: h,
+            ..
         } => (
             "connect_request",
             request.id(),
@@ -123,6 +124,7 @@ fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>>
             sid,
             auth,
             handshake: h,
+            ..
         } => (
             "connect",
             &*nsp,

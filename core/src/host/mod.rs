@@ -153,10 +153,12 @@ impl Server {
                 namespaces: config.namespaces.clone(),
                 connect_timeout: config.connect_timeout,
                 max_attachments: config.max_attachments,
+                recovery: config.connection_state_recovery.clone(),
             },
             handle.clone(),
             tx,
         ));
+        io.start_sweeper();
         let connections = Tracker::default();
         let mut engine_cfg = EngineConfig::from_config(&config);
         engine_cfg.tracker = connections.clone();
@@ -296,6 +298,17 @@ impl Server {
             .into_iter()
             .map(|s| s.to_string())
             .collect())
+    }
+
+    /// Sets the data of socket `sid` (JSON text) that connection state recovery restores
+    /// with it; also accepted for a socket that just lost its transport (its saved session).
+    pub fn set_data(&self, nsp: &str, sid_: &str, data: &str) -> Result<(), Error> {
+        self.live()?.set_data(nsp, sid(sid_)?, data)
+    }
+
+    /// The data of socket `sid` (see [`Server::set_data`]); after a recovery, the data it had.
+    pub fn data(&self, nsp: &str, sid_: &str) -> Result<Option<String>, Error> {
+        self.live()?.data(nsp, sid(sid_)?)
     }
 
     /// Disconnects socket `sid` from `nsp` ("server namespace disconnect"); with

@@ -318,9 +318,23 @@ fn put_json_str(buf: &mut BytesMut, s: &str) {
 
 /// Encodes an EVENT (or BINARY_EVENT when `args` has attachments).
 pub fn encode_event(nsp: &str, name: &str, args: &Payload, ack: Option<u64>) -> Encoded {
+    encode_event_at(nsp, name, args, ack, None)
+}
+
+/// Encodes an EVENT whose last argument is the replay `offset` (connection state recovery:
+/// the client remembers the last string argument of each event as its position). The
+/// offset belongs to the broadcast, not to a recipient, so the packet is still encoded once.
+pub fn encode_event_at(
+    nsp: &str,
+    name: &str,
+    args: &Payload,
+    ack: Option<u64>,
+    offset: Option<&str>,
+) -> Encoded {
     let n = args.attachments.len();
     let json = args.json();
-    let mut buf = BytesMut::with_capacity(8 + nsp.len() + name.len() + json.len());
+    let extra = offset.map_or(0, |o| o.len() + 3);
+    let mut buf = BytesMut::with_capacity(8 + nsp.len() + name.len() + json.len() + extra);
     header(&mut buf, if n > 0 { 5 } else { 2 }, n, nsp, ack);
     buf.put_u8(b'[');
     put_json_str(&mut buf, name);
@@ -328,6 +342,10 @@ pub fn encode_event(nsp: &str, name: &str, args: &Payload, ack: Option<u64>) -> 
     if !inner.trim().is_empty() {
         buf.put_u8(b',');
         buf.put_slice(inner.as_bytes());
+    }
+    if let Some(o) = offset {
+        buf.put_u8(b',');
+        put_json_str(&mut buf, o);
     }
     buf.put_u8(b']');
     Encoded {
@@ -348,12 +366,17 @@ pub fn encode_ack(nsp: &str, id: u64, args: &Payload) -> Encoded {
     }
 }
 
-/// Encodes the CONNECT reply `{"sid":"..."}`.
-pub fn encode_connect(nsp: &str, sid: &str) -> Encoded {
-    let mut buf = BytesMut::with_capacity(16 + nsp.len() + sid.len());
+/// Encodes the CONNECT reply `{"sid":"..."}`, or `{"sid":"...","pid":"..."}` when
+/// connection state recovery gave the socket a private session id.
+pub fn encode_connect(nsp: &str, sid: &str, pid: Option<&str>) -> Encoded {
+    let mut buf = BytesMut::with_capacity(40 + nsp.len() + sid.len());
     header(&mut buf, 0, 0, nsp, None);
     buf.put_slice(b"{\"sid\":");
     put_json_str(&mut buf, sid);
+    if let Some(pid) = pid {
+        buf.put_slice(b",\"pid\":");
+        put_json_str(&mut buf, pid);
+    }
     buf.put_u8(b'}');
     Encoded {
         text: text_of(buf),

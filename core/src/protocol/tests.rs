@@ -156,12 +156,28 @@ fn encodes_exact_frames() {
         b"427[\"e\"]"
     );
     assert_eq!(
+        &encode_event_at("/", "message-back", &args, None, Some("12"))
+            .text
+            .as_bytes()[..],
+        b"42[\"message-back\",1,\"2\",{\"3\":[true]},\"12\"]"
+    );
+    assert_eq!(
+        &encode_event_at("/a", "e", &Payload::empty(), None, Some("3"))
+            .text
+            .as_bytes()[..],
+        b"42/a,[\"e\",\"3\"]"
+    );
+    assert_eq!(
         &encode_ack("/", 456, &args).text.as_bytes()[..],
         b"43456[1,\"2\",{\"3\":[true]}]"
     );
     assert_eq!(
-        &encode_connect("/", "abc").text.as_bytes()[..],
+        &encode_connect("/", "abc", None).text.as_bytes()[..],
         b"40{\"sid\":\"abc\"}"
+    );
+    assert_eq!(
+        &encode_connect("/", "abc", Some("p")).text.as_bytes()[..],
+        b"40{\"sid\":\"abc\",\"pid\":\"p\"}"
     );
     assert_eq!(
         &encode_connect_error("/random", "Invalid namespace", None)

@@ -120,6 +120,10 @@ pub enum Event {
         auth: Option<String>,
         /// The HTTP request that opened the connection.
         handshake: Arc<Handshake>,
+        /// The client asks to recover a previous session that is still known (the socket
+        /// gets its old id, rooms and data once accepted); only seen when recovery runs
+        /// the middleware (`skip_middlewares` off).
+        recovered: bool,
     },
     /// A socket joined a namespace.
     Connection {
@@ -131,6 +135,9 @@ pub enum Event {
         auth: Option<String>,
         /// The HTTP request that opened the connection.
         handshake: Arc<Handshake>,
+        /// Connection state recovery brought back a previous socket: same id, its rooms
+        /// and data restored, the packets it missed replayed.
+        recovered: bool,
     },
     /// A client emitted an event.
     Message {

@@ -5,6 +5,7 @@
 mod ack;
 mod event;
 mod namespace;
+mod recovery;
 
 pub use ack::AckCallback;
 pub use event::{AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Event};
@@ -20,10 +21,11 @@ use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
 use crate::adapter::BroadcastOptions;
-use crate::config::NamespaceRule;
+use crate::config::{NamespaceRule, RecoveryConfig};
 use crate::engine::{CloseReason, Handler, Handshake, Message, Session, SessionRef};
 use crate::protocol::{self, Decoded, Packet, PacketBody, PartialPacket, Payload};
 use crate::sid::Sid;
+use recovery::Restored;
 
 /// Errors of the command methods.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,6 +68,8 @@ pub struct SocketIoConfig {
     pub connect_timeout: Duration,
     /// Attachment limit per packet.
     pub max_attachments: usize,
+    /// Connection state recovery, when on.
+    pub recovery: Option<RecoveryConfig>,
 }
 
 /// Per-connection state (the Engine.IO session's data).
@@ -83,6 +87,7 @@ struct PendingConnect {
     session: Weak<ClientSession>,
     nsp: Arc<Namespace>,
     auth: Option<String>,
+    restored: Option<Restored>,
 }
 
 /// The Socket.IO server: the engine's handler and the target of host commands.
@@ -133,7 +138,7 @@ impl SocketIo {
         let mut all = self.namespaces.write();
         Some(
             all.entry(Arc::from(name))
-                .or_insert_with(|| Namespace::new(name, rule.middleware))
+                .or_insert_with(|| Namespace::new(name, rule.middleware, self.cfg.recovery.clone()))
                 .clone(),
         )
     }
@@ -156,8 +161,21 @@ impl SocketIo {
         args: &Payload,
     ) -> Result<usize, Error> {
         let ns = self.namespace(nsp)?;
-        let packet = protocol::encode_event(&ns.name, event, args, None);
-        Ok(ns.broadcast(opts, &packet, None, &self.rt))
+        match &ns.recovery {
+            Some(rec) if !opts.volatile => {
+                // Stored for replay: the offset is the last argument, the same for every
+                // recipient, and the buffer stays locked over the fan-out (see `recovery`).
+                let mut buf = rec.lock();
+                let offset = buf.next_offset().to_string();
+                let packet = protocol::encode_event_at(&ns.name, event, args, None, Some(&offset));
+                buf.push(opts, &packet, &rec.cfg);
+                Ok(ns.broadcast(opts, &packet, None, &self.rt))
+            }
+            _ => {
+                let packet = protocol::encode_event(&ns.name, event, args, None);
+                Ok(ns.broadcast(opts, &packet, None, &self.rt))
+            }
+        }
     }
 
     /// Emits and collects every recipient's acknowledgement, or times out after `timeout`
@@ -240,6 +258,32 @@ impl SocketIo {
         Ok(out)
     }
 
+    /// Sets the host's data of a socket (JSON text), kept across a connection state
+    /// recovery. Works on a connected socket and on the saved session of one that lost its
+    /// transport (a host calls it from its `disconnect` handler).
+    pub fn set_data(&self, nsp: &str, sid: Sid, data: &str) -> Result<(), Error> {
+        serde_json::from_str::<&serde_json::value::RawValue>(data)
+            .map_err(|e| Error::InvalidArgument(format!("data is not JSON: {e}")))?;
+        let ns = self.namespace(nsp)?;
+        let data: Arc<str> = Arc::from(data);
+        // The saved session first: a closing socket is saved before it leaves the map.
+        if let Some(rec) = &ns.recovery {
+            if rec.set_saved_data(sid, data.clone()) {
+                return Ok(());
+            }
+        }
+        let socket = ns.socket(sid).ok_or(Error::NoSuchSocket)?;
+        *socket.data.lock() = Some(data);
+        Ok(())
+    }
+
+    /// The host's data of a connected socket (restored with it after a recovery).
+    pub fn data(&self, nsp: &str, sid: Sid) -> Result<Option<String>, Error> {
+        let socket = self.socket(nsp, sid)?;
+        let data = socket.data.lock();
+        Ok(data.as_deref().map(str::to_owned))
+    }
+
     /// Removes a socket from its namespace (it is told with a DISCONNECT packet); with
     /// `close_connection`, also closes its whole connection.
     pub fn disconnect(&self, nsp: &str, sid: Sid, close_connection: bool) -> Result<(), Error> {
@@ -259,7 +303,7 @@ impl SocketIo {
             .remove(&req.id)
             .ok_or(Error::NoSuchRequest)?;
         let session = p.session.upgrade().ok_or(Error::NoSuchRequest)?;
-        self.connect_socket(&session, p.nsp, p.sid, p.auth)
+        self.connect_socket(&session, p.nsp, p.sid, p.auth, p.restored)
             .ok_or(Error::NoSuchRequest)
     }
 
@@ -301,12 +345,17 @@ impl SocketIo {
         ns: Arc<Namespace>,
         sid: Sid,
         auth: Option<String>,
+        restored: Option<Restored>,
     ) -> Option<Sid> {
         if session.is_closed() {
             return None;
         }
         let client = &session.data;
-        let socket = Socket::new(sid, ns.clone(), session.clone());
+        let pid = match &restored {
+            Some(r) => Some(r.pid),
+            None => ns.recovery.as_ref().map(|_| Sid::new()),
+        };
+        let socket = Socket::new(sid, pid, ns.clone(), session.clone());
         {
             let mut sockets = client.sockets.lock();
             if sockets.contains_key(&ns.name) {
@@ -317,13 +366,35 @@ impl SocketIo {
         if let Some(t) = client.connect_timer.lock().take() {
             t.abort();
         }
-        ns.insert(socket.clone());
-        socket.send(&protocol::encode_connect(&ns.name, sid.as_str()));
+        let connect =
+            protocol::encode_connect(&ns.name, sid.as_str(), pid.as_ref().map(Sid::as_str));
+        let recovered = match (restored, &ns.recovery) {
+            (Some(r), Some(rec)) => {
+                *socket.data.lock() = r.data;
+                // As socket.io: the missed packets, then the CONNECT reply (the client holds
+                // them until it is connected). Under the buffer's lock, so no broadcast
+                // lands between the replay and the socket's return.
+                let buf = rec.lock();
+                for packet in buf.missed(r.after, &r.rooms) {
+                    socket.send(&packet);
+                }
+                ns.adapter().add_all(sid, &r.rooms);
+                ns.insert(socket.clone());
+                socket.send(&connect);
+                true
+            }
+            _ => {
+                ns.insert(socket.clone());
+                socket.send(&connect);
+                false
+            }
+        };
         self.report(Event::Connection {
             nsp: ns.name.clone(),
             sid,
             auth,
             handshake: client.handshake.clone(),
+            recovered,
         });
         if session.is_closed() {
             // Closed while we were connecting: make sure the socket does not linger.
@@ -345,14 +416,19 @@ impl SocketIo {
             session.push(&packet.text, &[], false);
             return;
         };
-        if ns.middleware {
+        let restored = ns.recovery.as_ref().and_then(|r| r.claim(auth.as_deref()));
+        let skip =
+            restored.is_some() && ns.recovery.as_ref().is_some_and(|r| r.cfg.skip_middlewares);
+        let sid = restored.as_ref().map_or_else(Sid::new, |r| r.sid);
+        if ns.middleware && !skip {
             let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-            let sid = Sid::new();
+            let recovered = restored.is_some();
             let pending = PendingConnect {
                 sid,
                 session: Arc::downgrade(session),
                 nsp: ns.clone(),
                 auth: auth.clone(),
+                restored,
             };
             self.pending.lock().insert(id, pending);
             self.report(Event::ConnectRequest {
@@ -360,10 +436,36 @@ impl SocketIo {
                 nsp: ns.name.clone(),
                 auth,
                 handshake: session.data.handshake.clone(),
+                recovered,
             });
         } else {
-            self.connect_socket(session, ns, Sid::new(), auth);
+            self.connect_socket(session, ns, sid, auth, restored);
         }
+    }
+
+    /// Drops expired recovery state on a timer, until the server goes away.
+    pub(crate) fn start_sweeper(self: &Arc<Self>) {
+        let Some(cfg) = &self.cfg.recovery else {
+            return;
+        };
+        // socket.io sweeps every minute; a shorter window is swept as often as it lasts.
+        let every = cfg
+            .max_disconnection_duration
+            .clamp(Duration::from_millis(100), Duration::from_secs(60));
+        let io = Arc::downgrade(self);
+        self.rt.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let Some(io) = io.upgrade() else { return };
+                let all: Vec<Arc<Namespace>> = io.namespaces.read().values().cloned().collect();
+                for ns in all {
+                    if let Some(rec) = &ns.recovery {
+                        rec.sweep();
+                    }
+                }
+            }
+        });
     }
 
     fn dispatch(&self, session: &SessionRef<Client>, packet: Packet) {

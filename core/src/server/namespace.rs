@@ -7,8 +7,10 @@ use std::sync::Arc;
 use tokio::runtime::Handle;
 
 use super::ack::Collector;
+use super::recovery::{self, Recovery};
 use super::{Client, DisconnectReason, Event, SocketIo};
-use crate::adapter::{Adapter, BroadcastOptions, LocalAdapter};
+use crate::adapter::{Adapter, BroadcastOptions, LocalAdapter, Room};
+use crate::config::RecoveryConfig;
 use crate::engine::{Frame, Pushed, SessionRef};
 use crate::protocol::{self, Encoded, Payload};
 use crate::sid::{Sid, SidMap};
@@ -28,15 +30,18 @@ pub struct Namespace {
     pub(crate) middleware: bool,
     sockets: RwLock<SidMap<Member>>,
     adapter: Box<dyn Adapter>,
+    /// Replay buffer and saved sessions, when connection state recovery is on.
+    pub(crate) recovery: Option<Recovery>,
 }
 
 impl Namespace {
-    pub(crate) fn new(name: &str, middleware: bool) -> Arc<Self> {
+    pub(crate) fn new(name: &str, middleware: bool, recovery: Option<RecoveryConfig>) -> Arc<Self> {
         Arc::new(Self {
             name: Arc::from(name),
             middleware,
             sockets: RwLock::new(SidMap::default()),
             adapter: Box::new(LocalAdapter::new()),
+            recovery: recovery.map(Recovery::new),
         })
     }
 
@@ -157,19 +162,30 @@ impl Namespace {
 pub struct Socket {
     /// The socket id (room of its own; not the Engine.IO sid).
     pub sid: Sid,
+    /// Private session id for connection state recovery (only the client learns it).
+    pub(crate) pid: Option<Sid>,
     nsp: Arc<Namespace>,
     session: SessionRef<Client>,
     pub(crate) acks: Mutex<HashMap<u64, Arc<Collector>>>,
+    /// The host's data for this socket (JSON text), kept across a recovery.
+    pub(crate) data: Mutex<Option<Arc<str>>>,
     connected: AtomicBool,
 }
 
 impl Socket {
-    pub(crate) fn new(sid: Sid, nsp: Arc<Namespace>, session: SessionRef<Client>) -> Arc<Self> {
+    pub(crate) fn new(
+        sid: Sid,
+        pid: Option<Sid>,
+        nsp: Arc<Namespace>,
+        session: SessionRef<Client>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             sid,
+            pid,
             nsp,
             session,
             acks: Mutex::new(HashMap::new()),
+            data: Mutex::new(None),
             connected: AtomicBool::new(true),
         })
     }
@@ -204,19 +220,18 @@ impl Socket {
         if notify_client {
             self.send(&protocol::encode_disconnect(&self.nsp.name));
         }
-        let rooms = self
-            .nsp
-            .adapter
-            .socket_rooms(self.sid)
-            .iter()
-            .map(|r| r.to_string())
-            .collect();
+        let rooms: Vec<Room> = self.nsp.adapter.socket_rooms(self.sid);
         io.report(Event::Disconnecting {
             nsp: self.nsp.name.clone(),
             sid: self.sid,
             reason,
-            rooms,
+            rooms: rooms.iter().map(|r| r.to_string()).collect(),
         });
+        if let (Some(rec), Some(pid)) = (&self.nsp.recovery, self.pid) {
+            if recovery::recoverable(reason) {
+                rec.save(self.sid, pid, rooms, self.data.lock().clone());
+            }
+        }
         self.nsp.adapter.del_all(self.sid);
         self.nsp.sockets.write().remove(&self.sid);
         {
