@@ -76,7 +76,10 @@ fn config() -> Config {
 }
 
 fn main() {
-    let (server, events) = Server::start(config()).expect("cannot start the server");
+    let config = config();
+    // With recovery on, `welcome` also says whether the socket was recovered, and its data.
+    let recovery = config.connection_state_recovery.is_some();
+    let (server, events) = Server::start(config).expect("cannot start the server");
     println!(
         "listening on http://127.0.0.1:{}",
         server.local_addr().port()
@@ -114,10 +117,12 @@ fn main() {
                     .flatten()
                     .and_then(|d| serde_json::from_str(&d).ok())
                     .unwrap_or(Value::Null);
-                let welcome = Payload::single(&json!({
-                    "sid": sid.as_str(), "nsp": &*nsp, "auth": auth,
-                    "recovered": recovered, "data": data,
-                }));
+                let mut welcome = json!({ "sid": sid.as_str(), "nsp": &*nsp, "auth": auth });
+                if recovery {
+                    welcome["recovered"] = json!(recovered);
+                    welcome["data"] = data;
+                }
+                let welcome = Payload::single(&welcome);
                 report(
                     "welcome",
                     server.emit(
