@@ -197,3 +197,5 @@ export class Server {
 declare function roomcast(port?: number, opts?: ServerOptions): Server;
 declare function roomcast(opts?: ServerOptions): Server;
 export default roomcast;
+/** The roomcast version, e.g. "0.1.0" (the same as package.json's and the native module's). */
+export declare const version: string;

@@ -9,6 +9,7 @@ const { Server } = require('./lib/server');
 const { Namespace, ParentNamespace } = require('./lib/namespace');
 const { Socket } = require('./lib/socket');
 const { BroadcastOperator } = require('./lib/broadcast');
+const native = require('./lib/native');
 
 /** `require('roomcast')(3000, opts)` works like `new Server(3000, opts)`, as socket.io's. */
 function createServer(srv, opts) {
@@ -22,3 +23,5 @@ module.exports.ParentNamespace = ParentNamespace;
 module.exports.Socket = Socket;
 module.exports.BroadcastOperator = BroadcastOperator;
 module.exports.default = createServer;
+/** The roomcast version (the native module's, from the Cargo workspace; equals package.json's). */
+module.exports.version = native.version();

@@ -1,4 +1,5 @@
-// The chat contract against examples/c/chat.c (built to target/c/chat), with real clients.
+// The chat contract against examples/c/chat.c (built to target/c/chat, or the binary in
+// ROOMCAST_C_CHAT: scripts/test-dist.sh builds it against the C SDK), with real clients.
 // "X did not get Y" is checked by ordering: events are handled in order and each socket's
 // queue is ordered, so anything sent to X before a later event arrives before it.
 
@@ -13,7 +14,7 @@ let server;
 const open = [];
 
 before(async () => {
-  const bin = path.join(ROOT, "target/c/chat");
+  const bin = process.env.ROOMCAST_C_CHAT || path.join(ROOT, "target/c/chat");
   const valgrind = process.env.ROOMCAST_VALGRIND === "1";
   const proc = spawn(valgrind ? "valgrind" : bin, valgrind ? [...VALGRIND_ARGS, bin] : [], {
     cwd: ROOT,

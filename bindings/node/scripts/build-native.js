@@ -1,7 +1,9 @@
 'use strict';
-// `npm install` step: builds the native module from source with cargo and copies the
-// cdylib to roomcast.node beside index.js. No download, no @napi-rs/cli (npm may install
-// none of this package's dependencies when it links a local folder).
+// Builds the native module from source with cargo and copies the cdylib to roomcast.node
+// beside index.js (run by scripts/install.js when no prebuilt binary fits). No download, no
+// @napi-rs/cli (npm may install none of this package's dependencies when it links a local
+// folder). In a checkout it builds the workspace member bindings/node; in a packed tarball
+// (scripts/dist.sh) it builds the self-contained copy of the sources under rust/.
 //
 // Environment: CARGO (cargo binary), CARGO_TARGET_DIR (shared target dir, as cargo reads
 // it), ROOMCAST_NODE_PROFILE=debug for a faster, unoptimized build.
@@ -12,7 +14,8 @@ const os = require('node:os');
 const path = require('node:path');
 
 const pkgDir = path.join(__dirname, '..');
-const manifest = path.join(pkgDir, 'Cargo.toml');
+const packed = path.join(pkgDir, 'rust', 'node', 'Cargo.toml');
+const manifest = fs.existsSync(packed) ? packed : path.join(pkgDir, 'Cargo.toml');
 const out = path.join(pkgDir, 'roomcast.node');
 
 function cargoBinary() {

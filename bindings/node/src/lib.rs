@@ -10,3 +10,10 @@ mod namespaces;
 mod server;
 
 pub use server::NativeServer;
+
+/// The roomcast version this module was built from (the workspace version), exported to
+/// JavaScript as `require('roomcast').version`.
+#[napi_derive::napi]
+pub fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
