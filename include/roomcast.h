@@ -68,8 +68,9 @@
 // "revision M" (an older library's event ends before it; a missing function already
 // fails at load time). Revisions: 1 the first C ABI; 2 `roomcast_event.disconnected`,
 // `roomcast_config_set_{max_attachments,allow_polling,allow_websocket,max_buffered_frames}`
-// and `roomcast_abi_revision`.
-#define ROOMCAST_ABI_REVISION 2
+// and `roomcast_abi_revision`; 3 `roomcast_event.recovered`,
+// `roomcast_config_set_connection_state_recovery`, `roomcast_set_data` and `roomcast_data`.
+#define ROOMCAST_ABI_REVISION 3
 
 // `roomcast_target.flags`: drop the packet for sockets that cannot take it right now.
 #define ROOMCAST_TARGET_VOLATILE 1
@@ -246,6 +247,10 @@ typedef struct roomcast_event {
   // Recipients that disconnected before answering (ACK_RESPONSE). Appended in ABI
   // revision 2: read it only when `roomcast_abi_revision() >= 2`.
   size_t disconnected;
+  // Connection state recovery brought the socket back: same `sid`, its rooms and data
+  // restored, the events it missed replayed (CONNECTION; on CONNECT_REQUEST, the client
+  // asks to recover a session that is still known). Appended in ABI revision 3.
+  bool recovered;
 } roomcast_event;
 
 // The event callback: runs on the server's dispatcher thread, one event at a time, in
@@ -335,6 +340,23 @@ roomcast_status roomcast_rooms_of(struct roomcast_server *server,
                                   const char *nsp,
                                   const char *sid,
                                   char **out);
+
+// Sets the data of socket `sid` (`data_json`, any JSON text) that connection state
+// recovery restores with it. Also accepted for a socket that just lost its transport
+// (call it from the DISCONNECT event): its saved session gets the data. Invalid JSON is
+// `ROOMCAST_ERR_INVALID_JSON`. Since revision 3.
+roomcast_status roomcast_set_data(struct roomcast_server *server,
+                                  const char *nsp,
+                                  const char *sid,
+                                  const char *data_json);
+
+// Writes the data of socket `sid` (see `roomcast_set_data`; after a recovery, the data it
+// had) to `out` as JSON text, or NULL when it has none; free it with
+// `roomcast_string_free`. Since revision 3.
+roomcast_status roomcast_data(struct roomcast_server *server,
+                              const char *nsp,
+                              const char *sid,
+                              char **out);
 
 // Writes the ids of the sockets `to` selects (NULL = every socket of `nsp`; e.g. rooms =
 // {"lobby"} for a room's sockets) as a JSON array text to `out`; free it with
@@ -426,6 +448,18 @@ roomcast_status roomcast_config_set_allow_websocket(struct roomcast_config *cfg,
 // cannot keep up, volatile packets are dropped and anything else disconnects it with
 // reason "slow consumer". 0 is `ROOMCAST_ERR_INVALID_ARGUMENT`. Since ABI revision 2.
 roomcast_status roomcast_config_set_max_buffered_frames(struct roomcast_config *cfg, size_t frames);
+
+// Connection state recovery (socket.io's `connectionStateRecovery`; off by default). A
+// client whose connection drops for a recoverable reason and comes back within
+// `max_disconnection_duration_ms` gets its socket id, rooms and data (`roomcast_set_data`)
+// back and the events it missed; its CONNECTION event then has `recovered` set. With
+// `skip_middlewares` (socket.io's default), a recovered socket does not go through
+// CONNECT_REQUEST. `max_packets` bounds the replay buffer of each namespace (0: the default,
+// 10000). `max_disconnection_duration_ms` 0 turns recovery off. Since ABI revision 3.
+roomcast_status roomcast_config_set_connection_state_recovery(struct roomcast_config *cfg,
+                                                              uint64_t max_disconnection_duration_ms,
+                                                              bool skip_middlewares,
+                                                              size_t max_packets);
 
 // Accepts namespace `pattern` ("/admin"; a '*' makes it a dynamic namespace glob such as
 // "/room-*"). With `middleware`, every connection to it first arrives as a

@@ -6,6 +6,9 @@
  *   - on disconnect the others get "<name> left" (if the socket had a name);
  *   - "online" (number of connected sockets) goes to everyone whenever it changes.
  * Serves examples/public (the browser page) and the socket.io-client bundle.
+ * Connection state recovery is on: a tab that loses its connection for up to RECOVERY_MS
+ * (default 120000, 2 minutes) comes back in KPL with its name (kept as the socket's data)
+ * and gets what it missed; the others then get "<name> is back".
  *
  * Build (from the repository root, after `cargo build --release -p roomcast-ffi` and
  * `npm ci --prefix examples`):
@@ -150,6 +153,35 @@ static void send_online(chat *c) {
     emit(c, NULL, "online", args);
 }
 
+/* Adds or renames the entry of `sid`; takes `name`. */
+static name_entry *set_name(chat *c, const char *sid, char *name) {
+    name_entry *e;
+    for (e = c->names; e && strcmp(e->sid, sid) != 0; e = e->next) {}
+    if (!e) {
+        e = (name_entry *)calloc(1, sizeof *e);
+        if (!e) abort();
+        snprintf(e->sid, sizeof e->sid, "%s", sid);
+        e->next = c->names;
+        c->names = e;
+    }
+    free(e->name);
+    e->name = name;
+    return e;
+}
+
+/* A recovered socket is back in KPL and got what it missed: no history (it would wipe the
+ * missed shouts on the page); its name comes back from its data. */
+static void on_recovered(chat *c, const char *sid) {
+    char *data = NULL;
+    if (roomcast_data(c->server, NSP, sid, &data) == ROOMCAST_OK && data) {
+        name_entry *e = set_name(c, sid, name_of(data));
+        global_msg(c, sid, e->name, "is back");
+        roomcast_string_free(data);
+    }
+    c->online++;
+    send_online(c);
+}
+
 static void on_connection(chat *c, const char *sid) {
     size_t n = c->history_len + 8;
     char *args = (char *)malloc(n);
@@ -178,17 +210,14 @@ static void on_message(chat *c, const roomcast_event *ev) {
             fprintf(stderr, "talk: %s\n", roomcast_last_error());
     } else if (strcmp(ev->event_name, "user-name") == 0) {
         char *arg = first_arg(ev->args_json);
-        name_entry *e;
-        for (e = c->names; e && strcmp(e->sid, ev->sid) != 0; e = e->next) {}
-        if (!e) {
-            e = (name_entry *)calloc(1, sizeof *e);
-            if (!e) abort();
-            snprintf(e->sid, sizeof e->sid, "%s", ev->sid);
-            e->next = c->names;
-            c->names = e;
-        }
-        free(e->name);
-        e->name = name_of(arg);
+        name_entry *e = set_name(c, ev->sid, name_of(arg));
+        size_t n = strlen(e->name) + 3;
+        char *data = (char *)malloc(n);
+        if (!data) abort();
+        snprintf(data, n, "\"%s\"", e->name); /* kept across a recovery */
+        if (roomcast_set_data(c->server, NSP, ev->sid, data) != ROOMCAST_OK)
+            fprintf(stderr, "set_data: %s\n", roomcast_last_error());
+        free(data);
         free(arg);
         global_msg(c, ev->sid, e->name, "joined");
     } else if (strcmp(ev->event_name, "sendMessage") == 0) {
@@ -235,7 +264,10 @@ static void on_event(void *user_data, const roomcast_event *ev) {
     chat *c = (chat *)user_data;
     if (ev->kind != ROOMCAST_EVENT_ACK_RESPONSE && strcmp(ev->nsp, NSP) != 0) return;
     switch (ev->kind) {
-    case ROOMCAST_EVENT_CONNECTION: on_connection(c, ev->sid); break;
+    case ROOMCAST_EVENT_CONNECTION:
+        if (ev->recovered) on_recovered(c, ev->sid);
+        else on_connection(c, ev->sid);
+        break;
     case ROOMCAST_EVENT_MESSAGE: on_message(c, ev); break;
     case ROOMCAST_EVENT_DISCONNECT: on_disconnect(c, ev->sid); break;
     default: break;
@@ -262,6 +294,7 @@ static int check(roomcast_status st, const char *what) {
 
 int main(void) {
     const char *port_env = getenv("PORT"), *dir = getenv("ROOMCAST_EXAMPLES");
+    const char *recovery_env = getenv("RECOVERY_MS");
     char path[4096];
     roomcast_config *cfg = NULL;
     roomcast_server *server = NULL;
@@ -284,6 +317,8 @@ int main(void) {
     roomcast_config_set_static_dir(cfg, path);
     snprintf(path, sizeof path, "%s/node_modules/socket.io-client/dist", dir);
     roomcast_config_set_client_dist_dir(cfg, path);
+    roomcast_config_set_connection_state_recovery(
+        cfg, recovery_env ? strtoull(recovery_env, NULL, 10) : 120000, true, 0);
     if (!check(roomcast_server_start(cfg, &server), "start")) return 1;
     roomcast_config_free(cfg);
 

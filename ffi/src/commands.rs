@@ -199,6 +199,55 @@ pub unsafe extern "C" fn roomcast_rooms_of(
     })
 }
 
+/// Sets the data of socket `sid` (`data_json`, any JSON text) that connection state
+/// recovery restores with it. Also accepted for a socket that just lost its transport
+/// (call it from the DISCONNECT event): its saved session gets the data. Invalid JSON is
+/// `ROOMCAST_ERR_INVALID_JSON`. Since revision 3.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_set_data(
+    server: *mut roomcast_server,
+    nsp: *const c_char,
+    sid: *const c_char,
+    data_json: *const c_char,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        let data = text(data_json, "data_json")?;
+        crate::input::json_value(data, "data_json")?;
+        state
+            .server
+            .set_data(text(nsp, "nsp")?, text(sid, "sid")?, data)?;
+        Ok(())
+    })
+}
+
+/// Writes the data of socket `sid` (see `roomcast_set_data`; after a recovery, the data it
+/// had) to `out` as JSON text, or NULL when it has none; free it with
+/// `roomcast_string_free`. Since revision 3.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_data(
+    server: *mut roomcast_server,
+    nsp: *const c_char,
+    sid: *const c_char,
+    out: *mut *mut c_char,
+) -> roomcast_status {
+    guard(|| {
+        if out.is_null() {
+            return Err(Fail::new(ROOMCAST_ERR_NULL, "out is NULL"));
+        }
+        let state = self::server(server)?;
+        let data = state.server.data(text(nsp, "nsp")?, text(sid, "sid")?)?;
+        let ptr = match data {
+            Some(d) => CString::new(d)
+                .map_err(|_| Fail::new(ROOMCAST_ERR_INVALID_ARGUMENT, "NUL in data"))?
+                .into_raw(),
+            None => std::ptr::null_mut(),
+        };
+        unsafe { put(out, ptr) };
+        Ok(())
+    })
+}
+
 /// Writes the ids of the sockets `to` selects (NULL = every socket of `nsp`; e.g. rooms =
 /// {"lobby"} for a room's sockets) as a JSON array text to `out`; free it with
 /// `roomcast_string_free`.

@@ -5,7 +5,7 @@ use parking_lot::Mutex;
 use std::ffi::c_char;
 use std::time::Duration;
 
-use roomcast::{AllowedOrigins, Config, Cors, NamespaceMatch, NamespaceRule};
+use roomcast::{AllowedOrigins, Config, Cors, NamespaceMatch, NamespaceRule, RecoveryConfig};
 
 use crate::input::{put, text};
 use crate::registry::Registry;
@@ -259,6 +259,35 @@ pub extern "C" fn roomcast_config_set_max_buffered_frames(
             ));
         }
         c.config.max_buffered_frames = frames;
+        Ok(())
+    })
+}
+
+/// Connection state recovery (socket.io's `connectionStateRecovery`; off by default). A
+/// client whose connection drops for a recoverable reason and comes back within
+/// `max_disconnection_duration_ms` gets its socket id, rooms and data (`roomcast_set_data`)
+/// back and the events it missed; its CONNECTION event then has `recovered` set. With
+/// `skip_middlewares` (socket.io's default), a recovered socket does not go through
+/// CONNECT_REQUEST. `max_packets` bounds the replay buffer of each namespace (0: the default,
+/// 10000). `max_disconnection_duration_ms` 0 turns recovery off. Since ABI revision 3.
+#[no_mangle]
+pub extern "C" fn roomcast_config_set_connection_state_recovery(
+    cfg: *mut roomcast_config,
+    max_disconnection_duration_ms: u64,
+    skip_middlewares: bool,
+    max_packets: usize,
+) -> roomcast_status {
+    with(cfg, |c| {
+        c.config.connection_state_recovery =
+            (max_disconnection_duration_ms > 0).then(|| RecoveryConfig {
+                max_disconnection_duration: Duration::from_millis(max_disconnection_duration_ms),
+                skip_middlewares,
+                max_packets: if max_packets == 0 {
+                    RecoveryConfig::default().max_packets
+                } else {
+                    max_packets
+                },
+            });
         Ok(())
     })
 }

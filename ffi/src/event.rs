@@ -96,6 +96,10 @@ pub struct roomcast_event {
     /// Recipients that disconnected before answering (ACK_RESPONSE). Appended in ABI
     /// revision 2: read it only when `roomcast_abi_revision() >= 2`.
     pub disconnected: usize,
+    /// Connection state recovery brought the socket back: same `sid`, its rooms and data
+    /// restored, the events it missed replayed (CONNECTION; on CONNECT_REQUEST, the client
+    /// asks to recover a session that is still known). Appended in ABI revision 3.
+    pub recovered: bool,
 }
 
 /// Outstanding client ack requests of one server, by the token C sees in `ev->ack`.
@@ -220,6 +224,7 @@ fn empty(kind: roomcast_event_kind) -> roomcast_event {
         replies_len: 0,
         timed_out: false,
         disconnected: 0,
+        recovered: false,
     }
 }
 
@@ -235,10 +240,11 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
             nsp,
             auth,
             handshake,
-            ..
+            recovered,
         } => roomcast_event {
             nsp: b.s(&nsp),
             sid: b.opt(request.sid().as_ref().map(|s| s.as_str())),
+            recovered,
             auth_json: b.opt(auth.as_deref()),
             handshake_json: b.handshake(&handshake),
             request: request.id(),
@@ -249,10 +255,11 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
             sid,
             auth,
             handshake,
-            ..
+            recovered,
         } => roomcast_event {
             nsp: b.s(&nsp),
             sid: b.s(sid.as_str()),
+            recovered,
             auth_json: b.opt(auth.as_deref()),
             handshake_json: b.handshake(&handshake),
             ..empty(ROOMCAST_EVENT_CONNECTION)

@@ -40,7 +40,7 @@ after(() => { for (const s of open) s.close(); server?.proc.kill("SIGKILL"); });
 async function join() {
   const socket = io(server.url, { forceNew: true, reconnection: false });
   open.push(socket);
-  const log = record(socket);
+  const log = record(socket, { offsets: true }); // the chat turns recovery on
   const [history] = await log.next("allMessage");
   return { socket, log, history };
 }
@@ -87,6 +87,33 @@ test("chat contract: online, names, talk, messages and history, leaving", async 
   assert.deepEqual(await a.log.next("globalMsg"), ["bob left"]);
   assert.deepEqual(await c.log.next("globalMsg"), ["bob left"]);
   assert.deepEqual(await c.log.next("online"), [2]);
+  for (const x of [a, b, c]) assert.deepEqual(x.log.withoutOffset, [], "every event carries its offset");
+});
+
+test("recovery: a dropped tab keeps its name and place in KPL and gets the talks it missed", async () => {
+  const a = await join();
+  const b = await join();
+  a.socket.emit("user-name", "ann");
+  await b.log.next("globalMsg");
+  b.socket.emit("talk", "first");
+  assert.deepEqual(await a.log.next("talk"), ["first"]);
+  const sid = a.socket.id;
+  a.socket.io.engine.close();
+  assert.deepEqual(await b.log.next("globalMsg"), ["ann left"]);
+  b.socket.emit("talk", "while away");
+  b.socket.emit("sendMessage", { name: "bob", message: "missed" });
+  await b.log.next("newMessage");
+  const back = new Promise((resolve) => a.socket.once("connect", resolve));
+  a.socket.connect();
+  await back;
+  assert.equal(a.socket.recovered, true);
+  assert.equal(a.socket.id, sid);
+  assert.deepEqual(await b.log.next("globalMsg"), ["ann is back"]);
+  b.socket.emit("talk", "again");
+  assert.deepEqual(await a.log.next("talk"), ["while away"]);
+  assert.deepEqual(await a.log.next("talk"), ["again"]);
+  assert.deepEqual(a.log.all("newMessage"), [[{ name: "bob", message: "missed" }]]);
+  assert.equal(a.log.all("allMessage").length, 1, "no second history after a recovery");
 });
 
 test("SIGTERM stops the chat cleanly (and leak-free under valgrind)", async () => {

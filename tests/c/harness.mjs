@@ -61,14 +61,21 @@ export async function startC(name, args = []) {
 }
 
 /** Records every event a socket receives; `next(event)` waits for the first untaken one. */
-export function record(socket) {
+export function record(socket, { offsets = false } = {}) {
   const seen = [];
   const waiters = new Set();
+  const withoutOffset = [];
   socket.onAny((event, ...args) => {
+    // With connection state recovery on, every stored event ends with its offset (a
+    // string): `offsets` takes it off and lists the events that came without one.
+    if (offsets && typeof args.at(-1) === "string") args = args.slice(0, -1);
+    else if (offsets) withoutOffset.push(event);
     seen.push({ event, args, taken: false });
     for (const w of [...waiters]) w();
   });
   return {
+    withoutOffset,
+    all: (event) => seen.filter((e) => e.event === event).map((e) => e.args),
     names: () => seen.map((e) => e.event),
     next(event, ms = DEADLINE) {
       return new Promise((resolve, reject) => {

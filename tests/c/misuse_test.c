@@ -76,6 +76,10 @@ static void config_validation(void) {
     EXPECT_STATUS(roomcast_config_set_allow_polling(NULL, 1), ROOMCAST_ERR_NULL);
     EXPECT_STATUS(roomcast_config_set_allow_websocket(fake_cfg, 1), ROOMCAST_ERR_INVALID_HANDLE);
     EXPECT_STATUS(roomcast_config_set_max_buffered_frames(fake_cfg, 1), ROOMCAST_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(roomcast_config_set_connection_state_recovery(fake_cfg, 1000, 1, 0), ROOMCAST_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(roomcast_config_set_connection_state_recovery(NULL, 1000, 1, 0), ROOMCAST_ERR_NULL);
+    EXPECT_OK(roomcast_config_set_connection_state_recovery(cfg, 120000, 1, 0));
+    EXPECT_OK(roomcast_config_set_connection_state_recovery(cfg, 0, 1, 0)); /* off again */
     EXPECT_OK(roomcast_config_clear_namespaces(cfg));
     EXPECT_OK(roomcast_config_add_namespace(cfg, "/", 1));
     EXPECT_OK(roomcast_config_set_static_dir(cfg, "."));
@@ -132,6 +136,11 @@ static void server_lifecycle(void) {
                   ROOMCAST_ERR_NO_SUCH_SOCKET);
     EXPECT_STATUS(roomcast_rooms_of(s, "/", "AAAAAAAAAAAAAAAAAAAA", &json), ROOMCAST_ERR_NO_SUCH_SOCKET);
     EXPECT_STATUS(roomcast_rooms_of(s, "/", "AAAAAAAAAAAAAAAAAAAA", NULL), ROOMCAST_ERR_NULL);
+    EXPECT_STATUS(roomcast_set_data(s, "/", "AAAAAAAAAAAAAAAAAAAA", "{}"), ROOMCAST_ERR_NO_SUCH_SOCKET);
+    EXPECT_STATUS(roomcast_set_data(s, "/", "AAAAAAAAAAAAAAAAAAAA", "{"), ROOMCAST_ERR_INVALID_JSON);
+    EXPECT_STATUS(roomcast_set_data(s, "/", "AAAAAAAAAAAAAAAAAAAA", NULL), ROOMCAST_ERR_NULL);
+    EXPECT_STATUS(roomcast_data(s, "/", "AAAAAAAAAAAAAAAAAAAA", &json), ROOMCAST_ERR_NO_SUCH_SOCKET);
+    EXPECT_STATUS(roomcast_data(s, "/", "AAAAAAAAAAAAAAAAAAAA", NULL), ROOMCAST_ERR_NULL);
     EXPECT_STATUS(roomcast_disconnect(s, "/", "AAAAAAAAAAAAAAAAAAAA", 1), ROOMCAST_ERR_NO_SUCH_SOCKET);
     EXPECT_STATUS(roomcast_ack_send(s, 12345, "[]", NULL, 0), ROOMCAST_ERR_NO_SUCH_ACK);
     EXPECT_STATUS(roomcast_ack_send(s, 12345, "[", NULL, 0), ROOMCAST_ERR_INVALID_JSON);
