@@ -33,6 +33,17 @@ export interface ServerOptions {
   host?: string;
   /** Threads of the server's runtime (default: CPU count). */
   workerThreads?: number;
+  /** Connection state recovery (off unless given), as in socket.io 4.6+. */
+  connectionStateRecovery?: ConnectionStateRecoveryOptions;
+}
+
+export interface ConnectionStateRecoveryOptions {
+  /** How long a disconnected socket's state and the sent packets are kept (default 120000 ms). */
+  maxDisconnectionDuration?: number;
+  /** Skip `use()` middleware for a recovered socket (default true). */
+  skipMiddlewares?: boolean;
+  /** roomcast: most packets kept per namespace for replay (default 10000). */
+  maxPackets?: number;
 }
 
 export interface Handshake {

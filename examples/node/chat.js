@@ -3,6 +3,9 @@
 //
 //   npm install ./bindings/node && npm ci --prefix examples
 //   PORT=3000 node examples/node/chat.js      # PORT=0 picks a free port
+//
+// Connection state recovery is on: a tab that loses its connection for up to RECOVERY_MS
+// (default 2 minutes) comes back in KPL with its name and gets what it missed.
 'use strict';
 
 const path = require('node:path');
@@ -15,14 +18,21 @@ const io = new Server({
   cors: { origin: '*' },
   serveStatic: path.join(examples, 'public'),
   clientDir: path.join(examples, 'node_modules', 'socket.io-client', 'dist'),
+  connectionStateRecovery: { maxDisconnectionDuration: Number(process.env.RECOVERY_MS || 2 * 60 * 1000) },
 });
 
 const history = []; // every {name, message} so far
 let online = 0;
 
 io.on('connection', (socket) => {
-  socket.join(ROOM);
-  socket.emit('allMessage', history);
+  if (socket.recovered) {
+    // Back in KPL with its data, and the missed events were replayed: no history (it would
+    // wipe the missed shouts on the page).
+    if (socket.data.name !== undefined) socket.broadcast.emit('globalMsg', `${socket.data.name} is back`);
+  } else {
+    socket.join(ROOM);
+    socket.emit('allMessage', history);
+  }
   online += 1;
   io.emit('online', online);
 

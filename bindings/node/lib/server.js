@@ -36,6 +36,34 @@ function corsOrigins(cors) {
   throw new TypeError('cors.origin must be "*", true, a string or an array of strings');
 }
 
+const RECOVERY_DEFAULTS = { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: true, maxPackets: 10000 };
+
+/**
+ * `connectionStateRecovery` as socket.io takes it (an object; `true` means the defaults),
+ * plus roomcast's `maxPackets` (the replay buffer bound). Unknown keys and bad values throw.
+ */
+function recoveryOptions(csr) {
+  if (csr === undefined || csr === null || csr === false) return null;
+  if (csr === true) csr = {};
+  if (typeof csr !== 'object' || Array.isArray(csr)) {
+    throw new TypeError('connectionStateRecovery must be an object');
+  }
+  for (const k of Object.keys(csr)) {
+    if (!(k in RECOVERY_DEFAULTS)) throw new TypeError(`connectionStateRecovery.${k} is not supported`);
+  }
+  const o = { ...RECOVERY_DEFAULTS, ...csr };
+  if (typeof o.maxDisconnectionDuration !== 'number' || !(o.maxDisconnectionDuration >= 0)) {
+    throw new TypeError('connectionStateRecovery.maxDisconnectionDuration must be a number of milliseconds');
+  }
+  if (typeof o.skipMiddlewares !== 'boolean') {
+    throw new TypeError('connectionStateRecovery.skipMiddlewares must be a boolean');
+  }
+  if (!Number.isInteger(o.maxPackets) || o.maxPackets < 1) {
+    throw new TypeError('connectionStateRecovery.maxPackets must be a positive integer');
+  }
+  return o;
+}
+
 function findClientDir() {
   const from = [process.cwd()];
   if (require.main && require.main.path) from.push(require.main.path);
@@ -83,6 +111,8 @@ class Server {
     let clientDir = o.clientDir || null;
     if (!clientDir && o.serveClient) clientDir = findClientDir();
     const transports = o.transports || DEFAULTS.transports;
+    const recovery = recoveryOptions(o.connectionStateRecovery);
+    this._recovery = !!recovery;
     this._native = new NativeServer(
       {
         host: String(o.host),
@@ -99,6 +129,9 @@ class Server {
         staticDir: o.serveStatic ? path.resolve(o.serveStatic) : undefined,
         clientDir: clientDir ? path.resolve(clientDir) : undefined,
         workerThreads: o.workerThreads || undefined,
+        recoveryMaxDisconnectionDuration: recovery ? recovery.maxDisconnectionDuration : undefined,
+        recoverySkipMiddlewares: recovery ? recovery.skipMiddlewares : undefined,
+        recoveryMaxPackets: recovery ? recovery.maxPackets : undefined,
       },
       (ev) => this._onEvent(ev),
     );
@@ -242,10 +275,10 @@ class Server {
     try {
       switch (ev[0]) {
         case 'connect_request':
-          this._onConnectRequest(ev[1], ev[2], ev[3], ev[4]);
+          this._onConnectRequest(ev[1], ev[2], ev[3], ev[4], ev[5]);
           break;
         case 'connection':
-          this._onConnection(ev[1], ev[2], ev[3]);
+          this._onConnection(ev[1], ev[2], ev[3], ev[4]);
           break;
         case 'message':
           this._onMessage(ev[1], ev[2], ev[3], ev[4], ev[5]);
@@ -283,7 +316,7 @@ class Server {
     return null;
   }
 
-  async _onConnectRequest(request, name, hs, futureSid) {
+  async _onConnectRequest(request, name, hs, futureSid, recovered) {
     const handshake = buildHandshake(hs);
     const nsp = await this._findNamespace(name, handshake.auth);
     if (!nsp) {
@@ -292,6 +325,7 @@ class Server {
     }
     // Middleware sees the id the socket will have, as in socket.io.
     const socket = new Socket(nsp, futureSid, handshake);
+    socket.recovered = !!recovered;
     socket._waiting = true;
     const fns = nsp._fns.slice();
     const run = (i) => {
@@ -331,12 +365,14 @@ class Server {
     run(0);
   }
 
-  _onConnection(name, sid, hs) {
+  _onConnection(name, sid, hs, recovered) {
     const nsp = this._nsps.get(name);
     if (!nsp) return;
     let socket = nsp._pending.get(sid);
     if (socket) nsp._pending.delete(sid);
     else socket = new Socket(nsp, sid, buildHandshake(hs));
+    socket.recovered = !!recovered;
+    if (recovered) this._restoreData(socket);
     socket.connected = true;
     nsp.sockets.set(sid, socket);
     nsp._emitReserved('connect', socket);
@@ -380,10 +416,38 @@ class Server {
     socket._emitReserved('disconnecting', reason);
   }
 
+  /** A recovered socket gets back the `data` it had (what middleware just set wins). */
+  _restoreData(socket) {
+    const json = this._command('data', socket.nsp.name, socket.id);
+    if (json == null) return;
+    const saved = JSON.parse(json);
+    const plain = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+    if (plain(saved) && plain(socket.data)) socket.data = { ...saved, ...socket.data };
+    else if (plain(socket.data) && Object.keys(socket.data).length === 0) socket.data = saved;
+  }
+
+  /**
+   * With recovery on, the core keeps a socket that lost its transport; `socket.data` goes
+   * with it (as JSON). A socket that cannot be recovered (e.g. it left its namespace) has
+   * nothing saved and the call does nothing.
+   */
+  _saveData(socket) {
+    if (!this._recovery || socket.data === undefined) return;
+    let json;
+    try {
+      json = JSON.stringify(socket.data);
+    } catch (err) {
+      process.emitWarning(`roomcast: socket.data of ${socket.id} is not JSON-serializable and is not kept for recovery (${err.message})`);
+      return;
+    }
+    if (json !== undefined) this._command('setData', socket.nsp.name, socket.id, json);
+  }
+
   _onDisconnect(name, sid, reason) {
     const nsp = this._nsps.get(name);
     const socket = nsp && nsp.sockets.get(sid);
     if (!socket) return;
+    this._saveData(socket);
     nsp.sockets.delete(sid);
     socket.connected = false;
     socket._lastRooms = new Set();

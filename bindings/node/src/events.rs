@@ -71,7 +71,7 @@ pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
                 nsp,
                 auth,
                 handshake,
-                ..
+                recovered,
             } => vec![
                 s(env, "connect_request")?,
                 env.create_double(request.id() as f64)?.into_unknown(),
@@ -81,18 +81,20 @@ pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
                     Some(sid) => s(env, sid.as_str())?,
                     None => env.get_undefined()?.into_unknown(),
                 },
+                env.get_boolean(recovered)?.into_unknown(),
             ],
             Event::Connection {
                 nsp,
                 sid,
                 auth,
                 handshake,
-                ..
+                recovered,
             } => vec![
                 s(env, "connection")?,
                 s(env, &nsp)?,
                 s(env, sid.as_str())?,
                 handshake_to_js(env, &handshake, auth.as_deref())?.into_unknown(),
+                env.get_boolean(recovered)?.into_unknown(),
             ],
             Event::Message {
                 nsp,

@@ -6,7 +6,7 @@ use napi::{Env, JsBuffer, JsFunction};
 use napi_derive::napi;
 use parking_lot::Mutex;
 use roomcast::host::{ConnectRequest, Server};
-use roomcast::{AllowedOrigins, BroadcastOptions, Config, Cors};
+use roomcast::{AllowedOrigins, BroadcastOptions, Config, Cors, RecoveryConfig};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,6 +39,12 @@ pub struct NativeOptions {
     pub static_dir: Option<String>,
     pub client_dir: Option<String>,
     pub worker_threads: Option<u32>,
+    /// `connectionStateRecovery.maxDisconnectionDuration` (ms); absent: recovery off.
+    pub recovery_max_disconnection_duration: Option<f64>,
+    /// `connectionStateRecovery.skipMiddlewares`.
+    pub recovery_skip_middlewares: Option<bool>,
+    /// `connectionStateRecovery.maxPackets` (roomcast's replay buffer bound).
+    pub recovery_max_packets: Option<f64>,
 }
 
 /// The server until stopped: shared by `close()` and the environment cleanup hook.
@@ -113,6 +119,18 @@ impl NativeServer {
             static_dir: options.static_dir.map(PathBuf::from),
             client_dist_dir: options.client_dir.map(PathBuf::from),
             worker_threads: options.worker_threads.map(|n| n as usize),
+            connection_state_recovery: options.recovery_max_disconnection_duration.map(|d| {
+                let defaults = RecoveryConfig::default();
+                RecoveryConfig {
+                    max_disconnection_duration: ms(d),
+                    skip_middlewares: options
+                        .recovery_skip_middlewares
+                        .unwrap_or(defaults.skip_middlewares),
+                    max_packets: options
+                        .recovery_max_packets
+                        .map_or(defaults.max_packets, |n| n.max(1.0) as usize),
+                }
+            }),
             ..Config::default()
         };
         let port =
@@ -250,6 +268,25 @@ impl NativeServer {
     #[napi]
     pub fn rooms_of(&self, nsp: String, sid: String) -> Option<Vec<String>> {
         self.handle.rooms_of(&nsp, &sid).ok()
+    }
+
+    /// Keeps `socket.data` (JSON) for connection state recovery; false when the socket is
+    /// neither connected nor saved for recovery.
+    #[napi]
+    pub fn set_data(&self, nsp: String, sid: String, json: String) -> Result<bool> {
+        match self.handle.set_data(&nsp, &sid, &json) {
+            Ok(()) => Ok(true),
+            Err(roomcast::host::Error::NoSuchSocket | roomcast::host::Error::NoSuchNamespace) => {
+                Ok(false)
+            }
+            Err(e) => Err(err(e)),
+        }
+    }
+
+    /// The data a recovered socket had (JSON), if any.
+    #[napi]
+    pub fn data(&self, nsp: String, sid: String) -> Option<String> {
+        self.handle.data(&nsp, &sid).ok().flatten()
     }
 
     /// Ids of the selected sockets.
