@@ -16,6 +16,10 @@ if [ ! -f "$VENV/.test-deps" ]; then
   "${PIP[@]}" install pytest pytest-timeout "python-socketio[client]" aiohttp websocket-client
   touch "$VENV/.test-deps"
 fi
+# test_recovery.py drives the server with the real socket.io-client (tests/node's packages).
+if [ ! -f tests/node/node_modules/.package-lock.json ]; then
+  npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+fi
 echo "== pip install ./bindings/python"
 "${PIP[@]}" install --force-reinstall --no-deps ./bindings/python
 

@@ -3,6 +3,10 @@ Rust example): serves examples/public and the socket.io-client bundle.
 
     pip install ./bindings/python && npm ci --prefix examples
     PORT=3000 python examples/python/chat.py     # PORT=0 picks a free port
+
+Connection state recovery is on: a tab that loses its connection for up to RECOVERY_MS
+(default 2 minutes) comes back in KPL with its name (kept in its session) and gets what it
+missed.
 """
 
 import os
@@ -19,6 +23,7 @@ sio = roomcast.Server(
     cors_allowed_origins="*",
     static_files=EXAMPLES / "public",
     client_dist=EXAMPLES / "node_modules" / "socket.io-client" / "dist",
+    connection_state_recovery={"maxDisconnectionDuration": int(os.environ.get("RECOVERY_MS", "120000"))},
 )
 names = {}     # sid -> name, for sockets that told us theirs
 history = []   # every {name, message} so far
@@ -32,8 +37,16 @@ def broadcast_online():
 @sio.event
 def connect(sid, environ, auth):
     global online
-    sio.enter_room(sid, ROOM)
-    sio.emit("allMessage", list(history), to=sid)
+    if sio.recovered(sid):
+        # Back in KPL with its session, and the missed events were replayed: no history (it
+        # would wipe the missed shouts on the page).
+        name = sio.get_session(sid).get("name")
+        if name is not None:
+            names[sid] = name
+            sio.emit("globalMsg", f"{name} is back", skip_sid=sid)
+    else:
+        sio.enter_room(sid, ROOM)
+        sio.emit("allMessage", list(history), to=sid)
     online += 1
     broadcast_online()
 
@@ -48,6 +61,7 @@ def user_name(sid, name):
     name = name if isinstance(name, str) else str(name)
     sio.emit("globalMsg", f"{name} joined", skip_sid=sid)
     names[sid] = name
+    sio.get_session(sid)["name"] = name  # kept across a recovery
 
 
 @sio.event

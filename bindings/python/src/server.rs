@@ -11,7 +11,9 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 use roomcast::host::{
     AckHandle, AckResult, ConnectRequest, Error, Event, Events, RecvError, Server,
 };
-use roomcast::{AllowedOrigins, BroadcastOptions, Config, Cors, NamespaceMatch, NamespaceRule};
+use roomcast::{
+    AllowedOrigins, BroadcastOptions, Config, Cors, NamespaceMatch, NamespaceRule, RecoveryConfig,
+};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -109,7 +111,7 @@ fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>>
             nsp,
             auth,
             handshake: h,
-            ..
+            recovered,
         } => (
             "connect_request",
             request.id(),
@@ -117,6 +119,7 @@ fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>>
             request.sid().map(|s| s.to_string()),
             convert::from_json_text(py, auth.as_deref())?,
             handshake(py, &h)?,
+            recovered,
         )
             .into_pyobject(py)?,
         Event::Connection {
@@ -124,13 +127,14 @@ fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>>
             sid,
             auth,
             handshake: h,
-            ..
+            recovered,
         } => (
             "connect",
             &*nsp,
             sid.as_str(),
             convert::from_json_text(py, auth.as_deref())?,
             handshake(py, &h)?,
+            recovered,
         )
             .into_pyobject(py)?,
         Event::Message {
@@ -207,7 +211,8 @@ impl NativeServer {
     #[new]
     #[pyo3(signature = (host="127.0.0.1", port=0, *, path="/socket.io/", ping_interval=25.0, ping_timeout=20.0,
         max_payload=1_000_000, connect_timeout=45.0, cors=None, cors_credentials=false,
-        namespaces=vec![("/".to_owned(), false)], static_dir=None, client_dist_dir=None, worker_threads=None))]
+        namespaces=vec![("/".to_owned(), false)], static_dir=None, client_dist_dir=None, worker_threads=None,
+        recovery=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -224,6 +229,7 @@ impl NativeServer {
         static_dir: Option<PathBuf>,
         client_dist_dir: Option<PathBuf>,
         worker_threads: Option<usize>,
+        recovery: Option<(f64, bool, usize)>,
     ) -> PyResult<Self> {
         let bind: SocketAddr = (host, port)
             .to_socket_addrs()
@@ -264,6 +270,14 @@ impl NativeServer {
             static_dir,
             client_dist_dir,
             worker_threads,
+            connection_state_recovery: match recovery {
+                Some((window, skip_middlewares, max_packets)) => Some(RecoveryConfig {
+                    max_disconnection_duration: secs(window, "max_disconnection_duration")?,
+                    skip_middlewares,
+                    max_packets: max_packets.max(1),
+                }),
+                None => None,
+            },
             ..Config::default()
         };
         let (server, events) = py.detach(|| Server::start(config)).map_err(err)?;
@@ -416,6 +430,17 @@ impl NativeServer {
     /// The rooms of socket `sid` (its own id room included), sorted.
     fn rooms_of(&self, nsp: &str, sid: &str) -> PyResult<Vec<String>> {
         self.server.rooms_of(nsp, sid).map_err(err)
+    }
+
+    /// Keeps `data` (JSON text) with socket `sid` for connection state recovery; also
+    /// accepted for a socket that just lost its transport (its saved session).
+    fn set_data(&self, nsp: &str, sid: &str, data: &str) -> PyResult<()> {
+        self.server.set_data(nsp, sid, data).map_err(err)
+    }
+
+    /// The data (JSON text) a socket has; after a recovery, the data it had.
+    fn data(&self, nsp: &str, sid: &str) -> PyResult<Option<String>> {
+        self.server.data(nsp, sid).map_err(err)
     }
 
     /// Ids of the sockets of `nsp` in `rooms` (every socket when empty).

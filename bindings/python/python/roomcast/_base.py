@@ -21,6 +21,7 @@ import atexit
 import contextvars
 import inspect
 import logging
+import json
 import os
 import threading
 import weakref
@@ -149,6 +150,34 @@ def _static_dir(static_files: Any) -> Optional[str]:
     return os.fspath(static_files)
 
 
+_RECOVERY_DEFAULTS = {"maxDisconnectionDuration": 2 * 60 * 1000, "skipMiddlewares": True, "maxPackets": 10_000}
+
+
+def _recovery(options: Optional[Dict[str, Any]]) -> Optional[Tuple[float, bool, int]]:
+    """``connection_state_recovery`` with socket.io's names (``maxDisconnectionDuration`` in
+    milliseconds, ``skipMiddlewares``; roomcast adds ``maxPackets``), for the core: ``None``
+    keeps it off. Unknown keys and bad values raise ``ValueError``/``TypeError``."""
+    if options is None or options is False:
+        return None
+    if options is True:
+        options = {}
+    if not isinstance(options, dict):
+        raise TypeError("connection_state_recovery must be a dict")
+    for key in options:
+        if key not in _RECOVERY_DEFAULTS:
+            raise ValueError(f"connection_state_recovery: unknown option {key!r}")
+    o = {**_RECOVERY_DEFAULTS, **options}
+    window = o["maxDisconnectionDuration"]
+    if isinstance(window, bool) or not isinstance(window, (int, float)) or window < 0:
+        raise ValueError("connection_state_recovery: maxDisconnectionDuration must be milliseconds >= 0")
+    if not isinstance(o["skipMiddlewares"], bool):
+        raise TypeError("connection_state_recovery: skipMiddlewares must be a bool")
+    packets = o["maxPackets"]
+    if isinstance(packets, bool) or not isinstance(packets, int) or packets < 1:
+        raise ValueError("connection_state_recovery: maxPackets must be a positive int")
+    return (window / 1000.0, o["skipMiddlewares"], packets)
+
+
 class _ServerBase:
     """Configuration, handlers, ids and sessions shared by ``Server`` and ``AsyncServer``."""
 
@@ -170,6 +199,7 @@ class _ServerBase:
         stop_timeout: float = 5,
         worker_threads: Optional[int] = None,
         logger: Any = None,
+        connection_state_recovery: Optional[Dict[str, Any]] = None,
         **_ignored: Any,
     ) -> None:
         if isinstance(ping_interval, (tuple, list)):
@@ -187,7 +217,12 @@ class _ServerBase:
             static_dir=_static_dir(static_files),
             client_dist_dir=os.fspath(client_dist) if client_dist is not None else None,
             worker_threads=worker_threads,
+            recovery=_recovery(connection_state_recovery),
         )
+        #: Whether connection state recovery is on (sessions are then kept across it).
+        self._recovery = self._options["recovery"] is not None
+        # (namespace, sid) of sockets that connection state recovery brought back.
+        self._recovered: set = set()
         self._namespaces = namespaces
         #: Seconds a ``callback`` passed to ``emit`` waits for the client before it is dropped.
         self.ack_timeout = float(ack_timeout)
@@ -339,15 +374,53 @@ class _ServerBase:
     def _reject(self, request: int, nsp: str, sid: str, refusal: Dict[str, Any]) -> None:
         self._end_pending(sid)
         self._sessions.pop((nsp, sid), None)
+        self._recovered.discard((nsp, sid))
         try:
             self._core_server().reject(request, refusal["message"], refusal.get("data"))
         except (_native.NoSuchSocket, _native.ServerStopped):
             pass
 
     def _forget(self, nsp: str, sid: str) -> None:
-        """A socket left: drop its session and environ."""
-        self._sessions.pop((nsp, sid), None)
+        """A socket left: drop its session and environ. With recovery on, the session goes to
+        the core first (as JSON): a socket that lost its transport gets it back when it is
+        recovered; for any other the core has nothing saved and the call does nothing."""
+        session = self._sessions.pop((nsp, sid), None)
         self._environ.pop((nsp, sid), None)
+        self._recovered.discard((nsp, sid))
+        if self._recovery and session:
+            try:
+                self._core_server().set_data(nsp, sid, json.dumps(session))
+            except (TypeError, ValueError) as exc:
+                logger.warning("roomcast: the session of %s is not JSON and is not kept for recovery (%s)", sid, exc)
+            except (_native.NoSuchSocket, _native.ServerStopped):
+                pass
+
+    def _connected(self, nsp: str, sid: str, handshake: Dict[str, Any], recovered: bool) -> bool:
+        """A socket joined ``nsp``: records its environ (and, when recovered, gets back its
+        session). Returns whether its ``connect`` handler still has to run: it has not when
+        it ran as middleware; a recovered socket skipped the middleware, so it runs now
+        (``recovered(sid)`` tells it why; a refusal then disconnects)."""
+        key = (nsp, sid)
+        self._environ[key] = _environ(handshake)
+        if recovered:
+            ran = key in self._recovered  # marked at its connect_request: middleware ran
+            self._recovered.add(key)
+            try:
+                data = self._core_server().data(nsp, sid)
+            except (_native.NoSuchSocket, _native.ServerStopped):
+                data = None
+            if data is not None:
+                saved = json.loads(data)
+                if isinstance(saved, dict):
+                    self._sessions[key] = {**saved, **self._sessions.get(key, {})}
+            return not ran
+        return nsp not in self._middleware
+
+    def recovered(self, sid: str, namespace: Optional[str] = None) -> bool:
+        """Whether connection state recovery brought socket ``sid`` back (socket.io's
+        ``socket.recovered``): same id, its rooms and session restored, missed events
+        replayed."""
+        return ((namespace or "/"), sid) in self._recovered
 
     # ---------------------------------------------------------- acknowledgements
 

@@ -178,8 +178,10 @@ class AsyncServer(_ServerBase):
                 except (TypeError, ValueError):
                     logger.exception("roomcast: the return value of the handler for %r cannot be sent as an ack", event)
         elif kind == "connect_request":
-            _, request, nsp, sid, auth, handshake = ev
+            _, request, nsp, sid, auth, handshake, recovered = ev
             self._new_pending(sid)
+            if recovered:
+                self._recovered.add((nsp, sid))
             environ = _environ(handshake)
             self._environ[(nsp, sid)] = environ
             mark = _connecting.set((nsp, sid))
@@ -195,11 +197,10 @@ class AsyncServer(_ServerBase):
                 await self._run_disconnect(nsp, sid, Reason.TRANSPORT_CLOSE)
                 self._forget(nsp, sid)
         elif kind == "connect":
-            _, nsp, sid, auth, handshake = ev
-            if nsp in self._middleware:
+            _, nsp, sid, auth, handshake, recovered = ev
+            if not self._connected(nsp, sid, handshake, recovered):
                 return  # its connect handler already ran, before the accept
-            environ = _environ(handshake)
-            self._environ[(nsp, sid)] = environ
+            environ = self._environ[(nsp, sid)]
             result, exc = await self._run_connect(nsp, sid, environ, auth)
             if self._refusal(result, exc) is not None and self._handler(nsp, "connect") is not None:
                 self._disconnect(sid, nsp)

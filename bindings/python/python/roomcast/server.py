@@ -108,8 +108,10 @@ class Server(_ServerBase):
             if token is not None:
                 self._send_ack(token, result, event)
         elif kind == "connect_request":
-            _, request, nsp, sid, auth, handshake = ev
+            _, request, nsp, sid, auth, handshake, recovered = ev
             self._new_pending(sid)
+            if recovered:
+                self._recovered.add((nsp, sid))
             environ = _environ(handshake)
             self._environ[(nsp, sid)] = environ
             mark = _connecting.set((nsp, sid))
@@ -126,11 +128,10 @@ class Server(_ServerBase):
                 self._run_disconnect(nsp, sid, Reason.TRANSPORT_CLOSE)
                 self._forget(nsp, sid)
         elif kind == "connect":
-            _, nsp, sid, auth, handshake = ev
-            if nsp in self._middleware:
+            _, nsp, sid, auth, handshake, recovered = ev
+            if not self._connected(nsp, sid, handshake, recovered):
                 return  # its connect handler already ran, before the accept
-            environ = _environ(handshake)
-            self._environ[(nsp, sid)] = environ
+            environ = self._environ[(nsp, sid)]
             # Only a connect handler added after start runs here (no middleware): it can no
             # longer refuse at CONNECT, so a refusal disconnects instead.
             result, exc = self._run_connect(nsp, sid, environ, auth)
