@@ -38,7 +38,9 @@ timed() {
   step "$@"
   TIMES+=("$(awk -v a="$t0" -v b="$(date +%s.%N)" -v n="$name" 'BEGIN { printf "%-44s %6.1f s", n, b - a }')")
 }
+START=$(date +%s)
 finish() {
+  echo "test-dist.sh took $(($(date +%s) - START)) s"
   if [ "${#TIMES[@]}" -gt 0 ]; then
     echo "install times (no Rust; 2 shared cores, expect noise):"
     printf '  %s\n' "${TIMES[@]}"
@@ -140,6 +142,8 @@ step "roomcast.__version__ == $VERSION, imported from the venv" \
 import sys, roomcast
 assert roomcast.__version__ == sys.argv[1], roomcast.__version__
 assert roomcast.__file__.startswith(sys.argv[2]), roomcast.__file__
+from importlib.metadata import version
+assert version("roomcast") == sys.argv[1], version("roomcast")
 import importlib.resources as r
 assert (r.files("roomcast") / "py.typed").is_file()' "$VERSION" "$WORK/venv"
 step "examples/python/chat.py (wheel) against python-socketio" \
@@ -162,10 +166,19 @@ if (!require.resolve("roomcast").startsWith(process.argv[2])) process.exit(1);' 
 step "examples/node/chat.js (tarball) against socket.io-client" \
   norust env NODE_PATH="$WORK/node-app/node_modules" timeout 300 node --test --test-timeout=60000 bindings/node/test/chat.test.js
 mkdir -p "$WORK/node-nomatch"
-step "without a matching prebuilt (--build-from-source) the install tries cargo and says so" \
+step "--build-from-source: the install goes to cargo (absent here) and says so" \
   norust bash -c 'cd "$0" && npm init -y >/dev/null &&
     ! npm install --no-audit --no-fund --build-from-source "$1" > log 2>&1 &&
-    grep -q "roomcast: cannot run cargo" log' "$WORK/node-nomatch" "$NPM_TGZ"
+    grep -q "building from source (--build-from-source)" log && grep -q "roomcast: cannot run cargo" log' \
+  "$WORK/node-nomatch" "$NPM_TGZ"
+# A package without this platform's binary (as on any platform not prebuilt): same fallback.
+mkdir -p "$WORK/node-noprebuilt/pkg"
+step "no prebuilt for the platform: the install goes to cargo (absent here) and says so" \
+  norust bash -c 'cd "$0" && tar xzf "$1" -C pkg && rm pkg/package/roomcast.linux-x64-gnu.node &&
+    tar czf other.tgz -C pkg package && npm init -y >/dev/null &&
+    ! npm install --no-audit --no-fund ./other.tgz > log 2>&1 &&
+    grep -q "no prebuilt binary for linux-x64-gnu; building from source" log && grep -q "roomcast: cannot run cargo" log' \
+  "$WORK/node-noprebuilt" "$NPM_TGZ"
 
 # C: install.sh into a fresh PREFIX, then CMake and pkg-config builds.
 PREFIX=$WORK/prefix
@@ -175,6 +188,11 @@ step "installed roomcast.pc and CMake config point into PREFIX" bash -c '
   [ "$(PKG_CONFIG_PATH=$0/lib/pkgconfig pkg-config --variable=libdir roomcast)" = "$0/lib" ] &&
   [ -L "$0/lib/libroomcast.so" ] && [ -f "$0/include/roomcast.h" ] &&
   [ "$(PKG_CONFIG_PATH=$0/lib/pkgconfig pkg-config --modversion roomcast)" = "$1" ]' "$PREFIX" "$VERSION"
+step "install.sh honours DESTDIR (staged PREFIX=/usr)" \
+  norust bash -c 'DESTDIR="$0/stage" PREFIX=/usr "$0"/sdk/*/install.sh &&
+    [ -L "$0/stage/usr/lib/libroomcast.so.0" ] && [ -f "$0/stage/usr/include/roomcast.h" ] &&
+    grep -qx "prefix=/usr" "$0/stage/usr/lib/pkgconfig/roomcast.pc" &&
+    grep -q "set(_roomcast_includedir \"/usr/include\")" "$0/stage/usr/lib/cmake/roomcast/roomcastConfig.cmake"' "$WORK"
 step "CMake project: find_package(roomcast CONFIG) -> roomcast::roomcast (+ _static)" \
   norust bash -c 'cmake -S tests/dist -B "$0/cmake" -DCMAKE_PREFIX_PATH="$1" -DROOMCAST_REPO="$2" &&
     cmake --build "$0/cmake"' "$WORK" "$PREFIX" "$ROOT"
