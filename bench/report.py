@@ -270,6 +270,11 @@ def main():
     target("from Node: fan-out ≥ 6× Node socket.io", ratio(dps("roomcast-node"), dps("node-socket.io")), 6, pending=R.pending("roomcast-node"))
     w("")
 
+    # The connection state recovery section (scripts/bench-recovery.sh), kept as it was measured.
+    recovery = Path(__file__).with_name("recovery.md")
+    if recovery.exists():
+        w("<!-- recovery:start -->\n" + recovery.read_text().rstrip() + "\n<!-- recovery:end -->\n")
+
     notes = Path(__file__).with_name("NOTES.md")
     if notes.exists():
         w(notes.read_text().rstrip() + "\n")

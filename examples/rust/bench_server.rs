@@ -10,9 +10,11 @@
 //! stay JSON text: the data is sliced out of the argument array, never re-serialized.
 //!
 //! Run: `cargo run --release --example bench-server` (or `PORT=0` to pick a free port).
+//! `RECOVERY_MS` turns connection state recovery on with that window (for
+//! `scripts/bench-recovery.sh`: every `msg` is then stored for replay and carries an offset).
 
 use roomcast::host::{Event, Events, Server};
-use roomcast::{BroadcastOptions, Config, Payload};
+use roomcast::{BroadcastOptions, Config, Payload, RecoveryConfig};
 use serde_json::value::RawValue;
 use std::io::Write;
 
@@ -21,8 +23,15 @@ fn main() {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
+    let recovery = std::env::var("RECOVERY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let config = Config {
         bind: ([127, 0, 0, 1], port).into(),
+        connection_state_recovery: recovery.map(|ms| RecoveryConfig {
+            max_disconnection_duration: std::time::Duration::from_millis(ms),
+            ..RecoveryConfig::default()
+        }),
         ..Config::default()
     };
     let (server, events) = Server::start(config).expect("cannot start the server");
