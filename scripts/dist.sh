@@ -122,14 +122,17 @@ echo "auditwheel: $(basename "$WHEEL_OUT") is $tag"
 echo "== npm packages"
 cargo build --release --quiet -p roomcast-node --manifest-path bindings/node/Cargo.toml
 NODE=$STAGE/node/roomcast
-mkdir -p "$NODE/scripts" "$NODE/rust/core" "$NODE/rust/node"
+mkdir -p "$NODE/scripts" "$NODE/rust/core" "$NODE/rust/bindings/node"
 cp -r bindings/node/index.js bindings/node/index.d.ts bindings/node/lib bindings/node/package.json \
       bindings/node/README.md CHANGELOG.md "$NODE/"
 cp bindings/node/scripts/install.js bindings/node/scripts/build-native.js "$NODE/scripts/"
 split_debug target/release/libroomcast_node.so "$NODE/roomcast.linux-x64-gnu.node"
-# rust/: a self-contained workspace (core + the binding) for the source-build fallback.
+# rust/: a self-contained workspace (core + the binding) for the source-build fallback. It
+# keeps the repository's relative paths, so cargo gives its units the same identity as the
+# workspace's: a build sharing target/ (test-dist.sh) reuses them instead of overwriting
+# target/release/libroomcast_node.so with a twin.
 cp -r core/src "$NODE/rust/core/"
-cp -r bindings/node/src bindings/node/build.rs "$NODE/rust/node/"
+cp -r bindings/node/src bindings/node/build.rs "$NODE/rust/bindings/node/"
 cp Cargo.lock "$NODE/rust/"
 "$PY" - "$NODE/rust" <<'EOF'
 import re, sys
@@ -144,13 +147,13 @@ def drop_sections(text, names):
             lines.append(line)
     return "".join(lines)
 ws = open("Cargo.toml").read()
-ws = re.sub(r"(?m)^members = .*$", 'members = ["core", "node"]', ws)
+ws = re.sub(r"(?m)^members = .*$", 'members = ["core", "bindings/node"]', ws)
 ws = re.sub(r"(?m)^default-members = .*\n", "", ws)
 open(f"{out}/Cargo.toml", "w").write(ws)
 core = drop_sections(open("core/Cargo.toml").read(), {"[[example]]", "[[bench]]", "[[test]]", "[dev-dependencies]"})
 open(f"{out}/core/Cargo.toml", "w").write(core)
 node = drop_sections(open("bindings/node/Cargo.toml").read(), set())
-open(f"{out}/node/Cargo.toml", "w").write(node)
+open(f"{out}/bindings/node/Cargo.toml", "w").write(node)
 EOF
 (cd "$NODE" && npm pack --silent --pack-destination "$DIST" >/dev/null)
 [ -f "$DIST/roomcast-$VERSION.tgz" ] || die "npm pack made no roomcast-$VERSION.tgz"

@@ -75,17 +75,17 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/roomcast-dist.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
 step "wheel carries py.typed, the .pyi stubs and a stripped native module" bash -c '
-  files=$(unzip -Z1 "$0")
+  files=$(python3 -c "import sys, zipfile; print(\"\\n\".join(zipfile.ZipFile(sys.argv[1]).namelist()))" "$0")
   for f in roomcast/py.typed roomcast/_native.pyi roomcast/_native.abi3.so; do
     grep -qx "$f" <<<"$files" || { echo "missing $f"; exit 1; }
   done
-  unzip -p "$0" roomcast/_native.abi3.so > "$1/native.so"
+  python3 -c "import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(\"roomcast/_native.abi3.so\"))" "$0" > "$1/native.so"
   ! readelf -S "$1/native.so" | grep -q "\.debug_info" && readelf -S "$1/native.so" | grep -q "\.gnu_debuglink"' \
   "$WHEEL" "$WORK"
 step "npm tarball: prebuilt linux-x64-gnu binary (stripped), sources for the fallback, no debug file" bash -c '
   files=$(tar tzf "$0")
   for f in package/roomcast.linux-x64-gnu.node package/scripts/install.js package/rust/Cargo.toml \
-           package/rust/Cargo.lock package/rust/core/src/lib.rs package/rust/node/src/lib.rs; do
+           package/rust/Cargo.lock package/rust/core/src/lib.rs package/rust/bindings/node/src/lib.rs; do
     grep -qx "$f" <<<"$files" || { echo "missing $f"; exit 1; }
   done
   ! grep -q "\.debug$" <<<"$files" || { echo "debug info in the package"; exit 1; }

@@ -14,7 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const pkgDir = path.join(__dirname, '..');
-const packed = path.join(pkgDir, 'rust', 'node', 'Cargo.toml');
+const packed = path.join(pkgDir, 'rust', 'bindings', 'node', 'Cargo.toml');
 const manifest = fs.existsSync(packed) ? packed : path.join(pkgDir, 'Cargo.toml');
 const out = path.join(pkgDir, 'roomcast.node');
 
