@@ -2,6 +2,9 @@
 //! in-memory [`LocalAdapter`] serves one process; a remote adapter (Redis) can wrap it and
 //! forward the same plain-data [`BroadcastOptions`] to other nodes.
 
+pub mod cluster;
+pub mod redis;
+
 use crate::sid::{Sid, SidMap, SidSet};
 use parking_lot::RwLock;
 use std::collections::{HashMap, HashSet};

@@ -1,0 +1,144 @@
+//! The cluster half of the adapter seam. [`super::Adapter`] keeps one node's rooms,
+//! synchronously; a [`ClusterAdapter`] carries the same plain-data operations to the other
+//! nodes and brings theirs in, calling back into the node through [`LocalNode`] (which the
+//! Socket.IO layer implements, so this module depends on nothing above it).
+
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{BroadcastOptions, Room};
+use crate::protocol::Payload;
+
+/// A socket as `fetchSockets` reports it, local or on another node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SocketInfo {
+    /// Socket id.
+    pub id: String,
+    /// socket.io's handshake object (`headers`, `time`, `address`, `xdomain`, `secure`,
+    /// `issued`, `url`, `query`, `auth`).
+    pub handshake: Value,
+    /// Rooms, its own id room included.
+    pub rooms: Vec<String>,
+    /// The socket's `data` (JSON, `null` when never set).
+    pub data: Value,
+}
+
+/// The outcome of a request to every node: what arrived, and whether every node answered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterReply<T> {
+    /// The merged answers (this node's included).
+    pub value: T,
+    /// Other nodes that answered.
+    pub answered: usize,
+    /// Other nodes that were expected to answer (`PUBSUB NUMSUB` minus this one), or 0
+    /// when Redis could not be asked.
+    pub expected: usize,
+    /// False when the timeout fired or Redis was unreachable: `value` is then partial.
+    pub complete: bool,
+}
+
+/// Receives the cross-node part of an emit with acknowledgement.
+pub trait RemoteAckSink: Send + Sync {
+    /// How many other nodes will report (known once Redis answered `NUMSUB`).
+    fn servers(&self, n: usize);
+    /// One node reported how many of its clients got the packet.
+    fn client_count(&self, n: usize);
+    /// One client on another node answered (its first ack argument).
+    fn reply(&self, args: Payload);
+}
+
+/// Called with each ack reply of a broadcast made for another node.
+pub type OnReply = Box<dyn Fn(Payload) + Send + Sync>;
+/// Called once with the number of local recipients of such a broadcast.
+pub type OnCount = Box<dyn FnOnce(usize) + Send>;
+/// Answers a server-side emit from another node (its one argument).
+pub type ServerAckFn = Box<dyn FnOnce(Payload) + Send>;
+
+/// What a cluster adapter asks of the local node. Every call is quick and never blocks.
+pub trait LocalNode: Send + Sync + 'static {
+    /// Whether the namespace has `room` locally (the room-channel check).
+    fn has_room(&self, nsp: &str, room: &str) -> bool;
+    /// Delivers a broadcast from another node to local sockets.
+    fn broadcast(&self, nsp: &str, opts: &BroadcastOptions, event: &str, args: &Payload);
+    /// Delivers a broadcast that wants acks: `count` once, then `reply` per answer.
+    #[allow(clippy::too_many_arguments)]
+    fn broadcast_with_ack(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        event: &str,
+        args: &Payload,
+        timeout: Duration,
+        count: OnCount,
+        reply: OnReply,
+    );
+    /// Local sockets `opts` selects.
+    fn fetch_sockets(&self, nsp: &str, opts: &BroadcastOptions) -> Vec<SocketInfo>;
+    /// Makes the selected local sockets join `rooms`.
+    fn add_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]);
+    /// Makes the selected local sockets leave `rooms`.
+    fn del_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]);
+    /// Disconnects the selected local sockets (`close`: their whole connection).
+    fn disconnect_sockets(&self, nsp: &str, opts: &BroadcastOptions, close: bool);
+    /// Local room names (socket-id rooms included, as socket.io reports them).
+    fn rooms(&self, nsp: &str) -> Vec<String>;
+    /// A server-side emit from another node, handed to the host (with `ack` when the
+    /// sender waits for an answer).
+    fn server_side_emit(&self, nsp: &str, event: &str, args: Payload, ack: Option<ServerAckFn>);
+}
+
+/// Cluster counters (see [`crate::adapter::redis::LinkStats`] for the Redis link's).
+pub use super::redis::LinkStats as ClusterStats;
+
+/// What the Socket.IO layer asks of a cluster adapter. Publishing never waits on the
+/// network; requests return futures that resolve within their timeout.
+pub trait ClusterAdapter: Send + Sync + 'static {
+    /// Starts serving a namespace (subscribes to its channels); resolves once subscribed.
+    fn add_namespace(&self, nsp: &str) -> BoxFuture<'static, bool>;
+    /// Sends a broadcast (already delivered locally) to the other nodes.
+    fn broadcast(&self, nsp: &str, opts: &BroadcastOptions, event: &str, args: &Payload);
+    /// Sends a broadcast with acks to the other nodes; their counts and replies reach `sink`.
+    fn broadcast_with_ack(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        event: &str,
+        args: &Payload,
+        timeout: Duration,
+        sink: Arc<dyn RemoteAckSink>,
+    );
+    /// `socketsJoin` on the other nodes.
+    fn add_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]);
+    /// `socketsLeave` on the other nodes.
+    fn del_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]);
+    /// `disconnectSockets` on the other nodes.
+    fn disconnect_sockets(&self, nsp: &str, opts: &BroadcastOptions, close: bool);
+    /// `serverSideEmit` without acknowledgement.
+    fn server_side_emit(&self, nsp: &str, event: &str, args: &Payload);
+    /// `serverSideEmit` with acknowledgement: one reply per other node.
+    fn server_side_emit_with_ack(
+        &self,
+        nsp: &str,
+        event: &str,
+        args: &Payload,
+        timeout: Duration,
+    ) -> BoxFuture<'static, ClusterReply<Vec<Payload>>>;
+    /// Sockets of the other nodes (`fetchSockets`).
+    fn fetch_sockets(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        timeout: Duration,
+    ) -> BoxFuture<'static, ClusterReply<Vec<SocketInfo>>>;
+    /// Rooms of the other nodes.
+    fn all_rooms(&self, nsp: &str, timeout: Duration) -> BoxFuture<'static, ClusterReply<Vec<String>>>;
+    /// Number of nodes serving the namespace (this one included); `None` when Redis could
+    /// not be asked.
+    fn server_count(&self, nsp: &str) -> BoxFuture<'static, Option<usize>>;
+    /// Counters.
+    fn stats(&self) -> ClusterStats;
+    /// Stops talking to the cluster.
+    fn close(&self);
+}

@@ -1,0 +1,618 @@
+//! The classic `@socket.io/redis-adapter` protocol: broadcasts on `<key>#<nsp>#[room#]`,
+//! requests on `<key>-request#<nsp>#`, responses on `<key>-response#<nsp>#[uid#]`.
+//!
+//! Differences from the Node adapter, on purpose: socketsJoin/Leave/disconnectSockets are
+//! applied locally at once (the Node sender waits for its own request to come back through
+//! Redis, so they would be lost while Redis is down) and our own requests are ignored when
+//! they come back; cluster requests resolve with what arrived when the timeout fires
+//! (`ClusterReply::complete` says so) instead of failing as a whole.
+
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
+use parking_lot::Mutex;
+use rand::Rng;
+use rmpv::Value as Mp;
+use serde_json::Value as Json;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+use super::conn::{Incoming, LinkError, RedisLink, Subscription};
+use super::wire::{self, kind, Body, Channels};
+use super::RedisConfig;
+use crate::adapter::cluster::{
+    ClusterAdapter, ClusterReply, ClusterStats, LocalNode, RemoteAckSink, SocketInfo,
+};
+use crate::adapter::{BroadcastOptions, Room};
+use crate::protocol::Payload;
+
+/// A random id like `uid2(6)`: 6 characters of `[A-Za-z0-9_-]`.
+pub(crate) fn uid2(n: usize) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut rng = rand::rng();
+    (0..n).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
+}
+
+enum Acc {
+    Sockets(Vec<SocketInfo>),
+    Rooms(BTreeSet<String>),
+    Replies(Vec<Payload>),
+}
+
+struct Pending {
+    expected: usize,
+    got: usize,
+    acc: Acc,
+    done: Option<oneshot::Sender<()>>,
+}
+
+/// One node's classic Redis adapter (all namespaces of a server share it and its two
+/// Redis connections, so `PUBSUB NUMSUB` counts servers, as with Node's shared sub client).
+pub struct RedisAdapter {
+    uid: String,
+    cfg: RedisConfig,
+    link: OnceLock<Arc<RedisLink>>,
+    local: Weak<dyn LocalNode>,
+    channels: Mutex<HashMap<String, Channels>>,
+    requests: Mutex<HashMap<String, Pending>>,
+    acks: Mutex<HashMap<String, Arc<dyn RemoteAckSink>>>,
+}
+
+impl RedisAdapter {
+    /// Connects to Redis (failing at once when it is down) and serves `local`.
+    pub async fn connect(cfg: RedisConfig, local: Weak<dyn LocalNode>) -> Result<Arc<Self>, LinkError> {
+        let this = Arc::new(Self {
+            uid: uid2(6),
+            cfg,
+            link: OnceLock::new(),
+            local,
+            channels: Mutex::new(HashMap::new()),
+            requests: Mutex::new(HashMap::new()),
+            acks: Mutex::new(HashMap::new()),
+        });
+        let weak = Arc::downgrade(&this);
+        let link = RedisLink::connect(
+            this.cfg.link.clone(),
+            Arc::new(move |m: Incoming<'_>| {
+                if let Some(a) = weak.upgrade() {
+                    a.on_message(m);
+                }
+            }),
+        )
+        .await?;
+        let _ = this.link.set(link);
+        Ok(this)
+    }
+
+    /// This node's uid on the wire.
+    pub fn uid(&self) -> &str {
+        &self.uid
+    }
+
+    /// The Redis link (for counters).
+    pub fn link(&self) -> &Arc<RedisLink> {
+        self.link.get().expect("set in connect")
+    }
+
+    fn channels(&self, nsp: &str) -> Channels {
+        if let Some(c) = self.channels.lock().get(nsp) {
+            return c.clone();
+        }
+        Channels::new(&self.cfg.key, nsp)
+    }
+
+    fn publish(&self, channel: String, payload: Vec<u8>) {
+        self.link().publish(channel, payload);
+    }
+
+    fn respond(&self, ch: &Channels, requester: Option<&str>, payload: Vec<u8>) {
+        let channel = match requester {
+            Some(uid) if self.cfg.specific_response_channel => ch.specific_response(uid),
+            _ => ch.response.clone(),
+        };
+        self.publish(channel, payload);
+    }
+
+    fn on_message(&self, m: Incoming<'_>) {
+        let key = &self.cfg.key;
+        let Some(local) = self.local.upgrade() else { return };
+        if m.from_pattern {
+            // <key>#<nsp>#[<room>#]
+            let Some(rest) = m.channel.strip_prefix(key.as_str()).and_then(|r| r.strip_prefix('#')) else {
+                return;
+            };
+            let Some(end) = rest.find('#') else { return };
+            let nsp = &rest[..end];
+            let room = rest[end + 1..].strip_suffix('#').unwrap_or("");
+            self.on_broadcast(&*local, nsp, room, m.payload);
+            return;
+        }
+        if let Some(rest) = m.channel.strip_prefix(key.as_str()) {
+            if let Some(r) = rest.strip_prefix("-request#") {
+                if let Some(nsp) = r.strip_suffix('#') {
+                    self.on_request(&*local, nsp, m.payload);
+                }
+            } else if rest.starts_with("-response#") {
+                self.on_response(m.payload);
+            }
+        }
+    }
+
+    fn on_broadcast(&self, local: &dyn LocalNode, nsp: &str, room: &str, payload: &[u8]) {
+        // Cheap check first: a room channel is only for nodes that have the room.
+        if !room.is_empty() && !local.has_room(nsp, room) {
+            return;
+        }
+        let Some(b) = wire::decode_broadcast(payload) else {
+            tracing::debug!("redis: ignoring a malformed broadcast on {nsp}");
+            return;
+        };
+        if b.uid == self.uid || b.nsp != nsp {
+            return;
+        }
+        local.broadcast(nsp, &b.opts, &b.event, &b.args);
+    }
+
+    fn on_request(&self, local: &dyn LocalNode, nsp: &str, payload: &[u8]) {
+        let Some(req) = Body::parse(payload) else {
+            tracing::debug!("redis: ignoring a malformed request on {nsp}");
+            return;
+        };
+        // Our own requests come back too: we applied them locally already.
+        let uid = req.str("uid");
+        if uid == Some(self.uid.as_str()) {
+            return;
+        }
+        let ch = self.channels(nsp);
+        let request_id = req.str("requestId").map(str::to_owned);
+        let rid = || Json::from(request_id.clone().unwrap_or_default());
+        match req.u64("type") {
+            Some(kind::SOCKETS) => {
+                let opts = BroadcastOptions {
+                    rooms: req.rooms("rooms"),
+                    ..Default::default()
+                };
+                let ids: Vec<Json> = local
+                    .fetch_sockets(nsp, &opts)
+                    .into_iter()
+                    .map(|s| Json::from(s.id))
+                    .collect();
+                let body = wire::json_object(vec![("requestId", rid()), ("sockets", Json::Array(ids))]);
+                self.respond(&ch, uid, body);
+            }
+            Some(kind::ALL_ROOMS) => {
+                let rooms = local.rooms(nsp).into_iter().map(Json::from).collect();
+                let body = wire::json_object(vec![("requestId", rid()), ("rooms", Json::Array(rooms))]);
+                self.respond(&ch, uid, body);
+            }
+            Some(t @ (kind::REMOTE_JOIN | kind::REMOTE_LEAVE | kind::REMOTE_DISCONNECT)) => {
+                // The old per-socket form carries {sid, room} and wants an answer.
+                let legacy = req.str("sid").map(|sid| BroadcastOptions::socket(sid));
+                let opts = legacy.clone().unwrap_or_else(|| req.opts());
+                let rooms = match req.str("room") {
+                    Some(r) if legacy.is_some() => vec![Room::from(r)],
+                    _ => req.rooms("rooms"),
+                };
+                match t {
+                    kind::REMOTE_JOIN => local.add_sockets(nsp, &opts, &rooms),
+                    kind::REMOTE_LEAVE => local.del_sockets(nsp, &opts, &rooms),
+                    _ => local.disconnect_sockets(nsp, &opts, req.bool("close").unwrap_or(false)),
+                }
+                if legacy.is_some() && request_id.is_some() {
+                    self.respond(&ch, uid, wire::json_object(vec![("requestId", rid())]));
+                }
+            }
+            Some(kind::REMOTE_FETCH) => {
+                let sockets: Vec<Json> = local
+                    .fetch_sockets(nsp, &req.opts())
+                    .into_iter()
+                    .map(|s| {
+                        let mut m = serde_json::Map::new();
+                        m.insert("id".into(), Json::from(s.id));
+                        m.insert("handshake".into(), s.handshake);
+                        m.insert("rooms".into(), Json::from(s.rooms));
+                        m.insert("data".into(), s.data);
+                        Json::Object(m)
+                    })
+                    .collect();
+                let body = wire::json_object(vec![("requestId", rid()), ("sockets", Json::Array(sockets))]);
+                self.respond(&ch, uid, body);
+            }
+            Some(kind::SERVER_SIDE_EMIT) => {
+                let Body::Json(j) = &req else { return };
+                let Some(data) = j.get("data").and_then(Json::as_array) else { return };
+                let Some((first, rest)) = data.split_first() else { return };
+                let event = match first {
+                    Json::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let args = Payload::from_values(rest);
+                let ack = request_id.clone().map(|id| {
+                    let link = self.link().clone();
+                    let channel = ch.response.clone();
+                    Box::new(move |reply: Payload| {
+                        let data = reply.to_values().into_iter().next().unwrap_or(Json::Null);
+                        let body = wire::json_object(vec![
+                            ("type", Json::from(kind::SERVER_SIDE_EMIT)),
+                            ("requestId", Json::from(id)),
+                            ("data", data),
+                        ]);
+                        link.publish(channel, body);
+                    }) as Box<dyn FnOnce(Payload) + Send>
+                });
+                local.server_side_emit(nsp, &event, args, ack);
+            }
+            Some(kind::BROADCAST) => {
+                let Body::Msgpack(m) = &req else { return };
+                let Some(id) = request_id.clone() else { return };
+                if self.acks.lock().contains_key(&id) {
+                    return;
+                }
+                let Some((event, args)) = wire::field(m, "packet")
+                    .and_then(|p| wire::field(p, "data"))
+                    .and_then(wire::split_event_data)
+                else {
+                    return;
+                };
+                let opts_v = wire::field(m, "opts");
+                let timeout = opts_v
+                    .and_then(|o| wire::field(o, "flags"))
+                    .and_then(|f| wire::field(f, "timeout"))
+                    .and_then(Mp::as_u64)
+                    .map_or(self.cfg.request_timeout, Duration::from_millis);
+                let opts = wire::mp_opts(opts_v);
+                let link = self.link().clone();
+                let channel = match uid {
+                    Some(u) if self.cfg.specific_response_channel => ch.specific_response(u),
+                    _ => ch.response.clone(),
+                };
+                let (l2, c2, id2) = (link.clone(), channel.clone(), id.clone());
+                local.broadcast_with_ack(
+                    nsp,
+                    &opts,
+                    &event,
+                    &args,
+                    timeout,
+                    Box::new(move |n| {
+                        let body = wire::json_object(vec![
+                            ("type", Json::from(kind::BROADCAST_CLIENT_COUNT)),
+                            ("requestId", Json::from(id2)),
+                            ("clientCount", Json::from(n)),
+                        ]);
+                        l2.publish(c2, body);
+                    }),
+                    Box::new(move |reply: Payload| {
+                        let body = wire::encode(&Mp::Map(vec![
+                            (Mp::from("type"), Mp::from(kind::BROADCAST_ACK)),
+                            (Mp::from("requestId"), Mp::from(id.as_str())),
+                            (Mp::from("packet"), wire::value_to_mp(&reply)),
+                        ]));
+                        link.publish(channel.clone(), body);
+                    }),
+                );
+            }
+            _ => tracing::debug!("redis: ignoring a request of unknown type on {nsp}"),
+        }
+    }
+
+    fn on_response(&self, payload: &[u8]) {
+        let Some(res) = Body::parse(payload) else { return };
+        let Some(id) = res.str("requestId") else { return };
+        let sink = self.acks.lock().get(id).cloned();
+        if let Some(sink) = sink {
+            match res.u64("type") {
+                Some(kind::BROADCAST_CLIENT_COUNT) => {
+                    sink.client_count(res.u64("clientCount").unwrap_or(0) as usize)
+                }
+                Some(kind::BROADCAST_ACK) => sink.reply(res.payload("packet")),
+                _ => {}
+            }
+            return;
+        }
+        let mut requests = self.requests.lock();
+        let Some(p) = requests.get_mut(id) else { return };
+        let counted = match (&mut p.acc, &res) {
+            (Acc::Sockets(acc), Body::Json(j)) => {
+                let Some(list) = j.get("sockets").and_then(Json::as_array) else { return };
+                acc.extend(list.iter().filter_map(socket_info));
+                true
+            }
+            (Acc::Rooms(acc), Body::Json(j)) => {
+                let Some(list) = j.get("rooms").and_then(Json::as_array) else { return };
+                acc.extend(list.iter().map(|r| match r {
+                    Json::String(s) => s.clone(),
+                    other => other.to_string(),
+                }));
+                true
+            }
+            (Acc::Replies(acc), _) => {
+                acc.push(res.payload("data"));
+                true
+            }
+            _ => false,
+        };
+        if counted {
+            p.got += 1;
+            if p.got >= p.expected {
+                if let Some(done) = p.done.take() {
+                    let _ = done.send(());
+                }
+            }
+        }
+    }
+
+    /// Asks every other node; resolves with what arrived within `timeout`.
+    fn request(
+        self: &Arc<Self>,
+        nsp: &str,
+        build: impl FnOnce(&str) -> Vec<u8> + Send + 'static,
+        acc: Acc,
+        timeout: Duration,
+    ) -> BoxFuture<'static, ClusterReply<Acc>> {
+        let this = self.clone();
+        let ch = self.channels(nsp);
+        async move {
+            let expected = match this.link().numsub(&ch.request).await {
+                Ok(n) => n.saturating_sub(1),
+                Err(e) => {
+                    tracing::warn!("redis: cannot count the nodes ({e}); answering with this node only");
+                    return ClusterReply { value: acc, answered: 0, expected: 0, complete: false };
+                }
+            };
+            if expected == 0 {
+                return ClusterReply { value: acc, answered: 0, expected: 0, complete: true };
+            }
+            let id = uid2(6);
+            let (tx, rx) = oneshot::channel();
+            this.requests.lock().insert(
+                id.clone(),
+                Pending { expected, got: 0, acc, done: Some(tx) },
+            );
+            this.publish(ch.request.clone(), build(&id));
+            let complete = tokio::time::timeout(timeout, rx).await.is_ok();
+            let p = this.requests.lock().remove(&id).expect("only removed here");
+            if !complete {
+                tracing::warn!(
+                    "redis: cluster request timed out after {timeout:?}: {} of {expected} node(s) answered",
+                    p.got
+                );
+            }
+            ClusterReply { value: p.acc, answered: p.got, expected, complete: complete || p.got >= expected }
+        }
+        .boxed()
+    }
+
+    fn simple_request(&self, nsp: &str, fields: Vec<(&str, Json)>) {
+        let ch = self.channels(nsp);
+        let mut all = vec![("uid", Json::from(self.uid.as_str()))];
+        all.extend(fields);
+        self.publish(ch.request, wire::json_object(all));
+    }
+}
+
+fn socket_info(v: &Json) -> Option<SocketInfo> {
+    Some(SocketInfo {
+        id: v.get("id")?.as_str()?.to_owned(),
+        handshake: v.get("handshake").cloned().unwrap_or(Json::Null),
+        rooms: v
+            .get("rooms")
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default(),
+        data: v.get("data").cloned().unwrap_or(Json::Null),
+    })
+}
+
+fn rooms_json(rooms: &[Room]) -> Json {
+    Json::Array(rooms.iter().map(|r| Json::from(&**r)).collect())
+}
+
+impl ClusterAdapter for Arc<RedisAdapter> {
+    fn add_namespace(&self, nsp: &str) -> BoxFuture<'static, bool> {
+        let ch = Channels::new(&self.cfg.key, nsp);
+        self.channels.lock().insert(nsp.to_owned(), ch.clone());
+        let subs = vec![
+            Subscription::Pattern(format!("{}*", ch.broadcast)),
+            Subscription::Channel(ch.request.clone()),
+            Subscription::Channel(ch.response.clone()),
+            Subscription::Channel(ch.specific_response(&self.uid)),
+        ];
+        let link = self.link().clone();
+        async move { link.subscribe(subs).await }.boxed()
+    }
+
+    fn broadcast(&self, nsp: &str, opts: &BroadcastOptions, event: &str, args: &Payload) {
+        if opts.local {
+            return;
+        }
+        let ch = self.channels(nsp);
+        let msg = wire::broadcast_message(&self.uid, nsp, opts, wire::event_data(event, args));
+        self.publish(ch.broadcast_channel(opts), msg);
+    }
+
+    fn broadcast_with_ack(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        event: &str,
+        args: &Payload,
+        timeout: Duration,
+        sink: Arc<dyn RemoteAckSink>,
+    ) {
+        let ch = self.channels(nsp);
+        let id = uid2(6);
+        self.acks.lock().insert(id.clone(), sink.clone());
+        let ms = timeout.as_millis().min(u64::MAX as u128) as u64;
+        let request = wire::encode(&Mp::Map(vec![
+            (Mp::from("uid"), Mp::from(self.uid.as_str())),
+            (Mp::from("requestId"), Mp::from(id.as_str())),
+            (Mp::from("type"), Mp::from(kind::BROADCAST)),
+            (Mp::from("packet"), wire::packet_mp(nsp, wire::event_data(event, args))),
+            (Mp::from("opts"), wire::opts_mp(opts, Some(ms))),
+        ]));
+        self.publish(ch.request.clone(), request);
+        let this = self.clone();
+        tokio::spawn(async move {
+            match this.link().numsub(&ch.request).await {
+                Ok(n) => sink.servers(n.saturating_sub(1)),
+                Err(e) => {
+                    tracing::warn!("redis: cannot count the nodes for an ack broadcast ({e}); local acks only");
+                    sink.servers(0);
+                }
+            }
+            tokio::time::sleep(timeout).await;
+            this.acks.lock().remove(&id);
+        });
+    }
+
+    fn add_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
+        self.simple_request(
+            nsp,
+            vec![
+                ("type", Json::from(kind::REMOTE_JOIN)),
+                ("opts", wire::opts_json(opts)),
+                ("rooms", rooms_json(rooms)),
+            ],
+        );
+    }
+
+    fn del_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
+        self.simple_request(
+            nsp,
+            vec![
+                ("type", Json::from(kind::REMOTE_LEAVE)),
+                ("opts", wire::opts_json(opts)),
+                ("rooms", rooms_json(rooms)),
+            ],
+        );
+    }
+
+    fn disconnect_sockets(&self, nsp: &str, opts: &BroadcastOptions, close: bool) {
+        self.simple_request(
+            nsp,
+            vec![
+                ("type", Json::from(kind::REMOTE_DISCONNECT)),
+                ("opts", wire::opts_json(opts)),
+                ("close", Json::from(close)),
+            ],
+        );
+    }
+
+    fn server_side_emit(&self, nsp: &str, event: &str, args: &Payload) {
+        self.simple_request(
+            nsp,
+            vec![
+                ("type", Json::from(kind::SERVER_SIDE_EMIT)),
+                ("data", event_json(event, args)),
+            ],
+        );
+    }
+
+    fn server_side_emit_with_ack(
+        &self,
+        nsp: &str,
+        event: &str,
+        args: &Payload,
+        timeout: Duration,
+    ) -> BoxFuture<'static, ClusterReply<Vec<Payload>>> {
+        let uid = self.uid.clone();
+        let data = event_json(event, args);
+        self.request(
+            nsp,
+            move |id| {
+                wire::json_object(vec![
+                    ("uid", Json::from(uid)),
+                    ("requestId", Json::from(id)),
+                    ("type", Json::from(kind::SERVER_SIDE_EMIT)),
+                    ("data", data),
+                ])
+            },
+            Acc::Replies(Vec::new()),
+            timeout,
+        )
+        .map(|r| map_reply(r, |acc| match acc {
+            Acc::Replies(v) => v,
+            _ => Vec::new(),
+        }))
+        .boxed()
+    }
+
+    fn fetch_sockets(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        timeout: Duration,
+    ) -> BoxFuture<'static, ClusterReply<Vec<SocketInfo>>> {
+        let uid = self.uid.clone();
+        let opts = wire::opts_json(opts);
+        self.request(
+            nsp,
+            move |id| {
+                wire::json_object(vec![
+                    ("uid", Json::from(uid)),
+                    ("requestId", Json::from(id)),
+                    ("type", Json::from(kind::REMOTE_FETCH)),
+                    ("opts", opts),
+                ])
+            },
+            Acc::Sockets(Vec::new()),
+            timeout,
+        )
+        .map(|r| map_reply(r, |acc| match acc {
+            Acc::Sockets(v) => v,
+            _ => Vec::new(),
+        }))
+        .boxed()
+    }
+
+    fn all_rooms(&self, nsp: &str, timeout: Duration) -> BoxFuture<'static, ClusterReply<Vec<String>>> {
+        let uid = self.uid.clone();
+        self.request(
+            nsp,
+            move |id| {
+                wire::json_object(vec![
+                    ("uid", Json::from(uid)),
+                    ("requestId", Json::from(id)),
+                    ("type", Json::from(kind::ALL_ROOMS)),
+                ])
+            },
+            Acc::Rooms(BTreeSet::new()),
+            timeout,
+        )
+        .map(|r| map_reply(r, |acc| match acc {
+            Acc::Rooms(v) => v.into_iter().collect(),
+            _ => Vec::new(),
+        }))
+        .boxed()
+    }
+
+    fn server_count(&self, nsp: &str) -> BoxFuture<'static, Option<usize>> {
+        let ch = self.channels(nsp);
+        let link = self.link().clone();
+        async move { link.numsub(&ch.request).await.ok() }.boxed()
+    }
+
+    fn stats(&self) -> ClusterStats {
+        self.link().stats()
+    }
+
+    fn close(&self) {
+        self.link().close();
+    }
+}
+
+fn event_json(event: &str, args: &Payload) -> Json {
+    let mut data = vec![Json::from(event)];
+    data.extend(args.to_values());
+    Json::Array(data)
+}
+
+fn map_reply<T>(r: ClusterReply<Acc>, f: impl FnOnce(Acc) -> T) -> ClusterReply<T> {
+    ClusterReply {
+        value: f(r.value),
+        answered: r.answered,
+        expected: r.expected,
+        complete: r.complete,
+    }
+}

@@ -1,0 +1,457 @@
+//! Redis connection plumbing shared by the Redis adapters: one multiplexed connection for
+//! publishing and commands, one pub/sub connection for subscriptions, both reconnected with
+//! exponential backoff; subscriptions are replayed after every reconnect. Redis being down
+//! never reaches a caller as a panic or a hang: publishes fail fast and are counted, the
+//! subscriber keeps retrying in the background, and a log line says what happened.
+
+use futures_util::StreamExt;
+use parking_lot::Mutex;
+use redis::aio::{MultiplexedConnection, PubSubSink};
+use redis::{AsyncConnectionConfig, Client, FromRedisValue, RedisError, RedisResult};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch, Notify};
+
+/// How a [`RedisLink`] connects and retries.
+#[derive(Clone, Debug)]
+pub struct LinkOptions {
+    /// `redis://[user:pass@]host:port[/db]` (or `rediss://` is refused: no TLS built in).
+    pub url: String,
+    /// Longest wait for a connection to open (default 2 s).
+    pub connect_timeout: Duration,
+    /// Longest wait for a command's answer (default 5 s).
+    pub command_timeout: Duration,
+    /// First reconnect delay, doubled after each failure (default 100 ms) …
+    pub backoff_min: Duration,
+    /// … up to this (default 5 s).
+    pub backoff_max: Duration,
+    /// Publishes queued at most; beyond that they are dropped and counted (default 65 536).
+    pub queue_bound: usize,
+}
+
+impl LinkOptions {
+    /// Defaults for `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            connect_timeout: Duration::from_secs(2),
+            command_timeout: Duration::from_secs(5),
+            backoff_min: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(5),
+            queue_bound: 65_536,
+        }
+    }
+}
+
+/// A subscription the link keeps (replayed after reconnects).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Subscription {
+    /// `SUBSCRIBE channel`.
+    Channel(String),
+    /// `PSUBSCRIBE pattern`.
+    Pattern(String),
+}
+
+/// A message from a subscription.
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    /// The channel it was published on.
+    pub channel: &'a str,
+    /// Whether it came through a pattern subscription.
+    pub from_pattern: bool,
+    /// The payload bytes.
+    pub payload: &'a [u8],
+}
+
+/// Receives every subscribed message, on the subscriber task (must not block).
+pub type OnMessage = Arc<dyn Fn(Incoming<'_>) + Send + Sync>;
+
+/// Counters of one link, for logs, tests and monitoring.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkStats {
+    /// Messages published successfully.
+    pub published: u64,
+    /// Publishes that failed or were dropped (Redis down, queue full).
+    pub publish_errors: u64,
+    /// Messages received from subscriptions.
+    pub received: u64,
+    /// Successful reconnects (publisher and subscriber).
+    pub reconnects: u64,
+    /// Whether the subscriber is connected and subscribed right now.
+    pub subscribed: bool,
+    /// Whether the publishing connection is up right now.
+    pub publisher_up: bool,
+}
+
+#[derive(Default)]
+struct Counters {
+    published: AtomicU64,
+    publish_errors: AtomicU64,
+    received: AtomicU64,
+    reconnects: AtomicU64,
+    subscribed: AtomicBool,
+    publisher_up: AtomicBool,
+}
+
+type SubRequest = (Vec<Subscription>, Option<oneshot::Sender<bool>>);
+
+/// One node's connections to Redis. Cheap to share (`Arc`); [`RedisLink::close`] ends its
+/// background tasks.
+pub struct RedisLink {
+    client: Client,
+    opts: LinkOptions,
+    conn: Mutex<Option<MultiplexedConnection>>,
+    conn_lost: Notify,
+    out: mpsc::Sender<(String, Vec<u8>)>,
+    subs: Mutex<BTreeSet<Subscription>>,
+    sub_tx: mpsc::UnboundedSender<SubRequest>,
+    counters: Counters,
+    closed: watch::Sender<bool>,
+}
+
+/// Why a link could not start.
+#[derive(Debug)]
+pub enum LinkError {
+    /// The URL does not parse.
+    BadUrl(String),
+    /// Redis did not answer (refused, unreachable, timed out, auth failed).
+    Unreachable(String),
+}
+
+impl std::fmt::Display for LinkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::BadUrl(e) => write!(f, "invalid Redis URL: {e}"),
+            Self::Unreachable(e) => write!(f, "cannot reach Redis: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for LinkError {}
+
+fn timeout_err(what: &str) -> RedisError {
+    RedisError::from(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!("{what} timed out"),
+    ))
+}
+
+impl RedisLink {
+    /// Connects both connections (each within `connect_timeout`) and starts the publisher
+    /// and subscriber tasks on the current runtime. Fails at once when Redis is down: a
+    /// node must not start half-connected without saying so.
+    pub async fn connect(opts: LinkOptions, on_message: OnMessage) -> Result<Arc<Self>, LinkError> {
+        let client = Client::open(opts.url.as_str()).map_err(|e| LinkError::BadUrl(e.to_string()))?;
+        let conn = open_conn(&client, &opts)
+            .await
+            .map_err(|e| LinkError::Unreachable(e.to_string()))?;
+        let pubsub = open_pubsub(&client, &opts)
+            .await
+            .map_err(|e| LinkError::Unreachable(e.to_string()))?;
+        let (out, out_rx) = mpsc::channel(opts.queue_bound.max(1));
+        let (sub_tx, sub_rx) = mpsc::unbounded_channel();
+        let (closed, _) = watch::channel(false);
+        let link = Arc::new(Self {
+            client,
+            opts,
+            conn: Mutex::new(Some(conn)),
+            conn_lost: Notify::new(),
+            out,
+            subs: Mutex::new(BTreeSet::new()),
+            sub_tx,
+            counters: Counters::default(),
+            closed,
+        });
+        link.counters.publisher_up.store(true, Ordering::Relaxed);
+        tokio::spawn(publisher(link.clone(), out_rx));
+        tokio::spawn(reconnector(link.clone()));
+        tokio::spawn(subscriber(link.clone(), pubsub, sub_rx, on_message));
+        Ok(link)
+    }
+
+    /// Queues a PUBLISH (in order with every other publish of this link). Never waits:
+    /// when Redis is down or the queue is full the message is dropped and counted.
+    pub fn publish(&self, channel: String, payload: Vec<u8>) {
+        if self.out.try_send((channel, payload)).is_err() {
+            self.publish_failed(1, "queue full or link closed");
+        }
+    }
+
+    fn publish_failed(&self, n: u64, why: &str) {
+        let before = self.counters.publish_errors.fetch_add(n, Ordering::Relaxed);
+        // One line per outage (and then one per 1000 losses), not one per message.
+        if before == 0 || self.counters.publisher_up.load(Ordering::Relaxed) || before / 1000 != (before + n) / 1000 {
+            tracing::warn!(
+                "redis: {n} cross-node publish(es) failed ({why}); {} lost so far, local delivery continues",
+                before + n
+            );
+        }
+    }
+
+    /// Adds subscriptions and waits until Redis confirmed them (or the subscriber is down:
+    /// they are then made on reconnect, and this returns `false`).
+    pub async fn subscribe(&self, subs: Vec<Subscription>) -> bool {
+        let fresh: Vec<Subscription> = {
+            let mut known = self.subs.lock();
+            subs.into_iter().filter(|s| known.insert(s.clone())).collect()
+        };
+        if fresh.is_empty() {
+            return true;
+        }
+        let (tx, rx) = oneshot::channel();
+        if self.sub_tx.send((fresh, Some(tx))).is_err() {
+            return false;
+        }
+        tokio::time::timeout(self.opts.command_timeout, rx)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(false)
+    }
+
+    /// Runs one command on the shared connection, with the command timeout. Fails fast
+    /// (no queueing) while the connection is down.
+    pub async fn command<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> RedisResult<T> {
+        let Some(mut conn) = self.conn.lock().clone() else {
+            return Err(RedisError::from(std::io::Error::new(
+                std::io::ErrorKind::NotConnected,
+                "redis connection is down (reconnecting)",
+            )));
+        };
+        match cmd.query_async(&mut conn).await {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() {
+                    self.lost();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// `PUBSUB NUMSUB channel`: how many connections subscribe to `channel`.
+    pub async fn numsub(&self, channel: &str) -> RedisResult<usize> {
+        let (_, n): (String, usize) = self
+            .command(redis::cmd("PUBSUB").arg("NUMSUB").arg(channel))
+            .await?;
+        Ok(n)
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> LinkStats {
+        let c = &self.counters;
+        LinkStats {
+            published: c.published.load(Ordering::Relaxed),
+            publish_errors: c.publish_errors.load(Ordering::Relaxed),
+            received: c.received.load(Ordering::Relaxed),
+            reconnects: c.reconnects.load(Ordering::Relaxed),
+            subscribed: c.subscribed.load(Ordering::Relaxed),
+            publisher_up: c.publisher_up.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Ends the background tasks (queued publishes are dropped).
+    pub fn close(&self) {
+        let _ = self.closed.send(true);
+    }
+
+    fn lost(&self) {
+        if self.conn.lock().take().is_some() {
+            self.counters.publisher_up.store(false, Ordering::Relaxed);
+            tracing::warn!("redis: publishing connection lost; reconnecting with backoff");
+            self.conn_lost.notify_one();
+        }
+    }
+}
+
+async fn open_conn(client: &Client, opts: &LinkOptions) -> RedisResult<MultiplexedConnection> {
+    let cfg = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(opts.connect_timeout))
+        .set_response_timeout(Some(opts.command_timeout));
+    tokio::time::timeout(
+        opts.connect_timeout + Duration::from_millis(100),
+        client.get_multiplexed_async_connection_with_config(&cfg),
+    )
+    .await
+    .map_err(|_| timeout_err("connect"))?
+}
+
+async fn open_pubsub(client: &Client, opts: &LinkOptions) -> RedisResult<redis::aio::PubSub> {
+    tokio::time::timeout(opts.connect_timeout, client.get_async_pubsub())
+        .await
+        .map_err(|_| timeout_err("connect"))?
+}
+
+/// Sends queued publishes in order, pipelining whatever is queued into one round trip.
+async fn publisher(link: Arc<RedisLink>, mut rx: mpsc::Receiver<(String, Vec<u8>)>) {
+    let mut closed = link.closed.subscribe();
+    let mut batch = Vec::with_capacity(256);
+    loop {
+        tokio::select! {
+            n = rx.recv_many(&mut batch, 256) => if n == 0 { return },
+            _ = closed.changed() => return,
+        }
+        let n = batch.len() as u64;
+        let Some(mut conn) = link.conn.lock().clone() else {
+            batch.clear();
+            link.publish_failed(n, "redis is down");
+            continue;
+        };
+        let mut pipe = redis::pipe();
+        for (channel, payload) in batch.drain(..) {
+            pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
+        }
+        match pipe.query_async::<()>(&mut conn).await {
+            Ok(()) => {
+                link.counters.published.fetch_add(n, Ordering::Relaxed);
+            }
+            Err(e) => {
+                link.publish_failed(n, &e.to_string());
+                link.lost();
+            }
+        }
+    }
+}
+
+/// Reopens the publishing connection after a loss, with exponential backoff.
+async fn reconnector(link: Arc<RedisLink>) {
+    let mut closed = link.closed.subscribe();
+    loop {
+        tokio::select! {
+            _ = link.conn_lost.notified() => {}
+            _ = closed.changed() => return,
+        }
+        let mut delay = link.opts.backoff_min;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = closed.changed() => return,
+            }
+            match open_conn(&link.client, &link.opts).await {
+                Ok(c) => {
+                    *link.conn.lock() = Some(c);
+                    link.counters.publisher_up.store(true, Ordering::Relaxed);
+                    link.counters.reconnects.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(
+                        "redis: publishing connection is back ({} publish(es) lost in total)",
+                        link.counters.publish_errors.load(Ordering::Relaxed)
+                    );
+                    break;
+                }
+                Err(e) => {
+                    tracing::debug!("redis: reconnect failed: {e}; next try in {delay:?}");
+                    delay = (delay * 2).min(link.opts.backoff_max);
+                }
+            }
+        }
+    }
+}
+
+async fn add(sink: &mut PubSubSink, subs: &[Subscription]) -> RedisResult<()> {
+    let channels: Vec<&str> = subs
+        .iter()
+        .filter_map(|s| match s {
+            Subscription::Channel(c) => Some(c.as_str()),
+            _ => None,
+        })
+        .collect();
+    let patterns: Vec<&str> = subs
+        .iter()
+        .filter_map(|s| match s {
+            Subscription::Pattern(p) => Some(p.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !channels.is_empty() {
+        sink.subscribe(channels).await?;
+    }
+    if !patterns.is_empty() {
+        sink.psubscribe(patterns).await?;
+    }
+    Ok(())
+}
+
+/// Keeps the pub/sub connection: (re)subscribes, hands messages over, reconnects.
+async fn subscriber(
+    link: Arc<RedisLink>,
+    first: redis::aio::PubSub,
+    mut sub_rx: mpsc::UnboundedReceiver<SubRequest>,
+    on_message: OnMessage,
+) {
+    let mut closed = link.closed.subscribe();
+    let mut next = Some(first);
+    let mut delay = link.opts.backoff_min;
+    let mut reconnecting = false;
+    let mut waiting: Vec<oneshot::Sender<bool>> = Vec::new();
+    loop {
+        let pubsub = match next.take() {
+            Some(p) => p,
+            None => {
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = closed.changed() => return,
+                }
+                // Requests made while down are already in the set: answer "not yet".
+                while let Ok((_, done)) = sub_rx.try_recv() {
+                    if let Some(d) = done {
+                        let _ = d.send(false);
+                    }
+                }
+                match open_pubsub(&link.client, &link.opts).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::debug!("redis: subscriber reconnect failed: {e}; next try in {delay:?}");
+                        delay = (delay * 2).min(link.opts.backoff_max);
+                        continue;
+                    }
+                }
+            }
+        };
+        let (mut sink, mut stream) = pubsub.split();
+        let all: Vec<Subscription> = link.subs.lock().iter().cloned().collect();
+        if let Err(e) = add(&mut sink, &all).await {
+            tracing::warn!("redis: resubscribing failed: {e}");
+            continue;
+        }
+        link.counters.subscribed.store(true, Ordering::Relaxed);
+        delay = link.opts.backoff_min;
+        if reconnecting {
+            link.counters.reconnects.fetch_add(1, Ordering::Relaxed);
+            tracing::info!("redis: subscriber reconnected, {} subscription(s) restored", all.len());
+        }
+        for d in waiting.drain(..) {
+            let _ = d.send(true);
+        }
+        loop {
+            tokio::select! {
+                msg = stream.next() => {
+                    let Some(msg) = msg else { break };
+                    link.counters.received.fetch_add(1, Ordering::Relaxed);
+                    on_message(Incoming {
+                        channel: msg.get_channel_name(),
+                        from_pattern: msg.from_pattern(),
+                        payload: msg.get_payload_bytes(),
+                    });
+                }
+                req = sub_rx.recv() => {
+                    let Some((subs, done)) = req else { return };
+                    let ok = add(&mut sink, &subs).await.is_ok();
+                    if let Some(d) = done {
+                        let _ = d.send(ok);
+                    }
+                    if !ok { break }
+                }
+                _ = closed.changed() => return,
+            }
+        }
+        link.counters.subscribed.store(false, Ordering::Relaxed);
+        reconnecting = true;
+        tracing::warn!(
+            "redis: subscription connection lost; this node keeps serving its own clients and reconnects with backoff"
+        );
+        // The publishing connection is most likely gone too: find out now, not on the next publish.
+        link.lost();
+    }
+}

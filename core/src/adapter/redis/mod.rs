@@ -1,0 +1,46 @@
+//! Redis adapters. [`conn`] is the connection plumbing any Redis-based adapter can reuse
+//! (reconnect with backoff, resubscribe, counted publish errors); [`wire`] is the classic
+//! `@socket.io/redis-adapter` 8.3 wire format; [`classic`] is the adapter speaking it, so
+//! roomcast nodes and Node socket.io nodes share one cluster.
+
+pub mod classic;
+pub mod conn;
+pub mod wire;
+
+pub use classic::RedisAdapter;
+pub use conn::{LinkError, LinkOptions, LinkStats, RedisLink, Subscription};
+
+use std::time::Duration;
+
+/// How a node joins a Redis cluster (the options of `createAdapter(pub, sub, opts)`).
+#[derive(Clone, Debug)]
+pub struct RedisConfig {
+    /// Connection and retry settings (URL first).
+    pub link: LinkOptions,
+    /// Channel prefix, `opts.key` (default `socket.io`).
+    pub key: String,
+    /// How long cluster requests (fetchSockets, allRooms, serverSideEmit with ack) wait
+    /// for the other nodes, `requestsTimeout` (default 5 s).
+    pub request_timeout: Duration,
+    /// Answer on `<key>-response#<nsp>#<uid>#` instead of the shared response channel,
+    /// `publishOnSpecificResponseChannel` (default false).
+    pub specific_response_channel: bool,
+}
+
+impl RedisConfig {
+    /// The classic adapter on `url` (e.g. `redis://127.0.0.1:6379`) with socket.io's defaults.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            link: LinkOptions::new(url),
+            key: "socket.io".into(),
+            request_timeout: Duration::from_secs(5),
+            specific_response_channel: false,
+        }
+    }
+
+    /// Sets the channel prefix.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = key.into();
+        self
+    }
+}

@@ -1,0 +1,133 @@
+//! The golden samples captured from real Node servers (shared/cluster/redis-adapter-samples.txt).
+
+use super::*;
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+const C1: &str = "93a657557054475883a47479706502a46461746192a568656c6c6f81a16101a36e7370a12f83a5726f6f6d7391a5726f6f6d31a665786365707490a5666c61677380";
+const C3: &str = "93a657557054475883a47479706502a46461746192a36d73672aa36e7370a12f83a5726f6f6d7391a5726f6f6d31a665786365707491a5726f6f6d32a5666c61677380";
+const C4: &str = "93a657557054475883a47479706502a46461746192a362696ec403010203a36e7370a12f83a5726f6f6d7391a5726f6f6d31a665786365707490a5666c61677380";
+const C5: &str = "93a657557054475883a47479706502a46461746192a17601a36e7370a12f83a5726f6f6d7391a5726f6f6d31a665786365707490a5666c61677382a8766f6c6174696c65c3a8636f6d7072657373c2";
+const C6: &str = "85a3756964a6575570544758a9726571756573744964a66b356e4a6d43a47479706507a67061636b657483a47479706502a46461746192a761636b2d72657101a36e7370a12fa46f70747383a5726f6f6d7391a5726f6f6d31a665786365707490a5666c61677381a774696d656f7574cd03e8";
+const C8: &str = "83a47479706509a9726571756573744964a66b356e4a6d43a67061636b6574a663322d61636b";
+const C16: &str = "93a7656d697474657283a47479706502a46461746192ac66726f6d2d656d6974746572a3686579a36e7370a12f83a5726f6f6d7391a5726f6f6d31a5666c61677380a665786365707490";
+const C17: &str = "93a7656d697474657283a47479706502a46461746192a8636861742d65767401a36e7370a52f6368617483a5726f6f6d7390a5666c61677380a665786365707490";
+
+#[test]
+fn our_room_broadcast_is_byte_identical_to_node() {
+    let opts = BroadcastOptions::all().to("room1");
+    let args = Payload::from_json(r#"[{"a":1}]"#).unwrap();
+    let bytes = broadcast_message("WUpTGX", "/", &opts, event_data("hello", &args));
+    assert_eq!(bytes, hex(C1));
+    assert_eq!(
+        Channels::new("socket.io", "/").broadcast_channel(&opts),
+        "socket.io#/#room1#"
+    );
+    assert_eq!(
+        Channels::new("socket.io", "/").broadcast_channel(&BroadcastOptions::all()),
+        "socket.io#/#"
+    );
+}
+
+#[test]
+fn binary_travels_as_msgpack_bin() {
+    let opts = BroadcastOptions::all().to("room1");
+    let args = Payload::from_json(r#"[{"_placeholder":true,"num":0}]"#)
+        .unwrap()
+        .with_attachments(vec![Bytes::from_static(&[1, 2, 3])]);
+    assert_eq!(
+        broadcast_message("WUpTGX", "/", &opts, event_data("bin", &args)),
+        hex(C4)
+    );
+    let b = decode_broadcast(&hex(C4)).unwrap();
+    assert_eq!(b.event, "bin");
+    assert_eq!(b.args.json(), r#"[{"_placeholder":true,"num":0}]"#);
+    assert_eq!(b.args.attachments, vec![Bytes::from_static(&[1, 2, 3])]);
+}
+
+#[test]
+fn decodes_node_broadcasts_whatever_the_key_order() {
+    let b = decode_broadcast(&hex(C3)).unwrap();
+    assert_eq!((b.uid.as_str(), b.nsp.as_str(), b.event.as_str()), ("WUpTGX", "/", "msg"));
+    assert_eq!(b.args.json(), "[42]");
+    assert_eq!(b.opts, BroadcastOptions::all().to("room1").except("room2"));
+    let v = decode_broadcast(&hex(C5)).unwrap();
+    assert!(v.opts.volatile);
+    // The emitter writes rooms, flags, except.
+    let e = decode_broadcast(&hex(C16)).unwrap();
+    assert_eq!((e.uid.as_str(), e.event.as_str()), ("emitter", "from-emitter"));
+    assert_eq!(e.args.json(), r#"["hey"]"#);
+    assert_eq!(e.opts, BroadcastOptions::all().to("room1"));
+    let c = decode_broadcast(&hex(C17)).unwrap();
+    assert_eq!((c.nsp.as_str(), c.args.json()), ("/chat", "[1]"));
+}
+
+#[test]
+fn msgpack_requests_and_responses_are_sniffed() {
+    let r = Body::parse(&hex(C6)).unwrap();
+    assert!(matches!(r, Body::Msgpack(_)));
+    assert_eq!(r.u64("type"), Some(kind::BROADCAST));
+    assert_eq!(r.str("requestId"), Some("k5nJmC"));
+    assert_eq!(r.opts(), BroadcastOptions::all().to("room1"));
+    let Body::Msgpack(m) = &r else { unreachable!() };
+    let flags = field(field(m, "opts").unwrap(), "flags").unwrap();
+    assert_eq!(field(flags, "timeout").and_then(Mp::as_u64), Some(1000));
+    let (event, args) = split_event_data(field(field(m, "packet").unwrap(), "data").unwrap()).unwrap();
+    assert_eq!((event.as_str(), args.json()), ("ack-req", "[1]"));
+
+    let ack = Body::parse(&hex(C8)).unwrap();
+    assert_eq!(ack.u64("type"), Some(kind::BROADCAST_ACK));
+    assert_eq!(ack.payload("packet").json(), r#"["c2-ack"]"#);
+
+    let join = Body::parse(br#"{"uid":"WUpTGX","type":2,"opts":{"rooms":["room1"],"except":[]},"rooms":["room3"]}"#).unwrap();
+    assert_eq!(join.u64("type"), Some(kind::REMOTE_JOIN));
+    assert_eq!(join.opts(), BroadcastOptions::all().to("room1"));
+    assert_eq!(join.rooms("rooms"), vec![Room::from("room3")]);
+}
+
+#[test]
+fn our_ack_request_matches_node_structure() {
+    let mut m = vec![
+        (Mp::from("uid"), Mp::from("WUpTGX")),
+        (Mp::from("requestId"), Mp::from("k5nJmC")),
+        (Mp::from("type"), Mp::from(kind::BROADCAST)),
+    ];
+    let args = Payload::from_json("[1]").unwrap();
+    m.push((Mp::from("packet"), packet_mp("/", event_data("ack-req", &args))));
+    m.push((
+        Mp::from("opts"),
+        opts_mp(&BroadcastOptions::all().to("room1"), Some(1000)),
+    ));
+    assert_eq!(encode(&Mp::Map(m)), hex(C6));
+}
+
+#[test]
+fn numbers_and_nesting_round_trip() {
+    let args = Payload::from_json(r#"[1.5,-3,1.0,"s",null,true,{"k":[1,{"_placeholder":true,"num":0}]}]"#)
+        .unwrap()
+        .with_attachments(vec![Bytes::from_static(b"xy")]);
+    let data = event_data("e", &args);
+    let (event, back) = split_event_data(&data).unwrap();
+    assert_eq!(event, "e");
+    assert_eq!(
+        back.json(),
+        r#"[1.5,-3,1,"s",null,true,{"k":[1,{"_placeholder":true,"num":0}]}]"#
+    );
+    assert_eq!(back.attachments, args.attachments);
+}
+
+#[test]
+fn garbage_is_refused_not_a_panic() {
+    for bad in [&b""[..], b"\x93", b"\xc1\xc1", b"{not json", b"\x93\xa1a\xc0\xc0"] {
+        assert!(decode_broadcast(bad).is_none());
+    }
+    assert!(Body::parse(b"{oops").is_none());
+    // 10 000 nested arrays: refused by the depth limit.
+    let deep = vec![0x91u8; 10_000];
+    assert!(decode(&deep).is_none());
+}
