@@ -168,6 +168,9 @@ pub struct Config {
     pub worker_threads: Option<usize>,
     /// Connection state recovery; off (`None`) by default, as in socket.io.
     pub connection_state_recovery: Option<RecoveryConfig>,
+    /// Join a cluster through Redis in `@socket.io/redis-adapter`'s format (default: none,
+    /// rooms stay in memory). Starting fails with an error when Redis is unreachable.
+    pub redis: Option<crate::adapter::redis::RedisConfig>,
 }
 
 impl Default for Config {
@@ -190,6 +193,7 @@ impl Default for Config {
             client_dist_dir: None,
             worker_threads: None,
             connection_state_recovery: None,
+            redis: None,
         }
     }
 }

@@ -133,7 +133,11 @@ pub trait ClusterAdapter: Send + Sync + 'static {
         timeout: Duration,
     ) -> BoxFuture<'static, ClusterReply<Vec<SocketInfo>>>;
     /// Rooms of the other nodes.
-    fn all_rooms(&self, nsp: &str, timeout: Duration) -> BoxFuture<'static, ClusterReply<Vec<String>>>;
+    fn all_rooms(
+        &self,
+        nsp: &str,
+        timeout: Duration,
+    ) -> BoxFuture<'static, ClusterReply<Vec<String>>>;
     /// Number of nodes serving the namespace (this one included); `None` when Redis could
     /// not be asked.
     fn server_count(&self, nsp: &str) -> BoxFuture<'static, Option<usize>>;

@@ -107,6 +107,8 @@ pub trait Adapter: Send + Sync + 'static {
     fn for_each_recipient(&self, opts: &BroadcastOptions, f: &mut dyn FnMut(Sid));
     /// All room names currently known.
     fn rooms(&self) -> Vec<Room>;
+    /// Whether `room` has members (a remote adapter drops room broadcasts otherwise).
+    fn has_room(&self, room: &str) -> bool;
 }
 
 #[derive(Default)]
@@ -211,6 +213,10 @@ impl Adapter for LocalAdapter {
 
     fn rooms(&self) -> Vec<Room> {
         self.inner.read().rooms.keys().cloned().collect()
+    }
+
+    fn has_room(&self, room: &str) -> bool {
+        self.inner.read().rooms.contains_key(room)
     }
 }
 

@@ -16,6 +16,8 @@
 //! }
 //! ```
 
+mod cluster;
+
 use parking_lot::Mutex;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,10 +37,12 @@ use crate::sid::Sid;
 use crate::Config;
 use engine_io::RawEndpoint;
 
+pub use crate::adapter::cluster::{ClusterReply, ClusterStats, SocketInfo};
+pub use crate::adapter::redis::RedisConfig;
 pub use crate::engine::{CloseReason, Handshake};
 pub use crate::protocol::{placeholder, placeholder_index, Payload};
 pub use crate::server::{
-    AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Error, Event,
+    AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Error, Event, ServerAck,
 };
 
 /// The ordered stream of [`Event`]s of one server. It ends (returns `None`) once the server
@@ -93,6 +97,8 @@ struct Inner {
     handle: Handle,
     stopped: AtomicBool,
     connections: Tracker,
+    /// How long cluster requests wait for the other nodes.
+    request_timeout: Duration,
 }
 
 /// A running Socket.IO server. Clones share the server.
@@ -159,6 +165,14 @@ impl Server {
             tx,
         ));
         io.start_sweeper();
+        if let Some(redis) = &config.redis {
+            cluster::join(
+                handle,
+                &io,
+                redis,
+                cluster::exact_namespaces(&config.namespaces),
+            )?;
+        }
         let connections = Tracker::default();
         let mut engine_cfg = EngineConfig::from_config(&config);
         engine_cfg.tracker = connections.clone();
@@ -197,6 +211,10 @@ impl Server {
             handle: handle.clone(),
             stopped: AtomicBool::new(false),
             connections,
+            request_timeout: config
+                .redis
+                .as_ref()
+                .map_or(Duration::from_secs(5), |r| r.request_timeout),
         };
         Ok((
             Server {
@@ -361,6 +379,9 @@ impl Server {
             self.inner.connections.wait_idle(deadline);
         }
         self.inner.io.end_events();
+        if let Some(c) = self.inner.io.cluster() {
+            c.close();
+        }
         if let Some(rt) = self.inner.runtime.lock().take() {
             if in_runtime {
                 rt.shutdown_background();
@@ -382,6 +403,9 @@ impl Drop for Inner {
             let _ = self.shutdown.send(true);
             self.engine.close_all(CloseReason::ServerShuttingDown);
             self.io.end_events();
+            if let Some(c) = self.io.cluster() {
+                c.close();
+            }
             if let Some(rt) = self.runtime.lock().take() {
                 rt.shutdown_background();
             }

@@ -4,6 +4,7 @@ use parking_lot::Mutex;
 use std::sync::Arc;
 
 use super::{AckReply, AckResult, Namespace};
+use crate::adapter::cluster::{OnReply, RemoteAckSink};
 use crate::protocol::Payload;
 use crate::sid::Sid;
 
@@ -17,7 +18,20 @@ struct State {
     replies: Vec<AckReply>,
     /// Recipients that disconnected before answering.
     gone: usize,
+    /// Other nodes' part, when the emit went through the cluster.
+    remote: Option<Remote>,
     done: Option<AckCallback>,
+    /// Called with each reply as it arrives (broadcasts made for another node).
+    on_reply: Option<OnReply>,
+}
+
+/// Other nodes of an emit with acknowledgement: how many will report, how many did, and
+/// how many of their clients got the packet.
+#[derive(Default)]
+struct Remote {
+    servers: Option<usize>,
+    reported: usize,
+    clients: usize,
 }
 
 /// Gathers the replies to one emit until all recipients answered or the timeout fires.
@@ -35,9 +49,23 @@ impl Collector {
                 expected: None,
                 replies: Vec::new(),
                 gone: 0,
+                remote: None,
                 done: Some(done),
+                on_reply: None,
             }),
         })
+    }
+
+    /// Like [`Collector::new`], calling `on_reply` with each reply as it arrives.
+    pub(crate) fn streaming(id: u64, done: AckCallback, on_reply: OnReply) -> Arc<Self> {
+        let c = Self::new(id, done);
+        c.state.lock().on_reply = Some(on_reply);
+        c
+    }
+
+    /// Other nodes take part: the outcome also waits for their counts and replies.
+    pub(crate) fn expect_remote(&self) {
+        self.state.lock().remote = Some(Remote::default());
     }
 
     pub(crate) fn add_recipient(&self, sid: Sid) {
@@ -51,10 +79,17 @@ impl Collector {
     }
 
     pub(crate) fn reply(&self, sid: Sid, args: Payload) {
+        self.push(Some(sid), args);
+    }
+
+    fn push(&self, sid: Option<Sid>, args: Payload) {
         {
             let mut st = self.state.lock();
             if st.done.is_none() {
                 return;
+            }
+            if let Some(f) = &st.on_reply {
+                f(args.clone());
             }
             st.replies.push(AckReply { sid, args });
         }
@@ -71,9 +106,16 @@ impl Collector {
     fn settle(&self) {
         let outcome = {
             let st = self.state.lock();
+            let (remote_known, remote_clients) = match &st.remote {
+                None => (true, 0),
+                Some(r) => (r.servers.is_some_and(|s| r.reported >= s), r.clients),
+            };
             match st.expected {
-                Some(n) if st.replies.len() >= n => Some(false),
-                Some(n) if st.replies.len() + st.gone >= n => Some(true),
+                Some(_) if !remote_known => None,
+                Some(n) if st.replies.len() >= n + remote_clients => Some(false),
+                Some(n) if st.gone > 0 && st.replies.len() + st.gone >= n + remote_clients => {
+                    Some(true)
+                }
                 _ => None,
             }
         };
@@ -105,5 +147,26 @@ impl Collector {
             timed_out,
             disconnected,
         });
+    }
+}
+
+impl RemoteAckSink for Collector {
+    fn servers(&self, n: usize) {
+        if let Some(r) = self.state.lock().remote.as_mut() {
+            r.servers = Some(n);
+        }
+        self.settle();
+    }
+
+    fn client_count(&self, n: usize) {
+        if let Some(r) = self.state.lock().remote.as_mut() {
+            r.reported += 1;
+            r.clients += n;
+        }
+        self.settle();
+    }
+
+    fn reply(&self, args: Payload) {
+        self.push(None, args);
     }
 }

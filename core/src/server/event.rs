@@ -59,6 +59,23 @@ impl AckHandle {
     }
 }
 
+/// The duty to answer one server-side emit from another node, at most once.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ServerAck {
+    pub(crate) id: u64,
+}
+
+impl ServerAck {
+    /// A number identifying it (for hosts that pass it around as data).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+    /// Rebuilds the handle from [`ServerAck::id`].
+    pub fn from_id(id: u64) -> Self {
+        Self { id }
+    }
+}
+
 /// A connection waiting for the host's accept or reject (connect middleware).
 #[derive(Debug, PartialEq, Eq)]
 pub struct ConnectRequest {
@@ -85,8 +102,9 @@ impl ConnectRequest {
 /// One reply to a server emit that asked for acknowledgement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AckReply {
-    /// The socket that answered.
-    pub sid: Sid,
+    /// The socket that answered; `None` for a client of another node of the cluster
+    /// (the Redis adapter's wire format does not say which socket answered).
+    pub sid: Option<Sid>,
     /// What it answered.
     pub args: Payload,
 }
@@ -164,6 +182,18 @@ pub enum Event {
         reason: DisconnectReason,
         /// The rooms it is still in (its own id room included).
         rooms: Vec<String>,
+    },
+    /// Another node of the cluster called `serverSideEmit`.
+    ServerSideEmit {
+        /// Namespace.
+        nsp: Arc<str>,
+        /// Event name.
+        event: String,
+        /// Arguments (JSON only: the wire format carries no binary here).
+        args: Payload,
+        /// Present when the sender waits for an answer; answer with
+        /// [`crate::host::Server::server_side_ack`].
+        ack: Option<ServerAck>,
     },
     /// A socket left.
     Disconnect {

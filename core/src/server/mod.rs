@@ -3,23 +3,27 @@
 //! commands (emit, join, ack, disconnect) as plain method calls that never block.
 
 mod ack;
+mod cluster;
 mod event;
 mod namespace;
 mod recovery;
 
 pub use ack::AckCallback;
-pub use event::{AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Event};
+pub use event::{
+    AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Event, ServerAck,
+};
 pub use namespace::{Namespace, Socket};
 
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
+use crate::adapter::cluster::{ClusterAdapter, ServerAckFn};
 use crate::adapter::BroadcastOptions;
 use crate::config::{NamespaceRule, RecoveryConfig};
 use crate::engine::{CloseReason, Handler, Handshake, Message, Session, SessionRef};
@@ -98,6 +102,10 @@ pub struct SocketIo {
     events: RwLock<Option<flume::Sender<Event>>>,
     pending: Mutex<HashMap<u64, PendingConnect>>,
     next_id: AtomicU64,
+    /// The cluster this node belongs to (set once, before clients connect).
+    cluster: OnceLock<Arc<dyn ClusterAdapter>>,
+    /// Server-side emits from other nodes that wait for the host's answer.
+    server_acks: Arc<Mutex<HashMap<u64, ServerAckFn>>>,
 }
 
 impl SocketIo {
@@ -110,6 +118,8 @@ impl SocketIo {
             events: RwLock::new(Some(events)),
             pending: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
+            cluster: OnceLock::new(),
+            server_acks: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -136,11 +146,21 @@ impl SocketIo {
             .iter()
             .find(|r| r.matcher.matches(name))?;
         let mut all = self.namespaces.write();
-        Some(
-            all.entry(Arc::from(name))
-                .or_insert_with(|| Namespace::new(name, rule.middleware, self.cfg.recovery.clone()))
-                .clone(),
-        )
+        let mut created = false;
+        let ns = all
+            .entry(Arc::from(name))
+            .or_insert_with(|| {
+                created = true;
+                Namespace::new(name, rule.middleware, self.cfg.recovery.clone())
+            })
+            .clone();
+        drop(all);
+        if created {
+            if let Some(c) = self.cluster.get() {
+                self.rt.spawn(c.add_namespace(name));
+            }
+        }
+        Some(ns)
     }
 
     /// A namespace by name: one in use, or one a rule accepts (created now).
@@ -161,7 +181,7 @@ impl SocketIo {
         args: &Payload,
     ) -> Result<usize, Error> {
         let ns = self.namespace(nsp)?;
-        match &ns.recovery {
+        let n = match &ns.recovery {
             Some(rec) if !opts.volatile => {
                 // Stored for replay: the offset is the last argument, the same for every
                 // recipient, and the buffer stays locked over the fan-out (see `recovery`).
@@ -169,13 +189,17 @@ impl SocketIo {
                 let offset = buf.next_offset().to_string();
                 let packet = protocol::encode_event_at(&ns.name, event, args, None, Some(&offset));
                 buf.push(opts, &packet, &rec.cfg);
-                Ok(ns.broadcast(opts, &packet, None, &self.rt))
+                ns.broadcast(opts, &packet, None, &self.rt)
             }
             _ => {
                 let packet = protocol::encode_event(&ns.name, event, args, None);
-                Ok(ns.broadcast(opts, &packet, None, &self.rt))
+                ns.broadcast(opts, &packet, None, &self.rt)
             }
+        };
+        if let Some(c) = self.cluster.get() {
+            c.broadcast(&ns.name, opts, event, args);
         }
+        Ok(n)
     }
 
     /// Emits and collects every recipient's acknowledgement, or times out after `timeout`
@@ -191,8 +215,27 @@ impl SocketIo {
     ) -> Result<u64, Error> {
         let ns = self.namespace(nsp)?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let packet = protocol::encode_event(&ns.name, event, args, Some(id));
         let collector = ack::Collector::new(id, done);
+        let cluster = self.cluster.get().filter(|_| !opts.local);
+        if let Some(c) = cluster {
+            collector.expect_remote();
+            c.broadcast_with_ack(&ns.name, opts, event, args, timeout, collector.clone());
+        }
+        self.broadcast_acked(ns, opts, event, args, timeout, collector);
+        Ok(id)
+    }
+
+    /// Local part of an emit with acknowledgement: sends, then arms the timeout.
+    fn broadcast_acked(
+        &self,
+        ns: Arc<Namespace>,
+        opts: &BroadcastOptions,
+        event: &str,
+        args: &Payload,
+        timeout: Duration,
+        collector: Arc<ack::Collector>,
+    ) -> usize {
+        let packet = protocol::encode_event(&ns.name, event, args, Some(collector.id));
         let n = ns.broadcast(opts, &packet, Some(&collector), &self.rt);
         collector.expect(n);
         // The timer owns the collector: the outcome is always delivered, at the latest now.
@@ -204,7 +247,7 @@ impl SocketIo {
             }
             collector.finish(true);
         });
-        Ok(id)
+        n
     }
 
     /// Answers a client's acknowledgement request.
@@ -355,7 +398,7 @@ impl SocketIo {
             Some(r) => Some(r.pid),
             None => ns.recovery.as_ref().map(|_| Sid::new()),
         };
-        let socket = Socket::new(sid, pid, ns.clone(), session.clone());
+        let socket = Socket::new(sid, pid, ns.clone(), session.clone(), auth.clone());
         {
             let mut sockets = client.sockets.lock();
             if sockets.contains_key(&ns.name) {

@@ -167,9 +167,12 @@ pub struct Socket {
     nsp: Arc<Namespace>,
     session: SessionRef<Client>,
     pub(crate) acks: Mutex<HashMap<u64, Arc<Collector>>>,
-    /// The host's data for this socket (JSON text), kept across a recovery.
+    /// The host's data for this socket (JSON text), kept across a recovery and reported
+    /// by `fetchSockets` on every node of a cluster.
     pub(crate) data: Mutex<Option<Arc<str>>>,
     connected: AtomicBool,
+    /// The client's `auth` object (JSON text), for `fetchSockets`.
+    pub(crate) auth: Option<String>,
 }
 
 impl Socket {
@@ -178,6 +181,7 @@ impl Socket {
         pid: Option<Sid>,
         nsp: Arc<Namespace>,
         session: SessionRef<Client>,
+        auth: Option<String>,
     ) -> Arc<Self> {
         Arc::new(Self {
             sid,
@@ -187,6 +191,7 @@ impl Socket {
             acks: Mutex::new(HashMap::new()),
             data: Mutex::new(None),
             connected: AtomicBool::new(true),
+            auth,
         })
     }
 

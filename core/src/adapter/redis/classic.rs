@@ -31,7 +31,9 @@ use crate::protocol::Payload;
 pub(crate) fn uid2(n: usize) -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut rng = rand::rng();
-    (0..n).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
+    (0..n)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+        .collect()
 }
 
 enum Acc {
@@ -61,7 +63,10 @@ pub struct RedisAdapter {
 
 impl RedisAdapter {
     /// Connects to Redis (failing at once when it is down) and serves `local`.
-    pub async fn connect(cfg: RedisConfig, local: Weak<dyn LocalNode>) -> Result<Arc<Self>, LinkError> {
+    pub async fn connect(
+        cfg: RedisConfig,
+        local: Weak<dyn LocalNode>,
+    ) -> Result<Arc<Self>, LinkError> {
         let this = Arc::new(Self {
             uid: uid2(6),
             cfg,
@@ -116,10 +121,16 @@ impl RedisAdapter {
 
     fn on_message(&self, m: Incoming<'_>) {
         let key = &self.cfg.key;
-        let Some(local) = self.local.upgrade() else { return };
+        let Some(local) = self.local.upgrade() else {
+            return;
+        };
         if m.from_pattern {
             // <key>#<nsp>#[<room>#]
-            let Some(rest) = m.channel.strip_prefix(key.as_str()).and_then(|r| r.strip_prefix('#')) else {
+            let Some(rest) = m
+                .channel
+                .strip_prefix(key.as_str())
+                .and_then(|r| r.strip_prefix('#'))
+            else {
                 return;
             };
             let Some(end) = rest.find('#') else { return };
@@ -178,12 +189,14 @@ impl RedisAdapter {
                     .into_iter()
                     .map(|s| Json::from(s.id))
                     .collect();
-                let body = wire::json_object(vec![("requestId", rid()), ("sockets", Json::Array(ids))]);
+                let body =
+                    wire::json_object(vec![("requestId", rid()), ("sockets", Json::Array(ids))]);
                 self.respond(&ch, uid, body);
             }
             Some(kind::ALL_ROOMS) => {
                 let rooms = local.rooms(nsp).into_iter().map(Json::from).collect();
-                let body = wire::json_object(vec![("requestId", rid()), ("rooms", Json::Array(rooms))]);
+                let body =
+                    wire::json_object(vec![("requestId", rid()), ("rooms", Json::Array(rooms))]);
                 self.respond(&ch, uid, body);
             }
             Some(t @ (kind::REMOTE_JOIN | kind::REMOTE_LEAVE | kind::REMOTE_DISCONNECT)) => {
@@ -216,13 +229,20 @@ impl RedisAdapter {
                         Json::Object(m)
                     })
                     .collect();
-                let body = wire::json_object(vec![("requestId", rid()), ("sockets", Json::Array(sockets))]);
+                let body = wire::json_object(vec![
+                    ("requestId", rid()),
+                    ("sockets", Json::Array(sockets)),
+                ]);
                 self.respond(&ch, uid, body);
             }
             Some(kind::SERVER_SIDE_EMIT) => {
                 let Body::Json(j) = &req else { return };
-                let Some(data) = j.get("data").and_then(Json::as_array) else { return };
-                let Some((first, rest)) = data.split_first() else { return };
+                let Some(data) = j.get("data").and_then(Json::as_array) else {
+                    return;
+                };
+                let Some((first, rest)) = data.split_first() else {
+                    return;
+                };
                 let event = match first {
                     Json::String(s) => s.clone(),
                     other => other.to_string(),
@@ -297,8 +317,12 @@ impl RedisAdapter {
     }
 
     fn on_response(&self, payload: &[u8]) {
-        let Some(res) = Body::parse(payload) else { return };
-        let Some(id) = res.str("requestId") else { return };
+        let Some(res) = Body::parse(payload) else {
+            return;
+        };
+        let Some(id) = res.str("requestId") else {
+            return;
+        };
         let sink = self.acks.lock().get(id).cloned();
         if let Some(sink) = sink {
             match res.u64("type") {
@@ -311,15 +335,21 @@ impl RedisAdapter {
             return;
         }
         let mut requests = self.requests.lock();
-        let Some(p) = requests.get_mut(id) else { return };
+        let Some(p) = requests.get_mut(id) else {
+            return;
+        };
         let counted = match (&mut p.acc, &res) {
             (Acc::Sockets(acc), Body::Json(j)) => {
-                let Some(list) = j.get("sockets").and_then(Json::as_array) else { return };
+                let Some(list) = j.get("sockets").and_then(Json::as_array) else {
+                    return;
+                };
                 acc.extend(list.iter().filter_map(socket_info));
                 true
             }
             (Acc::Rooms(acc), Body::Json(j)) => {
-                let Some(list) = j.get("rooms").and_then(Json::as_array) else { return };
+                let Some(list) = j.get("rooms").and_then(Json::as_array) else {
+                    return;
+                };
                 acc.extend(list.iter().map(|r| match r {
                     Json::String(s) => s.clone(),
                     other => other.to_string(),
@@ -398,7 +428,11 @@ fn socket_info(v: &Json) -> Option<SocketInfo> {
         rooms: v
             .get("rooms")
             .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default(),
         data: v.get("data").cloned().unwrap_or(Json::Null),
     })
@@ -448,7 +482,10 @@ impl ClusterAdapter for Arc<RedisAdapter> {
             (Mp::from("uid"), Mp::from(self.uid.as_str())),
             (Mp::from("requestId"), Mp::from(id.as_str())),
             (Mp::from("type"), Mp::from(kind::BROADCAST)),
-            (Mp::from("packet"), wire::packet_mp(nsp, wire::event_data(event, args))),
+            (
+                Mp::from("packet"),
+                wire::packet_mp(nsp, wire::event_data(event, args)),
+            ),
             (Mp::from("opts"), wire::opts_mp(opts, Some(ms))),
         ]));
         self.publish(ch.request.clone(), request);
@@ -457,7 +494,9 @@ impl ClusterAdapter for Arc<RedisAdapter> {
             match this.link().numsub(&ch.request).await {
                 Ok(n) => sink.servers(n.saturating_sub(1)),
                 Err(e) => {
-                    tracing::warn!("redis: cannot count the nodes for an ack broadcast ({e}); local acks only");
+                    tracing::warn!(
+                        "redis: cannot count the nodes for an ack broadcast ({e}); local acks only"
+                    );
                     sink.servers(0);
                 }
             }
@@ -531,10 +570,12 @@ impl ClusterAdapter for Arc<RedisAdapter> {
             Acc::Replies(Vec::new()),
             timeout,
         )
-        .map(|r| map_reply(r, |acc| match acc {
-            Acc::Replies(v) => v,
-            _ => Vec::new(),
-        }))
+        .map(|r| {
+            map_reply(r, |acc| match acc {
+                Acc::Replies(v) => v,
+                _ => Vec::new(),
+            })
+        })
         .boxed()
     }
 
@@ -559,14 +600,20 @@ impl ClusterAdapter for Arc<RedisAdapter> {
             Acc::Sockets(Vec::new()),
             timeout,
         )
-        .map(|r| map_reply(r, |acc| match acc {
-            Acc::Sockets(v) => v,
-            _ => Vec::new(),
-        }))
+        .map(|r| {
+            map_reply(r, |acc| match acc {
+                Acc::Sockets(v) => v,
+                _ => Vec::new(),
+            })
+        })
         .boxed()
     }
 
-    fn all_rooms(&self, nsp: &str, timeout: Duration) -> BoxFuture<'static, ClusterReply<Vec<String>>> {
+    fn all_rooms(
+        &self,
+        nsp: &str,
+        timeout: Duration,
+    ) -> BoxFuture<'static, ClusterReply<Vec<String>>> {
         let uid = self.uid.clone();
         self.request(
             nsp,
@@ -580,10 +627,12 @@ impl ClusterAdapter for Arc<RedisAdapter> {
             Acc::Rooms(BTreeSet::new()),
             timeout,
         )
-        .map(|r| map_reply(r, |acc| match acc {
-            Acc::Rooms(v) => v.into_iter().collect(),
-            _ => Vec::new(),
-        }))
+        .map(|r| {
+            map_reply(r, |acc| match acc {
+                Acc::Rooms(v) => v.into_iter().collect(),
+                _ => Vec::new(),
+            })
+        })
         .boxed()
     }
 

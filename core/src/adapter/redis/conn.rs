@@ -143,7 +143,8 @@ impl RedisLink {
     /// and subscriber tasks on the current runtime. Fails at once when Redis is down: a
     /// node must not start half-connected without saying so.
     pub async fn connect(opts: LinkOptions, on_message: OnMessage) -> Result<Arc<Self>, LinkError> {
-        let client = Client::open(opts.url.as_str()).map_err(|e| LinkError::BadUrl(e.to_string()))?;
+        let client =
+            Client::open(opts.url.as_str()).map_err(|e| LinkError::BadUrl(e.to_string()))?;
         let conn = open_conn(&client, &opts)
             .await
             .map_err(|e| LinkError::Unreachable(e.to_string()))?;
@@ -182,7 +183,10 @@ impl RedisLink {
     fn publish_failed(&self, n: u64, why: &str) {
         let before = self.counters.publish_errors.fetch_add(n, Ordering::Relaxed);
         // One line per outage (and then one per 1000 losses), not one per message.
-        if before == 0 || self.counters.publisher_up.load(Ordering::Relaxed) || before / 1000 != (before + n) / 1000 {
+        if before == 0
+            || self.counters.publisher_up.load(Ordering::Relaxed)
+            || before / 1000 != (before + n) / 1000
+        {
             tracing::warn!(
                 "redis: {n} cross-node publish(es) failed ({why}); {} lost so far, local delivery continues",
                 before + n
@@ -195,7 +199,9 @@ impl RedisLink {
     pub async fn subscribe(&self, subs: Vec<Subscription>) -> bool {
         let fresh: Vec<Subscription> = {
             let mut known = self.subs.lock();
-            subs.into_iter().filter(|s| known.insert(s.clone())).collect()
+            subs.into_iter()
+                .filter(|s| known.insert(s.clone()))
+                .collect()
         };
         if fresh.is_empty() {
             return true;
@@ -402,7 +408,9 @@ async fn subscriber(
                 match open_pubsub(&link.client, &link.opts).await {
                     Ok(p) => p,
                     Err(e) => {
-                        tracing::debug!("redis: subscriber reconnect failed: {e}; next try in {delay:?}");
+                        tracing::debug!(
+                            "redis: subscriber reconnect failed: {e}; next try in {delay:?}"
+                        );
                         delay = (delay * 2).min(link.opts.backoff_max);
                         continue;
                     }
@@ -419,7 +427,10 @@ async fn subscriber(
         delay = link.opts.backoff_min;
         if reconnecting {
             link.counters.reconnects.fetch_add(1, Ordering::Relaxed);
-            tracing::info!("redis: subscriber reconnected, {} subscription(s) restored", all.len());
+            tracing::info!(
+                "redis: subscriber reconnected, {} subscription(s) restored",
+                all.len()
+            );
         }
         for d in waiting.drain(..) {
             let _ = d.send(true);

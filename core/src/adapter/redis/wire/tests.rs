@@ -53,14 +53,20 @@ fn binary_travels_as_msgpack_bin() {
 #[test]
 fn decodes_node_broadcasts_whatever_the_key_order() {
     let b = decode_broadcast(&hex(C3)).unwrap();
-    assert_eq!((b.uid.as_str(), b.nsp.as_str(), b.event.as_str()), ("WUpTGX", "/", "msg"));
+    assert_eq!(
+        (b.uid.as_str(), b.nsp.as_str(), b.event.as_str()),
+        ("WUpTGX", "/", "msg")
+    );
     assert_eq!(b.args.json(), "[42]");
     assert_eq!(b.opts, BroadcastOptions::all().to("room1").except("room2"));
     let v = decode_broadcast(&hex(C5)).unwrap();
     assert!(v.opts.volatile);
     // The emitter writes rooms, flags, except.
     let e = decode_broadcast(&hex(C16)).unwrap();
-    assert_eq!((e.uid.as_str(), e.event.as_str()), ("emitter", "from-emitter"));
+    assert_eq!(
+        (e.uid.as_str(), e.event.as_str()),
+        ("emitter", "from-emitter")
+    );
     assert_eq!(e.args.json(), r#"["hey"]"#);
     assert_eq!(e.opts, BroadcastOptions::all().to("room1"));
     let c = decode_broadcast(&hex(C17)).unwrap();
@@ -77,14 +83,18 @@ fn msgpack_requests_and_responses_are_sniffed() {
     let Body::Msgpack(m) = &r else { unreachable!() };
     let flags = field(field(m, "opts").unwrap(), "flags").unwrap();
     assert_eq!(field(flags, "timeout").and_then(Mp::as_u64), Some(1000));
-    let (event, args) = split_event_data(field(field(m, "packet").unwrap(), "data").unwrap()).unwrap();
+    let (event, args) =
+        split_event_data(field(field(m, "packet").unwrap(), "data").unwrap()).unwrap();
     assert_eq!((event.as_str(), args.json()), ("ack-req", "[1]"));
 
     let ack = Body::parse(&hex(C8)).unwrap();
     assert_eq!(ack.u64("type"), Some(kind::BROADCAST_ACK));
     assert_eq!(ack.payload("packet").json(), r#"["c2-ack"]"#);
 
-    let join = Body::parse(br#"{"uid":"WUpTGX","type":2,"opts":{"rooms":["room1"],"except":[]},"rooms":["room3"]}"#).unwrap();
+    let join = Body::parse(
+        br#"{"uid":"WUpTGX","type":2,"opts":{"rooms":["room1"],"except":[]},"rooms":["room3"]}"#,
+    )
+    .unwrap();
     assert_eq!(join.u64("type"), Some(kind::REMOTE_JOIN));
     assert_eq!(join.opts(), BroadcastOptions::all().to("room1"));
     assert_eq!(join.rooms("rooms"), vec![Room::from("room3")]);
@@ -98,7 +108,10 @@ fn our_ack_request_matches_node_structure() {
         (Mp::from("type"), Mp::from(kind::BROADCAST)),
     ];
     let args = Payload::from_json("[1]").unwrap();
-    m.push((Mp::from("packet"), packet_mp("/", event_data("ack-req", &args))));
+    m.push((
+        Mp::from("packet"),
+        packet_mp("/", event_data("ack-req", &args)),
+    ));
     m.push((
         Mp::from("opts"),
         opts_mp(&BroadcastOptions::all().to("room1"), Some(1000)),
@@ -108,9 +121,10 @@ fn our_ack_request_matches_node_structure() {
 
 #[test]
 fn numbers_and_nesting_round_trip() {
-    let args = Payload::from_json(r#"[1.5,-3,1.0,"s",null,true,{"k":[1,{"_placeholder":true,"num":0}]}]"#)
-        .unwrap()
-        .with_attachments(vec![Bytes::from_static(b"xy")]);
+    let args =
+        Payload::from_json(r#"[1.5,-3,1.0,"s",null,true,{"k":[1,{"_placeholder":true,"num":0}]}]"#)
+            .unwrap()
+            .with_attachments(vec![Bytes::from_static(b"xy")]);
     let data = event_data("e", &args);
     let (event, back) = split_event_data(&data).unwrap();
     assert_eq!(event, "e");
@@ -123,7 +137,13 @@ fn numbers_and_nesting_round_trip() {
 
 #[test]
 fn garbage_is_refused_not_a_panic() {
-    for bad in [&b""[..], b"\x93", b"\xc1\xc1", b"{not json", b"\x93\xa1a\xc0\xc0"] {
+    for bad in [
+        &b""[..],
+        b"\x93",
+        b"\xc1\xc1",
+        b"{not json",
+        b"\x93\xa1a\xc0\xc0",
+    ] {
         assert!(decode_broadcast(bad).is_none());
     }
     assert!(Body::parse(b"{oops").is_none());

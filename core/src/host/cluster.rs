@@ -1,0 +1,198 @@
+//! Cluster-wide operations of the host API (see the README's "Cluster" section). Without
+//! a cluster they act on this node alone, so hosts can call them unconditionally.
+
+use std::future::Future;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio::runtime::Handle;
+
+use super::Server;
+use crate::adapter::cluster::{ClusterAdapter, ClusterReply, ClusterStats, LocalNode, SocketInfo};
+use crate::adapter::redis::{RedisAdapter, RedisConfig};
+use crate::adapter::BroadcastOptions;
+use crate::config::NamespaceMatch;
+use crate::protocol::Payload;
+use crate::server::{Error, ServerAck, SocketIo};
+
+/// Connects `io` to the Redis cluster before the server accepts clients. Fails with a clear
+/// error (never hangs) when Redis is unreachable: a node that silently started alone would
+/// split the cluster without anyone noticing.
+pub(super) fn join(
+    handle: &Handle,
+    io: &Arc<SocketIo>,
+    cfg: &RedisConfig,
+    exact: Vec<String>,
+) -> Result<(), Error> {
+    let local: Weak<dyn LocalNode> = Arc::downgrade(io) as Weak<dyn LocalNode>;
+    let cfg2 = cfg.clone();
+    let url = redact(&cfg.link.url);
+    let (names, url2) = (exact.clone(), url.clone());
+    let wait = cfg.link.connect_timeout * 2 + cfg.link.command_timeout + Duration::from_secs(1);
+    let adapter = block_on(handle, wait, async move {
+        let a = RedisAdapter::connect(cfg2, local)
+            .await
+            .map_err(|e| Error::Io(format!("redis ({url2}): {e}")))?;
+        for name in &names {
+            if !a.add_namespace(name).await {
+                return Err(Error::Io(format!(
+                    "redis: subscribing to namespace {name} failed"
+                )));
+            }
+        }
+        Ok(a)
+    })?;
+    tracing::info!(
+        "joined the Redis cluster at {url} (key {:?}, uid {})",
+        cfg.key,
+        adapter.uid()
+    );
+    for name in &exact {
+        // Created now so that they are served (and counted) before any client arrives.
+        let _ = io.namespace(name);
+    }
+    io.set_cluster(Arc::new(adapter));
+    Ok(())
+}
+
+/// Namespaces a config names exactly (served from the start).
+pub(super) fn exact_namespaces(rules: &[crate::config::NamespaceRule]) -> Vec<String> {
+    rules
+        .iter()
+        .filter_map(|r| match &r.matcher {
+            NamespaceMatch::Exact(n) => Some(n.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The URL without its password, for logs and errors.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+fn block_on<T: Send + 'static>(
+    handle: &Handle,
+    wait: Duration,
+    fut: impl Future<Output = Result<T, Error>> + Send + 'static,
+) -> Result<T, Error> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    handle.spawn(async move {
+        let _ = tx.send(fut.await);
+    });
+    rx.recv_timeout(wait)
+        .map_err(|_| Error::Io(format!("redis: no answer within {wait:?}")))?
+}
+
+impl Server {
+    fn io(&self) -> Result<&Arc<SocketIo>, Error> {
+        self.live()?;
+        Ok(&self.inner.io)
+    }
+
+    /// Runs a request future on the server's runtime, so callers may await it anywhere.
+    async fn on_runtime<T: Send + 'static>(
+        &self,
+        fut: impl Future<Output = T> + Send + 'static,
+    ) -> Result<T, Error> {
+        self.inner
+            .handle
+            .spawn(fut)
+            .await
+            .map_err(|_| Error::Stopped)
+    }
+
+    /// Whether this node belongs to a cluster.
+    pub fn is_clustered(&self) -> bool {
+        self.inner.io.cluster().is_some()
+    }
+
+    /// The Redis link's counters (publish errors, reconnects, …), when clustered.
+    pub fn cluster_stats(&self) -> Option<ClusterStats> {
+        self.inner.io.cluster_stats()
+    }
+
+    /// `socketsJoin`: the sockets `to` selects, on every node, join `rooms`.
+    pub fn sockets_join(
+        &self,
+        nsp: &str,
+        to: &BroadcastOptions,
+        rooms: &[&str],
+    ) -> Result<(), Error> {
+        self.io()?.sockets_join(nsp, to, rooms)
+    }
+
+    /// `socketsLeave`: the sockets `to` selects, on every node, leave `rooms`.
+    pub fn sockets_leave(
+        &self,
+        nsp: &str,
+        to: &BroadcastOptions,
+        rooms: &[&str],
+    ) -> Result<(), Error> {
+        self.io()?.sockets_leave(nsp, to, rooms)
+    }
+
+    /// `disconnectSockets`: the sockets `to` selects, on every node, are disconnected
+    /// (`close`: their whole connection).
+    pub fn disconnect_sockets(
+        &self,
+        nsp: &str,
+        to: &BroadcastOptions,
+        close: bool,
+    ) -> Result<(), Error> {
+        self.io()?.disconnect_sockets(nsp, to, close)
+    }
+
+    /// `serverSideEmit`: an [`crate::Event::ServerSideEmit`] on every other node.
+    pub fn server_side_emit(&self, nsp: &str, event: &str, args: &Payload) -> Result<(), Error> {
+        self.io()?.server_side_emit(nsp, event, args)
+    }
+
+    /// `serverSideEmitWithAck`: one reply per other node, or what arrived by `timeout`
+    /// (`complete == false` then).
+    pub async fn server_side_emit_with_ack(
+        &self,
+        nsp: &str,
+        event: &str,
+        args: &Payload,
+        timeout: Duration,
+    ) -> Result<ClusterReply<Vec<Payload>>, Error> {
+        let fut = self
+            .io()?
+            .server_side_emit_with_ack(nsp, event, args, timeout)?;
+        self.on_runtime(fut).await
+    }
+
+    /// Answers an [`crate::Event::ServerSideEmit`] that carried an ack (its one argument:
+    /// the first value of `args`).
+    pub fn server_side_ack(&self, ack: ServerAck, args: &Payload) -> Result<(), Error> {
+        self.io()?.server_side_ack(ack, args)
+    }
+
+    /// `fetchSockets` across the cluster (id, handshake, rooms, data), waiting at most the
+    /// configured request timeout for the other nodes.
+    pub async fn fetch_sockets(
+        &self,
+        nsp: &str,
+        to: &BroadcastOptions,
+    ) -> Result<ClusterReply<Vec<SocketInfo>>, Error> {
+        let fut = self
+            .io()?
+            .fetch_sockets(nsp, to, self.inner.request_timeout)?;
+        self.on_runtime(fut).await
+    }
+
+    /// Room names of every node (socket-id rooms included), sorted.
+    pub async fn all_rooms(&self, nsp: &str) -> Result<ClusterReply<Vec<String>>, Error> {
+        let fut = self.io()?.all_rooms(nsp, self.inner.request_timeout)?;
+        self.on_runtime(fut).await
+    }
+
+    /// Nodes serving `nsp` (1 without a cluster); `None` when Redis is unreachable.
+    pub async fn server_count(&self, nsp: &str) -> Result<Option<usize>, Error> {
+        let fut = self.io()?.server_count(nsp)?;
+        self.on_runtime(fut).await
+    }
+}

@@ -1,0 +1,404 @@
+//! The Socket.IO layer's side of a cluster: [`LocalNode`] (what other nodes ask of this
+//! one) and the cluster-wide operations hosts call (socketsJoin/Leave, disconnectSockets,
+//! fetchSockets, serverSideEmit, allRooms, serverCount).
+
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::ack::Collector;
+use super::{Error, Event, ServerAck, SocketIo};
+use crate::adapter::cluster::{
+    ClusterAdapter, ClusterReply, ClusterStats, LocalNode, OnCount, OnReply, ServerAckFn,
+    SocketInfo,
+};
+use crate::adapter::{BroadcastOptions, Room};
+use crate::engine::Handshake;
+use crate::protocol::Payload;
+use crate::sid::Sid;
+
+impl SocketIo {
+    /// Joins a cluster: every namespace in use (and each one created later) is served
+    /// through `cluster`. Call once, before clients connect.
+    pub(crate) fn set_cluster(&self, cluster: Arc<dyn ClusterAdapter>) -> bool {
+        self.cluster.set(cluster).is_ok()
+    }
+
+    /// The cluster, when this node belongs to one.
+    pub(crate) fn cluster(&self) -> Option<&Arc<dyn ClusterAdapter>> {
+        self.cluster.get()
+    }
+
+    fn existing(&self, nsp: &str) -> Option<Arc<super::Namespace>> {
+        self.namespaces.read().get(nsp).cloned()
+    }
+
+    fn selected(&self, ns: &super::Namespace, opts: &BroadcastOptions) -> Vec<Sid> {
+        let mut out = Vec::new();
+        ns.adapter()
+            .for_each_recipient(opts, &mut |sid| out.push(sid));
+        out.retain(|sid| ns.contains(*sid));
+        out
+    }
+
+    fn local_add(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
+        if let Some(ns) = self.existing(nsp) {
+            for sid in self.selected(&ns, opts) {
+                ns.adapter().add_all(sid, rooms);
+            }
+        }
+    }
+
+    fn local_del(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
+        if let Some(ns) = self.existing(nsp) {
+            for sid in self.selected(&ns, opts) {
+                ns.adapter().del(sid, rooms);
+            }
+        }
+    }
+
+    fn local_disconnect(&self, nsp: &str, opts: &BroadcastOptions, close: bool) {
+        if let Some(ns) = self.existing(nsp) {
+            for sid in self.selected(&ns, opts) {
+                let _ = self.disconnect(nsp, sid, close);
+            }
+        }
+    }
+
+    /// `socketsJoin`: the sockets `opts` selects, on every node, join `rooms`.
+    pub fn sockets_join(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        rooms: &[&str],
+    ) -> Result<(), Error> {
+        let ns = self.namespace(nsp)?;
+        let rooms: Vec<Room> = rooms.iter().map(|r| Room::from(*r)).collect();
+        self.local_add(&ns.name, opts, &rooms);
+        if let Some(c) = self.cluster().filter(|_| !opts.local) {
+            c.add_sockets(&ns.name, opts, &rooms);
+        }
+        Ok(())
+    }
+
+    /// `socketsLeave`: the sockets `opts` selects, on every node, leave `rooms`.
+    pub fn sockets_leave(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        rooms: &[&str],
+    ) -> Result<(), Error> {
+        let ns = self.namespace(nsp)?;
+        let rooms: Vec<Room> = rooms.iter().map(|r| Room::from(*r)).collect();
+        self.local_del(&ns.name, opts, &rooms);
+        if let Some(c) = self.cluster().filter(|_| !opts.local) {
+            c.del_sockets(&ns.name, opts, &rooms);
+        }
+        Ok(())
+    }
+
+    /// `disconnectSockets`: disconnects the sockets `opts` selects on every node.
+    pub fn disconnect_sockets(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        close: bool,
+    ) -> Result<(), Error> {
+        let ns = self.namespace(nsp)?;
+        if let Some(c) = self.cluster().filter(|_| !opts.local) {
+            c.disconnect_sockets(&ns.name, opts, close);
+        }
+        self.local_disconnect(&ns.name, opts, close);
+        Ok(())
+    }
+
+    /// `serverSideEmit` to the other nodes (a no-op without a cluster).
+    pub fn server_side_emit(&self, nsp: &str, event: &str, args: &Payload) -> Result<(), Error> {
+        let ns = self.namespace(nsp)?;
+        if let Some(c) = self.cluster() {
+            c.server_side_emit(&ns.name, event, args);
+        }
+        Ok(())
+    }
+
+    /// `serverSideEmitWithAck`: one reply per other node, or what arrived by `timeout`.
+    pub fn server_side_emit_with_ack(
+        &self,
+        nsp: &str,
+        event: &str,
+        args: &Payload,
+        timeout: Duration,
+    ) -> Result<BoxFuture<'static, ClusterReply<Vec<Payload>>>, Error> {
+        let ns = self.namespace(nsp)?;
+        Ok(match self.cluster() {
+            Some(c) => c.server_side_emit_with_ack(&ns.name, event, args, timeout),
+            None => async { done(Vec::new()) }.boxed(),
+        })
+    }
+
+    /// Answers a server-side emit from another node.
+    pub fn server_side_ack(&self, ack: ServerAck, args: &Payload) -> Result<(), Error> {
+        let f = self
+            .server_acks
+            .lock()
+            .remove(&ack.id)
+            .ok_or(Error::NoSuchRequest)?;
+        f(args.clone());
+        Ok(())
+    }
+
+    /// `fetchSockets` across the cluster: local sockets first, then the other nodes'.
+    pub fn fetch_sockets(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        timeout: Duration,
+    ) -> Result<BoxFuture<'static, ClusterReply<Vec<SocketInfo>>>, Error> {
+        let ns = self.namespace(nsp)?;
+        let local = self.local_sockets(&ns, opts);
+        Ok(match self.cluster().filter(|_| !opts.local) {
+            Some(c) => c
+                .fetch_sockets(&ns.name, opts, timeout)
+                .map(move |mut r| {
+                    let mut all = local;
+                    all.append(&mut r.value);
+                    ClusterReply { value: all, ..r }
+                })
+                .boxed(),
+            None => async move { done(local) }.boxed(),
+        })
+    }
+
+    /// Room names of every node (socket-id rooms included, as socket.io reports them).
+    pub fn all_rooms(
+        &self,
+        nsp: &str,
+        timeout: Duration,
+    ) -> Result<BoxFuture<'static, ClusterReply<Vec<String>>>, Error> {
+        let ns = self.namespace(nsp)?;
+        let local: Vec<String> = ns.adapter().rooms().iter().map(|r| r.to_string()).collect();
+        Ok(match self.cluster() {
+            Some(c) => c
+                .all_rooms(&ns.name, timeout)
+                .map(move |r| {
+                    let all: BTreeSet<String> = local.into_iter().chain(r.value).collect();
+                    ClusterReply {
+                        value: all.into_iter().collect(),
+                        ..r
+                    }
+                })
+                .boxed(),
+            None => async move { done(local) }.boxed(),
+        })
+    }
+
+    /// Nodes serving the namespace (1 without a cluster; `None` when Redis is unreachable).
+    pub fn server_count(&self, nsp: &str) -> Result<BoxFuture<'static, Option<usize>>, Error> {
+        let ns = self.namespace(nsp)?;
+        Ok(match self.cluster() {
+            Some(c) => c.server_count(&ns.name),
+            None => async { Some(1) }.boxed(),
+        })
+    }
+
+    /// The cluster link's counters, when this node belongs to a cluster.
+    pub fn cluster_stats(&self) -> Option<ClusterStats> {
+        self.cluster().map(|c| c.stats())
+    }
+
+    fn local_sockets(&self, ns: &super::Namespace, opts: &BroadcastOptions) -> Vec<SocketInfo> {
+        self.selected(ns, opts)
+            .into_iter()
+            .filter_map(|sid| ns.socket(sid))
+            .map(|s| {
+                let mut rooms: Vec<String> = ns
+                    .adapter()
+                    .socket_rooms(s.sid)
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect();
+                rooms.sort();
+                let data = s
+                    .data
+                    .lock()
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str(d).ok())
+                    .unwrap_or(Value::Null);
+                SocketInfo {
+                    id: s.sid.to_string(),
+                    handshake: handshake_json(&s.session().data.handshake, s.auth.as_deref()),
+                    rooms,
+                    data,
+                }
+            })
+            .collect()
+    }
+}
+
+fn done<T>(value: T) -> ClusterReply<T> {
+    ClusterReply {
+        value,
+        answered: 0,
+        expected: 0,
+        complete: true,
+    }
+}
+
+/// socket.io's `socket.handshake` as JSON.
+pub(crate) fn handshake_json(h: &Handshake, auth: Option<&str>) -> Value {
+    let headers: Map<String, Value> = h
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+        .collect();
+    let query: Map<String, Value> = h
+        .query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_owned(), Value::from(v))
+        })
+        .collect();
+    let auth = auth
+        .and_then(|a| serde_json::from_str(a).ok())
+        .unwrap_or_else(|| Value::Object(Map::new()));
+    let mut m = Map::new();
+    m.insert("headers".into(), Value::Object(headers));
+    m.insert("time".into(), Value::from(js_date(h.issued)));
+    m.insert("address".into(), Value::from(h.address.as_str()));
+    m.insert("xdomain".into(), Value::from(h.header("origin").is_some()));
+    m.insert("secure".into(), Value::from(false));
+    m.insert("issued".into(), Value::from(h.issued));
+    m.insert("url".into(), Value::from(h.url.as_str()));
+    m.insert("query".into(), Value::Object(query));
+    m.insert("auth".into(), auth);
+    Value::Object(m)
+}
+
+/// `new Date(ms).toString()` in UTC, e.g. `Sat Nov 21 2026 23:18:13 GMT+0000 (Coordinated Universal Time)`.
+fn js_date(ms: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{} {} {:02} {} {:02}:{:02}:{:02} GMT+0000 (Coordinated Universal Time)",
+        DAYS[(days.rem_euclid(7)) as usize],
+        MONTHS[(m - 1) as usize],
+        d,
+        y,
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+impl LocalNode for SocketIo {
+    fn has_room(&self, nsp: &str, room: &str) -> bool {
+        self.existing(nsp)
+            .is_some_and(|ns| ns.adapter().has_room(room))
+    }
+
+    fn broadcast(&self, nsp: &str, opts: &BroadcastOptions, event: &str, args: &Payload) {
+        if let Some(ns) = self.existing(nsp) {
+            // Decoded once per node, encoded once for every local recipient.
+            let packet = crate::protocol::encode_event(&ns.name, event, args, None);
+            ns.broadcast(opts, &packet, None, &self.rt);
+        }
+    }
+
+    fn broadcast_with_ack(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        event: &str,
+        args: &Payload,
+        timeout: Duration,
+        count: OnCount,
+        reply: OnReply,
+    ) {
+        let Some(ns) = self.existing(nsp) else {
+            count(0);
+            return;
+        };
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let collector = Collector::streaming(id, Box::new(|_| {}), reply);
+        let n = self.broadcast_acked(ns, opts, event, args, timeout, collector);
+        count(n);
+    }
+
+    fn fetch_sockets(&self, nsp: &str, opts: &BroadcastOptions) -> Vec<SocketInfo> {
+        self.existing(nsp)
+            .map(|ns| self.local_sockets(&ns, opts))
+            .unwrap_or_default()
+    }
+
+    fn add_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
+        self.local_add(nsp, opts, rooms);
+    }
+
+    fn del_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
+        self.local_del(nsp, opts, rooms);
+    }
+
+    fn disconnect_sockets(&self, nsp: &str, opts: &BroadcastOptions, close: bool) {
+        self.local_disconnect(nsp, opts, close);
+    }
+
+    fn rooms(&self, nsp: &str) -> Vec<String> {
+        self.existing(nsp)
+            .map(|ns| ns.adapter().rooms().iter().map(|r| r.to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    fn server_side_emit(&self, nsp: &str, event: &str, args: Payload, ack: Option<ServerAckFn>) {
+        let Some(ns) = self.existing(nsp) else { return };
+        let ack = ack.map(|f| {
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            self.server_acks.lock().insert(id, f);
+            // The sender gives up after its timeout; forget the duty a while after that.
+            let pending = self.server_acks.clone();
+            self.rt.spawn(async move {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                pending.lock().remove(&id);
+            });
+            ServerAck { id }
+        });
+        self.report(Event::ServerSideEmit {
+            nsp: ns.name.clone(),
+            event: event.to_owned(),
+            args,
+            ack,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn js_date_matches_node() {
+        // new Date(1795303093154).toString() in UTC, from the golden sample S7.
+        assert_eq!(
+            super::js_date(1_795_303_093_154),
+            "Sat Nov 21 2026 23:18:13 GMT+0000 (Coordinated Universal Time)"
+        );
+    }
+}

@@ -1,0 +1,198 @@
+// Mixed-cluster harness: a real redis-server on a free port, roomcast nodes (the Rust
+// cluster example, or any command) and real Node socket.io nodes with
+// @socket.io/redis-adapter, and real socket.io-clients. Waits have generous deadlines that
+// only turn a hang into a failure; nothing here measures speed.
+
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import net from "node:net";
+import path from "node:path";
+import fs from "node:fs";
+import { createServer } from "node:http";
+import { Server } from "socket.io";
+import { createAdapter } from "@socket.io/redis-adapter";
+import { createClient } from "redis";
+import { io } from "socket.io-client";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const DEADLINE = 15_000;
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts redis-server on `port` (a free one by default); `stop()` SIGKILLs it. */
+export async function startRedis(port) {
+  port ??= await freePort();
+  const proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout.on("data", (d) => { out += d; });
+  const kill = () => proc.kill("SIGKILL");
+  process.once("exit", kill);
+  await eventually(() => out.includes("Ready to accept connections"), `redis-server on ${port}: ${out}`);
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    proc,
+    async stop() {
+      process.removeListener("exit", kill);
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const gone = new Promise((r) => proc.once("exit", r));
+      kill();
+      await gone;
+    },
+  };
+}
+
+/**
+ * Spawns a roomcast node: `cmd` (default the Rust cluster example) with PORT=0 and
+ * REDIS_URL; resolves once it printed "listening on http://...:<port>".
+ */
+export async function startRoomcast(redisUrl, { cmd, args = [], env = {} } = {}) {
+  cmd ??= path.join(ROOT, "target/release/examples/cluster");
+  if (!fs.existsSync(cmd) && !args.length) throw new Error(`${cmd} is missing: cargo build --release --examples -p roomcast`);
+  const proc = spawn(cmd, args, {
+    env: { ...process.env, REDIS_URL: redisUrl, ...env, PORT: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  proc.stderr.on("data", (d) => { stderr += d; });
+  const kill = () => proc.kill("SIGKILL");
+  process.once("exit", kill);
+  const lines = createInterface({ input: proc.stdout });
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no port; stderr: ${stderr}`)), DEADLINE);
+    proc.once("exit", (code) => { clearTimeout(timer); reject(new Error(`exited (${code}): ${stderr}`)); });
+    lines.on("line", (line) => {
+      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(line);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    });
+  });
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    proc,
+    stderr: () => stderr,
+    alive: () => proc.exitCode === null && proc.signalCode === null,
+    close() {
+      process.removeListener("exit", kill);
+      kill();
+    },
+  };
+}
+
+/**
+ * A Node socket.io node on the same Redis (node-redis clients with default settings plus
+ * an error listener, as the adapter's README asks). Every socket joins room1 and gets
+ * data {user: "u<port>"}; serverSideEmit with ack is answered "pong-node".
+ */
+export async function startNodeNode(redisUrl, opts = {}) {
+  const pub = createClient({ url: redisUrl });
+  const sub = pub.duplicate();
+  const errors = [];
+  pub.on("error", (e) => errors.push(e));
+  sub.on("error", (e) => errors.push(e));
+  await Promise.all([pub.connect(), sub.connect()]);
+  const http = createServer();
+  const ioServer = new Server(http, { adapter: createAdapter(pub, sub, opts) });
+  const sse = [];
+  for (const name of ["/", "/chat"]) {
+    const nsp = ioServer.of(name);
+    nsp.on("connection", (socket) => {
+      socket.join("room1");
+      socket.data = { user: `u${port}` };
+      socket.on("echo", (v, ack) => ack?.(v));
+    });
+    nsp.on("ping-servers", (...args) => {
+      const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
+      sse.push({ nsp: name, args });
+      ack?.("pong-node");
+    });
+    nsp.on("note", (...args) => sse.push({ nsp: name, event: "note", args }));
+  }
+  await new Promise((r) => http.listen(0, "127.0.0.1", r));
+  const port = http.address().port;
+  return {
+    io: ioServer,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    sse,
+    errors,
+    async close() {
+      await new Promise((r) => ioServer.close(() => r()));
+      // quit() lets the adapter's pending (un)subscribe replies arrive first.
+      await Promise.allSettled([pub.quit(), sub.quit()]);
+    },
+  };
+}
+
+/** Records every event a socket receives; `next(event)` waits for the next untaken one. */
+export function record(socket) {
+  const seen = [];
+  const waiters = new Set();
+  socket.onAny((event, ...args) => {
+    seen.push({ event, args, taken: false });
+    for (const w of [...waiters]) w();
+  });
+  return {
+    seen,
+    all: (event) => seen.filter((e) => e.event === event).map((e) => e.args),
+    next(event, ms = DEADLINE) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = seen.find((e) => e.event === event && !e.taken);
+          if (!hit) return;
+          hit.taken = true;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(hit.args);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no "${event}" within ${ms} ms; got ${JSON.stringify(seen.map((e) => e.event))}`));
+        }, ms);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** A connected websocket client with an event log. */
+export async function client(url, nsp = "/", opts = {}) {
+  const socket = io(url + (nsp === "/" ? "" : nsp), { forceNew: true, reconnection: false, transports: ["websocket"], ...opts });
+  const log = record(socket);
+  await new Promise((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("connect_error", reject);
+  });
+  return { socket, log, id: socket.id };
+}
+
+/** Drives a roomcast node through its `ctl` event (see examples/rust/cluster.rs). */
+export function ctl(control, op, params = {}, ...args) {
+  return control.socket.timeout(DEADLINE).emitWithAck("ctl", op, params, ...args);
+}
+
+export async function eventually(fn, what = "condition", ms = DEADLINE) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`${what} not reached within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Resolves when `ms` passed (used only to prove that something did NOT arrive). */
+export const quiet = (ms = 300) => new Promise((r) => setTimeout(r, ms));
