@@ -69,8 +69,9 @@
 // fails at load time). Revisions: 1 the first C ABI; 2 `roomcast_event.disconnected`,
 // `roomcast_config_set_{max_attachments,allow_polling,allow_websocket,max_buffered_frames}`
 // and `roomcast_abi_revision`; 3 `roomcast_event.recovered`,
-// `roomcast_config_set_connection_state_recovery`, `roomcast_set_data` and `roomcast_data`.
-#define ROOMCAST_ABI_REVISION 3
+// `roomcast_config_set_connection_state_recovery`, `roomcast_set_data` and `roomcast_data`;
+// 4 `roomcast_config_set_redis` and `ROOMCAST_EVENT_SERVER_SIDE_EMIT`.
+#define ROOMCAST_ABI_REVISION 4
 
 // `roomcast_target.flags`: drop the packet for sockets that cannot take it right now.
 #define ROOMCAST_TARGET_VOLATILE 1
@@ -145,6 +146,10 @@ enum roomcast_event_kind
   ROOMCAST_EVENT_DISCONNECTING = 5,
   // A socket left (`reason`).
   ROOMCAST_EVENT_DISCONNECT = 6,
+  // (revision 4) Another node of the Redis cluster called `serverSideEmit`
+  // (`nsp`, `event_name`, `args_json`; `ack` when it waits for an answer: answer with
+  // `roomcast_ack_send`, whose first argument is the reply). `sid` is NULL.
+  ROOMCAST_EVENT_SERVER_SIDE_EMIT = 7,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -479,6 +484,16 @@ roomcast_status roomcast_config_set_static_dir(struct roomcast_config *cfg, cons
 // Serves `<path>socket.io.min.js` and friends from `dir`, normally
 // `node_modules/socket.io-client/dist` (socket.io's serveClient).
 roomcast_status roomcast_config_set_client_dist_dir(struct roomcast_config *cfg, const char *dir);
+
+// (revision 4) Joins a Redis cluster in `@socket.io/redis-adapter`'s classic format:
+// `url` like "redis://127.0.0.1:6379" (or "redis://:password@host:port/db"), `key` the
+// channel prefix (NULL for "socket.io"). `roomcast_server_start` then fails with
+// ROOMCAST_ERR_IO when Redis is unreachable; once started, a Redis outage never stops the
+// server: local delivery continues and it reconnects by itself. Cluster-wide operations
+// go through `roomcast_sockets_join`, `roomcast_emit`, … unchanged.
+roomcast_status roomcast_config_set_redis(struct roomcast_config *cfg,
+                                          const char *url,
+                                          const char *key);
 
 // Starts a server from `cfg` (which stays owned by the caller) and writes its handle to
 // `out`. Events queue up from the start; take them with `roomcast_server_set_callback` or

@@ -157,7 +157,8 @@ fn main() {
                     log.remove(0);
                 }
             }
-            Event::AckResponse(_) | Event::Disconnecting { .. } => {}
+            // The e2e server joins no cluster (see examples/rust/cluster.rs for that).
+            Event::AckResponse(_) | Event::Disconnecting { .. } | Event::ServerSideEmit { .. } => {}
         }
     }
 }
@@ -310,7 +311,7 @@ fn handle(event: &str, m: Msg<'_>) {
                 let replies: Vec<Value> = r
                     .replies
                     .iter()
-                    .map(|a| json!({ "sid": a.sid.as_str(), "args": a.args.to_values() }))
+                    .map(|a| json!({ "sid": a.sid.map(|s| s.to_string()), "args": a.args.to_values() }))
                     .collect();
                 report(
                     "broadcast-ack",

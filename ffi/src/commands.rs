@@ -6,6 +6,7 @@ use std::time::Duration;
 use roomcast::host::ConnectRequest;
 use roomcast::BroadcastOptions;
 
+use crate::event::PendingAck;
 use crate::input::{json_value, opt_text, payload, put, text};
 use crate::server::{roomcast_server, server};
 use crate::status::*;
@@ -109,8 +110,10 @@ pub unsafe extern "C" fn roomcast_ack_send(
     guard(|| {
         let state = self::server(server)?;
         let args = payload(args_json, attachments, attachments_len)?;
-        let handle = state.acks.take(ack).ok_or_else(no_such_ack)?;
-        state.server.ack(handle, &args)?;
+        match state.acks.take(ack).ok_or_else(no_such_ack)? {
+            PendingAck::Client(handle) => state.server.ack(handle, &args)?,
+            PendingAck::Server(handle) => state.server.server_side_ack(handle, &args)?,
+        }
         Ok(())
     })
 }

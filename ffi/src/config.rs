@@ -366,3 +366,32 @@ pub unsafe extern "C" fn roomcast_config_set_client_dist_dir(
         Ok(())
     })
 }
+
+/// (revision 4) Joins a Redis cluster in `@socket.io/redis-adapter`'s classic format:
+/// `url` like "redis://127.0.0.1:6379" (or "redis://:password@host:port/db"), `key` the
+/// channel prefix (NULL for "socket.io"). `roomcast_server_start` then fails with
+/// ROOMCAST_ERR_IO when Redis is unreachable; once started, a Redis outage never stops the
+/// server: local delivery continues and it reconnects by itself. Cluster-wide operations
+/// go through `roomcast_sockets_join`, `roomcast_emit`, … unchanged.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_config_set_redis(
+    cfg: *mut roomcast_config,
+    url: *const c_char,
+    key: *const c_char,
+) -> roomcast_status {
+    with(cfg, |c| {
+        let u = text(url, "url")?;
+        if !u.starts_with("redis://") && !u.starts_with("unix://") {
+            return Err(Fail::new(
+                ROOMCAST_ERR_INVALID_ARGUMENT,
+                "url must start with redis:// (rediss:// is not supported)",
+            ));
+        }
+        let mut rc = roomcast::host::RedisConfig::new(u);
+        if !key.is_null() {
+            rc.key = text(key, "key")?.to_owned();
+        }
+        c.config.redis = Some(rc);
+        Ok(())
+    })
+}

@@ -8,7 +8,7 @@ use std::ffi::{c_char, CString};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use roomcast::host::Handshake;
-use roomcast::host::{AckHandle, Event};
+use roomcast::host::{AckHandle, Event, ServerAck};
 use roomcast::Payload;
 
 use crate::types::roomcast_bytes;
@@ -30,6 +30,10 @@ pub enum roomcast_event_kind {
     ROOMCAST_EVENT_DISCONNECTING = 5,
     /// A socket left (`reason`).
     ROOMCAST_EVENT_DISCONNECT = 6,
+    /// (revision 4) Another node of the Redis cluster called `serverSideEmit`
+    /// (`nsp`, `event_name`, `args_json`; `ack` when it waits for an answer: answer with
+    /// `roomcast_ack_send`, whose first argument is the reply). `sid` is NULL.
+    ROOMCAST_EVENT_SERVER_SIDE_EMIT = 7,
 }
 
 /// One client's reply to an emit with ack.
@@ -107,26 +111,35 @@ pub struct roomcast_event {
 #[derive(Default)]
 pub struct Acks {
     next: AtomicU64,
-    pending: Mutex<HashMap<u64, AckHandle>>,
+    pending: Mutex<HashMap<u64, PendingAck>>,
+}
+
+/// What an ack token answers: a client's request or another node's server-side emit.
+pub enum PendingAck {
+    /// A client's ack request.
+    Client(AckHandle),
+    /// A server-side emit from another cluster node.
+    Server(ServerAck),
 }
 
 impl Acks {
-    fn add(&self, handle: AckHandle) -> u64 {
+    fn add(&self, handle: PendingAck) -> u64 {
         let token = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         self.pending.lock().insert(token, handle);
         token
     }
 
     /// Takes a handle out (exactly once).
-    pub fn take(&self, token: u64) -> Option<AckHandle> {
+    pub fn take(&self, token: u64) -> Option<PendingAck> {
         self.pending.lock().remove(&token)
     }
 
     /// Forgets the requests of a socket that left (they can no longer be answered).
     fn forget(&self, nsp: &str, sid: &str) {
-        self.pending
-            .lock()
-            .retain(|_, h| !(h.nsp() == nsp && h.sid().as_str() == sid));
+        self.pending.lock().retain(|_, h| match h {
+            PendingAck::Client(h) => !(h.nsp() == nsp && h.sid().as_str() == sid),
+            PendingAck::Server(_) => true,
+        });
     }
 }
 
@@ -279,13 +292,14 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
                 args_json,
                 attachments,
                 attachments_len,
-                ack: ack.map_or(0, |h| acks.add(h)),
+                ack: ack.map_or(0, |h| acks.add(PendingAck::Client(h))),
                 ..empty(ROOMCAST_EVENT_MESSAGE)
             }
         }
         Event::AckResponse(result) => {
             for r in &result.replies {
-                let sid = b.s(r.sid.as_str());
+                // Empty for a client of another cluster node (the wire format does not name it).
+                let sid = b.s(r.sid.as_ref().map_or("", |s| s.as_str()));
                 let (args_json, attachments, attachments_len) = b.payload(&r.args);
                 replies.push(roomcast_ack_reply {
                     sid,
@@ -305,6 +319,23 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
                 timed_out: result.timed_out,
                 disconnected: result.disconnected,
                 ..empty(ROOMCAST_EVENT_ACK_RESPONSE)
+            }
+        }
+        Event::ServerSideEmit {
+            nsp,
+            event,
+            args,
+            ack,
+        } => {
+            let (args_json, attachments, attachments_len) = b.payload(&args);
+            roomcast_event {
+                nsp: b.s(&nsp),
+                event_name: b.s(&event),
+                args_json,
+                attachments,
+                attachments_len,
+                ack: ack.map_or(0, |h| acks.add(PendingAck::Server(h))),
+                ..empty(ROOMCAST_EVENT_SERVER_SIDE_EMIT)
             }
         }
         Event::Disconnecting {

@@ -45,8 +45,9 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// fails at load time). Revisions: 1 the first C ABI; 2 `roomcast_event.disconnected`,
 /// `roomcast_config_set_{max_attachments,allow_polling,allow_websocket,max_buffered_frames}`
 /// and `roomcast_abi_revision`; 3 `roomcast_event.recovered`,
-/// `roomcast_config_set_connection_state_recovery`, `roomcast_set_data` and `roomcast_data`.
-pub const ROOMCAST_ABI_REVISION: u32 = 3;
+/// `roomcast_config_set_connection_state_recovery`, `roomcast_set_data` and `roomcast_data`;
+/// 4 `roomcast_config_set_redis` and `ROOMCAST_EVENT_SERVER_SIDE_EMIT`.
+pub const ROOMCAST_ABI_REVISION: u32 = 4;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

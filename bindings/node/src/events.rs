@@ -117,7 +117,11 @@ pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
                 let mut replies = env.create_array_with_length(result.replies.len())?;
                 for (i, r) in result.replies.iter().enumerate() {
                     let mut pair = env.create_array_with_length(2)?;
-                    pair.set_element(0, env.create_string(r.sid.as_str())?)?;
+                    match r.sid {
+                        // A client of another cluster node: the wire format does not name it.
+                        Some(sid) => pair.set_element(0, env.create_string(sid.as_str())?)?,
+                        None => pair.set_element(0, env.get_null()?)?,
+                    }
                     pair.set_element(1, args_to_js(env, &r.args)?)?;
                     replies.set_element(i as u32, pair)?;
                 }
@@ -146,6 +150,21 @@ pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
                     list.into_unknown(),
                 ]
             }
+            Event::ServerSideEmit {
+                nsp,
+                event,
+                args,
+                ack,
+            } => vec![
+                s(env, "server_side_emit")?,
+                s(env, &nsp)?,
+                s(env, &event)?,
+                args_to_js(env, &args)?,
+                match ack {
+                    Some(a) => env.create_double(a.id() as f64)?.into_unknown(),
+                    None => env.get_null()?.into_unknown(),
+                },
+            ],
             Event::Disconnect { nsp, sid, reason } => {
                 vec![
                     s(env, "disconnect")?,

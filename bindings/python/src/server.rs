@@ -82,7 +82,9 @@ fn options(rooms: Vec<String>, except: Vec<String>) -> BroadcastOptions {
 fn ack_result<'py>(py: Python<'py>, r: &AckResult) -> PyResult<Bound<'py, PyList>> {
     let replies = PyList::empty(py);
     for reply in &r.replies {
-        replies.append((reply.sid.as_str(), convert::from_payload(py, &reply.args)?))?;
+        // `None` for a client of another cluster node (the wire format does not name it).
+        let sid = reply.sid.as_ref().map(|s| s.as_str());
+        replies.append((sid, convert::from_payload(py, &reply.args)?))?;
     }
     Ok(replies)
 }
@@ -183,6 +185,19 @@ fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>>
         Event::Disconnect { nsp, sid, reason } => {
             ("disconnect", &*nsp, sid.as_str(), reason.as_str()).into_pyobject(py)?
         }
+        Event::ServerSideEmit {
+            nsp,
+            event,
+            args,
+            ack,
+        } => (
+            "server_side_emit",
+            &*nsp,
+            event,
+            convert::from_payload(py, &args)?,
+            ack.map(|a| a.id()),
+        )
+            .into_pyobject(py)?,
     };
     Ok(t)
 }

@@ -201,7 +201,7 @@ impl RedisAdapter {
             }
             Some(t @ (kind::REMOTE_JOIN | kind::REMOTE_LEAVE | kind::REMOTE_DISCONNECT)) => {
                 // The old per-socket form carries {sid, room} and wants an answer.
-                let legacy = req.str("sid").map(|sid| BroadcastOptions::socket(sid));
+                let legacy = req.str("sid").map(BroadcastOptions::socket);
                 let opts = legacy.clone().unwrap_or_else(|| req.opts());
                 let rooms = match req.str("room") {
                     Some(r) if legacy.is_some() => vec![Room::from(r)],
