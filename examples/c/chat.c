@@ -270,6 +270,8 @@ static void on_event(void *user_data, const roomcast_event *ev) {
         break;
     case ROOMCAST_EVENT_MESSAGE: on_message(c, ev); break;
     case ROOMCAST_EVENT_DISCONNECT: on_disconnect(c, ev->sid); break;
+    /* The chat has no server-to-server events: give back any answer duty at once. */
+    case ROOMCAST_EVENT_SERVER_SIDE_EMIT: if (ev->ack) roomcast_ack_drop(c->server, ev->ack); break;
     default: break;
     }
 }
@@ -319,6 +321,11 @@ int main(void) {
     roomcast_config_set_client_dist_dir(cfg, path);
     roomcast_config_set_connection_state_recovery(
         cfg, recovery_env ? strtoull(recovery_env, NULL, 10) : 120000, true, 0);
+    /* With REDIS_URL, join the Redis cluster (REDIS_KEY, default "socket.io"); rooms and
+     * broadcasts then span every node, roomcast or Node socket.io. */
+    if (getenv("REDIS_URL") &&
+        !check(roomcast_config_set_redis(cfg, getenv("REDIS_URL"), getenv("REDIS_KEY")), "set_redis"))
+        return 1;
     if (!check(roomcast_server_start(cfg, &server), "start")) return 1;
     roomcast_config_free(cfg);
 

@@ -5,6 +5,8 @@
 //! default 3000; `PORT=0` picks a free one). Connection state recovery is on: a tab that
 //! loses its connection for up to `RECOVERY_MS` (default 2 minutes) keeps its place and
 //! name and gets what it missed.
+//! With `REDIS_URL` it joins that Redis cluster (`REDIS_KEY`, default `socket.io`): rooms
+//! and broadcasts then span every node.
 
 use roomcast::host::{Event, Server};
 use roomcast::{BroadcastOptions, Config, Payload, RecoveryConfig, Sid};
@@ -34,6 +36,10 @@ fn main() {
         connection_state_recovery: Some(RecoveryConfig {
             max_disconnection_duration: Duration::from_millis(recovery_ms),
             ..RecoveryConfig::default()
+        }),
+        redis: std::env::var("REDIS_URL").ok().map(|url| {
+            roomcast::host::RedisConfig::new(url)
+                .key(std::env::var("REDIS_KEY").unwrap_or_else(|_| "socket.io".into()))
         }),
         ..Config::default()
     };

@@ -93,10 +93,10 @@ export async function startRoomcast(redisUrl, { cmd, args = [], env = {} } = {})
 
 /**
  * A Node socket.io node on the same Redis (node-redis clients with default settings plus
- * an error listener, as the adapter's README asks). Every socket joins room1 and gets
+ * an error listener, as the adapter's README asks). Every socket joins `rooms` (room1) and gets
  * data {user: "u<port>"}; serverSideEmit with ack is answered "pong-node".
  */
-export async function startNodeNode(redisUrl, opts = {}) {
+export async function startNodeNode(redisUrl, opts = {}, { rooms = ["room1"] } = {}) {
   const pub = createClient({ url: redisUrl });
   const sub = pub.duplicate();
   const errors = [];
@@ -109,7 +109,7 @@ export async function startNodeNode(redisUrl, opts = {}) {
   for (const name of ["/", "/chat"]) {
     const nsp = ioServer.of(name);
     nsp.on("connection", (socket) => {
-      socket.join("room1");
+      socket.join(rooms);
       socket.data = { user: `u${port}` };
       socket.on("echo", (v, ack) => ack?.(v));
     });

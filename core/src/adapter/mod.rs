@@ -107,8 +107,11 @@ pub trait Adapter: Send + Sync + 'static {
     fn for_each_recipient(&self, opts: &BroadcastOptions, f: &mut dyn FnMut(Sid));
     /// All room names currently known.
     fn rooms(&self) -> Vec<Room>;
-    /// Whether `room` has members (a remote adapter drops room broadcasts otherwise).
-    fn has_room(&self, room: &str) -> bool;
+    /// Whether `room` has members here (a node drops a cluster broadcast sent to the
+    /// channel of a room it does not have). The default scans [`Adapter::rooms`].
+    fn has_room(&self, room: &str) -> bool {
+        self.rooms().iter().any(|r| &**r == room)
+    }
 }
 
 #[derive(Default)]
