@@ -3,14 +3,15 @@
 //! drive every cluster-wide operation by emitting `ctl` (dispatch table in [`ctl`]).
 //!
 //! Environment: `PORT` (0 picks a free port; the first stdout line is
-//! `listening on http://127.0.0.1:<port>`), `REDIS_URL`, `REDIS_KEY`, `REQUEST_TIMEOUT` (ms).
+//! `listening on http://127.0.0.1:<port>`), `REDIS_URL`, `REDIS_KEY`, `REQUEST_TIMEOUT` (ms),
+//! `RECOVERY_MS` (connection state recovery on, with that window).
 //! Every socket joins `room1` and gets `socket.data = {"user": "u<port>"}`; a server-side
 //! emit from another node is answered with `pong-<port>` and kept for the `sse-log` op.
 //! Logs (Redis outages, reconnects) go to stderr; `RUST_LOG` filters them.
 
 use roomcast::adapter::redis::RedisConfig;
 use roomcast::host::{AckHandle, Event, Server};
-use roomcast::{BroadcastOptions, Config, NamespaceRule, Payload};
+use roomcast::{BroadcastOptions, Config, NamespaceRule, Payload, RecoveryConfig};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -195,6 +196,15 @@ fn main() {
             rc.request_timeout = Duration::from_millis(ms);
         }
         config.redis = Some(rc);
+    }
+    if let Some(ms) = std::env::var("RECOVERY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        config.connection_state_recovery = Some(RecoveryConfig {
+            max_disconnection_duration: Duration::from_millis(ms),
+            ..RecoveryConfig::default()
+        });
     }
     let (server, events) = match Server::start(config) {
         Ok(s) => s,

@@ -319,9 +319,10 @@ impl LocalNode for SocketIo {
 
     fn broadcast(&self, nsp: &str, opts: &BroadcastOptions, event: &str, args: &Payload) {
         if let Some(ns) = self.existing(nsp) {
-            // Decoded once per node, encoded once for every local recipient.
-            let packet = crate::protocol::encode_event(&ns.name, event, args, None);
-            ns.broadcast(opts, &packet, None, &self.rt);
+            // Decoded once per node, encoded once for every local recipient; with recovery
+            // on, stored with a local offset like a local emit, so a client that recovers on
+            // this node also gets what other nodes sent while it was away.
+            self.deliver(&ns, opts, event, args);
         }
     }
 

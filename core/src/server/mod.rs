@@ -181,10 +181,27 @@ impl SocketIo {
         args: &Payload,
     ) -> Result<usize, Error> {
         let ns = self.namespace(nsp)?;
-        let n = match &ns.recovery {
+        let n = self.deliver(&ns, opts, event, args);
+        if let Some(c) = self.cluster.get() {
+            c.broadcast(&ns.name, opts, event, args);
+        }
+        Ok(n)
+    }
+
+    /// Delivers an EVENT to this node's sockets that `opts` selects (a local emit, or a
+    /// broadcast from another node). With recovery on, it is stored for replay with an
+    /// offset as its last argument, the same for every recipient, and the buffer stays
+    /// locked over the fan-out (see `recovery`). The only sessions the fan-out may close
+    /// under that lock are slow consumers, which are never saved, so it is not taken again.
+    pub(crate) fn deliver(
+        &self,
+        ns: &Namespace,
+        opts: &BroadcastOptions,
+        event: &str,
+        args: &Payload,
+    ) -> usize {
+        match &ns.recovery {
             Some(rec) if !opts.volatile => {
-                // Stored for replay: the offset is the last argument, the same for every
-                // recipient, and the buffer stays locked over the fan-out (see `recovery`).
                 let mut buf = rec.lock();
                 let offset = buf.next_offset().to_string();
                 let packet = protocol::encode_event_at(&ns.name, event, args, None, Some(&offset));
@@ -195,11 +212,7 @@ impl SocketIo {
                 let packet = protocol::encode_event(&ns.name, event, args, None);
                 ns.broadcast(opts, &packet, None, &self.rt)
             }
-        };
-        if let Some(c) = self.cluster.get() {
-            c.broadcast(&ns.name, opts, event, args);
         }
-        Ok(n)
     }
 
     /// Emits and collects every recipient's acknowledgement, or times out after `timeout`
