@@ -33,6 +33,8 @@ export interface ServerOptions {
   host?: string;
   /** Threads of the server's runtime (default: CPU count). */
   workerThreads?: number;
+  /** `redisAdapter({ url, key })`: join a Redis cluster (the only adapter accepted). */
+  adapter?: ReturnType<typeof redisAdapter>;
   /** Connection state recovery (off unless given), as in socket.io 4.6+. */
   connectionStateRecovery?: ConnectionStateRecoveryOptions;
 }
@@ -149,12 +151,50 @@ export class Namespace extends EventEmitter {
   send(...args: any[]): this;
   write(...args: any[]): this;
   serverSideEmit(ev: string, ...args: any[]): boolean;
-  fetchSockets(): Promise<Socket[]>;
+  serverSideEmitWithAck(ev: string, ...args: any[]): Promise<any[]>;
+  fetchSockets(): Promise<Array<Socket | RemoteSocket>>;
   socketsJoin(room: Room | Room[]): void;
   socketsLeave(room: Room | Room[]): void;
   disconnectSockets(close?: boolean): void;
   on(ev: 'connection' | 'connect', listener: (socket: Socket) => void): this;
   on(ev: string, listener: (...args: any[]) => void): this;
+}
+
+/** A socket of another node of a Redis cluster, as fetchSockets() returns it. */
+export interface RemoteSocket {
+  readonly id: string;
+  readonly handshake: Record<string, any>;
+  readonly rooms: Set<string>;
+  readonly data: any;
+  emit(ev: string, ...args: any[]): boolean;
+  join(room: Room | Room[]): void;
+  leave(room: Room | Room[]): void;
+  disconnect(close?: boolean): this;
+}
+
+/** Options of redisAdapter(): the Redis URL, the channel prefix (`key`, default "socket.io")
+ * and how long cluster requests wait for other nodes (`requestsTimeout`, default 5000 ms). */
+export interface RedisAdapterOptions {
+  url?: string;
+  key?: string;
+  requestsTimeout?: number;
+}
+
+/** Joins a Redis cluster in @socket.io/redis-adapter's format: `new Server(port, { adapter: redisAdapter({ url }) })`. */
+export declare function redisAdapter(opts?: RedisAdapterOptions | string): { readonly __roomcastRedis: true };
+
+/** Publishes into a Redis cluster without a server, like @socket.io/redis-emitter. */
+export declare class Emitter {
+  constructor(opts?: { url?: string; key?: string } | string);
+  of(nsp: string): Emitter;
+  to(room: Room | Room[]): Emitter;
+  in(room: Room | Room[]): Emitter;
+  except(room: Room | Room[]): Emitter;
+  emit(ev: string, ...args: any[]): true;
+  socketsJoin(rooms: Room | Room[]): void;
+  socketsLeave(rooms: Room | Room[]): void;
+  disconnectSockets(close?: boolean): void;
+  serverSideEmit(ev: string, ...args: any[]): void;
 }
 
 export class ParentNamespace extends Namespace {
@@ -189,7 +229,8 @@ export class Server {
   send(...args: any[]): this;
   write(...args: any[]): this;
   serverSideEmit(ev: string, ...args: any[]): boolean;
-  fetchSockets(): Promise<Socket[]>;
+  serverSideEmitWithAck(ev: string, ...args: any[]): Promise<any[]>;
+  fetchSockets(): Promise<Array<Socket | RemoteSocket>>;
   socketsJoin(room: Room | Room[]): void;
   socketsLeave(room: Room | Room[]): void;
   disconnectSockets(close?: boolean): void;

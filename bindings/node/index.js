@@ -22,6 +22,8 @@ module.exports.Namespace = Namespace;
 module.exports.ParentNamespace = ParentNamespace;
 module.exports.Socket = Socket;
 module.exports.BroadcastOperator = BroadcastOperator;
+module.exports.redisAdapter = require('./lib/cluster').redisAdapter;
+module.exports.Emitter = require('./lib/cluster').Emitter;
 module.exports.default = createServer;
 /** The roomcast version (the native module's, from the Cargo workspace; equals package.json's). */
 module.exports.version = native.version();

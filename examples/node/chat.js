@@ -9,7 +9,7 @@
 'use strict';
 
 const path = require('node:path');
-const { Server } = require('roomcast');
+const { Server, redisAdapter } = require('roomcast');
 
 const examples = path.join(__dirname, '..');
 const ROOM = 'KPL';
@@ -19,6 +19,11 @@ const io = new Server({
   serveStatic: path.join(examples, 'public'),
   clientDir: path.join(examples, 'node_modules', 'socket.io-client', 'dist'),
   connectionStateRecovery: { maxDisconnectionDuration: Number(process.env.RECOVERY_MS || 2 * 60 * 1000) },
+  // With REDIS_URL, join the Redis cluster (REDIS_KEY, default "socket.io"): rooms and
+  // broadcasts then span every node, roomcast or Node socket.io.
+  adapter: process.env.REDIS_URL
+    ? redisAdapter({ url: process.env.REDIS_URL, key: process.env.REDIS_KEY || 'socket.io' })
+    : undefined,
 });
 
 const history = []; // every {name, message} so far

@@ -19,7 +19,15 @@ import roomcast
 EXAMPLES = Path(__file__).resolve().parent.parent
 ROOM = "KPL"
 
+# With REDIS_URL, join the Redis cluster (REDIS_KEY, default "socket.io"): rooms and
+# broadcasts then span every node, roomcast or Node socket.io.
+manager = (
+    roomcast.RedisManager(os.environ["REDIS_URL"], channel=os.environ.get("REDIS_KEY", "socket.io"))
+    if os.environ.get("REDIS_URL")
+    else None
+)
 sio = roomcast.Server(
+    client_manager=manager,
     cors_allowed_origins="*",
     static_files=EXAMPLES / "public",
     client_dist=EXAMPLES / "node_modules" / "socket.io-client" / "dist",

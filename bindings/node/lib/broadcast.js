@@ -40,7 +40,7 @@ class BroadcastOperator {
     return new BroadcastOperator(this._nsp, this._rooms, this._except, { ...this._flags, volatile: true });
   }
 
-  /** This node only (there is one node: no effect). */
+  /** This node only (other nodes of a Redis cluster are not told). */
   get local() {
     return new BroadcastOperator(this._nsp, this._rooms, this._except, { ...this._flags, local: true });
   }
@@ -71,7 +71,8 @@ class BroadcastOperator {
     const volatile = !!this._flags.volatile;
     const targets = this._nsp._targets();
     if (!ack) {
-      for (const nsp of targets) server._command('emit', nsp.name, rooms, except, volatile, String(ev), json, bins);
+      const local = !!this._flags.local;
+      for (const nsp of targets) server._command('emit', nsp.name, rooms, except, volatile, String(ev), json, bins, local);
       return true;
     }
     let pending = targets.length;
@@ -111,38 +112,75 @@ class BroadcastOperator {
     return nsp.server._command('sockets', nsp.name, [...this._rooms], [...this._except]) || [];
   }
 
-  /** The selected sockets (the Socket objects themselves: there is one node). */
-  fetchSockets() {
+  /**
+   * The selected sockets: local ones as the Socket objects themselves, sockets of other
+   * cluster nodes as RemoteSocket (id, handshake, rooms, data, emit, join, leave,
+   * disconnect), as socket.io's.
+   */
+  async fetchSockets() {
     const out = [];
     for (const nsp of this._nsp._targets()) {
-      for (const id of this._ids(nsp)) {
-        const s = nsp.sockets.get(id);
-        if (s) out.push(s);
+      if (!nsp.server._clustered || this._flags.local) {
+        for (const id of this._ids(nsp)) {
+          const s = nsp.sockets.get(id);
+          if (s) out.push(s);
+        }
+        continue;
       }
+      const r = await nsp.server._request('fetchSockets', nsp.name, [...this._rooms], [...this._except]);
+      for (const d of r.value) out.push(nsp.sockets.get(d.id) || new RemoteSocket(nsp, d));
     }
-    return Promise.resolve(out);
+    return out;
   }
 
-  /** Makes the selected sockets join room(s). */
+  /** Makes the selected sockets (on every cluster node) join room(s). */
   socketsJoin(room) {
     for (const nsp of this._nsp._targets()) {
-      for (const id of this._ids(nsp)) nsp.server._command('join', nsp.name, id, list(room));
+      nsp.server._command('socketsJoin', nsp.name, [...this._rooms], [...this._except], list(room), false);
     }
   }
 
-  /** Makes the selected sockets leave room(s). */
+  /** Makes the selected sockets (on every cluster node) leave room(s). */
   socketsLeave(room) {
     for (const nsp of this._nsp._targets()) {
-      for (const id of this._ids(nsp)) nsp.server._command('leave', nsp.name, id, list(room));
+      nsp.server._command('socketsJoin', nsp.name, [...this._rooms], [...this._except], list(room), true);
     }
   }
 
-  /** Disconnects the selected sockets; with close, their whole connections. */
+  /** Disconnects the selected sockets (on every cluster node); with close, their connections. */
   disconnectSockets(close = false) {
     for (const nsp of this._nsp._targets()) {
-      for (const id of this._ids(nsp)) nsp.server._command('disconnect', nsp.name, id, !!close);
+      nsp.server._command('disconnectSockets', nsp.name, [...this._rooms], [...this._except], !!close);
     }
   }
 }
 
-module.exports = { BroadcastOperator, list };
+/** A socket of another cluster node, as fetchSockets() returns it. */
+class RemoteSocket {
+  constructor(nsp, d) {
+    this._nsp = nsp;
+    this.id = d.id;
+    this.handshake = d.handshake;
+    this.rooms = new Set(d.rooms);
+    this.data = d.data;
+  }
+
+  emit(ev, ...args) {
+    return this._nsp.to(this.id).emit(ev, ...args);
+  }
+
+  join(room) {
+    this._nsp.in(this.id).socketsJoin(room);
+  }
+
+  leave(room) {
+    this._nsp.in(this.id).socketsLeave(room);
+  }
+
+  disconnect(close = false) {
+    this._nsp.in(this.id).disconnectSockets(close);
+    return this;
+  }
+}
+
+module.exports = { BroadcastOperator, RemoteSocket, list };

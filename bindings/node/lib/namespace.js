@@ -101,11 +101,46 @@ class Namespace extends EventEmitter {
     this._operator().disconnectSockets(close);
   }
 
-  /** There are no other nodes: emits nothing; an ack callback gets (null, []). */
+  /**
+   * Emits `ev` to the other nodes of the cluster (their `nsp.on(ev, ...)` listeners). With
+   * a function as last argument, it gets (err, responses): one response per other node,
+   * err set when some did not answer within the requests timeout. Binary is not carried
+   * (the wire format is JSON), as with @socket.io/redis-adapter. Without a cluster there
+   * are no other nodes: nothing is sent and the callback gets (null, []).
+   */
   serverSideEmit(ev, ...args) {
     const ack = typeof args[args.length - 1] === 'function' ? args.pop() : null;
-    if (ack) process.nextTick(() => ack(null, []));
+    const server = this.server;
+    if (!server._clustered) {
+      if (ack) process.nextTick(() => ack(null, []));
+      return true;
+    }
+    const json = JSON.stringify(args);
+    if (!ack) {
+      server._command('serverSideEmit', this.name, String(ev), json);
+      return true;
+    }
+    server._request('serverSideEmitWithAck', this.name, [], [], String(ev), json).then(
+      (r) => ack(r.complete ? null : new Error(`timeout reached: only ${r.answered} responses received out of ${r.expected}`), r.value),
+      (err) => ack(err, []),
+    );
     return true;
+  }
+
+  /** serverSideEmit() with an ack, as a promise of the responses. */
+  serverSideEmitWithAck(ev, ...args) {
+    return new Promise((resolve, reject) => {
+      this.serverSideEmit(ev, ...args, (err, responses) => (err ? reject(err) : resolve(responses)));
+    });
+  }
+
+  /** Cluster-wide helpers named after socket.io-adapter's (allRooms, serverCount). */
+  get adapter() {
+    const nsp = this;
+    return {
+      allRooms: async () => new Set((await nsp.server._request('allRooms', nsp.name)).value),
+      serverCount: async () => (await nsp.server._request('serverCount', nsp.name)).value,
+    };
   }
 
   _emitReserved(ev, ...args) {

@@ -74,6 +74,14 @@ function findClientDir() {
   }
 }
 
+/** The Redis options of `opts.adapter` (from redisAdapter()), or null; throws otherwise. */
+function redisOptions(a) {
+  if (a === undefined || a === null) return null;
+  const { REDIS } = require('./cluster');
+  if (a[REDIS]) return a[REDIS];
+  throw new TypeError('roomcast: the only supported adapter is roomcast.redisAdapter({ url, key })');
+}
+
 class Server {
   /**
    * new Server(port[, options]), new Server(options) then listen(port).
@@ -98,6 +106,8 @@ class Server {
     this._acks = new Map();
     this._timers = new Set();
     this._onClosed = [];
+    this._requests = new Map();
+    this._nextRequest = 0;
     this.sockets = this.of('/');
     if (srv !== undefined && srv !== null) this.listen(srv);
   }
@@ -112,6 +122,7 @@ class Server {
     if (!clientDir && o.serveClient) clientDir = findClientDir();
     const transports = o.transports || DEFAULTS.transports;
     const recovery = recoveryOptions(o.connectionStateRecovery);
+    const redis = redisOptions(o.adapter);
     this._recovery = !!recovery;
     this._native = new NativeServer(
       {
@@ -132,12 +143,62 @@ class Server {
         recoveryMaxDisconnectionDuration: recovery ? recovery.maxDisconnectionDuration : undefined,
         recoverySkipMiddlewares: recovery ? recovery.skipMiddlewares : undefined,
         recoveryMaxPackets: recovery ? recovery.maxPackets : undefined,
+        redisUrl: redis ? redis.url : undefined,
+        redisKey: redis ? redis.key : undefined,
+        redisRequestsTimeout: redis ? redis.requestsTimeout : undefined,
       },
       (ev) => this._onEvent(ev),
     );
+    this._clustered = !!redis;
     for (const nsp of this._nsps.values()) this._declare(nsp);
     for (const p of this._parents) this._declareDynamic(p);
     return this;
+  }
+
+  /**
+   * Sets the adapter before listen(): only `roomcast.redisAdapter({ url, key })` (the
+   * cluster is joined in Rust; Node adapter factories cannot run here). Without an
+   * argument, returns the current one.
+   */
+  adapter(a) {
+    if (a === undefined) return this.opts.adapter;
+    if (this._native) throw new Error('adapter() must be called before listen()');
+    redisOptions(a);
+    this.opts = { ...this.opts, adapter: a };
+    return this;
+  }
+
+  /** Starts a cluster request; resolves with its parsed answer (rejects on error). */
+  _request(kind, nsp, rooms = [], except = [], event = '', json = '[]') {
+    return new Promise((resolve, reject) => {
+      const timeout = (redisOptions(this.opts.adapter) || {}).requestsTimeout || 5000;
+      const id = this._command('request', kind, nsp, rooms, except, event, json, timeout);
+      if (id === undefined) return reject(new Error('server stopped'));
+      this._requests.set(id, { resolve, reject });
+    });
+  }
+
+  _onReply(id, json) {
+    const r = this._requests.get(id);
+    if (!r) return;
+    this._requests.delete(id);
+    const v = JSON.parse(json);
+    if (v.error) r.reject(new Error(v.error));
+    else r.resolve(v);
+  }
+
+  _onServerSideEmit(name, event, args, ackId) {
+    const nsp = this._nsps.get(name);
+    args = decode(args);
+    if (ackId !== null) {
+      let sent = false;
+      args.push((res) => {
+        if (sent) return;
+        sent = true;
+        this._command('serverSideAck', ackId, JSON.stringify([res === undefined ? null : res]));
+      });
+    }
+    if (nsp) nsp._emitReserved(event, ...args);
   }
 
   attach(port, opts) {
@@ -195,6 +256,7 @@ class Server {
   send(...args) { this.sockets.send(...args); return this; }
   write(...args) { return this.send(...args); }
   serverSideEmit(ev, ...args) { return this.sockets.serverSideEmit(ev, ...args); }
+  serverSideEmitWithAck(ev, ...args) { return this.sockets.serverSideEmitWithAck(ev, ...args); }
   fetchSockets() { return this.sockets.fetchSockets(); }
   socketsJoin(room) { this.sockets.socketsJoin(room); }
   socketsLeave(room) { this.sockets.socketsLeave(room); }
@@ -291,6 +353,12 @@ class Server {
           break;
         case 'disconnect':
           this._onDisconnect(ev[1], ev[2], ev[3]);
+          break;
+        case 'server_side_emit':
+          this._onServerSideEmit(ev[1], ev[2], ev[3], ev[4]);
+          break;
+        case 'reply':
+          this._onReply(ev[1], ev[2]);
           break;
         case 'closed':
           this._onNativeClosed();

@@ -40,8 +40,7 @@ class Socket extends EventEmitter {
     /** True while connect middleware decides (rooms joined then are applied on accept). */
     this._waiting = false;
     this.handshake = handshake;
-    /** Free-form per-socket data. */
-    this.data = {};
+    this._data = {};
     this.connected = false;
     this.recovered = false;
     this.flags = {};
@@ -255,5 +254,27 @@ class Socket extends EventEmitter {
     guarded(emitLocal, this, [ev, ...args]);
   }
 }
+
+/**
+ * Free-form per-socket data. Assigning it (`socket.data = {...}`) also shares it with the
+ * other nodes of a Redis cluster (their fetchSockets() report it); mutate-in-place changes
+ * stay local until the next assignment.
+ */
+Object.defineProperty(Socket.prototype, 'data', {
+  get() {
+    return this._data;
+  },
+  set(v) {
+    this._data = v;
+    const server = this.nsp && this.nsp.server;
+    if (server && server._clustered) {
+      try {
+        server._command('setData', this.nsp.name, this.id, JSON.stringify(v === undefined ? null : v));
+      } catch {
+        // Not JSON-serializable: it stays local, as it would not cross a Node cluster either.
+      }
+    }
+  },
+});
 
 module.exports = { Socket, buildHandshake };

@@ -10,6 +10,7 @@
 //! `["connect_request", requestId, nsp, handshake, futureSid]`, `["connection", nsp, sid, handshake]`,
 //! `["message", nsp, sid, event, args, ackKey|null]`, `["ack", id, [[sid, args]...], timedOut]`,
 //! `["disconnecting", nsp, sid, reason, rooms]`, `["disconnect", nsp, sid, reason]`,
+//! `["server_side_emit", nsp, event, args, ackId|null]`, `["reply", requestId, json]`,
 //! `["closed"]`. `args` is JSON text, or an array when it carries binary.
 
 use napi::threadsafe_function::{
@@ -53,6 +54,8 @@ impl PendingAcks {
 
 /// What one thread-safe call carries to the JavaScript thread.
 pub enum Delivery {
+    /// The answer of a cluster request (`["reply", id, json]`).
+    Reply(f64, String),
     Event(Event, Option<i64>),
     Closed,
 }
@@ -65,6 +68,11 @@ pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
     let env = &ctx.env;
     let items: Vec<JsUnknown> = match ctx.value {
         Delivery::Closed => vec![s(env, "closed")?],
+        Delivery::Reply(id, json) => vec![
+            s(env, "reply")?,
+            env.create_double(id)?.into_unknown(),
+            s(env, &json)?,
+        ],
         Delivery::Event(ev, ack_key) => match ev {
             Event::ConnectRequest {
                 request,

@@ -5,10 +5,12 @@
 //! stream to one JavaScript callback through one thread-safe function per server.
 
 mod convert;
+mod emitter;
 mod events;
 mod namespaces;
 mod server;
 
+pub use emitter::NativeEmitter;
 pub use server::NativeServer;
 
 /// The roomcast version this module was built from (the workspace version), exported to

@@ -1,11 +1,11 @@
 //! `NativeServer`: the JavaScript class over one running [`roomcast::host::Server`].
 
 use napi::bindgen_prelude::*;
-use napi::threadsafe_function::ErrorStrategy;
+use napi::threadsafe_function::{ErrorStrategy, ThreadsafeFunctionCallMode};
 use napi::{Env, JsBuffer, JsFunction};
 use napi_derive::napi;
 use parking_lot::Mutex;
-use roomcast::host::{ConnectRequest, Server};
+use roomcast::host::{ConnectRequest, RedisConfig, Server, ServerAck};
 use roomcast::{AllowedOrigins, BroadcastOptions, Config, Cors, RecoveryConfig};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -45,6 +45,10 @@ pub struct NativeOptions {
     pub recovery_skip_middlewares: Option<bool>,
     /// `connectionStateRecovery.maxPackets` (roomcast's replay buffer bound).
     pub recovery_max_packets: Option<f64>,
+    /// Join a Redis cluster (`redisAdapter({ url, key, requestsTimeout })`).
+    pub redis_url: Option<String>,
+    pub redis_key: Option<String>,
+    pub redis_requests_timeout: Option<f64>,
 }
 
 /// The server until stopped: shared by `close()` and the environment cleanup hook.
@@ -60,6 +64,9 @@ pub struct NativeServer {
     namespaces: Namespaces,
     acks: Arc<PendingAcks>,
     cleanup: Mutex<Option<napi::CleanupEnvHook<Slot>>>,
+    /// Answers of cluster requests go to JavaScript through the event function.
+    deliver: Deliver,
+    next_request: std::sync::atomic::AtomicU64,
 }
 
 fn err(e: roomcast::host::Error) -> Error {
@@ -133,6 +140,16 @@ impl NativeServer {
             }),
             ..Config::default()
         };
+        if let Some(url) = options.redis_url {
+            let mut rc = RedisConfig::new(url);
+            if let Some(k) = options.redis_key {
+                rc.key = k;
+            }
+            if let Some(t) = options.redis_requests_timeout {
+                rc.request_timeout = ms(t);
+            }
+            config.redis = Some(rc);
+        }
         let port =
             u16::try_from(options.port).map_err(|_| Error::from_reason("port out of range"))?;
         let mut started = Err(Error::from_reason(format!(
@@ -153,7 +170,7 @@ impl NativeServer {
         let deliver: Deliver = on_event
             .create_threadsafe_function::<_, _, _, ErrorStrategy::Fatal>(0, events::to_js)?;
         let acks = Arc::new(PendingAcks::default());
-        if let Err(e) = events::spawn(events, deliver, acks.clone()) {
+        if let Err(e) = events::spawn(events, deliver.clone(), acks.clone()) {
             server.stop(STOP_TIMEOUT);
             return Err(Error::from_reason(format!(
                 "cannot start the event thread: {e}"
@@ -173,6 +190,8 @@ impl NativeServer {
             namespaces,
             acks,
             cleanup: Mutex::new(Some(hook)),
+            deliver,
+            next_request: std::sync::atomic::AtomicU64::new(1),
         })
     }
 
@@ -212,10 +231,13 @@ impl NativeServer {
         event: String,
         json: String,
         attachments: Option<Vec<JsBuffer>>,
+        local: Option<bool>,
     ) -> Result<u32> {
         let args = payload(&json, attachments)?;
+        let mut to = broadcast(rooms, except, volatile);
+        to.local = local.unwrap_or(false);
         self.handle
-            .emit(&nsp, &broadcast(rooms, except, volatile), &event, &args)
+            .emit(&nsp, &to, &event, &args)
             .map(|n| n as u32)
             .map_err(err)
     }
@@ -330,6 +352,92 @@ impl NativeServer {
         }
     }
 
+    /// `socketsJoin` (`leave`: `socketsLeave`) on every node of the cluster.
+    #[napi]
+    pub fn sockets_join(
+        &self,
+        nsp: String,
+        rooms: Vec<String>,
+        except: Vec<String>,
+        join: Vec<String>,
+        leave: bool,
+    ) -> Result<()> {
+        let to = broadcast(rooms, except, false);
+        let join: Vec<&str> = join.iter().map(String::as_str).collect();
+        if leave {
+            self.handle.sockets_leave(&nsp, &to, &join).map_err(err)
+        } else {
+            self.handle.sockets_join(&nsp, &to, &join).map_err(err)
+        }
+    }
+
+    /// `disconnectSockets` on every node of the cluster.
+    #[napi]
+    pub fn disconnect_sockets(
+        &self,
+        nsp: String,
+        rooms: Vec<String>,
+        except: Vec<String>,
+        close: bool,
+    ) -> Result<()> {
+        let to = broadcast(rooms, except, false);
+        self.handle
+            .disconnect_sockets(&nsp, &to, close)
+            .map_err(err)
+    }
+
+    /// `serverSideEmit` without acknowledgement (`json`: the arguments array).
+    #[napi]
+    pub fn server_side_emit(&self, nsp: String, event: String, json: String) -> Result<()> {
+        let args = payload(&json, None)?;
+        self.handle
+            .server_side_emit(&nsp, &event, &args)
+            .map_err(err)
+    }
+
+    /// Answers a `server_side_emit` event's ack id with its one argument (JSON array text).
+    #[napi]
+    pub fn server_side_ack(&self, id: f64, json: String) -> Result<bool> {
+        let args = payload(&json, None)?;
+        Ok(self
+            .handle
+            .server_side_ack(ServerAck::from_id(id as u64), &args)
+            .is_ok())
+    }
+
+    /// Starts a cluster request (`fetchSockets`, `allRooms`, `serverCount`,
+    /// `serverSideEmitWithAck`); its answer comes as a `["reply", id, json]` event.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn request(
+        &self,
+        kind: String,
+        nsp: String,
+        rooms: Vec<String>,
+        except: Vec<String>,
+        event: String,
+        json: String,
+        timeout_ms: f64,
+    ) -> Result<f64> {
+        let id = self
+            .next_request
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let to = broadcast(rooms, except, false);
+        let args = payload(&json, None)?;
+        let server = self.handle.clone();
+        let deliver = self.deliver.clone();
+        let timeout = ms(timeout_ms);
+        self.handle.runtime().spawn(async move {
+            let reply = cluster_request(&server, &kind, &nsp, &to, &event, &args, timeout).await;
+            let text = reply.unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
+            let _ = deliver.call(
+                events::Delivery::Reply(id as f64, text.to_string()),
+                ThreadsafeFunctionCallMode::NonBlocking,
+            );
+        });
+        Ok(id as f64)
+    }
+
     /// Number of open Engine.IO connections.
     #[napi]
     pub fn connection_count(&self) -> u32 {
@@ -351,4 +459,45 @@ impl NativeServer {
         }
         Ok(())
     }
+}
+
+/// Runs one cluster request and renders its answer as JSON for JavaScript.
+async fn cluster_request(
+    server: &Server,
+    kind: &str,
+    nsp: &str,
+    to: &BroadcastOptions,
+    event: &str,
+    args: &roomcast::Payload,
+    timeout: Duration,
+) -> std::result::Result<serde_json::Value, roomcast::host::Error> {
+    use serde_json::json;
+    Ok(match kind {
+        "fetchSockets" => {
+            let r = server.fetch_sockets(nsp, to).await?;
+            let list: Vec<_> = r
+                .value
+                .iter()
+                .map(|s| json!({"id": s.id, "handshake": s.handshake, "rooms": s.rooms, "data": s.data}))
+                .collect();
+            json!({"value": list, "complete": r.complete})
+        }
+        "allRooms" => {
+            let r = server.all_rooms(nsp).await?;
+            json!({"value": r.value, "complete": r.complete})
+        }
+        "serverCount" => json!({"value": server.server_count(nsp).await?}),
+        "serverSideEmitWithAck" => {
+            let r = server
+                .server_side_emit_with_ack(nsp, event, args, timeout)
+                .await?;
+            let v: Vec<_> = r
+                .value
+                .iter()
+                .map(|a| a.to_values().into_iter().next().unwrap_or_default())
+                .collect();
+            json!({"value": v, "complete": r.complete, "answered": r.answered, "expected": r.expected})
+        }
+        other => json!({"error": format!("unknown request {other}")}),
+    })
 }

@@ -13,6 +13,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<server::NativeServer>()?;
     m.add_class::<server::AckToken>()?;
+    m.add_class::<server::NativeEmitter>()?;
     m.add("RoomcastError", py.get_type::<server::RoomcastError>())?;
     m.add("NoSuchSocket", py.get_type::<server::NoSuchSocket>())?;
     m.add("ServerStopped", py.get_type::<server::ServerStopped>())?;

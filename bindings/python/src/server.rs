@@ -227,7 +227,7 @@ impl NativeServer {
     #[pyo3(signature = (host="127.0.0.1", port=0, *, path="/socket.io/", ping_interval=25.0, ping_timeout=20.0,
         max_payload=1_000_000, connect_timeout=45.0, cors=None, cors_credentials=false,
         namespaces=vec![("/".to_owned(), false)], static_dir=None, client_dist_dir=None, worker_threads=None,
-        recovery=None))]
+        recovery=None, redis=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -245,6 +245,7 @@ impl NativeServer {
         client_dist_dir: Option<PathBuf>,
         worker_threads: Option<usize>,
         recovery: Option<(f64, bool, usize)>,
+        redis: Option<(String, String, f64)>,
     ) -> PyResult<Self> {
         let bind: SocketAddr = (host, port)
             .to_socket_addrs()
@@ -273,7 +274,16 @@ impl NativeServer {
         if !path.ends_with('/') {
             path.push('/');
         }
+        let redis = match redis {
+            Some((url, key, timeout)) => {
+                let mut rc = roomcast::host::RedisConfig::new(url).key(key);
+                rc.request_timeout = secs(timeout, "request_timeout")?;
+                Some(rc)
+            }
+            None => None,
+        };
         let config = Config {
+            redis,
             bind,
             path,
             ping_interval: secs(ping_interval, "ping_interval")?,
@@ -504,5 +514,39 @@ impl NativeServer {
         let server = self.server.clone();
         py.detach(move || server.stop(timeout));
         Ok(())
+    }
+}
+
+/// Publishes into a Redis cluster without a server (`RedisManager(write_only=True)`).
+#[pyclass(module = "roomcast._native")]
+pub struct NativeEmitter {
+    inner: roomcast::host::Emitter,
+}
+
+#[pymethods]
+impl NativeEmitter {
+    #[new]
+    fn new(py: Python<'_>, url: String, key: String) -> PyResult<Self> {
+        let inner = py
+            .detach(|| roomcast::host::Emitter::connect(&url, &key))
+            .map_err(|e| RoomcastError::new_err(e.to_string()))?;
+        Ok(Self { inner })
+    }
+
+    /// Emits `event` with `args` (a list) to `rooms` minus `exclude` on every node.
+    #[pyo3(signature = (nsp, event, args, rooms=vec![], exclude=vec![]))]
+    fn emit(
+        &self,
+        py: Python<'_>,
+        nsp: &str,
+        event: &str,
+        args: &Bound<'_, PyAny>,
+        rooms: Vec<String>,
+        exclude: Vec<String>,
+    ) -> PyResult<()> {
+        let payload = convert::to_payload(args)?;
+        let opts = options(rooms, exclude);
+        py.detach(|| self.inner.emit(nsp, &opts, event, &payload))
+            .map_err(|e| RoomcastError::new_err(e.to_string()))
     }
 }

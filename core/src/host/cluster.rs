@@ -54,15 +54,18 @@ pub(super) fn join(
     Ok(())
 }
 
-/// Namespaces a config names exactly (served from the start).
+/// Namespaces served from the start: `/` (socket.io always has it) and every name a
+/// config gives exactly.
 pub(super) fn exact_namespaces(rules: &[crate::config::NamespaceRule]) -> Vec<String> {
-    rules
-        .iter()
-        .filter_map(|r| match &r.matcher {
-            NamespaceMatch::Exact(n) => Some(n.clone()),
-            _ => None,
-        })
-        .collect()
+    let mut names = vec!["/".to_owned()];
+    for r in rules {
+        if let NamespaceMatch::Exact(n) = &r.matcher {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+    }
+    names
 }
 
 /// The URL without its password, for logs and errors.

@@ -38,7 +38,7 @@ use crate::Config;
 use engine_io::RawEndpoint;
 
 pub use crate::adapter::cluster::{ClusterReply, ClusterStats, SocketInfo};
-pub use crate::adapter::redis::RedisConfig;
+pub use crate::adapter::redis::{EmitError, Emitter, RedisConfig};
 pub use crate::engine::{CloseReason, Handshake};
 pub use crate::protocol::{placeholder, placeholder_index, Payload};
 pub use crate::server::{

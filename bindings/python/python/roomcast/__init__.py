@@ -13,6 +13,7 @@ from ._base import Reason
 from ._native import NoSuchSocket, RoomcastError, ServerStopped
 from ._native import __version__ as __version__
 from .async_server import AsyncServer
+from .cluster import RedisManager
 from .exceptions import ConnectionRefusedError, DisconnectedError, SocketIOError, TimeoutError
 from .server import Server
 
@@ -21,6 +22,7 @@ __all__ = [
     "ConnectionRefusedError",
     "DisconnectedError",
     "NoSuchSocket",
+    "RedisManager",
     "Reason",
     "RoomcastError",
     "Server",

@@ -200,8 +200,15 @@ class _ServerBase:
         worker_threads: Optional[int] = None,
         logger: Any = None,
         connection_state_recovery: Optional[Dict[str, Any]] = None,
+        client_manager: Any = None,
         **_ignored: Any,
     ) -> None:
+        from .cluster import RedisManager
+
+        if client_manager is not None and not isinstance(client_manager, RedisManager):
+            raise TypeError("client_manager: only roomcast.RedisManager is supported")
+        if client_manager is not None and client_manager.write_only:
+            raise ValueError("client_manager: a write_only RedisManager cannot serve clients")
         if isinstance(ping_interval, (tuple, list)):
             ping_interval = ping_interval[0]
         if cors_allowed_origins is not None and not isinstance(cors_allowed_origins, str):
@@ -218,6 +225,7 @@ class _ServerBase:
             client_dist_dir=os.fspath(client_dist) if client_dist is not None else None,
             worker_threads=worker_threads,
             recovery=_recovery(connection_state_recovery),
+            redis=client_manager._native_options() if client_manager is not None else None,
         )
         #: Whether connection state recovery is on (sessions are then kept across it).
         self._recovery = self._options["recovery"] is not None

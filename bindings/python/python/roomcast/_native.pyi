@@ -22,6 +22,12 @@ Event = Tuple[Any, ...]
 ("stopped",)
 """
 
+class NativeEmitter:
+    def __init__(self, url: str, key: str) -> None: ...
+    def emit(
+        self, nsp: str, event: str, args: List[Any], rooms: List[str] = ..., exclude: List[str] = ...
+    ) -> None: ...
+
 class NativeServer:
     def __init__(
         self,
@@ -40,6 +46,7 @@ class NativeServer:
         client_dist_dir: Optional[str] = None,
         worker_threads: Optional[int] = None,
         recovery: Optional[Tuple[float, bool, int]] = None,  # (window seconds, skip_middlewares, max_packets)
+        redis: Optional[Tuple[str, str, float]] = None,  # (url, key, request timeout seconds)
     ) -> None: ...
     @property
     def port(self) -> int: ...

@@ -143,14 +143,32 @@ impl RedisLink {
     /// and subscriber tasks on the current runtime. Fails at once when Redis is down: a
     /// node must not start half-connected without saying so.
     pub async fn connect(opts: LinkOptions, on_message: OnMessage) -> Result<Arc<Self>, LinkError> {
+        Self::open(opts, Some(on_message)).await
+    }
+
+    /// Like [`RedisLink::connect`] for a link that only publishes and runs commands (no
+    /// pub/sub connection: an emitter).
+    pub async fn connect_publisher(opts: LinkOptions) -> Result<Arc<Self>, LinkError> {
+        Self::open(opts, None).await
+    }
+
+    async fn open(
+        opts: LinkOptions,
+        on_message: Option<OnMessage>,
+    ) -> Result<Arc<Self>, LinkError> {
         let client =
             Client::open(opts.url.as_str()).map_err(|e| LinkError::BadUrl(e.to_string()))?;
         let conn = open_conn(&client, &opts)
             .await
             .map_err(|e| LinkError::Unreachable(e.to_string()))?;
-        let pubsub = open_pubsub(&client, &opts)
-            .await
-            .map_err(|e| LinkError::Unreachable(e.to_string()))?;
+        let pubsub = match &on_message {
+            Some(_) => Some(
+                open_pubsub(&client, &opts)
+                    .await
+                    .map_err(|e| LinkError::Unreachable(e.to_string()))?,
+            ),
+            None => None,
+        };
         let (out, out_rx) = mpsc::channel(opts.queue_bound.max(1));
         let (sub_tx, sub_rx) = mpsc::unbounded_channel();
         let (closed, _) = watch::channel(false);
@@ -168,7 +186,9 @@ impl RedisLink {
         link.counters.publisher_up.store(true, Ordering::Relaxed);
         tokio::spawn(publisher(link.clone(), out_rx));
         tokio::spawn(reconnector(link.clone()));
-        tokio::spawn(subscriber(link.clone(), pubsub, sub_rx, on_message));
+        if let (Some(pubsub), Some(on_message)) = (pubsub, on_message) {
+            tokio::spawn(subscriber(link.clone(), pubsub, sub_rx, on_message));
+        }
         Ok(link)
     }
 

@@ -1,14 +1,17 @@
 //! Redis adapters. [`conn`] is the connection plumbing any Redis-based adapter can reuse
 //! (reconnect with backoff, resubscribe, counted publish errors); [`wire`] is the classic
 //! `@socket.io/redis-adapter` 8.3 wire format; [`classic`] is the adapter speaking it, so
-//! roomcast nodes and Node socket.io nodes share one cluster.
+//! roomcast nodes and Node socket.io nodes share one cluster; [`emitter`] publishes into a
+//! cluster without a server.
 
 pub mod classic;
 pub mod conn;
+pub mod emitter;
 pub mod wire;
 
 pub use classic::RedisAdapter;
 pub use conn::{LinkError, LinkOptions, LinkStats, RedisLink, Subscription};
+pub use emitter::{EmitError, Emitter};
 
 use std::time::Duration;
 
