@@ -64,8 +64,9 @@ pub struct NativeServer {
     namespaces: Namespaces,
     acks: Arc<PendingAcks>,
     cleanup: Mutex<Option<napi::CleanupEnvHook<Slot>>>,
-    /// Answers of cluster requests go to JavaScript through the event function.
-    deliver: Deliver,
+    /// Answers of cluster requests go to JavaScript through the event function; dropped by
+    /// `close()`, because a held thread-safe function keeps the process alive.
+    deliver: Mutex<Option<Deliver>>,
     next_request: std::sync::atomic::AtomicU64,
 }
 
@@ -190,7 +191,7 @@ impl NativeServer {
             namespaces,
             acks,
             cleanup: Mutex::new(Some(hook)),
-            deliver,
+            deliver: Mutex::new(Some(deliver)),
             next_request: std::sync::atomic::AtomicU64::new(1),
         })
     }
@@ -425,7 +426,9 @@ impl NativeServer {
         let to = broadcast(rooms, except, false);
         let args = payload(&json, None)?;
         let server = self.handle.clone();
-        let deliver = self.deliver.clone();
+        let Some(deliver) = self.deliver.lock().clone() else {
+            return Err(Error::from_reason("server stopped"));
+        };
         let timeout = ms(timeout_ms);
         self.handle.runtime().spawn(async move {
             let reply = cluster_request(&server, &kind, &nsp, &to, &event, &args, timeout).await;
@@ -451,6 +454,7 @@ impl NativeServer {
         if let Some(hook) = self.cleanup.lock().take() {
             env.remove_env_cleanup_hook(hook)?;
         }
+        self.deliver.lock().take();
         if let Some(s) = self.server.lock().take() {
             std::thread::Builder::new()
                 .name("roomcast-node-stop".into())
