@@ -37,7 +37,9 @@ async function chatJoinsCluster(name, opts) {
     a.socket.emit("talk", `hello from ${name}`);
     assert.deepEqual(await ndA.log.next("talk"), [`hello from ${name}`]);
     nd.io.to("KPL").except(ndA.id).emit("talk", `hello ${name}`);
-    assert.deepEqual(await a.log.next("talk"), [`hello ${name}`]);
+    // With connection state recovery on (the chats turn it on), the node appends its
+    // offset as a last argument: the message is the first.
+    assert.equal((await a.log.next("talk"))[0], `hello ${name}`);
     a.socket.close();
   } finally {
     node.close();
