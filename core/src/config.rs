@@ -1,5 +1,6 @@
 //! Server configuration: one plain struct with socket.io's defaults.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -171,6 +172,13 @@ pub struct Config {
     /// Join a cluster through Redis in `@socket.io/redis-adapter`'s format (default: none,
     /// rooms stay in memory). Starting fails with an error when Redis is unreachable.
     pub redis: Option<crate::adapter::redis::RedisConfig>,
+    /// Hold each socket's CONNECT reply until the host calls
+    /// [`crate::host::Server::release`] (default false). The socket exists meanwhile:
+    /// joins, leaves, emits and disconnects made by the host's connection handler take
+    /// effect at once and reach the client in order, right after CONNECT, as with
+    /// socket.io, whose client cannot see the connection before its handler ran. With
+    /// connect middleware, the socket exists from the `ConnectRequest` on.
+    pub hold_connect: bool,
 }
 
 impl Default for Config {
@@ -194,6 +202,7 @@ impl Default for Config {
             worker_threads: None,
             connection_state_recovery: None,
             redis: None,
+            hold_connect: false,
         }
     }
 }
@@ -208,6 +217,73 @@ impl std::fmt::Debug for Config {
             .field("max_payload", &self.max_payload)
             .field("namespaces", &self.namespaces)
             .finish_non_exhaustive()
+    }
+}
+
+/// The type of an option's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionKind {
+    /// `true`/`false`.
+    Bool,
+    /// A non-negative integer.
+    Count,
+    /// A duration (milliseconds in C and Node, seconds in Python).
+    Duration,
+    /// A string.
+    Text,
+    /// A list of strings (a single string counts as a list of one).
+    Texts,
+}
+
+/// Why a configuration is refused: one variant per invalid value or combination.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// No option of that name.
+    UnknownOption(String),
+    /// The value has the wrong type for the option (`name`, expected kind).
+    WrongType(String, OptionKind),
+    /// The value is out of range for the option (`name`, what is allowed).
+    OutOfRange(String, &'static str),
+    /// Both `allow_polling` and `allow_websocket` are off: no client could connect.
+    NoTransport,
+    /// The path contains `?` or `#`.
+    InvalidPath(String),
+    /// A namespace pattern does not start with `/`.
+    InvalidNamespace(String),
+    /// `cors_credentials` without any `cors_origins`.
+    CredentialsWithoutOrigins,
+    /// The host name resolves to no address.
+    UnresolvableHost(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownOption(n) => write!(f, "unknown option {n:?}"),
+            Self::WrongType(n, k) => write!(f, "option {n:?} takes a {}", kind_name(*k)),
+            Self::OutOfRange(n, why) => write!(f, "option {n:?}: {why}"),
+            Self::NoTransport => f.write_str(
+                "allow_polling and allow_websocket are both off: keep at least one transport",
+            ),
+            Self::InvalidPath(p) => write!(f, "path {p:?} must not contain '?' or '#'"),
+            Self::InvalidNamespace(n) => write!(f, "namespace {n:?} must start with '/'"),
+            Self::CredentialsWithoutOrigins => {
+                f.write_str("cors_credentials needs at least one cors_origins entry")
+            }
+            Self::UnresolvableHost(h) => write!(f, "host {h:?} resolves to no address"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn kind_name(k: OptionKind) -> &'static str {
+    match k {
+        OptionKind::Bool => "boolean",
+        OptionKind::Count => "non-negative integer",
+        OptionKind::Duration => "duration",
+        OptionKind::Text => "string",
+        OptionKind::Texts => "string or list of strings",
     }
 }
 

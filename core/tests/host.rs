@@ -1,59 +1,14 @@
 //! Host API lifecycle over a real WebSocket: events in order, commands, and stop.
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use roomcast::host::CloseReason;
 use roomcast::host::{DisconnectReason, Event, RecvError, Server};
 use roomcast::{BroadcastOptions, Config, Payload};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-fn config() -> Config {
-    Config {
-        bind: ([127, 0, 0, 1], 0).into(),
-        ..Config::default()
-    }
-}
-
-async fn next_text(ws: &mut Ws) -> String {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await
-            .expect("frame in time")
-        {
-            Some(Ok(Message::Text(t))) => return t.to_string(),
-            Some(Ok(_)) => continue,
-            other => panic!("socket ended: {other:?}"),
-        }
-    }
-}
-
-async fn connect(server: &Server) -> Ws {
-    let url = format!(
-        "ws://{}/socket.io/?EIO=4&transport=websocket",
-        server.local_addr()
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    assert!(next_text(&mut ws).await.starts_with("0{\"sid\":"));
-    ws.send(Message::text("40")).await.unwrap();
-    assert!(next_text(&mut ws).await.starts_with("40{\"sid\":"));
-    ws
-}
-
-fn recv(events: &roomcast::Events) -> Event {
-    events
-        .recv_timeout(Duration::from_secs(5))
-        .expect("event in time")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+mod common;
+use common::{config, connect, next_text, recv, runtime, Ws};
 
 /// Connects two clients, emits `q` to both with an ack and `timeout`, and checks both got
 /// the question; returns them and the ack id.

@@ -112,6 +112,25 @@ pub trait Adapter: Send + Sync + 'static {
     fn has_room(&self, room: &str) -> bool {
         self.rooms().iter().any(|r| &**r == room)
     }
+
+    /// Puts every socket `opts` selects in `rooms` (socket.io's `socketsJoin`). The
+    /// default visits then adds; an adapter with one lock should do both under it.
+    fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        let mut sids = Vec::new();
+        self.for_each_recipient(opts, &mut |sid| sids.push(sid));
+        for sid in sids {
+            self.add_all(sid, rooms);
+        }
+    }
+
+    /// Takes every socket `opts` selects out of `rooms` (`socketsLeave`, `close_room`).
+    fn del_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        let mut sids = Vec::new();
+        self.for_each_recipient(opts, &mut |sid| sids.push(sid));
+        for sid in sids {
+            self.del(sid, rooms);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -221,6 +240,52 @@ impl Adapter for LocalAdapter {
     fn has_room(&self, room: &str) -> bool {
         self.inner.read().rooms.contains_key(room)
     }
+    fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        let mut m = self.inner.write();
+        for sid in select(&m, opts) {
+            for room in rooms {
+                m.sids.entry(sid).or_default().insert(room.clone());
+                m.rooms.entry(room.clone()).or_default().insert(sid);
+            }
+        }
+    }
+
+    fn del_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        let mut m = self.inner.write();
+        for sid in select(&m, opts) {
+            for room in rooms {
+                if let Some(set) = m.sids.get_mut(&sid) {
+                    set.remove(room);
+                }
+                if let Some(members) = m.rooms.get_mut(room) {
+                    members.remove(&sid);
+                    if members.is_empty() {
+                        m.rooms.remove(room);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The sockets `opts` selects, while the caller holds the lock.
+fn select(m: &Membership, opts: &BroadcastOptions) -> Vec<Sid> {
+    let excluded: SidSet = opts
+        .except
+        .iter()
+        .filter_map(|r| m.rooms.get(r))
+        .flat_map(|members| members.iter().copied())
+        .collect();
+    let mut out = SidSet::default();
+    if opts.rooms.is_empty() {
+        out.extend(m.sids.keys().copied());
+    } else {
+        for members in opts.rooms.iter().filter_map(|r| m.rooms.get(r)) {
+            out.extend(members.iter().copied());
+        }
+    }
+    out.retain(|s| !excluded.contains(s));
+    out.into_iter().collect()
 }
 
 #[cfg(test)]
@@ -259,6 +324,36 @@ mod tests {
             HashSet::from([s3])
         );
         assert!(recipients(&a, &BroadcastOptions::all().to("nobody")).is_empty());
+    }
+
+    #[test]
+    fn bulk_join_and_leave_by_selector() {
+        let a = LocalAdapter::new();
+        let (s1, s2, s3) = (Sid::new(), Sid::new(), Sid::new());
+        for s in [s1, s2, s3] {
+            a.add_all(s, &[Arc::from(s.as_str())]);
+        }
+        a.add_all(s1, &["red".into()]);
+        a.add_all(s2, &["red".into()]);
+        a.add_sockets(
+            &BroadcastOptions::all().to("red").except(s2.as_str()),
+            &["blue".into()],
+        );
+        assert_eq!(
+            recipients(&a, &BroadcastOptions::all().to("blue")),
+            HashSet::from([s1])
+        );
+        a.add_sockets(&BroadcastOptions::all(), &["all".into()]);
+        assert_eq!(recipients(&a, &BroadcastOptions::all().to("all")).len(), 3);
+        a.del_sockets(
+            &BroadcastOptions::all().to("red"),
+            &["all".into(), "red".into()],
+        );
+        assert_eq!(
+            recipients(&a, &BroadcastOptions::all().to("all")),
+            HashSet::from([s3])
+        );
+        assert!(!a.rooms().contains(&Room::from("red")));
     }
 
     #[test]

@@ -76,6 +76,23 @@ pub struct Handshake {
 }
 
 impl Handshake {
+    /// The headers with repeated names joined into one value, in first-seen order, as
+    /// socket.io (Node's `IncomingMessage.headers`) presents them: values joined with
+    /// `", "`, cookies with `"; "`.
+    pub fn joined_headers(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::with_capacity(self.headers.len());
+        for (name, value) in &self.headers {
+            match out.iter_mut().find(|(n, _)| n == name) {
+                Some((_, joined)) => {
+                    joined.push_str(if name == "cookie" { "; " } else { ", " });
+                    joined.push_str(value);
+                }
+                None => out.push((name.clone(), value.clone())),
+            }
+        }
+        out
+    }
+
     /// A header value by lower-case name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

@@ -26,9 +26,12 @@ use std::time::{Duration, Instant};
 use tokio::runtime::{Handle, Runtime};
 use tokio::sync::watch;
 
+mod acks;
 pub mod engine_io;
+pub mod options;
 
 use crate::adapter::BroadcastOptions;
+use crate::config::{NamespaceMatch, NamespaceRule};
 use crate::engine::{Engine, EngineConfig};
 use crate::http::{self, Router};
 use crate::live::Tracker;
@@ -44,6 +47,8 @@ pub use crate::protocol::{placeholder, placeholder_index, Payload};
 pub use crate::server::{
     AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Error, Event, ServerAck,
 };
+pub use acks::AckTokens;
+pub use options::{ConfigBuilder, ConfigError};
 
 /// The ordered stream of [`Event`]s of one server. It ends (returns `None`) once the server
 /// has stopped and every event produced before has been taken.
@@ -123,6 +128,25 @@ impl Server {
         config: Config,
         extra: Vec<(String, RawEndpoint)>,
     ) -> Result<(Server, Events), Error> {
+        Self::start_inner(config, extra, None)
+    }
+
+    /// Starts on a listener already bound to `config.bind` (see [`ConfigBuilder::start`]).
+    pub(crate) fn start_listening(
+        config: Config,
+        listener: std::net::TcpListener,
+    ) -> Result<(Server, Events), Error> {
+        Self::start_inner(config, Vec::new(), Some(listener))
+    }
+
+    fn start_inner(
+        config: Config,
+        extra: Vec<(String, RawEndpoint)>,
+        listener: Option<std::net::TcpListener>,
+    ) -> Result<(Server, Events), Error> {
+        let mut config = config;
+        config.path = options::normalize_path(&config.path).map_err(Error::Config)?;
+        config.validate().map_err(Error::Config)?;
         let mut b = tokio::runtime::Builder::new_multi_thread();
         if let Some(n) = config.worker_threads {
             b.worker_threads(n.max(1));
@@ -132,7 +156,7 @@ impl Server {
             .thread_name("roomcast")
             .build()
             .map_err(|e| Error::Io(e.to_string()))?;
-        let (server, events) = Self::start_on_with(rt.handle(), config, extra)?;
+        let (server, events) = Self::start_on_with(rt.handle(), config, extra, listener)?;
         *server.inner.runtime.lock() = Some(rt);
         Ok((server, events))
     }
@@ -141,12 +165,13 @@ impl Server {
         handle: &Handle,
         config: Config,
         extra: Vec<(String, RawEndpoint)>,
+        listener: Option<std::net::TcpListener>,
     ) -> Result<(Server, Events), Error> {
-        if !config.path.starts_with('/') {
-            return Err(Error::InvalidArgument("path must start with '/'".into()));
-        }
-        let std_listener =
-            std::net::TcpListener::bind(config.bind).map_err(|e| Error::Io(e.to_string()))?;
+        let std_listener = match listener {
+            Some(l) => l,
+            None => std::net::TcpListener::bind(config.bind)
+                .map_err(|e| Error::Io(format!("cannot listen on {}: {e}", config.bind)))?,
+        };
         std_listener
             .set_nonblocking(true)
             .map_err(|e| Error::Io(e.to_string()))?;
@@ -160,6 +185,7 @@ impl Server {
                 connect_timeout: config.connect_timeout,
                 max_attachments: config.max_attachments,
                 recovery: config.connection_state_recovery.clone(),
+                hold_connect: config.hold_connect,
             },
             handle.clone(),
             tx,
@@ -177,10 +203,8 @@ impl Server {
         let mut engine_cfg = EngineConfig::from_config(&config);
         engine_cfg.tracker = connections.clone();
         let engine = Engine::new(engine_cfg, io.clone());
-        let mut path = config.path.clone();
-        if !path.ends_with('/') {
-            path.push('/');
-        }
+        // Normalised by `start_inner`: a slash at both ends.
+        let path = config.path.clone();
         let mut router = Router::new().endpoint(&path, engine.clone());
         for (p, ep) in extra {
             router = router.endpoint(&p, ep.0);
@@ -329,10 +353,29 @@ impl Server {
         self.live()?.data(nsp, sid(sid_)?)
     }
 
+    /// Accepts namespace `rule` from now on (the same exact name or glob replaces its
+    /// rule; a namespace in use takes its middleware setting).
+    pub fn add_namespace(&self, rule: NamespaceRule) -> Result<(), Error> {
+        if let NamespaceMatch::Exact(n) | NamespaceMatch::Glob(n) = &rule.matcher {
+            if !n.starts_with('/') {
+                return Err(Error::Config(ConfigError::InvalidNamespace(n.clone())));
+            }
+        }
+        self.live()?.add_namespace(rule);
+        Ok(())
+    }
+
     /// Disconnects socket `sid` from `nsp` ("server namespace disconnect"); with
     /// `close_connection`, closes the client's whole connection too.
     pub fn disconnect(&self, nsp: &str, sid_: &str, close_connection: bool) -> Result<(), Error> {
         self.live()?.disconnect(nsp, sid(sid_)?, close_connection)
+    }
+
+    /// Sends the CONNECT reply of socket `sid` held in connect-hold mode
+    /// ([`Config::hold_connect`]), then what was sent to it meanwhile, in order. Call it
+    /// once the connection handler has run; again, it does nothing.
+    pub fn release(&self, nsp: &str, sid_: &str) -> Result<(), Error> {
+        self.live()?.release(nsp, sid(sid_)?)
     }
 
     /// Accepts a connection that waits on middleware; returns the new socket's id.

@@ -45,19 +45,17 @@ impl SocketIo {
         out
     }
 
+    /// One pass under the adapter's lock (see [`crate::adapter::Adapter::add_sockets`]).
     fn local_add(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
         if let Some(ns) = self.existing(nsp) {
-            for sid in self.selected(&ns, opts) {
-                ns.adapter().add_all(sid, rooms);
-            }
+            ns.adapter().add_sockets(opts, rooms);
         }
     }
 
+    /// One pass under the adapter's lock (see [`crate::adapter::Adapter::del_sockets`]).
     fn local_del(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
         if let Some(ns) = self.existing(nsp) {
-            for sid in self.selected(&ns, opts) {
-                ns.adapter().del(sid, rooms);
-            }
+            ns.adapter().del_sockets(opts, rooms);
         }
     }
 

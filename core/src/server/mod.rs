@@ -25,7 +25,7 @@ use tokio::task::AbortHandle;
 
 use crate::adapter::cluster::{ClusterAdapter, ServerAckFn};
 use crate::adapter::BroadcastOptions;
-use crate::config::{NamespaceRule, RecoveryConfig};
+use crate::config::{ConfigError, NamespaceMatch, NamespaceRule, RecoveryConfig};
 use crate::engine::{CloseReason, Handler, Handshake, Message, Session, SessionRef};
 use crate::protocol::{self, Decoded, Packet, PacketBody, PartialPacket, Payload};
 use crate::sid::Sid;
@@ -44,8 +44,27 @@ pub enum Error {
     InvalidArgument(String),
     /// The server has stopped.
     Stopped,
+    /// The configuration is refused: an option is unknown, malformed, out of range, or
+    /// conflicts with another (see [`ConfigError`]).
+    Config(ConfigError),
     /// Binding or starting failed.
     Io(String),
+}
+
+impl Error {
+    /// The stable code of this kind of error, mapped one to one by every binding: C
+    /// `ROOMCAST_<code without ERR_>` status, a Python exception class, Node `Error.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoSuchNamespace => "ERR_NO_SUCH_NAMESPACE",
+            Self::NoSuchSocket => "ERR_NO_SUCH_SOCKET",
+            Self::NoSuchRequest => "ERR_NO_SUCH_REQUEST",
+            Self::InvalidArgument(_) => "ERR_INVALID_ARGUMENT",
+            Self::Config(_) => "ERR_INVALID_CONFIG",
+            Self::Stopped => "ERR_SERVER_STOPPED",
+            Self::Io(_) => "ERR_IO",
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -56,6 +75,7 @@ impl fmt::Display for Error {
             Self::NoSuchRequest => f.write_str("no such connect request"),
             Self::InvalidArgument(s) => write!(f, "invalid argument: {s}"),
             Self::Stopped => f.write_str("server stopped"),
+            Self::Config(e) => write!(f, "invalid config: {e}"),
             Self::Io(s) => write!(f, "i/o error: {s}"),
         }
     }
@@ -66,7 +86,7 @@ impl std::error::Error for Error {}
 /// Socket.IO settings (a subset of [`crate::Config`]).
 #[derive(Clone, Debug)]
 pub struct SocketIoConfig {
-    /// Namespaces accepted.
+    /// Namespaces accepted at start (more can be added while running).
     pub namespaces: Vec<NamespaceRule>,
     /// Close connections that join no namespace in this time.
     pub connect_timeout: Duration,
@@ -74,6 +94,8 @@ pub struct SocketIoConfig {
     pub max_attachments: usize,
     /// Connection state recovery, when on.
     pub recovery: Option<RecoveryConfig>,
+    /// Hold each CONNECT reply until the host calls [`SocketIo::release`].
+    pub hold_connect: bool,
 }
 
 /// Per-connection state (the Engine.IO session's data).
@@ -92,11 +114,16 @@ struct PendingConnect {
     nsp: Arc<Namespace>,
     auth: Option<String>,
     restored: Option<Restored>,
+    /// In connect-hold mode the socket exists (held) while middleware runs, with whether
+    /// it was recovered.
+    socket: Option<(Arc<Socket>, bool)>,
 }
 
 /// The Socket.IO server: the engine's handler and the target of host commands.
 pub struct SocketIo {
     cfg: SocketIoConfig,
+    /// Namespace rules, first match wins; [`SocketIo::add_namespace`] adds to them.
+    rules: RwLock<Vec<NamespaceRule>>,
     rt: Handle,
     namespaces: RwLock<HashMap<Arc<str>, Arc<Namespace>>>,
     events: RwLock<Option<flume::Sender<Event>>>,
@@ -112,6 +139,7 @@ impl SocketIo {
     /// A server that reports into `events` and runs its timers on `rt`.
     pub fn new(cfg: SocketIoConfig, rt: Handle, events: flume::Sender<Event>) -> Self {
         Self {
+            rules: RwLock::new(cfg.namespaces.clone()),
             cfg,
             rt,
             namespaces: RwLock::new(HashMap::new()),
@@ -140,18 +168,19 @@ impl SocketIo {
         if let Some(ns) = self.namespaces.read().get(name) {
             return Some(ns.clone());
         }
-        let rule = self
-            .cfg
-            .namespaces
+        let middleware = self
+            .rules
+            .read()
             .iter()
-            .find(|r| r.matcher.matches(name))?;
+            .find(|r| r.matcher.matches(name))?
+            .middleware;
         let mut all = self.namespaces.write();
         let mut created = false;
         let ns = all
             .entry(Arc::from(name))
             .or_insert_with(|| {
                 created = true;
-                Namespace::new(name, rule.middleware, self.cfg.recovery.clone())
+                Namespace::new(name, middleware, self.cfg.recovery.clone())
             })
             .clone();
         drop(all);
@@ -161,6 +190,17 @@ impl SocketIo {
             }
         }
         Some(ns)
+    }
+
+    /// Adds a namespace rule while running (the same exact name or glob replaces its
+    /// rule). A namespace already in use takes the new rule's middleware setting.
+    pub fn add_namespace(&self, rule: NamespaceRule) {
+        if let NamespaceMatch::Exact(name) = &rule.matcher {
+            if let Some(ns) = self.namespaces.read().get(name.as_str()) {
+                ns.middleware.store(rule.middleware, Ordering::Release);
+            }
+        }
+        crate::host::options::upsert_rule(&mut self.rules.write(), rule);
     }
 
     /// A namespace by name: one in use, or one a rule accepts (created now).
@@ -359,8 +399,26 @@ impl SocketIo {
             .remove(&req.id)
             .ok_or(Error::NoSuchRequest)?;
         let session = p.session.upgrade().ok_or(Error::NoSuchRequest)?;
-        self.connect_socket(&session, p.nsp, p.sid, p.auth, p.restored)
-            .ok_or(Error::NoSuchRequest)
+        match p.socket {
+            // Connect-hold mode: the socket exists since the request.
+            Some((socket, recovered)) => {
+                if !socket.nsp().contains(socket.sid) || session.is_closed() {
+                    return Err(Error::NoSuchRequest);
+                }
+                self.announce(&session, &socket, p.auth, recovered);
+                Ok(socket.sid)
+            }
+            None => self
+                .connect_socket(&session, p.nsp, p.sid, p.auth, p.restored)
+                .ok_or(Error::NoSuchRequest),
+        }
+    }
+
+    /// Sends the CONNECT reply a socket waits for in connect-hold mode, then what was sent
+    /// to it meanwhile. Doing it twice does nothing.
+    pub fn release(&self, nsp: &str, sid: Sid) -> Result<(), Error> {
+        self.socket(nsp, sid)?.release();
+        Ok(())
     }
 
     /// Refuses a pending connection with CONNECT_ERROR `{message, data}` (`data` is JSON text).
@@ -381,7 +439,12 @@ impl SocketIo {
             .ok_or(Error::NoSuchRequest)?;
         let session = p.session.upgrade().ok_or(Error::NoSuchRequest)?;
         let packet = protocol::encode_connect_error(&p.nsp.name, message, data);
-        session.push(&packet.text, &[], false);
+        match p.socket {
+            Some((socket, _)) => socket.refuse(&packet),
+            None => {
+                session.push(&packet.text, &[], false);
+            }
+        }
         Ok(())
     }
 
@@ -395,14 +458,18 @@ impl SocketIo {
         }
     }
 
-    fn connect_socket(
+    /// A new socket of `session` in `ns`, with what a recovery restores (its data, rooms,
+    /// and the packets it missed, sent before its CONNECT as socket.io does). Its CONNECT
+    /// goes out now, or is held in connect-hold mode. Returns the socket and whether it was
+    /// recovered; `None` when the connection is gone or already has a socket there.
+    fn new_socket(
         &self,
         session: &SessionRef<Client>,
-        ns: Arc<Namespace>,
+        ns: &Arc<Namespace>,
         sid: Sid,
         auth: Option<String>,
         restored: Option<Restored>,
-    ) -> Option<Sid> {
+    ) -> Option<(Arc<Socket>, bool)> {
         if session.is_closed() {
             return None;
         }
@@ -411,7 +478,8 @@ impl SocketIo {
             Some(r) => Some(r.pid),
             None => ns.recovery.as_ref().map(|_| Sid::new()),
         };
-        let socket = Socket::new(sid, pid, ns.clone(), session.clone(), auth.clone());
+        let hold = self.cfg.hold_connect;
+        let socket = Socket::new(sid, pid, ns.clone(), session.clone(), auth, hold);
         {
             let mut sockets = client.sockets.lock();
             if sockets.contains_key(&ns.name) {
@@ -422,8 +490,6 @@ impl SocketIo {
         if let Some(t) = client.connect_timer.lock().take() {
             t.abort();
         }
-        let connect =
-            protocol::encode_connect(&ns.name, sid.as_str(), pid.as_ref().map(Sid::as_str));
         let recovered = match (restored, &ns.recovery) {
             (Some(r), Some(rec)) => {
                 *socket.data.lock() = r.data;
@@ -432,24 +498,53 @@ impl SocketIo {
                 // lands between the replay and the socket's return.
                 let buf = rec.lock();
                 for packet in buf.missed(r.after, &r.rooms) {
-                    socket.send(&packet);
+                    socket.send_now(&packet);
                 }
                 ns.adapter().add_all(sid, &r.rooms);
                 ns.insert(socket.clone());
-                socket.send(&connect);
+                if !hold {
+                    socket.send(&socket.connect_packet());
+                }
                 true
             }
             _ => {
                 ns.insert(socket.clone());
-                socket.send(&connect);
+                if !hold {
+                    socket.send(&socket.connect_packet());
+                }
                 false
             }
         };
+        Some((socket, recovered))
+    }
+
+    fn connect_socket(
+        &self,
+        session: &SessionRef<Client>,
+        ns: Arc<Namespace>,
+        sid: Sid,
+        auth: Option<String>,
+        restored: Option<Restored>,
+    ) -> Option<Sid> {
+        let (socket, recovered) = self.new_socket(session, &ns, sid, auth.clone(), restored)?;
+        self.announce(session, &socket, auth, recovered);
+        Some(sid)
+    }
+
+    /// Tells the host about a socket (`Connection`).
+    fn announce(
+        &self,
+        session: &SessionRef<Client>,
+        socket: &Arc<Socket>,
+        auth: Option<String>,
+        recovered: bool,
+    ) {
+        socket.announce();
         self.report(Event::Connection {
-            nsp: ns.name.clone(),
-            sid,
+            nsp: socket.nsp().name.clone(),
+            sid: socket.sid,
             auth,
-            handshake: client.handshake.clone(),
+            handshake: session.data.handshake.clone(),
             recovered,
         });
         if session.is_closed() {
@@ -460,7 +555,6 @@ impl SocketIo {
                 self,
             );
         }
-        Some(sid)
     }
 
     fn on_connect(&self, session: &SessionRef<Client>, nsp: &str, auth: Option<String>) {
@@ -476,15 +570,25 @@ impl SocketIo {
         let skip =
             restored.is_some() && ns.recovery.as_ref().is_some_and(|r| r.cfg.skip_middlewares);
         let sid = restored.as_ref().map_or_else(Sid::new, |r| r.sid);
-        if ns.middleware && !skip {
+        if ns.middleware.load(Ordering::Acquire) && !skip {
             let id = self.next_id.fetch_add(1, Ordering::Relaxed);
             let recovered = restored.is_some();
+            // In connect-hold mode the socket exists (held) while middleware runs.
+            let (restored, socket) = if self.cfg.hold_connect {
+                let Some(s) = self.new_socket(session, &ns, sid, auth.clone(), restored) else {
+                    return;
+                };
+                (None, Some(s))
+            } else {
+                (restored, None)
+            };
             let pending = PendingConnect {
                 sid,
                 session: Arc::downgrade(session),
                 nsp: ns.clone(),
                 auth: auth.clone(),
                 restored,
+                socket,
             };
             self.pending.lock().insert(id, pending);
             self.report(Event::ConnectRequest {

@@ -20,14 +20,17 @@ use crate::sid::{Sid, SidMap};
 struct Member {
     socket: Arc<Socket>,
     session: SessionRef<Client>,
+    /// Set while the socket's CONNECT is held (see [`Socket::release`]); only a hint that
+    /// sends it what it carries, under the socket's lock.
+    held: AtomicBool,
 }
 
 /// A namespace: its sockets and its adapter (rooms).
 pub struct Namespace {
     /// Name, e.g. `/` or `/admin`.
     pub name: Arc<str>,
-    /// Whether connections need the host's accept.
-    pub(crate) middleware: bool,
+    /// Whether connections need the host's accept (a rule added at runtime may turn it on).
+    pub(crate) middleware: AtomicBool,
     sockets: RwLock<SidMap<Member>>,
     adapter: Box<dyn Adapter>,
     /// Replay buffer and saved sessions, when connection state recovery is on.
@@ -38,7 +41,7 @@ impl Namespace {
     pub(crate) fn new(name: &str, middleware: bool, recovery: Option<RecoveryConfig>) -> Arc<Self> {
         Arc::new(Self {
             name: Arc::from(name),
-            middleware,
+            middleware: AtomicBool::new(middleware),
             sockets: RwLock::new(SidMap::default()),
             adapter: Box::new(LocalAdapter::new()),
             recovery: recovery.map(Recovery::new),
@@ -82,9 +85,13 @@ impl Namespace {
         self.adapter
             .add_all(socket.sid, &[Arc::from(socket.sid.as_str())]);
         let session = socket.session.clone();
-        self.sockets
-            .write()
-            .insert(socket.sid, Member { socket, session });
+        let held = AtomicBool::new(socket.held.lock().is_some());
+        let member = Member {
+            socket,
+            session,
+            held,
+        };
+        self.sockets.write().insert(member.socket.sid, member);
     }
 
     /// Sends one encoded packet to every selected socket: the bytes are shared, not copied.
@@ -108,6 +115,10 @@ impl Namespace {
             let sockets = self.sockets.read();
             self.adapter.for_each_recipient(opts, &mut |sid| {
                 let Some(m) = sockets.get(&sid) else { return };
+                if m.held.load(Ordering::Acquire) && m.socket.hold(packet, opts.volatile, ack) {
+                    delivered += usize::from(!opts.volatile);
+                    return;
+                }
                 if let Some(c) = ack {
                     // Registered before the push: a fast client may answer at once.
                     m.socket.acks.lock().insert(c.id, c.clone());
@@ -159,6 +170,12 @@ impl Namespace {
 }
 
 /// A client's membership in one namespace.
+///
+/// A socket may start *held* (the host's connect-hold mode): it is in the namespace, so
+/// joins, leaves and emits work at once, but the client has not got its CONNECT yet, so
+/// what is sent to it waits here, in order, until [`Socket::release`] sends CONNECT and
+/// then all of it (as socket.io runs the connection handler before the client can see
+/// the connection).
 pub struct Socket {
     /// The socket id (room of its own; not the Engine.IO sid).
     pub sid: Sid,
@@ -173,6 +190,11 @@ pub struct Socket {
     connected: AtomicBool,
     /// The client's `auth` object (JSON text), for `fetchSockets`.
     pub(crate) auth: Option<String>,
+    /// `Some(what waits)` while the CONNECT is held.
+    held: Mutex<Option<Vec<Encoded>>>,
+    /// Whether the host has been told (a `Connection` event); a socket still waiting on
+    /// middleware leaves silently.
+    announced: AtomicBool,
 }
 
 impl Socket {
@@ -182,6 +204,7 @@ impl Socket {
         nsp: Arc<Namespace>,
         session: SessionRef<Client>,
         auth: Option<String>,
+        held: bool,
     ) -> Arc<Self> {
         Arc::new(Self {
             sid,
@@ -192,7 +215,52 @@ impl Socket {
             data: Mutex::new(None),
             connected: AtomicBool::new(true),
             auth,
+            held: Mutex::new(held.then(Vec::new)),
+            announced: AtomicBool::new(false),
         })
+    }
+
+    pub(crate) fn announce(&self) {
+        self.announced.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn is_announced(&self) -> bool {
+        self.announced.load(Ordering::Acquire)
+    }
+
+    /// Keeps `packet` for later when the CONNECT is still held (a volatile one is dropped);
+    /// false when the socket is not held (the caller sends it now).
+    fn hold(&self, packet: &Encoded, volatile: bool, ack: Option<&Arc<Collector>>) -> bool {
+        let mut held = self.held.lock();
+        let Some(queue) = held.as_mut() else {
+            return false;
+        };
+        if !volatile {
+            if let Some(c) = ack {
+                self.acks.lock().insert(c.id, c.clone());
+                c.add_recipient(self.sid);
+            }
+            queue.push(packet.clone());
+        }
+        true
+    }
+
+    /// Sends the held CONNECT and then everything sent to the socket meanwhile, in order;
+    /// false when it was not held (already released).
+    pub(crate) fn release(&self) -> bool {
+        let mut held = self.held.lock();
+        let Some(queue) = held.take() else {
+            return false;
+        };
+        self.send_now(&self.connect_packet());
+        for packet in &queue {
+            self.send_now(packet);
+        }
+        drop(held);
+        if let Some(m) = self.nsp.sockets.read().get(&self.sid) {
+            m.held.store(false, Ordering::Release);
+        }
+        true
     }
 
     /// The namespace.
@@ -204,8 +272,24 @@ impl Socket {
         &self.session
     }
 
-    /// Queues a packet for this socket alone (never volatile).
+    /// Queues a packet for this socket alone (never volatile); held with the CONNECT.
     pub(crate) fn send(&self, packet: &Encoded) {
+        if !self.hold(packet, false, None) {
+            self.send_now(packet);
+        }
+    }
+
+    /// The CONNECT reply `{"sid", "pid"}` (the pid when recovery is on).
+    pub(crate) fn connect_packet(&self) -> Encoded {
+        protocol::encode_connect(
+            &self.nsp.name,
+            self.sid.as_str(),
+            self.pid.as_ref().map(Sid::as_str),
+        )
+    }
+
+    /// Queues a packet now, past the hold (a recovery's missed packets precede CONNECT).
+    pub(crate) fn send_now(&self, packet: &Encoded) {
         self.session.push(&packet.text, &packet.binary, false);
     }
 
@@ -217,13 +301,22 @@ impl Socket {
     }
 
     /// Leaves the namespace once: `disconnecting` (rooms still known), leave every room,
-    /// `disconnect`. With `notify_client`, a DISCONNECT packet tells the client.
+    /// `disconnect`. With `notify_client`, a DISCONNECT packet tells the client (after the
+    /// CONNECT and what it was sent, when they were still held). A socket the host was
+    /// never told about leaves without events.
     pub(crate) fn close(&self, reason: DisconnectReason, notify_client: bool, io: &SocketIo) {
         if !self.connected.swap(false, Ordering::AcqRel) {
             return;
         }
         if notify_client {
-            self.send(&protocol::encode_disconnect(&self.nsp.name));
+            self.release();
+            self.send_now(&protocol::encode_disconnect(&self.nsp.name));
+        } else {
+            self.held.lock().take();
+        }
+        if !self.is_announced() {
+            self.remove();
+            return;
         }
         let rooms: Vec<Room> = self.nsp.adapter.socket_rooms(self.sid);
         io.report(Event::Disconnecting {
@@ -237,6 +330,17 @@ impl Socket {
                 rec.save(self.sid, pid, rooms, self.data.lock().clone());
             }
         }
+        self.remove();
+        io.report(Event::Disconnect {
+            nsp: self.nsp.name.clone(),
+            sid: self.sid,
+            reason,
+        });
+    }
+
+    /// Takes the socket out of its rooms, its namespace and its connection; tells the
+    /// acks it was asked for that it is gone.
+    fn remove(&self) {
         self.nsp.adapter.del_all(self.sid);
         self.nsp.sockets.write().remove(&self.sid);
         {
@@ -249,10 +353,16 @@ impl Socket {
         for c in pending {
             c.recipient_gone();
         }
-        io.report(Event::Disconnect {
-            nsp: self.nsp.name.clone(),
-            sid: self.sid,
-            reason,
-        });
+    }
+
+    /// Refuses a socket still waiting on middleware: what was held is dropped, it leaves
+    /// silently, and the client gets `packet` (CONNECT_ERROR) instead of CONNECT.
+    pub(crate) fn refuse(&self, packet: &Encoded) {
+        if !self.connected.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        self.held.lock().take();
+        self.remove();
+        self.send_now(packet);
     }
 }

@@ -1,0 +1,458 @@
+//! The one place where server options are defined, named, typed, validated and documented.
+//!
+//! Every binding sets options through [`ConfigBuilder::set`] with the names in [`OPTIONS`],
+//! converting only the value to an [`OptionValue`] (and the name to its own convention:
+//! C `roomcast_config_set_<name>` with durations in `_ms`, Python `<name>` with durations in
+//! seconds, Node `<camelCaseName>` with durations in milliseconds). An unknown name is
+//! refused with an error naming it.
+//!
+//! Adding an option: a field in [`crate::Config`] (with its default), a row in [`OPTIONS`],
+//! an arm in [`ConfigBuilder::set`] and, when it can conflict with others, a check in
+//! [`Config::validate`] with its own [`ConfigError`]. Python and Node pick it up from the
+//! table; C gets a `roomcast_config_set_<name>` setter (an ABI revision).
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use super::{Error, Events, Server};
+use crate::config::{AllowedOrigins, Cors, NamespaceMatch, NamespaceRule};
+pub use crate::config::{ConfigError, OptionKind};
+use crate::Config;
+
+/// One option: its name (snake_case), type and what it does.
+#[derive(Clone, Copy, Debug)]
+pub struct OptionSpec {
+    /// snake_case name (C and Python use it as is, Node in camelCase).
+    pub name: &'static str,
+    /// Value type.
+    pub kind: OptionKind,
+    /// What it does, with its default.
+    pub doc: &'static str,
+}
+
+const fn spec(name: &'static str, kind: OptionKind, doc: &'static str) -> OptionSpec {
+    OptionSpec { name, kind, doc }
+}
+
+/// Every option a host can set, in the order the README lists them.
+pub const OPTIONS: &[OptionSpec] = &[
+    spec("host", OptionKind::Text, "interface to listen on (default \"127.0.0.1\"; \"::\" tries IPv6 then IPv4 any; a name tries each address it resolves to)"),
+    spec("port", OptionKind::Count, "TCP port (default 3000; 0 picks a free one)"),
+    spec("path", OptionKind::Text, "Engine.IO path (default \"/socket.io/\"; slashes are added at both ends)"),
+    spec("ping_interval", OptionKind::Duration, "interval between server pings (default 25 s)"),
+    spec("ping_timeout", OptionKind::Duration, "how long to wait for a pong (default 20 s)"),
+    spec("max_payload", OptionKind::Count, "largest message / POST body in bytes (default 1000000)"),
+    spec("connect_timeout", OptionKind::Duration, "close connections that join no namespace within this time (default 45 s)"),
+    spec("max_attachments", OptionKind::Count, "most binary attachments in one packet (default 10; 0 refuses binary packets)"),
+    spec("max_buffered_frames", OptionKind::Count, "bound of each connection's outbound queue in frames (default 4096, at least 1)"),
+    spec("allow_polling", OptionKind::Bool, "accept HTTP long-polling (default true)"),
+    spec("allow_websocket", OptionKind::Bool, "accept WebSocket (default true)"),
+    spec("cors_origins", OptionKind::Texts, "origins allowed cross-origin requests; \"*\" any (default none: CORS off)"),
+    spec("cors_credentials", OptionKind::Bool, "send Access-Control-Allow-Credentials (default false; needs cors_origins)"),
+    spec("static_dir", OptionKind::Text, "serve files from this directory outside the Engine.IO path (default none)"),
+    spec("client_dist_dir", OptionKind::Text, "serve <path>socket.io.min.js and friends from this directory (default none)"),
+    spec("worker_threads", OptionKind::Count, "worker threads of the server's runtime (default: CPU count; at least 1)"),
+    spec("hold_connect", OptionKind::Bool, "hold each CONNECT reply until the host calls release (default false; the Python and Node bindings turn it on)"),
+];
+
+/// The spec of option `name`, if there is one.
+pub fn option(name: &str) -> Option<&'static OptionSpec> {
+    OPTIONS.iter().find(|o| o.name == name)
+}
+
+/// A value on its way into [`ConfigBuilder::set`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum OptionValue {
+    /// For [`OptionKind::Bool`].
+    Bool(bool),
+    /// For [`OptionKind::Count`].
+    Count(u64),
+    /// For [`OptionKind::Duration`].
+    Duration(Duration),
+    /// For [`OptionKind::Text`] (and a one-element [`OptionKind::Texts`]).
+    Text(String),
+    /// For [`OptionKind::Texts`].
+    Texts(Vec<String>),
+    /// Unsets an optional option (`static_dir`, `cors_origins`, `worker_threads`, ...) or
+    /// restores the default.
+    Unset,
+}
+
+/// Engine.IO path normalisation: a leading and a trailing slash (`"socket.io"` →
+/// `"/socket.io/"`).
+pub fn normalize_path(path: &str) -> Result<String, ConfigError> {
+    if path.contains(['?', '#']) {
+        return Err(ConfigError::InvalidPath(path.to_owned()));
+    }
+    let mut p = String::with_capacity(path.len() + 2);
+    if !path.starts_with('/') {
+        p.push('/');
+    }
+    p.push_str(path);
+    if !p.ends_with('/') {
+        p.push('/');
+    }
+    Ok(p)
+}
+
+/// A namespace rule from a pattern: a `*` makes it a glob (a dynamic namespace).
+pub fn namespace_rule(pattern: &str, middleware: bool) -> Result<NamespaceRule, ConfigError> {
+    if !pattern.starts_with('/') {
+        return Err(ConfigError::InvalidNamespace(pattern.to_owned()));
+    }
+    let matcher = if pattern.contains('*') {
+        NamespaceMatch::Glob(pattern.to_owned())
+    } else {
+        NamespaceMatch::Exact(pattern.to_owned())
+    };
+    Ok(NamespaceRule {
+        matcher,
+        middleware,
+    })
+}
+
+/// CORS from a list of origins: `"*"` anywhere allows any origin; an empty list turns
+/// CORS off.
+pub fn cors_from(origins: Vec<String>, credentials: bool) -> Option<Cors> {
+    if origins.is_empty() && !credentials {
+        return None;
+    }
+    let origins = if origins.iter().any(|o| o == "*") {
+        AllowedOrigins::Any
+    } else {
+        AllowedOrigins::List(origins)
+    };
+    Some(Cors {
+        origins,
+        credentials,
+    })
+}
+
+/// The addresses to try for `host:port`, in order: `"::"` is IPv6-any then IPv4-any (for
+/// machines without IPv6); a name is every address it resolves to.
+pub fn resolve_bind(host: &str, port: u16) -> Result<Vec<SocketAddr>, ConfigError> {
+    if host == "::" {
+        return Ok(vec![
+            SocketAddr::from(([0u16; 8], port)),
+            SocketAddr::from(([0u8; 4], port)),
+        ]);
+    }
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map(|a| a.collect())
+        .unwrap_or_default();
+    if addrs.is_empty() {
+        return Err(ConfigError::UnresolvableHost(host.to_owned()));
+    }
+    Ok(addrs)
+}
+
+impl Config {
+    /// Checks the combinations no single setter can: see [`ConfigError`].
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !self.allow_polling && !self.allow_websocket {
+            return Err(ConfigError::NoTransport);
+        }
+        if self.max_buffered_frames == 0 {
+            return Err(ConfigError::OutOfRange(
+                "max_buffered_frames".into(),
+                "must be at least 1",
+            ));
+        }
+        if self.worker_threads == Some(0) {
+            return Err(ConfigError::OutOfRange(
+                "worker_threads".into(),
+                "must be at least 1",
+            ));
+        }
+        if self.ping_interval.is_zero() {
+            return Err(ConfigError::OutOfRange(
+                "ping_interval".into(),
+                "must be above 0",
+            ));
+        }
+        if self.max_payload == 0 {
+            return Err(ConfigError::OutOfRange(
+                "max_payload".into(),
+                "must be at least 1",
+            ));
+        }
+        normalize_path(&self.path)?;
+        if let Some(c) = &self.cors {
+            if c.credentials && c.origins == AllowedOrigins::List(Vec::new()) {
+                return Err(ConfigError::CredentialsWithoutOrigins);
+            }
+        }
+        for rule in &self.namespaces {
+            match &rule.matcher {
+                NamespaceMatch::Exact(n) | NamespaceMatch::Glob(n) if !n.starts_with('/') => {
+                    return Err(ConfigError::InvalidNamespace(n.clone()));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Builds a [`Config`] option by option, by name, and starts a server from it. What C,
+/// Python and Node configure through; Rust hosts may fill [`Config`] directly.
+#[derive(Clone, Debug)]
+pub struct ConfigBuilder {
+    config: Config,
+    host: String,
+    cors_origins: Vec<String>,
+    cors_credentials: bool,
+}
+
+impl Default for ConfigBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn count(name: &str, v: u64) -> Result<usize, ConfigError> {
+    usize::try_from(v).map_err(|_| ConfigError::OutOfRange(name.into(), "too large"))
+}
+
+impl ConfigBuilder {
+    /// socket.io's defaults (see [`Config::default`]), on host `127.0.0.1`.
+    pub fn new() -> Self {
+        Self {
+            config: Config::default(),
+            host: "127.0.0.1".into(),
+            cors_origins: Vec::new(),
+            cors_credentials: false,
+        }
+    }
+
+    /// Sets option `name` (see [`OPTIONS`]). Errors name the option.
+    pub fn set(&mut self, name: &str, value: OptionValue) -> Result<&mut Self, ConfigError> {
+        let spec = option(name).ok_or_else(|| ConfigError::UnknownOption(name.into()))?;
+        let wrong = || ConfigError::WrongType(name.into(), spec.kind);
+        let c = &mut self.config;
+        let d = Config::default();
+        match (name, value) {
+            ("host", OptionValue::Text(h)) => self.host = h,
+            ("host", OptionValue::Unset) => self.host = "127.0.0.1".into(),
+            ("port", OptionValue::Count(p)) => {
+                let p = u16::try_from(p)
+                    .map_err(|_| ConfigError::OutOfRange(name.into(), "must be 0..=65535"))?;
+                c.bind.set_port(p);
+            }
+            ("path", OptionValue::Text(p)) => c.path = normalize_path(&p)?,
+            ("ping_interval", OptionValue::Duration(t)) => c.ping_interval = t,
+            ("ping_timeout", OptionValue::Duration(t)) => c.ping_timeout = t,
+            ("connect_timeout", OptionValue::Duration(t)) => c.connect_timeout = t,
+            ("max_payload", OptionValue::Count(n)) => c.max_payload = count(name, n)?,
+            ("max_attachments", OptionValue::Count(n)) => c.max_attachments = count(name, n)?,
+            ("max_buffered_frames", OptionValue::Count(n)) => {
+                if n == 0 {
+                    return Err(ConfigError::OutOfRange(name.into(), "must be at least 1"));
+                }
+                c.max_buffered_frames = count(name, n)?;
+            }
+            ("allow_polling", OptionValue::Bool(b)) => c.allow_polling = b,
+            ("allow_websocket", OptionValue::Bool(b)) => c.allow_websocket = b,
+            ("cors_origins", OptionValue::Texts(o)) => self.cors_origins = o,
+            ("cors_origins", OptionValue::Text(o)) => self.cors_origins = vec![o],
+            ("cors_origins", OptionValue::Unset) => self.cors_origins.clear(),
+            ("cors_credentials", OptionValue::Bool(b)) => self.cors_credentials = b,
+            ("static_dir", OptionValue::Text(p)) => c.static_dir = Some(p.into()),
+            ("static_dir", OptionValue::Unset) => c.static_dir = None,
+            ("client_dist_dir", OptionValue::Text(p)) => c.client_dist_dir = Some(p.into()),
+            ("client_dist_dir", OptionValue::Unset) => c.client_dist_dir = None,
+            ("worker_threads", OptionValue::Count(n)) => {
+                if n == 0 {
+                    return Err(ConfigError::OutOfRange(name.into(), "must be at least 1"));
+                }
+                c.worker_threads = Some(count(name, n)?);
+            }
+            ("worker_threads", OptionValue::Unset) => c.worker_threads = None,
+            ("hold_connect", OptionValue::Bool(b)) => c.hold_connect = b,
+            // Unset restores the default of the remaining options.
+            ("port", OptionValue::Unset) => c.bind.set_port(d.bind.port()),
+            ("path", OptionValue::Unset) => c.path = d.path,
+            ("ping_interval", OptionValue::Unset) => c.ping_interval = d.ping_interval,
+            ("ping_timeout", OptionValue::Unset) => c.ping_timeout = d.ping_timeout,
+            ("connect_timeout", OptionValue::Unset) => c.connect_timeout = d.connect_timeout,
+            ("max_payload", OptionValue::Unset) => c.max_payload = d.max_payload,
+            ("max_attachments", OptionValue::Unset) => c.max_attachments = d.max_attachments,
+            ("max_buffered_frames", OptionValue::Unset) => {
+                c.max_buffered_frames = d.max_buffered_frames
+            }
+            ("allow_polling", OptionValue::Unset) => c.allow_polling = true,
+            ("allow_websocket", OptionValue::Unset) => c.allow_websocket = true,
+            ("cors_credentials", OptionValue::Unset) => self.cors_credentials = false,
+            ("hold_connect", OptionValue::Unset) => c.hold_connect = false,
+            _ => return Err(wrong()),
+        }
+        Ok(self)
+    }
+
+    /// Accepts namespace `pattern` (`/admin`; a `*` makes it a glob such as `/room-*`);
+    /// with `middleware`, each connection becomes a `ConnectRequest`. A pattern already
+    /// there gets the new rule.
+    pub fn add_namespace(&mut self, pattern: &str, middleware: bool) -> Result<(), ConfigError> {
+        let rule = namespace_rule(pattern, middleware)?;
+        upsert_rule(&mut self.config.namespaces, rule);
+        Ok(())
+    }
+
+    /// Removes every namespace rule, the default `/` included.
+    pub fn clear_namespaces(&mut self) {
+        self.config.namespaces.clear();
+    }
+
+    /// Adds a rule as is (e.g. a predicate).
+    pub fn add_rule(&mut self, rule: NamespaceRule) {
+        self.config.namespaces.push(rule);
+    }
+
+    /// The validated config and the addresses to try, in order.
+    pub fn build(&self) -> Result<(Config, Vec<SocketAddr>), ConfigError> {
+        let mut config = self.config.clone();
+        config.cors = cors_from(self.cors_origins.clone(), self.cors_credentials);
+        config.validate()?;
+        let addrs = resolve_bind(&self.host, config.bind.port())?;
+        Ok((config, addrs))
+    }
+
+    /// Validates, then starts on the first address that binds. An address this machine
+    /// cannot use (no IPv6, an interface it lacks) moves on to the next; a port in use or
+    /// a forbidden one fails at once, as it would on every address.
+    pub fn start(&self) -> Result<(Server, Events), Error> {
+        let (mut config, addrs) = self.build().map_err(Error::Config)?;
+        let mut last = None;
+        for addr in addrs {
+            match std::net::TcpListener::bind(addr) {
+                Ok(listener) => {
+                    config.bind = addr;
+                    return Server::start_listening(config, listener);
+                }
+                Err(e) => {
+                    let fatal = matches!(
+                        e.kind(),
+                        std::io::ErrorKind::AddrInUse | std::io::ErrorKind::PermissionDenied
+                    );
+                    last = Some(Error::Io(format!("cannot listen on {addr}: {e}")));
+                    if fatal {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::Config(ConfigError::UnresolvableHost(self.host.clone()))))
+    }
+
+    /// Adds one CORS origin (`"*"`: any).
+    pub fn add_cors_origin(&mut self, origin: &str) {
+        self.cors_origins.push(origin.to_owned());
+    }
+}
+
+/// Replaces the rule with the same exact name or glob, or appends it.
+pub(crate) fn upsert_rule(rules: &mut Vec<NamespaceRule>, rule: NamespaceRule) {
+    let same = |r: &NamespaceRule| match (&r.matcher, &rule.matcher) {
+        (NamespaceMatch::Exact(a), NamespaceMatch::Exact(b))
+        | (NamespaceMatch::Glob(a), NamespaceMatch::Glob(b)) => a == b,
+        _ => false,
+    };
+    match rules.iter().position(same) {
+        Some(i) => rules[i] = rule,
+        None => rules.push(rule),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_option_in_the_table_can_be_set() {
+        for o in OPTIONS {
+            let v = match o.kind {
+                OptionKind::Bool => OptionValue::Bool(true),
+                OptionKind::Count => OptionValue::Count(1),
+                OptionKind::Duration => OptionValue::Duration(Duration::from_millis(5)),
+                OptionKind::Text => OptionValue::Text(if o.name == "host" {
+                    "127.0.0.1".into()
+                } else {
+                    "/x".into()
+                }),
+                OptionKind::Texts => OptionValue::Texts(vec!["*".into()]),
+            };
+            let mut b = ConfigBuilder::new();
+            b.set(o.name, v)
+                .unwrap_or_else(|e| panic!("{}: {e}", o.name));
+            b.set(o.name, OptionValue::Unset)
+                .unwrap_or_else(|e| panic!("unset {}: {e}", o.name));
+        }
+    }
+
+    #[test]
+    fn each_invalid_value_has_its_own_error() {
+        let mut b = ConfigBuilder::new();
+        assert_eq!(
+            b.set("nope", OptionValue::Bool(true)).unwrap_err(),
+            ConfigError::UnknownOption("nope".into())
+        );
+        assert_eq!(
+            b.set("port", OptionValue::Bool(true)).unwrap_err(),
+            ConfigError::WrongType("port".into(), OptionKind::Count)
+        );
+        assert!(matches!(
+            b.set("port", OptionValue::Count(70000)).unwrap_err(),
+            ConfigError::OutOfRange(..)
+        ));
+        assert!(matches!(
+            b.set("max_buffered_frames", OptionValue::Count(0))
+                .unwrap_err(),
+            ConfigError::OutOfRange(..)
+        ));
+        assert_eq!(
+            b.set("path", OptionValue::Text("/a?b".into())).unwrap_err(),
+            ConfigError::InvalidPath("/a?b".into())
+        );
+        assert_eq!(
+            b.add_namespace("admin", false).unwrap_err(),
+            ConfigError::InvalidNamespace("admin".into())
+        );
+        b.set("allow_polling", OptionValue::Bool(false)).unwrap();
+        b.set("allow_websocket", OptionValue::Bool(false)).unwrap();
+        assert_eq!(b.build().unwrap_err(), ConfigError::NoTransport);
+        let mut b = ConfigBuilder::new();
+        b.set("cors_credentials", OptionValue::Bool(true)).unwrap();
+        assert_eq!(
+            b.build().unwrap_err(),
+            ConfigError::CredentialsWithoutOrigins
+        );
+    }
+
+    #[test]
+    fn paths_cors_and_binds_are_normalised_once() {
+        assert_eq!(normalize_path("socket.io").unwrap(), "/socket.io/");
+        assert_eq!(normalize_path("/x/").unwrap(), "/x/");
+        assert_eq!(
+            cors_from(vec!["http://a".into(), "*".into()], true),
+            Some(Cors {
+                origins: AllowedOrigins::Any,
+                credentials: true
+            })
+        );
+        assert_eq!(cors_from(Vec::new(), false), None);
+        assert_eq!(resolve_bind("::", 7).unwrap().len(), 2);
+        assert_eq!(
+            resolve_bind("127.0.0.1", 7).unwrap(),
+            vec![SocketAddr::from(([127, 0, 0, 1], 7))]
+        );
+        assert!(matches!(
+            namespace_rule("/room-*", true).unwrap().matcher,
+            NamespaceMatch::Glob(_)
+        ));
+        let mut rules = vec![namespace_rule("/", false).unwrap()];
+        upsert_rule(&mut rules, namespace_rule("/", true).unwrap());
+        assert_eq!(rules.len(), 1);
+        assert!(rules[0].middleware);
+    }
+}
