@@ -70,8 +70,12 @@
 // `roomcast_config_set_{max_attachments,allow_polling,allow_websocket,max_buffered_frames}`
 // and `roomcast_abi_revision`; 3 `roomcast_event.recovered`,
 // `roomcast_config_set_connection_state_recovery`, `roomcast_set_data` and `roomcast_data`;
-// 4 `roomcast_config_set_redis` and `ROOMCAST_EVENT_SERVER_SIDE_EMIT`.
-#define ROOMCAST_ABI_REVISION 4
+// 4 `roomcast_config_set_redis` and `ROOMCAST_EVENT_SERVER_SIDE_EMIT`;
+// 5 `ROOMCAST_ERR_INVALID_CONFIG` (config errors, formerly `ROOMCAST_ERR_INVALID_ARGUMENT`),
+// `roomcast_config_set_hold_connect`, `roomcast_release`,
+// `roomcast_sockets_join`, `roomcast_sockets_leave`, `roomcast_disconnect_sockets` and
+// `roomcast_add_namespace`.
+#define ROOMCAST_ABI_REVISION 5
 
 // `roomcast_target.flags`: drop the packet for sockets that cannot take it right now.
 #define ROOMCAST_TARGET_VOLATILE 1
@@ -118,6 +122,11 @@ enum roomcast_status
   ROOMCAST_ERR_TIMEOUT = -14,
   // The library panicked; the call had no effect that can be relied on.
   ROOMCAST_ERR_PANIC = -15,
+  // A config value is out of range or conflicts with another (both transports off,
+  // `max_buffered_frames` 0, a path with '?', a namespace without '/', an unresolvable
+  // host, ...); the message names the option. Since ABI revision 5 (before, these were
+  // `ROOMCAST_ERR_INVALID_ARGUMENT`).
+  ROOMCAST_ERR_INVALID_CONFIG = -16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -327,6 +336,39 @@ roomcast_status roomcast_ack_send(struct roomcast_server *server,
 // Gives up a client's ack request without answering (consumes it like `roomcast_ack_send`).
 roomcast_status roomcast_ack_drop(struct roomcast_server *server, uint64_t ack);
 
+// Sends the CONNECT reply of socket `sid`, held since its CONNECTION event in hold mode
+// (`roomcast_config_set_hold_connect`), then what was sent to it meanwhile, in order. A
+// second call does nothing. Since ABI revision 5.
+roomcast_status roomcast_release(struct roomcast_server *server, const char *nsp, const char *sid);
+
+// Puts every socket `to` selects (NULL: all of `nsp`) in `room`, in one pass under the
+// adapter's lock, on every node of a cluster (socket.io's `socketsJoin`). Since ABI
+// revision 5.
+roomcast_status roomcast_sockets_join(struct roomcast_server *server,
+                                      const char *nsp,
+                                      const struct roomcast_target *to,
+                                      const char *room);
+
+// Takes every socket `to` selects (NULL: all of `nsp`) out of `room` (`socketsLeave`; a
+// room closes with `to = {room}`). Since ABI revision 5.
+roomcast_status roomcast_sockets_leave(struct roomcast_server *server,
+                                       const char *nsp,
+                                       const struct roomcast_target *to,
+                                       const char *room);
+
+// Disconnects every socket `to` selects (NULL: all of `nsp`); with `close_connection`,
+// their whole connections (`disconnectSockets`). Since ABI revision 5.
+roomcast_status roomcast_disconnect_sockets(struct roomcast_server *server,
+                                            const char *nsp,
+                                            const struct roomcast_target *to,
+                                            bool close_connection);
+
+// Accepts namespace `pattern` from now on, as `roomcast_config_add_namespace` does before
+// start (a namespace in use takes the new middleware setting). Since ABI revision 5.
+roomcast_status roomcast_add_namespace(struct roomcast_server *server,
+                                       const char *pattern,
+                                       bool middleware);
+
 // Puts socket `sid` of `nsp` in `room`.
 roomcast_status roomcast_join(struct roomcast_server *server,
                               const char *nsp,
@@ -401,13 +443,16 @@ roomcast_status roomcast_config_new(struct roomcast_config **out);
 // Frees a config (NULL is ignored). Servers started from it are not affected.
 roomcast_status roomcast_config_free(struct roomcast_config *cfg);
 
-// Host or IP address to listen on (default "127.0.0.1"; "0.0.0.0" for all interfaces).
+// Host or IP address to listen on (default "127.0.0.1"; "0.0.0.0" for all IPv4
+// interfaces; "::" for all interfaces, IPv4 alone where the machine has no IPv6). A name
+// is resolved at start; an address of it this machine lacks is skipped for the next one.
 roomcast_status roomcast_config_set_host(struct roomcast_config *cfg, const char *host);
 
 // TCP port (default 3000; 0 picks a free one, see `roomcast_server_port`).
 roomcast_status roomcast_config_set_port(struct roomcast_config *cfg, uint16_t port);
 
-// Engine.IO path (default "/socket.io/"); must start with '/'.
+// Engine.IO path (default "/socket.io/"); slashes are added at both ends ("socket.io"
+// becomes "/socket.io/"); a '?' or '#' in it is `ROOMCAST_ERR_INVALID_CONFIG`.
 roomcast_status roomcast_config_set_path(struct roomcast_config *cfg, const char *path);
 
 // Allows cross-origin requests from `origin` (e.g. "http://localhost:8080"); "*" allows
@@ -415,23 +460,27 @@ roomcast_status roomcast_config_set_path(struct roomcast_config *cfg, const char
 roomcast_status roomcast_config_add_cors_origin(struct roomcast_config *cfg, const char *origin);
 
 // Sends `Access-Control-Allow-Credentials: true` to allowed origins (needs at least one
-// CORS origin). With origin "*", the request's Origin is echoed instead of `*`, because
-// browsers refuse `*` on credentialed requests.
+// CORS origin, else `roomcast_server_start` fails with `ROOMCAST_ERR_INVALID_CONFIG`).
+// With origin "*", the request's Origin is echoed instead of `*`, because browsers refuse
+// `*` on credentialed requests.
 roomcast_status roomcast_config_set_cors_credentials(struct roomcast_config *cfg, bool credentials);
 
-// Interval between server pings, in milliseconds (default 25000).
+// Interval between server pings, in milliseconds (default 25000; 0 is
+// `ROOMCAST_ERR_INVALID_CONFIG` at start).
 roomcast_status roomcast_config_set_ping_interval_ms(struct roomcast_config *cfg, uint64_t ms);
 
 // How long to wait for a pong, in milliseconds (default 20000).
 roomcast_status roomcast_config_set_ping_timeout_ms(struct roomcast_config *cfg, uint64_t ms);
 
-// Largest accepted message / POST body in bytes (default 1000000).
+// Largest accepted message / POST body in bytes (default 1000000; 0 is
+// `ROOMCAST_ERR_INVALID_CONFIG` at start).
 roomcast_status roomcast_config_set_max_payload(struct roomcast_config *cfg, size_t bytes);
 
 // Close connections that join no namespace within this many milliseconds (default 45000).
 roomcast_status roomcast_config_set_connect_timeout_ms(struct roomcast_config *cfg, uint64_t ms);
 
-// Worker threads of the server's runtime (default: number of CPUs; 0 counts as 1).
+// Worker threads of the server's runtime (default: number of CPUs; 0 is
+// `ROOMCAST_ERR_INVALID_CONFIG`).
 roomcast_status roomcast_config_set_worker_threads(struct roomcast_config *cfg, size_t threads);
 
 // Most binary attachments one packet may carry (default 10, as socket.io). A client that
@@ -441,7 +490,7 @@ roomcast_status roomcast_config_set_max_attachments(struct roomcast_config *cfg,
 
 // Accepts HTTP long-polling (default true). When off, a polling request gets HTTP 400
 // `{"code":0,"message":"Transport unknown"}`. Keep at least one transport on: a server
-// with neither fails to start with `ROOMCAST_ERR_INVALID_ARGUMENT`. Since ABI revision 2.
+// with neither fails to start with `ROOMCAST_ERR_INVALID_CONFIG`. Since ABI revision 2.
 roomcast_status roomcast_config_set_allow_polling(struct roomcast_config *cfg, bool allow);
 
 // Accepts WebSocket (default true). When off, the polling handshake offers no upgrade
@@ -451,26 +500,20 @@ roomcast_status roomcast_config_set_allow_websocket(struct roomcast_config *cfg,
 
 // Bound of each connection's outbound queue, in frames (default 4096). When a client
 // cannot keep up, volatile packets are dropped and anything else disconnects it with
-// reason "slow consumer". 0 is `ROOMCAST_ERR_INVALID_ARGUMENT`. Since ABI revision 2.
+// reason "slow consumer". 0 is `ROOMCAST_ERR_INVALID_CONFIG`. Since ABI revision 2.
 roomcast_status roomcast_config_set_max_buffered_frames(struct roomcast_config *cfg, size_t frames);
 
-// Connection state recovery (socket.io's `connectionStateRecovery`; off by default). A
-// client whose connection drops for a recoverable reason and comes back within
-// `max_disconnection_duration_ms` gets its socket id, rooms and data (`roomcast_set_data`)
-// back and the events it missed; its CONNECTION event then has `recovered` set. With
-// `skip_middlewares` (socket.io's default), a recovered socket does not go through
-// CONNECT_REQUEST. `max_packets` bounds the replay buffer of each namespace (0: the default,
-// 10000). `max_disconnection_duration_ms` 0 turns recovery off. Since ABI revision 3.
-roomcast_status roomcast_config_set_connection_state_recovery(struct roomcast_config *cfg,
-                                                              uint64_t max_disconnection_duration_ms,
-                                                              bool skip_middlewares,
-                                                              size_t max_packets);
+// Holds each socket's CONNECT reply until `roomcast_release` (default false), so that
+// what the CONNECTION handler does (join, emit to the socket, disconnect) reaches the
+// client right after CONNECT, in order, as with socket.io. Release every CONNECTION
+// event's socket once handled. Since ABI revision 5.
+roomcast_status roomcast_config_set_hold_connect(struct roomcast_config *cfg, bool hold);
 
 // Accepts namespace `pattern` ("/admin"; a '*' makes it a dynamic namespace glob such as
 // "/room-*"). With `middleware`, every connection to it first arrives as a
 // CONNECT_REQUEST event that the host accepts or rejects. Adding a pattern that is already
 // there replaces its rule, so `add_namespace(cfg, "/", true)` puts middleware on the
-// default namespace.
+// default namespace. A pattern without a leading '/' is `ROOMCAST_ERR_INVALID_CONFIG`.
 roomcast_status roomcast_config_add_namespace(struct roomcast_config *cfg,
                                               const char *pattern,
                                               bool middleware);
@@ -485,12 +528,25 @@ roomcast_status roomcast_config_set_static_dir(struct roomcast_config *cfg, cons
 // `node_modules/socket.io-client/dist` (socket.io's serveClient).
 roomcast_status roomcast_config_set_client_dist_dir(struct roomcast_config *cfg, const char *dir);
 
+// Connection state recovery (socket.io's `connectionStateRecovery`; off by default). A
+// client whose connection drops for a recoverable reason and comes back within
+// `max_disconnection_duration_ms` gets its socket id, rooms and data (`roomcast_set_data`)
+// back and the events it missed; its CONNECTION event then has `recovered` set. With
+// `skip_middlewares` (socket.io's default), a recovered socket does not go through
+// CONNECT_REQUEST. `max_packets` bounds the replay buffer of each namespace (0: the default,
+// 10000). `max_disconnection_duration_ms` 0 turns recovery off. Since ABI revision 3.
+roomcast_status roomcast_config_set_connection_state_recovery(struct roomcast_config *cfg,
+                                                              uint64_t max_disconnection_duration_ms,
+                                                              bool skip_middlewares,
+                                                              size_t max_packets);
+
 // (revision 4) Joins a Redis cluster in `@socket.io/redis-adapter`'s classic format:
 // `url` like "redis://127.0.0.1:6379" (or "redis://:password@host:port/db"), `key` the
 // channel prefix (NULL for "socket.io"). `roomcast_server_start` then fails with
 // ROOMCAST_ERR_IO when Redis is unreachable; once started, a Redis outage never stops the
 // server: local delivery continues and it reconnects by itself. Cluster-wide operations
-// go through `roomcast_sockets_join`, `roomcast_emit`, … unchanged.
+// go through `roomcast_sockets_join`, `roomcast_emit`, … unchanged. A URL that is not
+// redis:// or unix:// is `ROOMCAST_ERR_INVALID_CONFIG`.
 roomcast_status roomcast_config_set_redis(struct roomcast_config *cfg,
                                           const char *url,
                                           const char *key);

@@ -254,6 +254,11 @@ pub enum ConfigError {
     CredentialsWithoutOrigins,
     /// The host name resolves to no address.
     UnresolvableHost(String),
+    /// `recovery_skip_middlewares` or `recovery_max_packets` without a
+    /// `recovery_max_disconnection_duration` above 0 (recovery stays off without it).
+    RecoveryWithoutDuration,
+    /// A `redis_*` option without `redis_url`.
+    RedisWithoutUrl,
 }
 
 impl fmt::Display for ConfigError {
@@ -271,6 +276,12 @@ impl fmt::Display for ConfigError {
                 f.write_str("cors_credentials needs at least one cors_origins entry")
             }
             Self::UnresolvableHost(h) => write!(f, "host {h:?} resolves to no address"),
+            Self::RedisWithoutUrl => {
+                f.write_str("redis_key, redis_request_timeout and redis_specific_response_channel need redis_url")
+            }
+            Self::RecoveryWithoutDuration => f.write_str(
+                "recovery_skip_middlewares and recovery_max_packets need recovery_max_disconnection_duration above 0",
+            ),
         }
     }
 }

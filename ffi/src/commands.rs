@@ -6,7 +6,6 @@ use std::time::Duration;
 use roomcast::host::ConnectRequest;
 use roomcast::BroadcastOptions;
 
-use crate::event::PendingAck;
 use crate::input::{json_value, opt_text, payload, put, text};
 use crate::server::{roomcast_server, server};
 use crate::status::*;
@@ -110,10 +109,8 @@ pub unsafe extern "C" fn roomcast_ack_send(
     guard(|| {
         let state = self::server(server)?;
         let args = payload(args_json, attachments, attachments_len)?;
-        match state.acks.take(ack).ok_or_else(no_such_ack)? {
-            PendingAck::Client(handle) => state.server.ack(handle, &args)?,
-            PendingAck::Server(handle) => state.server.server_side_ack(handle, &args)?,
-        }
+        let pending = state.acks.take(ack).ok_or_else(no_such_ack)?;
+        state.server.answer(pending, &args)?;
         Ok(())
     })
 }
@@ -135,6 +132,97 @@ fn no_such_ack() -> Fail {
         ROOMCAST_ERR_NO_SUCH_ACK,
         "ack already answered, dropped, or its socket is gone",
     )
+}
+
+/// Sends the CONNECT reply of socket `sid`, held since its CONNECTION event in hold mode
+/// (`roomcast_config_set_hold_connect`), then what was sent to it meanwhile, in order. A
+/// second call does nothing. Since ABI revision 5.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_release(
+    server: *mut roomcast_server,
+    nsp: *const c_char,
+    sid: *const c_char,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        state.server.release(text(nsp, "nsp")?, text(sid, "sid")?)?;
+        Ok(())
+    })
+}
+
+/// Puts every socket `to` selects (NULL: all of `nsp`) in `room`, in one pass under the
+/// adapter's lock, on every node of a cluster (socket.io's `socketsJoin`). Since ABI
+/// revision 5.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_sockets_join(
+    server: *mut roomcast_server,
+    nsp: *const c_char,
+    to: *const roomcast_target,
+    room: *const c_char,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        let (nsp, room) = (text(nsp, "nsp")?, text(room, "room")?);
+        state
+            .server
+            .sockets_join(nsp, &broadcast_options(to)?, &[room])?;
+        Ok(())
+    })
+}
+
+/// Takes every socket `to` selects (NULL: all of `nsp`) out of `room` (`socketsLeave`; a
+/// room closes with `to = {room}`). Since ABI revision 5.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_sockets_leave(
+    server: *mut roomcast_server,
+    nsp: *const c_char,
+    to: *const roomcast_target,
+    room: *const c_char,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        let (nsp, room) = (text(nsp, "nsp")?, text(room, "room")?);
+        state
+            .server
+            .sockets_leave(nsp, &broadcast_options(to)?, &[room])?;
+        Ok(())
+    })
+}
+
+/// Disconnects every socket `to` selects (NULL: all of `nsp`); with `close_connection`,
+/// their whole connections (`disconnectSockets`). Since ABI revision 5.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_disconnect_sockets(
+    server: *mut roomcast_server,
+    nsp: *const c_char,
+    to: *const roomcast_target,
+    close_connection: bool,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        let nsp = text(nsp, "nsp")?;
+        state
+            .server
+            .disconnect_sockets(nsp, &broadcast_options(to)?, close_connection)?;
+        Ok(())
+    })
+}
+
+/// Accepts namespace `pattern` from now on, as `roomcast_config_add_namespace` does before
+/// start (a namespace in use takes the new middleware setting). Since ABI revision 5.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_add_namespace(
+    server: *mut roomcast_server,
+    pattern: *const c_char,
+    middleware: bool,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        let rule = roomcast::host::options::namespace_rule(text(pattern, "pattern")?, middleware)
+            .map_err(roomcast::host::Error::Config)?;
+        state.server.add_namespace(rule)?;
+        Ok(())
+    })
 }
 
 /// Puts socket `sid` of `nsp` in `room`.

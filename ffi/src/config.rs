@@ -1,33 +1,37 @@
 //! The config builder: `roomcast_config_new`, `roomcast_config_set_*`, `roomcast_config_free`.
-//! New options arrive as new setter functions, so the ABI never breaks.
+//! New options arrive as new setter functions, so the ABI never breaks. Each setter is one
+//! option of the core's builder (`roomcast::host::options`), which validates the value;
+//! combinations are checked by `roomcast_server_start` (`ROOMCAST_ERR_INVALID_CONFIG`).
 
 use parking_lot::Mutex;
 use std::ffi::c_char;
 use std::time::Duration;
 
-use roomcast::{AllowedOrigins, Config, Cors, NamespaceMatch, NamespaceRule, RecoveryConfig};
+use roomcast::host::options::{ConfigBuilder, ConfigError, OptionValue};
+use roomcast::host::Error;
 
 use crate::input::{put, text};
 use crate::registry::Registry;
-use crate::status::{
-    guard, roomcast_status, Fail, Res, ROOMCAST_ERR_INVALID_ARGUMENT, ROOMCAST_OK,
-};
+use crate::status::{guard, roomcast_status, Fail, Res, ROOMCAST_OK};
 
 /// Opaque server configuration (a builder); every call locks it, so any thread may use it.
 pub struct roomcast_config {
     _opaque: [u8; 0],
 }
 
-/// The builder's state: the core config plus the host name, resolved at start.
-pub struct ConfigState {
-    pub config: Config,
-    pub host: String,
+pub static CONFIGS: Registry<Mutex<ConfigBuilder>> = Registry::new();
+
+fn with(cfg: *mut roomcast_config, f: impl FnOnce(&mut ConfigBuilder) -> Res) -> roomcast_status {
+    guard(|| f(&mut CONFIGS.get(cfg)?.lock()))
 }
 
-pub static CONFIGS: Registry<Mutex<ConfigState>> = Registry::new();
+fn config_err(e: ConfigError) -> Fail {
+    Fail::from(Error::Config(e))
+}
 
-fn with(cfg: *mut roomcast_config, f: impl FnOnce(&mut ConfigState) -> Res) -> roomcast_status {
-    guard(|| f(&mut CONFIGS.get(cfg)?.lock()))
+/// Sets option `name` of the builder.
+fn set(cfg: *mut roomcast_config, name: &str, value: OptionValue) -> roomcast_status {
+    with(cfg, |c| c.set(name, value).map(drop).map_err(config_err))
 }
 
 /// Creates a config with socket.io's defaults: host "127.0.0.1", port 3000, path
@@ -40,11 +44,7 @@ pub unsafe extern "C" fn roomcast_config_new(out: *mut *mut roomcast_config) -> 
         if out.is_null() {
             return Err(Fail::new(crate::status::ROOMCAST_ERR_NULL, "out is NULL"));
         }
-        let state = ConfigState {
-            config: Config::default(),
-            host: "127.0.0.1".into(),
-        };
-        put(out, CONFIGS.insert(Mutex::new(state)));
+        put(out, CONFIGS.insert(Mutex::new(ConfigBuilder::new())));
         Ok(())
     })
 }
@@ -58,15 +58,19 @@ pub extern "C" fn roomcast_config_free(cfg: *mut roomcast_config) -> roomcast_st
     guard(|| CONFIGS.remove(cfg).map(drop))
 }
 
-/// Host or IP address to listen on (default "127.0.0.1"; "0.0.0.0" for all interfaces).
+/// Host or IP address to listen on (default "127.0.0.1"; "0.0.0.0" for all IPv4
+/// interfaces; "::" for all interfaces, IPv4 alone where the machine has no IPv6). A name
+/// is resolved at start; an address of it this machine lacks is skipped for the next one.
 #[no_mangle]
 pub unsafe extern "C" fn roomcast_config_set_host(
     cfg: *mut roomcast_config,
     host: *const c_char,
 ) -> roomcast_status {
     with(cfg, |c| {
-        c.host = text(host, "host")?.to_owned();
-        Ok(())
+        let h = text(host, "host")?;
+        c.set("host", OptionValue::Text(h.to_owned()))
+            .map(drop)
+            .map_err(config_err)
     })
 }
 
@@ -76,13 +80,11 @@ pub extern "C" fn roomcast_config_set_port(
     cfg: *mut roomcast_config,
     port: u16,
 ) -> roomcast_status {
-    with(cfg, |c| {
-        c.config.bind.set_port(port);
-        Ok(())
-    })
+    set(cfg, "port", OptionValue::Count(port.into()))
 }
 
-/// Engine.IO path (default "/socket.io/"); must start with '/'.
+/// Engine.IO path (default "/socket.io/"); slashes are added at both ends ("socket.io"
+/// becomes "/socket.io/"); a '?' or '#' in it is `ROOMCAST_ERR_INVALID_CONFIG`.
 #[no_mangle]
 pub unsafe extern "C" fn roomcast_config_set_path(
     cfg: *mut roomcast_config,
@@ -90,14 +92,9 @@ pub unsafe extern "C" fn roomcast_config_set_path(
 ) -> roomcast_status {
     with(cfg, |c| {
         let p = text(path, "path")?;
-        if !p.starts_with('/') {
-            return Err(Fail::new(
-                ROOMCAST_ERR_INVALID_ARGUMENT,
-                "path must start with '/'",
-            ));
-        }
-        c.config.path = p.to_owned();
-        Ok(())
+        c.set("path", OptionValue::Text(p.to_owned()))
+            .map(drop)
+            .map_err(config_err)
     })
 }
 
@@ -109,48 +106,35 @@ pub unsafe extern "C" fn roomcast_config_add_cors_origin(
     origin: *const c_char,
 ) -> roomcast_status {
     with(cfg, |c| {
-        let o = text(origin, "origin")?;
-        let cors = c.config.cors.get_or_insert(Cors {
-            origins: AllowedOrigins::List(Vec::new()),
-            credentials: false,
-        });
-        match (&mut cors.origins, o) {
-            (_, "*") => cors.origins = AllowedOrigins::Any,
-            (AllowedOrigins::List(list), o) => list.push(o.to_owned()),
-            (AllowedOrigins::Any, _) => {}
-        }
+        c.add_cors_origin(text(origin, "origin")?);
         Ok(())
     })
 }
 
 /// Sends `Access-Control-Allow-Credentials: true` to allowed origins (needs at least one
-/// CORS origin). With origin "*", the request's Origin is echoed instead of `*`, because
-/// browsers refuse `*` on credentialed requests.
+/// CORS origin, else `roomcast_server_start` fails with `ROOMCAST_ERR_INVALID_CONFIG`).
+/// With origin "*", the request's Origin is echoed instead of `*`, because browsers refuse
+/// `*` on credentialed requests.
 #[no_mangle]
 pub extern "C" fn roomcast_config_set_cors_credentials(
     cfg: *mut roomcast_config,
     credentials: bool,
 ) -> roomcast_status {
-    with(cfg, |c| {
-        let cors = c.config.cors.get_or_insert(Cors {
-            origins: AllowedOrigins::List(Vec::new()),
-            credentials: false,
-        });
-        cors.credentials = credentials;
-        Ok(())
-    })
+    set(cfg, "cors_credentials", OptionValue::Bool(credentials))
 }
 
-/// Interval between server pings, in milliseconds (default 25000).
+/// Interval between server pings, in milliseconds (default 25000; 0 is
+/// `ROOMCAST_ERR_INVALID_CONFIG` at start).
 #[no_mangle]
 pub extern "C" fn roomcast_config_set_ping_interval_ms(
     cfg: *mut roomcast_config,
     ms: u64,
 ) -> roomcast_status {
-    with(cfg, |c| {
-        c.config.ping_interval = Duration::from_millis(ms);
-        Ok(())
-    })
+    set(
+        cfg,
+        "ping_interval",
+        OptionValue::Duration(Duration::from_millis(ms)),
+    )
 }
 
 /// How long to wait for a pong, in milliseconds (default 20000).
@@ -159,22 +143,21 @@ pub extern "C" fn roomcast_config_set_ping_timeout_ms(
     cfg: *mut roomcast_config,
     ms: u64,
 ) -> roomcast_status {
-    with(cfg, |c| {
-        c.config.ping_timeout = Duration::from_millis(ms);
-        Ok(())
-    })
+    set(
+        cfg,
+        "ping_timeout",
+        OptionValue::Duration(Duration::from_millis(ms)),
+    )
 }
 
-/// Largest accepted message / POST body in bytes (default 1000000).
+/// Largest accepted message / POST body in bytes (default 1000000; 0 is
+/// `ROOMCAST_ERR_INVALID_CONFIG` at start).
 #[no_mangle]
 pub extern "C" fn roomcast_config_set_max_payload(
     cfg: *mut roomcast_config,
     bytes: usize,
 ) -> roomcast_status {
-    with(cfg, |c| {
-        c.config.max_payload = bytes;
-        Ok(())
-    })
+    set(cfg, "max_payload", OptionValue::Count(bytes as u64))
 }
 
 /// Close connections that join no namespace within this many milliseconds (default 45000).
@@ -183,22 +166,21 @@ pub extern "C" fn roomcast_config_set_connect_timeout_ms(
     cfg: *mut roomcast_config,
     ms: u64,
 ) -> roomcast_status {
-    with(cfg, |c| {
-        c.config.connect_timeout = Duration::from_millis(ms);
-        Ok(())
-    })
+    set(
+        cfg,
+        "connect_timeout",
+        OptionValue::Duration(Duration::from_millis(ms)),
+    )
 }
 
-/// Worker threads of the server's runtime (default: number of CPUs; 0 counts as 1).
+/// Worker threads of the server's runtime (default: number of CPUs; 0 is
+/// `ROOMCAST_ERR_INVALID_CONFIG`).
 #[no_mangle]
 pub extern "C" fn roomcast_config_set_worker_threads(
     cfg: *mut roomcast_config,
     threads: usize,
 ) -> roomcast_status {
-    with(cfg, |c| {
-        c.config.worker_threads = Some(threads.max(1));
-        Ok(())
-    })
+    set(cfg, "worker_threads", OptionValue::Count(threads as u64))
 }
 
 /// Most binary attachments one packet may carry (default 10, as socket.io). A client that
@@ -209,24 +191,18 @@ pub extern "C" fn roomcast_config_set_max_attachments(
     cfg: *mut roomcast_config,
     max: usize,
 ) -> roomcast_status {
-    with(cfg, |c| {
-        c.config.max_attachments = max;
-        Ok(())
-    })
+    set(cfg, "max_attachments", OptionValue::Count(max as u64))
 }
 
 /// Accepts HTTP long-polling (default true). When off, a polling request gets HTTP 400
 /// `{"code":0,"message":"Transport unknown"}`. Keep at least one transport on: a server
-/// with neither fails to start with `ROOMCAST_ERR_INVALID_ARGUMENT`. Since ABI revision 2.
+/// with neither fails to start with `ROOMCAST_ERR_INVALID_CONFIG`. Since ABI revision 2.
 #[no_mangle]
 pub extern "C" fn roomcast_config_set_allow_polling(
     cfg: *mut roomcast_config,
     allow: bool,
 ) -> roomcast_status {
-    with(cfg, |c| {
-        c.config.allow_polling = allow;
-        Ok(())
-    })
+    set(cfg, "allow_polling", OptionValue::Bool(allow))
 }
 
 /// Accepts WebSocket (default true). When off, the polling handshake offers no upgrade
@@ -237,29 +213,88 @@ pub extern "C" fn roomcast_config_set_allow_websocket(
     cfg: *mut roomcast_config,
     allow: bool,
 ) -> roomcast_status {
-    with(cfg, |c| {
-        c.config.allow_websocket = allow;
-        Ok(())
-    })
+    set(cfg, "allow_websocket", OptionValue::Bool(allow))
 }
 
 /// Bound of each connection's outbound queue, in frames (default 4096). When a client
 /// cannot keep up, volatile packets are dropped and anything else disconnects it with
-/// reason "slow consumer". 0 is `ROOMCAST_ERR_INVALID_ARGUMENT`. Since ABI revision 2.
+/// reason "slow consumer". 0 is `ROOMCAST_ERR_INVALID_CONFIG`. Since ABI revision 2.
 #[no_mangle]
 pub extern "C" fn roomcast_config_set_max_buffered_frames(
     cfg: *mut roomcast_config,
     frames: usize,
 ) -> roomcast_status {
+    set(
+        cfg,
+        "max_buffered_frames",
+        OptionValue::Count(frames as u64),
+    )
+}
+
+/// Holds each socket's CONNECT reply until `roomcast_release` (default false), so that
+/// what the CONNECTION handler does (join, emit to the socket, disconnect) reaches the
+/// client right after CONNECT, in order, as with socket.io. Release every CONNECTION
+/// event's socket once handled. Since ABI revision 5.
+#[no_mangle]
+pub extern "C" fn roomcast_config_set_hold_connect(
+    cfg: *mut roomcast_config,
+    hold: bool,
+) -> roomcast_status {
+    set(cfg, "hold_connect", OptionValue::Bool(hold))
+}
+
+/// Accepts namespace `pattern` ("/admin"; a '*' makes it a dynamic namespace glob such as
+/// "/room-*"). With `middleware`, every connection to it first arrives as a
+/// CONNECT_REQUEST event that the host accepts or rejects. Adding a pattern that is already
+/// there replaces its rule, so `add_namespace(cfg, "/", true)` puts middleware on the
+/// default namespace. A pattern without a leading '/' is `ROOMCAST_ERR_INVALID_CONFIG`.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_config_add_namespace(
+    cfg: *mut roomcast_config,
+    pattern: *const c_char,
+    middleware: bool,
+) -> roomcast_status {
     with(cfg, |c| {
-        if frames == 0 {
-            return Err(Fail::new(
-                ROOMCAST_ERR_INVALID_ARGUMENT,
-                "max_buffered_frames must be at least 1",
-            ));
-        }
-        c.config.max_buffered_frames = frames;
+        let p = text(pattern, "pattern")?;
+        c.add_namespace(p, middleware).map_err(config_err)
+    })
+}
+
+/// Removes every namespace rule, including the default "/".
+#[no_mangle]
+pub extern "C" fn roomcast_config_clear_namespaces(cfg: *mut roomcast_config) -> roomcast_status {
+    with(cfg, |c| {
+        c.clear_namespaces();
         Ok(())
+    })
+}
+
+/// Serves files from directory `dir` for requests outside the Engine.IO path (the chat page).
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_config_set_static_dir(
+    cfg: *mut roomcast_config,
+    dir: *const c_char,
+) -> roomcast_status {
+    with(cfg, |c| {
+        let d = text(dir, "dir")?;
+        c.set("static_dir", OptionValue::Text(d.to_owned()))
+            .map(drop)
+            .map_err(config_err)
+    })
+}
+
+/// Serves `<path>socket.io.min.js` and friends from `dir`, normally
+/// `node_modules/socket.io-client/dist` (socket.io's serveClient).
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_config_set_client_dist_dir(
+    cfg: *mut roomcast_config,
+    dir: *const c_char,
+) -> roomcast_status {
+    with(cfg, |c| {
+        let d = text(dir, "dir")?;
+        c.set("client_dist_dir", OptionValue::Text(d.to_owned()))
+            .map(drop)
+            .map_err(config_err)
     })
 }
 
@@ -278,91 +313,35 @@ pub extern "C" fn roomcast_config_set_connection_state_recovery(
     max_packets: usize,
 ) -> roomcast_status {
     with(cfg, |c| {
-        c.config.connection_state_recovery =
-            (max_disconnection_duration_ms > 0).then(|| RecoveryConfig {
-                max_disconnection_duration: Duration::from_millis(max_disconnection_duration_ms),
-                skip_middlewares,
-                max_packets: if max_packets == 0 {
-                    RecoveryConfig::default().max_packets
-                } else {
-                    max_packets
+        let on = max_disconnection_duration_ms > 0;
+        let values = [
+            (
+                "recovery_max_disconnection_duration",
+                match on {
+                    true => {
+                        OptionValue::Duration(Duration::from_millis(max_disconnection_duration_ms))
+                    }
+                    false => OptionValue::Unset,
                 },
-            });
-        Ok(())
-    })
-}
-
-/// Accepts namespace `pattern` ("/admin"; a '*' makes it a dynamic namespace glob such as
-/// "/room-*"). With `middleware`, every connection to it first arrives as a
-/// CONNECT_REQUEST event that the host accepts or rejects. Adding a pattern that is already
-/// there replaces its rule, so `add_namespace(cfg, "/", true)` puts middleware on the
-/// default namespace.
-#[no_mangle]
-pub unsafe extern "C" fn roomcast_config_add_namespace(
-    cfg: *mut roomcast_config,
-    pattern: *const c_char,
-    middleware: bool,
-) -> roomcast_status {
-    with(cfg, |c| {
-        let p = text(pattern, "pattern")?;
-        if !p.starts_with('/') {
-            return Err(Fail::new(
-                ROOMCAST_ERR_INVALID_ARGUMENT,
-                "namespace must start with '/'",
-            ));
+            ),
+            (
+                "recovery_skip_middlewares",
+                match on {
+                    true => OptionValue::Bool(skip_middlewares),
+                    false => OptionValue::Unset,
+                },
+            ),
+            (
+                "recovery_max_packets",
+                match (on, max_packets) {
+                    (true, n) if n > 0 => OptionValue::Count(n as u64),
+                    _ => OptionValue::Unset,
+                },
+            ),
+        ];
+        for (name, value) in values {
+            c.set(name, value).map_err(config_err)?;
         }
-        let matcher = if p.contains('*') {
-            NamespaceMatch::Glob(p.to_owned())
-        } else {
-            NamespaceMatch::Exact(p.to_owned())
-        };
-        let rule = NamespaceRule {
-            matcher,
-            middleware,
-        };
-        let same = |r: &NamespaceRule| match (&r.matcher, &rule.matcher) {
-            (NamespaceMatch::Exact(a), NamespaceMatch::Exact(b))
-            | (NamespaceMatch::Glob(a), NamespaceMatch::Glob(b)) => a == b,
-            _ => false,
-        };
-        match c.config.namespaces.iter().position(same) {
-            Some(i) => c.config.namespaces[i] = rule,
-            None => c.config.namespaces.push(rule),
-        }
-        Ok(())
-    })
-}
-
-/// Removes every namespace rule, including the default "/".
-#[no_mangle]
-pub extern "C" fn roomcast_config_clear_namespaces(cfg: *mut roomcast_config) -> roomcast_status {
-    with(cfg, |c| {
-        c.config.namespaces.clear();
-        Ok(())
-    })
-}
-
-/// Serves files from directory `dir` for requests outside the Engine.IO path (the chat page).
-#[no_mangle]
-pub unsafe extern "C" fn roomcast_config_set_static_dir(
-    cfg: *mut roomcast_config,
-    dir: *const c_char,
-) -> roomcast_status {
-    with(cfg, |c| {
-        c.config.static_dir = Some(text(dir, "dir")?.into());
-        Ok(())
-    })
-}
-
-/// Serves `<path>socket.io.min.js` and friends from `dir`, normally
-/// `node_modules/socket.io-client/dist` (socket.io's serveClient).
-#[no_mangle]
-pub unsafe extern "C" fn roomcast_config_set_client_dist_dir(
-    cfg: *mut roomcast_config,
-    dir: *const c_char,
-) -> roomcast_status {
-    with(cfg, |c| {
-        c.config.client_dist_dir = Some(text(dir, "dir")?.into());
         Ok(())
     })
 }
@@ -372,7 +351,8 @@ pub unsafe extern "C" fn roomcast_config_set_client_dist_dir(
 /// channel prefix (NULL for "socket.io"). `roomcast_server_start` then fails with
 /// ROOMCAST_ERR_IO when Redis is unreachable; once started, a Redis outage never stops the
 /// server: local delivery continues and it reconnects by itself. Cluster-wide operations
-/// go through `roomcast_sockets_join`, `roomcast_emit`, … unchanged.
+/// go through `roomcast_sockets_join`, `roomcast_emit`, … unchanged. A URL that is not
+/// redis:// or unix:// is `ROOMCAST_ERR_INVALID_CONFIG`.
 #[no_mangle]
 pub unsafe extern "C" fn roomcast_config_set_redis(
     cfg: *mut roomcast_config,
@@ -380,18 +360,14 @@ pub unsafe extern "C" fn roomcast_config_set_redis(
     key: *const c_char,
 ) -> roomcast_status {
     with(cfg, |c| {
-        let u = text(url, "url")?;
-        if !u.starts_with("redis://") && !u.starts_with("unix://") {
-            return Err(Fail::new(
-                ROOMCAST_ERR_INVALID_ARGUMENT,
-                "url must start with redis:// (rediss:// is not supported)",
-            ));
-        }
-        let mut rc = roomcast::host::RedisConfig::new(u);
-        if !key.is_null() {
-            rc.key = text(key, "key")?.to_owned();
-        }
-        c.config.redis = Some(rc);
+        let u = text(url, "url")?.to_owned();
+        let k = match key.is_null() {
+            true => OptionValue::Unset,
+            false => OptionValue::Text(text(key, "key")?.to_owned()),
+        };
+        c.set("redis_url", OptionValue::Text(u))
+            .map_err(config_err)?;
+        c.set("redis_key", k).map_err(config_err)?;
         Ok(())
     })
 }

@@ -2,13 +2,10 @@
 //! library and borrowed by the host (for the callback, or until `roomcast_event_free`).
 
 use bytes::Bytes;
-use parking_lot::Mutex;
-use std::collections::HashMap;
 use std::ffi::{c_char, CString};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use roomcast::host::Handshake;
-use roomcast::host::{AckHandle, Event, ServerAck};
+use roomcast::host::{AckTokens, Event};
 use roomcast::Payload;
 
 use crate::types::roomcast_bytes;
@@ -106,43 +103,6 @@ pub struct roomcast_event {
     pub recovered: bool,
 }
 
-/// Outstanding client ack requests of one server, by the token C sees in `ev->ack`.
-/// Tokens are never reused, so a consumed one is detected.
-#[derive(Default)]
-pub struct Acks {
-    next: AtomicU64,
-    pending: Mutex<HashMap<u64, PendingAck>>,
-}
-
-/// What an ack token answers: a client's request or another node's server-side emit.
-pub enum PendingAck {
-    /// A client's ack request.
-    Client(AckHandle),
-    /// A server-side emit from another cluster node.
-    Server(ServerAck),
-}
-
-impl Acks {
-    fn add(&self, handle: PendingAck) -> u64 {
-        let token = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        self.pending.lock().insert(token, handle);
-        token
-    }
-
-    /// Takes a handle out (exactly once).
-    pub fn take(&self, token: u64) -> Option<PendingAck> {
-        self.pending.lock().remove(&token)
-    }
-
-    /// Forgets the requests of a socket that left (they can no longer be answered).
-    fn forget(&self, nsp: &str, sid: &str) {
-        self.pending.lock().retain(|_, h| match h {
-            PendingAck::Client(h) => !(h.nsp() == nsp && h.sid().as_str() == sid),
-            PendingAck::Server(_) => true,
-        });
-    }
-}
-
 /// An event and everything its pointers point into. `ev` comes first so a
 /// `*mut roomcast_event` handed to C is also a `*mut OwnedEvent`.
 #[repr(C)]
@@ -204,10 +164,11 @@ impl Builder {
     }
 
     fn handshake(&mut self, h: &Handshake) -> *const c_char {
+        // Repeated headers joined as socket.io does (", ", cookies "; ").
         let headers: serde_json::Map<String, serde_json::Value> = h
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
+            .joined_headers()
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::from(v)))
             .collect();
         let json = serde_json::json!({
             "headers": headers, "query": h.query, "url": h.url, "address": h.address, "issued": h.issued,
@@ -243,7 +204,8 @@ fn empty(kind: roomcast_event_kind) -> roomcast_event {
 
 /// Converts a core event; client ack requests are registered in `acks`, and a socket's
 /// pending ones are forgotten when it disconnects.
-pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
+pub fn convert(mut event: Event, acks: &AckTokens) -> Box<OwnedEvent> {
+    let token = acks.track(&mut event);
     use roomcast_event_kind::*;
     let mut b = Builder::default();
     let mut replies = Vec::new();
@@ -282,7 +244,7 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
             sid,
             event,
             args,
-            ack,
+            ..
         } => {
             let (args_json, attachments, attachments_len) = b.payload(&args);
             roomcast_event {
@@ -292,7 +254,7 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
                 args_json,
                 attachments,
                 attachments_len,
-                ack: ack.map_or(0, |h| acks.add(PendingAck::Client(h))),
+                ack: token.unwrap_or(0),
                 ..empty(ROOMCAST_EVENT_MESSAGE)
             }
         }
@@ -322,10 +284,7 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
             }
         }
         Event::ServerSideEmit {
-            nsp,
-            event,
-            args,
-            ack,
+            nsp, event, args, ..
         } => {
             let (args_json, attachments, attachments_len) = b.payload(&args);
             roomcast_event {
@@ -334,7 +293,7 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
                 args_json,
                 attachments,
                 attachments_len,
-                ack: ack.map_or(0, |h| acks.add(PendingAck::Server(h))),
+                ack: token.unwrap_or(0),
                 ..empty(ROOMCAST_EVENT_SERVER_SIDE_EMIT)
             }
         }
@@ -350,15 +309,12 @@ pub fn convert(event: Event, acks: &Acks) -> Box<OwnedEvent> {
             rooms_json: b.s(&serde_json::Value::from(rooms).to_string()),
             ..empty(ROOMCAST_EVENT_DISCONNECTING)
         },
-        Event::Disconnect { nsp, sid, reason } => {
-            acks.forget(&nsp, sid.as_str());
-            roomcast_event {
-                nsp: b.s(&nsp),
-                sid: b.s(sid.as_str()),
-                reason: b.s(reason.as_str()),
-                ..empty(ROOMCAST_EVENT_DISCONNECT)
-            }
-        }
+        Event::Disconnect { nsp, sid, reason } => roomcast_event {
+            nsp: b.s(&nsp),
+            sid: b.s(sid.as_str()),
+            reason: b.s(reason.as_str()),
+            ..empty(ROOMCAST_EVENT_DISCONNECT)
+        },
     };
     Box::new(OwnedEvent {
         ev,

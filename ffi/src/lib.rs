@@ -46,8 +46,12 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// `roomcast_config_set_{max_attachments,allow_polling,allow_websocket,max_buffered_frames}`
 /// and `roomcast_abi_revision`; 3 `roomcast_event.recovered`,
 /// `roomcast_config_set_connection_state_recovery`, `roomcast_set_data` and `roomcast_data`;
-/// 4 `roomcast_config_set_redis` and `ROOMCAST_EVENT_SERVER_SIDE_EMIT`.
-pub const ROOMCAST_ABI_REVISION: u32 = 4;
+/// 4 `roomcast_config_set_redis` and `ROOMCAST_EVENT_SERVER_SIDE_EMIT`;
+/// 5 `ROOMCAST_ERR_INVALID_CONFIG` (config errors, formerly `ROOMCAST_ERR_INVALID_ARGUMENT`),
+/// `roomcast_config_set_hold_connect`, `roomcast_release`,
+/// `roomcast_sockets_join`, `roomcast_sockets_leave`, `roomcast_disconnect_sockets` and
+/// `roomcast_add_namespace`.
+pub const ROOMCAST_ABI_REVISION: u32 = 5;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

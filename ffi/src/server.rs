@@ -4,15 +4,14 @@
 use parking_lot::Mutex;
 use std::cell::Cell;
 use std::ffi::c_void;
-use std::net::ToSocketAddrs;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use roomcast::host::{Events, RecvError, Server};
+use roomcast::host::{AckTokens, Events, RecvError, Server};
 
 use crate::config::{roomcast_config, CONFIGS};
-use crate::event::{convert, roomcast_event, Acks, OwnedEvent};
+use crate::event::{convert, roomcast_event, OwnedEvent};
 use crate::input::put;
 use crate::registry::Registry;
 use crate::status::*;
@@ -41,7 +40,7 @@ enum Mode {
 /// A live server handle's state.
 pub struct ServerState {
     pub server: Server,
-    pub acks: Arc<Acks>,
+    pub acks: Arc<AckTokens>,
     events: Arc<Events>,
     mode: Mutex<Mode>,
     /// Held for the whole of a stop; true once a stop has completed.
@@ -83,32 +82,10 @@ pub unsafe extern "C" fn roomcast_server_start(
         if out.is_null() {
             return Err(Fail::new(ROOMCAST_ERR_NULL, "out is NULL"));
         }
-        let (mut config, host) = {
-            let c = CONFIGS.get(cfg)?;
-            let c = c.lock();
-            (c.config.clone(), c.host.clone())
-        };
-        if !config.allow_polling && !config.allow_websocket {
-            return Err(Fail::new(
-                ROOMCAST_ERR_INVALID_ARGUMENT,
-                "both transports are disabled",
-            ));
-        }
-        let port = config.bind.port();
-        config.bind = (host.as_str(), port)
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut a| a.next())
-            .ok_or_else(|| {
-                Fail::new(
-                    ROOMCAST_ERR_INVALID_ARGUMENT,
-                    format!("cannot resolve host {host:?}"),
-                )
-            })?;
-        let (server, events) = Server::start(config)?;
+        let (server, events) = CONFIGS.get(cfg)?.lock().start()?;
         let state = ServerState {
             server,
-            acks: Arc::new(Acks::default()),
+            acks: Arc::new(AckTokens::new()),
             events: Arc::new(events),
             mode: Mutex::new(Mode::Unset),
             stop_done: Mutex::new(false),

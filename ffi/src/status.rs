@@ -44,6 +44,11 @@ pub enum roomcast_status {
     ROOMCAST_ERR_TIMEOUT = -14,
     /// The library panicked; the call had no effect that can be relied on.
     ROOMCAST_ERR_PANIC = -15,
+    /// A config value is out of range or conflicts with another (both transports off,
+    /// `max_buffered_frames` 0, a path with '?', a namespace without '/', an unresolvable
+    /// host, ...); the message names the option. Since ABI revision 5 (before, these were
+    /// `ROOMCAST_ERR_INVALID_ARGUMENT`).
+    ROOMCAST_ERR_INVALID_CONFIG = -16,
 }
 
 pub use roomcast_status::*;
@@ -70,6 +75,7 @@ impl From<Error> for Fail {
             Error::NoSuchSocket => ROOMCAST_ERR_NO_SUCH_SOCKET,
             Error::NoSuchRequest => ROOMCAST_ERR_NO_SUCH_REQUEST,
             Error::InvalidArgument(_) => ROOMCAST_ERR_INVALID_ARGUMENT,
+            Error::Config(_) => ROOMCAST_ERR_INVALID_CONFIG,
             Error::Stopped => ROOMCAST_ERR_STOPPED,
             Error::Io(_) => ROOMCAST_ERR_IO,
         };
@@ -131,7 +137,7 @@ pub extern "C" fn roomcast_last_error() -> *const c_char {
 /// "ROOMCAST_UNKNOWN" for a number that is no status.
 #[no_mangle]
 pub extern "C" fn roomcast_status_name(status: i32) -> *const c_char {
-    const ALL: [(roomcast_status, &[u8]); 16] = [
+    const ALL: [(roomcast_status, &[u8]); 17] = [
         (ROOMCAST_OK, b"ROOMCAST_OK\0"),
         (ROOMCAST_ERR_NULL, b"ROOMCAST_ERR_NULL\0"),
         (
@@ -163,6 +169,10 @@ pub extern "C" fn roomcast_status_name(status: i32) -> *const c_char {
         (ROOMCAST_ERR_MODE, b"ROOMCAST_ERR_MODE\0"),
         (ROOMCAST_ERR_TIMEOUT, b"ROOMCAST_ERR_TIMEOUT\0"),
         (ROOMCAST_ERR_PANIC, b"ROOMCAST_ERR_PANIC\0"),
+        (
+            ROOMCAST_ERR_INVALID_CONFIG,
+            b"ROOMCAST_ERR_INVALID_CONFIG\0",
+        ),
     ];
     let name: &[u8] = ALL
         .iter()

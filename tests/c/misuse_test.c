@@ -58,9 +58,9 @@ static void config_validation(void) {
     EXPECT_OK(roomcast_config_new(&cfg));
     EXPECT_STATUS(roomcast_config_set_host(cfg, bad_utf8), ROOMCAST_ERR_INVALID_UTF8);
     EXPECT_STATUS(roomcast_config_set_host(cfg, NULL), ROOMCAST_ERR_NULL);
-    EXPECT_STATUS(roomcast_config_set_path(cfg, "no-slash"), ROOMCAST_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(roomcast_config_set_path(cfg, "/a?b"), ROOMCAST_ERR_INVALID_CONFIG);
     EXPECT_STATUS(roomcast_config_add_namespace(cfg, bad_utf8, 0), ROOMCAST_ERR_INVALID_UTF8);
-    EXPECT_STATUS(roomcast_config_add_namespace(cfg, "admin", 0), ROOMCAST_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(roomcast_config_add_namespace(cfg, "admin", 0), ROOMCAST_ERR_INVALID_CONFIG);
     EXPECT_OK(roomcast_config_set_path(cfg, "/socket.io/"));
     EXPECT_OK(roomcast_config_add_cors_origin(cfg, "http://localhost:8080"));
     EXPECT_OK(roomcast_config_set_cors_credentials(cfg, 1));
@@ -70,7 +70,7 @@ static void config_validation(void) {
     EXPECT_OK(roomcast_config_set_connect_timeout_ms(cfg, 45000));
     EXPECT_OK(roomcast_config_set_worker_threads(cfg, 1));
     EXPECT_OK(roomcast_config_set_max_attachments(cfg, 0));
-    EXPECT_STATUS(roomcast_config_set_max_buffered_frames(cfg, 0), ROOMCAST_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(roomcast_config_set_max_buffered_frames(cfg, 0), ROOMCAST_ERR_INVALID_CONFIG);
     EXPECT_OK(roomcast_config_set_max_buffered_frames(cfg, 64));
     EXPECT_STATUS(roomcast_config_set_max_attachments(fake_cfg, 1), ROOMCAST_ERR_INVALID_HANDLE);
     EXPECT_STATUS(roomcast_config_set_allow_polling(NULL, 1), ROOMCAST_ERR_NULL);
@@ -86,12 +86,12 @@ static void config_validation(void) {
     EXPECT_OK(roomcast_config_set_client_dist_dir(cfg, "."));
     EXPECT_OK(roomcast_config_set_host(cfg, "no-such-host.invalid"));
     EXPECT_OK(roomcast_config_set_port(cfg, 0));
-    EXPECT_STATUS(roomcast_server_start(cfg, &a), ROOMCAST_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(roomcast_server_start(cfg, &a), ROOMCAST_ERR_INVALID_CONFIG);
     EXPECT_OK(roomcast_config_set_host(cfg, "localhost"));
     /* No transport at all is refused; either one alone is fine. */
     EXPECT_OK(roomcast_config_set_allow_polling(cfg, 0));
     EXPECT_OK(roomcast_config_set_allow_websocket(cfg, 0));
-    EXPECT_STATUS(roomcast_server_start(cfg, &a), ROOMCAST_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(roomcast_server_start(cfg, &a), ROOMCAST_ERR_INVALID_CONFIG);
     EXPECT_TRUE(a == NULL);
     EXPECT_OK(roomcast_config_set_allow_websocket(cfg, 1));
     EXPECT_OK(roomcast_server_start(cfg, &a));
@@ -131,6 +131,16 @@ static void server_lifecycle(void) {
     EXPECT_STATUS(roomcast_emit(s, bad_utf8, NULL, "x", "[]", NULL, 0, NULL), ROOMCAST_ERR_INVALID_UTF8);
     EXPECT_STATUS(roomcast_emit(s, "/", NULL, "x", "[]", &att, 1, NULL), ROOMCAST_ERR_NULL);
     EXPECT_STATUS(roomcast_emit(s, "/", NULL, NULL, "[]", NULL, 0, NULL), ROOMCAST_ERR_NULL);
+    /* Revision 5: release, bulk operations and runtime namespaces check their input. */
+    EXPECT_STATUS(roomcast_release(s, "/", "AAAAAAAAAAAAAAAAAAAA"), ROOMCAST_ERR_NO_SUCH_SOCKET);
+    EXPECT_STATUS(roomcast_release(s, "/", NULL), ROOMCAST_ERR_NULL);
+    EXPECT_OK(roomcast_sockets_join(s, "/", NULL, "everyone"));
+    EXPECT_OK(roomcast_sockets_leave(s, "/", NULL, "everyone"));
+    EXPECT_OK(roomcast_disconnect_sockets(s, "/", NULL, 0));
+    EXPECT_STATUS(roomcast_sockets_join(s, "/nobody", NULL, "r"), ROOMCAST_ERR_NO_SUCH_NAMESPACE);
+    EXPECT_STATUS(roomcast_add_namespace(s, "late", 0), ROOMCAST_ERR_INVALID_CONFIG);
+    EXPECT_OK(roomcast_add_namespace(s, "/late", 1));
+    EXPECT_OK(roomcast_sockets_join(s, "/late", NULL, "r"));
     /* Gone sockets, unknown acks and requests (no client ever connected). */
     EXPECT_STATUS(roomcast_emit_to_socket(s, "/", "AAAAAAAAAAAAAAAAAAAA", "x", "[]", NULL, 0),
                   ROOMCAST_ERR_NO_SUCH_SOCKET);
@@ -264,7 +274,7 @@ static void commands_before_any_client(void) {
 
 int main(void) {
     EXPECT_TRUE(roomcast_abi_version() == ROOMCAST_ABI_VERSION);
-    EXPECT_TRUE(roomcast_abi_revision() == ROOMCAST_ABI_REVISION && ROOMCAST_ABI_REVISION >= 2);
+    EXPECT_TRUE(roomcast_abi_revision() == ROOMCAST_ABI_REVISION && ROOMCAST_ABI_REVISION >= 5);
     EXPECT_TRUE(strlen(roomcast_version()) > 0);
     EXPECT_TRUE(roomcast_last_error() == NULL);
     EXPECT_TRUE(strcmp(roomcast_status_name(ROOMCAST_ERR_INVALID_JSON), "ROOMCAST_ERR_INVALID_JSON") == 0);

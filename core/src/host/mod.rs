@@ -47,7 +47,7 @@ pub use crate::protocol::{placeholder, placeholder_index, Payload};
 pub use crate::server::{
     AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Error, Event, ServerAck,
 };
-pub use acks::AckTokens;
+pub use acks::{AckTokens, PendingAck};
 pub use options::{ConfigBuilder, ConfigError};
 
 /// The ordered stream of [`Event`]s of one server. It ends (returns `None`) once the server

@@ -15,7 +15,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use super::{Error, Events, Server};
-use crate::config::{AllowedOrigins, Cors, NamespaceMatch, NamespaceRule};
+use crate::config::{AllowedOrigins, Cors, NamespaceMatch, NamespaceRule, RecoveryConfig};
 pub use crate::config::{ConfigError, OptionKind};
 use crate::Config;
 
@@ -52,6 +52,13 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("static_dir", OptionKind::Text, "serve files from this directory outside the Engine.IO path (default none)"),
     spec("client_dist_dir", OptionKind::Text, "serve <path>socket.io.min.js and friends from this directory (default none)"),
     spec("worker_threads", OptionKind::Count, "worker threads of the server's runtime (default: CPU count; at least 1)"),
+    spec("recovery_max_disconnection_duration", OptionKind::Duration, "connection state recovery: how long a disconnected socket may come back with its id, rooms, data and missed packets; setting it turns recovery on (default off; 0 turns it off)"),
+    spec("recovery_skip_middlewares", OptionKind::Bool, "connection state recovery: a recovered socket skips connect middleware (default true)"),
+    spec("recovery_max_packets", OptionKind::Count, "connection state recovery: packets kept per namespace for replay (default 10000, at least 1)"),
+    spec("redis_url", OptionKind::Text, "join a cluster through Redis in @socket.io/redis-adapter's format: redis://host:port[/db] or unix://path (default none: rooms in memory)"),
+    spec("redis_key", OptionKind::Text, "Redis channel prefix, the adapter's `key` (default \"socket.io\"; needs redis_url)"),
+    spec("redis_request_timeout", OptionKind::Duration, "how long cluster requests wait for the other nodes, `requestsTimeout` (default 5 s; needs redis_url)"),
+    spec("redis_specific_response_channel", OptionKind::Bool, "answer on a per-node response channel, `publishOnSpecificResponseChannel` (default false; needs redis_url)"),
     spec("hold_connect", OptionKind::Bool, "hold each CONNECT reply until the host calls release (default false; the Python and Node bindings turn it on)"),
 ];
 
@@ -203,6 +210,15 @@ pub struct ConfigBuilder {
     host: String,
     cors_origins: Vec<String>,
     cors_credentials: bool,
+    /// Connection state recovery as set: duration (on when above 0), skip, max packets.
+    recovery: (Option<Duration>, Option<bool>, Option<usize>),
+    /// Redis cluster as set: url, key, request timeout, specific response channel.
+    redis: (
+        Option<String>,
+        Option<String>,
+        Option<Duration>,
+        Option<bool>,
+    ),
 }
 
 impl Default for ConfigBuilder {
@@ -223,6 +239,8 @@ impl ConfigBuilder {
             host: "127.0.0.1".into(),
             cors_origins: Vec::new(),
             cors_credentials: false,
+            recovery: (None, None, None),
+            redis: (None, None, None, None),
         }
     }
 
@@ -270,6 +288,35 @@ impl ConfigBuilder {
             }
             ("worker_threads", OptionValue::Unset) => c.worker_threads = None,
             ("hold_connect", OptionValue::Bool(b)) => c.hold_connect = b,
+            ("recovery_max_disconnection_duration", OptionValue::Duration(t)) => {
+                self.recovery.0 = Some(t)
+            }
+            ("recovery_skip_middlewares", OptionValue::Bool(b)) => self.recovery.1 = Some(b),
+            ("recovery_max_packets", OptionValue::Count(n)) => {
+                if n == 0 {
+                    return Err(ConfigError::OutOfRange(name.into(), "must be at least 1"));
+                }
+                self.recovery.2 = Some(count(name, n)?);
+            }
+            ("redis_url", OptionValue::Text(u)) => {
+                if !u.starts_with("redis://") && !u.starts_with("unix://") {
+                    return Err(ConfigError::OutOfRange(
+                        name.into(),
+                        "must start with redis:// or unix:// (rediss:// is not supported)",
+                    ));
+                }
+                self.redis.0 = Some(u);
+            }
+            ("redis_key", OptionValue::Text(k)) => self.redis.1 = Some(k),
+            ("redis_request_timeout", OptionValue::Duration(t)) => self.redis.2 = Some(t),
+            ("redis_specific_response_channel", OptionValue::Bool(b)) => self.redis.3 = Some(b),
+            ("redis_url", OptionValue::Unset) => self.redis.0 = None,
+            ("redis_key", OptionValue::Unset) => self.redis.1 = None,
+            ("redis_request_timeout", OptionValue::Unset) => self.redis.2 = None,
+            ("redis_specific_response_channel", OptionValue::Unset) => self.redis.3 = None,
+            ("recovery_max_disconnection_duration", OptionValue::Unset) => self.recovery.0 = None,
+            ("recovery_skip_middlewares", OptionValue::Unset) => self.recovery.1 = None,
+            ("recovery_max_packets", OptionValue::Unset) => self.recovery.2 = None,
             // Unset restores the default of the remaining options.
             ("port", OptionValue::Unset) => c.bind.set_port(d.bind.port()),
             ("path", OptionValue::Unset) => c.path = d.path,
@@ -313,6 +360,35 @@ impl ConfigBuilder {
     pub fn build(&self) -> Result<(Config, Vec<SocketAddr>), ConfigError> {
         let mut config = self.config.clone();
         config.cors = cors_from(self.cors_origins.clone(), self.cors_credentials);
+        config.connection_state_recovery = match self.recovery {
+            (Some(d), skip, max) if !d.is_zero() => {
+                let defaults = RecoveryConfig::default();
+                Some(RecoveryConfig {
+                    max_disconnection_duration: d,
+                    skip_middlewares: skip.unwrap_or(defaults.skip_middlewares),
+                    max_packets: max.unwrap_or(defaults.max_packets),
+                })
+            }
+            (_, None, None) => None,
+            _ => return Err(ConfigError::RecoveryWithoutDuration),
+        };
+        config.redis = match &self.redis {
+            (Some(url), key, timeout, specific) => {
+                let mut rc = crate::adapter::redis::RedisConfig::new(url.clone());
+                if let Some(k) = key {
+                    rc.key = k.clone();
+                }
+                if let Some(t) = timeout {
+                    rc.request_timeout = *t;
+                }
+                if let Some(s) = specific {
+                    rc.specific_response_channel = *s;
+                }
+                Some(rc)
+            }
+            (None, None, None, None) => None,
+            _ => return Err(ConfigError::RedisWithoutUrl),
+        };
         config.validate()?;
         let addrs = resolve_bind(&self.host, config.bind.port())?;
         Ok((config, addrs))
@@ -375,10 +451,10 @@ mod tests {
                 OptionKind::Bool => OptionValue::Bool(true),
                 OptionKind::Count => OptionValue::Count(1),
                 OptionKind::Duration => OptionValue::Duration(Duration::from_millis(5)),
-                OptionKind::Text => OptionValue::Text(if o.name == "host" {
-                    "127.0.0.1".into()
-                } else {
-                    "/x".into()
+                OptionKind::Text => OptionValue::Text(match o.name {
+                    "host" => "127.0.0.1".into(),
+                    "redis_url" => "redis://127.0.0.1:6379".into(),
+                    _ => "/x".into(),
                 }),
                 OptionKind::Texts => OptionValue::Texts(vec!["*".into()]),
             };
