@@ -22,8 +22,8 @@ class Namespace extends EventEmitter {
 
   /**
    * Connect middleware: fn(socket, next); next(err) refuses the connection and the client
-   * gets connect_error with err.message and err.data. Register it before clients connect:
-   * a namespace already in use by clients keeps running without middleware.
+   * gets connect_error with err.message and err.data. Added while clients are connected, it
+   * applies to the connections that come after.
    */
   use(fn) {
     this._fns.push(fn);

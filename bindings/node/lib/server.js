@@ -64,6 +64,52 @@ function recoveryOptions(csr) {
   return o;
 }
 
+/**
+ * Options this layer handles itself (socket.io's names and shapes); every other option goes
+ * to the core under its own name (the core's option names in camelCase, see the README's
+ * option table), and the core refuses an unknown one with an ERR_INVALID_CONFIG error
+ * naming it.
+ */
+const LAYER_OPTIONS = new Set(['serveClient', 'clientDir', 'serveStatic', 'transports', 'cors', 'maxHttpBufferSize', 'connectionStateRecovery', 'adapter']);
+
+function nativeOptions(o, port, recovery, redis) {
+  const out = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (!LAYER_OPTIONS.has(k) && v !== undefined) out[k] = v;
+  }
+  const transports = o.transports || DEFAULTS.transports;
+  out.host = String(o.host);
+  out.port = Number(port) || 0;
+  if (o.maxHttpBufferSize !== undefined) out.maxPayload = o.maxHttpBufferSize;
+  out.allowPolling = transports.includes('polling');
+  out.allowWebsocket = transports.includes('websocket');
+  const origins = corsOrigins(o.cors);
+  if (origins) {
+    out.corsOrigins = origins;
+    out.corsCredentials = !!o.cors.credentials;
+  }
+  if (o.serveStatic) out.staticDir = path.resolve(o.serveStatic);
+  let clientDir = o.clientDir || null;
+  if (!clientDir && o.serveClient) clientDir = findClientDir();
+  if (clientDir) out.clientDistDir = path.resolve(clientDir);
+  if (recovery) {
+    out.recoveryMaxDisconnectionDuration = recovery.maxDisconnectionDuration;
+    out.recoverySkipMiddlewares = recovery.skipMiddlewares;
+    out.recoveryMaxPackets = recovery.maxPackets;
+  }
+  if (redis) {
+    out.redisUrl = redis.url;
+    if (redis.key !== undefined) out.redisKey = redis.key;
+    if (redis.requestsTimeout !== undefined) out.redisRequestTimeout = redis.requestsTimeout;
+  }
+  // Connection handlers run before the client sees CONNECT, as with socket.io.
+  out.holdConnect = true;
+  return out;
+}
+
+/** Errors of commands on a socket, namespace or request that is gone: not the caller's fault. */
+const GONE = new Set(['ERR_SERVER_STOPPED', 'ERR_NO_SUCH_SOCKET', 'ERR_NO_SUCH_NAMESPACE', 'ERR_NO_SUCH_REQUEST']);
+
 function findClientDir() {
   const from = [process.cwd()];
   if (require.main && require.main.path) from.push(require.main.path);
@@ -116,39 +162,11 @@ class Server {
   listen(port, opts) {
     if (this._native) throw new Error('already listening');
     if (opts) this.opts = { ...this.opts, ...opts };
-    const o = this.opts;
     const { NativeServer } = require('./native');
-    let clientDir = o.clientDir || null;
-    if (!clientDir && o.serveClient) clientDir = findClientDir();
-    const transports = o.transports || DEFAULTS.transports;
-    const recovery = recoveryOptions(o.connectionStateRecovery);
-    const redis = redisOptions(o.adapter);
+    const recovery = recoveryOptions(this.opts.connectionStateRecovery);
+    const redis = redisOptions(this.opts.adapter);
     this._recovery = !!recovery;
-    this._native = new NativeServer(
-      {
-        host: String(o.host),
-        port: Number(port) || 0,
-        path: o.path.startsWith('/') ? o.path : `/${o.path}`,
-        pingInterval: o.pingInterval,
-        pingTimeout: o.pingTimeout,
-        maxHttpBufferSize: o.maxHttpBufferSize,
-        connectTimeout: o.connectTimeout,
-        allowPolling: transports.includes('polling'),
-        allowWebsocket: transports.includes('websocket'),
-        corsOrigins: corsOrigins(o.cors) || undefined,
-        corsCredentials: !!(o.cors && o.cors.credentials),
-        staticDir: o.serveStatic ? path.resolve(o.serveStatic) : undefined,
-        clientDir: clientDir ? path.resolve(clientDir) : undefined,
-        workerThreads: o.workerThreads || undefined,
-        recoveryMaxDisconnectionDuration: recovery ? recovery.maxDisconnectionDuration : undefined,
-        recoverySkipMiddlewares: recovery ? recovery.skipMiddlewares : undefined,
-        recoveryMaxPackets: recovery ? recovery.maxPackets : undefined,
-        redisUrl: redis ? redis.url : undefined,
-        redisKey: redis ? redis.key : undefined,
-        redisRequestsTimeout: redis ? redis.requestsTimeout : undefined,
-      },
-      (ev) => this._onEvent(ev),
-    );
+    this._native = new NativeServer(nativeOptions(this.opts, port, recovery, redis), (ev) => this._onEvent(ev));
     this._clustered = !!redis;
     for (const nsp of this._nsps.values()) this._declare(nsp);
     for (const p of this._parents) this._declareDynamic(p);
@@ -291,7 +309,7 @@ class Server {
     try {
       return this._native[name](...args);
     } catch (err) {
-      if (this._closed || /server stopped|no such socket|no such namespace/.test(err.message)) return undefined;
+      if (this._closed || GONE.has(err.code)) return undefined;
       throw err;
     }
   }
@@ -394,16 +412,12 @@ class Server {
     // Middleware sees the id the socket will have, as in socket.io.
     const socket = new Socket(nsp, futureSid, handshake);
     socket.recovered = !!recovered;
-    socket._waiting = true;
     const fns = nsp._fns.slice();
     const run = (i) => {
       if (i === fns.length) {
-        const sid = this._command('accept', request);
-        if (!sid) return;
-        socket.id = sid;
-        socket._waiting = false;
-        nsp._pending.set(sid, socket);
-        if (socket._pendingRooms.length) this._command('join', nsp.name, sid, socket._pendingRooms);
+        // Registered first: the connection event that accept() causes finds this socket.
+        nsp._pending.set(futureSid, socket);
+        if (!this._command('accept', request)) nsp._pending.delete(futureSid);
         return;
       }
       let called = false;
@@ -435,7 +449,10 @@ class Server {
 
   _onConnection(name, sid, hs, recovered) {
     const nsp = this._nsps.get(name);
-    if (!nsp) return;
+    if (!nsp) {
+      this._command('release', name, sid);
+      return;
+    }
     let socket = nsp._pending.get(sid);
     if (socket) nsp._pending.delete(sid);
     else socket = new Socket(nsp, sid, buildHandshake(hs));
@@ -443,8 +460,13 @@ class Server {
     if (recovered) this._restoreData(socket);
     socket.connected = true;
     nsp.sockets.set(sid, socket);
-    nsp._emitReserved('connect', socket);
-    nsp._emitReserved('connection', socket);
+    try {
+      nsp._emitReserved('connect', socket);
+      nsp._emitReserved('connection', socket);
+    } finally {
+      // The client gets CONNECT now, then what the handlers sent, as with socket.io.
+      this._command('release', name, sid);
+    }
   }
 
   _onMessage(name, sid, event, args, ackKey) {

@@ -35,10 +35,12 @@ class Socket extends EventEmitter {
     super();
     this.nsp = nsp;
     this.server = nsp.server;
-    /** Socket id (already known while connect middleware runs). */
+    /**
+     * Socket id. The core creates the socket before connect middleware runs and holds its
+     * CONNECT until the connection handlers ran, so join/leave/emit/disconnect take effect
+     * at once, in order, from middleware and handlers alike.
+     */
     this.id = id;
-    /** True while connect middleware decides (rooms joined then are applied on accept). */
-    this._waiting = false;
     this.handshake = handshake;
     this._data = {};
     this.connected = false;
@@ -47,7 +49,6 @@ class Socket extends EventEmitter {
     this._fns = [];
     this._any = [];
     this._anyOutgoing = [];
-    this._pendingRooms = [];
     this._lastRooms = new Set();
   }
 
@@ -57,22 +58,17 @@ class Socket extends EventEmitter {
 
   /** The rooms the socket is in (its own id included), as a new Set. */
   get rooms() {
-    if (this.connected) {
-      const r = this.server._command('roomsOf', this.nsp.name, this.id);
-      if (r) return new Set(r);
-    }
-    if (this._waiting) return new Set([this.id, ...this._pendingRooms].filter((r) => r !== undefined));
+    const r = this.server._command('roomsOf', this.nsp.name, this.id);
+    if (r) return new Set(r);
     return new Set(this._lastRooms);
   }
 
   join(rooms) {
-    if (this._waiting) this._pendingRooms.push(...list(rooms));
-    else this.server._command('join', this.nsp.name, this.id, list(rooms));
+    this.server._command('join', this.nsp.name, this.id, list(rooms));
   }
 
   leave(room) {
-    if (this._waiting) this._pendingRooms = this._pendingRooms.filter((r) => !list(room).includes(r));
-    else this.server._command('leave', this.nsp.name, this.id, list(room));
+    this.server._command('leave', this.nsp.name, this.id, list(room));
   }
 
   /**
@@ -177,7 +173,7 @@ class Socket extends EventEmitter {
 
   /** Leaves the namespace ("server namespace disconnect"); with close, closes the connection. */
   disconnect(close = false) {
-    if (!this._waiting) this.server._command('disconnect', this.nsp.name, this.id, !!close);
+    this.server._command('disconnect', this.nsp.name, this.id, !!close);
     return this;
   }
 

@@ -9,21 +9,26 @@
 
 use bytes::Bytes;
 use napi::{Env, JsBuffer, JsObject, JsUnknown, Result};
-use roomcast::host::placeholder_index;
-use roomcast::host::Handshake;
+use roomcast::host::{placeholder_index, Error as HostError, Handshake};
 use roomcast::Payload;
 use serde_json::Value;
 
 /// Builds a payload from JSON array text and optional attachments.
-pub fn payload(json: &str, attachments: Option<Vec<JsBuffer>>) -> Result<Payload> {
+pub fn payload(
+    json: &str,
+    attachments: Option<Vec<JsBuffer>>,
+) -> std::result::Result<Payload, HostError> {
     let p = Payload::from_json(json)
-        .map_err(|e| napi::Error::from_reason(format!("arguments are not a JSON array: {e}")))?;
+        .map_err(|e| HostError::InvalidArgument(format!("arguments are not a JSON array: {e}")))?;
     let Some(bufs) = attachments else {
         return Ok(p);
     };
     let mut out = Vec::with_capacity(bufs.len());
     for b in bufs {
-        out.push(Bytes::copy_from_slice(&b.into_value()?));
+        let data = b
+            .into_value()
+            .map_err(|e| HostError::InvalidArgument(format!("attachment: {e}")))?;
+        out.push(Bytes::copy_from_slice(&data));
     }
     Ok(p.with_attachments(out))
 }
@@ -74,20 +79,8 @@ pub fn value_to_js(env: &Env, v: &Value, attachments: &[Bytes]) -> Result<JsUnkn
 /// JavaScript layer parses `query` and `auth` (JSON text).
 pub fn handshake_to_js(env: &Env, h: &Handshake, auth: Option<&str>) -> Result<JsObject> {
     let mut headers = env.create_object()?;
-    for (name, value) in &h.headers {
-        // Repeated headers are joined as Node's IncomingMessage does for most of them.
-        let joined = match headers
-            .get_named_property::<Option<String>>(name)
-            .ok()
-            .flatten()
-        {
-            Some(prev) => format!(
-                "{prev}{}{value}",
-                if name == "cookie" { "; " } else { ", " }
-            ),
-            None => value.clone(),
-        };
-        headers.set_named_property(name, env.create_string(&joined)?)?;
+    for (name, value) in h.joined_headers() {
+        headers.set_named_property(&name, env.create_string(&value)?)?;
     }
     let mut o = env.create_object()?;
     o.set_named_property("headers", headers)?;

@@ -48,7 +48,7 @@ impl NativeEmitter {
         json: String,
         attachments: Option<Vec<JsBuffer>>,
     ) -> Result<()> {
-        let args = payload(&json, attachments)?;
+        let args = payload(&json, attachments).map_err(fail)?;
         self.inner
             .emit(&nsp, &to(rooms, except), &event, &args)
             .map_err(fail)

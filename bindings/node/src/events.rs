@@ -17,46 +17,16 @@ use napi::threadsafe_function::{
     ErrorStrategy, ThreadSafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
 };
 use napi::{Env, JsUnknown, Result};
-use parking_lot::Mutex;
-use roomcast::host::{AckHandle, Event, Events};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use roomcast::host::{AckTokens, Event, Events};
 use std::sync::Arc;
 
 use crate::convert::{args_to_js, handshake_to_js};
-
-/// Client acknowledgement requests waiting for a JavaScript answer, by a key JavaScript
-/// holds. Entries of a socket are dropped when it disconnects (its ack can no longer go out).
-#[derive(Default)]
-pub struct PendingAcks {
-    next: AtomicI64,
-    map: Mutex<HashMap<i64, AckHandle>>,
-}
-
-impl PendingAcks {
-    fn insert(&self, h: AckHandle) -> i64 {
-        let key = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        self.map.lock().insert(key, h);
-        key
-    }
-
-    /// Takes the handle of `key`, if it is still waiting.
-    pub fn take(&self, key: i64) -> Option<AckHandle> {
-        self.map.lock().remove(&key)
-    }
-
-    fn forget_socket(&self, nsp: &str, sid: &str) {
-        self.map
-            .lock()
-            .retain(|_, h| !(h.nsp() == nsp && h.sid().as_str() == sid));
-    }
-}
 
 /// What one thread-safe call carries to the JavaScript thread.
 pub enum Delivery {
     /// The answer of a cluster request (`["reply", id, json]`).
     Reply(f64, String),
-    Event(Event, Option<i64>),
+    Event(Event, Option<u64>),
     Closed,
 }
 
@@ -159,17 +129,15 @@ pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
                 ]
             }
             Event::ServerSideEmit {
-                nsp,
-                event,
-                args,
-                ack,
+                nsp, event, args, ..
             } => vec![
                 s(env, "server_side_emit")?,
                 s(env, &nsp)?,
                 s(env, &event)?,
                 args_to_js(env, &args)?,
-                match ack {
-                    Some(a) => env.create_double(a.id() as f64)?.into_unknown(),
+                // The ack token (see `AckTokens::track`), answered with `serverSideAck`.
+                match ack_key {
+                    Some(k) => env.create_double(k as f64)?.into_unknown(),
                     None => env.get_null()?.into_unknown(),
                 },
             ],
@@ -198,18 +166,13 @@ fn s(env: &Env, text: &str) -> Result<JsUnknown> {
 pub fn spawn(
     events: Events,
     deliver: Deliver,
-    acks: Arc<PendingAcks>,
+    acks: Arc<AckTokens>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("roomcast-node-events".into())
         .spawn(move || {
             while let Some(mut ev) = events.recv() {
-                let mut key = None;
-                match &mut ev {
-                    Event::Message { ack, .. } => key = ack.take().map(|h| acks.insert(h)),
-                    Event::Disconnect { nsp, sid, .. } => acks.forget_socket(nsp, sid.as_str()),
-                    _ => {}
-                }
+                let key = acks.track(&mut ev);
                 // Closing means the environment is going away: nobody is left to tell.
                 let _ = deliver.call(
                     Delivery::Event(ev, key),

@@ -1,55 +1,26 @@
 //! `NativeServer`: the JavaScript class over one running [`roomcast::host::Server`].
+//!
+//! Options come as one object of core option names in camelCase (see
+//! [`roomcast::host::options::OPTIONS`]; durations in milliseconds); core errors are
+//! thrown as `Error`s whose `code` is the core's [`roomcast::host::Error::code`].
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ErrorStrategy, ThreadsafeFunctionCallMode};
-use napi::{Env, JsBuffer, JsFunction};
+use napi::{Env, JsBuffer, JsFunction, JsObject, JsUnknown, ValueType};
 use napi_derive::napi;
 use parking_lot::Mutex;
-use roomcast::host::{ConnectRequest, RedisConfig, Server, ServerAck};
-use roomcast::{AllowedOrigins, BroadcastOptions, Config, Cors, RecoveryConfig};
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
+use roomcast::host::options::{self, ConfigBuilder, ConfigError, OptionKind, OptionValue};
+use roomcast::host::{AckTokens, ConnectRequest, Server};
+use roomcast::{BroadcastOptions, NamespaceMatch, NamespaceRule};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::convert::payload;
-use crate::events::{self, Deliver, PendingAcks};
-use crate::namespaces::Namespaces;
+use crate::events::{self, Deliver};
+use crate::namespaces::dynamic_rule;
 
 /// How long `close()` and environment teardown let connections drain.
 const STOP_TIMEOUT: Duration = Duration::from_millis(1000);
-
-/// Server options, already normalized by `index.js` (times in milliseconds).
-#[napi(object)]
-pub struct NativeOptions {
-    /// Interface to bind (`"::"` falls back to `"0.0.0.0"` where IPv6 is missing).
-    pub host: String,
-    /// Port; 0 picks a free one.
-    pub port: u32,
-    pub path: String,
-    pub ping_interval: f64,
-    pub ping_timeout: f64,
-    pub max_http_buffer_size: f64,
-    pub connect_timeout: f64,
-    pub allow_polling: bool,
-    pub allow_websocket: bool,
-    /// CORS: `None` off; `["*"]` any origin; otherwise the allowed origins.
-    pub cors_origins: Option<Vec<String>>,
-    pub cors_credentials: bool,
-    pub static_dir: Option<String>,
-    pub client_dir: Option<String>,
-    pub worker_threads: Option<u32>,
-    /// `connectionStateRecovery.maxDisconnectionDuration` (ms); absent: recovery off.
-    pub recovery_max_disconnection_duration: Option<f64>,
-    /// `connectionStateRecovery.skipMiddlewares`.
-    pub recovery_skip_middlewares: Option<bool>,
-    /// `connectionStateRecovery.maxPackets` (roomcast's replay buffer bound).
-    pub recovery_max_packets: Option<f64>,
-    /// Join a Redis cluster (`redisAdapter({ url, key, requestsTimeout })`).
-    pub redis_url: Option<String>,
-    pub redis_key: Option<String>,
-    pub redis_requests_timeout: Option<f64>,
-}
 
 /// The server until stopped: shared by `close()` and the environment cleanup hook.
 type Slot = Arc<Mutex<Option<Server>>>;
@@ -61,8 +32,7 @@ pub struct NativeServer {
     server: Slot,
     /// A handle that stays usable for commands after close (they fail with "server stopped").
     handle: Server,
-    namespaces: Namespaces,
-    acks: Arc<PendingAcks>,
+    acks: Arc<AckTokens>,
     cleanup: Mutex<Option<napi::CleanupEnvHook<Slot>>>,
     /// Answers of cluster requests go to JavaScript through the event function; dropped by
     /// `close()`, because a held thread-safe function keeps the process alive.
@@ -70,25 +40,112 @@ pub struct NativeServer {
     next_request: std::sync::atomic::AtomicU64,
 }
 
-fn err(e: roomcast::host::Error) -> Error {
-    Error::from_reason(e.to_string())
+/// Throws `e` as a JavaScript `Error` with `code` set to the core's error code.
+fn throw(env: &Env, code: &str, message: String) -> Error {
+    let js = napi::JsError::from(Error::new(code, message));
+    // SAFETY: `env` is the live environment of the current call.
+    unsafe { js.throw_into(env.raw()) };
+    Error::from_status(Status::PendingException)
+}
+
+fn err(env: &Env, e: roomcast::host::Error) -> Error {
+    throw(env, e.code(), e.to_string())
+}
+
+fn config_err(env: &Env, e: ConfigError) -> Error {
+    err(env, roomcast::host::Error::Config(e))
 }
 
 fn ms(v: f64) -> Duration {
     Duration::from_millis(v.max(0.0) as u64)
 }
 
-fn bind_addr(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
-    if host == "::" {
-        return Ok(vec![
-            SocketAddr::from(([0u16; 8], port)),
-            SocketAddr::from(([0u8; 4], port)),
-        ]);
+/// `pingInterval` → `ping_interval`.
+fn snake(name: &str) -> String {
+    let mut s = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            s.push('_');
+            s.push(c.to_ascii_lowercase());
+        } else {
+            s.push(c);
+        }
     }
-    (host, port)
-        .to_socket_addrs()
-        .map(|a| a.collect())
-        .map_err(|e| Error::from_reason(format!("cannot resolve {host}: {e}")))
+    s
+}
+
+/// A JavaScript value as the option value `kind` asks for (`null`/`undefined` unset it).
+fn option_value(name: &str, kind: OptionKind, v: JsUnknown) -> Result<Option<OptionValue>> {
+    let wrong = || ConfigError::WrongType(name.to_owned(), kind);
+    let t = v.get_type()?;
+    if matches!(t, ValueType::Null | ValueType::Undefined) {
+        return Ok(Some(OptionValue::Unset));
+    }
+    let value = match (kind, t) {
+        (OptionKind::Bool, ValueType::Boolean) => {
+            OptionValue::Bool(v.coerce_to_bool()?.get_value()?)
+        }
+        (OptionKind::Count | OptionKind::Duration, ValueType::Number) => {
+            let n = v.coerce_to_number()?.get_double()?;
+            if !(n >= 0.0 && n.is_finite()) || (kind == OptionKind::Count && n.fract() != 0.0) {
+                return Err(Error::from_reason(
+                    ConfigError::OutOfRange(name.to_owned(), "must be a non-negative number")
+                        .to_string(),
+                ));
+            }
+            match kind {
+                OptionKind::Count => OptionValue::Count(n as u64),
+                _ => OptionValue::Duration(ms(n)),
+            }
+        }
+        (OptionKind::Text | OptionKind::Texts, ValueType::String) => {
+            OptionValue::Text(v.coerce_to_string()?.into_utf8()?.into_owned()?)
+        }
+        (OptionKind::Texts, ValueType::Object) => {
+            let obj: JsObject = v.coerce_to_object()?;
+            if !obj.is_array()? {
+                return Err(Error::from_reason(wrong().to_string()));
+            }
+            let mut list = Vec::new();
+            for i in 0..obj.get_array_length()? {
+                let item: JsUnknown = obj.get_element(i)?;
+                if item.get_type()? != ValueType::String {
+                    return Err(Error::from_reason(wrong().to_string()));
+                }
+                list.push(item.coerce_to_string()?.into_utf8()?.into_owned()?);
+            }
+            OptionValue::Texts(list)
+        }
+        _ => return Err(Error::from_reason(wrong().to_string())),
+    };
+    Ok(Some(value))
+}
+
+/// The builder for an options object; errors are thrown with their core code.
+fn builder(env: &Env, options: &JsObject) -> Result<ConfigBuilder> {
+    let mut b = ConfigBuilder::new();
+    let names = options.get_property_names()?;
+    for i in 0..names.get_array_length()? {
+        let key: String = names
+            .get_element::<JsUnknown>(i)?
+            .coerce_to_string()?
+            .into_utf8()?
+            .into_owned()?;
+        let name = snake(&key);
+        let Some(spec) = options::option(&name) else {
+            return Err(config_err(env, ConfigError::UnknownOption(key)));
+        };
+        let value: JsUnknown = options.get_named_property(&key)?;
+        let value = match option_value(&name, spec.kind, value) {
+            Ok(Some(v)) => v,
+            Ok(None) => continue,
+            Err(e) => return Err(throw(env, "ERR_INVALID_CONFIG", e.reason)),
+        };
+        if let Err(e) = b.set(&name, value) {
+            return Err(config_err(env, e));
+        }
+    }
+    Ok(b)
 }
 
 fn broadcast(rooms: Vec<String>, except: Vec<String>, volatile: bool) -> BroadcastOptions {
@@ -104,73 +161,12 @@ fn broadcast(rooms: Vec<String>, except: Vec<String>, volatile: bool) -> Broadca
 impl NativeServer {
     /// Binds and starts the server; `on_event` receives every event (see `events.rs`).
     #[napi(constructor)]
-    pub fn new(mut env: Env, options: NativeOptions, on_event: JsFunction) -> Result<Self> {
-        let namespaces = Namespaces::default();
-        namespaces.set("/", false);
-        let mut config = Config {
-            path: options.path,
-            ping_interval: ms(options.ping_interval),
-            ping_timeout: ms(options.ping_timeout),
-            max_payload: options.max_http_buffer_size.max(1.0) as usize,
-            connect_timeout: ms(options.connect_timeout),
-            allow_polling: options.allow_polling,
-            allow_websocket: options.allow_websocket,
-            cors: options.cors_origins.map(|o| Cors {
-                origins: if o.iter().any(|x| x == "*") {
-                    AllowedOrigins::Any
-                } else {
-                    AllowedOrigins::List(o)
-                },
-                credentials: options.cors_credentials,
-            }),
-            namespaces: namespaces.rules(),
-            static_dir: options.static_dir.map(PathBuf::from),
-            client_dist_dir: options.client_dir.map(PathBuf::from),
-            worker_threads: options.worker_threads.map(|n| n as usize),
-            connection_state_recovery: options.recovery_max_disconnection_duration.map(|d| {
-                let defaults = RecoveryConfig::default();
-                RecoveryConfig {
-                    max_disconnection_duration: ms(d),
-                    skip_middlewares: options
-                        .recovery_skip_middlewares
-                        .unwrap_or(defaults.skip_middlewares),
-                    max_packets: options
-                        .recovery_max_packets
-                        .map_or(defaults.max_packets, |n| n.max(1.0) as usize),
-                }
-            }),
-            ..Config::default()
-        };
-        if let Some(url) = options.redis_url {
-            let mut rc = RedisConfig::new(url);
-            if let Some(k) = options.redis_key {
-                rc.key = k;
-            }
-            if let Some(t) = options.redis_requests_timeout {
-                rc.request_timeout = ms(t);
-            }
-            config.redis = Some(rc);
-        }
-        let port =
-            u16::try_from(options.port).map_err(|_| Error::from_reason("port out of range"))?;
-        let mut started = Err(Error::from_reason(format!(
-            "cannot resolve {}",
-            options.host
-        )));
-        for addr in bind_addr(&options.host, port)? {
-            config.bind = addr;
-            match Server::start(config.clone()) {
-                Ok(s) => {
-                    started = Ok(s);
-                    break;
-                }
-                Err(e) => started = Err(err(e)),
-            }
-        }
-        let (server, events) = started?;
+    pub fn new(mut env: Env, options: JsObject, on_event: JsFunction) -> Result<Self> {
+        let b = builder(&env, &options)?;
+        let (server, events) = b.start().map_err(|e| err(&env, e))?;
         let deliver: Deliver = on_event
             .create_threadsafe_function::<_, _, _, ErrorStrategy::Fatal>(0, events::to_js)?;
-        let acks = Arc::new(PendingAcks::default());
+        let acks = Arc::new(AckTokens::new());
         if let Err(e) = events::spawn(events, deliver.clone(), acks.clone()) {
             server.stop(STOP_TIMEOUT);
             return Err(Error::from_reason(format!(
@@ -188,7 +184,6 @@ impl NativeServer {
         Ok(Self {
             server: slot,
             handle: server,
-            namespaces,
             acks,
             cleanup: Mutex::new(Some(hook)),
             deliver: Mutex::new(Some(deliver)),
@@ -208,16 +203,127 @@ impl NativeServer {
         self.handle.local_addr().ip().to_string()
     }
 
-    /// Declares an exact namespace (see `namespaces.rs`).
+    /// Declares an exact namespace; with `middleware`, its connections wait for
+    /// JavaScript (a namespace in use takes the new setting).
     #[napi]
-    pub fn set_namespace(&self, name: String, middleware: bool) {
-        self.namespaces.set(&name, middleware);
+    pub fn set_namespace(&self, env: Env, name: String, middleware: bool) -> Result<()> {
+        let rule = NamespaceRule {
+            matcher: NamespaceMatch::Exact(name),
+            middleware,
+        };
+        self.handle.add_namespace(rule).map_err(|e| err(&env, e))
     }
 
     /// Declares a dynamic namespace from a RegExp source and flags (`null`: any name).
     #[napi]
-    pub fn add_dynamic_namespace(&self, source: Option<String>, flags: String) {
-        self.namespaces.add_dynamic(source.as_deref(), &flags);
+    pub fn add_dynamic_namespace(
+        &self,
+        env: Env,
+        source: Option<String>,
+        flags: String,
+    ) -> Result<()> {
+        let rule = dynamic_rule(source.as_deref(), &flags);
+        self.handle.add_namespace(rule).map_err(|e| err(&env, e))
+    }
+
+    /// `socketsJoin` (`leave`: `socketsLeave`) on every node of the cluster; on this one in
+    /// one pass under the adapter's lock.
+    #[napi]
+    pub fn sockets_join(
+        &self,
+        env: Env,
+        nsp: String,
+        rooms: Vec<String>,
+        except: Vec<String>,
+        join: Vec<String>,
+        leave: bool,
+    ) -> Result<()> {
+        let to = broadcast(rooms, except, false);
+        let join: Vec<&str> = join.iter().map(String::as_str).collect();
+        let r = if leave {
+            self.handle.sockets_leave(&nsp, &to, &join)
+        } else {
+            self.handle.sockets_join(&nsp, &to, &join)
+        };
+        r.map_err(|e| err(&env, e))
+    }
+
+    /// `disconnectSockets` on every node of the cluster.
+    #[napi]
+    pub fn disconnect_sockets(
+        &self,
+        env: Env,
+        nsp: String,
+        rooms: Vec<String>,
+        except: Vec<String>,
+        close: bool,
+    ) -> Result<()> {
+        let to = broadcast(rooms, except, false);
+        self.handle
+            .disconnect_sockets(&nsp, &to, close)
+            .map_err(|e| err(&env, e))
+    }
+
+    /// `serverSideEmit` without acknowledgement (`json`: the arguments array).
+    #[napi]
+    pub fn server_side_emit(
+        &self,
+        env: Env,
+        nsp: String,
+        event: String,
+        json: String,
+    ) -> Result<()> {
+        let args = payload(&json, None).map_err(|e| err(&env, e))?;
+        self.handle
+            .server_side_emit(&nsp, &event, &args)
+            .map_err(|e| err(&env, e))
+    }
+
+    /// Answers a `server_side_emit` event's ack token with its one argument (JSON array
+    /// text); false when it was answered already.
+    #[napi]
+    pub fn server_side_ack(&self, env: Env, token: f64, json: String) -> Result<bool> {
+        let Some(h) = self.acks.take(token as u64) else {
+            return Ok(false);
+        };
+        let args = payload(&json, None).map_err(|e| err(&env, e))?;
+        Ok(self.handle.answer(h, &args).is_ok())
+    }
+
+    /// Starts a cluster request (`fetchSockets`, `allRooms`, `serverCount`,
+    /// `serverSideEmitWithAck`); its answer comes as a `["reply", id, json]` event.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn request(
+        &self,
+        env: Env,
+        kind: String,
+        nsp: String,
+        rooms: Vec<String>,
+        except: Vec<String>,
+        event: String,
+        json: String,
+        timeout_ms: f64,
+    ) -> Result<f64> {
+        let id = self
+            .next_request
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let to = broadcast(rooms, except, false);
+        let args = payload(&json, None).map_err(|e| err(&env, e))?;
+        let server = self.handle.clone();
+        let Some(deliver) = self.deliver.lock().clone() else {
+            return Err(err(&env, roomcast::host::Error::Stopped));
+        };
+        let timeout = ms(timeout_ms);
+        self.handle.runtime().spawn(async move {
+            let reply = cluster_request(&server, &kind, &nsp, &to, &event, &args, timeout).await;
+            let text = reply.unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
+            let _ = deliver.call(
+                events::Delivery::Reply(id as f64, text.to_string()),
+                ThreadsafeFunctionCallMode::NonBlocking,
+            );
+        });
+        Ok(id as f64)
     }
 
     /// Emits to the selected sockets; returns how many it was queued for.
@@ -225,6 +331,7 @@ impl NativeServer {
     #[allow(clippy::too_many_arguments)]
     pub fn emit(
         &self,
+        env: Env,
         nsp: String,
         rooms: Vec<String>,
         except: Vec<String>,
@@ -234,13 +341,13 @@ impl NativeServer {
         attachments: Option<Vec<JsBuffer>>,
         local: Option<bool>,
     ) -> Result<u32> {
-        let args = payload(&json, attachments)?;
+        let args = payload(&json, attachments).map_err(|e| err(&env, e))?;
         let mut to = broadcast(rooms, except, volatile);
         to.local = local.unwrap_or(false);
         self.handle
             .emit(&nsp, &to, &event, &args)
             .map(|n| n as u32)
-            .map_err(err)
+            .map_err(|e| err(&env, e))
     }
 
     /// Emits asking each recipient for an ack; returns the id the `ack` event will carry.
@@ -248,6 +355,7 @@ impl NativeServer {
     #[allow(clippy::too_many_arguments)]
     pub fn emit_with_ack(
         &self,
+        env: Env,
         nsp: String,
         rooms: Vec<String>,
         except: Vec<String>,
@@ -257,52 +365,69 @@ impl NativeServer {
         attachments: Option<Vec<JsBuffer>>,
         timeout_ms: f64,
     ) -> Result<f64> {
-        let args = payload(&json, attachments)?;
+        let args = payload(&json, attachments).map_err(|e| err(&env, e))?;
         let to = broadcast(rooms, except, volatile);
         self.handle
             .emit_with_ack(&nsp, &to, &event, &args, ms(timeout_ms))
             .map(|id| id as f64)
-            .map_err(err)
+            .map_err(|e| err(&env, e))
     }
 
-    /// Answers the client ack request `key` (from a `message` event); false when it is gone.
+    /// Answers the client ack request `token` (from a `message` event); false when it is
+    /// gone (answered already, or its socket left).
     #[napi]
-    pub fn ack(&self, key: f64, json: String, attachments: Option<Vec<JsBuffer>>) -> Result<bool> {
-        let Some(h) = self.acks.take(key as i64) else {
+    pub fn ack(
+        &self,
+        env: Env,
+        token: f64,
+        json: String,
+        attachments: Option<Vec<JsBuffer>>,
+    ) -> Result<bool> {
+        let Some(h) = self.acks.take(token as u64) else {
             return Ok(false);
         };
-        let args = payload(&json, attachments)?;
-        Ok(self.handle.ack(h, &args).is_ok())
+        let args = payload(&json, attachments).map_err(|e| err(&env, e))?;
+        Ok(self.handle.answer(h, &args).is_ok())
     }
 
     #[napi]
-    pub fn join(&self, nsp: String, sid: String, rooms: Vec<String>) -> Result<()> {
+    pub fn join(&self, env: Env, nsp: String, sid: String, rooms: Vec<String>) -> Result<()> {
         let rooms: Vec<&str> = rooms.iter().map(String::as_str).collect();
-        self.handle.join(&nsp, &sid, &rooms).map_err(err)
+        self.handle
+            .join(&nsp, &sid, &rooms)
+            .map_err(|e| err(&env, e))
     }
 
     #[napi]
-    pub fn leave(&self, nsp: String, sid: String, rooms: Vec<String>) -> Result<()> {
+    pub fn leave(&self, env: Env, nsp: String, sid: String, rooms: Vec<String>) -> Result<()> {
         let rooms: Vec<&str> = rooms.iter().map(String::as_str).collect();
-        self.handle.leave(&nsp, &sid, &rooms).map_err(err)
+        self.handle
+            .leave(&nsp, &sid, &rooms)
+            .map_err(|e| err(&env, e))
     }
 
-    /// The rooms of a socket, or `null` when it is not connected.
+    /// Sends the held CONNECT of a socket (after its connection handlers ran).
     #[napi]
-    pub fn rooms_of(&self, nsp: String, sid: String) -> Option<Vec<String>> {
-        self.handle.rooms_of(&nsp, &sid).ok()
+    pub fn release(&self, env: Env, nsp: String, sid: String) -> Result<()> {
+        self.handle.release(&nsp, &sid).map_err(|e| err(&env, e))
+    }
+
+    /// The rooms of a socket.
+    #[napi]
+    pub fn rooms_of(&self, env: Env, nsp: String, sid: String) -> Result<Vec<String>> {
+        self.handle.rooms_of(&nsp, &sid).map_err(|e| err(&env, e))
     }
 
     /// Keeps `socket.data` (JSON) for connection state recovery; false when the socket is
     /// neither connected nor saved for recovery.
     #[napi]
-    pub fn set_data(&self, nsp: String, sid: String, json: String) -> Result<bool> {
+    pub fn set_data(&self, env: Env, nsp: String, sid: String, json: String) -> Result<bool> {
         match self.handle.set_data(&nsp, &sid, &json) {
             Ok(()) => Ok(true),
             Err(roomcast::host::Error::NoSuchSocket | roomcast::host::Error::NoSuchNamespace) => {
                 Ok(false)
             }
-            Err(e) => Err(err(e)),
+            Err(e) => Err(err(&env, e)),
         }
     }
 
@@ -316,129 +441,48 @@ impl NativeServer {
     #[napi]
     pub fn sockets(
         &self,
+        env: Env,
         nsp: String,
         rooms: Vec<String>,
         except: Vec<String>,
     ) -> Result<Vec<String>> {
         self.handle
             .sockets(&nsp, &broadcast(rooms, except, false))
-            .map_err(err)
+            .map_err(|e| err(&env, e))
     }
 
     /// Disconnects a socket from its namespace; with `close`, its whole connection.
     #[napi]
-    pub fn disconnect(&self, nsp: String, sid: String, close: bool) -> Result<bool> {
-        Ok(self.handle.disconnect(&nsp, &sid, close).is_ok())
+    pub fn disconnect(&self, env: Env, nsp: String, sid: String, close: bool) -> Result<()> {
+        self.handle
+            .disconnect(&nsp, &sid, close)
+            .map_err(|e| err(&env, e))
     }
 
-    /// Accepts a waiting connection; returns the socket id, or `null` when the client left.
+    /// Accepts a waiting connection; returns the socket id.
     #[napi]
-    pub fn accept(&self, request: f64) -> Option<String> {
+    pub fn accept(&self, env: Env, request: f64) -> Result<String> {
         self.handle
             .accept(ConnectRequest::from_id(request as u64))
-            .ok()
+            .map_err(|e| err(&env, e))
     }
 
-    /// Refuses a waiting connection (`data` is JSON text); false when the client left.
+    /// Refuses a waiting connection (`data` is JSON text).
     #[napi]
-    pub fn reject(&self, request: f64, message: String, data: Option<String>) -> Result<bool> {
-        match self.handle.reject(
-            ConnectRequest::from_id(request as u64),
-            &message,
-            data.as_deref(),
-        ) {
-            Ok(()) => Ok(true),
-            Err(roomcast::host::Error::InvalidArgument(m)) => Err(Error::from_reason(m)),
-            Err(_) => Ok(false),
-        }
-    }
-
-    /// `socketsJoin` (`leave`: `socketsLeave`) on every node of the cluster.
-    #[napi]
-    pub fn sockets_join(
+    pub fn reject(
         &self,
-        nsp: String,
-        rooms: Vec<String>,
-        except: Vec<String>,
-        join: Vec<String>,
-        leave: bool,
+        env: Env,
+        request: f64,
+        message: String,
+        data: Option<String>,
     ) -> Result<()> {
-        let to = broadcast(rooms, except, false);
-        let join: Vec<&str> = join.iter().map(String::as_str).collect();
-        if leave {
-            self.handle.sockets_leave(&nsp, &to, &join).map_err(err)
-        } else {
-            self.handle.sockets_join(&nsp, &to, &join).map_err(err)
-        }
-    }
-
-    /// `disconnectSockets` on every node of the cluster.
-    #[napi]
-    pub fn disconnect_sockets(
-        &self,
-        nsp: String,
-        rooms: Vec<String>,
-        except: Vec<String>,
-        close: bool,
-    ) -> Result<()> {
-        let to = broadcast(rooms, except, false);
         self.handle
-            .disconnect_sockets(&nsp, &to, close)
-            .map_err(err)
-    }
-
-    /// `serverSideEmit` without acknowledgement (`json`: the arguments array).
-    #[napi]
-    pub fn server_side_emit(&self, nsp: String, event: String, json: String) -> Result<()> {
-        let args = payload(&json, None)?;
-        self.handle
-            .server_side_emit(&nsp, &event, &args)
-            .map_err(err)
-    }
-
-    /// Answers a `server_side_emit` event's ack id with its one argument (JSON array text).
-    #[napi]
-    pub fn server_side_ack(&self, id: f64, json: String) -> Result<bool> {
-        let args = payload(&json, None)?;
-        Ok(self
-            .handle
-            .server_side_ack(ServerAck::from_id(id as u64), &args)
-            .is_ok())
-    }
-
-    /// Starts a cluster request (`fetchSockets`, `allRooms`, `serverCount`,
-    /// `serverSideEmitWithAck`); its answer comes as a `["reply", id, json]` event.
-    #[napi]
-    #[allow(clippy::too_many_arguments)]
-    pub fn request(
-        &self,
-        kind: String,
-        nsp: String,
-        rooms: Vec<String>,
-        except: Vec<String>,
-        event: String,
-        json: String,
-        timeout_ms: f64,
-    ) -> Result<f64> {
-        let id = self
-            .next_request
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let to = broadcast(rooms, except, false);
-        let args = payload(&json, None)?;
-        let server = self.handle.clone();
-        let Some(deliver) = self.deliver.lock().clone() else {
-            return Err(Error::from_reason("server stopped"));
-        };
-        let timeout = ms(timeout_ms);
-        self.handle.runtime().spawn(async move {
-            let reply = cluster_request(&server, &kind, &nsp, &to, &event, &args, timeout).await;
-            let text = reply.unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
-            let _ = deliver.call(
-                events::Delivery::Reply(id as f64, text.to_string()),
-                ThreadsafeFunctionCallMode::NonBlocking,
-            );
-        });
-        Ok(id as f64)
+            .reject(
+                ConnectRequest::from_id(request as u64),
+                &message,
+                data.as_deref(),
+            )
+            .map_err(|e| err(&env, e))
     }
 
     /// Number of open Engine.IO connections.

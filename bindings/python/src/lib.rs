@@ -15,8 +15,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<server::AckToken>()?;
     m.add_class::<server::NativeEmitter>()?;
     m.add("RoomcastError", py.get_type::<server::RoomcastError>())?;
+    m.add("NoSuchNamespace", py.get_type::<server::NoSuchNamespace>())?;
     m.add("NoSuchSocket", py.get_type::<server::NoSuchSocket>())?;
+    m.add("NoSuchRequest", py.get_type::<server::NoSuchRequest>())?;
+    m.add("InvalidArgument", py.get_type::<server::InvalidArgument>())?;
+    m.add("ConfigError", py.get_type::<server::ConfigError>())?;
     m.add("ServerStopped", py.get_type::<server::ServerStopped>())?;
+    m.add("IoError", py.get_type::<server::IoError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

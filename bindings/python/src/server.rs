@@ -7,14 +7,14 @@
 use parking_lot::Mutex;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
+use roomcast::host::options::{
+    self as opts, ConfigBuilder, ConfigError as CoreConfigError, OptionKind, OptionValue,
+};
 use roomcast::host::{
     AckHandle, AckResult, ConnectRequest, Error, Event, Events, RecvError, Server,
 };
-use roomcast::{
-    AllowedOrigins, BroadcastOptions, Config, Cors, NamespaceMatch, NamespaceRule, RecoveryConfig,
-};
-use std::net::{SocketAddr, ToSocketAddrs};
+use roomcast::BroadcastOptions;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,35 +25,110 @@ pyo3::create_exception!(
     _native,
     RoomcastError,
     pyo3::exceptions::PyException,
-    "An error reported by the roomcast core."
+    "An error reported by the roomcast core; `code` is the core's error code."
+);
+pyo3::create_exception!(
+    _native,
+    NoSuchNamespace,
+    RoomcastError,
+    "No namespace of that name is in use (ERR_NO_SUCH_NAMESPACE)."
 );
 pyo3::create_exception!(
     _native,
     NoSuchSocket,
     RoomcastError,
-    "No connected socket with that id in that namespace."
+    "No connected socket with that id in that namespace (ERR_NO_SUCH_SOCKET)."
+);
+pyo3::create_exception!(
+    _native,
+    NoSuchRequest,
+    RoomcastError,
+    "The connect request was answered already or its client left (ERR_NO_SUCH_REQUEST)."
+);
+pyo3::create_exception!(
+    _native,
+    InvalidArgument,
+    RoomcastError,
+    "An argument is malformed, e.g. not JSON-serialisable (ERR_INVALID_ARGUMENT)."
+);
+pyo3::create_exception!(
+    _native,
+    ConfigError,
+    RoomcastError,
+    "An option is unknown, of the wrong type, out of range, or conflicts with another (ERR_INVALID_CONFIG)."
 );
 pyo3::create_exception!(
     _native,
     ServerStopped,
     RoomcastError,
-    "The server has stopped."
+    "The server has stopped (ERR_SERVER_STOPPED)."
+);
+pyo3::create_exception!(
+    _native,
+    IoError,
+    RoomcastError,
+    "Binding the port or another I/O operation failed (ERR_IO)."
 );
 
-fn err(e: Error) -> PyErr {
+/// One Python exception class per core error code.
+pub fn err(e: Error) -> PyErr {
+    let msg = e.to_string();
     match e {
-        Error::NoSuchSocket | Error::NoSuchNamespace | Error::NoSuchRequest => {
-            NoSuchSocket::new_err(e.to_string())
-        }
-        Error::Stopped => ServerStopped::new_err(e.to_string()),
-        Error::InvalidArgument(_) => PyValueError::new_err(e.to_string()),
-        Error::Io(_) => RoomcastError::new_err(e.to_string()),
+        Error::NoSuchNamespace => NoSuchNamespace::new_err(msg),
+        Error::NoSuchSocket => NoSuchSocket::new_err(msg),
+        Error::NoSuchRequest => NoSuchRequest::new_err(msg),
+        Error::InvalidArgument(_) => InvalidArgument::new_err(msg),
+        Error::Config(_) => ConfigError::new_err(msg),
+        Error::Stopped => ServerStopped::new_err(msg),
+        Error::Io(_) => IoError::new_err(msg),
     }
 }
 
 fn secs(s: f64, what: &str) -> PyResult<Duration> {
     Duration::try_from_secs_f64(s).map_err(|_| {
         PyValueError::new_err(format!("{what} must be a non-negative number of seconds"))
+    })
+}
+
+/// A Python value as the option value `kind` asks for (`None` unsets it); durations are
+/// seconds.
+fn option_value(
+    name: &str,
+    kind: OptionKind,
+    v: &Bound<'_, PyAny>,
+) -> Result<OptionValue, CoreConfigError> {
+    let wrong = || CoreConfigError::WrongType(name.to_owned(), kind);
+    if v.is_none() {
+        return Ok(OptionValue::Unset);
+    }
+    let is_bool = v.is_instance_of::<PyBool>();
+    Ok(match kind {
+        OptionKind::Bool if is_bool => OptionValue::Bool(v.extract().map_err(|_| wrong())?),
+        OptionKind::Count if !is_bool => {
+            let n: i128 = v.extract().map_err(|_| wrong())?;
+            OptionValue::Count(u64::try_from(n).map_err(|_| {
+                CoreConfigError::OutOfRange(name.to_owned(), "must be a non-negative integer")
+            })?)
+        }
+        OptionKind::Duration if !is_bool => {
+            let s: f64 = v.extract().map_err(|_| wrong())?;
+            OptionValue::Duration(Duration::try_from_secs_f64(s).map_err(|_| {
+                CoreConfigError::OutOfRange(
+                    name.to_owned(),
+                    "must be a non-negative number of seconds",
+                )
+            })?)
+        }
+        OptionKind::Text | OptionKind::Texts if v.is_instance_of::<PyString>() => {
+            OptionValue::Text(v.extract().map_err(|_| wrong())?)
+        }
+        OptionKind::Text => {
+            // Paths may come as os.PathLike.
+            let p: PathBuf = v.extract().map_err(|_| wrong())?;
+            OptionValue::Text(p.to_str().ok_or_else(wrong)?.to_owned())
+        }
+        OptionKind::Texts => OptionValue::Texts(v.extract().map_err(|_| wrong())?),
+        _ => return Err(wrong()),
     })
 }
 
@@ -91,13 +166,8 @@ fn ack_result<'py>(py: Python<'py>, r: &AckResult) -> PyResult<Bound<'py, PyList
 
 fn handshake<'py>(py: Python<'py>, h: &roomcast::host::Handshake) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item(
-        "headers",
-        h.headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect::<Vec<_>>(),
-    )?;
+    // Repeated headers joined as socket.io does (", ", cookies "; ").
+    d.set_item("headers", h.joined_headers())?;
     d.set_item("query", &h.query)?;
     d.set_item("url", &h.url)?;
     d.set_item("address", &h.address)?;
@@ -202,110 +272,32 @@ fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>>
     Ok(t)
 }
 
-fn namespace_rules(rules: Vec<(String, bool)>) -> Vec<NamespaceRule> {
-    rules
-        .into_iter()
-        .map(|(name, middleware)| {
-            let matcher = if name.contains('*') {
-                NamespaceMatch::Glob(name)
-            } else {
-                NamespaceMatch::Exact(name)
-            };
-            NamespaceRule {
-                matcher,
-                middleware,
-            }
-        })
-        .collect()
-}
-
 #[pymethods]
 impl NativeServer {
-    /// Binds and starts a server. Durations are in seconds; `cors` is `None` (no CORS),
-    /// `"*"` or a list of origins; `namespaces` is a list of `(name_or_glob, middleware)`.
+    /// Binds and starts a server. `options` are the core's options by name (see the
+    /// README's option table; durations in seconds; `None` leaves the default);
+    /// `namespaces` is a list of `(name_or_glob, middleware)`.
     #[new]
-    #[pyo3(signature = (host="127.0.0.1", port=0, *, path="/socket.io/", ping_interval=25.0, ping_timeout=20.0,
-        max_payload=1_000_000, connect_timeout=45.0, cors=None, cors_credentials=false,
-        namespaces=vec![("/".to_owned(), false)], static_dir=None, client_dist_dir=None, worker_threads=None,
-        recovery=None, redis=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (namespaces=vec![("/".to_owned(), false)], **options))]
     fn new(
         py: Python<'_>,
-        host: &str,
-        port: u16,
-        path: &str,
-        ping_interval: f64,
-        ping_timeout: f64,
-        max_payload: usize,
-        connect_timeout: f64,
-        cors: Option<&Bound<'_, PyAny>>,
-        cors_credentials: bool,
         namespaces: Vec<(String, bool)>,
-        static_dir: Option<PathBuf>,
-        client_dist_dir: Option<PathBuf>,
-        worker_threads: Option<usize>,
-        recovery: Option<(f64, bool, usize)>,
-        redis: Option<(String, String, f64)>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let bind: SocketAddr = (host, port)
-            .to_socket_addrs()
-            .map_err(|e| PyValueError::new_err(format!("cannot resolve {host}:{port}: {e}")))?
-            .next()
-            .ok_or_else(|| PyValueError::new_err(format!("cannot resolve {host}:{port}")))?;
-        let cors = match cors {
-            None => None,
-            Some(c) if c.extract::<String>().is_ok_and(|s| s == "*") => Some(Cors {
-                origins: AllowedOrigins::Any,
-                credentials: cors_credentials,
-            }),
-            Some(c) => {
-                let list: Vec<String> = if let Ok(s) = c.extract::<String>() {
-                    vec![s]
-                } else {
-                    c.extract()?
-                };
-                Some(Cors {
-                    origins: AllowedOrigins::List(list),
-                    credentials: cors_credentials,
-                })
-            }
-        };
-        let mut path = path.to_owned();
-        if !path.ends_with('/') {
-            path.push('/');
+        let mut b = ConfigBuilder::new();
+        for (key, value) in options.into_iter().flatten() {
+            let name: String = key.extract()?;
+            let spec = opts::option(&name)
+                .ok_or_else(|| err(Error::Config(CoreConfigError::UnknownOption(name.clone()))))?;
+            let v = option_value(&name, spec.kind, &value).map_err(|e| err(Error::Config(e)))?;
+            b.set(&name, v).map_err(|e| err(Error::Config(e)))?;
         }
-        let redis = match redis {
-            Some((url, key, timeout)) => {
-                let mut rc = roomcast::host::RedisConfig::new(url).key(key);
-                rc.request_timeout = secs(timeout, "request_timeout")?;
-                Some(rc)
-            }
-            None => None,
-        };
-        let config = Config {
-            redis,
-            bind,
-            path,
-            ping_interval: secs(ping_interval, "ping_interval")?,
-            ping_timeout: secs(ping_timeout, "ping_timeout")?,
-            max_payload,
-            connect_timeout: secs(connect_timeout, "connect_timeout")?,
-            cors,
-            namespaces: namespace_rules(namespaces),
-            static_dir,
-            client_dist_dir,
-            worker_threads,
-            connection_state_recovery: match recovery {
-                Some((window, skip_middlewares, max_packets)) => Some(RecoveryConfig {
-                    max_disconnection_duration: secs(window, "max_disconnection_duration")?,
-                    skip_middlewares,
-                    max_packets: max_packets.max(1),
-                }),
-                None => None,
-            },
-            ..Config::default()
-        };
-        let (server, events) = py.detach(|| Server::start(config)).map_err(err)?;
+        b.clear_namespaces();
+        for (pattern, middleware) in namespaces {
+            b.add_namespace(&pattern, middleware)
+                .map_err(|e| err(Error::Config(e)))?;
+        }
+        let (server, events) = py.detach(|| b.start()).map_err(err)?;
         Ok(Self {
             server,
             events: Arc::new(events),
@@ -452,6 +444,15 @@ impl NativeServer {
         self.server.leave(nsp, sid, &rooms).map_err(err)
     }
 
+    /// Takes every socket of `nsp` in `rooms` (all when empty) out of `targets`, in one
+    /// pass in the core (`close_room`).
+    fn sockets_leave(&self, nsp: &str, rooms: Vec<String>, targets: Vec<String>) -> PyResult<()> {
+        let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+        self.server
+            .sockets_leave(nsp, &options(rooms, vec![]), &targets)
+            .map_err(err)
+    }
+
     /// The rooms of socket `sid` (its own id room included), sorted.
     fn rooms_of(&self, nsp: &str, sid: &str) -> PyResult<Vec<String>> {
         self.server.rooms_of(nsp, sid).map_err(err)
@@ -483,6 +484,12 @@ impl NativeServer {
         self.server
             .disconnect(nsp, sid, close_connection)
             .map_err(err)
+    }
+
+    /// Sends the held CONNECT of socket `sid` (connect-hold mode), then what was sent to
+    /// it meanwhile.
+    fn release(&self, nsp: &str, sid: &str) -> PyResult<()> {
+        self.server.release(nsp, sid).map_err(err)
     }
 
     /// Accepts connect request `request`; returns the new socket's id.

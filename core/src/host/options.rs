@@ -369,7 +369,8 @@ impl ConfigBuilder {
                     max_packets: max.unwrap_or(defaults.max_packets),
                 })
             }
-            (_, None, None) => None,
+            // 0 turns recovery off.
+            (Some(_), _, _) | (None, None, None) => None,
             _ => return Err(ConfigError::RecoveryWithoutDuration),
         };
         config.redis = match &self.redis {

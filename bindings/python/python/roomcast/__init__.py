@@ -10,7 +10,16 @@ API, whose protocol, rooms and fan-out run in Rust.
 """
 
 from ._base import Reason
-from ._native import NoSuchSocket, RoomcastError, ServerStopped
+from ._native import (
+    ConfigError,
+    InvalidArgument,
+    IoError,
+    NoSuchNamespace,
+    NoSuchRequest,
+    NoSuchSocket,
+    RoomcastError,
+    ServerStopped,
+)
 from ._native import __version__ as __version__
 from .async_server import AsyncServer
 from .cluster import RedisManager
@@ -19,8 +28,13 @@ from .server import Server
 
 __all__ = [
     "AsyncServer",
+    "ConfigError",
     "ConnectionRefusedError",
     "DisconnectedError",
+    "InvalidArgument",
+    "IoError",
+    "NoSuchNamespace",
+    "NoSuchRequest",
     "NoSuchSocket",
     "RedisManager",
     "Reason",

@@ -2,17 +2,16 @@
 in their connect handler, pending acknowledgements, sessions, and the lifecycle guards
 (interpreter exit, fork).
 
-Connect handlers: a namespace with a ``connect`` handler is started with connect
-middleware, so the handler runs *before* the core creates the socket and can still refuse
-it. The core tells the handler the id the socket will have (the same id the client gets,
-``client.get_sid()``), but the socket only exists once accepted, so calls made on it inside
-the handler (``enter_room``, ``emit(to=sid)``, ``disconnect``) are queued and replayed right
-after the accept.
+Connect handlers: the core runs in connect-hold mode: a socket exists (with the id the
+client will get) before its ``connect`` handler runs, but its CONNECT reply is held until
+the handler is done. So ``enter_room``, ``emit(to=sid)``, broadcasts and ``disconnect``
+made in the handler take effect at once and reach the client right after CONNECT, in
+order. A namespace with a ``connect`` handler is started with connect middleware, so the
+handler can still refuse the connection (CONNECT_ERROR instead of CONNECT).
 
-Acknowledgements: each ``emit(callback=)`` and async ``call()`` remembers the sockets it was
-sent to. When all of them have disconnected, the callback is dropped and a waiting
-``call()`` fails at once instead of waiting for its timeout (python-socketio also drops
-the callbacks of a socket that leaves).
+Acknowledgements: the core reports every emit-with-ack once, with the replies that came,
+as soon as every recipient answered or left, or at the timeout; the callback or the
+waiting ``call()`` is settled then.
 """
 
 from __future__ import annotations
@@ -198,11 +197,16 @@ class _ServerBase:
         ack_timeout: float = 60,
         stop_timeout: float = 5,
         worker_threads: Optional[int] = None,
+        transports: Optional[Sequence[str]] = None,
         logger: Any = None,
         connection_state_recovery: Optional[Dict[str, Any]] = None,
         client_manager: Any = None,
-        **_ignored: Any,
+        **options: Any,
     ) -> None:
+        """python-socketio's option names are mapped to the core's here; any other keyword
+        is a core option under its own name (``max_attachments``, ``max_buffered_frames``,
+        ``allow_polling``, ...; see the README's option table, durations in seconds), and
+        the core refuses an unknown one with ``roomcast.ConfigError`` naming it."""
         from .cluster import RedisManager
 
         if client_manager is not None and not isinstance(client_manager, RedisManager):
@@ -214,21 +218,40 @@ class _ServerBase:
         if cors_allowed_origins is not None and not isinstance(cors_allowed_origins, str):
             cors_allowed_origins = list(cors_allowed_origins)
         self._options: Dict[str, Any] = dict(
-            path=path if path.startswith("/") else "/" + path,
-            ping_interval=float(ping_interval),
-            ping_timeout=float(ping_timeout),
-            max_payload=int(max_http_buffer_size),
-            connect_timeout=float(connect_timeout),
-            cors=cors_allowed_origins,
+            path=path,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            max_payload=max_http_buffer_size,
+            connect_timeout=connect_timeout,
+            cors_origins=cors_allowed_origins,
             cors_credentials=cors_credentials,
             static_dir=_static_dir(static_files),
             client_dist_dir=os.fspath(client_dist) if client_dist is not None else None,
             worker_threads=worker_threads,
-            recovery=_recovery(connection_state_recovery),
-            redis=client_manager._native_options() if client_manager is not None else None,
         )
+        if transports is not None:
+            unknown = set(transports) - {"polling", "websocket"}
+            if unknown:
+                raise ValueError(f"transports: unknown {sorted(unknown)}; use 'polling' and/or 'websocket'")
+            self._options["allow_polling"] = "polling" in transports
+            self._options["allow_websocket"] = "websocket" in transports
+        if client_manager is not None:
+            url, key, timeout = client_manager._native_options()
+            self._options.update(redis_url=url, redis_key=key, redis_request_timeout=timeout)
+        self._options.update(options)
+        # Connect handlers run before the client sees CONNECT (see the module docstring).
+        self._options["hold_connect"] = True
+        recovery = _recovery(connection_state_recovery)
+        if recovery is not None:
+            window, skip, max_packets = recovery
+            # A window of 0 turns recovery off, as in the core.
+            self._options.update(
+                recovery_max_disconnection_duration=window,
+                recovery_skip_middlewares=skip,
+                recovery_max_packets=max_packets,
+            )
         #: Whether connection state recovery is on (sessions are then kept across it).
-        self._recovery = self._options["recovery"] is not None
+        self._recovery = recovery is not None and recovery[0] > 0
         # (namespace, sid) of sockets that connection state recovery brought back.
         self._recovered: set = set()
         self._namespaces = namespaces
@@ -242,15 +265,9 @@ class _ServerBase:
         self._pid = os.getpid()
         self._lock = threading.RLock()
         self._middleware: set = set()
-        # sid -> calls queued while its connect handler runs, and the rooms they enter.
-        self._pending: Dict[str, list] = {}
-        self._pending_rooms: Dict[str, List[str]] = {}
         self._sessions: Dict[Tuple[str, str], dict] = {}
         self._environ: Dict[Tuple[str, str], dict] = {}
         self._callbacks: Dict[int, Any] = {}
-        # ack id -> (namespace, sockets not yet gone); (namespace, sid) -> its ack ids.
-        self._ack_waits: Dict[int, Tuple[str, set]] = {}
-        self._socket_acks: Dict[Tuple[str, str], set] = {}
         self._dispatcher: Optional[threading.Thread] = None
         self._stopped = threading.Event()
 
@@ -304,7 +321,7 @@ class _ServerBase:
             raise RuntimeError("server already started")
         self._pid = os.getpid()
         self._stopped.clear()
-        self._native = _native.NativeServer(host, port, namespaces=self._namespace_rules(), **self._options)
+        self._native = _native.NativeServer(self._namespace_rules(), host=host, port=port, **self._options)
         _live.add(self)
 
     def _core_server(self) -> Any:
@@ -343,49 +360,31 @@ class _ServerBase:
 
     # ---------------------------------------------------------- connect handlers
 
-    def _defer(self, sid: Optional[str], op: Callable[[], Any]) -> bool:
-        """Queues ``op`` when ``sid`` is a socket whose connect handler has not finished."""
-        with self._lock:
-            queue = self._pending.get(sid) if sid is not None else None
-            if queue is None:
-                return False
-            queue.append(op)
-            return True
-
-    def _new_pending(self, sid: str) -> None:
-        with self._lock:
-            self._pending[sid] = []
-            self._pending_rooms[sid] = []
-
-    def _end_pending(self, sid: str) -> list:
-        with self._lock:
-            self._pending_rooms.pop(sid, None)
-            return self._pending.pop(sid, [])
-
     def _accept(self, request: int, nsp: str, sid: str) -> bool:
-        """Accepts a connection whose connect handler said yes, then replays queued calls."""
+        """Accepts a connection whose connect handler said yes and sends its CONNECT."""
         native = self._core_server()
         try:
             core_sid = native.accept(request)
-        except (_native.NoSuchSocket, _native.ServerStopped):
-            self._end_pending(sid)
+        except (_native.NoSuchRequest, _native.ServerStopped):
             return False
         if core_sid != sid:  # the core promises the id it announced; say so loudly if not
             logger.error("roomcast: socket accepted as %s, but its connect handler was told %s", core_sid, sid)
-        for op in self._end_pending(sid):
-            try:
-                op()
-            except Exception:
-                logger.exception("roomcast: call queued during connect of %s failed", sid)
+        self._release(nsp, sid)
         return True
 
+    def _release(self, nsp: str, sid: str) -> None:
+        """Sends the held CONNECT of ``sid`` (then what its connect handler sent)."""
+        try:
+            self._core_server().release(nsp, sid)
+        except (_native.NoSuchSocket, _native.NoSuchNamespace, _native.ServerStopped):
+            pass  # it left (or was disconnected by its handler) meanwhile
+
     def _reject(self, request: int, nsp: str, sid: str, refusal: Dict[str, Any]) -> None:
-        self._end_pending(sid)
         self._sessions.pop((nsp, sid), None)
         self._recovered.discard((nsp, sid))
         try:
             self._core_server().reject(request, refusal["message"], refusal.get("data"))
-        except (_native.NoSuchSocket, _native.ServerStopped):
+        except (_native.NoSuchRequest, _native.ServerStopped):
             pass
 
     def _forget(self, nsp: str, sid: str) -> None:
@@ -400,7 +399,7 @@ class _ServerBase:
                 self._core_server().set_data(nsp, sid, json.dumps(session))
             except (TypeError, ValueError) as exc:
                 logger.warning("roomcast: the session of %s is not JSON and is not kept for recovery (%s)", sid, exc)
-            except (_native.NoSuchSocket, _native.ServerStopped):
+            except (_native.NoSuchSocket, _native.NoSuchNamespace, _native.ServerStopped):
                 pass
 
     def _connected(self, nsp: str, sid: str, handshake: Dict[str, Any], recovered: bool) -> bool:
@@ -415,7 +414,7 @@ class _ServerBase:
             self._recovered.add(key)
             try:
                 data = self._core_server().data(nsp, sid)
-            except (_native.NoSuchSocket, _native.ServerStopped):
+            except (_native.NoSuchSocket, _native.NoSuchNamespace, _native.ServerStopped):
                 data = None
             if data is not None:
                 saved = json.loads(data)
@@ -432,60 +431,19 @@ class _ServerBase:
 
     # ---------------------------------------------------------- acknowledgements
 
-    def _recipients(self, nsp: str, rooms: List[str], exclude: List[str]) -> set:
-        """The sockets an emit to ``rooms`` minus ``exclude`` reaches (for ack bookkeeping)."""
-        native = self._core_server()
-        got = set(native.sockets(nsp, rooms))
-        if exclude and got:
-            got -= set(native.sockets(nsp, exclude))
-        return got
-
-    def _add_callback(self, ack_id: int, entry: Any, nsp: str, recipients: set) -> None:
+    def _add_callback(self, ack_id: int, entry: Any) -> None:
         """Remembers ``entry`` (callback or future) for ``ack_id``; call with ``_lock`` held."""
         self._callbacks[ack_id] = entry
-        if recipients:
-            self._ack_waits[ack_id] = (nsp, set(recipients))
-            for sid in recipients:
-                self._socket_acks.setdefault((nsp, sid), set()).add(ack_id)
 
     def _take_callback(self, ack_id: int) -> Any:
         with self._lock:
-            wait = self._ack_waits.pop(ack_id, None)
-            if wait is not None:
-                nsp, sids = wait
-                for sid in sids:
-                    ids = self._socket_acks.get((nsp, sid))
-                    if ids is not None:
-                        ids.discard(ack_id)
-                        if not ids:
-                            del self._socket_acks[(nsp, sid)]
             return self._callbacks.pop(ack_id, None)
-
-    def _drop_socket_acks(self, nsp: str, sid: str) -> List[Any]:
-        """Socket ``sid`` left: returns (and forgets) the callbacks and futures of the acks
-        whose recipients have now all gone. An answer that came before the disconnect has
-        already been delivered, because the core reports events in order."""
-        dropped = []
-        with self._lock:
-            for ack_id in self._socket_acks.pop((nsp, sid), ()):
-                wait = self._ack_waits.get(ack_id)
-                if wait is None:
-                    continue
-                wait[1].discard(sid)
-                if not wait[1]:
-                    del self._ack_waits[ack_id]
-                    entry = self._callbacks.pop(ack_id, None)
-                    if entry is not None:
-                        dropped.append(entry)
-        return dropped
 
     def _clear_acks(self) -> List[Any]:
         """The server stopped: returns and forgets every pending callback and future."""
         with self._lock:
             entries = list(self._callbacks.values())
             self._callbacks.clear()
-            self._ack_waits.clear()
-            self._socket_acks.clear()
         return entries
 
     # ------------------------------------------------------------------ commands
@@ -502,102 +460,68 @@ class _ServerBase:
     ) -> None:
         nsp = namespace or "/"
         targets = _as_list(to) + _as_list(room)
-        if len(targets) == 1 and self._defer(targets[0], lambda: self._emit(event, data, to, room, skip_sid, namespace, callback)):
-            return
         native = self._core_server()
         if native.stopped:
             logger.debug("roomcast: emit %r after stop ignored", event)
             return
         args = _args(data)
         exclude = _as_list(skip_sid)
-        connecting = _connecting.get()
-        if connecting is not None and connecting[0] == nsp and connecting[1] not in _as_list(skip_sid):
-            # A broadcast from a connect handler: as in python-socketio the new socket
-            # counts as connected, so it gets the packet too once it is accepted.
-            self._defer(connecting[1], lambda: self._emit_to_new(connecting[1], nsp, event, args, targets, callback))
         try:
             if callback is None:
                 native.emit(nsp, event, args, targets, exclude)
             else:
-                with self._lock:  # held so that a disconnect is seen before or after, whole
-                    recipients = self._recipients(nsp, targets, exclude)
+                with self._lock:  # held so that the ack event finds the callback
                     ack_id = native.emit_with_ack(nsp, event, args, targets, exclude, self.ack_timeout)
-                    self._add_callback(ack_id, callback, nsp, recipients)
+                    self._add_callback(ack_id, callback)
         except _native.ServerStopped:
             logger.debug("roomcast: emit %r after stop ignored", event)
-        except _native.NoSuchSocket:
+        except _native.NoSuchNamespace:
             pass  # a namespace nobody ever joined: nobody to send to
-
-    def _emit_to_new(self, sid: str, nsp: str, event: str, args: list, targets: List[str], callback: Any) -> None:
-        """Replays a connect-handler broadcast for the socket just accepted, if it is targeted."""
-        if targets and not set(targets) & set(self.rooms(sid, nsp)):
-            return
-        self._emit(event, tuple(args), to=sid, namespace=nsp, callback=callback)
 
     def _enter_room(self, sid: str, room: str, namespace: Optional[str] = None) -> None:
         nsp = namespace or "/"
-        with self._lock:
-            if self._defer(sid, lambda: self._enter_room(sid, room, namespace)):
-                self._pending_rooms[sid].append(room)
-                return
         try:
             self._core_server().join(nsp, sid, [room])
-        except _native.NoSuchSocket:
+        except (_native.NoSuchSocket, _native.NoSuchNamespace):
             pass
 
     def _leave_room(self, sid: str, room: str, namespace: Optional[str] = None) -> None:
         nsp = namespace or "/"
-        with self._lock:
-            if self._defer(sid, lambda: self._leave_room(sid, room, namespace)):
-                queued = self._pending_rooms[sid]
-                if room in queued:
-                    queued.remove(room)
-                return
         try:
             self._core_server().leave(nsp, sid, [room])
-        except _native.NoSuchSocket:
+        except (_native.NoSuchSocket, _native.NoSuchNamespace):
             pass
 
     def _close_room(self, room: str, namespace: Optional[str] = None) -> None:
         nsp = namespace or "/"
-        native = self._core_server()
         try:
-            members = native.sockets(nsp, [room])
-        except _native.NoSuchSocket:
-            return
-        for sid in members:
-            try:
-                native.leave(nsp, sid, [room])
-            except _native.NoSuchSocket:
-                pass
+            self._core_server().sockets_leave(nsp, [room], [room])
+        except (_native.NoSuchNamespace, _native.ServerStopped):
+            pass
 
     def rooms(self, sid: str, namespace: Optional[str] = None) -> List[str]:
         """The rooms socket ``sid`` is in, its own id room included (empty when unknown)."""
         nsp = namespace or "/"
-        with self._lock:
-            if sid in self._pending:
-                return sorted({sid, *self._pending_rooms.get(sid, ())})
         try:
             return self._core_server().rooms_of(nsp, sid)
-        except _native.NoSuchSocket:
+        except (_native.NoSuchSocket, _native.NoSuchNamespace):
             return []
 
     def _disconnect(self, sid: str, namespace: Optional[str] = None) -> None:
         nsp = namespace or "/"
-        if self._defer(sid, lambda: self._disconnect(sid, namespace)):
-            return
         try:
             self._core_server().disconnect(nsp, sid)
-        except (_native.NoSuchSocket, _native.ServerStopped):
+        except (_native.NoSuchSocket, _native.NoSuchNamespace, _native.ServerStopped):
             pass
 
     def _call_target(self, to: Optional[str], sid: Optional[str]) -> str:
         target = to or sid
         if target is None:
             raise ValueError("call() needs the socket to call: to=sid")
-        with self._lock:
-            if target in self._pending:
-                raise RuntimeError("call() cannot wait for a socket whose connect handler is still running")
+        connecting = _connecting.get()
+        if connecting is not None and connecting[1] == target:
+            # Its CONNECT is held until the handler returns: no answer can come before.
+            raise RuntimeError("call() cannot wait for a socket whose connect handler is still running")
         return target
 
     def _get_session(self, sid: str, namespace: Optional[str] = None) -> dict:

@@ -1,12 +1,19 @@
 """Type stubs of the pyo3 module ``roomcast._native`` (a thin layer over roomcast::host)."""
 
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, List, Optional, Sequence, Tuple
 
 __version__: str
 
-class RoomcastError(Exception): ...
-class NoSuchSocket(RoomcastError): ...
-class ServerStopped(RoomcastError): ...
+class RoomcastError(Exception):
+    """Base of the core's errors: one subclass per core error code."""
+
+class NoSuchNamespace(RoomcastError): ...  # ERR_NO_SUCH_NAMESPACE
+class NoSuchSocket(RoomcastError): ...  # ERR_NO_SUCH_SOCKET
+class NoSuchRequest(RoomcastError): ...  # ERR_NO_SUCH_REQUEST
+class InvalidArgument(RoomcastError): ...  # ERR_INVALID_ARGUMENT
+class ConfigError(RoomcastError): ...  # ERR_INVALID_CONFIG
+class ServerStopped(RoomcastError): ...  # ERR_SERVER_STOPPED
+class IoError(RoomcastError): ...  # ERR_IO
 
 class AckToken:
     """The right to answer one client acknowledgement request (answered at most once)."""
@@ -31,22 +38,8 @@ class NativeEmitter:
 class NativeServer:
     def __init__(
         self,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        *,
-        path: str = "/socket.io/",
-        ping_interval: float = 25.0,
-        ping_timeout: float = 20.0,
-        max_payload: int = 1_000_000,
-        connect_timeout: float = 45.0,
-        cors: Union[str, Sequence[str], None] = None,
-        cors_credentials: bool = False,
         namespaces: Sequence[Tuple[str, bool]] = ...,
-        static_dir: Optional[str] = None,
-        client_dist_dir: Optional[str] = None,
-        worker_threads: Optional[int] = None,
-        recovery: Optional[Tuple[float, bool, int]] = None,  # (window seconds, skip_middlewares, max_packets)
-        redis: Optional[Tuple[str, str, float]] = None,  # (url, key, request timeout seconds)
+        **options: Any,  # the core's options by name (durations in seconds); see the README
     ) -> None: ...
     @property
     def port(self) -> int: ...
@@ -65,6 +58,8 @@ class NativeServer:
     def ack(self, token: AckToken, args: Sequence[Any]) -> None: ...
     def join(self, nsp: str, sid: str, rooms: Sequence[str]) -> None: ...
     def leave(self, nsp: str, sid: str, rooms: Sequence[str]) -> None: ...
+    def release(self, nsp: str, sid: str) -> None: ...
+    def sockets_leave(self, nsp: str, rooms: Sequence[str], targets: Sequence[str]) -> None: ...
     def rooms_of(self, nsp: str, sid: str) -> List[str]: ...
     def set_data(self, nsp: str, sid: str, data: str) -> None: ...
     def data(self, nsp: str, sid: str) -> Optional[str]: ...

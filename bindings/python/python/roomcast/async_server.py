@@ -122,12 +122,6 @@ class AsyncServer(_ServerBase):
         if kind == "ack":
             self._on_ack(ev)
             return
-        if kind == "disconnect":
-            # Right away, not behind this socket's queue: a handler of this very socket may
-            # be awaiting call() on it.
-            for entry in self._drop_socket_acks(ev[1], ev[2]):
-                if isinstance(entry, asyncio.Future) and not entry.done():
-                    entry.set_result(([], False))
         # Every event of one socket id (from its connect request on) runs in order.
         key = ev[3] if kind == "connect_request" else ev[2]
         prev = self._tails.get(key)
@@ -179,7 +173,6 @@ class AsyncServer(_ServerBase):
                     logger.exception("roomcast: the return value of the handler for %r cannot be sent as an ack", event)
         elif kind == "connect_request":
             _, request, nsp, sid, auth, handshake, recovered = ev
-            self._new_pending(sid)
             if recovered:
                 self._recovered.add((nsp, sid))
             environ = _environ(handshake)
@@ -199,11 +192,18 @@ class AsyncServer(_ServerBase):
         elif kind == "connect":
             _, nsp, sid, auth, handshake, recovered = ev
             if not self._connected(nsp, sid, handshake, recovered):
-                return  # its connect handler already ran, before the accept
+                # Its connect handler already ran, before the accept.
+                self._release(nsp, sid)
+                return
             environ = self._environ[(nsp, sid)]
-            result, exc = await self._run_connect(nsp, sid, environ, auth)
+            mark = _connecting.set((nsp, sid))
+            try:
+                result, exc = await self._run_connect(nsp, sid, environ, auth)
+            finally:
+                _connecting.reset(mark)
             if self._refusal(result, exc) is not None and self._handler(nsp, "connect") is not None:
                 self._disconnect(sid, nsp)
+            self._release(nsp, sid)
         elif kind == "disconnecting":
             _, nsp, sid, reason, _rooms = ev
             handler = self._handler(nsp, "disconnecting")
@@ -288,9 +288,8 @@ class AsyncServer(_ServerBase):
         native = self._core_server()
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
         with self._lock:
-            recipients = self._recipients(nsp, [target], [])
             ack_id = native.emit_with_ack(nsp, event, _args(data), [target], [], float(timeout))
-            self._add_callback(ack_id, fut, nsp, recipients)
+            self._add_callback(ack_id, fut)
         replies: List[Any]
         replies, timed_out = await fut
         if not replies:

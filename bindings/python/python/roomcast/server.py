@@ -109,7 +109,6 @@ class Server(_ServerBase):
                 self._send_ack(token, result, event)
         elif kind == "connect_request":
             _, request, nsp, sid, auth, handshake, recovered = ev
-            self._new_pending(sid)
             if recovered:
                 self._recovered.add((nsp, sid))
             environ = _environ(handshake)
@@ -130,13 +129,20 @@ class Server(_ServerBase):
         elif kind == "connect":
             _, nsp, sid, auth, handshake, recovered = ev
             if not self._connected(nsp, sid, handshake, recovered):
-                return  # its connect handler already ran, before the accept
+                # Its connect handler already ran, before the accept.
+                self._release(nsp, sid)
+                return
             environ = self._environ[(nsp, sid)]
             # Only a connect handler added after start runs here (no middleware): it can no
             # longer refuse at CONNECT, so a refusal disconnects instead.
-            result, exc = self._run_connect(nsp, sid, environ, auth)
+            mark = _connecting.set((nsp, sid))
+            try:
+                result, exc = self._run_connect(nsp, sid, environ, auth)
+            finally:
+                _connecting.reset(mark)
             if self._refusal(result, exc) is not None and self._handler(nsp, "connect") is not None:
                 self._disconnect(sid, nsp)
+            self._release(nsp, sid)
         elif kind == "disconnecting":
             _, nsp, sid, reason, _rooms = ev
             handler = self._handler(nsp, "disconnecting")
@@ -144,7 +150,6 @@ class Server(_ServerBase):
                 self._guard(handler, "disconnecting", sid, reason)
         elif kind == "disconnect":
             _, nsp, sid, reason = ev
-            self._drop_socket_acks(nsp, sid)  # their callbacks will never run
             self._run_disconnect(nsp, sid, reason)
             self._forget(nsp, sid)
         elif kind == "ack":
