@@ -35,6 +35,15 @@ export interface ServerOptions {
   workerThreads?: number;
   /** `redisAdapter({ url, key })`: join a Redis cluster (the only adapter accepted). */
   adapter?: ReturnType<typeof redisAdapter>;
+  /** Most binary attachments in one packet (default 10; 0 refuses binary packets). */
+  maxAttachments?: number;
+  /** Bound of each connection's outbound queue in frames (default 4096, at least 1). */
+  maxBufferedFrames?: number;
+  /**
+   * Any other core option under its camelCase name (see the README's option table);
+   * an unknown one throws an Error with code "ERR_INVALID_CONFIG" naming it.
+   */
+  [coreOption: string]: unknown;
   /** Connection state recovery (off unless given), as in socket.io 4.6+. */
   connectionStateRecovery?: ConnectionStateRecoveryOptions;
 }
@@ -47,6 +56,16 @@ export interface ConnectionStateRecoveryOptions {
   /** roomcast: most packets kept per namespace for replay (default 10000). */
   maxPackets?: number;
 }
+
+/** The `code` of an Error thrown by roomcast (one per core error). */
+export type RoomcastErrorCode =
+  | 'ERR_NO_SUCH_NAMESPACE'
+  | 'ERR_NO_SUCH_SOCKET'
+  | 'ERR_NO_SUCH_REQUEST'
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_INVALID_CONFIG'
+  | 'ERR_SERVER_STOPPED'
+  | 'ERR_IO';
 
 export interface Handshake {
   headers: Record<string, string>;
