@@ -5,6 +5,8 @@
 //! * `broadcast` (room, data) → `msg` (data) to every socket in `room` except the sender.
 //!
 //! Port from `PORT` (default 3000), 127.0.0.1, path `/socket.io/`, defaults otherwise.
+//! `HOLD_CONNECT=1` runs in connect-hold mode (each CONNECT released once its `Connection`
+//! event is taken, as the Python and Node bindings do), to measure what the mode costs.
 //! Events are taken from the one ordered [`roomcast::Events`] stream by a single task, so
 //! the per-socket order of `msg` is the order the `broadcast` events were processed. Arguments
 //! stay JSON text: the data is sliced out of the argument array, never re-serialized.
@@ -32,6 +34,7 @@ fn main() {
             max_disconnection_duration: std::time::Duration::from_millis(ms),
             ..RecoveryConfig::default()
         }),
+        hold_connect: std::env::var("HOLD_CONNECT").as_deref() == Ok("1"),
         ..Config::default()
     };
     let (server, events) = Server::start(config).expect("cannot start the server");
@@ -60,6 +63,11 @@ fn main() {
 async fn relay(server: Server, events: Events) {
     let ok = Payload::from_json(r#"["ok"]"#).expect("valid JSON");
     while let Some(event) = events.recv_async().await {
+        if let Event::Connection { nsp, sid, .. } = &event {
+            // Only held in connect-hold mode; otherwise this does nothing.
+            let _ = server.release(nsp, sid.as_str());
+            continue;
+        }
         let Event::Message {
             nsp,
             sid,

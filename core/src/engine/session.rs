@@ -251,3 +251,97 @@ impl<D> Session<D> {
 
 /// Shared handle to a session.
 pub type SessionRef<D> = Arc<Session<D>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(max: usize, transport: TransportKind) -> Session<()> {
+        Session::new(Sid::new(), (), transport, max)
+    }
+
+    fn text(s: &'static str) -> Text {
+        Text::from_static(s)
+    }
+
+    #[test]
+    fn only_the_push_that_fills_an_empty_queue_wakes_the_drainer() {
+        let s = session(8, TransportKind::WebSocket);
+        assert_eq!(
+            s.enqueue(Frame::Text(text("4a")), &[], false),
+            (Pushed::Queued, true)
+        );
+        assert_eq!(
+            s.enqueue(Frame::Text(text("4b")), &[], false),
+            (Pushed::Queued, false)
+        );
+        let o = s.outbox.lock();
+        assert_eq!(o.frames.len(), 2);
+    }
+
+    #[test]
+    fn a_message_and_its_attachments_are_queued_all_or_nothing() {
+        let s = session(3, TransportKind::WebSocket);
+        let bins = [Bytes::from_static(b"1"), Bytes::from_static(b"2")];
+        assert_eq!(
+            s.enqueue(Frame::Text(text("451-")), &bins[..1], false).0,
+            Pushed::Queued
+        );
+        // 2 queued + 3 more would pass the bound of 3: nothing of it is queued.
+        assert_eq!(
+            s.enqueue(Frame::Text(text("452-")), &bins, false).0,
+            Pushed::Overflow
+        );
+        assert_eq!(s.outbox.lock().frames.len(), 2);
+    }
+
+    #[test]
+    fn volatile_packets_are_dropped_when_the_transport_cannot_take_them() {
+        let ws = session(8, TransportKind::WebSocket);
+        assert_eq!(
+            ws.enqueue(Frame::Text(text("4a")), &[], true).0,
+            Pushed::Queued
+        );
+        // The writer has not drained the first one: busy, so the next volatile is dropped.
+        assert_eq!(
+            ws.enqueue(Frame::Text(text("4b")), &[], true).0,
+            Pushed::Dropped
+        );
+        let poll = session(8, TransportKind::Polling);
+        assert_eq!(
+            poll.enqueue(Frame::Text(text("4a")), &[], true).0,
+            Pushed::Dropped
+        );
+        poll.outbox.lock().get_waiting = true;
+        assert_eq!(
+            poll.enqueue(Frame::Text(text("4a")), &[], true).0,
+            Pushed::Queued
+        );
+    }
+
+    #[test]
+    fn overflow_closes_with_slow_consumer_and_close_runs_once() {
+        let s = session(1, TransportKind::WebSocket);
+        let closed = Arc::new(Mutex::new(Vec::new()));
+        let seen = closed.clone();
+        s.set_closer(Box::new(move |r| seen.lock().push(r)));
+        assert_eq!(s.push(&text("4a"), &[], false), Pushed::Queued);
+        assert_eq!(s.push(&text("4b"), &[], false), Pushed::Closed);
+        assert!(s.is_closed());
+        s.close(CloseReason::TransportClose);
+        assert_eq!(*closed.lock(), vec![CloseReason::SlowConsumer]);
+        assert_eq!(s.push(&text("4c"), &[], false), Pushed::Closed);
+        // Control frames are refused after close too.
+        s.push_control(Frame::Text(text("2")));
+        assert_eq!(s.outbox.lock().frames.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_wake_up_before_the_wait_is_kept() {
+        let s = Signal::default();
+        s.notify();
+        tokio::time::timeout(std::time::Duration::from_secs(5), s.wait())
+            .await
+            .expect("the earlier notification completes the wait");
+    }
+}
