@@ -2,6 +2,7 @@
 drops comes back with its id, rooms and session, gets the events it missed, and
 ``sio.recovered(sid)`` says so."""
 
+import asyncio
 import json
 import subprocess
 import threading
@@ -78,3 +79,57 @@ def test_dropped_transport_recovers_id_rooms_session_and_missed_events(make_serv
     assert [n[0] for n in done["news"]] == ["before", "missed 1", "missed 2", "after"]
     assert done["news"][2][:2] == ["missed 2", {"n": 2}]
     assert all(isinstance(n[-1], str) and n[-1] != n[0] for n in done["news"])
+
+
+def test_async_server_recovers_too():
+    """The same with roomcast.AsyncServer: recovered(sid) and the session in async handlers."""
+
+    async def main():
+        sio = roomcast.AsyncServer(connection_state_recovery={"maxDisconnectionDuration": 60_000})
+        connects = []
+        disconnected = asyncio.Event()
+
+        @sio.event
+        async def connect(sid, environ, auth):
+            recovered = sio.recovered(sid)
+            session = await sio.get_session(sid)
+            connects.append((sid, recovered, dict(session)))
+            if recovered:
+                await sio.emit("news", "after", to=sid)
+            else:
+                await sio.enter_room(sid, "kpl")
+                session["name"] = "ada"
+                await sio.emit("news", "before", room="kpl")
+
+        @sio.event
+        async def disconnect(sid, reason):
+            if reason == sio.reason.TRANSPORT_CLOSE:
+                await sio.emit("news", "missed", room="kpl")
+                disconnected.set()
+
+        await sio.start()
+        proc = await asyncio.create_subprocess_exec(
+            "node", str(CLIENT), f"http://127.0.0.1:{sio.port}",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )
+        try:
+            line = lambda: proc.stdout.readline()  # noqa: E731
+            assert json.loads(await line())["step"] == "connect"
+            assert json.loads(await line())["step"] == "dropped"
+            await asyncio.wait_for(disconnected.wait(), 10)
+            proc.stdin.write(b"reconnect\n")
+            await proc.stdin.drain()
+            again = json.loads(await line())
+            done = json.loads(await line())
+            assert await asyncio.wait_for(proc.wait(), 15) == 0
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+            await sio.stop()
+        assert again["recovered"] is True
+        (sid1, rec1, _), (sid2, rec2, session2) = connects
+        assert (rec1, rec2, sid2) == (False, True, sid1)
+        assert session2 == {"name": "ada"}
+        assert [n[0] for n in done["news"]] == ["before", "missed", "after"]
+
+    asyncio.run(asyncio.wait_for(main(), 60))
