@@ -14,6 +14,8 @@
 pub mod adapter;
 pub mod config;
 pub(crate) mod engine;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod host;
 pub(crate) mod http;
 pub(crate) mod live;

@@ -144,6 +144,14 @@ fn parse_query(q: &str) -> EioQuery<'_> {
     out
 }
 
+/// What the fuzz target `handshake` drives: everything the engine reads from a handshake.
+pub(crate) fn fuzz_handshake<B>(req: &Request<B>, remote: SocketAddr) {
+    let q = parse_query(req.uri().query().unwrap_or(""));
+    let _ = (q.eio, q.transport, q.sid.and_then(crate::sid::Sid::parse));
+    let _ = is_websocket_upgrade(req);
+    let _ = handshake_of(req, remote);
+}
+
 fn is_websocket_upgrade<B>(req: &Request<B>) -> bool {
     req.headers()
         .get(hyper::header::UPGRADE)

@@ -9,7 +9,8 @@ mod session;
 mod websocket;
 
 pub use endpoint::{Body, Endpoint, EngineConfig};
-pub(crate) use packet::EioPacket;
+pub(crate) use endpoint::fuzz_handshake;
+pub(crate) use packet::{decode_payload, decode_text, EioPacket};
 pub use session::{Frame, Pushed, Session, SessionRef, TransportKind};
 
 use bytes::Bytes;

@@ -34,6 +34,73 @@ pub enum DecodeError {
     BadJson,
     /// The payload has the wrong shape for the packet type.
     BadPayload(&'static str),
+    /// The JSON nests deeper than [`MAX_DEPTH`].
+    TooDeep,
+    /// A binary placeholder points to an attachment that the packet does not have.
+    IllegalAttachments,
+}
+
+/// Deepest JSON nesting accepted in a packet: serde_json's own recursion limit, so every
+/// argument a host receives can also be parsed by it (deeper packets are refused instead
+/// of reaching the host as no arguments).
+pub const MAX_DEPTH: usize = 127;
+
+/// Whether `json` nests arrays and objects at most `max` deep (strings are skipped).
+fn depth_within(json: &str, max: usize) -> bool {
+    let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
+    for &b in json.as_bytes() {
+        if in_str {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
+}
+
+/// Checks that every binary placeholder of an assembled BINARY_EVENT / BINARY_ACK names
+/// an attachment that arrived, as the reference parser does ("illegal attachments").
+pub fn check_placeholders(packet: &Packet) -> Result<(), DecodeError> {
+    let args = match &packet.body {
+        PacketBody::Event { args, .. } | PacketBody::Ack { args, .. } => args,
+        _ => return Ok(()),
+    };
+    if args.attachments.is_empty() {
+        return Ok(());
+    }
+    fn walk(v: &serde_json::Value, n: usize) -> bool {
+        use serde_json::Value;
+        match v {
+            Value::Object(m) if m.contains_key("_placeholder") => {
+                placeholder_index(v).is_some_and(|i| i < n)
+            }
+            Value::Object(m) => m.values().all(|v| walk(v, n)),
+            Value::Array(a) => a.iter().all(|v| walk(v, n)),
+            _ => true,
+        }
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(args.json()).map_err(|_| DecodeError::BadJson)?;
+    if walk(&value, args.attachments.len()) {
+        Ok(())
+    } else {
+        Err(DecodeError::IllegalAttachments)
+    }
 }
 
 impl fmt::Display for DecodeError {
@@ -43,6 +110,8 @@ impl fmt::Display for DecodeError {
             Self::BadAttachments => f.write_str("invalid attachment count"),
             Self::BadJson => f.write_str("invalid JSON payload"),
             Self::BadPayload(why) => write!(f, "invalid payload: {why}"),
+            Self::TooDeep => f.write_str("JSON nested too deeply"),
+            Self::IllegalAttachments => f.write_str("illegal attachments"),
         }
     }
 }
@@ -167,6 +236,9 @@ pub fn decode(text: &str, max_attachments: usize) -> Result<Decoded, DecodeError
         }
     };
     let json = &text[i..];
+    if !depth_within(json, MAX_DEPTH) {
+        return Err(DecodeError::TooDeep);
+    }
 
     let body = match kind {
         0 => {

@@ -720,7 +720,15 @@ impl Handler for Arc<SocketIo> {
                     return;
                 };
                 match partial.push(data) {
-                    Ok(p) => p,
+                    Ok(p) => {
+                        drop(slot);
+                        if let Err(e) = protocol::check_placeholders(&p) {
+                            tracing::debug!(sid = %session.sid, "closing connection: {e}");
+                            session.close(CloseReason::ParseError);
+                            return;
+                        }
+                        p
+                    }
                     Err(partial) => {
                         *slot = Some(partial);
                         return;

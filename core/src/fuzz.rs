@@ -1,0 +1,68 @@
+//! Entry points for the `cargo fuzz` targets in `fuzz/`. Not part of the API: they only
+//! feed arbitrary bytes to the decoders a client can reach, so the fuzzers need no access
+//! to crate internals.
+
+use bytes::Bytes;
+
+/// An Engine.IO text packet, as a WebSocket text frame carries it.
+pub fn engine_packet(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = crate::engine::decode_text(text);
+    }
+}
+
+/// A long-polling POST body (`\x1e`-separated packets, binary as `b`+base64).
+pub fn polling_payload(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = crate::engine::decode_payload(text);
+    }
+}
+
+/// A Socket.IO packet followed by its binary attachments. The input is split on `0x00`:
+/// the first part is the packet text, every later part one attachment (so the fuzzer can
+/// send too many, too few, or attachments where none are expected).
+pub fn socketio_packet(data: &[u8]) {
+    let mut parts = data.split(|&b| b == 0);
+    let Some(Ok(text)) = parts.next().map(std::str::from_utf8) else {
+        return;
+    };
+    let Ok(decoded) = crate::protocol::decode(text, 10) else {
+        return;
+    };
+    let mut partial = match decoded {
+        crate::protocol::Decoded::Complete(p) => {
+            let _ = crate::protocol::check_placeholders(&p);
+            return;
+        }
+        crate::protocol::Decoded::Partial(p) => p,
+    };
+    for part in parts {
+        match partial.push(Bytes::copy_from_slice(part)) {
+            Ok(packet) => {
+                let _ = crate::protocol::check_placeholders(&packet);
+                return;
+            }
+            Err(p) => partial = p,
+        }
+    }
+}
+
+/// The handshake request: the query string and headers the engine and the Socket.IO
+/// layer read. The input is `query\nname: value\n…`.
+pub fn handshake(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut lines = text.split('\n');
+    let query = lines.next().unwrap_or("");
+    let mut req = hyper::Request::builder().method("GET");
+    for line in lines {
+        if let Some((k, v)) = line.split_once(':') {
+            req = req.header(k.trim(), v.trim());
+        }
+    }
+    let uri = format!("/socket.io/?{query}");
+    let Ok(req) = req.uri(uri.as_str()).body(()) else {
+        return;
+    };
+    let remote = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
+    crate::engine::fuzz_handshake(&req, remote);
+}
