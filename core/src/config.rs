@@ -146,10 +146,27 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// Most binary attachments in one packet (default 10, as the reference).
     pub max_attachments: usize,
-    /// Bound of each connection's outbound queue, in frames (default 4096). When full,
-    /// volatile packets are dropped and anything else disconnects the slow client with
-    /// reason `"slow consumer"` (see `engine::session`).
+    /// Bound of each connection's outbound queue in frames (default 65 536), beside the
+    /// bound in bytes. When a packet does not fit, a volatile one is dropped and anything
+    /// else disconnects the client with reason `"slow consumer"` (see `engine::session`).
     pub max_buffered_frames: usize,
+    /// Bound of each connection's outbound queue in bytes (default 16 MiB; each queued
+    /// frame counts its length plus 64 bytes of bookkeeping, so a refcounted broadcast
+    /// frame counts in full for every recipient). Same policy as `max_buffered_frames`.
+    pub max_buffered_bytes: usize,
+    /// A connection whose socket has taken no bytes for this long while the server has
+    /// something to write is dropped (default 20 s): a WebSocket with reason
+    /// `"slow consumer"`, an HTTP connection (e.g. a long-poll answer) closed.
+    pub write_timeout: Duration,
+    /// Time allowed from accepting a TCP connection, or from finishing the previous
+    /// response on a keep-alive connection, until a request's headers are complete
+    /// (default 10 s). It bounds idle connections that send nothing, idle keep-alive
+    /// connections, headers trickled byte by byte, and so the time from accept to the
+    /// Engine.IO open.
+    pub header_timeout: Duration,
+    /// Time allowed to receive a whole polling POST body (default 20 s); past it the
+    /// request gets 408 and its session is closed ("transport error").
+    pub body_timeout: Duration,
     /// Accept HTTP long-polling (default true).
     pub allow_polling: bool,
     /// Accept WebSocket (default true).
@@ -191,7 +208,11 @@ impl Default for Config {
             max_payload: 1_000_000,
             connect_timeout: Duration::from_millis(45_000),
             max_attachments: 10,
-            max_buffered_frames: 4096,
+            max_buffered_frames: 65_536,
+            max_buffered_bytes: 16 << 20,
+            write_timeout: Duration::from_secs(20),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(20),
             allow_polling: true,
             allow_websocket: true,
             cors: None,

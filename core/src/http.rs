@@ -7,15 +7,17 @@ use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::engine::{Body, Endpoint};
 use crate::live::Tracker;
+use crate::stall::StallGuard;
 
 /// Which endpoint or directory answers which path.
 #[derive(Default, Clone)]
@@ -112,12 +114,32 @@ async fn serve_file(dir: &Path, rel: &str) -> Option<Response<Body>> {
     )
 }
 
+/// Per-connection deadlines of the HTTP server (see [`crate::Config`]).
+#[derive(Clone, Copy, Debug)]
+pub struct HttpLimits {
+    /// Accept (or end of the previous response) to complete request headers.
+    pub header_timeout: Duration,
+    /// Longest time a blocked write may make no progress.
+    pub write_timeout: Duration,
+}
+
+impl HttpLimits {
+    /// The HTTP deadlines of a server config.
+    pub fn from_config(c: &crate::Config) -> Self {
+        Self {
+            header_timeout: c.header_timeout,
+            write_timeout: c.write_timeout,
+        }
+    }
+}
+
 /// Accepts connections until `shutdown` turns true.
 pub async fn serve(
     listener: TcpListener,
     router: Arc<Router>,
     mut shutdown: watch::Receiver<bool>,
     tracker: Tracker,
+    limits: HttpLimits,
 ) {
     loop {
         let accepted = tokio::select! {
@@ -143,8 +165,13 @@ pub async fn serve(
                 let router = router.clone();
                 async move { Ok::<_, std::convert::Infallible>(router.route(req, remote).await) }
             });
+            // hyper starts the header timer whenever the connection waits for a request,
+            // so it also closes connections that stay idle after accept or a response.
+            let stream = StallGuard::new(stream, limits.write_timeout);
             let conn = http1::Builder::new()
                 .keep_alive(true)
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
                 .serve_connection(TokioIo::new(stream), svc)
                 .with_upgrades();
             tokio::pin!(conn);

@@ -23,6 +23,7 @@ pub(crate) mod protocol;
 pub(crate) mod server;
 pub(crate) mod sid;
 pub(crate) mod text;
+pub(crate) mod stall;
 
 pub use adapter::BroadcastOptions;
 pub use config::{AllowedOrigins, Config, Cors, NamespaceMatch, NamespaceRule, RecoveryConfig};

@@ -61,6 +61,18 @@ fn config() -> Config {
         }
         c.connection_state_recovery = Some(r);
     }
+    if let Some(v) = env_num("HEADER_TIMEOUT") {
+        c.header_timeout = ms(v)
+    }
+    if let Some(v) = env_num("BODY_TIMEOUT") {
+        c.body_timeout = ms(v)
+    }
+    if let Some(v) = env_num("WRITE_TIMEOUT") {
+        c.write_timeout = ms(v)
+    }
+    if let Some(v) = env_num("MAX_BUFFERED_BYTES") {
+        c.max_buffered_bytes = v as usize
+    }
     if let Ok(origin) = std::env::var("CORS_ORIGIN") {
         let origins = if origin == "*" {
             AllowedOrigins::Any
@@ -347,6 +359,22 @@ fn handle(event: &str, m: Msg<'_>) {
         "last-disconnects" => {
             let log = Value::from(m.log.lock().unwrap().clone());
             m.reply(Payload::single(&log));
+        }
+        "burst" => {
+            // (n, size): n messages "b" of `size` bytes to the sender, then "burst-done".
+            let n = m.arg(0).as_u64().unwrap_or(0);
+            let text = "x".repeat(m.arg(1).as_u64().unwrap_or(1) as usize);
+            let to = BroadcastOptions::socket(m.sid);
+            let args = Payload::single(&json!(text));
+            for _ in 0..n {
+                if m.server.emit(m.nsp, &to, "b", &args).unwrap_or(0) == 0 {
+                    break;
+                }
+            }
+            report(
+                "emit",
+                m.server.emit(m.nsp, &to, "burst-done", &Payload::empty()),
+            );
         }
         "count" => {
             let n = m.server.connection_count();

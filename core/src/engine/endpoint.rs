@@ -33,6 +33,10 @@ pub struct EngineConfig {
     pub max_payload: usize,
     /// Outbound queue bound per session, in frames.
     pub max_buffered_frames: usize,
+    /// Outbound queue bound per session, in bytes.
+    pub max_buffered_bytes: usize,
+    /// Deadline for a whole polling POST body.
+    pub body_timeout: Duration,
     /// Long-polling enabled.
     pub allow_polling: bool,
     /// WebSocket enabled.
@@ -53,6 +57,8 @@ impl EngineConfig {
             ping_timeout: c.ping_timeout,
             max_payload: c.max_payload,
             max_buffered_frames: c.max_buffered_frames,
+            max_buffered_bytes: c.max_buffered_bytes,
+            body_timeout: c.body_timeout,
             allow_polling: c.allow_polling,
             allow_websocket: c.allow_websocket,
             cors: c.cors.clone(),

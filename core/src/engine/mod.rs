@@ -47,6 +47,15 @@ pub enum CloseReason {
 }
 
 impl CloseReason {
+    /// Whether the queued frames are dropped at close instead of flushed: the peer is
+    /// gone, stalled or misbehaving, so they would never be read.
+    pub(crate) fn drops_queue(self) -> bool {
+        matches!(
+            self,
+            Self::TransportError | Self::PingTimeout | Self::ParseError | Self::SlowConsumer
+        )
+    }
+
     /// The reason string socket.io uses.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -179,6 +188,7 @@ impl<H: Handler> Engine<H> {
             data,
             transport,
             self.cfg.max_buffered_frames,
+            self.cfg.max_buffered_bytes,
         ));
         let weak_engine: Weak<Self> = Arc::downgrade(self);
         let weak_session = Arc::downgrade(&session);

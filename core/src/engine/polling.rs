@@ -66,12 +66,14 @@ impl<H: Handler> Engine<H> {
                     o.frames.push_back(Frame::Text(Text::from_static(last)));
                     let body = encode_payload(o.frames.iter());
                     o.frames.clear();
+                    o.bytes = 0;
                     break body;
                 }
                 if !o.frames.is_empty() {
                     o.get_waiting = false;
                     let body = encode_payload(o.frames.iter());
                     o.frames.clear();
+                    o.bytes = 0;
                     break body;
                 }
                 if o.upgrading || o.transport != TransportKind::Polling {
@@ -102,9 +104,23 @@ impl<H: Handler> Engine<H> {
             session.close(CloseReason::TransportError);
             return EioError::BadRequest.response();
         }
-        let result = Limited::new(req.into_body(), self.cfg.max_payload)
-            .collect()
-            .await;
+        // The body must arrive within `body_timeout`, and no later than its session lives.
+        let closed = session.closed_signal.notified();
+        tokio::pin!(closed);
+        closed.as_mut().enable();
+        let collect = Limited::new(req.into_body(), self.cfg.max_payload).collect();
+        let result = tokio::select! {
+            r = tokio::time::timeout(self.cfg.body_timeout, collect) => r,
+            _ = closed, if !session.is_closed() => {
+                session.post_in_flight.store(false, Ordering::Release);
+                return EioError::BadRequest.response();
+            }
+        };
+        let Ok(result) = result else {
+            session.close(CloseReason::TransportError);
+            session.post_in_flight.store(false, Ordering::Release);
+            return text_response(StatusCode::REQUEST_TIMEOUT, "request body timeout");
+        };
         let resp = match result {
             Err(e)
                 if e.downcast_ref::<http_body_util::LengthLimitError>()

@@ -1,10 +1,14 @@
 //! One Engine.IO session: its bounded outbound queue, transport state and heartbeat.
 //!
-//! Slow-consumer policy: the queue holds at most `max_buffered_frames` frames. A volatile
-//! packet is dropped when the transport cannot take it at once (WebSocket writer busy,
-//! no long-poll waiting, upgrade in progress) or when the queue is full; any other packet
-//! that does not fit closes the session with [`CloseReason::SlowConsumer`], so one stalled
-//! client never grows memory without bound and never slows the others down.
+//! Slow-consumer policy: the queue holds at most `max_buffered_bytes` bytes and
+//! `max_buffered_frames` frames (each frame counts its length plus [`FRAME_OVERHEAD`]).
+//! A volatile packet is dropped when the transport cannot take it at once (WebSocket
+//! writer busy, no long-poll waiting, upgrade in progress) or when it does not fit; any
+//! other packet that does not fit closes the session with [`CloseReason::SlowConsumer`].
+//! Besides, a WebSocket whose socket takes no bytes for `write_timeout` is closed the same
+//! way (see `websocket`). So a stalled client is bounded in bytes and in time, a briefly
+//! slow one that keeps reading survives a burst, and neither slows the others down. A
+//! closed session's queue is released at once.
 
 use bytes::Bytes;
 use futures_util::task::AtomicWaker;
@@ -49,8 +53,40 @@ pub(crate) struct Outbox {
     pub closed: Option<CloseReason>,
     /// Whether a long-poll was waiting at the moment the session closed.
     pub get_waiting_at_close: bool,
-    /// Queue bound (beside the queue: one cache line less per broadcast recipient).
+    /// The WebSocket close status to send when the session ends (a protocol error).
+    pub close_code: Option<tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode>,
+    /// Bytes queued, as counted by [`frame_cost`].
+    pub bytes: usize,
+    /// Queue bounds (beside the queue: one cache line less per broadcast recipient).
     pub max_frames: usize,
+    pub max_bytes: usize,
+}
+
+/// Bookkeeping counted for each queued frame on top of its length (the queue entry and
+/// the refcount it holds).
+pub(crate) const FRAME_OVERHEAD: usize = 64;
+
+/// What one frame counts against the byte bound.
+pub(crate) fn frame_cost(f: &Frame) -> usize {
+    FRAME_OVERHEAD
+        + match f {
+            Frame::Text(t) => t.len(),
+            Frame::Binary(b) => b.len(),
+        }
+}
+
+impl Outbox {
+    /// Takes every queued frame out (the byte count goes back to zero).
+    pub(crate) fn take_frames(&mut self, into: &mut VecDeque<Frame>) {
+        std::mem::swap(into, &mut self.frames);
+        self.bytes = 0;
+    }
+
+    /// Drops every queued frame and gives its memory back.
+    pub(crate) fn release(&mut self) {
+        self.frames = VecDeque::new();
+        self.bytes = 0;
+    }
 }
 
 /// A wake-up for the one task that drains a queue (the WebSocket writer, or the long-poll
@@ -120,7 +156,13 @@ pub enum Pushed {
 }
 
 impl<D> Session<D> {
-    pub(crate) fn new(sid: Sid, data: D, transport: TransportKind, max_frames: usize) -> Self {
+    pub(crate) fn new(
+        sid: Sid,
+        data: D,
+        transport: TransportKind,
+        max_frames: usize,
+        max_bytes: usize,
+    ) -> Self {
         Self {
             sid,
             data,
@@ -131,7 +173,10 @@ impl<D> Session<D> {
                 get_waiting: false,
                 closed: None,
                 get_waiting_at_close: false,
+                close_code: None,
+                bytes: 0,
                 max_frames,
+                max_bytes,
             }),
             wake: Signal::default(),
             pong_signal: Notify::new(),
@@ -182,7 +227,12 @@ impl<D> Session<D> {
         if o.closed.is_some() {
             return (Pushed::Closed, false);
         }
-        let full = o.frames.len() + n > o.max_frames;
+        let cost = frame_cost(&head)
+            + binary
+                .iter()
+                .map(|b| FRAME_OVERHEAD + b.len())
+                .sum::<usize>();
+        let full = o.frames.len() + n > o.max_frames || o.bytes + cost > o.max_bytes;
         if volatile {
             let writable = match o.transport {
                 TransportKind::WebSocket => o.frames.is_empty(),
@@ -196,6 +246,7 @@ impl<D> Session<D> {
             return (Pushed::Overflow, false);
         }
         let was_empty = o.frames.is_empty();
+        o.bytes += cost;
         o.frames.push_back(head);
         o.frames.extend(binary.iter().cloned().map(Frame::Binary));
         (Pushed::Queued, was_empty)
@@ -210,6 +261,7 @@ impl<D> Session<D> {
     pub(crate) fn push_control(&self, frame: Frame) {
         let mut o = self.outbox.lock();
         if o.closed.is_none() {
+            o.bytes += frame_cost(&frame);
             o.frames.push_back(frame);
             drop(o);
             self.wake.notify();
@@ -226,6 +278,10 @@ impl<D> Session<D> {
             }
             o.closed = Some(reason);
             o.get_waiting_at_close = o.get_waiting;
+            if reason.drops_queue() {
+                // Nothing more will reach this peer: give its memory back now.
+                o.release();
+            }
         }
         self.wake.notify();
         self.closed_signal.notify_waiters();

@@ -10,8 +10,10 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Message as WsMessage, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
 use super::endpoint::{Body, EioError};
@@ -171,7 +173,12 @@ impl<H: Handler> Engine<H> {
                 }
                 Some(Ok(WsMessage::Close(_))) | None => break CloseReason::TransportClose,
                 Some(Ok(_)) => {}
-                Some(Err(e)) => break error_reason(&e),
+                Some(Err(e)) => {
+                    if let Some(code) = close_code(&e) {
+                        session.outbox.lock().close_code = Some(code);
+                    }
+                    break error_reason(&e);
+                }
             }
         };
         session.close(reason);
@@ -180,14 +187,17 @@ impl<H: Handler> Engine<H> {
 
 /// A peer that just went away is a "transport close", as in the reference server; anything
 /// else (oversized message, protocol violation) is a "transport error".
-fn error_reason(e: &tokio_tungstenite::tungstenite::Error) -> CloseReason {
+fn error_reason(e: &WsError) -> CloseReason {
     use std::io::ErrorKind;
-    use tokio_tungstenite::tungstenite::error::{Error as E, ProtocolError};
+    use tokio_tungstenite::tungstenite::error::ProtocolError;
     match e {
-        E::ConnectionClosed
-        | E::AlreadyClosed
-        | E::Protocol(ProtocolError::ResetWithoutClosingHandshake) => CloseReason::TransportClose,
-        E::Io(io)
+        WsError::ConnectionClosed
+        | WsError::AlreadyClosed
+        | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            CloseReason::TransportClose
+        }
+        WsError::Io(io) if io.kind() == ErrorKind::TimedOut => CloseReason::SlowConsumer,
+        WsError::Io(io)
             if matches!(
                 io.kind(),
                 ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::UnexpectedEof
@@ -199,31 +209,97 @@ fn error_reason(e: &tokio_tungstenite::tungstenite::Error) -> CloseReason {
     }
 }
 
+/// The close status a read error deserves, as the `ws` library sends them: 1009 for an
+/// oversized message, 1007 for a text frame that is not UTF-8, 1002 for other protocol
+/// violations; none when the peer is gone.
+fn close_code(e: &WsError) -> Option<CloseCode> {
+    match e {
+        WsError::Capacity(_) => Some(CloseCode::Size),
+        WsError::Utf8(_) => Some(CloseCode::Invalid),
+        WsError::Protocol(p) => {
+            use tokio_tungstenite::tungstenite::error::ProtocolError as P;
+            match p {
+                P::ResetWithoutClosingHandshake | P::SendAfterClosing | P::ReceivedAfterClosing => {
+                    None
+                }
+                _ => Some(CloseCode::Protocol),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// How long the writer may still spend on a session that closed normally (flushing the
+/// last packets and the close frame) before the socket is dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Writes one batch, giving up at once if the session closes for a reason that drops its
+/// queue (the peer will never read it); the write itself fails after `write_timeout`
+/// without progress (the socket is wrapped in a `StallGuard`).
+async fn write_batch<D>(
+    session: &SessionRef<D>,
+    sink: &mut WsSink,
+    batch: &mut VecDeque<Frame>,
+) -> Result<(), CloseReason> {
+    let closed = session.closed_signal.notified();
+    tokio::pin!(closed);
+    closed.as_mut().enable();
+    let already_closed = session.is_closed();
+    let write = async {
+        for frame in batch.drain(..) {
+            sink.feed(to_ws(frame)).await?;
+        }
+        sink.flush().await
+    };
+    tokio::pin!(write);
+    let result = tokio::select! {
+        biased;
+        r = &mut write => r,
+        _ = &mut closed, if !already_closed => {
+            let dropping = session.outbox.lock().closed.is_some_and(CloseReason::drops_queue);
+            if dropping {
+                return Err(CloseReason::TransportError);
+            }
+            write.await
+        }
+    };
+    result.map_err(|e| error_reason(&e))
+}
+
 /// Drains the session's queue into the socket, batching whatever is queued per flush.
 async fn write_loop<D>(session: SessionRef<D>, mut sink: WsSink) {
     let mut batch = VecDeque::new();
     loop {
         let closed = {
             let mut o = session.outbox.lock();
-            std::mem::swap(&mut batch, &mut o.frames);
-            o.closed.is_some()
+            o.take_frames(&mut batch);
+            o.closed
         };
         if !batch.is_empty() {
-            for frame in batch.drain(..) {
-                if sink.feed(to_ws(frame)).await.is_err() {
-                    session.close(CloseReason::TransportError);
-                    return;
-                }
-            }
-            if sink.flush().await.is_err() {
-                session.close(CloseReason::TransportError);
-                return;
+            if let Err(reason) = write_batch(&session, &mut sink, &mut batch).await {
+                session.close(reason);
+                break;
             }
         }
-        if closed {
-            let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
-            return;
+        if let Some(reason) = closed {
+            let code = session.outbox.lock().close_code.take();
+            if code.is_some() || !reason.drops_queue() {
+                let frame = code.map(|code| CloseFrame {
+                    code,
+                    reason: Utf8Bytes::from_static(""),
+                });
+                let _ = tokio::time::timeout(CLOSE_GRACE, async {
+                    sink.send(WsMessage::Close(frame)).await?;
+                    sink.close().await
+                })
+                .await;
+            }
+            break;
         }
         session.wake.wait().await;
     }
+    // The socket goes with `sink` (the reader has returned or will on the close signal);
+    // whatever was queued goes now, not when the last reference to the session does.
+    drop(batch);
+    session.outbox.lock().release();
 }

@@ -225,6 +225,7 @@ impl Server {
             Arc::new(router),
             shutdown_rx,
             connections.clone(),
+            http::HttpLimits::from_config(&config),
         ));
         let inner = Inner {
             io,

@@ -287,11 +287,27 @@ fn payload_validation() {
 
 #[test]
 fn json_deeper_than_serde_limit_is_refused() {
-    let ok = format!("2[\"e\",{}1{}]", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
-    let Ok(Decoded::Complete(p)) = decode(&ok, 10) else { panic!("depth {MAX_DEPTH} refused") };
-    let PacketBody::Event { args, .. } = p.body else { panic!() };
-    assert_eq!(args.to_values().len(), 1, "the host can parse what was accepted");
-    let deep = format!("2[\"e\",{}1{}]", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+    let ok = format!(
+        "2[\"e\",{}1{}]",
+        "[".repeat(MAX_DEPTH - 1),
+        "]".repeat(MAX_DEPTH - 1)
+    );
+    let Ok(Decoded::Complete(p)) = decode(&ok, 10) else {
+        panic!("depth {MAX_DEPTH} refused")
+    };
+    let PacketBody::Event { args, .. } = p.body else {
+        panic!()
+    };
+    assert_eq!(
+        args.to_values().len(),
+        1,
+        "the host can parse what was accepted"
+    );
+    let deep = format!(
+        "2[\"e\",{}1{}]",
+        "[".repeat(MAX_DEPTH),
+        "]".repeat(MAX_DEPTH)
+    );
     assert_eq!(decode(&deep, 10).unwrap_err(), DecodeError::TooDeep);
     // Brackets inside strings do not count.
     let quoted = format!("2[\"e\",\"{}\"]", "[".repeat(1000));
@@ -301,11 +317,18 @@ fn json_deeper_than_serde_limit_is_refused() {
 #[test]
 fn placeholder_out_of_range_is_illegal() {
     let assemble = |text: &str| {
-        let Ok(Decoded::Partial(p)) = decode(text, 10) else { panic!("not partial") };
-        let Ok(p) = p.push(bytes::Bytes::from_static(b"x")) else { panic!("incomplete") };
+        let Ok(Decoded::Partial(p)) = decode(text, 10) else {
+            panic!("not partial")
+        };
+        let Ok(p) = p.push(bytes::Bytes::from_static(b"x")) else {
+            panic!("incomplete")
+        };
         check_placeholders(&p)
     };
-    assert_eq!(assemble("51-[\"e\",{\"_placeholder\":true,\"num\":0}]"), Ok(()));
+    assert_eq!(
+        assemble("51-[\"e\",{\"_placeholder\":true,\"num\":0}]"),
+        Ok(())
+    );
     for bad in [
         "51-[\"e\",{\"_placeholder\":true,\"num\":1}]",
         "51-[\"e\",{\"_placeholder\":true,\"num\":-1}]",

@@ -2,6 +2,7 @@
 
 use parking_lot::Mutex;
 use std::sync::Arc;
+use tokio::task::AbortHandle;
 
 use super::{AckReply, AckResult, Namespace};
 use crate::adapter::cluster::{OnReply, RemoteAckSink};
@@ -38,6 +39,9 @@ struct Remote {
 pub(crate) struct Collector {
     pub(crate) id: u64,
     state: Mutex<State>,
+    /// The timeout task, aborted when the outcome is known earlier, so an answered ack
+    /// frees its memory at once instead of at its timeout.
+    timer: Mutex<Option<AbortHandle>>,
 }
 
 impl Collector {
@@ -53,6 +57,7 @@ impl Collector {
                 done: Some(done),
                 on_reply: None,
             }),
+            timer: Mutex::new(None),
         })
     }
 
@@ -66,6 +71,22 @@ impl Collector {
     /// Other nodes take part: the outcome also waits for their counts and replies.
     pub(crate) fn expect_remote(&self) {
         self.state.lock().remote = Some(Remote::default());
+    }
+
+    /// Keeps the timeout task's handle; aborts it at once if the outcome is already known.
+    pub(crate) fn set_timer(&self, timer: AbortHandle) {
+        let finished = self.state.lock().done.is_none();
+        if finished {
+            timer.abort();
+        } else {
+            *self.timer.lock() = Some(timer);
+            // The outcome may have come between the two locks.
+            if self.state.lock().done.is_none() {
+                if let Some(t) = self.timer.lock().take() {
+                    t.abort();
+                }
+            }
+        }
     }
 
     pub(crate) fn add_recipient(&self, sid: Sid) {
@@ -141,6 +162,10 @@ impl Collector {
             let Some(done) = st.done.take() else { return };
             (done, std::mem::take(&mut st.replies), st.gone)
         };
+        // From the timer itself this only marks its own finished task.
+        if let Some(t) = self.timer.lock().take() {
+            t.abort();
+        }
         done(AckResult {
             id: self.id,
             replies,

@@ -291,15 +291,18 @@ impl SocketIo {
         let packet = protocol::encode_event(&ns.name, event, args, Some(collector.id));
         let n = ns.broadcast(opts, &packet, Some(&collector), &self.rt);
         collector.expect(n);
-        // The timer owns the collector: the outcome is always delivered, at the latest now.
+        // The timer owns a reference until the outcome is known: then it is aborted
+        // (see `Collector::set_timer`), or it fires and reports the timeout.
         let ns = Arc::downgrade(&ns);
-        self.rt.spawn(async move {
+        let timed = collector.clone();
+        let timer = self.rt.spawn(async move {
             tokio::time::sleep(timeout).await;
             if let Some(ns) = ns.upgrade() {
-                collector.forget(&ns);
+                timed.forget(&ns);
             }
-            collector.finish(true);
+            timed.finish(true);
         });
+        collector.set_timer(timer.abort_handle());
         n
     }
 
