@@ -87,6 +87,7 @@ export type DisconnectReason =
   | 'forced close'
   | 'server shutting down'
   | 'slow consumer'
+  | 'inbound overflow'
   | 'client namespace disconnect'
   | 'server namespace disconnect';
 

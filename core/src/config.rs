@@ -164,6 +164,22 @@ pub struct Config {
     /// connections, headers trickled byte by byte, and so the time from accept to the
     /// Engine.IO open.
     pub header_timeout: Duration,
+    /// Message events of one connection waiting in the host's event stream (default 128).
+    /// At the limit the server stops reading that connection until the host takes some
+    /// (TCP backpressure); past 4 times the limit the connection is dropped with reason
+    /// `"inbound overflow"` (only a polling POST packed with packets can get there).
+    pub max_pending_events: usize,
+    /// Bytes (event names, arguments, attachments) of one connection's message events
+    /// waiting in the host's event stream (default 4 MiB). Same policy; the hard limit is
+    /// twice this plus `max_payload`.
+    pub max_pending_bytes: usize,
+    /// Message events of all connections waiting in the host's event stream (default
+    /// 65 536). At the limit no connection is read until the host catches up; then each
+    /// waiting connection may read again, so none starves the others.
+    pub max_pending_events_total: usize,
+    /// Bytes of all connections' message events waiting in the host's event stream
+    /// (default 256 MiB), as `max_pending_events_total`.
+    pub max_pending_bytes_total: usize,
     /// Time allowed to receive a whole polling POST body (default 20 s); past it the
     /// request gets 408 and its session is closed ("transport error").
     pub body_timeout: Duration,
@@ -213,6 +229,10 @@ impl Default for Config {
             write_timeout: Duration::from_secs(20),
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(20),
+            max_pending_events: 128,
+            max_pending_bytes: 4 << 20,
+            max_pending_events_total: 65_536,
+            max_pending_bytes_total: 256 << 20,
             allow_polling: true,
             allow_websocket: true,
             cors: None,

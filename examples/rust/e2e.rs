@@ -23,6 +23,9 @@ use std::time::Duration;
 /// Disconnects seen so far as `{sid, nsp, reason}`, most recent last (capped).
 type DisconnectLog = Arc<Mutex<Vec<Value>>>;
 
+/// How many `slow` events the host has handled so far.
+static SLOW_HANDLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 fn env_num(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
@@ -72,6 +75,12 @@ fn config() -> Config {
     }
     if let Some(v) = env_num("MAX_BUFFERED_BYTES") {
         c.max_buffered_bytes = v as usize
+    }
+    if let Some(v) = env_num("MAX_PENDING_EVENTS") {
+        c.max_pending_events = v as usize
+    }
+    if let Some(v) = env_num("MAX_PENDING_BYTES") {
+        c.max_pending_bytes = v as usize
     }
     if let Ok(origin) = std::env::var("CORS_ORIGIN") {
         let origins = if origin == "*" {
@@ -359,6 +368,15 @@ fn handle(event: &str, m: Msg<'_>) {
         "last-disconnects" => {
             let log = Value::from(m.log.lock().unwrap().clone());
             m.reply(Payload::single(&log));
+        }
+        "slow" => {
+            // A slow host: blocks the event loop for (ms) milliseconds, then counts it.
+            std::thread::sleep(Duration::from_millis(m.arg(0).as_u64().unwrap_or(0)));
+            SLOW_HANDLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        "slow-count" => {
+            let n = SLOW_HANDLED.load(std::sync::atomic::Ordering::Relaxed);
+            m.reply(Payload::single(&json!(n)));
         }
         "burst" => {
             // (n, size): n messages "b" of `size` bytes to the sender, then "burst-done".

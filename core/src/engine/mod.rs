@@ -44,6 +44,8 @@ pub enum CloseReason {
     ServerShuttingDown,
     /// The outbound queue overflowed (see the slow-consumer policy in `session`).
     SlowConsumer,
+    /// The client ran far past its budget of events waiting for the host.
+    InboundOverflow,
 }
 
 impl CloseReason {
@@ -52,7 +54,11 @@ impl CloseReason {
     pub(crate) fn drops_queue(self) -> bool {
         matches!(
             self,
-            Self::TransportError | Self::PingTimeout | Self::ParseError | Self::SlowConsumer
+            Self::TransportError
+                | Self::PingTimeout
+                | Self::ParseError
+                | Self::SlowConsumer
+                | Self::InboundOverflow
         )
     }
 
@@ -66,6 +72,7 @@ impl CloseReason {
             Self::ForcedClose => "forced close",
             Self::ServerShuttingDown => "server shutting down",
             Self::SlowConsumer => "slow consumer",
+            Self::InboundOverflow => "inbound overflow",
         }
     }
 }
@@ -131,6 +138,15 @@ pub trait Handler: Send + Sync + 'static {
     fn on_open(&self, session: &SessionRef<Self::Data>);
     /// A message arrived. Calls for one session never overlap and keep their order.
     fn on_message(&self, session: &SessionRef<Self::Data>, msg: Message<'_>);
+    /// `None` when the layer above can take another message from this session now;
+    /// otherwise a future that completes once it can. The engine does not read the
+    /// session's transport in between (backpressure).
+    fn ready(
+        &self,
+        _session: &SessionRef<Self::Data>,
+    ) -> Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>> {
+        None
+    }
     /// The session ended (called exactly once).
     fn on_close(&self, session: &SessionRef<Self::Data>, reason: CloseReason);
 }

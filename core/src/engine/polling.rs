@@ -108,6 +108,16 @@ impl<H: Handler> Engine<H> {
         let closed = session.closed_signal.notified();
         tokio::pin!(closed);
         closed.as_mut().enable();
+        if let Some(room) = self.handler.ready(&session) {
+            // Backpressure: the body is not read until the host has taken enough events.
+            tokio::select! {
+                _ = room => {}
+                _ = &mut closed, if !session.is_closed() => {
+                    session.post_in_flight.store(false, Ordering::Release);
+                    return EioError::BadRequest.response();
+                }
+            }
+        }
         let collect = Limited::new(req.into_body(), self.cfg.max_payload).collect();
         let result = tokio::select! {
             r = tokio::time::timeout(self.cfg.body_timeout, collect) => r,

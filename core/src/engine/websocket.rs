@@ -148,6 +148,17 @@ impl<H: Handler> Engine<H> {
 
     async fn read_loop(&self, session: SessionRef<H::Data>, mut stream: WsStream) {
         let reason = loop {
+            if let Some(room) = self.handler.ready(&session) {
+                // Backpressure: the host has too much of ours waiting; read nothing.
+                let closed = session.closed_signal.notified();
+                if session.is_closed() {
+                    return;
+                }
+                tokio::select! {
+                    _ = room => {}
+                    _ = closed => return,
+                }
+            }
             let closed = session.closed_signal.notified();
             if session.is_closed() {
                 return;

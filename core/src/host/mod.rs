@@ -35,7 +35,7 @@ use crate::config::{NamespaceMatch, NamespaceRule};
 use crate::engine::{Engine, EngineConfig};
 use crate::http::{self, Router};
 use crate::live::Tracker;
-use crate::server::{SocketIo, SocketIoConfig};
+use crate::server::{QueuedEvent, SocketIo, SocketIoConfig};
 use crate::sid::Sid;
 use crate::Config;
 use engine_io::RawEndpoint;
@@ -53,7 +53,7 @@ pub use options::{ConfigBuilder, ConfigError};
 /// The ordered stream of [`Event`]s of one server. It ends (returns `None`) once the server
 /// has stopped and every event produced before has been taken.
 pub struct Events {
-    rx: flume::Receiver<Event>,
+    rx: flume::Receiver<QueuedEvent>,
 }
 
 /// Why [`Events::recv_timeout`] returned no event.
@@ -68,28 +68,34 @@ pub enum RecvError {
 impl Events {
     /// Waits for the next event; `None` after the server stopped.
     pub fn recv(&self) -> Option<Event> {
-        self.rx.recv().ok()
+        self.rx.recv().ok().map(QueuedEvent::into_event)
     }
 
     /// Waits up to `timeout` for the next event (for game loops and other pull hosts).
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Event, RecvError> {
-        self.rx.recv_timeout(timeout).map_err(|e| match e {
-            flume::RecvTimeoutError::Timeout => RecvError::Timeout,
-            flume::RecvTimeoutError::Disconnected => RecvError::Stopped,
-        })
+        self.rx
+            .recv_timeout(timeout)
+            .map(QueuedEvent::into_event)
+            .map_err(|e| match e {
+                flume::RecvTimeoutError::Timeout => RecvError::Timeout,
+                flume::RecvTimeoutError::Disconnected => RecvError::Stopped,
+            })
     }
 
     /// The next event if one is ready.
     pub fn try_recv(&self) -> Result<Event, RecvError> {
-        self.rx.try_recv().map_err(|e| match e {
-            flume::TryRecvError::Empty => RecvError::Timeout,
-            flume::TryRecvError::Disconnected => RecvError::Stopped,
-        })
+        self.rx
+            .try_recv()
+            .map(QueuedEvent::into_event)
+            .map_err(|e| match e {
+                flume::TryRecvError::Empty => RecvError::Timeout,
+                flume::TryRecvError::Disconnected => RecvError::Stopped,
+            })
     }
 
     /// Awaits the next event from async code; `None` after the server stopped.
     pub async fn recv_async(&self) -> Option<Event> {
-        self.rx.recv_async().await.ok()
+        self.rx.recv_async().await.ok().map(QueuedEvent::into_event)
     }
 }
 
@@ -180,13 +186,7 @@ impl Server {
             .map_err(|e| Error::Io(e.to_string()))?;
         let (tx, rx) = flume::unbounded();
         let io = Arc::new(SocketIo::new(
-            SocketIoConfig {
-                namespaces: config.namespaces.clone(),
-                connect_timeout: config.connect_timeout,
-                max_attachments: config.max_attachments,
-                recovery: config.connection_state_recovery.clone(),
-                hold_connect: config.hold_connect,
-            },
+            SocketIoConfig::from_config(&config),
             handle.clone(),
             tx,
         ));

@@ -5,6 +5,7 @@
 mod ack;
 mod cluster;
 mod event;
+mod inbound;
 mod namespace;
 mod recovery;
 
@@ -13,6 +14,8 @@ pub use event::{
     AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Event, ServerAck,
 };
 pub use namespace::{Namespace, Socket};
+
+use inbound::{Budget, Credit};
 
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
@@ -96,6 +99,48 @@ pub struct SocketIoConfig {
     pub recovery: Option<RecoveryConfig>,
     /// Hold each CONNECT reply until the host calls [`SocketIo::release`].
     pub hold_connect: bool,
+    /// Largest message (the slack of the inbound hard limit).
+    pub max_payload: usize,
+    /// Per connection: message events waiting for the host, count and bytes.
+    pub max_pending_events: usize,
+    /// See `max_pending_events`.
+    pub max_pending_bytes: usize,
+    /// Whole server: message events waiting for the host, count and bytes.
+    pub max_pending_events_total: usize,
+    /// See `max_pending_events_total`.
+    pub max_pending_bytes_total: usize,
+}
+
+impl SocketIoConfig {
+    /// Takes the Socket.IO settings out of a server config.
+    pub fn from_config(c: &crate::Config) -> Self {
+        Self {
+            namespaces: c.namespaces.clone(),
+            connect_timeout: c.connect_timeout,
+            max_attachments: c.max_attachments,
+            recovery: c.connection_state_recovery.clone(),
+            hold_connect: c.hold_connect,
+            max_payload: c.max_payload,
+            max_pending_events: c.max_pending_events,
+            max_pending_bytes: c.max_pending_bytes,
+            max_pending_events_total: c.max_pending_events_total,
+            max_pending_bytes_total: c.max_pending_bytes_total,
+        }
+    }
+}
+
+/// An event in the host's stream, with its share of the inbound budgets (message events
+/// only), given back when the host takes it.
+pub struct QueuedEvent {
+    event: Event,
+    _credit: Option<Credit>,
+}
+
+impl QueuedEvent {
+    /// The event (its budget share is given back).
+    pub fn into_event(self) -> Event {
+        self.event
+    }
 }
 
 /// Per-connection state (the Engine.IO session's data).
@@ -104,6 +149,8 @@ pub struct Client {
     sockets: Mutex<HashMap<Arc<str>, Arc<Socket>>>,
     partial: Mutex<Option<PartialPacket>>,
     connect_timer: Mutex<Option<AbortHandle>>,
+    /// This connection's message events waiting for the host.
+    inbound: Arc<Budget>,
 }
 
 type ClientSession = Session<Client>;
@@ -126,7 +173,9 @@ pub struct SocketIo {
     rules: RwLock<Vec<NamespaceRule>>,
     rt: Handle,
     namespaces: RwLock<HashMap<Arc<str>, Arc<Namespace>>>,
-    events: RwLock<Option<flume::Sender<Event>>>,
+    events: RwLock<Option<flume::Sender<QueuedEvent>>>,
+    /// Every connection's message events waiting for the host.
+    inbound: Arc<Budget>,
     pending: Mutex<HashMap<u64, PendingConnect>>,
     next_id: AtomicU64,
     /// The cluster this node belongs to (set once, before clients connect).
@@ -137,9 +186,10 @@ pub struct SocketIo {
 
 impl SocketIo {
     /// A server that reports into `events` and runs its timers on `rt`.
-    pub fn new(cfg: SocketIoConfig, rt: Handle, events: flume::Sender<Event>) -> Self {
+    pub fn new(cfg: SocketIoConfig, rt: Handle, events: flume::Sender<QueuedEvent>) -> Self {
         Self {
             rules: RwLock::new(cfg.namespaces.clone()),
+            inbound: Budget::new(cfg.max_pending_events_total, cfg.max_pending_bytes_total),
             cfg,
             rt,
             namespaces: RwLock::new(HashMap::new()),
@@ -154,7 +204,25 @@ impl SocketIo {
     /// Sends an event to the host (dropped once the stream has ended).
     pub(crate) fn report(&self, ev: Event) {
         if let Some(tx) = &*self.events.read() {
-            let _ = tx.send(ev);
+            let _ = tx.send(QueuedEvent {
+                event: ev,
+                _credit: None,
+            });
+        }
+    }
+
+    /// Sends a client's message event to the host, charged to the sender's budget and
+    /// the server's until the host takes it; drops a sender far past its budget.
+    fn report_message(&self, session: &SessionRef<Client>, ev: Event, bytes: usize) {
+        let conn = &session.data.inbound;
+        if let Some(tx) = &*self.events.read() {
+            let _ = tx.send(QueuedEvent {
+                event: ev,
+                _credit: Some(Credit::take(conn, &self.inbound, bytes)),
+            });
+        }
+        if conn.over_hard_limit(4, self.cfg.max_payload) {
+            session.close(CloseReason::InboundOverflow);
         }
     }
 
@@ -652,13 +720,20 @@ impl SocketIo {
                     sid: s.sid,
                     id,
                 });
-                self.report(Event::Message {
-                    nsp: s.nsp().name.clone(),
-                    sid: s.sid,
-                    event: name,
-                    args,
-                    ack,
-                });
+                let bytes = name.len()
+                    + args.json().len()
+                    + args.attachments.iter().map(|a| a.len()).sum::<usize>();
+                self.report_message(
+                    session,
+                    Event::Message {
+                        nsp: s.nsp().name.clone(),
+                        sid: s.sid,
+                        event: name,
+                        args,
+                        ack,
+                    },
+                    bytes,
+                );
             }
             PacketBody::Ack { id, args } => {
                 if let Some(s) = socket {
@@ -678,7 +753,22 @@ impl Handler for Arc<SocketIo> {
             sockets: Mutex::new(HashMap::new()),
             partial: Mutex::new(None),
             connect_timer: Mutex::new(None),
+            inbound: Budget::new(self.cfg.max_pending_events, self.cfg.max_pending_bytes),
         }
+    }
+
+    fn ready(
+        &self,
+        session: &SessionRef<Client>,
+    ) -> Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>> {
+        let conn = &session.data.inbound;
+        if conn.has_room() && self.inbound.has_room() {
+            return None;
+        }
+        Some(Box::pin(Budget::wait_for_room(
+            conn.clone(),
+            self.inbound.clone(),
+        )))
     }
 
     fn on_open(&self, session: &SessionRef<Client>) {

@@ -59,6 +59,7 @@ class Reason:
     FORCED_CLOSE = "forced close"
     SERVER_SHUTTING_DOWN = "server shutting down"
     SLOW_CONSUMER = "slow consumer"
+    INBOUND_OVERFLOW = "inbound overflow"
 
 
 def _as_list(rooms: Rooms) -> List[str]:
