@@ -1,0 +1,85 @@
+// Memory under stalled readers (issue 12): N clients join one room and stop reading (their
+// TCP receive buffers fill), then one sender broadcasts M messages of B bytes to the room.
+// Samples the server's VmRSS from /proc every 100 ms and prints one JSON line:
+// {server, clients, messages, bytes, base_mib, peak_mib, end_mib, freed_mib, dropped}
+// `end` is measured WAIT seconds after the last broadcast (roomcast drops stalled readers
+// after its write timeout, 20 s by default; a server that never drops them keeps them).
+//   node bench/stalled.mjs <server-name> <port> <pid>   (env: CLIENTS, MESSAGES, BYTES, WAIT)
+// Speaks Engine.IO v4 / Socket.IO v5 frames by hand over `ws` (the bench app's `join` and
+// `broadcast` events, see bench/README.md).
+import fs from "node:fs";
+import { createRequire } from "node:module";
+const require = createRequire(new URL("../tests/hardening/package.json", import.meta.url));
+const WebSocket = require("ws");
+
+const [name, port, pid] = process.argv.slice(2);
+const CLIENTS = Number(process.env.CLIENTS ?? 1000);
+const MESSAGES = Number(process.env.MESSAGES ?? 20000);
+const BYTES = Number(process.env.BYTES ?? 1024);
+const WAIT = Number(process.env.WAIT ?? 30);
+const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
+const fds = () => fs.readdirSync(`/proc/${pid}/fd`).length;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function client() {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`);
+  let closed = false;
+  ws.on("close", () => { closed = true; });
+  ws.on("error", () => { closed = true; });
+  const frames = [];
+  const waiters = [];
+  ws.on("message", (d) => {
+    const f = d.toString();
+    if (f === "2") ws.send("3");
+    frames.push(f);
+    for (const w of waiters.splice(0)) w();
+  });
+  const wait = async (pred) => {
+    for (;;) {
+      const hit = frames.find(pred);
+      if (hit) return hit;
+      await new Promise((r) => waiters.push(r));
+    }
+  };
+  await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
+  await wait((f) => f.startsWith("0{"));
+  ws.send("40");
+  await wait((f) => f.startsWith("40"));
+  ws.send('421["join","stalled"]');
+  await wait((f) => f.startsWith("431"));
+  frames.length = 0;
+  return { ws, isClosed: () => closed };
+}
+
+const base = rss();
+const readers = [];
+for (let i = 0; i < CLIENTS; i += 50) {
+  readers.push(...(await Promise.all(Array.from({ length: Math.min(50, CLIENTS - i) }, client))));
+}
+for (const r of readers) r.ws._socket.pause(); // stop reading: TCP buffers fill up
+const sender = await client();
+const fdsConnected = fds();
+let peak = rss();
+const sampler = setInterval(() => { peak = Math.max(peak, rss()); }, 100);
+const payload = JSON.stringify("x".repeat(BYTES));
+for (let i = 0; i < MESSAGES; i++) {
+  sender.ws.send(`42["broadcast","stalled",${payload}]`);
+  if (i % 500 === 499) {
+    while (sender.ws.bufferedAmount > 1 << 20) await sleep(5);
+  }
+}
+while (sender.ws.bufferedAmount > 0) await sleep(10);
+await sleep(WAIT * 1000);
+clearInterval(sampler);
+const end = rss();
+peak = Math.max(peak, end);
+// Readers the server let go: its open file descriptors before the burst minus after.
+const fdsEnd = fds();
+console.log(JSON.stringify({
+  server: name, clients: CLIENTS, messages: MESSAGES, bytes: BYTES, wait_s: WAIT,
+  base_mib: +base.toFixed(1), peak_mib: +peak.toFixed(1), end_mib: +end.toFixed(1),
+  freed_mib: +(peak - end).toFixed(1), server_fds_connected: fdsConnected, server_fds_end: fdsEnd,
+  dropped: Math.max(0, fdsConnected - fdsEnd),
+}));
+for (const r of [...readers, sender]) r.ws.terminate();
+process.exit(0);
