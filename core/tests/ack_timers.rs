@@ -24,8 +24,7 @@ where
 
 #[test]
 fn answered_acks_free_their_timers() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
@@ -33,7 +32,7 @@ fn answered_acks_free_their_timers() {
         bind: ([127, 0, 0, 1], 0).into(),
         ..Config::default()
     };
-    let (server, events) = Server::start_on(rt.handle(), cfg).unwrap();
+    let (server, events) = Server::start(cfg).unwrap();
     let url = format!(
         "ws://{}/socket.io/?EIO=4&transport=websocket",
         server.local_addr()
@@ -48,7 +47,8 @@ fn answered_acks_free_their_timers() {
     let Ok(Event::Connection { .. }) = events.recv_timeout(Duration::from_secs(5)) else {
         panic!("expected a connection")
     };
-    let tasks = || rt.metrics().num_alive_tasks();
+    // Tasks alive on the server's own runtime (the ack timers run there).
+    let tasks = || server.runtime().metrics().num_alive_tasks();
     let before = tasks();
     const N: usize = 500;
     for _ in 0..N {
