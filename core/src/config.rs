@@ -180,6 +180,26 @@ pub struct Config {
     /// Bytes of all connections' message events waiting in the host's event stream
     /// (default 256 MiB), as `max_pending_events_total`.
     pub max_pending_bytes_total: usize,
+    /// Most simultaneous TCP connections (default 100 000); more are closed at accept.
+    pub max_connections: usize,
+    /// Most simultaneous TCP connections from one IP address (default 0: no limit,
+    /// because behind a reverse proxy every client has the proxy's address).
+    pub max_connections_per_ip: usize,
+    /// Engine.IO handshakes accepted per second (default 0: no limit); past it a
+    /// handshake gets 429 `{"code":4,"message":"Too many handshakes"}`.
+    pub handshakes_per_sec: u32,
+    /// Engine.IO handshakes accepted per second from one IP address (default 0: no
+    /// limit, for the same reason as `max_connections_per_ip`).
+    pub handshakes_per_sec_per_ip: u32,
+    /// Longest namespace or room name in bytes (default 256). A CONNECT to a longer
+    /// namespace gets "Invalid namespace"; joining a longer room is `InvalidArgument`.
+    pub max_name_length: usize,
+    /// Most rooms one socket can be in, its own room included (default 4096); a join
+    /// past it is refused with `InvalidArgument` and joins nothing.
+    pub max_rooms_per_socket: usize,
+    /// Removes a dynamic namespace (glob or predicate rule) once its last socket leaves,
+    /// as socket.io's `cleanupEmptyChildNamespaces` (default false, as there).
+    pub cleanup_empty_child_namespaces: bool,
     /// Time allowed to receive a whole polling POST body (default 20 s); past it the
     /// request gets 408 and its session is closed ("transport error").
     pub body_timeout: Duration,
@@ -229,6 +249,13 @@ impl Default for Config {
             write_timeout: Duration::from_secs(20),
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(20),
+            max_connections: 100_000,
+            max_connections_per_ip: 0,
+            handshakes_per_sec: 0,
+            handshakes_per_sec_per_ip: 0,
+            max_name_length: 256,
+            max_rooms_per_socket: 4096,
+            cleanup_empty_child_namespaces: false,
             max_pending_events: 128,
             max_pending_bytes: 4 << 20,
             max_pending_events_total: 65_536,

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ACCEPT_RANGES, ALLOW, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::conn_limit::ConnCount;
 use crate::engine::{Body, Endpoint};
 use crate::live::Tracker;
 use crate::stall::StallGuard;
@@ -62,12 +63,10 @@ impl Router {
         if let Some((_, ep)) = self.endpoints.iter().find(|(p, _)| p == trimmed) {
             return ep.clone().handle(req, remote).await;
         }
-        if req.method() == Method::GET || req.method() == Method::HEAD {
-            for (prefix, dir) in &self.files {
-                if let Some(rest) = path.strip_prefix(prefix.as_str()) {
-                    if let Some(resp) = serve_file(dir, rest).await {
-                        return resp;
-                    }
+        for (prefix, dir) in &self.files {
+            if let Some(rest) = path.strip_prefix(prefix.as_str()) {
+                if let Some(resp) = serve_file(dir, rest, &req).await {
+                    return resp;
                 }
             }
         }
@@ -92,8 +91,10 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-/// Reads `rel` under `dir`, refusing anything that would climb out of it.
-async fn serve_file(dir: &Path, rel: &str) -> Option<Response<Body>> {
+/// Reads `rel` under `dir`, refusing anything that would climb out of it. An existing
+/// file answers GET and HEAD (one `Range` honoured: 206, or 416 past the end; several
+/// ranges get the whole file, as RFC 9110 allows) and 405 to other methods.
+async fn serve_file<B>(dir: &Path, rel: &str, req: &Request<B>) -> Option<Response<Body>> {
     let rel = if rel.is_empty() || rel.ends_with('/') {
         format!("{rel}index.html")
     } else {
@@ -104,14 +105,107 @@ async fn serve_file(dir: &Path, rel: &str) -> Option<Response<Body>> {
         return None;
     }
     let full = dir.join(rel);
-    let data = tokio::fs::read(&full).await.ok()?;
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        let is_file = tokio::fs::metadata(&full).await.ok()?.is_file();
+        return is_file.then(|| {
+            Response::builder()
+                .status(StatusCode::METHOD_NOT_ALLOWED)
+                .header(ALLOW, "GET, HEAD")
+                .body(Full::new(Bytes::new()))
+                .expect("static response parts are valid")
+        });
+    }
+    let data = Bytes::from(tokio::fs::read(&full).await.ok()?);
+    let resp = Response::builder()
+        .header(CONTENT_TYPE, HeaderValue::from_static(content_type(&full)))
+        .header(ACCEPT_RANGES, "bytes");
+    let len = data.len() as u64;
+    let range = req
+        .headers()
+        .get(RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| parse_range(v, len));
     Some(
-        Response::builder()
-            .status(StatusCode::OK)
-            .header(CONTENT_TYPE, HeaderValue::from_static(content_type(&full)))
-            .body(Full::new(Bytes::from(data)))
-            .expect("static response parts are valid"),
+        match range {
+            Some(Range::Satisfiable(start, end)) => resp
+                .status(StatusCode::PARTIAL_CONTENT)
+                .header(CONTENT_RANGE, format!("bytes {start}-{end}/{len}"))
+                .body(Full::new(data.slice(start as usize..=end as usize))),
+            Some(Range::Unsatisfiable) => resp
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(CONTENT_RANGE, format!("bytes */{len}"))
+                .body(Full::new(Bytes::new())),
+            Some(Range::Ignored) | None => resp.status(StatusCode::OK).body(Full::new(data)),
+        }
+        .expect("static response parts are valid"),
     )
+}
+
+/// What a `Range` header asks of a file of `len` bytes.
+#[derive(Debug, PartialEq, Eq)]
+enum Range {
+    /// Bytes `start..=end`.
+    Satisfiable(u64, u64),
+    /// Starts past the end (416).
+    Unsatisfiable,
+    /// Not one byte range we understand: the whole file is sent.
+    Ignored,
+}
+
+fn parse_range(header: &str, len: u64) -> Range {
+    let Some(spec) = header.trim().strip_prefix("bytes=") else {
+        return Range::Ignored;
+    };
+    if spec.contains(',') {
+        return Range::Ignored;
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return Range::Ignored;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(start), Ok(end)) if start <= end => {
+            if start >= len {
+                Range::Unsatisfiable
+            } else {
+                Range::Satisfiable(start, end.min(len - 1))
+            }
+        }
+        (Ok(start), Err(_)) if b.is_empty() => {
+            if start >= len {
+                Range::Unsatisfiable
+            } else {
+                Range::Satisfiable(start, len - 1)
+            }
+        }
+        (Err(_), Ok(n)) if a.is_empty() => {
+            if n == 0 || len == 0 {
+                Range::Unsatisfiable
+            } else {
+                Range::Satisfiable(len.saturating_sub(n), len - 1)
+            }
+        }
+        _ => Range::Ignored,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_range, Range};
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=2-9", 100), Range::Satisfiable(2, 9));
+        assert_eq!(parse_range("bytes=90-200", 100), Range::Satisfiable(90, 99));
+        assert_eq!(parse_range("bytes=10-", 100), Range::Satisfiable(10, 99));
+        assert_eq!(parse_range("bytes=-5", 100), Range::Satisfiable(95, 99));
+        assert_eq!(parse_range("bytes=-500", 100), Range::Satisfiable(0, 99));
+        assert_eq!(parse_range("bytes=100-", 100), Range::Unsatisfiable);
+        assert_eq!(parse_range("bytes=-0", 100), Range::Unsatisfiable);
+        assert_eq!(parse_range("bytes=0-1,5-6", 100), Range::Ignored);
+        assert_eq!(parse_range("items=0-1", 100), Range::Ignored);
+        assert_eq!(parse_range("bytes=9-2", 100), Range::Ignored);
+    }
 }
 
 /// Per-connection deadlines of the HTTP server (see [`crate::Config`]).
@@ -121,6 +215,10 @@ pub struct HttpLimits {
     pub header_timeout: Duration,
     /// Longest time a blocked write may make no progress.
     pub write_timeout: Duration,
+    /// Most live connections (0: no limit).
+    pub max_connections: usize,
+    /// Most live connections per IP address (0: no limit).
+    pub max_connections_per_ip: usize,
 }
 
 impl HttpLimits {
@@ -129,6 +227,8 @@ impl HttpLimits {
         Self {
             header_timeout: c.header_timeout,
             write_timeout: c.write_timeout,
+            max_connections: c.max_connections,
+            max_connections_per_ip: c.max_connections_per_ip,
         }
     }
 }
@@ -141,6 +241,7 @@ pub async fn serve(
     tracker: Tracker,
     limits: HttpLimits,
 ) {
+    let counts = ConnCount::new(limits.max_connections, limits.max_connections_per_ip);
     loop {
         let accepted = tokio::select! {
             r = listener.accept() => r,
@@ -155,13 +256,20 @@ pub async fn serve(
                 continue;
             }
         };
+        let Some(slot) = counts.admit(remote.ip()) else {
+            // Over a connection limit: closed at once, before reading anything.
+            drop(stream);
+            continue;
+        };
+        let slot = Arc::new(slot);
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let mut conn_shutdown = shutdown.clone();
         let live = tracker.enter();
         tokio::spawn(async move {
             let _live = live;
-            let svc = service_fn(move |req| {
+            let svc = service_fn(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(slot.clone());
                 let router = router.clone();
                 async move { Ok::<_, std::convert::Infallible>(router.route(req, remote).await) }
             });

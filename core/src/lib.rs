@@ -13,6 +13,7 @@
 
 pub mod adapter;
 pub mod config;
+pub(crate) mod conn_limit;
 pub(crate) mod engine;
 #[doc(hidden)]
 pub mod fuzz;
@@ -22,8 +23,8 @@ pub(crate) mod live;
 pub(crate) mod protocol;
 pub(crate) mod server;
 pub(crate) mod sid;
-pub(crate) mod text;
 pub(crate) mod stall;
+pub(crate) mod text;
 
 pub use adapter::BroadcastOptions;
 pub use config::{AllowedOrigins, Config, Cors, NamespaceMatch, NamespaceRule, RecoveryConfig};

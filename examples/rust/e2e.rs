@@ -76,6 +76,22 @@ fn config() -> Config {
     if let Some(v) = env_num("MAX_BUFFERED_BYTES") {
         c.max_buffered_bytes = v as usize
     }
+    if let Some(v) = env_num("MAX_CONNECTIONS_PER_IP") {
+        c.max_connections_per_ip = v as usize
+    }
+    if let Some(v) = env_num("HANDSHAKES_PER_SEC_PER_IP") {
+        c.handshakes_per_sec_per_ip = v as u32
+    }
+    if let Some(v) = env_num("MAX_NAME_LENGTH") {
+        c.max_name_length = v as usize
+    }
+    if let Some(v) = env_num("MAX_ROOMS_PER_SOCKET") {
+        c.max_rooms_per_socket = v as usize
+    }
+    c.cleanup_empty_child_namespaces = env_num("CLEANUP_EMPTY_CHILD_NAMESPACES") == Some(1);
+    if let Ok(dir) = std::env::var("STATIC_DIR") {
+        c.static_dir = Some(dir.into());
+    }
     if let Some(v) = env_num("MAX_PENDING_EVENTS") {
         c.max_pending_events = v as usize
     }
@@ -393,6 +409,10 @@ fn handle(event: &str, m: Msg<'_>) {
                 "emit",
                 m.server.emit(m.nsp, &to, "burst-done", &Payload::empty()),
             );
+        }
+        "namespaces" => {
+            let names = m.server.namespaces();
+            m.reply(Payload::single(&json!(names)));
         }
         "count" => {
             let n = m.server.connection_count();

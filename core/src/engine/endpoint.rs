@@ -37,6 +37,10 @@ pub struct EngineConfig {
     pub max_buffered_bytes: usize,
     /// Deadline for a whole polling POST body.
     pub body_timeout: Duration,
+    /// Handshakes per second overall (0: no limit).
+    pub handshakes_per_sec: u32,
+    /// Handshakes per second per IP address (0: no limit).
+    pub handshakes_per_sec_per_ip: u32,
     /// Long-polling enabled.
     pub allow_polling: bool,
     /// WebSocket enabled.
@@ -59,6 +63,8 @@ impl EngineConfig {
             max_buffered_frames: c.max_buffered_frames,
             max_buffered_bytes: c.max_buffered_bytes,
             body_timeout: c.body_timeout,
+            handshakes_per_sec: c.handshakes_per_sec,
+            handshakes_per_sec_per_ip: c.handshakes_per_sec_per_ip,
             allow_polling: c.allow_polling,
             allow_websocket: c.allow_websocket,
             cors: c.cors.clone(),
@@ -118,6 +124,17 @@ impl EioError {
             .body(Full::new(Bytes::from(body)))
             .expect("static response parts are valid")
     }
+}
+
+/// 429 with a body in the shape of the Engine.IO errors (code 4, as a refusal).
+fn too_many_handshakes() -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::TOO_MANY_REQUESTS)
+        .header(CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from_static(
+            b"{\"code\":4,\"message\":\"Too many handshakes\"}",
+        )))
+        .expect("static response parts are valid")
 }
 
 pub(crate) fn text_response(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
@@ -276,6 +293,9 @@ impl<H: Handler> Engine<H> {
             None => {
                 if req.method() != Method::GET {
                     return EioError::BadHandshakeMethod.response();
+                }
+                if !self.handshakes.allow(remote.ip()) {
+                    return too_many_handshakes();
                 }
                 if let Some(allow) = &self.cfg.allow_request {
                     let info = RequestInfo {

@@ -3,13 +3,14 @@
 //! above plugs in through [`Handler`].
 
 mod endpoint;
+mod handshake_rate;
 mod packet;
 mod polling;
 mod session;
 mod websocket;
 
-pub use endpoint::{Body, Endpoint, EngineConfig};
 pub(crate) use endpoint::fuzz_handshake;
+pub use endpoint::{Body, Endpoint, EngineConfig};
 pub(crate) use packet::{decode_payload, decode_text, EioPacket};
 pub use session::{Frame, Pushed, Session, SessionRef, TransportKind};
 
@@ -156,12 +157,17 @@ pub struct Engine<H: Handler> {
     pub(crate) cfg: EngineConfig,
     pub(crate) handler: H,
     sessions: RwLock<HashMap<Sid, SessionRef<H::Data>>>,
+    pub(crate) handshakes: handshake_rate::HandshakeRate,
 }
 
 impl<H: Handler> Engine<H> {
     /// A new endpoint.
     pub fn new(cfg: EngineConfig, handler: H) -> Arc<Self> {
         Arc::new(Self {
+            handshakes: handshake_rate::HandshakeRate::new(
+                cfg.handshakes_per_sec,
+                cfg.handshakes_per_sec_per_ip,
+            ),
             cfg,
             handler,
             sessions: RwLock::new(HashMap::new()),

@@ -313,7 +313,7 @@ mod tests {
     use super::*;
 
     fn session(max: usize, transport: TransportKind) -> Session<()> {
-        Session::new(Sid::new(), (), transport, max)
+        Session::new(Sid::new(), (), transport, max, usize::MAX)
     }
 
     fn text(s: &'static str) -> Text {

@@ -64,8 +64,14 @@ impl<H: Handler> Engine<H> {
         let accept = derive_accept_key(key.as_bytes());
         let max = self.cfg.max_payload;
         let live = self.cfg.tracker.enter();
+        // The connection keeps its place in the connection count while it is a WebSocket.
+        let slot = req
+            .extensions()
+            .get::<Arc<crate::conn_limit::ConnSlot>>()
+            .cloned();
         tokio::spawn(async move {
             let _live = live;
+            let _slot = slot;
             let Ok(upgraded) = hyper::upgrade::on(req).await else {
                 return;
             };

@@ -395,6 +395,11 @@ impl Server {
         self.live()?.reject(request, message, data)
     }
 
+    /// Names of the namespaces that exist now (dynamic ones included).
+    pub fn namespaces(&self) -> Vec<String> {
+        self.inner.io.namespace_names()
+    }
+
     /// Number of open Engine.IO connections.
     pub fn connection_count(&self) -> usize {
         self.inner.engine.session_count()

@@ -99,6 +99,12 @@ pub struct SocketIoConfig {
     pub recovery: Option<RecoveryConfig>,
     /// Hold each CONNECT reply until the host calls [`SocketIo::release`].
     pub hold_connect: bool,
+    /// Longest namespace or room name, bytes.
+    pub max_name_length: usize,
+    /// Most rooms per socket (its own included).
+    pub max_rooms_per_socket: usize,
+    /// Remove dynamic namespaces once empty.
+    pub cleanup_empty_child_namespaces: bool,
     /// Largest message (the slack of the inbound hard limit).
     pub max_payload: usize,
     /// Per connection: message events waiting for the host, count and bytes.
@@ -121,6 +127,9 @@ impl SocketIoConfig {
             recovery: c.connection_state_recovery.clone(),
             hold_connect: c.hold_connect,
             max_payload: c.max_payload,
+            max_name_length: c.max_name_length,
+            max_rooms_per_socket: c.max_rooms_per_socket,
+            cleanup_empty_child_namespaces: c.cleanup_empty_child_namespaces,
             max_pending_events: c.max_pending_events,
             max_pending_bytes: c.max_pending_bytes,
             max_pending_events_total: c.max_pending_events_total,
@@ -236,19 +245,22 @@ impl SocketIo {
         if let Some(ns) = self.namespaces.read().get(name) {
             return Some(ns.clone());
         }
-        let middleware = self
+        if name.len() > self.cfg.max_name_length {
+            return None;
+        }
+        let (middleware, dynamic) = self
             .rules
             .read()
             .iter()
-            .find(|r| r.matcher.matches(name))?
-            .middleware;
+            .find(|r| r.matcher.matches(name))
+            .map(|r| (r.middleware, !matches!(r.matcher, NamespaceMatch::Exact(_))))?;
         let mut all = self.namespaces.write();
         let mut created = false;
         let ns = all
             .entry(Arc::from(name))
             .or_insert_with(|| {
                 created = true;
-                Namespace::new(name, middleware, self.cfg.recovery.clone())
+                Namespace::new(name, middleware, dynamic, self.cfg.recovery.clone())
             })
             .clone();
         drop(all);
@@ -258,6 +270,28 @@ impl SocketIo {
             }
         }
         Some(ns)
+    }
+
+    /// Names of the namespaces that exist now (dynamic ones included).
+    pub fn namespace_names(&self) -> Vec<String> {
+        self.namespaces
+            .read()
+            .keys()
+            .map(|k| k.to_string())
+            .collect()
+    }
+
+    /// Removes `ns` if it is a dynamic namespace left empty and the config asks for it
+    /// (`cleanup_empty_child_namespaces`). A connect racing with the removal sees the
+    /// namespace marked removed and connects to a fresh one instead.
+    pub(crate) fn drop_if_empty(&self, ns: &Arc<Namespace>) {
+        if !self.cfg.cleanup_empty_child_namespaces || !ns.dynamic || !ns.is_empty() {
+            return;
+        }
+        let mut all = self.namespaces.write();
+        if all.get(&ns.name).is_some_and(|n| Arc::ptr_eq(n, ns)) && ns.mark_removed_if_empty() {
+            all.remove(&ns.name);
+        }
     }
 
     /// Adds a namespace rule while running (the same exact name or glob replaces its
@@ -386,7 +420,23 @@ impl SocketIo {
     pub fn join(&self, nsp: &str, sid: Sid, rooms: &[&str]) -> Result<(), Error> {
         let ns = self.namespace(nsp)?;
         ns.socket(sid).ok_or(Error::NoSuchSocket)?;
+        let max = self.cfg.max_name_length;
+        if rooms.iter().any(|r| r.len() > max) {
+            return Err(Error::InvalidArgument(format!(
+                "room name longer than max_name_length ({max} bytes)"
+            )));
+        }
         let rooms: Vec<_> = rooms.iter().map(|r| Arc::from(*r)).collect();
+        let have = ns.adapter().socket_rooms(sid);
+        let mut new: Vec<_> = rooms.iter().filter(|r| !have.contains(r)).collect();
+        new.sort();
+        new.dedup();
+        if have.len() + new.len() > self.cfg.max_rooms_per_socket {
+            return Err(Error::InvalidArgument(format!(
+                "a socket can be in at most max_rooms_per_socket ({}) rooms",
+                self.cfg.max_rooms_per_socket
+            )));
+        }
         ns.adapter().add_all(sid, &rooms);
         Ok(())
     }
@@ -544,6 +594,11 @@ impl SocketIo {
         if session.is_closed() {
             return None;
         }
+        if ns.is_removed() {
+            // The dynamic namespace was emptied and removed meanwhile: use its successor.
+            let successor = self.namespace_for(&ns.name)?;
+            return self.new_socket(session, &successor, sid, auth, None);
+        }
         let client = &session.data;
         let pid = match &restored {
             Some(r) => Some(r.pid),
@@ -629,8 +684,11 @@ impl SocketIo {
     }
 
     fn on_connect(&self, session: &SessionRef<Client>, nsp: &str, auth: Option<String>) {
-        if session.data.sockets.lock().contains_key(nsp) {
-            return;
+        // A second CONNECT to a namespace it is in: as socket.io, the client gets a new
+        // socket; the old one leaves first (socket.io would leave it behind, orphaned).
+        let old = session.data.sockets.lock().get(nsp).cloned();
+        if let Some(old) = old {
+            old.close(DisconnectReason::ClientNamespaceDisconnect, false, self);
         }
         let Some(ns) = self.namespace_for(nsp) else {
             let packet = protocol::encode_connect_error(nsp, "Invalid namespace", None);

@@ -31,6 +31,10 @@ pub struct Namespace {
     pub name: Arc<str>,
     /// Whether connections need the host's accept (a rule added at runtime may turn it on).
     pub(crate) middleware: AtomicBool,
+    /// Matched by a glob or predicate rule (a child namespace).
+    pub(crate) dynamic: bool,
+    /// Set once a dynamic namespace is removed for being empty; no socket joins it then.
+    removed: AtomicBool,
     sockets: RwLock<SidMap<Member>>,
     adapter: Box<dyn Adapter>,
     /// Replay buffer and saved sessions, when connection state recovery is on.
@@ -38,10 +42,17 @@ pub struct Namespace {
 }
 
 impl Namespace {
-    pub(crate) fn new(name: &str, middleware: bool, recovery: Option<RecoveryConfig>) -> Arc<Self> {
+    pub(crate) fn new(
+        name: &str,
+        middleware: bool,
+        dynamic: bool,
+        recovery: Option<RecoveryConfig>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             name: Arc::from(name),
             middleware: AtomicBool::new(middleware),
+            dynamic,
+            removed: AtomicBool::new(false),
             sockets: RwLock::new(SidMap::default()),
             adapter: Box::new(LocalAdapter::new()),
             recovery: recovery.map(Recovery::new),
@@ -81,7 +92,13 @@ impl Namespace {
             .collect()
     }
 
-    pub(crate) fn insert(&self, socket: Arc<Socket>) {
+    /// Adds a socket; `false` when the namespace has been removed (see
+    /// [`SocketIo::drop_if_empty`]).
+    pub(crate) fn insert(&self, socket: Arc<Socket>) -> bool {
+        let mut sockets = self.sockets.write();
+        if self.removed.load(Ordering::Acquire) {
+            return false;
+        }
         self.adapter
             .add_all(socket.sid, &[Arc::from(socket.sid.as_str())]);
         let session = socket.session.clone();
@@ -91,7 +108,24 @@ impl Namespace {
             session,
             held,
         };
-        self.sockets.write().insert(member.socket.sid, member);
+        sockets.insert(member.socket.sid, member);
+        true
+    }
+
+    /// Whether [`SocketIo::drop_if_empty`] removed this namespace.
+    pub(crate) fn is_removed(&self) -> bool {
+        self.removed.load(Ordering::Acquire)
+    }
+
+    /// Marks the namespace removed if it has no socket (checked under its lock).
+    pub(crate) fn mark_removed_if_empty(&self) -> bool {
+        let sockets = self.sockets.write();
+        if sockets.is_empty() {
+            self.removed.store(true, Ordering::Release);
+            true
+        } else {
+            false
+        }
     }
 
     /// Sends one encoded packet to every selected socket: the bytes are shared, not copied.
@@ -336,6 +370,7 @@ impl Socket {
             sid: self.sid,
             reason,
         });
+        io.drop_if_empty(&self.nsp);
     }
 
     /// Takes the socket out of its rooms, its namespace and its connection; tells the

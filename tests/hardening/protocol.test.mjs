@@ -1,0 +1,119 @@
+// Smaller protocol hardening: WebSocket close codes, JSON nesting, binary placeholders, a
+// second CONNECT to the same namespace, and the static file handler's methods and ranges.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import fs from "node:fs";
+import WebSocket from "ws";
+import { startServer, connect, call, eventually, disconnectOf, closeAll, DEADLINE } from "./helpers.mjs";
+import { ROOT } from "../node/helpers.mjs";
+
+const MAX_PAYLOAD = 10_000;
+const STATIC_DIR = path.join(ROOT, "examples/public");
+let server, observer;
+before(async () => {
+  server = await startServer("e2e", { MAX_PAYLOAD: String(MAX_PAYLOAD), STATIC_DIR });
+  observer = (await connect(server.url)).socket;
+});
+after(() => {
+  closeAll(observer);
+  server?.close();
+});
+
+/** A raw Engine.IO WebSocket connected to "/": frames, its socket id, and its close. */
+async function rawClient() {
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
+  const frames = [];
+  ws.on("message", (d, binary) => frames.push(binary ? d : d.toString()));
+  ws.on("error", () => {});
+  const closed = new Promise((resolve) => ws.once("close", (code) => resolve(code)));
+  await new Promise((r) => ws.once("open", r));
+  await eventually(() => frames.find((f) => typeof f === "string" && f.startsWith("0{")), "open packet");
+  ws.send("40");
+  const connected = await eventually(() => frames.find((f) => typeof f === "string" && f.startsWith("40{")), "connect");
+  return { ws, frames, closed, sid: JSON.parse(connected.slice(2)).sid };
+}
+
+const withDeadline = (p) => Promise.race([p, new Promise((_, rej) => setTimeout(() => rej(new Error("no close")), DEADLINE))]);
+
+test("an oversized WebSocket message gets close status 1009", async () => {
+  const c = await rawClient();
+  c.ws.send('42["echo","' + "x".repeat(MAX_PAYLOAD + 1) + '"]');
+  assert.equal(await withDeadline(c.closed), 1009);
+});
+
+test("a text frame that is not UTF-8 gets close status 1007", async () => {
+  const c = await rawClient();
+  c.ws.send(Buffer.from([0x34, 0x32, 0xff, 0xfe]), { binary: false });
+  assert.equal(await withDeadline(c.closed), 1007);
+});
+
+test("a frame with a reserved opcode gets close status 1002", async () => {
+  const c = await rawClient();
+  // FIN + opcode 3 (reserved), masked, empty payload.
+  c.ws._socket.write(Buffer.from([0x83, 0x80, 1, 2, 3, 4]));
+  assert.equal(await withDeadline(c.closed), 1002);
+});
+
+const nested = (depth) => "[".repeat(depth) + "1" + "]".repeat(depth);
+
+test("arguments nested up to serde_json's limit are delivered; deeper ones close with parse error", async () => {
+  const ok = await rawClient();
+  ok.ws.send(`421["echo",${nested(126)}]`);
+  const reply = await eventually(() => ok.frames.find((f) => typeof f === "string" && f.startsWith("431")), "the echo");
+  assert.equal(reply, `431[${nested(126)}]`);
+  ok.ws.close();
+  const deep = await rawClient();
+  deep.ws.send(`421["echo",${nested(200)}]`);
+  assert.equal((await disconnectOf(observer, deep.sid)).reason, "parse error");
+  assert.ok(!deep.frames.some((f) => typeof f === "string" && f.startsWith("431")), "no reply as 'no arguments'");
+});
+
+test("a binary placeholder naming a missing attachment closes with parse error", async () => {
+  const c = await rawClient();
+  c.ws.send('451-1["echo",{"_placeholder":true,"num":1}]');
+  c.ws.send(Buffer.from([1, 2, 3]));
+  assert.equal((await disconnectOf(observer, c.sid)).reason, "parse error");
+  const good = await rawClient();
+  good.ws.send('451-1["echo",{"_placeholder":true,"num":0}]');
+  good.ws.send(Buffer.from([1, 2, 3]));
+  await eventually(() => good.frames.find((f) => typeof f === "string" && f.startsWith("461-1")), "the binary echo");
+  good.ws.close();
+});
+
+test("a second CONNECT to the same namespace replaces the socket, as socket.io does", async () => {
+  const c = await rawClient();
+  c.ws.send("40");
+  const second = await eventually(
+    () => c.frames.filter((f) => typeof f === "string" && f.startsWith("40{")).at(1),
+    "a second CONNECT answer",
+  );
+  const sid2 = JSON.parse(second.slice(2)).sid;
+  assert.notEqual(sid2, c.sid);
+  assert.equal((await disconnectOf(observer, c.sid)).reason, "client namespace disconnect");
+  c.ws.send('421["echo","on the new socket"]');
+  await eventually(() => c.frames.find((f) => f === '431["on the new socket"]'), "the echo");
+  c.ws.close();
+});
+
+test("static files: other methods get 405, ranges get 206 or 416", async () => {
+  const file = fs.readFileSync(path.join(STATIC_DIR, "chat.css"));
+  const post = await fetch(`${server.url}/chat.css`, { method: "POST", body: "x" });
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get("allow"), "GET, HEAD");
+  const full = await fetch(`${server.url}/chat.css`);
+  assert.equal(full.headers.get("accept-ranges"), "bytes");
+  assert.equal(Buffer.from(await full.arrayBuffer()).length, file.length);
+  const part = await fetch(`${server.url}/chat.css`, { headers: { Range: "bytes=2-9" } });
+  assert.equal(part.status, 206);
+  assert.equal(part.headers.get("content-range"), `bytes 2-9/${file.length}`);
+  assert.deepEqual(Buffer.from(await part.arrayBuffer()), file.subarray(2, 10));
+  const tail = await fetch(`${server.url}/chat.css`, { headers: { Range: "bytes=-5" } });
+  assert.equal(tail.status, 206);
+  assert.deepEqual(Buffer.from(await tail.arrayBuffer()), file.subarray(file.length - 5));
+  const bad = await fetch(`${server.url}/chat.css`, { headers: { Range: `bytes=${file.length + 10}-` } });
+  assert.equal(bad.status, 416);
+  assert.equal(bad.headers.get("content-range"), `bytes */${file.length}`);
+  const missing = await fetch(`${server.url}/nope.css`, { method: "DELETE" });
+  assert.equal(missing.status, 404);
+});
