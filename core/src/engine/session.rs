@@ -387,9 +387,11 @@ mod tests {
         s.close(CloseReason::TransportClose);
         assert_eq!(*closed.lock(), vec![CloseReason::SlowConsumer]);
         assert_eq!(s.push(&text("4c"), &[], false), Pushed::Closed);
-        // Control frames are refused after close too.
+        // A slow consumer's queue is released at close (issue 12), and control frames are
+        // refused after close too.
         s.push_control(Frame::Text(text("2")));
-        assert_eq!(s.outbox.lock().frames.len(), 1);
+        assert_eq!(s.outbox.lock().frames.len(), 0);
+        assert_eq!(s.outbox.lock().bytes, 0);
     }
 
     #[tokio::test]
