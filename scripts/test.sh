@@ -4,7 +4,8 @@
 # tests, builds the examples once (release), runs the Node and Python end-to-end tests, then each area's script when present
 # (scripts/test-c.sh, scripts/test-python.sh, scripts/test-node-binding.sh, scripts/test-browser.sh,
 # scripts/test-dist.sh: the release artifacts, installed without Rust; scripts/test-cluster.sh:
-# mixed Redis clusters with Node socket.io nodes; scripts/test-hardening.sh).
+# mixed Redis clusters with Node socket.io nodes; scripts/test-hardening.sh; scripts/test-ops.sh:
+# roomcast behind nginx).
 # Every step runs even when an earlier one failed; the summary at the end says which failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,7 +62,7 @@ step "cargo test" cargo test
 step "build examples" cargo build --release --examples -p roomcast
 step "node e2e tests" bash -c 'cd tests/node && node --test --test-reporter=spec ./*.test.mjs'
 step "python client tests" "$ROOT/.venv-tests/bin/python" -m pytest -q tests/python
-for script in test-c test-python test-node-binding test-browser test-dist test-cluster test-hardening; do
+for script in test-c test-python test-node-binding test-browser test-dist test-cluster test-hardening test-ops; do
   if [ -f "scripts/$script.sh" ]; then
     step "scripts/$script.sh" bash "scripts/$script.sh"
   fi
