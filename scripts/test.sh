@@ -46,8 +46,11 @@ python_venv
 
 FAILED=()
 PASSED=()
+# TEST_ONLY=<extended regex> runs only the steps whose name matches (for re-checking one area
+# after a rebase); unset, every step runs.
 step() {
   local name=$1; shift
+  if [ -n "${TEST_ONLY:-}" ] && ! [[ $name =~ $TEST_ONLY ]]; then return 0; fi
   echo
   echo "== $name"
   if "$@"; then PASSED+=("$name"); else FAILED+=("$name"); echo "!! $name failed"; fi
