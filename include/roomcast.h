@@ -74,8 +74,13 @@
 // 5 `ROOMCAST_ERR_INVALID_CONFIG` (config errors, formerly `ROOMCAST_ERR_INVALID_ARGUMENT`),
 // `roomcast_config_set_hold_connect`, `roomcast_release`,
 // `roomcast_sockets_join`, `roomcast_sockets_leave`, `roomcast_disconnect_sockets` and
-// `roomcast_add_namespace`.
-#define ROOMCAST_ABI_REVISION 5
+// `roomcast_add_namespace`; 6 the limits and timeouts:
+// `roomcast_config_set_{max_buffered_bytes,write_timeout_ms,header_timeout_ms,body_timeout_ms}`,
+// `roomcast_config_set_{max_pending_events,max_pending_bytes}` and their `_total`,
+// `roomcast_config_set_{max_connections,max_connections_per_ip,handshakes_per_sec}`,
+// `roomcast_config_set_{handshakes_per_sec_per_ip,max_name_length,max_rooms_per_socket}`
+// and `roomcast_config_set_cleanup_empty_child_namespaces`.
+#define ROOMCAST_ABI_REVISION 6
 
 // `roomcast_target.flags`: drop the packet for sockets that cannot take it right now.
 #define ROOMCAST_TARGET_VOLATILE 1
@@ -436,7 +441,7 @@ roomcast_status roomcast_reject(struct roomcast_server *server,
 
 // Creates a config with socket.io's defaults: host "127.0.0.1", port 3000, path
 // "/socket.io/", ping 25000/20000 ms, max payload 1e6, connect timeout 45000 ms, at most
-// 10 attachments, 4096 buffered frames per connection, polling and WebSocket, only
+// 10 attachments, 65536 buffered frames (16 MiB) per connection, polling and WebSocket, only
 // namespace "/", no CORS, no static files. Free it with `roomcast_config_free`.
 roomcast_status roomcast_config_new(struct roomcast_config **out);
 
@@ -498,7 +503,7 @@ roomcast_status roomcast_config_set_allow_polling(struct roomcast_config *cfg, b
 // unknown"}`. Since ABI revision 2.
 roomcast_status roomcast_config_set_allow_websocket(struct roomcast_config *cfg, bool allow);
 
-// Bound of each connection's outbound queue, in frames (default 4096). When a client
+// Bound of each connection's outbound queue, in frames (default 65536). When a client
 // cannot keep up, volatile packets are dropped and anything else disconnects it with
 // reason "slow consumer". 0 is `ROOMCAST_ERR_INVALID_CONFIG`. Since ABI revision 2.
 roomcast_status roomcast_config_set_max_buffered_frames(struct roomcast_config *cfg, size_t frames);
@@ -550,6 +555,99 @@ roomcast_status roomcast_config_set_connection_state_recovery(struct roomcast_co
 roomcast_status roomcast_config_set_redis(struct roomcast_config *cfg,
                                           const char *url,
                                           const char *key);
+
+// Bound of each connection's outbound queue in bytes (default 16 MiB; each queued frame
+// counts its length plus 64 bytes). A client whose queue would pass it is dropped as a
+// slow consumer (volatile packets are dropped instead). 0 is
+// `ROOMCAST_ERR_INVALID_CONFIG`. Since ABI revision 6.
+roomcast_status roomcast_config_set_max_buffered_bytes(struct roomcast_config *cfg, size_t bytes);
+
+// Message events of one connection waiting in the event stream (default 128). At the limit
+// that connection is not read until the host takes some (TCP backpressure); past 4 times
+// the limit it is dropped ("inbound overflow"). 0 is `ROOMCAST_ERR_INVALID_CONFIG`. Since
+// ABI revision 6.
+roomcast_status roomcast_config_set_max_pending_events(struct roomcast_config *cfg, size_t events);
+
+// Bytes of one connection's message events waiting in the event stream (default 4 MiB);
+// same policy as `max_pending_events`. 0 is `ROOMCAST_ERR_INVALID_CONFIG`. Since ABI
+// revision 6.
+roomcast_status roomcast_config_set_max_pending_bytes(struct roomcast_config *cfg, size_t bytes);
+
+// Message events of all connections waiting in the event stream (default 65536); at the
+// limit no connection is read until the host catches up. 0 is
+// `ROOMCAST_ERR_INVALID_CONFIG`. Since ABI revision 6.
+roomcast_status roomcast_config_set_max_pending_events_total(struct roomcast_config *cfg,
+                                                             size_t events);
+
+// Bytes of all connections' message events waiting in the event stream (default 256 MiB).
+// 0 is `ROOMCAST_ERR_INVALID_CONFIG`. Since ABI revision 6.
+roomcast_status roomcast_config_set_max_pending_bytes_total(struct roomcast_config *cfg,
+                                                            size_t bytes);
+
+// Most simultaneous TCP connections (default 100000); more are closed at accept. 0 is
+// `ROOMCAST_ERR_INVALID_CONFIG`. Since ABI revision 6.
+roomcast_status roomcast_config_set_max_connections(struct roomcast_config *cfg,
+                                                    size_t connections);
+
+// Most simultaneous TCP connections from one IP address (default 0: no limit, since behind
+// a reverse proxy every client has the proxy's address). Since ABI revision 6.
+roomcast_status roomcast_config_set_max_connections_per_ip(struct roomcast_config *cfg,
+                                                           size_t connections);
+
+// Longest namespace or room name in bytes (default 256): a CONNECT to a longer namespace
+// gets "Invalid namespace", joining a longer room is `ROOMCAST_ERR_INVALID_ARGUMENT`. 0 is
+// `ROOMCAST_ERR_INVALID_CONFIG`. Since ABI revision 6.
+roomcast_status roomcast_config_set_max_name_length(struct roomcast_config *cfg, size_t bytes);
+
+// Most rooms one socket can be in, its own room included (default 4096); a join past it is
+// `ROOMCAST_ERR_INVALID_ARGUMENT` and joins nothing. 0 is `ROOMCAST_ERR_INVALID_CONFIG`.
+// Since ABI revision 6.
+roomcast_status roomcast_config_set_max_rooms_per_socket(struct roomcast_config *cfg, size_t rooms);
+
+// Engine.IO handshakes accepted per second (default 0: no limit); past it a handshake gets
+// HTTP 429 `{"code":4,"message":"Too many handshakes"}`. Since ABI revision 6.
+roomcast_status roomcast_config_set_handshakes_per_sec(struct roomcast_config *cfg,
+                                                       uint32_t per_sec);
+
+// Engine.IO handshakes accepted per second from one IP address (default 0: no limit).
+// Since ABI revision 6.
+roomcast_status roomcast_config_set_handshakes_per_sec_per_ip(struct roomcast_config *cfg,
+                                                              uint32_t per_sec);
+
+// Drops a connection whose socket takes no bytes for this many milliseconds while the
+// server has something to write (default 20000): a WebSocket with reason "slow consumer",
+// an HTTP connection closed. 0 or more than a year is `ROOMCAST_ERR_INVALID_CONFIG`. Since
+// ABI revision 6.
+roomcast_status roomcast_config_set_write_timeout_ms(struct roomcast_config *cfg, uint64_t ms);
+
+// Milliseconds from accepting a TCP connection (or from the previous response on a keep-
+// alive connection) until a request's headers are complete (default 10000): bounds idle
+// connections, trickled headers and so the time to the Engine.IO open. 0 or more than a
+// year is `ROOMCAST_ERR_INVALID_CONFIG`. Since ABI revision 6.
+roomcast_status roomcast_config_set_header_timeout_ms(struct roomcast_config *cfg, uint64_t ms);
+
+// Milliseconds allowed to receive a whole polling POST body (default 20000); past it the
+// request gets 408 and its session closes ("transport error"). 0 or more than a year is
+// `ROOMCAST_ERR_INVALID_CONFIG`. Since ABI revision 6.
+roomcast_status roomcast_config_set_body_timeout_ms(struct roomcast_config *cfg, uint64_t ms);
+
+// Removes a dynamic namespace (a glob such as "/room-*") once its last socket leaves, as
+// socket.io's `cleanupEmptyChildNamespaces` (default false); a later CONNECT to it creates
+// it again. Since ABI revision 6.
+roomcast_status roomcast_config_set_cleanup_empty_child_namespaces(struct roomcast_config *cfg,
+                                                                   bool cleanup);
+
+// Redis: how long cluster requests wait for the other nodes, in milliseconds (default
+// 5000; `requestsTimeout` of @socket.io/redis-adapter). Needs `roomcast_config_set_redis`,
+// else `roomcast_server_start` fails with `ROOMCAST_ERR_INVALID_CONFIG`. Since ABI revision 6.
+roomcast_status roomcast_config_set_redis_request_timeout_ms(struct roomcast_config *cfg,
+                                                             uint64_t ms);
+
+// Redis: answer cluster requests on a channel of this node's own
+// (`publishOnSpecificResponseChannel` of @socket.io/redis-adapter; default false). Needs
+// `roomcast_config_set_redis`. Since ABI revision 6.
+roomcast_status roomcast_config_set_redis_specific_response_channel(struct roomcast_config *cfg,
+                                                                    bool specific);
 
 // Starts a server from `cfg` (which stays owned by the caller) and writes its handle to
 // `out`. Events queue up from the start; take them with `roomcast_server_set_callback` or

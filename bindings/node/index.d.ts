@@ -37,8 +37,38 @@ export interface ServerOptions {
   adapter?: ReturnType<typeof redisAdapter>;
   /** Most binary attachments in one packet (default 10; 0 refuses binary packets). */
   maxAttachments?: number;
-  /** Bound of each connection's outbound queue in frames (default 4096, at least 1). */
+  /** Bound of each connection's outbound queue in frames (default 65536, at least 1). */
   maxBufferedFrames?: number;
+  /** Bound of each connection's outbound queue in bytes (default 16 MiB); past it the client is dropped ("slow consumer"). */
+  maxBufferedBytes?: number;
+  /** Drop a connection whose socket takes no bytes for this long while there is something to write (default 20000 ms). */
+  writeTimeout?: number;
+  /** Time from accept (or the previous response) to complete request headers (default 10000 ms). */
+  headerTimeout?: number;
+  /** Time to receive a whole polling POST body; then 408 (default 20000 ms). */
+  bodyTimeout?: number;
+  /** Message events of one connection waiting for handlers; at the limit it is not read (default 128). */
+  maxPendingEvents?: number;
+  /** Bytes of one connection's events waiting for handlers (default 4 MiB). */
+  maxPendingBytes?: number;
+  /** Message events of all connections waiting for handlers (default 65536). */
+  maxPendingEventsTotal?: number;
+  /** Bytes of all connections' events waiting for handlers (default 256 MiB). */
+  maxPendingBytesTotal?: number;
+  /** Most simultaneous TCP connections; more are closed at accept (default 100000). */
+  maxConnections?: number;
+  /** Most simultaneous TCP connections from one IP (default 0: no limit). */
+  maxConnectionsPerIp?: number;
+  /** Engine.IO handshakes per second; past it 429 (default 0: no limit). */
+  handshakesPerSec?: number;
+  /** Engine.IO handshakes per second from one IP (default 0: no limit). */
+  handshakesPerSecPerIp?: number;
+  /** Longest namespace or room name in bytes (default 256). */
+  maxNameLength?: number;
+  /** Most rooms one socket can be in, its own included (default 4096); a join past it throws ERR_INVALID_ARGUMENT. */
+  maxRoomsPerSocket?: number;
+  /** Remove a dynamic child namespace once its last socket leaves, as socket.io (default false). */
+  cleanupEmptyChildNamespaces?: boolean;
   /**
    * Any other core option under its camelCase name (see the README's option table);
    * an unknown one throws an Error with code "ERR_INVALID_CONFIG" naming it.

@@ -303,6 +303,19 @@ pub enum OptionKind {
     Texts,
 }
 
+impl OptionKind {
+    /// A short name for listings (`"bool"`, `"count"`, `"duration"`, `"text"`, `"texts"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bool => "bool",
+            Self::Count => "count",
+            Self::Duration => "duration",
+            Self::Text => "text",
+            Self::Texts => "texts",
+        }
+    }
+}
+
 /// Why a configuration is refused: one variant per invalid value or combination.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigError {

@@ -30,13 +30,13 @@ fn config_err(e: ConfigError) -> Fail {
 }
 
 /// Sets option `name` of the builder.
-fn set(cfg: *mut roomcast_config, name: &str, value: OptionValue) -> roomcast_status {
+pub(crate) fn set(cfg: *mut roomcast_config, name: &str, value: OptionValue) -> roomcast_status {
     with(cfg, |c| c.set(name, value).map(drop).map_err(config_err))
 }
 
 /// Creates a config with socket.io's defaults: host "127.0.0.1", port 3000, path
 /// "/socket.io/", ping 25000/20000 ms, max payload 1e6, connect timeout 45000 ms, at most
-/// 10 attachments, 4096 buffered frames per connection, polling and WebSocket, only
+/// 10 attachments, 65536 buffered frames (16 MiB) per connection, polling and WebSocket, only
 /// namespace "/", no CORS, no static files. Free it with `roomcast_config_free`.
 #[no_mangle]
 pub unsafe extern "C" fn roomcast_config_new(out: *mut *mut roomcast_config) -> roomcast_status {
@@ -216,7 +216,7 @@ pub extern "C" fn roomcast_config_set_allow_websocket(
     set(cfg, "allow_websocket", OptionValue::Bool(allow))
 }
 
-/// Bound of each connection's outbound queue, in frames (default 4096). When a client
+/// Bound of each connection's outbound queue, in frames (default 65536). When a client
 /// cannot keep up, volatile packets are dropped and anything else disconnects it with
 /// reason "slow consumer". 0 is `ROOMCAST_ERR_INVALID_CONFIG`. Since ABI revision 2.
 #[no_mangle]

@@ -17,6 +17,7 @@ mod commands;
 mod config;
 mod event;
 mod input;
+mod limits;
 mod registry;
 mod server;
 mod status;
@@ -25,6 +26,7 @@ mod types;
 pub use commands::*;
 pub use config::*;
 pub use event::{roomcast_ack_reply, roomcast_event, roomcast_event_kind};
+pub use limits::*;
 pub use server::*;
 pub use status::*;
 pub use types::*;
@@ -50,8 +52,13 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// 5 `ROOMCAST_ERR_INVALID_CONFIG` (config errors, formerly `ROOMCAST_ERR_INVALID_ARGUMENT`),
 /// `roomcast_config_set_hold_connect`, `roomcast_release`,
 /// `roomcast_sockets_join`, `roomcast_sockets_leave`, `roomcast_disconnect_sockets` and
-/// `roomcast_add_namespace`.
-pub const ROOMCAST_ABI_REVISION: u32 = 5;
+/// `roomcast_add_namespace`; 6 the limits and timeouts:
+/// `roomcast_config_set_{max_buffered_bytes,write_timeout_ms,header_timeout_ms,body_timeout_ms}`,
+/// `roomcast_config_set_{max_pending_events,max_pending_bytes}` and their `_total`,
+/// `roomcast_config_set_{max_connections,max_connections_per_ip,handshakes_per_sec}`,
+/// `roomcast_config_set_{handshakes_per_sec_per_ip,max_name_length,max_rooms_per_socket}`
+/// and `roomcast_config_set_cleanup_empty_child_namespaces`.
+pub const ROOMCAST_ABI_REVISION: u32 = 6;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

@@ -9,6 +9,7 @@ const ORIGIN = "http://app.example";
 let plain; // defaults
 let wsOnly; // no polling, 2 attachments, 1 worker thread
 let pollingOnly; // no WebSocket, 4 buffered frames, 3 worker threads, CORS with credentials
+let limited; // one connection at a time
 const open = [];
 
 async function client(server, opts = {}) {
@@ -28,18 +29,19 @@ async function goneReason(observer, sid) {
 const engineUrl = (server, query) => `${server.url}/socket.io/?EIO=4&${query}`;
 
 before(async () => {
-  [plain, wsOnly, pollingOnly] = await Promise.all([
+  [plain, wsOnly, pollingOnly, limited] = await Promise.all([
     startC("config_test"),
     startC("config_test", ["--no-polling", "--max-attachments", "2", "--worker-threads", "1"]),
     startC("config_test", [
       "--no-websocket", "--max-buffered-frames", "4", "--worker-threads", "3",
       "--cors", ORIGIN, "--cors-credentials",
     ]),
+    startC("config_test", ["--max-connections", "1"]),
   ]);
 });
 after(() => {
   for (const s of open) s.close();
-  for (const s of [plain, wsOnly, pollingOnly]) s?.kill();
+  for (const s of [plain, wsOnly, pollingOnly, limited]) s?.kill();
 });
 
 test("allow_polling off: a polling handshake is 400 code 0 'Transport unknown'; WebSocket clients connect", async () => {
@@ -129,9 +131,40 @@ test("CORS origin with credentials: the allowed origin is echoed with credential
   assert.equal(none.headers.get("access-control-allow-credentials"), null);
 });
 
+test("max_connections: a second client is refused while the first holds the only connection", async () => {
+  const ws = { transports: ["websocket"] };
+  const first = await client(limited, ws);
+  await connectError(limited.url, "/", ws);
+  first.socket.close();
+  // Once the first connection is closed its slot is free again (closing takes a moment).
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const again = await client(limited, ws);
+      assert.deepEqual(await call(again.socket, "echo", "in"), ["in"]);
+      again.socket.close();
+      break;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+});
+
 test("each server stops cleanly on request (no leak under valgrind)", async () => {
-  for (const server of [plain, wsOnly, pollingOnly]) {
-    const { socket } = await client(server, server === wsOnly ? { transports: ["websocket"] } : {});
+  for (const server of [plain, wsOnly, pollingOnly, limited]) {
+    const ws = server === wsOnly || server === limited;
+    const deadline = Date.now() + 10_000;
+    let socket;
+    for (;;) {
+      try {
+        ({ socket } = await client(server, ws ? { transports: ["websocket"] } : {}));
+        break;
+      } catch (e) {
+        if (server !== limited || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     socket.emit("shutdown");
     const { code, signal, stdout, stderr } = await server.exit;
     assert.equal(signal, null, stderr);

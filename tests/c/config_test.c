@@ -1,7 +1,10 @@
 /* A small callback-mode server whose config comes from the command line, driven by
  * tests/c/config.test.mjs to check that each config setter is applied:
  *   --no-polling, --no-websocket, --max-attachments N, --max-buffered-frames N,
- *   --worker-threads N, --cors ORIGIN, --cors-credentials.
+ *   --worker-threads N, --cors ORIGIN, --cors-credentials, --max-connections N.
+ * Before starting, it checks every setter of the limits and timeouts (ABI revision 6):
+ * a sensible value is taken, 0 (where it makes no sense) and a duration over a year are
+ * ROOMCAST_ERR_INVALID_CONFIG with an error naming the option.
  * Client events: "echo" (ack with the args and attachments), "threads" (ack with how many
  * threads named "roomcast", the server runtime's workers, this process has), "flood" [n]
  * (n "flood" emits to the sender, then "flood-done"), "shutdown" (the main thread stops and
@@ -37,6 +40,68 @@ static int runtime_threads(void) {
     }
     closedir(dir);
     return n;
+}
+
+typedef roomcast_status (*set_count)(roomcast_config *, size_t);
+typedef roomcast_status (*set_rate)(roomcast_config *, uint32_t);
+typedef roomcast_status (*set_ms)(roomcast_config *, uint64_t);
+
+/* Expects `st` to be ROOMCAST_ERR_INVALID_CONFIG with a message naming `name`. */
+static void expect_refused(roomcast_status st, const char *name) {
+    const char *msg = roomcast_last_error();
+    if (st != ROOMCAST_ERR_INVALID_CONFIG || !msg || !strstr(msg, name)) {
+        fprintf(stderr, "FAIL %s: got %s (%s)\n", name, roomcast_status_name(st), msg ? msg : "");
+        test_failures++;
+    }
+}
+
+static void check_limit_setters(void) {
+    static const struct { const char *name; set_count set; int zero_ok; } counts[] = {
+        {"max_buffered_bytes", roomcast_config_set_max_buffered_bytes, 0},
+        {"max_pending_events", roomcast_config_set_max_pending_events, 0},
+        {"max_pending_bytes", roomcast_config_set_max_pending_bytes, 0},
+        {"max_pending_events_total", roomcast_config_set_max_pending_events_total, 0},
+        {"max_pending_bytes_total", roomcast_config_set_max_pending_bytes_total, 0},
+        {"max_connections", roomcast_config_set_max_connections, 0},
+        {"max_connections_per_ip", roomcast_config_set_max_connections_per_ip, 1},
+        {"max_name_length", roomcast_config_set_max_name_length, 0},
+        {"max_rooms_per_socket", roomcast_config_set_max_rooms_per_socket, 0},
+    };
+    static const struct { const char *name; set_rate set; } rates[] = {
+        {"handshakes_per_sec", roomcast_config_set_handshakes_per_sec},
+        {"handshakes_per_sec_per_ip", roomcast_config_set_handshakes_per_sec_per_ip},
+    };
+    static const struct { const char *name; set_ms set; } durations[] = {
+        {"write_timeout", roomcast_config_set_write_timeout_ms},
+        {"header_timeout", roomcast_config_set_header_timeout_ms},
+        {"body_timeout", roomcast_config_set_body_timeout_ms},
+        {"redis_request_timeout", roomcast_config_set_redis_request_timeout_ms},
+    };
+    const uint64_t year_ms = 365ull * 24 * 3600 * 1000;
+    roomcast_config *cfg = NULL;
+    size_t i;
+    EXPECT_OK(roomcast_config_new(&cfg));
+    for (i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        EXPECT_OK(counts[i].set(cfg, 5));
+        if (counts[i].zero_ok) EXPECT_OK(counts[i].set(cfg, 0));
+        else expect_refused(counts[i].set(cfg, 0), counts[i].name);
+    }
+    for (i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+        EXPECT_OK(rates[i].set(cfg, 5));
+        EXPECT_OK(rates[i].set(cfg, 0));
+    }
+    for (i = 0; i < sizeof durations / sizeof durations[0]; i++) {
+        EXPECT_OK(durations[i].set(cfg, 1500));
+        expect_refused(durations[i].set(cfg, year_ms + 1), durations[i].name);
+        if (i < 3) expect_refused(durations[i].set(cfg, 0), durations[i].name);
+    }
+    EXPECT_OK(roomcast_config_set_cleanup_empty_child_namespaces(cfg, 1));
+    EXPECT_OK(roomcast_config_set_redis_specific_response_channel(cfg, 1));
+    /* The Redis options need a URL: refused at start, naming them. */
+    expect_refused(roomcast_server_start(cfg, &server), "redis_request_timeout");
+    EXPECT_STATUS(roomcast_config_set_write_timeout_ms(NULL, 1), ROOMCAST_ERR_NULL);
+    EXPECT_OK(roomcast_config_free(cfg));
+    EXPECT_STATUS(roomcast_config_set_max_connections(cfg, 1), ROOMCAST_ERR_INVALID_HANDLE);
 }
 
 static void on_message(const roomcast_event *ev) {
@@ -97,6 +162,7 @@ int main(int argc, char **argv) {
     uint16_t port = 0;
     int i;
 
+    check_limit_setters();
     EXPECT_OK(roomcast_config_new(&cfg));
     EXPECT_OK(roomcast_config_set_port(cfg, 0));
     for (i = 1; i < argc; i++) {
@@ -115,6 +181,9 @@ int main(int argc, char **argv) {
             i++;
         } else if (strcmp(a, "--max-buffered-frames") == 0) {
             EXPECT_OK(roomcast_config_set_max_buffered_frames(cfg, (size_t)atol(v)));
+            i++;
+        } else if (strcmp(a, "--max-connections") == 0) {
+            EXPECT_OK(roomcast_config_set_max_connections(cfg, (size_t)atol(v)));
             i++;
         } else if (strcmp(a, "--worker-threads") == 0) {
             EXPECT_OK(roomcast_config_set_worker_threads(cfg, (size_t)atol(v)));

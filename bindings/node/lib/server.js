@@ -542,6 +542,12 @@ class Server {
     socket.connected = false;
     socket._lastRooms = new Set();
     socket._emitReserved('disconnect', reason);
+    if (nsp._dynamic && nsp.sockets.size === 0 && this.opts.cleanupEmptyChildNamespaces) {
+      // cleanupEmptyChildNamespaces: the core has dropped the namespace; so does this layer,
+      // as socket.io removes the child from `_nsps` and its parent's `children`.
+      this._nsps.delete(name);
+      for (const p of this._parents) p.children.delete(nsp);
+    }
   }
 
   _onNativeClosed() {

@@ -8,9 +8,11 @@ mod convert;
 mod emitter;
 mod events;
 mod namespaces;
+mod options;
 mod server;
 
 pub use emitter::NativeEmitter;
+pub use options::{check_options, options, OptionInfo};
 pub use server::NativeServer;
 
 /// The roomcast version this module was built from (the workspace version), exported to

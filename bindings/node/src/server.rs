@@ -6,10 +6,9 @@
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ErrorStrategy, ThreadsafeFunctionCallMode};
-use napi::{Env, JsBuffer, JsFunction, JsObject, JsUnknown, ValueType};
+use napi::{Env, JsBuffer, JsFunction, JsObject};
 use napi_derive::napi;
 use parking_lot::Mutex;
-use roomcast::host::options::{self, ConfigBuilder, ConfigError, OptionKind, OptionValue};
 use roomcast::host::{AckTokens, ConnectRequest, Server};
 use roomcast::{BroadcastOptions, NamespaceMatch, NamespaceRule};
 use std::sync::Arc;
@@ -18,6 +17,7 @@ use std::time::Duration;
 use crate::convert::payload;
 use crate::events::{self, Deliver};
 use crate::namespaces::dynamic_rule;
+use crate::options::builder;
 
 /// How long `close()` and environment teardown let connections drain.
 const STOP_TIMEOUT: Duration = Duration::from_millis(1000);
@@ -41,111 +41,19 @@ pub struct NativeServer {
 }
 
 /// Throws `e` as a JavaScript `Error` with `code` set to the core's error code.
-fn throw(env: &Env, code: &str, message: String) -> Error {
+pub(crate) fn throw(env: &Env, code: &str, message: String) -> Error {
     let js = napi::JsError::from(Error::new(code, message));
     // SAFETY: `env` is the live environment of the current call.
     unsafe { js.throw_into(env.raw()) };
     Error::from_status(Status::PendingException)
 }
 
-fn err(env: &Env, e: roomcast::host::Error) -> Error {
+pub(crate) fn err(env: &Env, e: roomcast::host::Error) -> Error {
     throw(env, e.code(), e.to_string())
 }
 
-fn config_err(env: &Env, e: ConfigError) -> Error {
-    err(env, roomcast::host::Error::Config(e))
-}
-
-fn ms(v: f64) -> Duration {
+pub(crate) fn ms(v: f64) -> Duration {
     Duration::from_millis(v.max(0.0) as u64)
-}
-
-/// `pingInterval` → `ping_interval`.
-fn snake(name: &str) -> String {
-    let mut s = String::with_capacity(name.len() + 4);
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            s.push('_');
-            s.push(c.to_ascii_lowercase());
-        } else {
-            s.push(c);
-        }
-    }
-    s
-}
-
-/// A JavaScript value as the option value `kind` asks for (`null`/`undefined` unset it).
-fn option_value(name: &str, kind: OptionKind, v: JsUnknown) -> Result<Option<OptionValue>> {
-    let wrong = || ConfigError::WrongType(name.to_owned(), kind);
-    let t = v.get_type()?;
-    if matches!(t, ValueType::Null | ValueType::Undefined) {
-        return Ok(Some(OptionValue::Unset));
-    }
-    let value = match (kind, t) {
-        (OptionKind::Bool, ValueType::Boolean) => {
-            OptionValue::Bool(v.coerce_to_bool()?.get_value()?)
-        }
-        (OptionKind::Count | OptionKind::Duration, ValueType::Number) => {
-            let n = v.coerce_to_number()?.get_double()?;
-            if !(n >= 0.0 && n.is_finite()) || (kind == OptionKind::Count && n.fract() != 0.0) {
-                return Err(Error::from_reason(
-                    ConfigError::OutOfRange(name.to_owned(), "must be a non-negative number")
-                        .to_string(),
-                ));
-            }
-            match kind {
-                OptionKind::Count => OptionValue::Count(n as u64),
-                _ => OptionValue::Duration(ms(n)),
-            }
-        }
-        (OptionKind::Text | OptionKind::Texts, ValueType::String) => {
-            OptionValue::Text(v.coerce_to_string()?.into_utf8()?.into_owned()?)
-        }
-        (OptionKind::Texts, ValueType::Object) => {
-            let obj: JsObject = v.coerce_to_object()?;
-            if !obj.is_array()? {
-                return Err(Error::from_reason(wrong().to_string()));
-            }
-            let mut list = Vec::new();
-            for i in 0..obj.get_array_length()? {
-                let item: JsUnknown = obj.get_element(i)?;
-                if item.get_type()? != ValueType::String {
-                    return Err(Error::from_reason(wrong().to_string()));
-                }
-                list.push(item.coerce_to_string()?.into_utf8()?.into_owned()?);
-            }
-            OptionValue::Texts(list)
-        }
-        _ => return Err(Error::from_reason(wrong().to_string())),
-    };
-    Ok(Some(value))
-}
-
-/// The builder for an options object; errors are thrown with their core code.
-fn builder(env: &Env, options: &JsObject) -> Result<ConfigBuilder> {
-    let mut b = ConfigBuilder::new();
-    let names = options.get_property_names()?;
-    for i in 0..names.get_array_length()? {
-        let key: String = names
-            .get_element::<JsUnknown>(i)?
-            .coerce_to_string()?
-            .into_utf8()?
-            .into_owned()?;
-        let name = snake(&key);
-        let Some(spec) = options::option(&name) else {
-            return Err(config_err(env, ConfigError::UnknownOption(key)));
-        };
-        let value: JsUnknown = options.get_named_property(&key)?;
-        let value = match option_value(&name, spec.kind, value) {
-            Ok(Some(v)) => v,
-            Ok(None) => continue,
-            Err(e) => return Err(throw(env, "ERR_INVALID_CONFIG", e.reason)),
-        };
-        if let Err(e) = b.set(&name, value) {
-            return Err(config_err(env, e));
-        }
-    }
-    Ok(b)
 }
 
 fn broadcast(rooms: Vec<String>, except: Vec<String>, volatile: bool) -> BroadcastOptions {

@@ -10,10 +10,13 @@ const { io: ioc } = clientRequire('socket.io-client');
 // The package as a user installed it (scripts/test-node-binding.sh sets NODE_PATH to a
 // fresh `npm install` of bindings/node), else this checkout.
 let roomcast;
+let native;
 try {
   roomcast = require('roomcast');
+  native = require('roomcast/lib/native');
 } catch {
   roomcast = require('..');
+  native = require('../lib/native');
 }
 
 /** A server on a free loopback port; closed by the returned cleanup. */
@@ -69,4 +72,4 @@ function nextConnection(nsp) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-module.exports = { ioc, roomcast, serve, client, once, collect, connected, nextConnection, sleep, repo };
+module.exports = { ioc, roomcast, native, serve, client, once, collect, connected, nextConnection, sleep, repo };

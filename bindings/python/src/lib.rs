@@ -6,6 +6,7 @@
 use pyo3::prelude::*;
 
 mod convert;
+mod options;
 mod server;
 
 #[pymodule]
@@ -22,6 +23,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ConfigError", py.get_type::<server::ConfigError>())?;
     m.add("ServerStopped", py.get_type::<server::ServerStopped>())?;
     m.add("IoError", py.get_type::<server::IoError>())?;
+    m.add_function(wrap_pyfunction!(options::option_table, m)?)?;
+    m.add_function(wrap_pyfunction!(options::check_options, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -7,15 +7,11 @@
 use parking_lot::Mutex;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
-use roomcast::host::options::{
-    self as opts, ConfigBuilder, ConfigError as CoreConfigError, OptionKind, OptionValue,
-};
+use pyo3::types::{PyDict, PyList, PyTuple};
 use roomcast::host::{
     AckHandle, AckResult, ConnectRequest, Error, Event, Events, RecvError, Server,
 };
 use roomcast::BroadcastOptions;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,48 +83,6 @@ pub fn err(e: Error) -> PyErr {
 fn secs(s: f64, what: &str) -> PyResult<Duration> {
     Duration::try_from_secs_f64(s).map_err(|_| {
         PyValueError::new_err(format!("{what} must be a non-negative number of seconds"))
-    })
-}
-
-/// A Python value as the option value `kind` asks for (`None` unsets it); durations are
-/// seconds.
-fn option_value(
-    name: &str,
-    kind: OptionKind,
-    v: &Bound<'_, PyAny>,
-) -> Result<OptionValue, CoreConfigError> {
-    let wrong = || CoreConfigError::WrongType(name.to_owned(), kind);
-    if v.is_none() {
-        return Ok(OptionValue::Unset);
-    }
-    let is_bool = v.is_instance_of::<PyBool>();
-    Ok(match kind {
-        OptionKind::Bool if is_bool => OptionValue::Bool(v.extract().map_err(|_| wrong())?),
-        OptionKind::Count if !is_bool => {
-            let n: i128 = v.extract().map_err(|_| wrong())?;
-            OptionValue::Count(u64::try_from(n).map_err(|_| {
-                CoreConfigError::OutOfRange(name.to_owned(), "must be a non-negative integer")
-            })?)
-        }
-        OptionKind::Duration if !is_bool => {
-            let s: f64 = v.extract().map_err(|_| wrong())?;
-            OptionValue::Duration(Duration::try_from_secs_f64(s).map_err(|_| {
-                CoreConfigError::OutOfRange(
-                    name.to_owned(),
-                    "must be a non-negative number of seconds",
-                )
-            })?)
-        }
-        OptionKind::Text | OptionKind::Texts if v.is_instance_of::<PyString>() => {
-            OptionValue::Text(v.extract().map_err(|_| wrong())?)
-        }
-        OptionKind::Text => {
-            // Paths may come as os.PathLike.
-            let p: PathBuf = v.extract().map_err(|_| wrong())?;
-            OptionValue::Text(p.to_str().ok_or_else(wrong)?.to_owned())
-        }
-        OptionKind::Texts => OptionValue::Texts(v.extract().map_err(|_| wrong())?),
-        _ => return Err(wrong()),
     })
 }
 
@@ -284,14 +238,7 @@ impl NativeServer {
         namespaces: Vec<(String, bool)>,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let mut b = ConfigBuilder::new();
-        for (key, value) in options.into_iter().flatten() {
-            let name: String = key.extract()?;
-            let spec = opts::option(&name)
-                .ok_or_else(|| err(Error::Config(CoreConfigError::UnknownOption(name.clone()))))?;
-            let v = option_value(&name, spec.kind, &value).map_err(|e| err(Error::Config(e)))?;
-            b.set(&name, v).map_err(|e| err(Error::Config(e)))?;
-        }
+        let mut b = crate::options::builder(options)?;
         b.clear_namespaces();
         for (pattern, middleware) in namespaces {
             b.add_namespace(&pattern, middleware)

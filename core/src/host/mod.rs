@@ -28,6 +28,7 @@ use tokio::sync::watch;
 
 mod acks;
 pub mod engine_io;
+mod limits;
 pub mod options;
 
 use crate::adapter::BroadcastOptions;

@@ -14,7 +14,7 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
-use super::{Error, Events, Server};
+use super::{limits, Error, Events, Server};
 use crate::config::{AllowedOrigins, Cors, NamespaceMatch, NamespaceRule, RecoveryConfig};
 pub use crate::config::{ConfigError, OptionKind};
 use crate::Config;
@@ -44,7 +44,22 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("max_payload", OptionKind::Count, "largest message / POST body in bytes (default 1000000)"),
     spec("connect_timeout", OptionKind::Duration, "close connections that join no namespace within this time (default 45 s)"),
     spec("max_attachments", OptionKind::Count, "most binary attachments in one packet (default 10; 0 refuses binary packets)"),
-    spec("max_buffered_frames", OptionKind::Count, "bound of each connection's outbound queue in frames (default 4096, at least 1)"),
+    spec("max_buffered_frames", OptionKind::Count, "bound of each connection's outbound queue in frames (default 65536, at least 1)"),
+    spec("max_buffered_bytes", OptionKind::Count, "bound of each connection's outbound queue in bytes; past it the client is dropped as a slow consumer (default 16 MiB, at least 1)"),
+    spec("write_timeout", OptionKind::Duration, "drop a connection whose socket takes no bytes for this long while the server has something to write (default 20 s)"),
+    spec("header_timeout", OptionKind::Duration, "time from TCP accept (or the previous response) to complete request headers; bounds idle and slowloris connections and the time to the Engine.IO open (default 10 s)"),
+    spec("body_timeout", OptionKind::Duration, "time to receive a whole polling POST body; past it 408 and the session closes (default 20 s)"),
+    spec("max_pending_events", OptionKind::Count, "message events of one connection waiting for the host; at the limit that connection is not read (default 128, at least 1)"),
+    spec("max_pending_bytes", OptionKind::Count, "bytes of one connection's message events waiting for the host (default 4 MiB, at least 1)"),
+    spec("max_pending_events_total", OptionKind::Count, "message events of all connections waiting for the host (default 65536, at least 1)"),
+    spec("max_pending_bytes_total", OptionKind::Count, "bytes of all connections' message events waiting for the host (default 256 MiB, at least 1)"),
+    spec("max_connections", OptionKind::Count, "most simultaneous TCP connections; more are closed at accept (default 100000, at least 1)"),
+    spec("max_connections_per_ip", OptionKind::Count, "most simultaneous TCP connections from one IP address (default 0: no limit)"),
+    spec("handshakes_per_sec", OptionKind::Count, "Engine.IO handshakes accepted per second; past it 429 (default 0: no limit)"),
+    spec("handshakes_per_sec_per_ip", OptionKind::Count, "Engine.IO handshakes accepted per second from one IP address (default 0: no limit)"),
+    spec("max_name_length", OptionKind::Count, "longest namespace or room name in bytes (default 256, at least 1)"),
+    spec("max_rooms_per_socket", OptionKind::Count, "most rooms one socket can be in, its own room included (default 4096, at least 1)"),
+    spec("cleanup_empty_child_namespaces", OptionKind::Bool, "remove a dynamic namespace once its last socket leaves, socket.io's cleanupEmptyChildNamespaces (default false)"),
     spec("allow_polling", OptionKind::Bool, "accept HTTP long-polling (default true)"),
     spec("allow_websocket", OptionKind::Bool, "accept WebSocket (default true)"),
     spec("cors_origins", OptionKind::Texts, "origins allowed cross-origin requests; \"*\" any (default none: CORS off)"),
@@ -184,6 +199,7 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        super::limits::validate(self)?;
         normalize_path(&self.path)?;
         if let Some(c) = &self.cors {
             if c.credentials && c.origins == AllowedOrigins::List(Vec::new()) {
@@ -248,6 +264,16 @@ impl ConfigBuilder {
     pub fn set(&mut self, name: &str, value: OptionValue) -> Result<&mut Self, ConfigError> {
         let spec = option(name).ok_or_else(|| ConfigError::UnknownOption(name.into()))?;
         let wrong = || ConfigError::WrongType(name.into(), spec.kind);
+        if matches!(value, OptionValue::Duration(t) if t > limits::MAX_DURATION) {
+            return Err(ConfigError::OutOfRange(
+                name.into(),
+                "must be at most 1 year",
+            ));
+        }
+        if let Some(r) = limits::set(&mut self.config, name, &value) {
+            r?;
+            return Ok(self);
+        }
         let c = &mut self.config;
         let d = Config::default();
         match (name, value) {

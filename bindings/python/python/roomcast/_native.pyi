@@ -15,6 +15,9 @@ class ConfigError(RoomcastError): ...  # ERR_INVALID_CONFIG
 class ServerStopped(RoomcastError): ...  # ERR_SERVER_STOPPED
 class IoError(RoomcastError): ...  # ERR_IO
 
+def options() -> List[Tuple[str, str, str]]: ...
+def check_options(**options: Any) -> None: ...
+
 class AckToken:
     """The right to answer one client acknowledgement request (answered at most once)."""
 
