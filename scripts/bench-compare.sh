@@ -10,23 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BEFORE=${BEFORE:?set BEFORE to the bench-server binary built from the base commit}
-REPEATS=${REPEATS:-3}
-DURATION=${DURATION:-5}
-PORT=${BENCH_PORT:-24900}
-OUT=target/bench/compare.jsonl
-mkdir -p target/bench
-: > "$OUT"
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+. scripts/bench-lib.sh
+bench_init 24900 compare.jsonl
 cargo build --release --quiet -p roomcast --example bench-server
 cargo build --release --quiet -p roomcast-loadgen
 AFTER=target/release/examples/bench-server
 LOADGEN=target/release/loadgen
-NCPU=$(nproc)
-PIN_SERVER=(); PIN_GEN=(); GEN_THREADS=$NCPU
-if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then
-  PIN_SERVER=(taskset -c 0); PIN_GEN=(taskset -c "1-$((NCPU - 1))"); GEN_THREADS=$((NCPU - 1))
-fi
-port_in_use() { (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # one LABEL HOLD BINARY loadgen-args...
 one() {
@@ -39,7 +28,7 @@ one() {
   line=$(timeout 300 "${PIN_GEN[@]}" "$LOADGEN" --port "$PORT" --pid "$pid" --threads "$GEN_THREADS" --label "$label" "$@" | tail -1 || echo "{\"label\":\"$label\",\"error\":\"failed\"}")
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  echo "$line" | tee -a "$OUT"
+  echo "$line" | tee -a "$RESULTS"
   sleep 1
 }
 
@@ -51,7 +40,7 @@ for _ in $(seq 1 "$REPEATS"); do
   done
 done
 
-python3 - "$OUT" <<'PY'
+python3 - "$RESULTS" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 def med(label, scenario, key):

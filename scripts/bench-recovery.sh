@@ -10,39 +10,13 @@
 # the current BENCHMARKS.md. Knobs: DURATION (s, default 5), REPEATS (default 3), BENCH_PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
-DURATION=${DURATION:-5}
-REPEATS=${REPEATS:-3}
-PORT=${BENCH_PORT:-23950}
-OUT=$ROOT/target/bench
-mkdir -p "$OUT"
-RESULTS=$OUT/recovery.jsonl
-: > "$RESULTS"
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+. scripts/bench-lib.sh
+bench_init 23950 recovery.jsonl
 
 echo "== build (release)"
 cargo build --release --quiet -p roomcast --example bench-server --example recovery-mem
 cargo build --release --quiet -p roomcast-loadgen
 LOADGEN=$ROOT/target/release/loadgen
-BUILT=$(git rev-parse --short HEAD)$( [ -z "$(git status --porcelain -- core examples/rust bench)" ] || echo "+local-edits")
-
-NCPU=$(nproc)
-if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then
-  PIN_SERVER=(taskset -c 0); PIN_GEN=(taskset -c "1-$((NCPU - 1))"); GEN_THREADS=$((NCPU - 1))
-else
-  PIN_SERVER=(); PIN_GEN=(); GEN_THREADS=$NCPU
-fi
-
-port_in_use() { (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-SERVER_PID=
-stop_server() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-  fi
-  sleep 1
-}
 trap stop_server EXIT
 
 # run off|on: one fan-out run, its JSON line appended to $RESULTS.
@@ -119,19 +93,4 @@ print(f"Replay buffer memory: **{kb / 1024:.2f} MiB per {mem['packets']:,} store
 PY
 cat bench/recovery.md
 
-# Splice into the current BENCHMARKS.md (bench/report.py adds bench/recovery.md when it
-# regenerates the file).
-python3 - <<'PY'
-from pathlib import Path
-bm, sec = Path("BENCHMARKS.md"), Path("bench/recovery.md").read_text().rstrip() + "\n"
-start, end = "<!-- recovery:start -->", "<!-- recovery:end -->"
-text = bm.read_text() if bm.exists() else ""
-block = f"{start}\n{sec}{end}\n"
-if start in text and end in text:
-    a, b = text.index(start), text.index(end) + len(end) + 1
-    text = text[:a] + block + text[b:]
-else:
-    text = text.rstrip() + "\n\n" + block
-bm.write_text(text)
-PY
-echo "== BENCHMARKS.md updated"
+splice_section recovery

@@ -4,18 +4,14 @@
 # lines that they ran and that nothing was lost, reordered or mismatched. No speed assertions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
 cargo build --release --quiet -p roomcast --example bench-server
 cargo build --release --quiet -p roomcast-loadgen
 LOG=$(mktemp)
 PORT=0 target/release/examples/bench-server > "$LOG" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -f "$LOG"' EXIT
-PORT=
-for _ in $(seq 1 100); do
-  PORT=$(sed -n 's/^listening on http:\/\/localhost:\([0-9]*\).*/\1/p' "$LOG")
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
+PORT=$(listening_port "$LOG")
 [ -n "$PORT" ] || { echo "bench-server did not start:"; cat "$LOG"; exit 1; }
 
 fanout=$(target/release/loadgen --scenario fanout --port "$PORT" --pid "$SERVER" --clients 50 --rooms 2 --senders 2 --rate 20000 --warmup 0.3 --duration 2 --label smoke)

@@ -11,21 +11,11 @@
 # Results: target/bench/results.jsonl (one JSON line per run), report: BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
-DURATION=${DURATION:-5}
-REPEATS=${REPEATS:-3}
-# Below the ephemeral range (see /proc/sys/net/ipv4/ip_local_port_range), so the
-# generator's own client ports can never take it; the next free one is used if taken.
-PORT=${BENCH_PORT:-23900}
-OUT=$ROOT/target/bench
-mkdir -p "$OUT"
-RESULTS=$OUT/results.jsonl
-: > "$RESULTS"
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
+. scripts/bench-lib.sh
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-# The commit that is built and measured (plus a mark when core/ or examples/ had local edits).
-BUILT=$(git rev-parse --short HEAD)$( [ -z "$(git status --porcelain -- core examples/rust bench)" ] || echo "+local-edits")
+# The port is below the ephemeral range (see /proc/sys/net/ipv4/ip_local_port_range), so the
+# generator's own client ports can never take it; the next free one is used if taken.
+bench_init 23900 results.jsonl
 echo "== build (release)"
 cargo build --release --quiet -p roomcast --example bench-server
 cargo build --release --quiet -p roomcast-loadgen -p raw-relay -p socketioxide-bench-server
@@ -49,14 +39,6 @@ done
 NODEBIND_OK=0
 if [ -f examples/node/bench-server.js ] && node -e "require('$ROOT/bindings/node')" 2>/dev/null; then NODEBIND_OK=1; fi
 
-# Pinning: server on CPU 0, generator on the rest.
-NCPU=$(nproc)
-if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then
-  PIN_SERVER=(taskset -c 0); PIN_GEN=(taskset -c "1-$((NCPU - 1))"); GEN_THREADS=$((NCPU - 1)); PINNING="server on CPU 0, load generator on CPUs 1-$((NCPU - 1)) (taskset)"
-else
-  PIN_SERVER=(); PIN_GEN=(); GEN_THREADS=$NCPU; PINNING="none (fewer than 2 CPUs or no taskset)"
-fi
-
 # name|command (run from the repository root with PORT set)
 ALL_SERVERS=(
   "roomcast|target/release/examples/bench-server"
@@ -77,8 +59,6 @@ available() {
   esac
 }
 
-SERVER_PID=
-port_in_use() { (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 start_server() {
   local cmd=$1
   # Never measure someone else's server: move to a port nobody listens on.
@@ -95,15 +75,6 @@ start_server() {
     sleep 0.05
   done
   echo "!! server did not start: $cmd"; cat "$OUT/server.log"; return 1
-}
-stop_server() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-  fi
-  # Let TIME_WAIT sockets and the kernel settle between runs.
-  sleep 1
 }
 trap stop_server EXIT
 

@@ -39,6 +39,28 @@ pub struct ClusterReply<T> {
     pub complete: bool,
 }
 
+impl<T> ClusterReply<T> {
+    /// A reply no other node was asked for: `value` is complete as it is.
+    pub fn local(value: T) -> Self {
+        Self {
+            value,
+            answered: 0,
+            expected: 0,
+            complete: true,
+        }
+    }
+
+    /// The same reply with its value turned by `f` (merged with this node's, converted).
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> ClusterReply<U> {
+        ClusterReply {
+            value: f(self.value),
+            answered: self.answered,
+            expected: self.expected,
+            complete: self.complete,
+        }
+    }
+}
+
 /// Receives the cross-node part of an emit with acknowledgement.
 pub trait RemoteAckSink: Send + Sync {
     /// How many other nodes will report (known once Redis answered `NUMSUB`).

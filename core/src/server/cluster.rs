@@ -45,17 +45,14 @@ impl SocketIo {
         out
     }
 
-    /// One pass under the adapter's lock (see [`crate::adapter::Adapter::add_sockets`]).
-    fn local_add(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
+    /// One pass under the adapter's lock (see [`crate::adapter::Adapter::add_sockets`] and
+    /// [`crate::adapter::Adapter::del_sockets`]).
+    fn local_rooms(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room], op: RoomOp) {
         if let Some(ns) = self.existing(nsp) {
-            ns.adapter().add_sockets(opts, rooms);
-        }
-    }
-
-    /// One pass under the adapter's lock (see [`crate::adapter::Adapter::del_sockets`]).
-    fn local_del(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
-        if let Some(ns) = self.existing(nsp) {
-            ns.adapter().del_sockets(opts, rooms);
+            match op {
+                RoomOp::Join => ns.adapter().add_sockets(opts, rooms),
+                RoomOp::Leave => ns.adapter().del_sockets(opts, rooms),
+            }
         }
     }
 
@@ -74,13 +71,7 @@ impl SocketIo {
         opts: &BroadcastOptions,
         rooms: &[&str],
     ) -> Result<(), Error> {
-        let ns = self.namespace(nsp)?;
-        let rooms: Vec<Room> = rooms.iter().map(|r| Room::from(*r)).collect();
-        self.local_add(&ns.name, opts, &rooms);
-        if let Some(c) = self.cluster().filter(|_| !opts.local) {
-            c.add_sockets(&ns.name, opts, &rooms);
-        }
-        Ok(())
+        self.sockets_rooms(nsp, opts, rooms, RoomOp::Join)
     }
 
     /// `socketsLeave`: the sockets `opts` selects, on every node, leave `rooms`.
@@ -90,11 +81,25 @@ impl SocketIo {
         opts: &BroadcastOptions,
         rooms: &[&str],
     ) -> Result<(), Error> {
+        self.sockets_rooms(nsp, opts, rooms, RoomOp::Leave)
+    }
+
+    /// Here first, then on the other nodes unless `opts` is local.
+    fn sockets_rooms(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        rooms: &[&str],
+        op: RoomOp,
+    ) -> Result<(), Error> {
         let ns = self.namespace(nsp)?;
         let rooms: Vec<Room> = rooms.iter().map(|r| Room::from(*r)).collect();
-        self.local_del(&ns.name, opts, &rooms);
+        self.local_rooms(&ns.name, opts, &rooms, op);
         if let Some(c) = self.cluster().filter(|_| !opts.local) {
-            c.del_sockets(&ns.name, opts, &rooms);
+            match op {
+                RoomOp::Join => c.add_sockets(&ns.name, opts, &rooms),
+                RoomOp::Leave => c.del_sockets(&ns.name, opts, &rooms),
+            }
         }
         Ok(())
     }
@@ -134,7 +139,7 @@ impl SocketIo {
         let ns = self.namespace(nsp)?;
         Ok(match self.cluster() {
             Some(c) => c.server_side_emit_with_ack(&ns.name, event, args, timeout),
-            None => async { done(Vec::new()) }.boxed(),
+            None => async { ClusterReply::local(Vec::new()) }.boxed(),
         })
     }
 
@@ -161,13 +166,15 @@ impl SocketIo {
         Ok(match self.cluster().filter(|_| !opts.local) {
             Some(c) => c
                 .fetch_sockets(&ns.name, opts, timeout)
-                .map(move |mut r| {
-                    let mut all = local;
-                    all.append(&mut r.value);
-                    ClusterReply { value: all, ..r }
+                .map(move |r| {
+                    r.map(|remote| {
+                        let mut all = local;
+                        all.extend(remote);
+                        all
+                    })
                 })
                 .boxed(),
-            None => async move { done(local) }.boxed(),
+            None => async move { ClusterReply::local(local) }.boxed(),
         })
     }
 
@@ -183,14 +190,13 @@ impl SocketIo {
             Some(c) => c
                 .all_rooms(&ns.name, timeout)
                 .map(move |r| {
-                    let all: BTreeSet<String> = local.into_iter().chain(r.value).collect();
-                    ClusterReply {
-                        value: all.into_iter().collect(),
-                        ..r
-                    }
+                    r.map(|remote| {
+                        let all: BTreeSet<String> = local.into_iter().chain(remote).collect();
+                        all.into_iter().collect()
+                    })
                 })
                 .boxed(),
-            None => async move { done(local) }.boxed(),
+            None => async move { ClusterReply::local(local) }.boxed(),
         })
     }
 
@@ -237,13 +243,11 @@ impl SocketIo {
     }
 }
 
-fn done<T>(value: T) -> ClusterReply<T> {
-    ClusterReply {
-        value,
-        answered: 0,
-        expected: 0,
-        complete: true,
-    }
+/// Which way [`SocketIo::sockets_join`] and [`SocketIo::sockets_leave`] move sockets.
+#[derive(Clone, Copy)]
+enum RoomOp {
+    Join,
+    Leave,
 }
 
 /// socket.io's `socket.handshake` as JSON.
@@ -351,11 +355,11 @@ impl LocalNode for SocketIo {
     }
 
     fn add_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
-        self.local_add(nsp, opts, rooms);
+        self.local_rooms(nsp, opts, rooms, RoomOp::Join);
     }
 
     fn del_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
-        self.local_del(nsp, opts, rooms);
+        self.local_rooms(nsp, opts, rooms, RoomOp::Leave);
     }
 
     fn disconnect_sockets(&self, nsp: &str, opts: &BroadcastOptions, close: bool) {

@@ -391,7 +391,7 @@ impl RedisAdapter {
                 }
             };
             if expected == 0 {
-                return ClusterReply { value: acc, answered: 0, expected: 0, complete: true };
+                return ClusterReply::local(acc);
             }
             let id = uid2(6);
             let (tx, rx) = oneshot::channel();
@@ -436,10 +436,6 @@ fn socket_info(v: &Json) -> Option<SocketInfo> {
             .unwrap_or_default(),
         data: v.get("data").cloned().unwrap_or(Json::Null),
     })
-}
-
-fn rooms_json(rooms: &[Room]) -> Json {
-    Json::Array(rooms.iter().map(|r| Json::from(&**r)).collect())
 }
 
 impl ClusterAdapter for Arc<RedisAdapter> {
@@ -506,36 +502,15 @@ impl ClusterAdapter for Arc<RedisAdapter> {
     }
 
     fn add_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
-        self.simple_request(
-            nsp,
-            vec![
-                ("type", Json::from(kind::REMOTE_JOIN)),
-                ("opts", wire::opts_json(opts)),
-                ("rooms", rooms_json(rooms)),
-            ],
-        );
+        self.simple_request(nsp, wire::rooms_request(kind::REMOTE_JOIN, opts, rooms));
     }
 
     fn del_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
-        self.simple_request(
-            nsp,
-            vec![
-                ("type", Json::from(kind::REMOTE_LEAVE)),
-                ("opts", wire::opts_json(opts)),
-                ("rooms", rooms_json(rooms)),
-            ],
-        );
+        self.simple_request(nsp, wire::rooms_request(kind::REMOTE_LEAVE, opts, rooms));
     }
 
     fn disconnect_sockets(&self, nsp: &str, opts: &BroadcastOptions, close: bool) {
-        self.simple_request(
-            nsp,
-            vec![
-                ("type", Json::from(kind::REMOTE_DISCONNECT)),
-                ("opts", wire::opts_json(opts)),
-                ("close", Json::from(close)),
-            ],
-        );
+        self.simple_request(nsp, wire::disconnect_request(opts, close));
     }
 
     fn server_side_emit(&self, nsp: &str, event: &str, args: &Payload) {
@@ -543,7 +518,7 @@ impl ClusterAdapter for Arc<RedisAdapter> {
             nsp,
             vec![
                 ("type", Json::from(kind::SERVER_SIDE_EMIT)),
-                ("data", event_json(event, args)),
+                ("data", wire::event_json(event, args)),
             ],
         );
     }
@@ -556,7 +531,7 @@ impl ClusterAdapter for Arc<RedisAdapter> {
         timeout: Duration,
     ) -> BoxFuture<'static, ClusterReply<Vec<Payload>>> {
         let uid = self.uid.clone();
-        let data = event_json(event, args);
+        let data = wire::event_json(event, args);
         self.request(
             nsp,
             move |id| {
@@ -571,7 +546,7 @@ impl ClusterAdapter for Arc<RedisAdapter> {
             timeout,
         )
         .map(|r| {
-            map_reply(r, |acc| match acc {
+            r.map(|acc| match acc {
                 Acc::Replies(v) => v,
                 _ => Vec::new(),
             })
@@ -601,7 +576,7 @@ impl ClusterAdapter for Arc<RedisAdapter> {
             timeout,
         )
         .map(|r| {
-            map_reply(r, |acc| match acc {
+            r.map(|acc| match acc {
                 Acc::Sockets(v) => v,
                 _ => Vec::new(),
             })
@@ -628,7 +603,7 @@ impl ClusterAdapter for Arc<RedisAdapter> {
             timeout,
         )
         .map(|r| {
-            map_reply(r, |acc| match acc {
+            r.map(|acc| match acc {
                 Acc::Rooms(v) => v.into_iter().collect(),
                 _ => Vec::new(),
             })
@@ -648,20 +623,5 @@ impl ClusterAdapter for Arc<RedisAdapter> {
 
     fn close(&self) {
         self.link().close();
-    }
-}
-
-fn event_json(event: &str, args: &Payload) -> Json {
-    let mut data = vec![Json::from(event)];
-    data.extend(args.to_values());
-    Json::Array(data)
-}
-
-fn map_reply<T>(r: ClusterReply<Acc>, f: impl FnOnce(Acc) -> T) -> ClusterReply<T> {
-    ClusterReply {
-        value: f(r.value),
-        answered: r.answered,
-        expected: r.expected,
-        complete: r.complete,
     }
 }

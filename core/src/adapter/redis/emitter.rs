@@ -106,14 +106,7 @@ impl Emitter {
         to: &BroadcastOptions,
         rooms: &[&str],
     ) -> Result<(), EmitError> {
-        self.request(
-            nsp,
-            vec![
-                ("type", Json::from(kind::REMOTE_JOIN)),
-                ("opts", wire::opts_json(to)),
-                ("rooms", rooms_json(rooms)),
-            ],
-        )
+        self.request(nsp, wire::rooms_request(kind::REMOTE_JOIN, to, rooms))
     }
 
     /// `socketsLeave` on every node.
@@ -123,14 +116,7 @@ impl Emitter {
         to: &BroadcastOptions,
         rooms: &[&str],
     ) -> Result<(), EmitError> {
-        self.request(
-            nsp,
-            vec![
-                ("type", Json::from(kind::REMOTE_LEAVE)),
-                ("opts", wire::opts_json(to)),
-                ("rooms", rooms_json(rooms)),
-            ],
-        )
+        self.request(nsp, wire::rooms_request(kind::REMOTE_LEAVE, to, rooms))
     }
 
     /// `disconnectSockets` on every node.
@@ -140,14 +126,7 @@ impl Emitter {
         to: &BroadcastOptions,
         close: bool,
     ) -> Result<(), EmitError> {
-        self.request(
-            nsp,
-            vec![
-                ("type", Json::from(kind::REMOTE_DISCONNECT)),
-                ("opts", wire::opts_json(to)),
-                ("close", Json::from(close)),
-            ],
-        )
+        self.request(nsp, wire::disconnect_request(to, close))
     }
 
     /// `serverSideEmit` to every node (no acknowledgement, as the Node emitter).
@@ -157,13 +136,11 @@ impl Emitter {
         event: &str,
         args: &Payload,
     ) -> Result<(), EmitError> {
-        let mut data = vec![Json::from(event)];
-        data.extend(args.to_values());
         self.request(
             nsp,
             vec![
                 ("type", Json::from(kind::SERVER_SIDE_EMIT)),
-                ("data", Json::Array(data)),
+                ("data", wire::event_json(event, args)),
             ],
         )
     }
@@ -173,8 +150,4 @@ impl Drop for Emitter {
     fn drop(&mut self) {
         self.link.close();
     }
-}
-
-fn rooms_json(rooms: &[&str]) -> Json {
-    Json::Array(rooms.iter().map(|r| Json::from(*r)).collect())
 }

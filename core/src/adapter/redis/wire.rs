@@ -408,6 +408,37 @@ impl Body {
     }
 }
 
+/// The fields after `uid` of a `socketsJoin` ([`kind::REMOTE_JOIN`]) or `socketsLeave`
+/// ([`kind::REMOTE_LEAVE`]) request, as a node and an emitter send it.
+pub fn rooms_request<R: AsRef<str>>(
+    kind: u64,
+    opts: &BroadcastOptions,
+    rooms: &[R],
+) -> Vec<(&'static str, Json)> {
+    let rooms = rooms.iter().map(|r| Json::from(r.as_ref())).collect();
+    vec![
+        ("type", Json::from(kind)),
+        ("opts", opts_json(opts)),
+        ("rooms", Json::Array(rooms)),
+    ]
+}
+
+/// The fields after `uid` of a `disconnectSockets` request.
+pub fn disconnect_request(opts: &BroadcastOptions, close: bool) -> Vec<(&'static str, Json)> {
+    vec![
+        ("type", Json::from(kind::REMOTE_DISCONNECT)),
+        ("opts", opts_json(opts)),
+        ("close", Json::from(close)),
+    ]
+}
+
+/// The `data` of a `serverSideEmit` request: `[event, ...args]` as JSON.
+pub fn event_json(event: &str, args: &Payload) -> Json {
+    let mut data = vec![Json::from(event)];
+    data.extend(args.to_values());
+    Json::Array(data)
+}
+
 /// Builds a JSON request/response object from `(key, value)` pairs in order.
 pub fn json_object(fields: Vec<(&str, Json)>) -> Vec<u8> {
     let mut m = Map::with_capacity(fields.len());

@@ -1,0 +1,85 @@
+# Shared by the benchmark scripts (sourced, not run; the caller has cd'ed to the repository
+# root and set -euo pipefail).
+#
+#   bench_init DEFAULT_PORT RESULTS_NAME
+#     ROOT, DURATION (default 5 s), REPEATS (default 3), PORT (BENCH_PORT or DEFAULT_PORT),
+#     OUT (target/bench, created), RESULTS ($OUT/RESULTS_NAME, emptied), BUILT (the commit
+#     measured, "+local-edits" when core/, examples/rust or bench/ have changes), the file
+#     limit raised to its hard limit, and the CPU pinning: with 2 or more CPUs the server
+#     runs on CPU 0 (PIN_SERVER) and the generator on the others (PIN_GEN, GEN_THREADS
+#     threads); PINNING says which in words.
+#   port_in_use PORT           true when something listens on 127.0.0.1:PORT
+#   stop_server                kills SERVER_PID (if set), waits for it and lets the kernel settle
+#   listening_port LOG         waits (up to 10 s) for a server started with PORT=0 to print
+#                              "listening on http://…:<port>" into LOG and prints the port
+
+bench_init() {
+  ROOT=$PWD
+  DURATION=${DURATION:-5}
+  REPEATS=${REPEATS:-3}
+  PORT=${BENCH_PORT:-$1}
+  OUT=$ROOT/target/bench
+  mkdir -p "$OUT"
+  RESULTS=$OUT/$2
+  : > "$RESULTS"
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  BUILT=$(git rev-parse --short HEAD)$( [ -z "$(git status --porcelain -- core examples/rust bench)" ] || echo "+local-edits")
+  NCPU=$(nproc)
+  if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then
+    PIN_SERVER=(taskset -c 0); PIN_GEN=(taskset -c "1-$((NCPU - 1))"); GEN_THREADS=$((NCPU - 1))
+    PINNING="server on CPU 0, load generator on CPUs 1-$((NCPU - 1)) (taskset)"
+  else
+    PIN_SERVER=(); PIN_GEN=(); GEN_THREADS=$NCPU; PINNING="none (fewer than 2 CPUs or no taskset)"
+  fi
+}
+
+port_in_use() { (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+SERVER_PID=
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+  fi
+  # Let TIME_WAIT sockets and the kernel settle between runs.
+  sleep 1
+}
+
+listening_port() {
+  local port=""
+  for _ in $(seq 1 200); do
+    port=$(sed -n 's/^listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$1")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  echo "$port"
+}
+
+# splice_section NAME: puts bench/NAME.md into the current BENCHMARKS.md between
+# "<!-- NAME:start -->" and "<!-- NAME:end -->" (replacing the old copy; a new section goes
+# after the last such section, or at the end). bench/report.py includes the same files
+# when it regenerates BENCHMARKS.md.
+splice_section() {
+  python3 - "$1" <<'PY'
+import re, sys
+from pathlib import Path
+name = sys.argv[1]
+bm, sec = Path("BENCHMARKS.md"), Path(f"bench/{name}.md").read_text().rstrip() + "\n"
+start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+text = bm.read_text() if bm.exists() else ""
+block = f"{start}\n{sec}{end}\n"
+if start in text and end in text:
+    a, b = text.index(start), text.index(end) + len(end) + 1
+    text = text[:a] + block + text[b:]
+else:
+    ends = list(re.finditer(r"<!-- [a-z-]+:end -->\n", text))
+    if ends:
+        at = ends[-1].end()
+        text = text[:at] + "\n" + block + text[at:]
+    else:
+        text = text.rstrip() + "\n\n" + block
+bm.write_text(text)
+PY
+  echo "== BENCHMARKS.md updated (bench/$1.md)"
+}
