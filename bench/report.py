@@ -270,10 +270,12 @@ def main():
     target("from Node: fan-out ≥ 6× Node socket.io", ratio(dps("roomcast-node"), dps("node-socket.io")), 6, pending=R.pending("roomcast-node"))
     w("")
 
-    # The connection state recovery section (scripts/bench-recovery.sh), kept as it was measured.
-    recovery = Path(__file__).with_name("recovery.md")
-    if recovery.exists():
-        w("<!-- recovery:start -->\n" + recovery.read_text().rstrip() + "\n<!-- recovery:end -->\n")
+    # Sections measured by their own scripts, kept as they were measured: connection state
+    # recovery (scripts/bench-recovery.sh), memory under stalled readers (scripts/bench-stalled.sh).
+    for section in ("recovery", "stalled"):
+        path = Path(__file__).with_name(f"{section}.md")
+        if path.exists():
+            w(f"<!-- {section}:start -->\n" + path.read_text().rstrip() + f"\n<!-- {section}:end -->\n")
 
     notes = Path(__file__).with_name("NOTES.md")
     if notes.exists():

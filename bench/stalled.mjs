@@ -65,10 +65,12 @@ const payload = JSON.stringify("x".repeat(BYTES));
 for (let i = 0; i < MESSAGES; i++) {
   sender.ws.send(`42["broadcast","stalled",${payload}]`);
   if (i % 500 === 499) {
-    while (sender.ws.bufferedAmount > 1 << 20) await sleep(5);
+    while (sender.ws.bufferedAmount > 1 << 20 && !sender.isClosed()) await sleep(5);
   }
+  if (sender.isClosed()) break;
 }
-while (sender.ws.bufferedAmount > 0) await sleep(10);
+while (sender.ws.bufferedAmount > 0 && !sender.isClosed()) await sleep(10);
+const senderDropped = sender.isClosed();
 await sleep(WAIT * 1000);
 clearInterval(sampler);
 const end = rss();
@@ -79,7 +81,7 @@ console.log(JSON.stringify({
   server: name, clients: CLIENTS, messages: MESSAGES, bytes: BYTES, wait_s: WAIT,
   base_mib: +base.toFixed(1), peak_mib: +peak.toFixed(1), end_mib: +end.toFixed(1),
   freed_mib: +(peak - end).toFixed(1), server_fds_connected: fdsConnected, server_fds_end: fdsEnd,
-  dropped: Math.max(0, fdsConnected - fdsEnd),
+  dropped: Math.max(0, fdsConnected - fdsEnd), sender_dropped: senderDropped,
 }));
 for (const r of [...readers, sender]) r.ws.terminate();
 process.exit(0);
