@@ -1,7 +1,11 @@
 // Memory under stalled readers (issue 12): N clients join one room and stop reading (their
 // TCP receive buffers fill), then one sender broadcasts M messages of B bytes to the room.
-// Samples the server's VmRSS from /proc every 100 ms and prints one JSON line:
-// {server, clients, messages, bytes, base_mib, peak_mib, end_mib, freed_mib, dropped}
+// Samples the server's VmRSS and open fds from /proc every 100 ms and prints one JSON line:
+// {server, clients, messages, bytes, base_mib, peak_mib, end_mib, freed_mib, dropped, …}
+// with the times (seconds since the first reader connected) when every reader was
+// connected, the burst was written, RSS peaked and half the readers were let go.
+// Paused readers answer no pings either: a server also lets them go by its heartbeat,
+// pingInterval + pingTimeout after their last pong (45 s by default for both servers).
 // `end` is measured WAIT seconds after the last broadcast (roomcast drops stalled readers
 // after its write timeout, 20 s by default; a server that never drops them keeps them).
 //   node bench/stalled.mjs <server-name> <port> <pid>   (env: CLIENTS, MESSAGES, BYTES, WAIT)
@@ -52,6 +56,8 @@ async function client() {
 }
 
 const base = rss();
+const t0 = Date.now();
+const at = () => +((Date.now() - t0) / 1000).toFixed(1); // seconds since the first connect
 const readers = [];
 for (let i = 0; i < CLIENTS; i += 50) {
   readers.push(...(await Promise.all(Array.from({ length: Math.min(50, CLIENTS - i) }, client))));
@@ -60,7 +66,14 @@ for (const r of readers) r.ws._socket.pause(); // stop reading: TCP buffers fill
 const sender = await client();
 const fdsConnected = fds();
 let peak = rss();
-const sampler = setInterval(() => { peak = Math.max(peak, rss()); }, 100);
+let peakAt = at();
+let halfGoneAt = null; // when half the readers had been let go
+const sampler = setInterval(() => {
+  const r = rss();
+  if (r > peak) { peak = r; peakAt = at(); }
+  if (halfGoneAt === null && fdsConnected - fds() >= CLIENTS / 2) halfGoneAt = at();
+}, 100);
+const burstStart = at();
 const payload = JSON.stringify("x".repeat(BYTES));
 for (let i = 0; i < MESSAGES; i++) {
   sender.ws.send(`42["broadcast","stalled",${payload}]`);
@@ -71,6 +84,7 @@ for (let i = 0; i < MESSAGES; i++) {
 }
 while (sender.ws.bufferedAmount > 0 && !sender.isClosed()) await sleep(10);
 const senderDropped = sender.isClosed();
+const burstEnd = at();
 await sleep(WAIT * 1000);
 clearInterval(sampler);
 const end = rss();
@@ -82,6 +96,7 @@ console.log(JSON.stringify({
   base_mib: +base.toFixed(1), peak_mib: +peak.toFixed(1), end_mib: +end.toFixed(1),
   freed_mib: +(peak - end).toFixed(1), server_fds_connected: fdsConnected, server_fds_end: fdsEnd,
   dropped: Math.max(0, fdsConnected - fdsEnd), sender_dropped: senderDropped,
+  connected_s: burstStart, burst_end_s: burstEnd, peak_at_s: peakAt, half_let_go_s: halfGoneAt,
 }));
 for (const r of [...readers, sender]) r.ws.terminate();
 process.exit(0);

@@ -49,13 +49,18 @@ print("Both servers run the bench app with their defaults: roomcast bounds each 
 print("outbound queue at 16 MiB or 20 s without write progress and then drops the connection;")
 print("socketioxide keeps a 128-packet buffer per socket and drops packets past it silently,")
 print("keeping the connection.")
+print("Paused readers answer no pings either, so each server also lets them go by its heartbeat,")
+print("pingInterval + pingTimeout (45 s for both) after their last pong; the times (seconds since")
+print("the first reader connected) tell which bound let them go.")
 print(f"The machine has {ncpu} cores shared with other work (load average before / after each run")
-print("below); memory figures depend little on that, timings would.\n")
-print("| server | peak RSS (MiB) | RSS after the wait (MiB) | freed (MiB) | RSS idle, before connecting (MiB) | readers let go | sender dropped | load average before / after |")
-print("|---|---:|---:|---:|---:|---:|---|---|")
+print("below); memory figures depend little on that, times do.\n")
+print("| server | peak RSS (MiB) | RSS after the wait (MiB) | freed (MiB) | RSS idle (MiB) | readers let go | sender dropped | all connected / burst written / RSS peak / half let go (s) | load average before / after |")
+print("|---|---:|---:|---:|---:|---:|---|---|---|")
+t = lambda v: "–" if v is None else f"{v:g}"
 for r in rows:
+    times = " / ".join(t(r.get(k)) for k in ("connected_s", "burst_end_s", "peak_at_s", "half_let_go_s"))
     print(f"| {r['server']} | {r['peak_mib']} | {r['end_mib']} | {r['freed_mib']} | {r['base_mib']} | "
-          f"{r['dropped']} of {r['clients']} | {'yes' if r.get('sender_dropped') else 'no'} | {r['load_before']} / {r['load_after']} |")
+          f"{r['dropped']} of {r['clients']} | {'yes' if r.get('sender_dropped') else 'no'} | {times} | {r['load_before']} / {r['load_after']} |")
 PY
 cat bench/stalled.md
 splice_section stalled
