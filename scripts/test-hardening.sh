@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Resource bounds with real peers: tests/hardening (node --test) drive the release e2e
 # server with the real socket.io-client, the ws library and raw TCP sockets (idle and
-# trickling connections, endless bodies, stalled readers, floods), a 30-second soak
+# trickling connections, endless bodies, stalled readers, floods, the heartbeat of a
+# connection held back by backpressure), a 30-second soak
 # (scripts/soak.sh), then a short fuzz smoke of every decoder (scripts/fuzz.sh,
 # FUZZ_SECONDS each, 20 by default; 0 skips it).
 set -euo pipefail

@@ -282,6 +282,15 @@ impl<H: Handler> Engine<H> {
 /// Server-driven heartbeat: ping every `interval`, close if no pong within `timeout`.
 /// The first ping goes out `interval` after the session opens; the next one `interval`
 /// after each pong, as the reference server does.
+///
+/// A pong the server did not read is not the client's fault: when the engine held back
+/// reading the session (inbound backpressure: the host has too many of its events
+/// waiting) at any time since the ping went out, a missing pong does not close it. The
+/// next ping then goes out `interval` after the last one, so the client, which drops a
+/// server that sends no ping for `interval + timeout`, stays connected too; the client's
+/// pongs wait in its TCP stream (or its next polling POST) and are read once the host
+/// catches up. A client that stops answering is still dropped: the first round without
+/// a hold times it out.
 async fn heartbeat<D: Send + Sync + 'static>(
     session: Arc<Session<D>>,
     interval: std::time::Duration,
@@ -302,13 +311,17 @@ async fn heartbeat<D: Send + Sync + 'static>(
         let pong = session.pong_signal.notified();
         tokio::pin!(pong);
         pong.as_mut().enable();
+        let mark = session.read_hold_mark();
         session.push_control(Frame::Text(Text::from_static("2")));
         tokio::select! {
             _ = &mut closed => return,
             _ = &mut pong => { next_ping = Instant::now() + interval; }
             _ = sleep_until(next_ping + timeout) => {
-                session.close(CloseReason::PingTimeout);
-                return;
+                if !session.reads_held_since(mark) {
+                    session.close(CloseReason::PingTimeout);
+                    return;
+                }
+                next_ping = (next_ping + interval).max(Instant::now());
             }
         }
     }

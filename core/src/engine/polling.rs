@@ -110,6 +110,7 @@ impl<H: Handler> Engine<H> {
         closed.as_mut().enable();
         if let Some(room) = self.handler.ready(&session) {
             // Backpressure: the body is not read until the host has taken enough events.
+            let _hold = session.hold_reads();
             tokio::select! {
                 _ = room => {}
                 _ = &mut closed, if !session.is_closed() => {

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use tokio::sync::Notify;
@@ -138,7 +138,27 @@ pub struct Session<D> {
     /// Fires when the session closes.
     pub(crate) closed_signal: Notify,
     pub(crate) post_in_flight: AtomicBool,
+    /// How many holds on reading this session are in progress (backpressure from the
+    /// layer above), and a count of holds begun or ended: see [`ReadHold`].
+    read_held: AtomicUsize,
+    read_holds: AtomicU64,
     closer: Mutex<Option<Closer>>,
+}
+
+/// Marks a session's reading as held back by the server (inbound backpressure) while it
+/// lives. The heartbeat does not time a client out for a pong the server itself did not
+/// read: a hold in progress, or one begun or ended since the ping went out, excuses a
+/// missing pong for that round (see `heartbeat` in the engine).
+pub(crate) struct ReadHold<'a> {
+    held: &'a AtomicUsize,
+    holds: &'a AtomicU64,
+}
+
+impl Drop for ReadHold<'_> {
+    fn drop(&mut self) {
+        self.held.fetch_sub(1, Ordering::AcqRel);
+        self.holds.fetch_add(1, Ordering::AcqRel);
+    }
 }
 
 /// What happened to a push.
@@ -182,6 +202,8 @@ impl<D> Session<D> {
             pong_signal: Notify::new(),
             closed_signal: Notify::new(),
             post_in_flight: AtomicBool::new(false),
+            read_held: AtomicUsize::new(0),
+            read_holds: AtomicU64::new(0),
             closer: Mutex::new(None),
         }
     }
@@ -302,6 +324,28 @@ impl<D> Session<D> {
 
     pub(crate) fn got_pong(&self) {
         self.pong_signal.notify_waiters();
+    }
+
+    /// Holds back reading this session until the guard drops (see [`ReadHold`]).
+    pub(crate) fn hold_reads(&self) -> ReadHold<'_> {
+        self.read_held.fetch_add(1, Ordering::AcqRel);
+        self.read_holds.fetch_add(1, Ordering::AcqRel);
+        ReadHold {
+            held: &self.read_held,
+            holds: &self.read_holds,
+        }
+    }
+
+    /// A mark to pass to [`Self::reads_held_since`] later.
+    pub(crate) fn read_hold_mark(&self) -> u64 {
+        self.read_holds.load(Ordering::Acquire)
+    }
+
+    /// Whether the server held back reading this session at any time since `mark` was
+    /// taken (or does now).
+    pub(crate) fn reads_held_since(&self, mark: u64) -> bool {
+        self.read_held.load(Ordering::Acquire) > 0
+            || self.read_holds.load(Ordering::Acquire) != mark
     }
 }
 

@@ -156,6 +156,7 @@ impl<H: Handler> Engine<H> {
         let reason = loop {
             if let Some(room) = self.handler.ready(&session) {
                 // Backpressure: the host has too much of ours waiting; read nothing.
+                let _hold = session.hold_reads();
                 let closed = session.closed_signal.notified();
                 if session.is_closed() {
                     return;
