@@ -21,6 +21,7 @@ const CLIENTS = Number(process.env.CLIENTS ?? 1000);
 const MESSAGES = Number(process.env.MESSAGES ?? 20000);
 const BYTES = Number(process.env.BYTES ?? 1024);
 const WAIT = Number(process.env.WAIT ?? 30);
+const STEP_MS = 60_000;
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024;
 const fds = () => fs.readdirSync(`/proc/${pid}/fd`).length;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -38,19 +39,22 @@ async function client() {
     frames.push(f);
     for (const w of waiters.splice(0)) w();
   });
-  const wait = async (pred) => {
+  // Every step has a deadline, so a server that never answers fails the run, not hangs it.
+  const wait = async (pred, what) => {
+    const deadline = Date.now() + STEP_MS;
     for (;;) {
       const hit = frames.find(pred);
       if (hit) return hit;
-      await new Promise((r) => waiters.push(r));
+      if (closed || Date.now() > deadline) throw new Error(`${name}: no ${what} (${closed ? "closed" : `${STEP_MS} ms`})`);
+      await new Promise((r) => { waiters.push(r); setTimeout(r, 100); });
     }
   };
   await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
-  await wait((f) => f.startsWith("0{"));
+  await wait((f) => f.startsWith("0{"), "Engine.IO open");
   ws.send("40");
-  await wait((f) => f.startsWith("40"));
+  await wait((f) => f.startsWith("40"), "CONNECT reply");
   ws.send('421["join","stalled"]');
-  await wait((f) => f.startsWith("431"));
+  await wait((f) => f.startsWith("431"), "join ack");
   frames.length = 0;
   return { ws, isClosed: () => closed };
 }
@@ -62,6 +66,7 @@ const readers = [];
 for (let i = 0; i < CLIENTS; i += 50) {
   readers.push(...(await Promise.all(Array.from({ length: Math.min(50, CLIENTS - i) }, client))));
 }
+console.error(`${name}: ${readers.length} readers in the room after ${at()} s`);
 for (const r of readers) r.ws._socket.pause(); // stop reading: TCP buffers fill up
 const sender = await client();
 const fdsConnected = fds();
@@ -74,6 +79,7 @@ const sampler = setInterval(() => {
   if (halfGoneAt === null && fdsConnected - fds() >= CLIENTS / 2) halfGoneAt = at();
 }, 100);
 const burstStart = at();
+console.error(`${name}: sender connected, burst starts at ${burstStart} s`);
 const payload = JSON.stringify("x".repeat(BYTES));
 for (let i = 0; i < MESSAGES; i++) {
   sender.ws.send(`42["broadcast","stalled",${payload}]`);
