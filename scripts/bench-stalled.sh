@@ -61,7 +61,8 @@ print("Paused readers answer no pings either, so each server also lets them go b
 print("pingInterval + pingTimeout (45 s for both) after their last pong; the times (seconds since")
 print("the first reader connected) tell which bound let them go.")
 print(f"The machine has {ncpu} cores shared with other work (load average before / after each run")
-print("below); memory figures depend little on that, times do.\n")
+print("below); memory figures depend little on that, times do. What the figures say: bench/NOTES.md")
+print("(\"Memory under stalled readers: what the figures say\").\n")
 print("| server | peak RSS (MiB) | RSS after the wait (MiB) | freed (MiB) | RSS idle (MiB) | readers let go | sender dropped | all connected / burst written / RSS peak / half let go (s) | load average before / after |")
 print("|---|---:|---:|---:|---:|---:|---|---|---|")
 t = lambda v: "–" if v is None else f"{v:g}"
