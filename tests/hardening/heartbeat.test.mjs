@@ -6,8 +6,7 @@
 // stops answering is still dropped with "ping timeout" once the host has caught up.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import WebSocket from "ws";
-import { startServer, connect, call, eventually, disconnectOf, closeAll, DEADLINE } from "./helpers.mjs";
+import { startServer, connect, call, eventually, disconnectOf, closeAll, DEADLINE, rawClient } from "./helpers.mjs";
 
 const PING_INTERVAL = 400;
 const PING_TIMEOUT = 300;
@@ -56,15 +55,7 @@ for (const transport of ["websocket", "polling"]) {
 }
 
 test("a client held back that never answers pings is dropped with 'ping timeout' once the host caught up", async () => {
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
-  const frames = [];
-  ws.on("message", (d) => frames.push(d.toString())); // pings ("2") are never answered
-  ws.on("error", () => {});
-  await new Promise((r) => ws.once("open", r));
-  await eventually(() => frames.find((f) => f.startsWith("0{")), "open packet");
-  ws.send("40");
-  const connected = await eventually(() => frames.find((f) => f.startsWith("40{")), "connect");
-  const sid = JSON.parse(connected.slice(2)).sid;
+  const { ws, frames, sid } = await rawClient(server.port); // it never answers pings ("2")
   const start = await slowCount();
   for (let i = 0; i < EVENTS; i++) ws.send(`42["slow",${SLOW_MS}]`);
   const gone = await disconnectOf(observer, sid);

@@ -2,6 +2,8 @@
 // file descriptors and resident memory read from /proc (Linux).
 import net from "node:net";
 import fs from "node:fs";
+import WebSocket from "ws";
+import { eventually } from "../node/helpers.mjs";
 export { startServer, connect, call, once, eventually, disconnectOf, closeAll, DEADLINE } from "../node/helpers.mjs";
 
 /** Open file descriptors of process `pid`. */
@@ -33,4 +35,24 @@ export async function rawTcp(port) {
 /** Resolves with "closed" when `p` settles within `ms`, else with "open". */
 export function closedWithin(p, ms) {
   return Promise.race([p.then(() => "closed"), new Promise((r) => setTimeout(() => r("open"), ms))]);
+}
+
+/**
+ * A raw Engine.IO WebSocket client (the `ws` library, no socket.io-client) connected to
+ * namespace "/" of the server on `port`. It answers no pings. Returns `{ ws, frames, closed,
+ * sid }`: every frame received (text as strings, binary as Buffers), a promise of the close
+ * code, and the socket id.
+ */
+export async function rawClient(port) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`);
+  const frames = [];
+  ws.on("message", (d, binary) => frames.push(binary ? d : d.toString()));
+  ws.on("error", () => {});
+  const closed = new Promise((resolve) => ws.once("close", (code) => resolve(code)));
+  await new Promise((r) => ws.once("open", r));
+  const text = (prefix) => frames.find((f) => typeof f === "string" && f.startsWith(prefix));
+  await eventually(() => text("0{"), "open packet");
+  ws.send("40");
+  const connected = await eventually(() => text("40{"), "connect");
+  return { ws, frames, closed, sid: JSON.parse(connected.slice(2)).sid };
 }

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
-import { startServer, connect, call, eventually, disconnectOf, closeAll, rssMiB, DEADLINE } from "./helpers.mjs";
+import { startServer, connect, call, eventually, disconnectOf, closeAll, rssMiB, DEADLINE, rawClient } from "./helpers.mjs";
 
 const MAX_PENDING = 8;
 let server, observer;
@@ -18,22 +18,9 @@ after(() => {
   server?.close();
 });
 
-/** A raw Engine.IO WebSocket client connected to "/"; returns it with its socket id. */
-async function rawClient() {
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
-  const frames = [];
-  ws.on("message", (d) => frames.push(d.toString()));
-  ws.on("error", () => {});
-  await new Promise((r) => ws.once("open", r));
-  await eventually(() => frames.find((f) => f.startsWith("0{")), "open packet");
-  ws.send("40");
-  const connected = await eventually(() => frames.find((f) => f.startsWith("40{")), "connect");
-  return { ws, frames, sid: JSON.parse(connected.slice(2)).sid };
-}
-
 test("a flooding client does not push another client's acks behind its whole flood", async () => {
   const start = await call(observer, "slow-count");
-  const flooder = await rawClient();
+  const flooder = await rawClient(server.port);
   // 300 events that each keep the host busy for 10 ms (3 s in all), sent at once.
   for (let i = 0; i < 300; i++) flooder.ws.send('42["slow",10]');
   await new Promise((r) => setTimeout(r, 200)); // let them reach the server
@@ -54,7 +41,7 @@ test("a client flooding a slow host with big events costs a bounded amount of me
   const base = rssMiB(pid);
   let peak = base;
   const sample = setInterval(() => { try { peak = Math.max(peak, rssMiB(pid)); } catch {} }, 20);
-  const flooder = await rawClient();
+  const flooder = await rawClient(server.port);
   const big = JSON.stringify("x".repeat(830_000));
   // 300 × 830 KB = 250 MB; the host takes 20 ms per event.
   for (let i = 0; i < 300; i++) flooder.ws.send(`42["slow",20,${big}]`);

@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
-import { startServer, connect, call, eventually, disconnectOf, closeAll, rssMiB, DEADLINE } from "./helpers.mjs";
+import { startServer, connect, call, eventually, disconnectOf, closeAll, rssMiB, DEADLINE, rawClient } from "./helpers.mjs";
 
 let server, observer;
 before(async () => {
@@ -20,15 +20,7 @@ after(() => {
 test("a client that sends big echoes and never reads costs a bounded amount of memory", async () => {
   const pid = server.proc.pid;
   const base = rssMiB(pid);
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
-  const frames = [];
-  ws.on("message", (d) => frames.push(d.toString()));
-  ws.on("error", () => {});
-  await new Promise((r) => ws.once("open", r));
-  await eventually(() => frames.find((f) => f.startsWith("0{")), "open packet");
-  ws.send("40");
-  const connected = await eventually(() => frames.find((f) => f.startsWith("40{")), "connect");
-  const sid = JSON.parse(connected.slice(2)).sid;
+  const { ws, sid } = await rawClient(server.port);
   ws._socket.pause();
   let peak = base;
   const sample = setInterval(() => { try { peak = Math.max(peak, rssMiB(pid)); } catch {} }, 20);

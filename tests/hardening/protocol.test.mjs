@@ -4,8 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import fs from "node:fs";
-import WebSocket from "ws";
-import { startServer, connect, call, eventually, disconnectOf, closeAll, DEADLINE } from "./helpers.mjs";
+import { startServer, connect, call, eventually, disconnectOf, closeAll, DEADLINE, rawClient } from "./helpers.mjs";
 import { ROOT } from "../node/helpers.mjs";
 
 const MAX_PAYLOAD = 10_000;
@@ -20,36 +19,22 @@ after(() => {
   server?.close();
 });
 
-/** A raw Engine.IO WebSocket connected to "/": frames, its socket id, and its close. */
-async function rawClient() {
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
-  const frames = [];
-  ws.on("message", (d, binary) => frames.push(binary ? d : d.toString()));
-  ws.on("error", () => {});
-  const closed = new Promise((resolve) => ws.once("close", (code) => resolve(code)));
-  await new Promise((r) => ws.once("open", r));
-  await eventually(() => frames.find((f) => typeof f === "string" && f.startsWith("0{")), "open packet");
-  ws.send("40");
-  const connected = await eventually(() => frames.find((f) => typeof f === "string" && f.startsWith("40{")), "connect");
-  return { ws, frames, closed, sid: JSON.parse(connected.slice(2)).sid };
-}
-
 const withDeadline = (p) => Promise.race([p, new Promise((_, rej) => setTimeout(() => rej(new Error("no close")), DEADLINE))]);
 
 test("an oversized WebSocket message gets close status 1009", async () => {
-  const c = await rawClient();
+  const c = await rawClient(server.port);
   c.ws.send('42["echo","' + "x".repeat(MAX_PAYLOAD + 1) + '"]');
   assert.equal(await withDeadline(c.closed), 1009);
 });
 
 test("a text frame that is not UTF-8 gets close status 1007", async () => {
-  const c = await rawClient();
+  const c = await rawClient(server.port);
   c.ws.send(Buffer.from([0x34, 0x32, 0xff, 0xfe]), { binary: false });
   assert.equal(await withDeadline(c.closed), 1007);
 });
 
 test("a frame with a reserved opcode gets close status 1002", async () => {
-  const c = await rawClient();
+  const c = await rawClient(server.port);
   // FIN + opcode 3 (reserved), masked, empty payload.
   c.ws._socket.write(Buffer.from([0x83, 0x80, 1, 2, 3, 4]));
   assert.equal(await withDeadline(c.closed), 1002);
@@ -58,23 +43,23 @@ test("a frame with a reserved opcode gets close status 1002", async () => {
 const nested = (depth) => "[".repeat(depth) + "1" + "]".repeat(depth);
 
 test("arguments nested up to serde_json's limit are delivered; deeper ones close with parse error", async () => {
-  const ok = await rawClient();
+  const ok = await rawClient(server.port);
   ok.ws.send(`421["echo",${nested(126)}]`);
   const reply = await eventually(() => ok.frames.find((f) => typeof f === "string" && f.startsWith("431")), "the echo");
   assert.equal(reply, `431[${nested(126)}]`);
   ok.ws.close();
-  const deep = await rawClient();
+  const deep = await rawClient(server.port);
   deep.ws.send(`421["echo",${nested(200)}]`);
   assert.equal((await disconnectOf(observer, deep.sid)).reason, "parse error");
   assert.ok(!deep.frames.some((f) => typeof f === "string" && f.startsWith("431")), "no reply as 'no arguments'");
 });
 
 test("a binary placeholder naming a missing attachment closes with parse error", async () => {
-  const c = await rawClient();
+  const c = await rawClient(server.port);
   c.ws.send('451-1["echo",{"_placeholder":true,"num":1}]');
   c.ws.send(Buffer.from([1, 2, 3]));
   assert.equal((await disconnectOf(observer, c.sid)).reason, "parse error");
-  const good = await rawClient();
+  const good = await rawClient(server.port);
   good.ws.send('451-1["echo",{"_placeholder":true,"num":0}]');
   good.ws.send(Buffer.from([1, 2, 3]));
   await eventually(() => good.frames.find((f) => typeof f === "string" && f.startsWith("461-1")), "the binary echo");
@@ -82,7 +67,7 @@ test("a binary placeholder naming a missing attachment closes with parse error",
 });
 
 test("a second CONNECT to the same namespace replaces the socket, as socket.io does", async () => {
-  const c = await rawClient();
+  const c = await rawClient(server.port);
   c.ws.send("40");
   const second = await eventually(
     () => c.frames.filter((f) => typeof f === "string" && f.startsWith("40{")).at(1),

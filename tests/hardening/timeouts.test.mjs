@@ -4,8 +4,7 @@
 // each check waits up to DEADLINE, which only turns a hang into a failure.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import WebSocket from "ws";
-import { startServer, connect, call, eventually, disconnectOf, closeAll, rawTcp, closedWithin, fdCount, DEADLINE } from "./helpers.mjs";
+import { startServer, connect, call, eventually, disconnectOf, closeAll, rawTcp, closedWithin, fdCount, DEADLINE, rawClient } from "./helpers.mjs";
 
 let server, observer;
 before(async () => {
@@ -68,14 +67,7 @@ test("a polling POST whose chunked body never ends gets 408 and its session is c
 
 test("a WebSocket client that stops reading is dropped and its socket released at once", async () => {
   const fdsBefore = fdCount(server.proc.pid);
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`);
-  const frames = [];
-  ws.on("message", (d) => frames.push(d.toString()));
-  await new Promise((r) => ws.once("open", r));
-  await eventually(() => frames.find((f) => f.startsWith("0{")), "open packet");
-  ws.send("40");
-  const connected = await eventually(() => frames.find((f) => f.startsWith("40{")), "connect");
-  const sid = JSON.parse(connected.slice(2)).sid;
+  const { ws, sid } = await rawClient(server.port);
   // Stop reading, then ask for 40 MB: the kernel buffers fill, the writer makes no
   // progress for WRITE_TIMEOUT, and the server drops the client (under the byte bound).
   ws._socket.pause();

@@ -36,10 +36,34 @@ pub(crate) fn uid2(n: usize) -> String {
         .collect()
 }
 
+/// What a cluster request gathers from the other nodes' responses.
 enum Acc {
     Sockets(Vec<SocketInfo>),
     Rooms(BTreeSet<String>),
     Replies(Vec<Payload>),
+}
+
+impl Acc {
+    fn into_sockets(self) -> Vec<SocketInfo> {
+        match self {
+            Acc::Sockets(v) => v,
+            _ => Vec::new(),
+        }
+    }
+
+    fn into_rooms(self) -> Vec<String> {
+        match self {
+            Acc::Rooms(v) => v.into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn into_replies(self) -> Vec<Payload> {
+        match self {
+            Acc::Replies(v) => v,
+            _ => Vec::new(),
+        }
+    }
 }
 
 struct Pending {
@@ -372,16 +396,23 @@ impl RedisAdapter {
         }
     }
 
-    /// Asks every other node; resolves with what arrived within `timeout`.
+    /// Asks every other node (`fields` follow `uid` and `requestId`); resolves with what
+    /// arrived within `timeout`.
     fn request(
         self: &Arc<Self>,
         nsp: &str,
-        build: impl FnOnce(&str) -> Vec<u8> + Send + 'static,
+        fields: Vec<(&'static str, Json)>,
         acc: Acc,
         timeout: Duration,
     ) -> BoxFuture<'static, ClusterReply<Acc>> {
         let this = self.clone();
         let ch = self.channels(nsp);
+        let uid = self.uid.clone();
+        let build = move |id: &str| {
+            let mut all = vec![("uid", Json::from(uid)), ("requestId", Json::from(id))];
+            all.extend(fields);
+            wire::json_object(all)
+        };
         async move {
             let expected = match this.link().numsub(&ch.request).await {
                 Ok(n) => n.saturating_sub(1),
@@ -530,28 +561,13 @@ impl ClusterAdapter for Arc<RedisAdapter> {
         args: &Payload,
         timeout: Duration,
     ) -> BoxFuture<'static, ClusterReply<Vec<Payload>>> {
-        let uid = self.uid.clone();
-        let data = wire::event_json(event, args);
-        self.request(
-            nsp,
-            move |id| {
-                wire::json_object(vec![
-                    ("uid", Json::from(uid)),
-                    ("requestId", Json::from(id)),
-                    ("type", Json::from(kind::SERVER_SIDE_EMIT)),
-                    ("data", data),
-                ])
-            },
-            Acc::Replies(Vec::new()),
-            timeout,
-        )
-        .map(|r| {
-            r.map(|acc| match acc {
-                Acc::Replies(v) => v,
-                _ => Vec::new(),
-            })
-        })
-        .boxed()
+        let fields = vec![
+            ("type", Json::from(kind::SERVER_SIDE_EMIT)),
+            ("data", wire::event_json(event, args)),
+        ];
+        self.request(nsp, fields, Acc::Replies(Vec::new()), timeout)
+            .map(|r| r.map(Acc::into_replies))
+            .boxed()
     }
 
     fn fetch_sockets(
@@ -560,28 +576,13 @@ impl ClusterAdapter for Arc<RedisAdapter> {
         opts: &BroadcastOptions,
         timeout: Duration,
     ) -> BoxFuture<'static, ClusterReply<Vec<SocketInfo>>> {
-        let uid = self.uid.clone();
-        let opts = wire::opts_json(opts);
-        self.request(
-            nsp,
-            move |id| {
-                wire::json_object(vec![
-                    ("uid", Json::from(uid)),
-                    ("requestId", Json::from(id)),
-                    ("type", Json::from(kind::REMOTE_FETCH)),
-                    ("opts", opts),
-                ])
-            },
-            Acc::Sockets(Vec::new()),
-            timeout,
-        )
-        .map(|r| {
-            r.map(|acc| match acc {
-                Acc::Sockets(v) => v,
-                _ => Vec::new(),
-            })
-        })
-        .boxed()
+        let fields = vec![
+            ("type", Json::from(kind::REMOTE_FETCH)),
+            ("opts", wire::opts_json(opts)),
+        ];
+        self.request(nsp, fields, Acc::Sockets(Vec::new()), timeout)
+            .map(|r| r.map(Acc::into_sockets))
+            .boxed()
     }
 
     fn all_rooms(
@@ -589,26 +590,10 @@ impl ClusterAdapter for Arc<RedisAdapter> {
         nsp: &str,
         timeout: Duration,
     ) -> BoxFuture<'static, ClusterReply<Vec<String>>> {
-        let uid = self.uid.clone();
-        self.request(
-            nsp,
-            move |id| {
-                wire::json_object(vec![
-                    ("uid", Json::from(uid)),
-                    ("requestId", Json::from(id)),
-                    ("type", Json::from(kind::ALL_ROOMS)),
-                ])
-            },
-            Acc::Rooms(BTreeSet::new()),
-            timeout,
-        )
-        .map(|r| {
-            r.map(|acc| match acc {
-                Acc::Rooms(v) => v.into_iter().collect(),
-                _ => Vec::new(),
-            })
-        })
-        .boxed()
+        let fields = vec![("type", Json::from(kind::ALL_ROOMS))];
+        self.request(nsp, fields, Acc::Rooms(BTreeSet::new()), timeout)
+            .map(|r| r.map(Acc::into_rooms))
+            .boxed()
     }
 
     fn server_count(&self, nsp: &str) -> BoxFuture<'static, Option<usize>> {
