@@ -4,8 +4,9 @@
 //!
 //! Environment: `PORT` (0 picks a free port; the first stdout line is
 //! `listening on http://127.0.0.1:<port>`), `REDIS_URL`, `REDIS_KEY`, `REQUEST_TIMEOUT` (ms),
-//! `RECOVERY_MS` (connection state recovery on, with that window).
-//! Every socket joins `room1` and gets `socket.data = {"user": "u<port>"}`; a server-side
+//! `RECOVERY_MS` (connection state recovery on, with that window), `REDIS_STREAMS=1` (the
+//! Redis Streams adapter instead of the classic one).
+//! Every new (not recovered) socket joins `room1` and gets `socket.data = {"user": "u<port>"}`; a server-side
 //! emit from another node is answered with `pong-<port>` and kept for the `sse-log` op.
 //! Logs (Redis outages, reconnects) go to stderr; `RUST_LOG` filters them.
 
@@ -195,6 +196,8 @@ fn main() {
         {
             rc.request_timeout = Duration::from_millis(ms);
         }
+        // REDIS_STREAMS=1: the @socket.io/redis-streams-adapter format instead of classic.
+        rc.streams = std::env::var("REDIS_STREAMS").is_ok_and(|v| v == "1");
         config.redis = Some(rc);
     }
     if let Some(ms) = std::env::var("RECOVERY_MS")
@@ -219,7 +222,13 @@ fn main() {
     let sse: Arc<Mutex<Vec<Value>>> = Arc::default();
     while let Some(event) = events.recv() {
         match event {
-            Event::Connection { nsp, sid, .. } => {
+            // A recovered socket has its rooms and data back (from whichever node).
+            Event::Connection {
+                nsp,
+                sid,
+                recovered: false,
+                ..
+            } => {
                 let _ = server.join(&nsp, sid.as_str(), &["room1"]);
                 let _ = server.set_data(
                     &nsp,

@@ -71,6 +71,45 @@ pub trait RemoteAckSink: Send + Sync {
     fn reply(&self, args: Payload);
 }
 
+/// A socket's recoverable state as the streams adapter keeps it in `sio:session:<pid>`
+/// (socket.io's `{sid, pid, rooms, data}`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionRecord {
+    /// Socket id.
+    pub sid: String,
+    /// Private session id.
+    pub pid: String,
+    /// Rooms, its own id room included.
+    pub rooms: Vec<String>,
+    /// The socket's `data` (JSON, `null` when never set).
+    pub data: Value,
+}
+
+/// A broadcast read back from the cluster's log for a recovering socket.
+#[derive(Clone, Debug)]
+pub struct LoggedBroadcast {
+    /// Its offset (the stream entry id, e.g. `1795303100982-0`).
+    pub offset: String,
+    /// Who receives it.
+    pub opts: BroadcastOptions,
+    /// Event name.
+    pub event: String,
+    /// Arguments.
+    pub args: Payload,
+}
+
+/// A session found by [`ClusterAdapter::restore_session`] and the namespace's broadcasts
+/// after the client's offset, in log order.
+#[derive(Clone, Debug)]
+pub struct FoundSession {
+    /// The stored session (taken: a session is restored once).
+    pub session: SessionRecord,
+    /// Broadcasts of the namespace after the offset.
+    pub missed: Vec<LoggedBroadcast>,
+    /// The last log entry read (the client's offset when there was none after it).
+    pub upto: String,
+}
+
 /// Called with each ack reply of a broadcast made for another node.
 pub type OnReply = Box<dyn Fn(Payload) + Send + Sync>;
 /// Called once with the number of local recipients of such a broadcast.
@@ -96,6 +135,19 @@ pub trait LocalNode: Send + Sync + 'static {
         count: OnCount,
         reply: OnReply,
     );
+    /// Delivers a broadcast read from the cluster's log at `offset` (the streams adapter;
+    /// this node's own broadcasts included, so every node delivers in log order).
+    fn broadcast_at(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        event: &str,
+        args: &Payload,
+        offset: &str,
+    ) {
+        let _ = offset;
+        self.broadcast(nsp, opts, event, args);
+    }
     /// Local sockets `opts` selects.
     fn fetch_sockets(&self, nsp: &str, opts: &BroadcastOptions) -> Vec<SocketInfo>;
     /// Makes the selected local sockets join `rooms`.
@@ -165,6 +217,31 @@ pub trait ClusterAdapter: Send + Sync + 'static {
     fn server_count(&self, nsp: &str) -> BoxFuture<'static, Option<usize>>;
     /// Counters.
     fn stats(&self) -> ClusterStats;
+    /// Whether this node's own broadcasts come back through [`LocalNode::broadcast_at`] in
+    /// the cluster's order (the streams adapter) instead of being delivered locally at once.
+    fn ordered(&self) -> bool {
+        false
+    }
+    /// Stores a recoverable session for `ttl` (connection state recovery across nodes);
+    /// a no-op for adapters without cluster-wide sessions.
+    fn persist_session(&self, session: &SessionRecord, ttl: Duration) {
+        let _ = (session, ttl);
+    }
+    /// Forgets a stored session (its socket left for good).
+    fn forget_session(&self, pid: &str) {
+        let _ = pid;
+    }
+    /// Takes the session `pid` and the namespace's broadcasts after `offset`; `None` when
+    /// either is unknown (expired, trimmed, never stored) or Redis cannot be asked.
+    fn restore_session(
+        &self,
+        nsp: &str,
+        pid: &str,
+        offset: &str,
+    ) -> BoxFuture<'static, Option<FoundSession>> {
+        let _ = (nsp, pid, offset);
+        Box::pin(async { None })
+    }
     /// Stops talking to the cluster.
     fn close(&self);
 }

@@ -8,7 +8,7 @@ use tokio::runtime::Handle;
 
 use super::Server;
 use crate::adapter::cluster::{ClusterAdapter, ClusterReply, ClusterStats, LocalNode, SocketInfo};
-use crate::adapter::redis::{RedisAdapter, RedisConfig};
+use crate::adapter::redis::{RedisAdapter, RedisConfig, StreamsAdapter};
 use crate::adapter::BroadcastOptions;
 use crate::config::NamespaceMatch;
 use crate::protocol::Payload;
@@ -28,10 +28,21 @@ pub(super) fn join(
     let url = redact(&cfg.link.url);
     let (names, url2) = (exact.clone(), url.clone());
     let wait = cfg.link.connect_timeout * 2 + cfg.link.command_timeout + Duration::from_secs(1);
-    let adapter = block_on(handle, wait, async move {
-        let a = RedisAdapter::connect(cfg2, local)
-            .await
-            .map_err(|e| Error::Io(format!("redis ({url2}): {e}")))?;
+    let streams = cfg.streams;
+    let (adapter, uid) = block_on(handle, wait, async move {
+        let (a, uid): (Arc<dyn ClusterAdapter>, String) = if streams {
+            let a = StreamsAdapter::connect(cfg2, local)
+                .await
+                .map_err(|e| Error::Io(format!("redis ({url2}): {e}")))?;
+            let uid = a.uid().to_owned();
+            (Arc::new(a), uid)
+        } else {
+            let a = RedisAdapter::connect(cfg2, local)
+                .await
+                .map_err(|e| Error::Io(format!("redis ({url2}): {e}")))?;
+            let uid = a.uid().to_owned();
+            (Arc::new(a), uid)
+        };
         for name in &names {
             if !a.add_namespace(name).await {
                 return Err(Error::Io(format!(
@@ -39,18 +50,18 @@ pub(super) fn join(
                 )));
             }
         }
-        Ok(a)
+        Ok((a, uid))
     })?;
     tracing::info!(
-        "joined the Redis cluster at {url} (key {:?}, uid {})",
+        "joined the Redis cluster at {url} ({} adapter, key {:?}, uid {uid})",
+        if streams { "streams" } else { "classic" },
         cfg.key,
-        adapter.uid()
     );
     for name in &exact {
         // Created now so that they are served (and counted) before any client arrives.
         let _ = io.namespace(name);
     }
-    io.set_cluster(Arc::new(adapter));
+    io.set_cluster(adapter);
     Ok(())
 }
 

@@ -74,6 +74,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("redis_key", OptionKind::Text, "Redis channel prefix, the adapter's `key` (default \"socket.io\"; needs redis_url)"),
     spec("redis_request_timeout", OptionKind::Duration, "how long cluster requests wait for the other nodes, `requestsTimeout` (default 5 s; needs redis_url)"),
     spec("redis_specific_response_channel", OptionKind::Bool, "answer on a per-node response channel, `publishOnSpecificResponseChannel` (default false; needs redis_url)"),
+    spec("redis_streams", OptionKind::Bool, "speak @socket.io/redis-streams-adapter 0.3 instead of the classic adapter: broadcasts go through the Redis stream named redis_key, and connection state recovery works across nodes (default false; needs redis_url; see README \"Cluster\")"),
+    spec("redis_stream_max_len", OptionKind::Count, "the stream's approximate length bound, the streams adapter's `maxLen` (default 10000; needs redis_streams)"),
     spec("hold_connect", OptionKind::Bool, "hold each CONNECT reply until the host calls release (default false; the Python and Node bindings turn it on)"),
 ];
 
@@ -235,6 +237,8 @@ pub struct ConfigBuilder {
         Option<Duration>,
         Option<bool>,
     ),
+    /// The streams adapter as set: on, stream bound.
+    streams: (Option<bool>, Option<usize>),
 }
 
 impl Default for ConfigBuilder {
@@ -257,6 +261,7 @@ impl ConfigBuilder {
             cors_credentials: false,
             recovery: (None, None, None),
             redis: (None, None, None, None),
+            streams: (None, None),
         }
     }
 
@@ -336,6 +341,15 @@ impl ConfigBuilder {
             ("redis_key", OptionValue::Text(k)) => self.redis.1 = Some(k),
             ("redis_request_timeout", OptionValue::Duration(t)) => self.redis.2 = Some(t),
             ("redis_specific_response_channel", OptionValue::Bool(b)) => self.redis.3 = Some(b),
+            ("redis_streams", OptionValue::Bool(b)) => self.streams.0 = Some(b),
+            ("redis_stream_max_len", OptionValue::Count(n)) => {
+                if n == 0 {
+                    return Err(ConfigError::OutOfRange(name.into(), "must be at least 1"));
+                }
+                self.streams.1 = Some(count(name, n)?);
+            }
+            ("redis_streams", OptionValue::Unset) => self.streams.0 = None,
+            ("redis_stream_max_len", OptionValue::Unset) => self.streams.1 = None,
             ("redis_url", OptionValue::Unset) => self.redis.0 = None,
             ("redis_key", OptionValue::Unset) => self.redis.1 = None,
             ("redis_request_timeout", OptionValue::Unset) => self.redis.2 = None,
@@ -411,9 +425,25 @@ impl ConfigBuilder {
                 if let Some(s) = specific {
                     rc.specific_response_channel = *s;
                 }
+                rc.streams = self.streams.0.unwrap_or(false);
+                if rc.streams && specific.is_some() {
+                    return Err(ConfigError::OutOfRange(
+                        "redis_specific_response_channel".into(),
+                        "is a classic adapter option (the streams adapter always answers on the requester's own channel)",
+                    ));
+                }
+                if let Some(n) = self.streams.1 {
+                    if !rc.streams {
+                        return Err(ConfigError::OutOfRange(
+                            "redis_stream_max_len".into(),
+                            "needs redis_streams",
+                        ));
+                    }
+                    rc.stream_max_len = n;
+                }
                 Some(rc)
             }
-            (None, None, None, None) => None,
+            (None, None, None, None) if self.streams == (None, None) => None,
             _ => return Err(ConfigError::RedisWithoutUrl),
         };
         config.validate()?;

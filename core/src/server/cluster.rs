@@ -328,6 +328,19 @@ impl LocalNode for SocketIo {
         }
     }
 
+    fn broadcast_at(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        event: &str,
+        args: &Payload,
+        offset: &str,
+    ) {
+        if let Some(ns) = self.existing(nsp) {
+            self.deliver_at(&ns, opts, event, args, offset);
+        }
+    }
+
     fn broadcast_with_ack(
         &self,
         nsp: &str,

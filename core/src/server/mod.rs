@@ -8,6 +8,7 @@ mod event;
 mod inbound;
 mod namespace;
 mod recovery;
+mod stream_log;
 
 pub use ack::AckCallback;
 pub use event::{
@@ -32,7 +33,7 @@ use crate::config::{ConfigError, NamespaceMatch, NamespaceRule, RecoveryConfig};
 use crate::engine::{CloseReason, Handler, Handshake, Message, Session, SessionRef};
 use crate::protocol::{self, Decoded, Packet, PacketBody, PartialPacket, Payload};
 use crate::sid::Sid;
-use recovery::Restored;
+use recovery::{After, Restored};
 
 /// Errors of the command methods.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,6 +98,8 @@ pub struct SocketIoConfig {
     pub max_attachments: usize,
     /// Connection state recovery, when on.
     pub recovery: Option<RecoveryConfig>,
+    /// The node joins a Redis Streams cluster (recovery state then lives in Redis).
+    pub streamed: bool,
     /// Hold each CONNECT reply until the host calls [`SocketIo::release`].
     pub hold_connect: bool,
     /// Longest namespace or room name, bytes.
@@ -125,6 +128,7 @@ impl SocketIoConfig {
             connect_timeout: c.connect_timeout,
             max_attachments: c.max_attachments,
             recovery: c.connection_state_recovery.clone(),
+            streamed: c.redis.as_ref().is_some_and(|r| r.streams),
             hold_connect: c.hold_connect,
             max_payload: c.max_payload,
             max_name_length: c.max_name_length,
@@ -191,6 +195,8 @@ pub struct SocketIo {
     cluster: OnceLock<Arc<dyn ClusterAdapter>>,
     /// Server-side emits from other nodes that wait for the host's answer.
     server_acks: Arc<Mutex<HashMap<u64, ServerAckFn>>>,
+    /// This server, for work that continues on the runtime (a restore from Redis).
+    me: OnceLock<std::sync::Weak<SocketIo>>,
 }
 
 impl SocketIo {
@@ -207,6 +213,7 @@ impl SocketIo {
             next_id: AtomicU64::new(1),
             cluster: OnceLock::new(),
             server_acks: Arc::new(Mutex::new(HashMap::new())),
+            me: OnceLock::new(),
         }
     }
 
@@ -260,7 +267,13 @@ impl SocketIo {
             .entry(Arc::from(name))
             .or_insert_with(|| {
                 created = true;
-                Namespace::new(name, middleware, dynamic, self.cfg.recovery.clone())
+                Namespace::new(
+                    name,
+                    middleware,
+                    dynamic,
+                    self.cfg.recovery.clone(),
+                    self.cfg.streamed,
+                )
             })
             .clone();
         drop(all);
@@ -323,11 +336,53 @@ impl SocketIo {
         args: &Payload,
     ) -> Result<usize, Error> {
         let ns = self.namespace(nsp)?;
+        if let Some(c) = self.cluster.get().filter(|c| c.ordered() && !opts.local) {
+            // A streams cluster: this node's clients get it when it comes back from the
+            // stream, in the cluster's order and with its offset; the count is of now.
+            c.broadcast(&ns.name, opts, event, args);
+            let mut n = 0;
+            ns.adapter().for_each_recipient(opts, &mut |_| n += 1);
+            return Ok(n);
+        }
         let n = self.deliver(&ns, opts, event, args);
         if let Some(c) = self.cluster.get() {
             c.broadcast(&ns.name, opts, event, args);
         }
         Ok(n)
+    }
+
+    /// Delivers a broadcast read from a streams cluster's log at `offset`: with recovery
+    /// on, the offset travels as its last argument (unless volatile, as socket.io) and the
+    /// namespace's stream log records it, under its lock over the fan-out.
+    pub(crate) fn deliver_at(
+        &self,
+        ns: &Namespace,
+        opts: &BroadcastOptions,
+        event: &str,
+        args: &Payload,
+        offset: &str,
+    ) -> usize {
+        let id = stream_log::StreamId::parse(offset);
+        match (&ns.stream_log, id) {
+            (Some(log), Some(id)) => {
+                let mut log = log.lock();
+                if log.seen(id) {
+                    return 0;
+                }
+                if opts.volatile {
+                    log.delivered(id, None);
+                    let packet = protocol::encode_event(&ns.name, event, args, None);
+                    return ns.broadcast(opts, &packet, None, &self.rt);
+                }
+                let packet = protocol::encode_event_at(&ns.name, event, args, None, Some(offset));
+                log.delivered(id, Some((opts, &packet)));
+                ns.broadcast(opts, &packet, None, &self.rt)
+            }
+            _ => {
+                let packet = protocol::encode_event(&ns.name, event, args, None);
+                ns.broadcast(opts, &packet, None, &self.rt)
+            }
+        }
     }
 
     /// Delivers an EVENT to this node's sockets that `opts` selects (a local emit, or a
@@ -343,7 +398,9 @@ impl SocketIo {
         args: &Payload,
     ) -> usize {
         match &ns.recovery {
-            Some(rec) if !opts.volatile => {
+            // In a streams cluster a local-only emit carries no offset (socket.io's
+            // ClusterAdapter): offsets are stream ids.
+            Some(rec) if !opts.volatile && ns.stream_log.is_none() => {
                 let mut buf = rec.lock();
                 let offset = buf.next_offset().to_string();
                 let packet = protocol::encode_event_at(&ns.name, event, args, None, Some(&offset));
@@ -617,13 +674,62 @@ impl SocketIo {
             t.abort();
         }
         let recovered = match (restored, &ns.recovery) {
+            (
+                Some(Restored {
+                    rooms,
+                    data,
+                    after:
+                        After::Stream {
+                            offset,
+                            upto,
+                            missed,
+                        },
+                    ..
+                }),
+                Some(_),
+            ) if ns.stream_log.is_some() => {
+                *socket.data.lock() = data;
+                // See `stream_log`: what was read from Redis up to what this node delivered,
+                // then what it delivered since the read; the reader does the rest.
+                let log = ns.stream_log.as_ref().expect("checked").lock();
+                let last = log.last();
+                for m in &missed {
+                    let Some(id) = stream_log::StreamId::parse(&m.offset) else {
+                        continue;
+                    };
+                    if last.is_some_and(|l| id <= l)
+                        && !m.opts.volatile
+                        && stream_log::selects(&m.opts.rooms, &m.opts.except, &rooms)
+                    {
+                        socket.send_now(&protocol::encode_event_at(
+                            &ns.name,
+                            &m.event,
+                            &m.args,
+                            None,
+                            Some(&m.offset),
+                        ));
+                    }
+                }
+                for packet in log.ring_after(upto.max(offset), &rooms) {
+                    socket.send_now(&packet);
+                }
+                ns.adapter().add_all(sid, &rooms);
+                ns.insert(socket.clone());
+                if !hold {
+                    socket.send(&socket.connect_packet());
+                }
+                true
+            }
             (Some(r), Some(rec)) => {
+                let After::Local(after) = r.after else {
+                    return None;
+                };
                 *socket.data.lock() = r.data;
                 // As socket.io: the missed packets, then the CONNECT reply (the client holds
                 // them until it is connected). Under the buffer's lock, so no broadcast
                 // lands between the replay and the socket's return.
                 let buf = rec.lock();
-                for packet in buf.missed(r.after, &r.rooms) {
+                for packet in buf.missed(after, &r.rooms) {
                     socket.send_now(&packet);
                 }
                 ns.adapter().add_all(sid, &r.rooms);
@@ -695,7 +801,37 @@ impl SocketIo {
             session.push(&packet.text, &[], false);
             return;
         };
+        if ns.stream_log.is_some() {
+            // A streams cluster: the session is in Redis, maybe written by another node.
+            let ids = recovery::stream_ids_from_auth(auth.as_deref());
+            let cluster = self.cluster.get();
+            let me = self.me.get().and_then(std::sync::Weak::upgrade);
+            if let (Some((pid, offset)), Some(c), Some(me)) = (ids, cluster, me) {
+                let found = c.restore_session(&ns.name, &pid, &offset);
+                let session = session.clone();
+                self.rt.spawn(async move {
+                    let restored = found
+                        .await
+                        .and_then(|f| Restored::from_found(f, &pid, &offset));
+                    me.connect_restored(&session, ns, auth, restored);
+                });
+                return;
+            }
+            self.connect_restored(session, ns, auth, None);
+            return;
+        }
         let restored = ns.recovery.as_ref().and_then(|r| r.claim(auth.as_deref()));
+        self.connect_restored(session, ns, auth, restored);
+    }
+
+    /// The rest of a CONNECT once any previous session is found (or not).
+    fn connect_restored(
+        &self,
+        session: &SessionRef<Client>,
+        ns: Arc<Namespace>,
+        auth: Option<String>,
+        restored: Option<Restored>,
+    ) {
         let skip =
             restored.is_some() && ns.recovery.as_ref().is_some_and(|r| r.cfg.skip_middlewares);
         let sid = restored.as_ref().map_or_else(Sid::new, |r| r.sid);
@@ -734,9 +870,14 @@ impl SocketIo {
 
     /// Drops expired recovery state on a timer, until the server goes away.
     pub(crate) fn start_sweeper(self: &Arc<Self>) {
+        let _ = self.me.set(Arc::downgrade(self));
         let Some(cfg) = &self.cfg.recovery else {
             return;
         };
+        if self.cfg.streamed {
+            self.start_mirror(cfg.max_disconnection_duration);
+            return;
+        }
         // socket.io sweeps every minute; a shorter window is swept as often as it lasts.
         let every = cfg
             .max_disconnection_duration
@@ -751,6 +892,58 @@ impl SocketIo {
                 for ns in all {
                     if let Some(rec) = &ns.recovery {
                         rec.sweep();
+                    }
+                }
+            }
+        });
+    }
+
+    /// In a streams cluster with recovery, keeps each connected socket's session in Redis
+    /// as it changes (checked every second) and refreshed every half window, so that its
+    /// client recovers on another node even when this one is killed without a chance to
+    /// save anything (socket.io's streams adapter issue #27). What a kill loses: room and
+    /// data changes of the last second. Everything is written again after Redis reconnects.
+    fn start_mirror(self: &Arc<Self>, window: Duration) {
+        use std::hash::{Hash, Hasher};
+        let io = Arc::downgrade(self);
+        let refresh = (window / 2).max(Duration::from_secs(1));
+        self.rt.spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            let mut refreshed = std::time::Instant::now();
+            let mut seen_reconnects = 0;
+            loop {
+                tick.tick().await;
+                let Some(io) = io.upgrade() else { return };
+                let Some(c) = io.cluster.get().cloned() else {
+                    continue;
+                };
+                // After Redis came back (maybe empty, restarted) everything is written again.
+                let reconnects = c.stats().reconnects;
+                let full = refreshed.elapsed() >= refresh || reconnects != seen_reconnects;
+                seen_reconnects = reconnects;
+                if full {
+                    refreshed = std::time::Instant::now();
+                }
+                let all: Vec<Arc<Namespace>> = io.namespaces.read().values().cloned().collect();
+                for ns in all.iter().filter(|ns| ns.stream_log.is_some()) {
+                    for s in ns.all_sockets() {
+                        let Some(pid) = s.pid else { continue };
+                        if !s.is_announced() {
+                            continue;
+                        }
+                        let mut rooms = ns.adapter().socket_rooms(s.sid);
+                        rooms.sort();
+                        let record = s.session_record(pid, &rooms);
+                        let mut h = std::collections::hash_map::DefaultHasher::new();
+                        record.rooms.hash(&mut h);
+                        record.data.to_string().hash(&mut h);
+                        let fp = h.finish() | 1;
+                        let changed = s.mirrored.swap(fp, Ordering::AcqRel) != fp;
+                        // Checked last: a socket that left meanwhile saved or forgot its
+                        // session itself, and must not be written back.
+                        if (changed || full) && s.is_connected() {
+                            c.persist_session(&record, window);
+                        }
                     }
                 }
             }

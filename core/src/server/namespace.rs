@@ -8,6 +8,7 @@ use tokio::runtime::Handle;
 
 use super::ack::Collector;
 use super::recovery::{self, Recovery};
+use super::stream_log::StreamLog;
 use super::{Client, DisconnectReason, Event, SocketIo};
 use crate::adapter::{Adapter, BroadcastOptions, LocalAdapter, Room};
 use crate::config::RecoveryConfig;
@@ -39,6 +40,9 @@ pub struct Namespace {
     adapter: Box<dyn Adapter>,
     /// Replay buffer and saved sessions, when connection state recovery is on.
     pub(crate) recovery: Option<Recovery>,
+    /// With recovery in a streams cluster: what this node delivered from the stream (the
+    /// stream is the replay buffer then, and `recovery` keeps only the settings).
+    pub(crate) stream_log: Option<StreamLog>,
 }
 
 impl Namespace {
@@ -47,6 +51,7 @@ impl Namespace {
         middleware: bool,
         dynamic: bool,
         recovery: Option<RecoveryConfig>,
+        streamed: bool,
     ) -> Arc<Self> {
         Arc::new(Self {
             name: Arc::from(name),
@@ -55,6 +60,7 @@ impl Namespace {
             removed: AtomicBool::new(false),
             sockets: RwLock::new(SidMap::default()),
             adapter: Box::new(LocalAdapter::new()),
+            stream_log: (streamed && recovery.is_some()).then(StreamLog::default),
             recovery: recovery.map(Recovery::new),
         })
     }
@@ -229,6 +235,8 @@ pub struct Socket {
     /// Whether the host has been told (a `Connection` event); a socket still waiting on
     /// middleware leaves silently.
     announced: AtomicBool,
+    /// Fingerprint of the session last mirrored to the cluster (streams adapter; 0: never).
+    pub(crate) mirrored: std::sync::atomic::AtomicU64,
 }
 
 impl Socket {
@@ -251,6 +259,7 @@ impl Socket {
             auth,
             held: Mutex::new(held.then(Vec::new)),
             announced: AtomicBool::new(false),
+            mirrored: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -360,8 +369,18 @@ impl Socket {
             rooms: rooms.iter().map(|r| r.to_string()).collect(),
         });
         if let (Some(rec), Some(pid)) = (&self.nsp.recovery, self.pid) {
-            if recovery::recoverable(reason) {
-                rec.save(self.sid, pid, rooms, self.data.lock().clone());
+            let cluster = io.cluster().filter(|_| self.nsp.stream_log.is_some());
+            match cluster {
+                // In a streams cluster the session goes to Redis, for any node to restore.
+                Some(c) if recovery::recoverable(reason) => c.persist_session(
+                    &self.session_record(pid, &rooms),
+                    rec.cfg.max_disconnection_duration,
+                ),
+                Some(c) => c.forget_session(pid.as_str()),
+                None if recovery::recoverable(reason) => {
+                    rec.save(self.sid, pid, rooms, self.data.lock().clone())
+                }
+                None => {}
             }
         }
         self.remove();
@@ -371,6 +390,30 @@ impl Socket {
             reason,
         });
         io.drop_if_empty(&self.nsp);
+    }
+
+    /// The session as the streams adapter stores it.
+    pub(crate) fn session_record(
+        &self,
+        pid: Sid,
+        rooms: &[Room],
+    ) -> crate::adapter::cluster::SessionRecord {
+        crate::adapter::cluster::SessionRecord {
+            sid: self.sid.to_string(),
+            pid: pid.to_string(),
+            rooms: rooms.iter().map(|r| r.to_string()).collect(),
+            data: self
+                .data
+                .lock()
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok())
+                .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
+        }
+    }
+
+    /// Whether the socket is still in its namespace.
+    pub(crate) fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::Acquire)
     }
 
     /// Takes the socket out of its rooms, its namespace and its connection; tells the

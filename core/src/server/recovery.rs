@@ -20,6 +20,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::stream_log::StreamId;
+use crate::adapter::cluster::{FoundSession, LoggedBroadcast};
 use crate::adapter::{BroadcastOptions, Room};
 use crate::config::RecoveryConfig;
 use crate::engine::CloseReason;
@@ -52,8 +54,47 @@ pub(crate) struct Restored {
     pub pid: Sid,
     pub rooms: Vec<Room>,
     pub data: Option<Arc<str>>,
-    /// The client's offset: everything stored after it that matches `rooms` is replayed.
-    pub after: u64,
+    /// Where the client stopped: everything after it that matches `rooms` is replayed.
+    pub after: After,
+}
+
+/// Where a recovering client stopped, and where its missed packets come from.
+#[derive(Debug)]
+pub(crate) enum After {
+    /// An offset of this node's replay buffer.
+    Local(u64),
+    /// A stream entry id (streams cluster), with the entries the adapter read after it.
+    Stream {
+        offset: StreamId,
+        upto: StreamId,
+        missed: Vec<LoggedBroadcast>,
+    },
+}
+
+impl Restored {
+    /// A session the streams adapter found for `pid` at `offset`.
+    pub(crate) fn from_found(f: FoundSession, pid: &str, offset: &str) -> Option<Self> {
+        let data = match f.session.data {
+            serde_json::Value::Null => None,
+            d => Some(Arc::from(d.to_string())),
+        };
+        Some(Self {
+            sid: Sid::parse(&f.session.sid)?,
+            pid: Sid::parse(pid)?,
+            rooms: f
+                .session
+                .rooms
+                .iter()
+                .map(|r| Room::from(r.as_str()))
+                .collect(),
+            data,
+            after: After::Stream {
+                offset: StreamId::parse(offset)?,
+                upto: StreamId::parse(&f.upto)?,
+                missed: f.missed,
+            },
+        })
+    }
 }
 
 #[derive(Default)]
@@ -85,6 +126,16 @@ pub(crate) fn recoverable(reason: DisconnectReason) -> bool {
                 | CloseReason::ServerShuttingDown
         )
     )
+}
+
+/// `pid` and a stream-id `offset` from a CONNECT auth object (streams cluster).
+pub(crate) fn stream_ids_from_auth(auth: Option<&str>) -> Option<(String, String)> {
+    let v: serde_json::Value = serde_json::from_str(auth?).ok()?;
+    let pid = v.get("pid")?.as_str()?;
+    let offset = v.get("offset")?.as_str()?;
+    Sid::parse(pid)?;
+    StreamId::parse(offset)?;
+    Some((pid.to_owned(), offset.to_owned()))
 }
 
 /// `pid` and `offset` from a CONNECT auth object, when both are strings.
@@ -164,7 +215,7 @@ impl Recovery {
             pid,
             rooms: saved.rooms,
             data: saved.data,
-            after,
+            after: After::Local(after),
         })
     }
 
@@ -300,7 +351,10 @@ mod tests {
         let got = r.claim(Some(&auth(pid, first))).expect("restored");
         assert_eq!((got.sid, got.pid), (sid, pid));
         assert_eq!(got.data.as_deref(), Some("{\"n\":1}"));
-        let missed = r.lock().missed(got.after, &got.rooms);
+        let After::Local(after) = got.after else {
+            panic!("a local offset")
+        };
+        let missed = r.lock().missed(after, &got.rooms);
         assert_eq!(
             names(&missed),
             ["42[\"b\",\"2\"]", "42[\"e\",\"5\"]", "42[\"f\",\"6\"]"]

@@ -257,6 +257,61 @@ impl RedisLink {
         }
     }
 
+    /// Runs a pipeline on the shared connection (see [`RedisLink::command`]).
+    pub async fn pipeline<T: FromRedisValue>(&self, pipe: &redis::Pipeline) -> RedisResult<T> {
+        let Some(mut conn) = self.conn.lock().clone() else {
+            return Err(RedisError::from(std::io::Error::new(
+                std::io::ErrorKind::NotConnected,
+                "redis connection is down (reconnecting)",
+            )));
+        };
+        match pipe.query_async(&mut conn).await {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() {
+                    self.lost();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Opens one more connection to the same server for blocking reads (`XREAD BLOCK`
+    /// would hold up every command behind it on the shared one); answers may take
+    /// `blocking` longer than the command timeout. The caller reopens it after an error.
+    pub async fn blocking_connection(
+        &self,
+        blocking: Duration,
+    ) -> RedisResult<MultiplexedConnection> {
+        let mut opts = self.opts.clone();
+        opts.command_timeout += blocking;
+        open_conn(&self.client, &opts).await
+    }
+
+    /// Whether the shared connection is up right now.
+    pub fn is_up(&self) -> bool {
+        self.counters.publisher_up.load(Ordering::Relaxed)
+    }
+
+    /// Counts messages that reached Redis (or were received) by another path than
+    /// [`RedisLink::publish`] / the subscription: an adapter's stream appends and reads.
+    pub fn count(&self, published: u64, failed: u64, received: u64) {
+        self.counters
+            .published
+            .fetch_add(published, Ordering::Relaxed);
+        self.counters
+            .received
+            .fetch_add(received, Ordering::Relaxed);
+        if failed > 0 {
+            self.publish_failed(failed, "redis stream append failed");
+        }
+    }
+
+    /// The link's settings.
+    pub fn options(&self) -> &LinkOptions {
+        &self.opts
+    }
+
     /// `PUBSUB NUMSUB channel`: how many connections subscribe to `channel`.
     pub async fn numsub(&self, channel: &str) -> RedisResult<usize> {
         let (_, n): (String, usize) = self

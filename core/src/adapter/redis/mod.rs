@@ -2,16 +2,19 @@
 //! (reconnect with backoff, resubscribe, counted publish errors); [`wire`] is the classic
 //! `@socket.io/redis-adapter` 8.3 wire format; [`classic`] is the adapter speaking it, so
 //! roomcast nodes and Node socket.io nodes share one cluster; [`emitter`] publishes into a
-//! cluster without a server.
+//! cluster without a server; [`streams`] speaks `@socket.io/redis-streams-adapter` 0.3
+//! (durable broadcasts in a Redis stream, recovery across nodes).
 
 pub mod classic;
 pub mod conn;
 pub mod emitter;
+pub mod streams;
 pub mod wire;
 
 pub use classic::RedisAdapter;
 pub use conn::{LinkError, LinkOptions, LinkStats, RedisLink, Subscription};
 pub use emitter::{EmitError, Emitter};
+pub use streams::StreamsAdapter;
 
 use std::time::Duration;
 
@@ -28,6 +31,12 @@ pub struct RedisConfig {
     /// Answer on `<key>-response#<nsp>#<uid>#` instead of the shared response channel,
     /// `publishOnSpecificResponseChannel` (default false).
     pub specific_response_channel: bool,
+    /// Speak `@socket.io/redis-streams-adapter` 0.3 (a Redis stream named `key`, sessions
+    /// in `sio:session:<pid>`: connection state recovery across nodes) instead of the
+    /// classic adapter (default false).
+    pub streams: bool,
+    /// The stream's approximate bound, `maxLen` (`XADD MAXLEN ~`, default 10 000).
+    pub stream_max_len: usize,
 }
 
 impl RedisConfig {
@@ -38,6 +47,8 @@ impl RedisConfig {
             key: "socket.io".into(),
             request_timeout: Duration::from_secs(5),
             specific_response_channel: false,
+            streams: false,
+            stream_max_len: 10_000,
         }
     }
 

@@ -141,6 +141,11 @@ pub fn mp_to_plain_json(v: &Mp) -> Json {
     mp_to_json(v, &mut Vec::new())
 }
 
+/// A JSON value without binaries (a handshake, a socket's data) as msgpack.
+pub fn plain_json_to_mp(v: &Json) -> Mp {
+    json_to_mp(v, &[])
+}
+
 /// `[event, ...args]` as msgpack.
 pub fn event_data(event: &str, args: &Payload) -> Mp {
     let parsed: Vec<Json> = args.to_values();
