@@ -79,8 +79,9 @@
 // `roomcast_config_set_{max_pending_events,max_pending_bytes}` and their `_total`,
 // `roomcast_config_set_{max_connections,max_connections_per_ip,handshakes_per_sec}`,
 // `roomcast_config_set_{handshakes_per_sec_per_ip,max_name_length,max_rooms_per_socket}`
-// and `roomcast_config_set_cleanup_empty_child_namespaces`.
-#define ROOMCAST_ABI_REVISION 6
+// and `roomcast_config_set_cleanup_empty_child_namespaces`; 7
+// `roomcast_config_set_redis_streams`.
+#define ROOMCAST_ABI_REVISION 7
 
 // `roomcast_target.flags`: drop the packet for sockets that cannot take it right now.
 #define ROOMCAST_TARGET_VOLATILE 1
@@ -513,6 +514,17 @@ roomcast_status roomcast_config_set_max_buffered_frames(struct roomcast_config *
 // client right after CONNECT, in order, as with socket.io. Release every CONNECTION
 // event's socket once handled. Since ABI revision 5.
 roomcast_status roomcast_config_set_hold_connect(struct roomcast_config *cfg, bool hold);
+
+// With `on`, the Redis cluster of `roomcast_config_set_redis` speaks
+// `@socket.io/redis-streams-adapter` 0.3 instead of the classic adapter: broadcasts go
+// through the Redis stream named by the key, and connection state recovery works across
+// nodes (a client may come back on any node, even after its node was killed). `max_len`
+// bounds the stream (`XADD MAXLEN ~`, 0 for the default 10000). Needs
+// `roomcast_config_set_redis`, else `roomcast_server_start` fails with
+// ROOMCAST_ERR_INVALID_CONFIG. Since ABI revision 7.
+roomcast_status roomcast_config_set_redis_streams(struct roomcast_config *cfg,
+                                                  bool on,
+                                                  uint64_t max_len);
 
 // Accepts namespace `pattern` ("/admin"; a '*' makes it a dynamic namespace glob such as
 // "/room-*"). With `middleware`, every connection to it first arrives as a

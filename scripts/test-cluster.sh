@@ -3,7 +3,9 @@
 # (@socket.io/redis-adapter 8.3, pinned in tests/cluster/package-lock.json) on a real
 # redis-server that each test file starts on a free port, with real socket.io-clients;
 # plus the Redis outage test (OUTAGE_SECONDS, default 30) and the C, Python and Node
-# bindings joining a cluster (bindings.test.mjs). Installs redis-server with
+# bindings joining a cluster (bindings.test.mjs); the streams adapter
+# (@socket.io/redis-streams-adapter 0.3.1, streams*.test.mjs: recovery across nodes, after
+# SIGKILL, a STREAMS_OUTAGE_SECONDS (10) outage, each binding). Installs redis-server with
 # apt-get when missing. Idempotent; run from anywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."

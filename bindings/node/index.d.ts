@@ -69,6 +69,10 @@ export interface ServerOptions {
   maxRoomsPerSocket?: number;
   /** Remove a dynamic child namespace once its last socket leaves, as socket.io (default false). */
   cleanupEmptyChildNamespaces?: boolean;
+  /** With `adapter: redisAdapter(...)`: speak @socket.io/redis-streams-adapter 0.3 (recovery across nodes) instead of the classic adapter (default false). */
+  redisStreams?: boolean;
+  /** The stream's approximate bound, `maxLen` (default 10000; needs redisStreams). */
+  redisStreamMaxLen?: number;
   /**
    * Any other core option under its camelCase name (see the README's option table);
    * an unknown one throws an Error with code "ERR_INVALID_CONFIG" naming it.

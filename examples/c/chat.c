@@ -326,6 +326,10 @@ int main(void) {
     if (getenv("REDIS_URL") &&
         !check(roomcast_config_set_redis(cfg, getenv("REDIS_URL"), getenv("REDIS_KEY")), "set_redis"))
         return 1;
+    /* REDIS_STREAMS=1: the Redis Streams adapter (recovery across nodes) instead of classic. */
+    if (getenv("REDIS_STREAMS") && strcmp(getenv("REDIS_STREAMS"), "1") == 0 &&
+        !check(roomcast_config_set_redis_streams(cfg, true, 0), "set_redis_streams"))
+        return 1;
     if (!check(roomcast_server_start(cfg, &server), "start")) return 1;
     roomcast_config_free(cfg);
 

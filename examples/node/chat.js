@@ -24,6 +24,8 @@ const io = new Server({
   adapter: process.env.REDIS_URL
     ? redisAdapter({ url: process.env.REDIS_URL, key: process.env.REDIS_KEY || 'socket.io' })
     : undefined,
+  // REDIS_STREAMS=1: the Redis Streams adapter (recovery across nodes) instead of classic.
+  ...(process.env.REDIS_STREAMS === '1' ? { redisStreams: true } : {}),
 });
 
 const history = []; // every {name, message} so far

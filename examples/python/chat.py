@@ -32,6 +32,8 @@ sio = roomcast.Server(
     static_files=EXAMPLES / "public",
     client_dist=EXAMPLES / "node_modules" / "socket.io-client" / "dist",
     connection_state_recovery={"maxDisconnectionDuration": int(os.environ.get("RECOVERY_MS", "120000"))},
+    # REDIS_STREAMS=1: the Redis Streams adapter (recovery across nodes) instead of classic.
+    **({"redis_streams": True} if os.environ.get("REDIS_STREAMS") == "1" else {}),
 )
 names = {}     # sid -> name, for sockets that told us theirs
 history = []   # every {name, message} so far

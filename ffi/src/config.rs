@@ -243,6 +243,31 @@ pub extern "C" fn roomcast_config_set_hold_connect(
     set(cfg, "hold_connect", OptionValue::Bool(hold))
 }
 
+/// With `on`, the Redis cluster of `roomcast_config_set_redis` speaks
+/// `@socket.io/redis-streams-adapter` 0.3 instead of the classic adapter: broadcasts go
+/// through the Redis stream named by the key, and connection state recovery works across
+/// nodes (a client may come back on any node, even after its node was killed). `max_len`
+/// bounds the stream (`XADD MAXLEN ~`, 0 for the default 10000). Needs
+/// `roomcast_config_set_redis`, else `roomcast_server_start` fails with
+/// ROOMCAST_ERR_INVALID_CONFIG. Since ABI revision 7.
+#[no_mangle]
+pub extern "C" fn roomcast_config_set_redis_streams(
+    cfg: *mut roomcast_config,
+    on: bool,
+    max_len: u64,
+) -> roomcast_status {
+    with(cfg, |c| {
+        c.set("redis_streams", OptionValue::Bool(on))
+            .map_err(config_err)?;
+        let n = match max_len {
+            0 => OptionValue::Unset,
+            n => OptionValue::Count(n),
+        };
+        c.set("redis_stream_max_len", n).map_err(config_err)?;
+        Ok(())
+    })
+}
+
 /// Accepts namespace `pattern` ("/admin"; a '*' makes it a dynamic namespace glob such as
 /// "/room-*"). With `middleware`, every connection to it first arrives as a
 /// CONNECT_REQUEST event that the host accepts or rejects. Adding a pattern that is already

@@ -57,8 +57,9 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// `roomcast_config_set_{max_pending_events,max_pending_bytes}` and their `_total`,
 /// `roomcast_config_set_{max_connections,max_connections_per_ip,handshakes_per_sec}`,
 /// `roomcast_config_set_{handshakes_per_sec_per_ip,max_name_length,max_rooms_per_socket}`
-/// and `roomcast_config_set_cleanup_empty_child_namespaces`.
-pub const ROOMCAST_ABI_REVISION: u32 = 6;
+/// and `roomcast_config_set_cleanup_empty_child_namespaces`; 7
+/// `roomcast_config_set_redis_streams`.
+pub const ROOMCAST_ABI_REVISION: u32 = 7;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

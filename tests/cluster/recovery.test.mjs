@@ -1,8 +1,8 @@
 // Connection state recovery with the classic Redis adapter: two roomcast nodes on one
 // real redis-server, real socket.io-clients. Recovery state is per node: a client that
 // comes back to the node it left recovers, with what the other node broadcast while it was
-// away; on the other node it gets a fresh session (cross-node recovery needs the streams
-// adapter, not implemented).
+// away; on the other node it gets a fresh session (cross-node recovery is the streams
+// adapter's, streams.test.mjs).
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";

@@ -7,45 +7,13 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { Server } from "socket.io";
-import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { createClient } from "redis";
 import { startRedis, startRoomcast, client, ctl, eventually, DEADLINE } from "./harness.mjs";
+import { startStreamsNode } from "./streams-node.mjs";
 
 const WINDOW = 60_000;
 const STREAMS = { REDIS_STREAMS: "1", RECOVERY_MS: String(WINDOW) };
 let redis, cmd, a, b, nd, ctlA, ctlB;
-
-/** A Node socket.io node with the streams adapter and recovery; sockets join room1. */
-async function startStreamsNode(url) {
-  const pub = createClient({ url });
-  pub.on("error", () => {});
-  await pub.connect();
-  const http = createServer();
-  const io = new Server(http, {
-    adapter: createAdapter(pub),
-    connectionStateRecovery: { maxDisconnectionDuration: WINDOW },
-  });
-  io.on("connection", (socket) => {
-    if (!socket.recovered) {
-      socket.join("room1");
-      socket.data = { user: "node" };
-    }
-  });
-  io.on("ping-servers", (n, ack) => ack(`pong-node-${n}`));
-  await new Promise((r) => http.listen(0, "127.0.0.1", r));
-  const port = http.address().port;
-  return {
-    io,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    async close() {
-      await new Promise((r) => io.close(() => r()));
-      await pub.quit().catch(() => {});
-    },
-  };
-}
 
 before(async () => {
   redis = await startRedis();
@@ -54,7 +22,7 @@ before(async () => {
   await cmd.connect();
   a = await startRoomcast(redis.url, { env: STREAMS });
   b = await startRoomcast(redis.url, { env: STREAMS });
-  nd = await startStreamsNode(redis.url);
+  nd = await startStreamsNode(redis.url, { window: WINDOW });
   ctlA = await client(a.url);
   ctlB = await client(b.url);
   await eventually(async () => (await ctl(ctlA, "serverCount")).count === 3, "three servers");

@@ -54,6 +54,8 @@ const NEEDS = {
   redis_key: REDIS,
   redis_request_timeout: REDIS,
   redis_specific_response_channel: REDIS,
+  redis_streams: REDIS,
+  redis_stream_max_len: { ...REDIS, redisStreams: true },
   recovery_skip_middlewares: { recoveryMaxDisconnectionDuration: 1000 },
   recovery_max_packets: { recoveryMaxDisconnectionDuration: 1000 },
   cors_credentials: { corsOrigins: '*' },

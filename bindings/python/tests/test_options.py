@@ -73,6 +73,8 @@ _NEEDS = {
     "redis_key": {"redis_url": "redis://127.0.0.1:6379"},
     "redis_request_timeout": {"redis_url": "redis://127.0.0.1:6379"},
     "redis_specific_response_channel": {"redis_url": "redis://127.0.0.1:6379"},
+    "redis_streams": {"redis_url": "redis://127.0.0.1:6379"},
+    "redis_stream_max_len": {"redis_url": "redis://127.0.0.1:6379", "redis_streams": True},
     "recovery_skip_middlewares": {"recovery_max_disconnection_duration": 1},
     "recovery_max_packets": {"recovery_max_disconnection_duration": 1},
     "cors_credentials": {"cors_origins": "*"},

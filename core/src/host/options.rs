@@ -563,6 +563,38 @@ mod tests {
     }
 
     #[test]
+    fn the_streams_adapter_is_chosen_by_option_and_checked() {
+        let url = || OptionValue::Text("redis://127.0.0.1:6379".into());
+        let mut b = ConfigBuilder::new();
+        b.set("redis_streams", OptionValue::Bool(true)).unwrap();
+        assert_eq!(b.build().unwrap_err(), ConfigError::RedisWithoutUrl);
+        b.set("redis_url", url()).unwrap();
+        b.set("redis_stream_max_len", OptionValue::Count(500))
+            .unwrap();
+        let rc = b.build().unwrap().0.redis.unwrap();
+        assert!(rc.streams);
+        assert_eq!(rc.stream_max_len, 500);
+        b.set("redis_specific_response_channel", OptionValue::Bool(true))
+            .unwrap();
+        assert!(matches!(
+            b.build().unwrap_err(),
+            ConfigError::OutOfRange(n, _) if n == "redis_specific_response_channel"
+        ));
+        let mut b = ConfigBuilder::new();
+        b.set("redis_url", url()).unwrap();
+        assert!(
+            !b.build().unwrap().0.redis.unwrap().streams,
+            "classic by default"
+        );
+        b.set("redis_stream_max_len", OptionValue::Count(5))
+            .unwrap();
+        assert!(matches!(
+            b.build().unwrap_err(),
+            ConfigError::OutOfRange(n, _) if n == "redis_stream_max_len"
+        ));
+    }
+
+    #[test]
     fn paths_cors_and_binds_are_normalised_once() {
         assert_eq!(normalize_path("socket.io").unwrap(), "/socket.io/");
         assert_eq!(normalize_path("/x/").unwrap(), "/x/");

@@ -611,14 +611,6 @@ fn rooms_json(rooms: &[Room]) -> Json {
     Json::Array(rooms.iter().map(|r| Json::from(&**r)).collect())
 }
 
-/// `[event, ...args]` as JSON, and whether the arguments carry binaries (then the msgpack
-/// form is used instead).
-fn event_json(event: &str, args: &Payload) -> (Json, bool) {
-    let mut data = vec![Json::from(event)];
-    data.extend(args.to_values());
-    (Json::Array(data), !args.attachments.is_empty())
-}
-
 /// Entries of an `XRANGE`/`XREVRANGE` answer (or one stream of an `XREAD` answer):
 /// `[[id, [field, value, ...]], ...]`.
 fn parse_entries(v: &redis::Value) -> Vec<(String, HashMap<String, Vec<u8>>)> {
@@ -979,15 +971,8 @@ impl ClusterAdapter for Arc<StreamsAdapter> {
         if opts.local {
             return;
         }
-        let (data, bins) = event_json(event, args);
-        let mut packet = Map::new();
-        packet.insert("type".into(), Json::from(2));
-        packet.insert("data".into(), data);
-        let mut body = Map::new();
-        body.insert("packet".into(), Json::Object(packet));
-        body.insert("opts".into(), opts_json(opts, None));
-        if bins {
-            // Binaries travel as msgpack `bin`: build the msgpack form directly.
+        if !args.attachments.is_empty() {
+            // Binaries travel as msgpack `bin`: base64 of msgpack `{packet, opts}`.
             let v = Mp::Map(vec![
                 (
                     Mp::from("packet"),
@@ -1005,9 +990,17 @@ impl ClusterAdapter for Arc<StreamsAdapter> {
                     .encode(wire::encode(&v))
                     .into_bytes(),
             });
-        } else {
-            self.append(nsp, kind::BROADCAST, Json::Object(body));
+            return;
         }
+        let mut data = vec![Json::from(event)];
+        data.extend(args.to_values());
+        let mut packet = Map::new();
+        packet.insert("type".into(), Json::from(2));
+        packet.insert("data".into(), Json::Array(data));
+        let mut body = Map::new();
+        body.insert("packet".into(), Json::Object(packet));
+        body.insert("opts".into(), opts_json(opts, None));
+        self.append(nsp, kind::BROADCAST, Json::Object(body));
     }
 
     fn broadcast_with_ack(
