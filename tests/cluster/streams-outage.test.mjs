@@ -22,6 +22,10 @@ test(`a ${OUTAGE_MS / 1000} s Redis outage loses no broadcast of a streams clust
   const news = (c) => c.log.all("news").map((n) => n[0]);
   try {
     await eventually(async () => (await ctl(ctlA, "serverCount")).count === 2, "two servers");
+    await eventually(async () => {
+      const ids = (await ctl(ctlA, "fetchSockets", { to: ["room1"] })).sockets.map((s) => s.id);
+      return ids.includes(onA.id) && ids.includes(onB.id);
+    }, "both clients in room1");
     await ctl(ctlA, "emit", { event: "news", to: ["room1"] }, "before");
     await eventually(() => news(onA).includes("before") && news(onB).includes("before"), "before");
 

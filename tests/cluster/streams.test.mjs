@@ -75,10 +75,17 @@ async function reconnectTo(c, url) {
   await back;
 }
 
+/** A client of `url`, once its node has put it in room1 (seen from anywhere in the cluster). */
+async function member(url) {
+  const c = await client(url);
+  await eventually(async () => (await ctl(ctlA, "fetchSockets", { to: ["room1"] })).sockets.some((s) => s.id === c.id), `${c.id} in room1`);
+  return c;
+}
+
 const texts = (c) => c.log.all("news").map((n) => n[0]);
 
 test("the stream carries the Node adapter's fields; offsets are stream ids", async () => {
-  const c = await client(a.url);
+  const c = await member(a.url);
   try {
     const entry = await emitVia(ctlB, "format");
     assert.equal(entry.message.nsp, "/");
@@ -96,7 +103,7 @@ test("the stream carries the Node adapter's fields; offsets are stream ids", asy
 });
 
 test("a client of node A recovers on node B: id, rooms, missed broadcasts once, in order", async () => {
-  const c = await client(a.url);
+  const c = await member(a.url);
   try {
     const id = c.socket.id;
     await ctl(ctlA, "socketsJoin", { to: [id], rooms: ["extra"] });
@@ -121,7 +128,7 @@ test("a client of node A recovers on node B: id, rooms, missed broadcasts once, 
 });
 
 test("an explicit disconnect is not recovered on the other node", async () => {
-  const c = await client(a.url);
+  const c = await member(a.url);
   try {
     const id = c.socket.id;
     await emitVia(ctlA, "x");
@@ -140,8 +147,8 @@ test("an explicit disconnect is not recovered on the other node", async () => {
 });
 
 test("mixed with Node socket.io (@socket.io/redis-streams-adapter): broadcasts and requests both ways", async () => {
-  const r = await client(a.url);
-  const n = await client(nd.url);
+  const r = await member(a.url);
+  const n = await member(nd.url);
   try {
     nd.io.to("room1").except(n.id).emit("news", "from node");
     const [t1, off1] = await r.log.next("news");
@@ -166,6 +173,14 @@ test("mixed with Node socket.io (@socket.io/redis-streams-adapter): broadcasts a
     assert.deepEqual(remote.data, { user: "node" });
     const replies = await ctl(ctlA, "serverSideEmitWithAck", { event: "ping-servers" }, 7);
     assert.ok(JSON.stringify(replies).includes("pong-node-7"), JSON.stringify(replies));
+    // Emits with acks both ways (pub/sub requests, client counts and acks as responses).
+    r.socket.on("ask", (x, ack) => ack(`r-${x}`));
+    n.socket.on("ask", (x, ack) => ack(`n-${x}`));
+    const acked = await ctl(ctlA, "emitWithAck", { event: "ask", to: [r.id, n.id], timeout: 5000 }, 1);
+    assert.equal(acked.timedOut, false);
+    assert.ok(acked.replies.includes("n-1") && acked.replies.includes("r-1"), JSON.stringify(acked));
+    const fromNodeAcks = await nd.io.timeout(5000).to([r.id, n.id]).emitWithAck("ask", 2);
+    assert.ok(fromNodeAcks.includes("r-2") && fromNodeAcks.includes("n-2"), JSON.stringify(fromNodeAcks));
     // socketsJoin from Node reaches the roomcast socket (through the stream).
     nd.io.in(r.id).socketsJoin("joined-by-node");
     await eventually(async () => {
@@ -179,8 +194,8 @@ test("mixed with Node socket.io (@socket.io/redis-streams-adapter): broadcasts a
 });
 
 test("a roomcast client recovers on the Node node, and a Node client on roomcast", async () => {
-  const r = await client(a.url);
-  const n = await client(nd.url);
+  const r = await member(a.url);
+  const n = await member(nd.url);
   try {
     const [rid, nid] = [r.socket.id, n.socket.id];
     await emitVia(ctlA, "start");
@@ -208,10 +223,37 @@ test("a roomcast client recovers on the Node node, and a Node client on roomcast
   }
 });
 
+test("a client that reconnects to its node before the drop was noticed replaces its zombie socket", async () => {
+  const c = await member(a.url);
+  try {
+    const id = c.socket.id;
+    await emitVia(ctlB, "z1");
+    await eventually(() => texts(c).includes("z1"), "z1");
+    const key = `sio:session:${c.socket._pid}`;
+    await eventually(async () => (await cmd.exists(key)) === 1, "session mirrored");
+    // A second connection with the same pid and offset while the first is still up (as a
+    // phone that switched networks): the mirror's session is restored, the old socket goes.
+    const twin = await client(a.url, "/", { auth: { pid: c.socket._pid, offset: c.socket._lastOffset } });
+    try {
+      // (socket.io-client sets `recovered` only for a pid it had itself; the id tells.)
+      assert.equal(twin.socket.id, id);
+      const listed = await ctl(ctlA, "fetchSockets", { to: [id] });
+      assert.equal(listed.sockets.length, 1, JSON.stringify(listed));
+      assert.deepEqual(listed.sockets[0].rooms.sort(), [id, "room1"].sort());
+      await emitVia(ctlB, "z2");
+      await eventually(() => texts(twin).includes("z2"), "z2 to the new socket");
+    } finally {
+      twin.socket.close();
+    }
+  } finally {
+    c.socket.close();
+  }
+});
+
 test("after SIGKILL of its node, a client recovers on another node (session mirrored to Redis)", async () => {
   const c3 = await startRoomcast(redis.url, { env: STREAMS });
   const ctlC = await client(c3.url);
-  const c = await client(c3.url);
+  const c = await member(c3.url);
   try {
     const id = c.socket.id;
     await ctl(ctlC, "socketsJoin", { to: [id], rooms: ["late-room"] });
@@ -242,7 +284,7 @@ test("after SIGKILL of its node, a client recovers on another node (session mirr
 
 test("a socket.io-client that comes back after the window gets a fresh session", { timeout: DEADLINE * 4 }, async () => {
   const short = await startRoomcast(redis.url, { env: { REDIS_STREAMS: "1", RECOVERY_MS: "1000" } });
-  const c = await client(short.url);
+  const c = await member(short.url);
   try {
     const id = c.socket.id;
     await emitVia(ctlA, "short");

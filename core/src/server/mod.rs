@@ -688,6 +688,11 @@ impl SocketIo {
                 }),
                 Some(_),
             ) if ns.stream_log.is_some() => {
+                // The stored session can be the mirror of a socket this node still has (its
+                // client moved before the drop was noticed): that one is a zombie, replaced.
+                if let Some(old) = ns.socket(sid).filter(|o| !Arc::ptr_eq(o, &socket)) {
+                    old.close(DisconnectReason::ServerNamespaceDisconnect, false, self);
+                }
                 *socket.data.lock() = data;
                 // See `stream_log`: what was read from Redis up to what this node delivered,
                 // then what it delivered since the read; the reader does the rest.
