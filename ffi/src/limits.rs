@@ -268,6 +268,8 @@ mod tests {
         ),
         ("redis_url", "roomcast_config_set_redis"),
         ("redis_key", "roomcast_config_set_redis"),
+        ("redis_streams", "roomcast_config_set_redis_streams"),
+        ("redis_stream_max_len", "roomcast_config_set_redis_streams"),
     ];
 
     /// Every option of the core's table has its C setter in the committed header.
