@@ -80,8 +80,10 @@
 // `roomcast_config_set_{max_connections,max_connections_per_ip,handshakes_per_sec}`,
 // `roomcast_config_set_{handshakes_per_sec_per_ip,max_name_length,max_rooms_per_socket}`
 // and `roomcast_config_set_cleanup_empty_child_namespaces`; 7
-// `roomcast_config_set_redis_streams`.
-#define ROOMCAST_ABI_REVISION 7
+// `roomcast_config_set_redis_streams`; 8 `allow_request`:
+// `roomcast_config_set_allow_request`, `roomcast_config_set_allow_request_timeout_ms`,
+// `ROOMCAST_EVENT_ALLOW_REQUEST` and `roomcast_allow_request`.
+#define ROOMCAST_ABI_REVISION 8
 
 // `roomcast_target.flags`: drop the packet for sockets that cannot take it right now.
 #define ROOMCAST_TARGET_VOLATILE 1
@@ -165,6 +167,11 @@ enum roomcast_event_kind
   // (`nsp`, `event_name`, `args_json`; `ack` when it waits for an answer: answer with
   // `roomcast_ack_send`, whose first argument is the reply). `sid` is NULL.
   ROOMCAST_EVENT_SERVER_SIDE_EMIT = 7,
+  // (revision 8, with `roomcast_config_set_allow_request`) An Engine.IO handshake asks to
+  // open a connection; no session exists yet. `handshake_json` is the request (its
+  // method is always GET); answer with `roomcast_allow_request(srv, ev->request, ...)`.
+  // `nsp` and `sid` are NULL.
+  ROOMCAST_EVENT_ALLOW_REQUEST = 8,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -242,7 +249,7 @@ typedef struct roomcast_event {
   // CONNECTION).
   const char *auth_json;
   // The opening HTTP request as JSON: `{"headers":{..},"query":"raw query","url":..,
-  // "address":..,"issued":ms}` (CONNECT_REQUEST, CONNECTION).
+  // "address":..,"issued":ms}` (CONNECT_REQUEST, CONNECTION, ALLOW_REQUEST).
   const char *handshake_json;
   // socket.io's reason string, e.g. "transport close", "client namespace disconnect",
   // "server shutting down" (DISCONNECTING, DISCONNECT).
@@ -252,7 +259,8 @@ typedef struct roomcast_event {
   // Non-zero when the client wants an acknowledgement: answer exactly once with
   // `roomcast_ack_send` or `roomcast_ack_drop` (MESSAGE).
   uint64_t ack;
-  // The request to pass to `roomcast_accept` / `roomcast_reject` (CONNECT_REQUEST).
+  // The request to pass to `roomcast_accept` / `roomcast_reject` (CONNECT_REQUEST), or to
+  // `roomcast_allow_request` (ALLOW_REQUEST).
   uint64_t request;
   // The id `roomcast_emit_with_ack` returned (ACK_RESPONSE).
   uint64_t ack_response_id;
@@ -293,6 +301,31 @@ uint32_t roomcast_abi_version(void);
 
 // The ABI revision the library was built with (`ROOMCAST_ABI_REVISION` of its header).
 uint32_t roomcast_abi_revision(void);
+
+// Asks the host about every Engine.IO handshake before any session exists, as
+// socket.io's `allowRequest` (default false): each arrives as a
+// `ROOMCAST_EVENT_ALLOW_REQUEST` event (`request`, `handshake_json`; the method is always
+// GET) to answer with `roomcast_allow_request`, from the callback or later from any
+// thread. Since ABI revision 8.
+roomcast_status roomcast_config_set_allow_request(struct roomcast_config *cfg, bool allow_request);
+
+// How long a handshake waits for `roomcast_allow_request` before it is refused with 403
+// `{"code":4,"message":"Forbidden"}`, in milliseconds (default 10000; 0 or more than a
+// year is `ROOMCAST_ERR_INVALID_CONFIG`). Since ABI revision 8.
+roomcast_status roomcast_config_set_allow_request_timeout_ms(struct roomcast_config *cfg,
+                                                             uint64_t ms);
+
+// Answers a `ROOMCAST_EVENT_ALLOW_REQUEST` (`ev->request`): `allow` lets the handshake go
+// on; otherwise it gets HTTP `status` (0 means 403; else 400 to 599) with engine.io's body
+// `{"code":4,"message":message}` (`message` NULL means "Forbidden").
+// `ROOMCAST_ERR_NO_SUCH_REQUEST` when answered already or past the timeout (the request
+// was then refused); `ROOMCAST_ERR_INVALID_ARGUMENT` for another status. Since ABI
+// revision 8.
+roomcast_status roomcast_allow_request(struct roomcast_server *srv,
+                                       uint64_t request,
+                                       bool allow,
+                                       uint16_t status,
+                                       const char *message);
 
 // Emits `event` with `args_json` (a JSON array text, NULL = no arguments) and binary
 // `attachments` (referenced from the JSON by `{"_placeholder":true,"num":i}`) to the

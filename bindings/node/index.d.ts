@@ -35,6 +35,14 @@ export interface ServerOptions {
   workerThreads?: number;
   /** `redisAdapter({ url, key })`: join a Redis cluster (the only adapter accepted). */
   adapter?: ReturnType<typeof redisAdapter>;
+  /**
+   * socket.io's `allowRequest`: called for every handshake before any session exists;
+   * `callback(err, success)`. A refusal answers 403 `{"code":4,"message":err || "Forbidden"}`.
+   * An answer that does not come within `allowRequestTimeout` (default 10000 ms) refuses.
+   */
+  allowRequest?: (req: AllowRequestInfo, callback: (err: string | null | undefined, success: boolean) => void) => void;
+  /** How long a handshake waits for `allowRequest`'s callback before it is refused (default 10000 ms). */
+  allowRequestTimeout?: number;
   /** Most binary attachments in one packet (default 10; 0 refuses binary packets). */
   maxAttachments?: number;
   /** Bound of each connection's outbound queue in frames (default 65536, at least 1). */
@@ -80,6 +88,16 @@ export interface ServerOptions {
   [coreOption: string]: unknown;
   /** Connection state recovery (off unless given), as in socket.io 4.6+. */
   connectionStateRecovery?: ConnectionStateRecoveryOptions;
+}
+
+/** What `allowRequest` sees of a handshake request (the parts of an IncomingMessage it has). */
+export interface AllowRequestInfo {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  _query: Record<string, string>;
+  connection: { remoteAddress: string };
+  socket: { remoteAddress: string };
 }
 
 export interface ConnectionStateRecoveryOptions {

@@ -1,8 +1,10 @@
 //! Server configuration: one plain struct with socket.io's defaults.
 
 use std::fmt;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,21 +27,41 @@ pub struct Cors {
     pub credentials: bool,
 }
 
-/// What a request looks like to the `allow_request` hook.
+/// What a handshake request looks like to the `allow_request` hook.
 #[derive(Clone, Debug)]
 pub struct RequestInfo {
-    /// Request method (`GET`, `POST`).
+    /// Request method (a handshake is always a `GET`).
     pub method: String,
-    /// Full request URI (path and query).
-    pub uri: String,
-    /// Request headers, names lower-case.
-    pub headers: Vec<(String, String)>,
-    /// Peer address.
-    pub remote_addr: SocketAddr,
+    /// Headers (names lower-case), query, URL and peer address.
+    pub handshake: crate::engine::Handshake,
 }
 
-/// A check run on every handshake request; `false` answers 403 `{"code":4,"message":"Forbidden"}`.
-pub type AllowRequest = Arc<dyn Fn(&RequestInfo) -> bool + Send + Sync>;
+/// Why `allow_request` refused a handshake: the HTTP status and the `message` of the body
+/// `{"code":4,"message":..}` (engine.io's FORBIDDEN).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// HTTP status, 400 to 599 (engine.io always answers 403).
+    pub status: u16,
+    /// The body's message (engine.io's default is `"Forbidden"`).
+    pub message: String,
+}
+
+impl Refusal {
+    /// 403 `{"code":4,"message":"Forbidden"}`, engine.io's answer.
+    pub fn forbidden() -> Self {
+        Self {
+            status: 403,
+            message: "Forbidden".into(),
+        }
+    }
+}
+
+/// What `allow_request` resolves to: go on with the handshake, or refuse it.
+pub type AllowFuture = Pin<Box<dyn Future<Output = Result<(), Refusal>> + Send>>;
+
+/// A check run on every handshake request before any session exists (socket.io's
+/// `allowRequest`); it may wait (e.g. for a host's answer, see `host::Server::allow_request`).
+pub type AllowRequest = Arc<dyn Fn(RequestInfo) -> AllowFuture + Send + Sync>;
 
 /// How a namespace name is matched.
 #[derive(Clone)]
@@ -209,8 +231,14 @@ pub struct Config {
     pub allow_websocket: bool,
     /// CORS, off by default (no headers are sent).
     pub cors: Option<Cors>,
-    /// Optional gate on handshakes (403 when it says no).
+    /// Optional gate on handshakes (see [`AllowRequest`]).
     pub allow_request: Option<AllowRequest>,
+    /// Ask the host about every handshake: each becomes an `Event::AllowRequest` answered
+    /// with `host::Server::allow_request` (default false; replaces `allow_request`).
+    pub allow_request_event: bool,
+    /// How long a handshake waits for the host's answer before it is refused with 403
+    /// (default 10 s).
+    pub allow_request_timeout: Duration,
     /// Namespaces to accept (default: just `/`).
     pub namespaces: Vec<NamespaceRule>,
     /// Serve files from this directory for requests outside the Engine.IO path.
@@ -264,6 +292,8 @@ impl Default for Config {
             allow_websocket: true,
             cors: None,
             allow_request: None,
+            allow_request_event: false,
+            allow_request_timeout: Duration::from_secs(10),
             namespaces: vec![NamespaceRule::exact("/")],
             static_dir: None,
             client_dist_dir: None,

@@ -31,6 +31,11 @@ pub enum roomcast_event_kind {
     /// (`nsp`, `event_name`, `args_json`; `ack` when it waits for an answer: answer with
     /// `roomcast_ack_send`, whose first argument is the reply). `sid` is NULL.
     ROOMCAST_EVENT_SERVER_SIDE_EMIT = 7,
+    /// (revision 8, with `roomcast_config_set_allow_request`) An Engine.IO handshake asks to
+    /// open a connection; no session exists yet. `handshake_json` is the request (its
+    /// method is always GET); answer with `roomcast_allow_request(srv, ev->request, ...)`.
+    /// `nsp` and `sid` are NULL.
+    ROOMCAST_EVENT_ALLOW_REQUEST = 8,
 }
 
 /// One client's reply to an emit with ack.
@@ -72,7 +77,7 @@ pub struct roomcast_event {
     /// CONNECTION).
     pub auth_json: *const c_char,
     /// The opening HTTP request as JSON: `{"headers":{..},"query":"raw query","url":..,
-    /// "address":..,"issued":ms}` (CONNECT_REQUEST, CONNECTION).
+    /// "address":..,"issued":ms}` (CONNECT_REQUEST, CONNECTION, ALLOW_REQUEST).
     pub handshake_json: *const c_char,
     /// socket.io's reason string, e.g. "transport close", "client namespace disconnect",
     /// "server shutting down" (DISCONNECTING, DISCONNECT).
@@ -82,7 +87,8 @@ pub struct roomcast_event {
     /// Non-zero when the client wants an acknowledgement: answer exactly once with
     /// `roomcast_ack_send` or `roomcast_ack_drop` (MESSAGE).
     pub ack: u64,
-    /// The request to pass to `roomcast_accept` / `roomcast_reject` (CONNECT_REQUEST).
+    /// The request to pass to `roomcast_accept` / `roomcast_reject` (CONNECT_REQUEST), or to
+    /// `roomcast_allow_request` (ALLOW_REQUEST).
     pub request: u64,
     /// The id `roomcast_emit_with_ack` returned (ACK_RESPONSE).
     pub ack_response_id: u64,
@@ -210,6 +216,13 @@ pub fn convert(mut event: Event, acks: &AckTokens) -> Box<OwnedEvent> {
     let mut b = Builder::default();
     let mut replies = Vec::new();
     let ev = match event {
+        Event::AllowRequest {
+            request, handshake, ..
+        } => roomcast_event {
+            handshake_json: b.handshake(&handshake),
+            request: request.id(),
+            ..empty(ROOMCAST_EVENT_ALLOW_REQUEST)
+        },
         Event::ConnectRequest {
             request,
             nsp,

@@ -13,6 +13,7 @@
 // contract. Marking each such forwarding call again would repeat the header line by line.
 #![allow(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
+mod allow;
 mod commands;
 mod config;
 mod event;
@@ -23,6 +24,7 @@ mod server;
 mod status;
 mod types;
 
+pub use allow::*;
 pub use commands::*;
 pub use config::*;
 pub use event::{roomcast_ack_reply, roomcast_event, roomcast_event_kind};
@@ -58,8 +60,10 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// `roomcast_config_set_{max_connections,max_connections_per_ip,handshakes_per_sec}`,
 /// `roomcast_config_set_{handshakes_per_sec_per_ip,max_name_length,max_rooms_per_socket}`
 /// and `roomcast_config_set_cleanup_empty_child_namespaces`; 7
-/// `roomcast_config_set_redis_streams`.
-pub const ROOMCAST_ABI_REVISION: u32 = 7;
+/// `roomcast_config_set_redis_streams`; 8 `allow_request`:
+/// `roomcast_config_set_allow_request`, `roomcast_config_set_allow_request_timeout_ms`,
+/// `ROOMCAST_EVENT_ALLOW_REQUEST` and `roomcast_allow_request`.
+pub const ROOMCAST_ABI_REVISION: u32 = 8;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

@@ -10,6 +10,7 @@ let plain; // defaults
 let wsOnly; // no polling, 2 attachments, 1 worker thread
 let pollingOnly; // no WebSocket, 4 buffered frames, 3 worker threads, CORS with credentials
 let limited; // one connection at a time
+let gated; // allow_request: the host decides each handshake
 const open = [];
 
 async function client(server, opts = {}) {
@@ -29,7 +30,7 @@ async function goneReason(observer, sid) {
 const engineUrl = (server, query) => `${server.url}/socket.io/?EIO=4&${query}`;
 
 before(async () => {
-  [plain, wsOnly, pollingOnly, limited] = await Promise.all([
+  [plain, wsOnly, pollingOnly, limited, gated] = await Promise.all([
     startC("config_test"),
     startC("config_test", ["--no-polling", "--max-attachments", "2", "--worker-threads", "1"]),
     startC("config_test", [
@@ -37,11 +38,12 @@ before(async () => {
       "--cors", ORIGIN, "--cors-credentials",
     ]),
     startC("config_test", ["--max-connections", "1"]),
+    startC("config_test", ["--allow-request"]),
   ]);
 });
 after(() => {
   for (const s of open) s.close();
-  for (const s of [plain, wsOnly, pollingOnly, limited]) s?.kill();
+  for (const s of [plain, wsOnly, pollingOnly, limited, gated]) s?.kill();
 });
 
 test("allow_polling off: a polling handshake is 400 code 0 'Transport unknown'; WebSocket clients connect", async () => {
@@ -151,14 +153,38 @@ test("max_connections: a second client is refused while the first holds the only
   }
 });
 
+test("allow_request: the C host answers each handshake; a refusal gets its status and engine.io's body", async () => {
+  const url = engineUrl(gated, "transport=polling");
+  const none = await fetch(url);
+  assert.equal(none.status, 403);
+  assert.deepEqual(await none.json(), { code: 4, message: "Forbidden" });
+  const wrong = await fetch(url, { headers: { "x-token": "wrong" } });
+  assert.equal(wrong.status, 401);
+  assert.deepEqual(await wrong.json(), { code: 4, message: "bad token" });
+  // A host that never answers: refused at allow_request_timeout (500 ms here).
+  const silent = await fetch(url, { headers: { "x-silent": "1" } });
+  assert.equal(silent.status, 403);
+  assert.deepEqual(await silent.json(), { code: 4, message: "Forbidden" });
+
+  const refused = await connectError(gated.url, "/", { transports: ["websocket"] });
+  assert.ok(refused);
+  await connectError(gated.url, "/", { extraHeaders: { "x-token": "nope" } });
+  for (const transports of [["polling", "websocket"], ["websocket"]]) {
+    const { socket } = await client(gated, { transports, extraHeaders: { "x-token": "let-me-in" } });
+    assert.deepEqual(await call(socket, "echo", "in"), ["in"]);
+    socket.close();
+  }
+});
+
 test("each server stops cleanly on request (no leak under valgrind)", async () => {
-  for (const server of [plain, wsOnly, pollingOnly, limited]) {
+  for (const server of [plain, wsOnly, pollingOnly, limited, gated]) {
     const ws = server === wsOnly || server === limited;
     const deadline = Date.now() + 10_000;
     let socket;
     for (;;) {
       try {
-        ({ socket } = await client(server, ws ? { transports: ["websocket"] } : {}));
+        const token = server === gated ? { extraHeaders: { "x-token": "let-me-in" } } : {};
+        ({ socket } = await client(server, ws ? { transports: ["websocket"], ...token } : token));
         break;
       } catch (e) {
         if (server !== limited || Date.now() > deadline) throw e;

@@ -1,7 +1,10 @@
 /* A small callback-mode server whose config comes from the command line, driven by
  * tests/c/config.test.mjs to check that each config setter is applied:
  *   --no-polling, --no-websocket, --max-attachments N, --max-buffered-frames N,
- *   --worker-threads N, --cors ORIGIN, --cors-credentials, --max-connections N.
+ *   --worker-threads N, --cors ORIGIN, --cors-credentials, --max-connections N,
+ *   --allow-request (each handshake is an ALLOW_REQUEST event, 500 ms to answer: header
+ *   x-token "let-me-in" is allowed, "wrong" refused with 401 "bad token", x-silent gets no
+ *   answer, anything else the default 403 "Forbidden").
  * Before starting, it checks every setter of the limits and timeouts (ABI revision 6):
  * a sensible value is taken, 0 (where it makes no sense) and a duration over a year are
  * ROOMCAST_ERR_INVALID_CONFIG with an error naming the option.
@@ -96,6 +99,7 @@ static void check_limit_setters(void) {
         if (i < 3) expect_refused(durations[i].set(cfg, 0), durations[i].name);
     }
     EXPECT_OK(roomcast_config_set_cleanup_empty_child_namespaces(cfg, 1));
+    expect_refused(roomcast_config_set_allow_request_timeout_ms(cfg, 0), "allow_request_timeout");
     EXPECT_OK(roomcast_config_set_redis_specific_response_channel(cfg, 1));
     /* The Redis options need a URL: refused at start, naming them. */
     expect_refused(roomcast_server_start(cfg, &server), "redis_request_timeout");
@@ -135,10 +139,30 @@ static void on_message(const roomcast_event *ev) {
     }
 }
 
+static void on_allow_request(const roomcast_event *ev) {
+    const char *h = ev->handshake_json;
+    EXPECT_TRUE(ev->request != 0 && h != NULL && ev->nsp == NULL && ev->sid == NULL);
+    if (!h) return;
+    EXPECT_TRUE(strstr(h, "\"url\":\"/socket.io/?EIO=4") != NULL);
+    if (strstr(h, "\"x-token\":\"let-me-in\"")) {
+        EXPECT_OK(roomcast_allow_request(server, ev->request, 1, 0, NULL));
+        /* Answered once only. */
+        EXPECT_STATUS(roomcast_allow_request(server, ev->request, 1, 0, NULL), ROOMCAST_ERR_NO_SUCH_REQUEST);
+    } else if (strstr(h, "\"x-token\":\"wrong\"")) {
+        EXPECT_STATUS(roomcast_allow_request(server, ev->request, 0, 200, "x"), ROOMCAST_ERR_INVALID_ARGUMENT);
+        EXPECT_OK(roomcast_allow_request(server, ev->request, 0, 401, "bad token"));
+    } else if (!strstr(h, "\"x-silent\"")) {
+        EXPECT_OK(roomcast_allow_request(server, ev->request, 0, 0, NULL));
+    }
+}
+
 static void on_event(void *user_data, const roomcast_event *ev) {
     char buf[256];
     (void)user_data;
     switch (ev->kind) {
+    case ROOMCAST_EVENT_ALLOW_REQUEST:
+        on_allow_request(ev);
+        break;
     case ROOMCAST_EVENT_CONNECTION:
         snprintf(buf, sizeof buf, "[\"%s\",null]", ev->sid);
         EXPECT_OK(roomcast_emit_to_socket(server, ev->nsp, ev->sid, "welcome", buf, NULL, 0));
@@ -182,6 +206,9 @@ int main(int argc, char **argv) {
         } else if (strcmp(a, "--max-buffered-frames") == 0) {
             EXPECT_OK(roomcast_config_set_max_buffered_frames(cfg, (size_t)atol(v)));
             i++;
+        } else if (strcmp(a, "--allow-request") == 0) {
+            EXPECT_OK(roomcast_config_set_allow_request(cfg, 1));
+            EXPECT_OK(roomcast_config_set_allow_request_timeout_ms(cfg, 500));
         } else if (strcmp(a, "--max-connections") == 0) {
             EXPECT_OK(roomcast_config_set_max_connections(cfg, (size_t)atol(v)));
             i++;

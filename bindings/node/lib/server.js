@@ -70,7 +70,7 @@ function recoveryOptions(csr) {
  * option table), and the core refuses an unknown one with an ERR_INVALID_CONFIG error
  * naming it.
  */
-const LAYER_OPTIONS = new Set(['serveClient', 'clientDir', 'serveStatic', 'transports', 'cors', 'maxHttpBufferSize', 'connectionStateRecovery', 'adapter']);
+const LAYER_OPTIONS = new Set(['serveClient', 'clientDir', 'serveStatic', 'transports', 'cors', 'maxHttpBufferSize', 'connectionStateRecovery', 'adapter', 'allowRequest']);
 
 function nativeOptions(o, port, recovery, redis) {
   const out = {};
@@ -101,6 +101,11 @@ function nativeOptions(o, port, recovery, redis) {
     out.redisUrl = redis.url;
     if (redis.key !== undefined) out.redisKey = redis.key;
     if (redis.requestsTimeout !== undefined) out.redisRequestTimeout = redis.requestsTimeout;
+  }
+  if (o.allowRequest !== undefined && o.allowRequest !== null) {
+    if (typeof o.allowRequest !== 'function') throw new TypeError('allowRequest must be a function (req, callback)');
+    // The core asks about every handshake (an "allow_request" event, see _onAllowRequest).
+    out.allowRequest = true;
   }
   // Connection handlers run before the client sees CONNECT, as with socket.io.
   out.holdConnect = true;
@@ -354,6 +359,9 @@ class Server {
   _onEvent(ev) {
     try {
       switch (ev[0]) {
+        case 'allow_request':
+          this._onAllowRequest(ev[1], ev[2], ev[3]);
+          break;
         case 'connect_request':
           this._onConnectRequest(ev[1], ev[2], ev[3], ev[4], ev[5]);
           break;
@@ -385,6 +393,41 @@ class Server {
           break;
       }
     } catch (err) {
+      report(err);
+    }
+  }
+
+  /**
+   * socket.io's `allowRequest(req, callback(err, success))` for one handshake: `req` has
+   * what an IncomingMessage of the handshake would (`method`, `url`, `headers`, `_query`,
+   * `connection`/`socket.remoteAddress`). A refusal answers 403 with engine.io's body
+   * `{"code":4,"message":err || "Forbidden"}`; only the first answer counts, and one that
+   * never comes is refused by the core after `allowRequestTimeout` (10 s).
+   */
+  _onAllowRequest(id, method, hs) {
+    const req = {
+      method,
+      url: hs.url,
+      headers: hs.headers,
+      _query: Object.fromEntries(new URLSearchParams(hs.query)),
+      connection: { remoteAddress: hs.address },
+      socket: { remoteAddress: hs.address },
+    };
+    let answered = false;
+    const callback = (err, success) => {
+      if (answered) return;
+      answered = true;
+      if (success) {
+        this._command('allowRequest', id, true);
+        return;
+      }
+      const message = err instanceof Error ? err.message : err;
+      this._command('allowRequest', id, false, 403, message ? String(message) : 'Forbidden');
+    };
+    try {
+      this.opts.allowRequest(req, callback);
+    } catch (err) {
+      callback(err, false);
       report(err);
     }
   }

@@ -7,6 +7,7 @@
 //! lets the process exit once the queue is drained.
 //!
 //! Each event reaches JavaScript as an array `[kind, ...fields]`:
+//! `["allow_request", requestId, method, handshake]`,
 //! `["connect_request", requestId, nsp, handshake, futureSid]`, `["connection", nsp, sid, handshake]`,
 //! `["message", nsp, sid, event, args, ackKey|null]`, `["ack", id, [[sid, args]...], timedOut]`,
 //! `["disconnecting", nsp, sid, reason, rooms]`, `["disconnect", nsp, sid, reason]`,
@@ -44,6 +45,16 @@ pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
             s(env, &json)?,
         ],
         Delivery::Event(ev, ack_key) => match ev {
+            Event::AllowRequest {
+                request,
+                method,
+                handshake,
+            } => vec![
+                s(env, "allow_request")?,
+                env.create_double(request.id() as f64)?.into_unknown(),
+                s(env, &method)?,
+                handshake_to_js(env, &handshake, None)?.into_unknown(),
+            ],
             Event::ConnectRequest {
                 request,
                 nsp,

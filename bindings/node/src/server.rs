@@ -9,7 +9,7 @@ use napi::threadsafe_function::{ErrorStrategy, ThreadsafeFunctionCallMode};
 use napi::{Env, JsBuffer, JsFunction, JsObject};
 use napi_derive::napi;
 use parking_lot::Mutex;
-use roomcast::host::{AckTokens, ConnectRequest, Server};
+use roomcast::host::{AckTokens, ConnectRequest, Refusal, RequestCheck, Server};
 use roomcast::{BroadcastOptions, NamespaceMatch, NamespaceRule};
 use std::sync::Arc;
 use std::time::Duration;
@@ -364,6 +364,30 @@ impl NativeServer {
     pub fn disconnect(&self, env: Env, nsp: String, sid: String, close: bool) -> Result<()> {
         self.handle
             .disconnect(&nsp, &sid, close)
+            .map_err(|e| err(&env, e))
+    }
+
+    /// Answers a handshake check (the `allowRequest` option): allowed, or refused with
+    /// HTTP `status` (default 403) and engine.io's body `{"code":4,"message":message}`
+    /// (default "Forbidden").
+    #[napi]
+    pub fn allow_request(
+        &self,
+        env: Env,
+        request: f64,
+        allow: bool,
+        status: Option<u32>,
+        message: Option<String>,
+    ) -> Result<()> {
+        let verdict = match allow {
+            true => Ok(()),
+            false => Err(Refusal {
+                status: status.map_or(403, |s| s.min(u16::MAX as u32) as u16),
+                message: message.unwrap_or_else(|| "Forbidden".into()),
+            }),
+        };
+        self.handle
+            .allow_request(RequestCheck::from_id(request as u64), verdict)
             .map_err(|e| err(&env, e))
     }
 

@@ -9,7 +9,8 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use roomcast::host::{
-    AckHandle, AckResult, ConnectRequest, Error, Event, Events, RecvError, Server,
+    AckHandle, AckResult, ConnectRequest, Error, Event, Events, RecvError, Refusal, RequestCheck,
+    Server,
 };
 use roomcast::BroadcastOptions;
 use std::sync::Arc;
@@ -132,6 +133,11 @@ fn handshake<'py>(py: Python<'py>, h: &roomcast::host::Handshake) -> PyResult<Bo
 /// Turns a core event into the tuple the Python layer dispatches on.
 fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>> {
     let t = match ev {
+        Event::AllowRequest {
+            request,
+            method,
+            handshake: h,
+        } => ("allow_request", request.id(), method, handshake(py, &h)?).into_pyobject(py)?,
         Event::ConnectRequest {
             request,
             nsp,
@@ -437,6 +443,22 @@ impl NativeServer {
     /// it meanwhile.
     fn release(&self, nsp: &str, sid: &str) -> PyResult<()> {
         self.server.release(nsp, sid).map_err(err)
+    }
+
+    /// Answers handshake check `request` (the `allow_request` option): allowed, or refused
+    /// with HTTP `status` and engine.io's body `{"code":4,"message":message}`.
+    #[pyo3(signature = (request, allow, status=403, message="Forbidden"))]
+    fn allow_request(&self, request: u64, allow: bool, status: u16, message: &str) -> PyResult<()> {
+        let verdict = match allow {
+            true => Ok(()),
+            false => Err(Refusal {
+                status,
+                message: message.to_owned(),
+            }),
+        };
+        self.server
+            .allow_request(RequestCheck::from_id(request), verdict)
+            .map_err(err)
     }
 
     /// Accepts connect request `request`; returns the new socket's id.

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Engine, Handler, Handshake, TransportKind};
-use crate::config::{AllowRequest, AllowedOrigins, Cors, RequestInfo};
+use crate::config::{AllowRequest, AllowedOrigins, Cors, Refusal, RequestInfo};
 use crate::live::Tracker;
 
 /// Response body type used by every endpoint.
@@ -124,6 +124,21 @@ impl EioError {
             .body(Full::new(Bytes::from(body)))
             .expect("static response parts are valid")
     }
+}
+
+/// An `allow_request` refusal: its status, with engine.io's FORBIDDEN body
+/// `{"code":4,"message":..}`.
+fn refused(r: Refusal) -> Response<Body> {
+    let status = StatusCode::from_u16(r.status)
+        .ok()
+        .filter(|s| s.is_client_error() || s.is_server_error())
+        .unwrap_or(StatusCode::FORBIDDEN);
+    let body = serde_json::json!({ "code": EioError::Forbidden as u8, "message": r.message });
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("status and header are valid")
 }
 
 /// 429 with a body in the shape of the Engine.IO errors (code 4, as a refusal).
@@ -300,12 +315,10 @@ impl<H: Handler> Engine<H> {
                 if let Some(allow) = &self.cfg.allow_request {
                     let info = RequestInfo {
                         method: req.method().to_string(),
-                        uri: req.uri().to_string(),
-                        headers: handshake_of(&req, remote).headers,
-                        remote_addr: remote,
+                        handshake: handshake_of(&req, remote),
                     };
-                    if !allow(&info) {
-                        return EioError::Forbidden.response();
+                    if let Err(r) = allow(info).await {
+                        return refused(r);
                     }
                 }
                 let handshake = handshake_of(&req, remote);

@@ -27,6 +27,7 @@ use tokio::runtime::{Handle, Runtime};
 use tokio::sync::watch;
 
 mod acks;
+mod allow;
 pub mod engine_io;
 mod limits;
 pub mod options;
@@ -43,10 +44,12 @@ use engine_io::RawEndpoint;
 
 pub use crate::adapter::cluster::{ClusterReply, ClusterStats, SocketInfo};
 pub use crate::adapter::redis::{EmitError, Emitter, RedisConfig};
+pub use crate::config::{Refusal, RequestInfo};
 pub use crate::engine::{CloseReason, Handshake};
 pub use crate::protocol::{placeholder, placeholder_index, Payload};
 pub use crate::server::{
-    AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Error, Event, ServerAck,
+    AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Error, Event, RequestCheck,
+    ServerAck,
 };
 pub use acks::{AckTokens, PendingAck};
 pub use options::{ConfigBuilder, ConfigError};
@@ -111,6 +114,8 @@ struct Inner {
     connections: Tracker,
     /// How long cluster requests wait for the other nodes.
     request_timeout: Duration,
+    /// Handshakes waiting for the host's `allow_request` verdict (with that option).
+    allow: Option<Arc<allow::AllowGate>>,
 }
 
 /// A running Socket.IO server. Clones share the server.
@@ -201,7 +206,13 @@ impl Server {
             )?;
         }
         let connections = Tracker::default();
+        let allow = config
+            .allow_request_event
+            .then(|| allow::AllowGate::new(&io, config.allow_request_timeout));
         let mut engine_cfg = EngineConfig::from_config(&config);
+        if let Some(gate) = &allow {
+            engine_cfg.allow_request = Some(gate.hook());
+        }
         engine_cfg.tracker = connections.clone();
         let engine = Engine::new(engine_cfg, io.clone());
         // Normalised by `start_inner`: a slash at both ends.
@@ -241,6 +252,7 @@ impl Server {
                 .redis
                 .as_ref()
                 .map_or(Duration::from_secs(5), |r| r.request_timeout),
+            allow,
         };
         Ok((
             Server {
@@ -378,6 +390,30 @@ impl Server {
     /// once the connection handler has run; again, it does nothing.
     pub fn release(&self, nsp: &str, sid_: &str) -> Result<(), Error> {
         self.live()?.release(nsp, sid(sid_)?)
+    }
+
+    /// Answers an [`Event::AllowRequest`]: `Ok(())` lets the handshake go on, a
+    /// [`Refusal`] answers it with its status (400 to 599) and engine.io's body
+    /// `{"code":4,"message":..}`. `NoSuchRequest` when it was answered already, timed out
+    /// (`allow_request_timeout`), or the option is off.
+    pub fn allow_request(
+        &self,
+        request: RequestCheck,
+        verdict: Result<(), Refusal>,
+    ) -> Result<(), Error> {
+        self.live()?;
+        if let Err(r) = &verdict {
+            if !(400..=599).contains(&r.status) {
+                return Err(Error::InvalidArgument(format!(
+                    "refusal status {} is not an HTTP error status (400 to 599)",
+                    r.status
+                )));
+            }
+        }
+        match &self.inner.allow {
+            Some(gate) => gate.answer(request, verdict),
+            None => Err(Error::NoSuchRequest),
+        }
     }
 
     /// Accepts a connection that waits on middleware; returns the new socket's id.

@@ -76,6 +76,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("redis_specific_response_channel", OptionKind::Bool, "answer on a per-node response channel, `publishOnSpecificResponseChannel` (default false; needs redis_url)"),
     spec("redis_streams", OptionKind::Bool, "speak @socket.io/redis-streams-adapter 0.3 instead of the classic adapter: broadcasts go through the Redis stream named redis_key, and connection state recovery works across nodes (default false; needs redis_url; see README \"Cluster\")"),
     spec("redis_stream_max_len", OptionKind::Count, "the stream's approximate length bound, the streams adapter's `maxLen` (default 10000; needs redis_streams)"),
+    spec("allow_request", OptionKind::Bool, "ask the host about every Engine.IO handshake before any session exists (socket.io's allowRequest): an AllowRequest event answered with allow_request (default false)"),
+    spec("allow_request_timeout", OptionKind::Duration, "a handshake the host has not answered within this time is refused with 403 (default 10 s)"),
     spec("hold_connect", OptionKind::Bool, "hold each CONNECT reply until the host calls release (default false; the Python and Node bindings turn it on)"),
 ];
 
@@ -319,6 +321,17 @@ impl ConfigBuilder {
             }
             ("worker_threads", OptionValue::Unset) => c.worker_threads = None,
             ("hold_connect", OptionValue::Bool(b)) => c.hold_connect = b,
+            ("allow_request", OptionValue::Bool(b)) => c.allow_request_event = b,
+            ("allow_request", OptionValue::Unset) => c.allow_request_event = false,
+            ("allow_request_timeout", OptionValue::Duration(t)) => {
+                if t.is_zero() {
+                    return Err(ConfigError::OutOfRange(name.into(), "must be above 0"));
+                }
+                c.allow_request_timeout = t;
+            }
+            ("allow_request_timeout", OptionValue::Unset) => {
+                c.allow_request_timeout = d.allow_request_timeout
+            }
             ("recovery_max_disconnection_duration", OptionValue::Duration(t)) => {
                 self.recovery.0 = Some(t)
             }

@@ -99,6 +99,24 @@ impl ConnectRequest {
     }
 }
 
+/// A handshake request waiting for the host's verdict (`allow_request`); answer it with
+/// [`crate::host::Server::allow_request`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct RequestCheck {
+    pub(crate) id: u64,
+}
+
+impl RequestCheck {
+    /// A number identifying it (for hosts that pass it around as data).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+    /// Rebuilds the handle from [`RequestCheck::id`].
+    pub fn from_id(id: u64) -> Self {
+        Self { id }
+    }
+}
+
 /// One reply to a server emit that asked for acknowledgement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AckReply {
@@ -127,6 +145,17 @@ pub struct AckResult {
 /// Something that happened, delivered in order (per socket, the order things happened).
 #[derive(Debug)]
 pub enum Event {
+    /// An Engine.IO handshake asks to open a connection (with the `allow_request` option):
+    /// answer with [`crate::host::Server::allow_request`] before `allow_request_timeout`
+    /// (then it is refused). No session exists yet.
+    AllowRequest {
+        /// Pass to `allow_request`.
+        request: RequestCheck,
+        /// Request method (a handshake is always a `GET`).
+        method: String,
+        /// The request: headers, query, URL, peer address.
+        handshake: Arc<Handshake>,
+    },
     /// A client asks to join a namespace that has middleware; answer with
     /// [`crate::host::Server::accept`] or [`crate::host::Server::reject`].
     ConnectRequest {

@@ -12,7 +12,8 @@ mod stream_log;
 
 pub use ack::AckCallback;
 pub use event::{
-    AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Event, ServerAck,
+    AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Event, RequestCheck,
+    ServerAck,
 };
 pub use namespace::{Namespace, Socket};
 

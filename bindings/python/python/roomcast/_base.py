@@ -202,6 +202,7 @@ class _ServerBase:
         logger: Any = None,
         connection_state_recovery: Optional[Dict[str, Any]] = None,
         client_manager: Any = None,
+        allow_request: Optional[Callable[[Dict[str, Any]], Any]] = None,
         **options: Any,
     ) -> None:
         """python-socketio's option names are mapped to the core's here; any other keyword
@@ -239,6 +240,14 @@ class _ServerBase:
         if client_manager is not None:
             url, key, timeout = client_manager._native_options()
             self._options.update(redis_url=url, redis_key=key, redis_request_timeout=timeout)
+        if allow_request is not None and not callable(allow_request):
+            raise TypeError("allow_request must be a callable taking the request's environ")
+        #: Called with each handshake request's WSGI-style environ before any session exists
+        #: (socket.io's ``allowRequest``); a false result (or an exception) refuses it with
+        #: HTTP 403 ``{"code":4,"message":"Forbidden"}``.
+        self._allow_request = allow_request
+        if allow_request is not None:
+            self._options["allow_request"] = True
         self._options.update(options)
         # Connect handlers run before the client sees CONNECT (see the module docstring).
         self._options["hold_connect"] = True
@@ -324,6 +333,21 @@ class _ServerBase:
         self._stopped.clear()
         self._native = _native.NativeServer(self._namespace_rules(), host=host, port=port, **self._options)
         _live.add(self)
+
+    def _ask_allow_request(self, handshake: Dict[str, Any]) -> Any:
+        """Runs ``allow_request`` on a handshake; an exception counts as a refusal."""
+        try:
+            assert self._allow_request is not None
+            return self._allow_request(_environ(handshake))
+        except Exception:
+            logger.exception("roomcast: error in allow_request; the request is refused")
+            return False
+
+    def _answer_allow_request(self, request: int, allowed: Any) -> None:
+        try:
+            self._core_server().allow_request(request, bool(allowed))
+        except (_native.NoSuchRequest, _native.ServerStopped):
+            pass  # answered after allow_request_timeout (then refused), or stopped
 
     def _core_server(self) -> Any:
         """The native server, after checking it belongs to this process and has started."""

@@ -122,6 +122,10 @@ class AsyncServer(_ServerBase):
         if kind == "ack":
             self._on_ack(ev)
             return
+        if kind == "allow_request":
+            assert self._loop is not None
+            self._loop.create_task(self._allow(ev[1], ev[3]))
+            return
         # Every event of one socket id (from its connect request on) runs in order.
         key = ev[3] if kind == "connect_request" else ev[2]
         prev = self._tails.get(key)
@@ -129,6 +133,17 @@ class AsyncServer(_ServerBase):
         task = self._loop.create_task(self._run(key, ev, prev))
         self._tails[key] = task
         task.add_done_callback(lambda t, k=key: self._tails.get(k) is t and self._tails.pop(k))
+
+    async def _allow(self, request: int, handshake: dict) -> None:
+        """``allow_request`` for one handshake; an ``async def`` is awaited."""
+        allowed = self._ask_allow_request(handshake)
+        if inspect.isawaitable(allowed):
+            try:
+                allowed = await allowed
+            except Exception:
+                logger.exception("roomcast: error in allow_request; the request is refused")
+                allowed = False
+        self._answer_allow_request(request, allowed)
 
     async def _run(self, key: Any, ev: tuple, prev: Optional[asyncio.Task]) -> None:
         _current_key.set(key)

@@ -107,6 +107,9 @@ class Server(_ServerBase):
                 return
             if token is not None:
                 self._send_ack(token, result, event)
+        elif kind == "allow_request":
+            _, request, _method, handshake = ev
+            self._answer_allow_request(request, self._ask_allow_request(handshake))
         elif kind == "connect_request":
             _, request, nsp, sid, auth, handshake, recovered = ev
             if recovered:

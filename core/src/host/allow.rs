@@ -1,0 +1,90 @@
+//! `allow_request` as a round trip with the host: each Engine.IO handshake request becomes
+//! an [`Event::AllowRequest`](crate::host::Event::AllowRequest) that the host answers with
+//! [`Server::allow_request`](crate::host::Server::allow_request), before any session
+//! exists, as socket.io's `allowRequest(req, callback)`. A request the host does not
+//! answer within `allow_request_timeout` is refused, so a host that never answers holds
+//! nothing for long.
+
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+use crate::config::{AllowRequest, Refusal, RequestInfo};
+use crate::server::{Error, Event, RequestCheck, SocketIo};
+
+/// The requests waiting for the host's answer.
+pub(crate) struct AllowGate {
+    io: Weak<SocketIo>,
+    waiting: Mutex<HashMap<u64, oneshot::Sender<Result<(), Refusal>>>>,
+    next: AtomicU64,
+    timeout: Duration,
+}
+
+impl AllowGate {
+    pub(crate) fn new(io: &Arc<SocketIo>, timeout: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            io: Arc::downgrade(io),
+            waiting: Mutex::new(HashMap::new()),
+            next: AtomicU64::new(1),
+            timeout,
+        })
+    }
+
+    /// The engine's hook: reports the request and waits for the answer or the timeout.
+    pub(crate) fn hook(self: &Arc<Self>) -> AllowRequest {
+        let gate = Arc::downgrade(self);
+        Arc::new(move |info: RequestInfo| {
+            let gate = gate.clone();
+            Box::pin(async move {
+                let Some(g) = gate.upgrade() else {
+                    return Err(Refusal::forbidden());
+                };
+                let (tx, rx) = oneshot::channel();
+                let id = g.next.fetch_add(1, Ordering::Relaxed);
+                g.waiting.lock().insert(id, tx);
+                let timeout = g.timeout;
+                match g.io.upgrade() {
+                    Some(io) => io.report(Event::AllowRequest {
+                        request: RequestCheck { id },
+                        method: info.method,
+                        handshake: Arc::new(info.handshake),
+                    }),
+                    None => return Err(Refusal::forbidden()),
+                }
+                drop(g);
+                let answer = tokio::time::timeout(timeout, rx).await;
+                if let Some(g) = gate.upgrade() {
+                    g.waiting.lock().remove(&id);
+                }
+                match answer {
+                    Ok(Ok(verdict)) => verdict,
+                    // No answer in time, or the server is going away.
+                    _ => {
+                        tracing::warn!(
+                            id,
+                            "allow_request: no answer from the host in time; refused"
+                        );
+                        Err(Refusal::forbidden())
+                    }
+                }
+            })
+        })
+    }
+
+    /// Delivers the host's answer; `NoSuchRequest` once answered or timed out.
+    pub(crate) fn answer(
+        &self,
+        request: RequestCheck,
+        verdict: Result<(), Refusal>,
+    ) -> Result<(), Error> {
+        let tx = self
+            .waiting
+            .lock()
+            .remove(&request.id)
+            .ok_or(Error::NoSuchRequest)?;
+        tx.send(verdict).map_err(|_| Error::NoSuchRequest)
+    }
+}
