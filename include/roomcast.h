@@ -82,8 +82,26 @@
 // and `roomcast_config_set_cleanup_empty_child_namespaces`; 7
 // `roomcast_config_set_redis_streams`; 8 `allow_request`:
 // `roomcast_config_set_allow_request`, `roomcast_config_set_allow_request_timeout_ms`,
-// `ROOMCAST_EVENT_ALLOW_REQUEST` and `roomcast_allow_request`.
-#define ROOMCAST_ABI_REVISION 8
+// `ROOMCAST_EVENT_ALLOW_REQUEST` and `roomcast_allow_request`; 9 `roomcast_server_side_emit`,
+// `roomcast_cluster_request`, `ROOMCAST_EVENT_CLUSTER_REPLY` and
+// `roomcast_event.{request_id,reply_json}`.
+#define ROOMCAST_ABI_REVISION 9
+
+// `roomcast_cluster_request` kind: `fetchSockets` of the sockets `to` selects (on every
+// node); `value` is a list of `{"id","handshake","rooms","data"}`.
+#define ROOMCAST_REQUEST_FETCH_SOCKETS 1
+
+// `roomcast_cluster_request` kind: the rooms of every node (socket-id rooms included,
+// sorted); `value` is a list of names.
+#define ROOMCAST_REQUEST_ALL_ROOMS 2
+
+// `roomcast_cluster_request` kind: the number of nodes serving `nsp` (this one included);
+// `value` is a number, or null when Redis could not be asked.
+#define ROOMCAST_REQUEST_SERVER_COUNT 3
+
+// `roomcast_cluster_request` kind: `serverSideEmitWithAck(event, ...args)`; `value` is
+// the list of the other nodes' replies (each the first argument of its ack).
+#define ROOMCAST_REQUEST_SERVER_SIDE_EMIT_WITH_ACK 4
 
 // `roomcast_target.flags`: drop the packet for sockets that cannot take it right now.
 #define ROOMCAST_TARGET_VOLATILE 1
@@ -172,6 +190,8 @@ enum roomcast_event_kind
   // method is always GET); answer with `roomcast_allow_request(srv, ev->request, ...)`.
   // `nsp` and `sid` are NULL.
   ROOMCAST_EVENT_ALLOW_REQUEST = 8,
+  // (revision 9) The answer of `roomcast_cluster_request` (`request_id`, `reply_json`).
+  ROOMCAST_EVENT_CLUSTER_REPLY = 9,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -279,6 +299,14 @@ typedef struct roomcast_event {
   // restored, the events it missed replayed (CONNECTION; on CONNECT_REQUEST, the client
   // asks to recover a session that is still known). Appended in ABI revision 3.
   bool recovered;
+  // The id `roomcast_cluster_request` wrote (CLUSTER_REPLY). Appended in ABI revision 9.
+  uint64_t request_id;
+  // The answer, a JSON object (CLUSTER_REPLY): `{"value": …, "complete": bool,
+  // "answered": n, "expected": n}` (`complete` false when a node did not answer in time or
+  // Redis was unreachable; `value` then holds what arrived), for SERVER_COUNT
+  // `{"value": n}` (`null` when Redis could not be asked), or `{"error": "…", "code":
+  // "ERR_…"}`. Appended in ABI revision 9.
+  const char *reply_json;
 } roomcast_event;
 
 // The event callback: runs on the server's dispatcher thread, one event at a time, in
@@ -326,6 +354,34 @@ roomcast_status roomcast_allow_request(struct roomcast_server *srv,
                                        bool allow,
                                        uint16_t status,
                                        const char *message);
+
+// (revision 9) `serverSideEmit`: every other node of the cluster gets `event` with
+// `args_json` (a JSON array text, NULL = no arguments; no binary: the wire format carries
+// JSON here). Roomcast nodes see it as `ROOMCAST_EVENT_SERVER_SIDE_EMIT`, Node socket.io
+// nodes as `io.on(event)`. Without a cluster it reaches nobody.
+roomcast_status roomcast_server_side_emit(struct roomcast_server *server,
+                                          const char *nsp,
+                                          const char *event,
+                                          const char *args_json);
+
+// (revision 9) Starts a request to every node of the cluster (`kind` one of
+// `ROOMCAST_REQUEST_*`) on namespace `nsp` and writes its id to `request_id` (when not
+// NULL); returns at once. The answer comes as one `ROOMCAST_EVENT_CLUSTER_REPLY` event
+// with that `request_id` and a `reply_json` object (see `roomcast_event.reply_json`),
+// after every node answered or the timeout. `to` selects the sockets of FETCH_SOCKETS
+// (NULL: all) and must be NULL for the other kinds. `event` and `args_json` are the
+// event of SERVER_SIDE_EMIT_WITH_ACK (NULL for the others), which waits `timeout_ms`
+// (0: 5 s); the other kinds wait the cluster's request timeout and take `timeout_ms` 0.
+// Without a cluster, requests answer at once with this node alone. A misplaced argument
+// or an unknown kind is `ROOMCAST_ERR_INVALID_ARGUMENT`.
+roomcast_status roomcast_cluster_request(struct roomcast_server *server,
+                                         const char *nsp,
+                                         int32_t kind,
+                                         const struct roomcast_target *to,
+                                         const char *event,
+                                         const char *args_json,
+                                         uint32_t timeout_ms,
+                                         uint64_t *request_id);
 
 // Emits `event` with `args_json` (a JSON array text, NULL = no arguments) and binary
 // `attachments` (referenced from the JSON by `{"_placeholder":true,"num":i}`) to the

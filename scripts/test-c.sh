@@ -3,6 +3,8 @@
 # generates, compiles the C test programs, the C++ smoke test and examples/c/chat.c with
 # strict flags, runs them directly and under valgrind (leaks and invalid accesses fail),
 # and drives the servers with the real socket.io-client (tests/node's packages).
+# tests/c/cluster.test.mjs runs the C node in a mixed Redis cluster beside a Node socket.io
+# node (installs redis-server with apt-get and tests/cluster's npm packages when missing).
 # Installs what it needs (cbindgen pinned, npm packages), idempotent and quiet.
 # Ends with a "N passed, N failed" line; exits non-zero on any failure.
 set -uo pipefail
@@ -44,6 +46,14 @@ if ! command -v valgrind >/dev/null; then
 fi
 [ -d tests/node/node_modules/socket.io-client ] || npm ci --prefix tests/node --silent --no-audit --no-fund
 [ -d examples/node_modules/socket.io-client ] || npm ci --prefix examples --silent --no-audit --no-fund
+# The cluster test (tests/c/cluster.test.mjs) runs beside a Node socket.io node with
+# @socket.io/redis-adapter (tests/cluster's packages) on a redis-server it starts.
+[ -f tests/cluster/node_modules/.package-lock.json ] && [ ! tests/cluster/package-lock.json -nt tests/cluster/node_modules/.package-lock.json ] ||
+  npm ci --prefix tests/cluster --silent --no-audit --no-fund
+if ! command -v redis-server >/dev/null; then
+  echo "== apt-get install redis-server"
+  { apt-get install -y -qq redis-server || { apt-get update -qq && apt-get install -y -qq redis-server; }; } >/dev/null 2>&1 || true
+fi
 
 # ---- library and header -------------------------------------------------------------
 echo "== cargo build --release -p roomcast-ffi"
@@ -56,7 +66,7 @@ step "include/roomcast.h matches cbindgen (--verify)" \
 mkdir -p "$OUT"
 CFLAGS=(-std=c99 -Wall -Wextra -Werror -pedantic -D_POSIX_C_SOURCE=200809L -pthread -g -Iinclude)
 LDFLAGS=(-L"$LIB" -lroomcast -Wl,-rpath,"$LIB")
-for t in server_test pull_test misuse_test config_test; do
+for t in server_test pull_test misuse_test config_test cluster_test; do
   step "cc -std=c99 tests/c/$t.c" cc "${CFLAGS[@]}" "tests/c/$t.c" "${LDFLAGS[@]}" -o "$OUT/$t"
 done
 step "cc -std=c99 examples/c/chat.c" cc "${CFLAGS[@]}" examples/c/chat.c "${LDFLAGS[@]}" -o "$OUT/chat"

@@ -20,6 +20,17 @@ fi
 if [ ! -f tests/node/node_modules/.package-lock.json ]; then
   npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 fi
+# test_cluster.py runs a mixed cluster: a redis-server and a Node socket.io node with
+# @socket.io/redis-adapter (tests/cluster's pinned packages) beside the Python node.
+if [ ! -f tests/cluster/node_modules/.package-lock.json ] || [ tests/cluster/package-lock.json -nt tests/cluster/node_modules/.package-lock.json ]; then
+  npm ci --prefix tests/cluster --no-audit --no-fund --loglevel=error
+fi
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "== apt-get install redis-server"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq redis-server >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+fi
+export ROOMCAST_CLUSTER_TESTS=1
 echo "== pip install ./bindings/python"
 "${PIP[@]}" install --force-reinstall --no-deps ./bindings/python
 

@@ -199,7 +199,10 @@ fn main() {
                 }
             }
             // The e2e server joins no cluster (see examples/rust/cluster.rs for that).
-            Event::AckResponse(_) | Event::Disconnecting { .. } | Event::ServerSideEmit { .. } => {}
+            Event::AckResponse(_)
+            | Event::Disconnecting { .. }
+            | Event::ServerSideEmit { .. }
+            | Event::ClusterReply { .. } => {}
         }
     }
 }

@@ -36,6 +36,8 @@ pub enum roomcast_event_kind {
     /// method is always GET); answer with `roomcast_allow_request(srv, ev->request, ...)`.
     /// `nsp` and `sid` are NULL.
     ROOMCAST_EVENT_ALLOW_REQUEST = 8,
+    /// (revision 9) The answer of `roomcast_cluster_request` (`request_id`, `reply_json`).
+    ROOMCAST_EVENT_CLUSTER_REPLY = 9,
 }
 
 /// One client's reply to an emit with ack.
@@ -107,6 +109,14 @@ pub struct roomcast_event {
     /// restored, the events it missed replayed (CONNECTION; on CONNECT_REQUEST, the client
     /// asks to recover a session that is still known). Appended in ABI revision 3.
     pub recovered: bool,
+    /// The id `roomcast_cluster_request` wrote (CLUSTER_REPLY). Appended in ABI revision 9.
+    pub request_id: u64,
+    /// The answer, a JSON object (CLUSTER_REPLY): `{"value": …, "complete": bool,
+    /// "answered": n, "expected": n}` (`complete` false when a node did not answer in time or
+    /// Redis was unreachable; `value` then holds what arrived), for SERVER_COUNT
+    /// `{"value": n}` (`null` when Redis could not be asked), or `{"error": "…", "code":
+    /// "ERR_…"}`. Appended in ABI revision 9.
+    pub reply_json: *const c_char,
 }
 
 /// An event and everything its pointers point into. `ev` comes first so a
@@ -205,6 +215,8 @@ fn empty(kind: roomcast_event_kind) -> roomcast_event {
         timed_out: false,
         disconnected: 0,
         recovered: false,
+        request_id: 0,
+        reply_json: null,
     }
 }
 
@@ -310,6 +322,11 @@ pub fn convert(mut event: Event, acks: &AckTokens) -> Box<OwnedEvent> {
                 ..empty(ROOMCAST_EVENT_SERVER_SIDE_EMIT)
             }
         }
+        Event::ClusterReply { id, reply } => roomcast_event {
+            request_id: id,
+            reply_json: b.s(&reply.to_string()),
+            ..empty(ROOMCAST_EVENT_CLUSTER_REPLY)
+        },
         Event::Disconnecting {
             nsp,
             sid,

@@ -14,6 +14,7 @@
 #![allow(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 mod allow;
+mod cluster;
 mod commands;
 mod config;
 mod event;
@@ -25,6 +26,7 @@ mod status;
 mod types;
 
 pub use allow::*;
+pub use cluster::*;
 pub use commands::*;
 pub use config::*;
 pub use event::{roomcast_ack_reply, roomcast_event, roomcast_event_kind};
@@ -62,8 +64,10 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// and `roomcast_config_set_cleanup_empty_child_namespaces`; 7
 /// `roomcast_config_set_redis_streams`; 8 `allow_request`:
 /// `roomcast_config_set_allow_request`, `roomcast_config_set_allow_request_timeout_ms`,
-/// `ROOMCAST_EVENT_ALLOW_REQUEST` and `roomcast_allow_request`.
-pub const ROOMCAST_ABI_REVISION: u32 = 8;
+/// `ROOMCAST_EVENT_ALLOW_REQUEST` and `roomcast_allow_request`; 9 `roomcast_server_side_emit`,
+/// `roomcast_cluster_request`, `ROOMCAST_EVENT_CLUSTER_REPLY` and
+/// `roomcast_event.{request_id,reply_json}`.
+pub const ROOMCAST_ABI_REVISION: u32 = 9;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

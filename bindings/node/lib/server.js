@@ -206,7 +206,7 @@ class Server {
     if (!r) return;
     this._requests.delete(id);
     const v = JSON.parse(json);
-    if (v.error) r.reject(new Error(v.error));
+    if (v.error) r.reject(Object.assign(new Error(v.error), v.code ? { code: v.code } : {}));
     else r.resolve(v);
   }
 

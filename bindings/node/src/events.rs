@@ -152,6 +152,12 @@ pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
                     None => env.get_null()?.into_unknown(),
                 },
             ],
+            // Not produced: this binding takes cluster answers through `Delivery::Reply`.
+            Event::ClusterReply { id, reply } => vec![
+                s(env, "reply")?,
+                env.create_double(id as f64)?.into_unknown(),
+                s(env, &reply.to_string())?,
+            ],
             Event::Disconnect { nsp, sid, reason } => {
                 vec![
                     s(env, "disconnect")?,

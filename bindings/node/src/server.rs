@@ -9,7 +9,7 @@ use napi::threadsafe_function::{ErrorStrategy, ThreadsafeFunctionCallMode};
 use napi::{Env, JsBuffer, JsFunction, JsObject};
 use napi_derive::napi;
 use parking_lot::Mutex;
-use roomcast::host::{AckTokens, ConnectRequest, Refusal, RequestCheck, Server};
+use roomcast::host::{AckTokens, ClusterRequest, ConnectRequest, Refusal, RequestCheck, Server};
 use roomcast::{BroadcastOptions, NamespaceMatch, NamespaceRule};
 use std::sync::Arc;
 use std::time::Duration;
@@ -222,15 +222,19 @@ impl NativeServer {
         let Some(deliver) = self.deliver.lock().clone() else {
             return Err(err(&env, roomcast::host::Error::Stopped));
         };
-        let timeout = ms(timeout_ms);
-        self.handle.runtime().spawn(async move {
-            let reply = cluster_request(&server, &kind, &nsp, &to, &event, &args, timeout).await;
-            let text = reply.unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
-            let _ = deliver.call(
-                events::Delivery::Reply(id as f64, text.to_string()),
-                ThreadsafeFunctionCallMode::NonBlocking,
-            );
-        });
+        let Some(req) = ClusterRequest::parse(&kind, to, &event, args, ms(timeout_ms)) else {
+            return Err(Error::from_reason(format!(
+                "unknown cluster request {kind}"
+            )));
+        };
+        server
+            .cluster_request_callback(&nsp, req, move |reply| {
+                let _ = deliver.call(
+                    events::Delivery::Reply(id as f64, reply.to_string()),
+                    ThreadsafeFunctionCallMode::NonBlocking,
+                );
+            })
+            .map_err(|e| err(&env, e))?;
         Ok(id as f64)
     }
 
@@ -439,45 +443,4 @@ impl NativeServer {
         }
         Ok(())
     }
-}
-
-/// Runs one cluster request and renders its answer as JSON for JavaScript.
-async fn cluster_request(
-    server: &Server,
-    kind: &str,
-    nsp: &str,
-    to: &BroadcastOptions,
-    event: &str,
-    args: &roomcast::Payload,
-    timeout: Duration,
-) -> std::result::Result<serde_json::Value, roomcast::host::Error> {
-    use serde_json::json;
-    Ok(match kind {
-        "fetchSockets" => {
-            let r = server.fetch_sockets(nsp, to).await?;
-            let list: Vec<_> = r
-                .value
-                .iter()
-                .map(|s| json!({"id": s.id, "handshake": s.handshake, "rooms": s.rooms, "data": s.data}))
-                .collect();
-            json!({"value": list, "complete": r.complete})
-        }
-        "allRooms" => {
-            let r = server.all_rooms(nsp).await?;
-            json!({"value": r.value, "complete": r.complete})
-        }
-        "serverCount" => json!({"value": server.server_count(nsp).await?}),
-        "serverSideEmitWithAck" => {
-            let r = server
-                .server_side_emit_with_ack(nsp, event, args, timeout)
-                .await?;
-            let v: Vec<_> = r
-                .value
-                .iter()
-                .map(|a| a.to_values().into_iter().next().unwrap_or_default())
-                .collect();
-            json!({"value": v, "complete": r.complete, "answered": r.answered, "expected": r.expected})
-        }
-        other => json!({"error": format!("unknown request {other}")}),
-    })
 }

@@ -5,6 +5,7 @@
 
 use pyo3::prelude::*;
 
+mod cluster;
 mod convert;
 mod options;
 mod server;
@@ -15,6 +16,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<server::NativeServer>()?;
     m.add_class::<server::AckToken>()?;
     m.add_class::<server::NativeEmitter>()?;
+    m.add_class::<cluster::NativeCluster>()?;
+    m.add_class::<cluster::ServerAckToken>()?;
     m.add("RoomcastError", py.get_type::<server::RoomcastError>())?;
     m.add("NoSuchNamespace", py.get_type::<server::NoSuchNamespace>())?;
     m.add("NoSuchSocket", py.get_type::<server::NoSuchSocket>())?;

@@ -16,6 +16,7 @@ use roomcast::BroadcastOptions;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cluster::{NativeCluster, ServerAckToken};
 use crate::convert;
 
 pyo3::create_exception!(
@@ -225,9 +226,15 @@ fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>>
             &*nsp,
             event,
             convert::from_payload(py, &args)?,
-            ack.map(|a| a.id()),
+            match ack {
+                Some(a) => Some(Py::new(py, ServerAckToken::new(a))?),
+                None => None,
+            },
         )
             .into_pyobject(py)?,
+        Event::ClusterReply { id, reply } => {
+            ("cluster_reply", id, convert::from_value(py, &reply, &[])?).into_pyobject(py)?
+        }
     };
     Ok(t)
 }
@@ -383,6 +390,12 @@ impl NativeServer {
                 "this acknowledgement was already answered",
             )),
         }
+    }
+
+    /// The cluster-wide operations of this server (they act on this node alone without a
+    /// cluster).
+    fn cluster(&self) -> NativeCluster {
+        NativeCluster::new(self.server.clone())
     }
 
     /// Puts socket `sid` of `nsp` in `rooms`.

@@ -6,13 +6,15 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::runtime::Handle;
 
+use serde_json::{json, Value};
+
 use super::Server;
 use crate::adapter::cluster::{ClusterAdapter, ClusterReply, ClusterStats, LocalNode, SocketInfo};
 use crate::adapter::redis::{RedisAdapter, RedisConfig, StreamsAdapter};
 use crate::adapter::BroadcastOptions;
 use crate::config::NamespaceMatch;
 use crate::protocol::Payload;
-use crate::server::{Error, ServerAck, SocketIo};
+use crate::server::{Error, Event, ServerAck, SocketIo};
 
 /// Connects `io` to the Redis cluster before the server accepts clients. Fails with a clear
 /// error (never hangs) when Redis is unreachable: a node that silently started alone would
@@ -208,5 +210,140 @@ impl Server {
     pub async fn server_count(&self, nsp: &str) -> Result<Option<usize>, Error> {
         let fut = self.io()?.server_count(nsp)?;
         self.on_runtime(fut).await
+    }
+}
+
+/// A cluster request a host starts without awaiting it (C, Python and Node take the answer
+/// as JSON, see [`Server::cluster_request`]). The answer is always an object: `{"value":
+/// …, "complete": bool, "answered": n, "expected": n}` (`value` a list of sockets
+/// `{"id","handshake","rooms","data"}`, of room names, or of the other nodes' replies), for
+/// [`ClusterRequest::ServerCount`] `{"value": n}` (`null` when Redis could not be asked),
+/// and `{"error": "…", "code": "ERR_…"}` when the request could not start.
+#[derive(Clone, Debug)]
+pub enum ClusterRequest {
+    /// `fetchSockets` of the sockets the options select.
+    FetchSockets(BroadcastOptions),
+    /// Every room of every node.
+    AllRooms,
+    /// Nodes serving the namespace.
+    ServerCount,
+    /// `serverSideEmitWithAck`: one reply (the first ack argument) per other node.
+    ServerSideEmitWithAck {
+        /// Event name.
+        event: String,
+        /// Arguments (JSON only).
+        args: Payload,
+        /// How long to wait for the other nodes.
+        timeout: Duration,
+    },
+}
+
+impl ClusterRequest {
+    /// Parses a request name as hosts spell it: `fetchSockets`/`fetch_sockets`,
+    /// `allRooms`/`all_rooms`, `serverCount`/`server_count`,
+    /// `serverSideEmitWithAck`/`server_side_emit_with_ack` (the arguments unused by the
+    /// kind are ignored); `None` for an unknown name.
+    pub fn parse(
+        kind: &str,
+        to: BroadcastOptions,
+        event: &str,
+        args: Payload,
+        timeout: Duration,
+    ) -> Option<Self> {
+        Some(match kind {
+            "fetchSockets" | "fetch_sockets" => Self::FetchSockets(to),
+            "allRooms" | "all_rooms" => Self::AllRooms,
+            "serverCount" | "server_count" => Self::ServerCount,
+            "serverSideEmitWithAck" | "server_side_emit_with_ack" => Self::ServerSideEmitWithAck {
+                event: event.to_owned(),
+                args,
+                timeout,
+            },
+            _ => return None,
+        })
+    }
+}
+
+fn reply_json<T>(r: ClusterReply<T>, value: Value) -> Value {
+    json!({"value": value, "complete": r.complete, "answered": r.answered, "expected": r.expected})
+}
+
+fn error_json(e: &Error) -> Value {
+    json!({"error": e.to_string(), "code": e.code()})
+}
+
+impl Server {
+    /// Runs `req` on namespace `nsp` and returns its answer as JSON (see
+    /// [`ClusterRequest`]); errors (a stopped server, an unknown namespace) are `Err`.
+    pub async fn cluster_request_json(
+        &self,
+        nsp: &str,
+        req: ClusterRequest,
+    ) -> Result<Value, Error> {
+        Ok(match req {
+            ClusterRequest::FetchSockets(to) => {
+                let r = self.fetch_sockets(nsp, &to).await?;
+                let list: Vec<Value> = r
+                    .value
+                    .iter()
+                    .map(|s| json!({"id": s.id, "handshake": s.handshake, "rooms": s.rooms, "data": s.data}))
+                    .collect();
+                reply_json(r, Value::Array(list))
+            }
+            ClusterRequest::AllRooms => {
+                let r = self.all_rooms(nsp).await?;
+                let v = json!(r.value);
+                reply_json(r, v)
+            }
+            ClusterRequest::ServerCount => json!({"value": self.server_count(nsp).await?}),
+            ClusterRequest::ServerSideEmitWithAck {
+                event,
+                args,
+                timeout,
+            } => {
+                let r = self
+                    .server_side_emit_with_ack(nsp, &event, &args, timeout)
+                    .await?;
+                let v: Vec<Value> = r
+                    .value
+                    .iter()
+                    .map(|a| a.to_values().into_iter().next().unwrap_or_default())
+                    .collect();
+                reply_json(r, Value::Array(v))
+            }
+        })
+    }
+
+    /// Starts `req` and calls `done` with its answer as JSON (an `{"error", "code"}` object
+    /// when it failed once started); returns at once. Fails at once on a stopped server.
+    pub fn cluster_request_callback(
+        &self,
+        nsp: &str,
+        req: ClusterRequest,
+        done: impl FnOnce(Value) + Send + 'static,
+    ) -> Result<(), Error> {
+        self.io()?;
+        let server = self.clone();
+        let nsp = nsp.to_owned();
+        self.inner.handle.spawn(async move {
+            let v = server
+                .cluster_request_json(&nsp, req)
+                .await
+                .unwrap_or_else(|e| error_json(&e));
+            done(v);
+        });
+        Ok(())
+    }
+
+    /// Starts `req` and returns its id at once; the answer comes as an
+    /// [`Event::ClusterReply`] with that id, in the event stream (for hosts that take every
+    /// result from the stream, like C and asyncio).
+    pub fn cluster_request(&self, nsp: &str, req: ClusterRequest) -> Result<u64, Error> {
+        let io = self.io()?.clone();
+        let id = io.next_request_id();
+        self.cluster_request_callback(nsp, req, move |reply| {
+            io.report(Event::ClusterReply { id, reply })
+        })?;
+        Ok(id)
     }
 }

@@ -17,6 +17,7 @@
 //! ```
 
 mod cluster;
+pub use cluster::ClusterRequest;
 
 use parking_lot::Mutex;
 use std::net::SocketAddr;

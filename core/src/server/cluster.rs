@@ -33,6 +33,11 @@ impl SocketIo {
         self.cluster.get()
     }
 
+    /// A fresh id for a host request (shared with ack ids, so they never collide).
+    pub(crate) fn next_request_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
     fn existing(&self, nsp: &str) -> Option<Arc<super::Namespace>> {
         self.namespaces.read().get(nsp).cloned()
     }

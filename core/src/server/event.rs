@@ -224,6 +224,13 @@ pub enum Event {
         /// [`crate::host::Server::server_side_ack`].
         ack: Option<ServerAck>,
     },
+    /// The answer of a request started with [`crate::host::Server::cluster_request`].
+    ClusterReply {
+        /// The id `cluster_request` returned.
+        id: u64,
+        /// The answer as JSON (see [`crate::host::ClusterRequest`] for its shape).
+        reply: serde_json::Value,
+    },
     /// A socket left.
     Disconnect {
         /// Namespace.

@@ -22,12 +22,13 @@ from ._native import (
 )
 from ._native import __version__ as __version__
 from .async_server import AsyncServer
-from .cluster import RedisManager
+from .cluster import ClusterResult, RedisManager
 from .exceptions import ConnectionRefusedError, DisconnectedError, SocketIOError, TimeoutError
 from .server import Server
 
 __all__ = [
     "AsyncServer",
+    "ClusterResult",
     "ConfigError",
     "ConnectionRefusedError",
     "DisconnectedError",

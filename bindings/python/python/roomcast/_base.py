@@ -237,8 +237,11 @@ class _ServerBase:
                 raise ValueError(f"transports: unknown {sorted(unknown)}; use 'polling' and/or 'websocket'")
             self._options["allow_polling"] = "polling" in transports
             self._options["allow_websocket"] = "websocket" in transports
+        #: Seconds cluster requests (``fetch_sockets``, ``all_rooms``) wait for other nodes.
+        self._request_timeout = 5.0
         if client_manager is not None:
             url, key, timeout = client_manager._native_options()
+            self._request_timeout = float(timeout)
             self._options.update(redis_url=url, redis_key=key, redis_request_timeout=timeout)
         if allow_request is not None and not callable(allow_request):
             raise TypeError("allow_request must be a callable taking the request's environ")
@@ -271,6 +274,8 @@ class _ServerBase:
         #: closed, so this only matters with clients that do not go away.
         self.stop_timeout = float(stop_timeout)
         self.handlers: Dict[str, Dict[str, Handler]] = {}
+        #: Handlers of other nodes' ``serverSideEmit``, per namespace and event.
+        self.server_side_handlers: Dict[str, Dict[str, Handler]] = {}
         self._native: Any = None
         self._pid = os.getpid()
         self._lock = threading.RLock()
@@ -306,6 +311,33 @@ class _ServerBase:
             return self.on(fn.__name__, **kwargs)(fn)
 
         return register
+
+    def on_server_side(self, event: str, handler: Optional[Handler] = None, namespace: Optional[str] = None) -> Any:
+        """Registers ``handler(*args)`` for ``event`` sent by another node of the cluster with
+        ``serverSideEmit`` (socket.io's ``io.on(event)`` for server-side events). When the
+        sender waits (``serverSideEmitWithAck``, ``server_side_call``), the handler's return
+        value is this node's answer. Usable as ``@sio.on_server_side('name')``."""
+        nsp = namespace or "/"
+
+        def register(fn: Handler) -> Handler:
+            self.server_side_handlers.setdefault(nsp, {})[event] = fn
+            return fn
+
+        if handler is not None:
+            register(handler)
+            return None
+        return register
+
+    def _cluster(self) -> Any:
+        return self._core_server().cluster()
+
+    def _server_side_answer(self, token: Any, result: Any, event: str) -> None:
+        try:
+            self._cluster().ack(token, result)
+        except (_native.ServerStopped, _native.NoSuchRequest):
+            pass
+        except (TypeError, ValueError):
+            logger.exception("roomcast: the return value of the server-side handler for %r cannot be sent", event)
 
     def _handler(self, nsp: str, event: str) -> Optional[Handler]:
         return self.handlers.get(nsp, {}).get(event)

@@ -1,6 +1,6 @@
 """Type stubs of the pyo3 module ``roomcast._native`` (a thin layer over roomcast::host)."""
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 __version__: str
 
@@ -29,6 +29,8 @@ Event = Tuple[Any, ...]
 ("ack", ack_id, [(sid, args)], timed_out)
 ("disconnecting", nsp, sid, reason, rooms)
 ("disconnect", nsp, sid, reason)
+("server_side_emit", nsp, event, args, Optional[ServerAckToken])
+("cluster_reply", request_id, {"value": ..., "complete": bool, ...})
 ("stopped",)
 """
 
@@ -73,3 +75,22 @@ class NativeServer:
     def reject(self, request: int, message: str, data: Any = None) -> None: ...
     def connection_count(self) -> int: ...
     def stop(self, timeout: float = 5.0) -> None: ...
+    def cluster(self) -> NativeCluster: ...
+
+class ServerAckToken:
+    """The duty to answer one server-side emit from another node (``NativeCluster.ack``)."""
+
+class NativeCluster:
+    def server_side_emit(self, nsp: str, event: str, args: Sequence[Any]) -> None: ...
+    def ack(self, token: ServerAckToken, value: Any) -> None: ...
+    def request(
+        self, kind: str, nsp: str, rooms: Sequence[str] = ..., exclude: Sequence[str] = ...,
+        event: str = "", args: Optional[Sequence[Any]] = None, timeout: float = 5.0,
+    ) -> int: ...
+    def call(
+        self, kind: str, nsp: str, rooms: Sequence[str] = ..., exclude: Sequence[str] = ...,
+        event: str = "", args: Optional[Sequence[Any]] = None, timeout: float = 5.0, wait: float = 10.0,
+    ) -> Dict[str, Any]: ...
+    def sockets_join(self, nsp: str, rooms: Sequence[str], exclude: Sequence[str], targets: Sequence[str]) -> None: ...
+    def sockets_leave(self, nsp: str, rooms: Sequence[str], exclude: Sequence[str], targets: Sequence[str]) -> None: ...
+    def disconnect_sockets(self, nsp: str, rooms: Sequence[str], exclude: Sequence[str], close: bool) -> None: ...

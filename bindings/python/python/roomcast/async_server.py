@@ -16,7 +16,8 @@ import threading
 from typing import Any, AsyncIterator, Callable, Dict, List, Optional
 
 from . import _native
-from ._base import Handler, _connecting, Reason, Rooms, _ServerBase, _accepts, _ack_args, _args, _call_result, _environ, _no_ack, logger
+from ._base import Handler, _connecting, Reason, Rooms, _ServerBase, _accepts, _ack_args, _args, _as_list, _call_result, _environ, _no_ack, logger
+from .cluster import ClusterResult, _reply
 from .exceptions import ConnectionRefusedError, TimeoutError
 
 # The socket whose events the current task handles (so stop() does not wait for itself).
@@ -126,6 +127,12 @@ class AsyncServer(_ServerBase):
             assert self._loop is not None
             self._loop.create_task(self._allow(ev[1], ev[3]))
             return
+        if kind == "cluster_reply":
+            _, request_id, reply = ev
+            fut = self._take_callback(request_id)
+            if isinstance(fut, asyncio.Future) and not fut.done():
+                fut.set_result(reply)
+            return
         # Every event of one socket id (from its connect request on) runs in order.
         key = ev[3] if kind == "connect_request" else ev[2]
         prev = self._tails.get(key)
@@ -228,6 +235,13 @@ class AsyncServer(_ServerBase):
             _, nsp, sid, reason = ev
             await self._run_disconnect(nsp, sid, reason)
             self._forget(nsp, sid)
+        elif kind == "server_side_emit":
+            _, nsp, event, args, token = ev
+            handler = self.server_side_handlers.get(nsp, {}).get(event)
+            if handler is not None:
+                result = await self._guard(handler, f"server-side {event!r}", *args)
+                if token is not None:
+                    self._server_side_answer(token, result, event)
 
     async def _guard(self, fn: Callable[..., Any], what: str, *args: Any) -> Any:
         try:
@@ -310,6 +324,53 @@ class AsyncServer(_ServerBase):
         if not replies:
             raise TimeoutError(_no_ack(target, timeout, timed_out))
         return _call_result(replies[0][1])
+
+    # ------------------------------------------------- cluster (socket.io's names)
+
+    async def _cluster_request(self, kind: str, namespace: Optional[str], rooms: Rooms = None, skip_sid: Rooms = None,
+                               event: str = "", args: Optional[list] = None, timeout: float = 5) -> Any:
+        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        with self._lock:  # held so that the reply finds the future
+            request_id = self._cluster().request(kind, namespace or "/", _as_list(rooms), _as_list(skip_sid), event,
+                                                 args or [], float(timeout))
+            self._add_callback(request_id, fut)
+        reply = await fut
+        if not isinstance(reply, dict):
+            raise _native.ServerStopped("server stopped")
+        return _reply(reply)
+
+    async def fetch_sockets(self, room: Rooms = None, skip_sid: Rooms = None, namespace: Optional[str] = None) -> ClusterResult:
+        """As ``Server.fetch_sockets``, awaited."""
+        return await self._cluster_request("fetch_sockets", namespace, room, skip_sid)
+
+    async def all_rooms(self, namespace: Optional[str] = None) -> ClusterResult:
+        """As ``Server.all_rooms``, awaited."""
+        return await self._cluster_request("all_rooms", namespace)
+
+    async def server_count(self, namespace: Optional[str] = None) -> Optional[int]:
+        """As ``Server.server_count``, awaited."""
+        return await self._cluster_request("server_count", namespace)
+
+    async def server_side_emit(self, event: str, *args: Any, namespace: Optional[str] = None) -> None:
+        """As ``Server.server_side_emit``."""
+        self._cluster().server_side_emit(namespace or "/", event, list(args))
+
+    async def server_side_call(self, event: str, *args: Any, namespace: Optional[str] = None, timeout: float = 5) -> ClusterResult:
+        """As ``Server.server_side_call``, awaited."""
+        return await self._cluster_request("server_side_emit_with_ack", namespace, event=event, args=list(args), timeout=timeout)
+
+    async def sockets_join(self, rooms: Rooms, to: Rooms = None, skip_sid: Rooms = None, namespace: Optional[str] = None) -> None:
+        """As ``Server.sockets_join``."""
+        self._cluster().sockets_join(namespace or "/", _as_list(to), _as_list(skip_sid), _as_list(rooms))
+
+    async def sockets_leave(self, rooms: Rooms, to: Rooms = None, skip_sid: Rooms = None, namespace: Optional[str] = None) -> None:
+        """As ``Server.sockets_leave``."""
+        self._cluster().sockets_leave(namespace or "/", _as_list(to), _as_list(skip_sid), _as_list(rooms))
+
+    async def disconnect_sockets(self, to: Rooms = None, skip_sid: Rooms = None, namespace: Optional[str] = None,
+                                 close: bool = False) -> None:
+        """As ``Server.disconnect_sockets``."""
+        self._cluster().disconnect_sockets(namespace or "/", _as_list(to), _as_list(skip_sid), close)
 
     async def enter_room(self, sid: str, room: str, namespace: Optional[str] = None) -> None:
         """Puts ``sid`` in ``room``."""

@@ -9,9 +9,49 @@ format is the Node adapter's, not python-socketio's own (which no Node server sp
 server, like ``@socket.io/redis-emitter``.
 """
 
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, Optional, Sequence, Union
 
 from . import _native
+
+_ERRORS: Dict[str, Any] = {
+    "ERR_NO_SUCH_NAMESPACE": _native.NoSuchNamespace,
+    "ERR_NO_SUCH_SOCKET": _native.NoSuchSocket,
+    "ERR_NO_SUCH_REQUEST": _native.NoSuchRequest,
+    "ERR_INVALID_ARGUMENT": _native.InvalidArgument,
+    "ERR_INVALID_CONFIG": _native.ConfigError,
+    "ERR_SERVER_STOPPED": _native.ServerStopped,
+    "ERR_IO": _native.IoError,
+}
+
+
+class ClusterResult(list):
+    """What a request to every node of a cluster gathered (``fetch_sockets``,
+    ``all_rooms``, ``server_side_call``): a list, plus whether every node answered.
+
+    ``complete`` is False when a node did not answer within the timeout or Redis was
+    unreachable; the list then holds what did arrive. ``answered`` and ``expected`` count
+    the other nodes (``expected`` is 0 when Redis could not be asked).
+    """
+
+    def __init__(self, items: Iterable[Any] = (), complete: bool = True, answered: int = 0, expected: int = 0) -> None:
+        super().__init__(items)
+        self.complete = complete
+        self.answered = answered
+        self.expected = expected
+
+    def __repr__(self) -> str:
+        return f"ClusterResult({list.__repr__(self)}, complete={self.complete}, answered={self.answered}, expected={self.expected})"
+
+
+def _reply(reply: Dict[str, Any]) -> Any:
+    """The answer of a core cluster request: raises its error, or returns its value (a
+    ``ClusterResult`` for lists)."""
+    if "error" in reply:
+        raise _ERRORS.get(reply.get("code", ""), _native.RoomcastError)(reply["error"])
+    value = reply.get("value")
+    if isinstance(value, list):
+        return ClusterResult(value, reply.get("complete", True), reply.get("answered", 0), reply.get("expected", 0))
+    return value
 
 
 class RedisManager:

@@ -15,7 +15,8 @@ import time
 from typing import Any, Callable, Dict, Iterator, Optional
 
 from . import _native
-from ._base import Handler, _connecting, Reason, Rooms, _ServerBase, _accepts, _ack_args, _args, _call_result, _environ, _no_ack, logger
+from ._base import Handler, _connecting, Reason, Rooms, _ServerBase, _accepts, _ack_args, _args, _as_list, _call_result, _environ, _no_ack, logger
+from .cluster import ClusterResult, _reply
 from .exceptions import TimeoutError
 
 
@@ -155,6 +156,12 @@ class Server(_ServerBase):
             _, nsp, sid, reason = ev
             self._run_disconnect(nsp, sid, reason)
             self._forget(nsp, sid)
+        elif kind == "server_side_emit":
+            _, nsp, event, args, token = ev
+            handler = self.server_side_handlers.get(nsp, {}).get(event)
+            result = None if handler is None else self._guard(handler, f"server-side {event!r}", *args)
+            if token is not None and handler is not None:
+                self._server_side_answer(token, result, event)
         elif kind == "ack":
             _, ack_id, replies, _timed_out = ev
             callback = self._take_callback(ack_id)
@@ -283,6 +290,56 @@ class Server(_ServerBase):
         s = self._get_session(sid, namespace)
         yield s
         self._save_session(sid, s, namespace)
+
+    # ------------------------------------------------- cluster (socket.io's names)
+
+    def _cluster_call(self, kind: str, namespace: Optional[str], rooms: Rooms = None, skip_sid: Rooms = None,
+                      event: str = "", args: Optional[list] = None, timeout: Optional[float] = None) -> Any:
+        wait = (self._request_timeout if timeout is None else float(timeout)) + 5
+        reply = self._cluster().call(kind, namespace or "/", _as_list(rooms), _as_list(skip_sid), event, args or [],
+                                     5.0 if timeout is None else float(timeout), wait)
+        return _reply(reply)
+
+    def fetch_sockets(self, room: Rooms = None, skip_sid: Rooms = None, namespace: Optional[str] = None) -> ClusterResult:
+        """socket.io's ``fetchSockets``: the sockets in ``room`` (all when None) minus
+        ``skip_sid``, on every node of the cluster, as dicts ``{"id", "handshake", "rooms",
+        "data"}``. Waits at most the ``RedisManager``'s ``request_timeout`` for the other
+        nodes; ``result.complete`` says whether every node answered."""
+        return self._cluster_call("fetch_sockets", namespace, room, skip_sid)
+
+    def all_rooms(self, namespace: Optional[str] = None) -> ClusterResult:
+        """Every room of every node (socket-id rooms included), sorted."""
+        return self._cluster_call("all_rooms", namespace)
+
+    def server_count(self, namespace: Optional[str] = None) -> Optional[int]:
+        """Nodes serving the namespace (this one included; 1 without a cluster), or None
+        when Redis cannot be asked."""
+        return self._cluster_call("server_count", namespace)
+
+    def server_side_emit(self, event: str, *args: Any, namespace: Optional[str] = None) -> None:
+        """socket.io's ``serverSideEmit``: every other node gets ``event`` with ``args`` (JSON
+        values; Node nodes in ``io.on(event)``, roomcast nodes in ``on_server_side``)."""
+        self._cluster().server_side_emit(namespace or "/", event, list(args))
+
+    def server_side_call(self, event: str, *args: Any, namespace: Optional[str] = None, timeout: float = 5) -> ClusterResult:
+        """``serverSideEmitWithAck``: returns one answer per other node; waits at most
+        ``timeout`` seconds (``result.complete`` is then False)."""
+        return self._cluster_call("server_side_emit_with_ack", namespace, event=event, args=list(args), timeout=timeout)
+
+    def sockets_join(self, rooms: Rooms, to: Rooms = None, skip_sid: Rooms = None, namespace: Optional[str] = None) -> None:
+        """``socketsJoin``: the sockets in ``to`` (all when None) minus ``skip_sid``, on every
+        node, join ``rooms``."""
+        self._cluster().sockets_join(namespace or "/", _as_list(to), _as_list(skip_sid), _as_list(rooms))
+
+    def sockets_leave(self, rooms: Rooms, to: Rooms = None, skip_sid: Rooms = None, namespace: Optional[str] = None) -> None:
+        """``socketsLeave``: as ``sockets_join``, leaving ``rooms``."""
+        self._cluster().sockets_leave(namespace or "/", _as_list(to), _as_list(skip_sid), _as_list(rooms))
+
+    def disconnect_sockets(self, to: Rooms = None, skip_sid: Rooms = None, namespace: Optional[str] = None,
+                           close: bool = False) -> None:
+        """``disconnectSockets``: disconnects the selected sockets on every node (``close``:
+        their whole connections)."""
+        self._cluster().disconnect_sockets(namespace or "/", _as_list(to), _as_list(skip_sid), close)
 
     # ----------------------------------------------------- python-socketio extras
 
