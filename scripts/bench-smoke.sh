@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI smoke of the benchmark (issue 6), a few seconds: starts the Rust bench-server, runs the
 # load generator's fan-out at a low fixed rate and an echo run, and checks from their JSON
-# lines that they ran and that nothing was lost, reordered or mismatched. No speed assertions.
+# lines that they ran and that nothing was lost, reordered or mismatched; then the cluster
+# smoke (two nodes on Redis, scripts/bench-cluster.sh SMOKE=1). No speed assertions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh
@@ -33,3 +34,7 @@ if problems:
     sys.exit("bench smoke failed: " + "; ".join(problems))
 print("bench smoke ok")
 PY
+
+# The cluster scenario (scripts/bench-cluster.sh): two roomcast nodes on a redis-server,
+# clients split across them, nothing may be lost.
+SMOKE=1 bash scripts/bench-cluster.sh

@@ -14,8 +14,10 @@
 //! Run: `cargo run --release --example bench-server` (or `PORT=0` to pick a free port).
 //! `RECOVERY_MS` turns connection state recovery on with that window (for
 //! `scripts/bench-recovery.sh`: every `msg` is then stored for replay and carries an offset).
+//! `REDIS_URL` joins a cluster in `@socket.io/redis-adapter`'s format (key `REDIS_KEY`,
+//! default `socket.io`), for the cluster scenario of `scripts/bench-cluster.sh`.
 
-use roomcast::host::{Event, Events, Server};
+use roomcast::host::{Event, Events, RedisConfig, Server};
 use roomcast::{BroadcastOptions, Config, Payload, RecoveryConfig};
 use serde_json::value::RawValue;
 use std::io::Write;
@@ -35,6 +37,10 @@ fn main() {
             ..RecoveryConfig::default()
         }),
         hold_connect: std::env::var("HOLD_CONNECT").as_deref() == Ok("1"),
+        redis: std::env::var("REDIS_URL").ok().map(|url| {
+            RedisConfig::new(url)
+                .key(std::env::var("REDIS_KEY").unwrap_or_else(|_| "socket.io".into()))
+        }),
         ..Config::default()
     };
     let (server, events) = Server::start(config).expect("cannot start the server");

@@ -3,7 +3,8 @@
 /// Printed on a usage error.
 pub const USAGE: &str = "usage: loadgen --scenario fanout|echo|connect [options]
   --host H            server address (default 127.0.0.1; loopback only)
-  --port P            server port (default 3000)
+  --port P[,P2..]     server port (default 3000); several: client i connects to the
+                      (i mod n)-th (a cluster: every node's clients, senders on each)
   --path P            Engine.IO path (default /socket.io/)
   --clients N         connections (fanout 1000, echo 200, connect 10000)
   --rooms R           fanout: rooms, client i joins room i % R (default 1)
@@ -17,7 +18,7 @@ pub const USAGE: &str = "usage: loadgen --scenario fanout|echo|connect [options]
   --max-messages M    fanout: at most M broadcasts per sender (default 100000000)
   --concurrency C     connect: handshakes in flight (default 64)
   --hold SECS         connect: keep the connections idle this long after the last (default 1)
-  --pid PID           server process: CPU seconds and RSS from /proc/PID
+  --pid PID[,PID..]   server process(es): CPU seconds and RSS from /proc (summed)
   --threads T         generator worker threads (default: CPUs this process may use)
   --label TEXT        copied into the JSON line";
 
@@ -27,6 +28,8 @@ pub struct Args {
     pub scenario: String,
     pub host: String,
     pub port: u16,
+    /// Every `--port` given (`port` is the first).
+    pub ports: Vec<u16>,
     pub path: String,
     pub clients: usize,
     pub rooms: usize,
@@ -40,7 +43,7 @@ pub struct Args {
     pub max_messages: u64,
     pub concurrency: usize,
     pub hold: f64,
-    pub pid: Option<u32>,
+    pub pids: Vec<u32>,
     pub threads: usize,
     pub label: String,
 }
@@ -55,6 +58,7 @@ impl Args {
             scenario: String::new(),
             host: "127.0.0.1".into(),
             port: 3000,
+            ports: vec![3000],
             path: "/socket.io/".into(),
             clients: 0,
             rooms: 1,
@@ -68,7 +72,7 @@ impl Args {
             max_messages: 100_000_000,
             concurrency: 64,
             hold: 1.0,
-            pid: None,
+            pids: Vec::new(),
             threads: cpus,
             label: String::new(),
         };
@@ -84,7 +88,13 @@ impl Args {
             match k.as_str() {
                 "--scenario" => a.scenario = v,
                 "--host" => a.host = v,
-                "--port" => a.port = num(&v)? as u16,
+                "--port" => {
+                    a.ports = v
+                        .split(',')
+                        .map(|p| num(p).map(|n| n as u16))
+                        .collect::<Result<_, _>>()?;
+                    a.port = a.ports[0];
+                }
                 "--path" => a.path = v,
                 "--clients" => a.clients = num(&v)? as usize,
                 "--rooms" => a.rooms = (num(&v)? as usize).max(1),
@@ -98,7 +108,12 @@ impl Args {
                 "--max-messages" => a.max_messages = num(&v)? as u64,
                 "--concurrency" => a.concurrency = (num(&v)? as usize).max(1),
                 "--hold" => a.hold = num(&v)?,
-                "--pid" => a.pid = Some(num(&v)? as u32),
+                "--pid" => {
+                    a.pids = v
+                        .split(',')
+                        .map(|p| num(p).map(|n| n as u32))
+                        .collect::<Result<_, _>>()?
+                }
                 "--threads" => a.threads = (num(&v)? as usize).max(1),
                 "--label" => a.label = v,
                 _ => return Err(format!("unknown option {k}")),
@@ -128,11 +143,21 @@ impl Args {
         Ok(a)
     }
 
-    /// The WebSocket URL of the Engine.IO endpoint.
+    /// The WebSocket URL of the Engine.IO endpoint (of the first port).
     pub fn url(&self) -> String {
+        self.url_of(self.port)
+    }
+
+    /// The WebSocket URL on `port`.
+    pub fn url_of(&self, port: u16) -> String {
         format!(
             "ws://{}:{}{}?EIO=4&transport=websocket",
-            self.host, self.port, self.path
+            self.host, port, self.path
         )
+    }
+
+    /// The port client `i` connects to (clients alternate over every `--port`).
+    pub fn port_of(&self, i: usize) -> u16 {
+        self.ports[i % self.ports.len()]
     }
 }

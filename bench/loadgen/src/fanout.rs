@@ -258,7 +258,6 @@ async fn send_loop(
 
 /// Runs the scenario and returns the JSON line.
 pub async fn run(a: &Args) -> Result<String, String> {
-    let url = a.url();
     let room_of = |i: usize| format!("room-{}", i % a.rooms);
     let members = |r: usize| (0..a.clients).filter(|i| i % a.rooms == r).count() as u32;
     let tracks = (0..a.senders)
@@ -286,9 +285,9 @@ pub async fn run(a: &Args) -> Result<String, String> {
     for i in 0..a.clients {
         let (gate, url, host, port, room) = (
             gate.clone(),
-            url.clone(),
+            a.url_of(a.port_of(i)),
             a.host.clone(),
-            a.port,
+            a.port_of(i),
             room_of(i),
         );
         setups.push(tokio::spawn(async move {
@@ -334,7 +333,7 @@ pub async fn run(a: &Args) -> Result<String, String> {
     }
 
     tokio::time::sleep(Duration::from_secs_f64(a.warmup)).await;
-    let watch = ServerWatch::start(a.pid);
+    let watch = ServerWatch::start(&a.pids);
     let d0 = sh.delivered();
     let s0: u64 = sh
         .tracks
@@ -421,6 +420,7 @@ pub async fn run(a: &Args) -> Result<String, String> {
         "gen_cpu_s": r3(gen_cpu),
         "other_cpu_s": r3(other_cpu),
         "gen_threads": a.threads,
+        "nodes": a.ports.len(),
     })
     .to_string())
 }

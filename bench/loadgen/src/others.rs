@@ -99,7 +99,7 @@ pub async fn echo(a: &Args) -> Result<String, String> {
         }));
     }
     tokio::time::sleep(Duration::from_secs_f64(a.warmup)).await;
-    let watch = ServerWatch::start(a.pid);
+    let watch = ServerWatch::start(&a.pids);
     let m0 = Instant::now();
     measuring.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs_f64(a.duration)).await;
@@ -139,7 +139,7 @@ pub async fn echo(a: &Args) -> Result<String, String> {
 
 /// N idle connections: connect rate, then server RSS per connection once they are all open.
 pub async fn connect(a: &Args) -> Result<String, String> {
-    let watch = ServerWatch::start(a.pid);
+    let watch = ServerWatch::start(&a.pids);
     let rss_before = watch.rss_kb();
     let gate = Arc::new(Semaphore::new(a.concurrency));
     let url = a.url();

@@ -74,27 +74,30 @@ pub fn raise_nofile_limit() {
 
 /// Server CPU and memory between two points of a run.
 pub struct ServerWatch {
-    pid: Option<u32>,
+    pids: Vec<u32>,
     cpu_start: f64,
     own_start: f64,
     machine_start: f64,
 }
 
 impl ServerWatch {
-    /// Starts measuring now.
-    pub fn start(pid: Option<u32>) -> Self {
+    /// Starts measuring now (the server is every process of `pids`, e.g. a cluster's nodes).
+    pub fn start(pids: &[u32]) -> Self {
         Self {
-            pid,
-            cpu_start: pid.and_then(cpu_seconds).unwrap_or(0.0),
+            pids: pids.to_vec(),
+            cpu_start: pids.iter().filter_map(|p| cpu_seconds(*p)).sum(),
             own_start: own_cpu_seconds(),
             machine_start: machine_busy_seconds(),
         }
     }
 
-    /// Server CPU seconds since start (None without a pid).
+    /// Server CPU seconds since start, summed over its processes (None without a pid).
     pub fn server_cpu(&self) -> Option<f64> {
-        let pid = self.pid?;
-        Some(cpu_seconds(pid)? - self.cpu_start)
+        if self.pids.is_empty() {
+            return None;
+        }
+        let now: Option<f64> = self.pids.iter().map(|p| cpu_seconds(*p)).sum();
+        Some(now? - self.cpu_start)
     }
 
     /// Generator CPU seconds since start.
@@ -111,11 +114,18 @@ impl ServerWatch {
 
     /// Server peak RSS so far, kB.
     pub fn peak_rss_kb(&self) -> Option<u64> {
-        status_kb(self.pid?, "VmHWM")
+        self.sum_kb("VmHWM")
     }
 
     /// Server current RSS, kB.
     pub fn rss_kb(&self) -> Option<u64> {
-        status_kb(self.pid?, "VmRSS")
+        self.sum_kb("VmRSS")
+    }
+
+    fn sum_kb(&self, field: &str) -> Option<u64> {
+        if self.pids.is_empty() {
+            return None;
+        }
+        self.pids.iter().map(|p| status_kb(*p, field)).sum()
     }
 }
