@@ -84,8 +84,8 @@
 // `roomcast_config_set_allow_request`, `roomcast_config_set_allow_request_timeout_ms`,
 // `ROOMCAST_EVENT_ALLOW_REQUEST` and `roomcast_allow_request`; 9 `roomcast_server_side_emit`,
 // `roomcast_cluster_request`, `ROOMCAST_EVENT_CLUSTER_REPLY` and
-// `roomcast_event.{request_id,reply_json}`.
-#define ROOMCAST_ABI_REVISION 9
+// `roomcast_event.{request_id,reply_json}`; 10 `roomcast_config_set_redis_sharded`.
+#define ROOMCAST_ABI_REVISION 10
 
 // `roomcast_cluster_request` kind: `fetchSockets` of the sockets `to` selects (on every
 // node); `value` is a list of `{"id","handshake","rooms","data"}`.
@@ -656,6 +656,17 @@ roomcast_status roomcast_config_set_connection_state_recovery(struct roomcast_co
 roomcast_status roomcast_config_set_redis(struct roomcast_config *cfg,
                                           const char *url,
                                           const char *key);
+
+// (revision 10) Chooses the sharded adapter, `createShardedAdapter` of
+// `@socket.io/redis-adapter` (Redis 7 sharded pub/sub: SSUBSCRIBE/SPUBLISH), instead of
+// the classic one (`sharded` false, the default). `subscription_mode` is its
+// `subscriptionMode`: "dynamic" (NULL: the default), "dynamic-private" or "static". Needs
+// `roomcast_config_set_redis`; `roomcast_server_start` then fails with ROOMCAST_ERR_IO
+// when Redis is older than 7. An unknown mode, or a mode without `sharded`, is
+// `ROOMCAST_ERR_INVALID_CONFIG` at start.
+roomcast_status roomcast_config_set_redis_sharded(struct roomcast_config *cfg,
+                                                  bool sharded,
+                                                  const char *subscription_mode);
 
 // Bound of each connection's outbound queue in bytes (default 16 MiB; each queued frame
 // counts its length plus 64 bytes). A client whose queue would pass it is dropped as a

@@ -250,10 +250,19 @@ export interface RedisAdapterOptions {
   url?: string;
   key?: string;
   requestsTimeout?: number;
+  /** The sharded variant (`createShardedAdapter`, Redis 7); default false. */
+  sharded?: boolean;
+  /** The sharded adapter's `subscriptionMode` (default "dynamic"). */
+  subscriptionMode?: "dynamic" | "dynamic-private" | "static";
 }
 
 /** Joins a Redis cluster in @socket.io/redis-adapter's format: `new Server(port, { adapter: redisAdapter({ url }) })`. */
 export declare function redisAdapter(opts?: RedisAdapterOptions | string): { readonly __roomcastRedis: true };
+
+/** Joins a cluster of Node servers using `createShardedAdapter(pub, sub, { channelPrefix, subscriptionMode })`. */
+export declare function shardedRedisAdapter(
+  opts?: (Omit<RedisAdapterOptions, "sharded" | "key"> & { channelPrefix?: string; key?: string }) | string,
+): { readonly __roomcastRedis: true };
 
 /** Publishes into a Redis cluster without a server, like @socket.io/redis-emitter. */
 export declare class Emitter {

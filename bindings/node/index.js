@@ -23,6 +23,7 @@ module.exports.ParentNamespace = ParentNamespace;
 module.exports.Socket = Socket;
 module.exports.BroadcastOperator = BroadcastOperator;
 module.exports.redisAdapter = require('./lib/cluster').redisAdapter;
+module.exports.shardedRedisAdapter = require('./lib/cluster').shardedRedisAdapter;
 module.exports.Emitter = require('./lib/cluster').Emitter;
 module.exports.default = createServer;
 /** The roomcast version (the native module's, from the Cargo workspace; equals package.json's). */

@@ -388,7 +388,7 @@ impl fmt::Display for ConfigError {
             }
             Self::UnresolvableHost(h) => write!(f, "host {h:?} resolves to no address"),
             Self::RedisWithoutUrl => {
-                f.write_str("redis_key, redis_request_timeout, redis_specific_response_channel, redis_streams and redis_stream_max_len need redis_url")
+                f.write_str("redis_key, redis_request_timeout, redis_specific_response_channel, redis_streams, redis_stream_max_len, redis_sharded and redis_subscription_mode need redis_url")
             }
             Self::RecoveryWithoutDuration => f.write_str(
                 "recovery_skip_middlewares and recovery_max_packets need recovery_max_disconnection_duration above 0",

@@ -5,12 +5,13 @@
 //! Environment: `PORT` (0 picks a free port; the first stdout line is
 //! `listening on http://127.0.0.1:<port>`), `REDIS_URL`, `REDIS_KEY`, `REQUEST_TIMEOUT` (ms),
 //! `RECOVERY_MS` (connection state recovery on, with that window), `REDIS_STREAMS=1` (the
-//! Redis Streams adapter instead of the classic one).
+//! Redis Streams adapter instead of the classic one), `REDIS_SHARDED` (the sharded adapter
+//! with that `subscriptionMode`: `dynamic`, `dynamic-private`, `static`).
 //! Every new (not recovered) socket joins `room1` and gets `socket.data = {"user": "u<port>"}`; a server-side
 //! emit from another node is answered with `pong-<port>` and kept for the `sse-log` op.
 //! Logs (Redis outages, reconnects) go to stderr; `RUST_LOG` filters them.
 
-use roomcast::adapter::redis::RedisConfig;
+use roomcast::adapter::redis::{RedisConfig, SubscriptionMode};
 use roomcast::host::{AckHandle, Event, Server};
 use roomcast::{BroadcastOptions, Config, NamespaceRule, Payload, RecoveryConfig};
 use serde_json::{json, Value};
@@ -198,6 +199,15 @@ fn main() {
         }
         // REDIS_STREAMS=1: the @socket.io/redis-streams-adapter format instead of classic.
         rc.streams = std::env::var("REDIS_STREAMS").is_ok_and(|v| v == "1");
+        if let Ok(mode) = std::env::var("REDIS_SHARDED") {
+            match SubscriptionMode::parse(&mode) {
+                Some(m) => rc.sharded = Some(m),
+                None => {
+                    eprintln!("REDIS_SHARDED: unknown subscription mode {mode:?}");
+                    std::process::exit(2);
+                }
+            }
+        }
         config.redis = Some(rc);
     }
     if let Some(ms) = std::env::var("RECOVERY_MS")

@@ -396,3 +396,28 @@ pub unsafe extern "C" fn roomcast_config_set_redis(
         Ok(())
     })
 }
+
+/// (revision 10) Chooses the sharded adapter, `createShardedAdapter` of
+/// `@socket.io/redis-adapter` (Redis 7 sharded pub/sub: SSUBSCRIBE/SPUBLISH), instead of
+/// the classic one (`sharded` false, the default). `subscription_mode` is its
+/// `subscriptionMode`: "dynamic" (NULL: the default), "dynamic-private" or "static". Needs
+/// `roomcast_config_set_redis`; `roomcast_server_start` then fails with ROOMCAST_ERR_IO
+/// when Redis is older than 7. An unknown mode, or a mode without `sharded`, is
+/// `ROOMCAST_ERR_INVALID_CONFIG` at start.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_config_set_redis_sharded(
+    cfg: *mut roomcast_config,
+    sharded: bool,
+    subscription_mode: *const c_char,
+) -> roomcast_status {
+    with(cfg, |c| {
+        let mode = match subscription_mode.is_null() {
+            true => OptionValue::Unset,
+            false => OptionValue::Text(text(subscription_mode, "subscription_mode")?.to_owned()),
+        };
+        c.set("redis_sharded", OptionValue::Bool(sharded))
+            .map_err(config_err)?;
+        c.set("redis_subscription_mode", mode).map_err(config_err)?;
+        Ok(())
+    })
+}

@@ -2,7 +2,9 @@
 // real Node socket.io node (@socket.io/redis-adapter 8.3, tests/cluster's packages) on a
 // redis-server started here, real socket.io-clients on both. fetchSockets, allRooms,
 // serverCount and serverSideEmit (with and without ack) from C reach the Node node, and
-// the Node node's requests are answered by the C node.
+// the Node node's requests are answered by the C node. The last test runs a second C node
+// with the sharded adapter (roomcast_config_set_redis_sharded) beside a Node node using
+// createShardedAdapter.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -95,4 +97,30 @@ test("the C node stops cleanly (exit status = failed C expectations)", async () 
   const r = await cnode.exit;
   assert.equal(r.code, 0, r.stderr);
   cnode = null;
+});
+
+test("a C node with the sharded adapter joins a createShardedAdapter Node node", async () => {
+  const nds = await startNodeNode(redis.url, { sharded: true });
+  const ndsA = await client(nds.url);
+  const cs = await startC("cluster_test", [redis.url, "dynamic"]);
+  try {
+    await eventually(async () => (await nds.io.of("/").adapter.serverCount()) === 2, "sharded C node subscribed", DEADLINE);
+    const cc = await client(cs.url);
+    const ask = (...args) => cc.socket.timeout(DEADLINE).emitWithAck("request", ...args);
+    assert.deepEqual(await ask("count"), { value: 2 });
+    const r = await ask("fetch");
+    assert.equal(r.complete, true);
+    assert.deepEqual(r.value.find((s) => s.id === ndsA.id).data, { user: `u${nds.port}` });
+    assert.deepEqual((await ask("sse-ack", 4)).value, ["pong-node"]);
+    assert.deepEqual(await nds.io.serverSideEmitWithAck("ping-servers", 5), ["pong-c-5"]);
+    nds.io.to("room1").emit("sharded-hello", 1);
+    assert.deepEqual(await cc.log.next("sharded-hello"), [1]);
+    cc.socket.emit("shutdown");
+    const exit = await cs.exit;
+    assert.equal(exit.code, 0, exit.stderr);
+  } finally {
+    cs.kill();
+    ndsA.socket.close();
+    await nds.close();
+  }
 });

@@ -3,7 +3,8 @@
  * cluster calls (roomcast_cluster_request, roomcast_server_side_emit); each answer goes
  * back to the client as its ack. Server-side emits from other nodes ("ping-servers") are
  * answered "pong-c-<n>". On "shutdown" the main thread stops the server; the exit status
- * is the number of failed expectations. Usage: cluster_test <redis-url>. */
+ * is the number of failed expectations. Usage: cluster_test <redis-url> [subscription-mode]
+ * (with a mode: the sharded adapter, roomcast_config_set_redis_sharded). */
 #include <pthread.h>
 
 #include "testutil.h"
@@ -182,16 +183,33 @@ int main(int argc, char **argv) {
     static state_t st;
     roomcast_config *cfg = NULL;
     uint16_t port = 0;
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <redis-url>\n", argv[0]);
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: %s <redis-url> [subscription-mode]\n", argv[0]);
         return 2;
     }
-    EXPECT_TRUE(roomcast_abi_revision() >= 9);
+    EXPECT_TRUE(roomcast_abi_revision() >= (argc == 3 ? 10 : 9));
+    if (argc == 3) {
+        /* Wrong sharded settings fail at start with a config error naming the option. */
+        roomcast_server *never = NULL;
+        const char *msg;
+        EXPECT_OK(roomcast_config_new(&cfg));
+        EXPECT_OK(roomcast_config_set_port(cfg, 0));
+        EXPECT_OK(roomcast_config_set_redis(cfg, argv[1], NULL));
+        EXPECT_OK(roomcast_config_set_redis_sharded(cfg, true, "bogus"));
+        EXPECT_STATUS(roomcast_server_start(cfg, &never), ROOMCAST_ERR_INVALID_CONFIG);
+        msg = roomcast_last_error();
+        EXPECT_TRUE(msg != NULL && strstr(msg, "redis_subscription_mode") != NULL);
+        EXPECT_OK(roomcast_config_set_redis_sharded(cfg, false, "dynamic"));
+        EXPECT_STATUS(roomcast_server_start(cfg, &never), ROOMCAST_ERR_INVALID_CONFIG);
+        EXPECT_OK(roomcast_config_free(cfg));
+        cfg = NULL;
+    }
     pthread_mutex_init(&st.lock, NULL);
     pthread_cond_init(&st.wake, NULL);
     EXPECT_OK(roomcast_config_new(&cfg));
     EXPECT_OK(roomcast_config_set_port(cfg, 0));
     EXPECT_OK(roomcast_config_set_redis(cfg, argv[1], NULL));
+    if (argc == 3) EXPECT_OK(roomcast_config_set_redis_sharded(cfg, true, argv[2]));
     EXPECT_OK(roomcast_server_start(cfg, &server));
     EXPECT_OK(roomcast_config_free(cfg));
     if (test_failures) return test_failures;

@@ -86,6 +86,25 @@ test("the Node binding: fetchSockets, socketsJoin and serverSideEmitWithAck acro
   }
 });
 
+test("the Node binding with shardedRedisAdapter joins a createShardedAdapter Node node", async () => {
+  const nds = await startNodeNode(redis.url, { sharded: true });
+  const ndsA = await client(nds.url);
+  const node = await startRoomcast(redis.url, { cmd: process.execPath, args: [path.join(ROOT, "tests/cluster/nodes/binding-node.cjs")], env: { SHARDED: "1" } });
+  try {
+    await eventually(async () => (await nds.io.of("/").adapter.serverCount()) === 2, "sharded binding subscribed");
+    const b = await client(node.url);
+    const list = await b.socket.timeout(10_000).emitWithAck("fetch");
+    assert.deepEqual(list.find((s) => s.id === ndsA.id).data, { user: `u${nds.port}` });
+    assert.deepEqual(await b.socket.timeout(10_000).emitWithAck("sse"), ["pong-node"]);
+    assert.deepEqual(await nds.io.serverSideEmitWithAck("ping-servers", 3), ["pong-binding-3"]);
+    b.socket.close();
+  } finally {
+    node.close();
+    ndsA.socket.close();
+    await nds.close();
+  }
+});
+
 test("roomcast's emitter from Python and Node reaches a Node socket.io node", async () => {
   const py = fs.existsSync(PY) && spawnSync(PY, ["-c",
     `import roomcast; roomcast.RedisManager(${JSON.stringify(redis.url)}, write_only=True).emit("from-py-emitter", {"a": 1}, room="room1")`],

@@ -11,7 +11,7 @@ import path from "node:path";
 import fs from "node:fs";
 import { createServer } from "node:http";
 import { Server } from "socket.io";
-import { createAdapter } from "@socket.io/redis-adapter";
+import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
 import { io } from "socket.io-client";
 
@@ -93,7 +93,7 @@ export async function startRoomcast(redisUrl, { cmd, args = [], env = {} } = {})
 
 /**
  * A Node socket.io node on the same Redis (node-redis clients with default settings plus
- * an error listener, as the adapter's README asks). Every socket joins `rooms` (room1) and gets
+ * an error listener, as the adapter's README asks); `opts.sharded` picks createShardedAdapter. Every socket joins `rooms` (room1) and gets
  * data {user: "u<port>"}; serverSideEmit with ack is answered "pong-node".
  */
 export async function startNodeNode(redisUrl, opts = {}, { rooms = ["room1"] } = {}) {
@@ -104,7 +104,10 @@ export async function startNodeNode(redisUrl, opts = {}, { rooms = ["room1"] } =
   sub.on("error", (e) => errors.push(e));
   await Promise.all([pub.connect(), sub.connect()]);
   const http = createServer();
-  const ioServer = new Server(http, { adapter: createAdapter(pub, sub, opts) });
+  // `sharded: true` in opts: createShardedAdapter(pub, sub, rest) (Redis 7 sharded pub/sub).
+  const { sharded, ...rest } = opts;
+  const adapter = sharded ? createShardedAdapter(pub, sub, rest) : createAdapter(pub, sub, rest);
+  const ioServer = new Server(http, { adapter });
   const sse = [];
   for (const name of ["/", "/chat"]) {
     const nsp = ioServer.of(name);

@@ -16,9 +16,30 @@ function redisAdapter(opts = {}) {
   const url = opts.url || 'redis://127.0.0.1:6379';
   if (typeof url !== 'string' || !/^(redis|unix):\/\//.test(url)) throw new TypeError('redisAdapter: url must start with redis://');
   for (const k of Object.keys(opts)) {
-    if (!['url', 'key', 'requestsTimeout'].includes(k)) throw new TypeError(`redisAdapter: unsupported option "${k}"`);
+    if (!['url', 'key', 'requestsTimeout', 'sharded', 'subscriptionMode'].includes(k)) throw new TypeError(`redisAdapter: unsupported option "${k}"`);
   }
-  return { [REDIS]: { url, key: opts.key || 'socket.io', requestsTimeout: opts.requestsTimeout || 5000 } };
+  return {
+    [REDIS]: {
+      url,
+      key: opts.key || 'socket.io',
+      requestsTimeout: opts.requestsTimeout || 5000,
+      sharded: opts.sharded,
+      subscriptionMode: opts.subscriptionMode,
+    },
+  };
+}
+
+/**
+ * `redisAdapter` in the sharded variant: joins the cluster of Node servers using
+ * `createShardedAdapter(pub, sub, { channelPrefix, subscriptionMode })` (Redis 7 sharded
+ * pub/sub). `channelPrefix` (or `key`) defaults to "socket.io", `subscriptionMode` to
+ * "dynamic".
+ */
+function shardedRedisAdapter(opts = {}) {
+  if (typeof opts === 'string') opts = { url: opts };
+  const { channelPrefix, ...rest } = opts;
+  if (channelPrefix !== undefined) rest.key = channelPrefix;
+  return redisAdapter({ ...rest, sharded: true });
 }
 
 /**
@@ -81,4 +102,4 @@ class Emitter {
   }
 }
 
-module.exports = { REDIS, redisAdapter, Emitter };
+module.exports = { REDIS, redisAdapter, shardedRedisAdapter, Emitter };

@@ -101,6 +101,8 @@ function nativeOptions(o, port, recovery, redis) {
     out.redisUrl = redis.url;
     if (redis.key !== undefined) out.redisKey = redis.key;
     if (redis.requestsTimeout !== undefined) out.redisRequestTimeout = redis.requestsTimeout;
+    if (redis.sharded !== undefined) out.redisSharded = !!redis.sharded;
+    if (redis.subscriptionMode !== undefined) out.redisSubscriptionMode = redis.subscriptionMode;
   }
   if (o.allowRequest !== undefined && o.allowRequest !== null) {
     if (typeof o.allowRequest !== 'function') throw new TypeError('allowRequest must be a function (req, callback)');

@@ -74,15 +74,20 @@ def cluster():
     try:
         _read_until(redis, "Ready to accept connections", "redis-server")
         url = f"redis://127.0.0.1:{port}"
-        node = subprocess.Popen(["node", str(NODE_NODE)], stdout=subprocess.PIPE, text=True,
-                                env={**os.environ, "REDIS_URL": url})
-        line = _read_until(node, "listening on", "the Node socket.io node")
-        yield url, line.split("listening on ", 1)[1].strip()
+        node, node_url = _start_node(url)
+        yield url, node_url
     finally:
         for p in (node, redis):
             if p is not None:
                 p.kill()
                 p.wait()
+
+
+def _start_node(url: str, sharded: bool = False):
+    node = subprocess.Popen(["node", str(NODE_NODE)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "REDIS_URL": url, "SHARDED": "1" if sharded else "0"})
+    line = _read_until(node, "listening on", "the Node socket.io node")
+    return node, line.split("listening on ", 1)[1].strip()
 
 
 def _node_client(node_url: str) -> socketio.Client:
@@ -194,3 +199,27 @@ def test_without_cluster_the_node_answers_alone(make_server, make_client):
     sio.server_side_emit("nobody-listens")
     with pytest.raises(roomcast.NoSuchNamespace):
         sio.fetch_sockets(namespace="/not-served")
+
+
+def test_sharded_adapter_from_python(cluster, make_server):
+    """RedisManager(sharded=True): the sharded adapter beside a createShardedAdapter Node node."""
+    redis_url, _ = cluster
+    node, node_url = _start_node(redis_url, sharded=True)
+    try:
+        sio = make_server(client_manager=roomcast.RedisManager(redis_url, sharded=True, subscription_mode="dynamic"))
+        sio.on_server_side("ping-servers", lambda n: f"pong-sharded-{n}")
+        sio.start()
+        ctl = _node_client(node_url)
+        try:
+            # Only the sharded nodes count (PUBSUB SHARDNUMSUB), not the classic ones.
+            wait_for(lambda: sio.server_count() == 2, 15, "two sharded nodes")
+            assert ctl.get_sid() in {s["id"] for s in sio.fetch_sockets()}
+            assert list(sio.server_side_call("ping-servers", 1)) == ["pong-node"]
+            assert _ctl(ctl, "sse-ack", 6) == ["pong-sharded-6"]
+        finally:
+            ctl.disconnect()
+        with pytest.raises(roomcast.ConfigError, match="redis_subscription_mode"):
+            roomcast.Server(client_manager=roomcast.RedisManager(redis_url, sharded=True, subscription_mode="bogus")).start()
+    finally:
+        node.kill()
+        node.wait()

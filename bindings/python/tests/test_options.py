@@ -68,13 +68,15 @@ def test_core_options_by_name_are_honoured(make_server, make_client):
 
 # A valid value of each kind, and what some options need beside them to be valid.
 _SAMPLE = {"bool": True, "count": 3, "duration": 1.5, "text": "/x", "texts": ["*"]}
-_SPECIAL = {"host": "127.0.0.1", "port": 0, "redis_url": "redis://127.0.0.1:6379"}
+_SPECIAL = {"host": "127.0.0.1", "port": 0, "redis_url": "redis://127.0.0.1:6379", "redis_subscription_mode": "dynamic"}
 _NEEDS = {
     "redis_key": {"redis_url": "redis://127.0.0.1:6379"},
     "redis_request_timeout": {"redis_url": "redis://127.0.0.1:6379"},
     "redis_specific_response_channel": {"redis_url": "redis://127.0.0.1:6379"},
     "redis_streams": {"redis_url": "redis://127.0.0.1:6379"},
     "redis_stream_max_len": {"redis_url": "redis://127.0.0.1:6379", "redis_streams": True},
+    "redis_sharded": {"redis_url": "redis://127.0.0.1:6379"},
+    "redis_subscription_mode": {"redis_url": "redis://127.0.0.1:6379", "redis_sharded": True},
     "recovery_skip_middlewares": {"recovery_max_disconnection_duration": 1},
     "recovery_max_packets": {"recovery_max_disconnection_duration": 1},
     "cors_credentials": {"cors_origins": "*"},

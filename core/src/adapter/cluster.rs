@@ -158,6 +158,10 @@ pub trait LocalNode: Send + Sync + 'static {
     fn disconnect_sockets(&self, nsp: &str, opts: &BroadcastOptions, close: bool);
     /// Local room names (socket-id rooms included, as socket.io reports them).
     fn rooms(&self, nsp: &str) -> Vec<String>;
+    /// Whether `id` is the id of a local socket of `nsp` (its room is private).
+    fn is_socket(&self, _nsp: &str, _id: &str) -> bool {
+        false
+    }
     /// A server-side emit from another node, handed to the host (with `ack` when the
     /// sender waits for an answer).
     fn server_side_emit(&self, nsp: &str, event: &str, args: Payload, ack: Option<ServerAckFn>);
@@ -171,6 +175,9 @@ pub use super::redis::LinkStats as ClusterStats;
 pub trait ClusterAdapter: Send + Sync + 'static {
     /// Starts serving a namespace (subscribes to its channels); resolves once subscribed.
     fn add_namespace(&self, nsp: &str) -> BoxFuture<'static, bool>;
+    /// Local sockets of `nsp` joined `rooms` (some may be new here): an adapter with
+    /// per-room channels subscribes to them. Quick, never waits. Default: nothing.
+    fn rooms_added(&self, _nsp: &str, _rooms: &[Room]) {}
     /// Sends a broadcast (already delivered locally) to the other nodes.
     fn broadcast(&self, nsp: &str, opts: &BroadcastOptions, event: &str, args: &Payload);
     /// Sends a broadcast with acks to the other nodes; their counts and replies reach `sink`.

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::Server;
 use crate::adapter::cluster::{ClusterAdapter, ClusterReply, ClusterStats, LocalNode, SocketInfo};
-use crate::adapter::redis::{RedisAdapter, RedisConfig, StreamsAdapter};
+use crate::adapter::redis::{RedisAdapter, RedisConfig, ShardedAdapter, StreamsAdapter};
 use crate::adapter::BroadcastOptions;
 use crate::config::NamespaceMatch;
 use crate::protocol::Payload;
@@ -38,6 +38,12 @@ pub(super) fn join(
                 .map_err(|e| Error::Io(format!("redis ({url2}): {e}")))?;
             let uid = a.uid().to_owned();
             (Arc::new(a), uid)
+        } else if cfg2.sharded.is_some() {
+            let a = ShardedAdapter::connect(cfg2, local)
+                .await
+                .map_err(|e| Error::Io(format!("redis ({url2}): {e}")))?;
+            let uid = a.uid().to_owned();
+            (Arc::new(a), uid)
         } else {
             let a = RedisAdapter::connect(cfg2, local)
                 .await
@@ -56,7 +62,13 @@ pub(super) fn join(
     })?;
     tracing::info!(
         "joined the Redis cluster at {url} ({} adapter, key {:?}, uid {uid})",
-        if streams { "streams" } else { "classic" },
+        if streams {
+            "streams"
+        } else if cfg.sharded.is_some() {
+            "sharded"
+        } else {
+            "classic"
+        },
         cfg.key,
     );
     for name in &exact {

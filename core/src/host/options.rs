@@ -15,6 +15,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use super::{limits, Error, Events, Server};
+use crate::adapter::redis::SubscriptionMode;
 use crate::config::{AllowedOrigins, Cors, NamespaceMatch, NamespaceRule, RecoveryConfig};
 pub use crate::config::{ConfigError, OptionKind};
 use crate::Config;
@@ -78,6 +79,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("redis_stream_max_len", OptionKind::Count, "the stream's approximate length bound, the streams adapter's `maxLen` (default 10000; needs redis_streams)"),
     spec("allow_request", OptionKind::Bool, "ask the host about every Engine.IO handshake before any session exists (socket.io's allowRequest): an AllowRequest event answered with allow_request (default false)"),
     spec("allow_request_timeout", OptionKind::Duration, "a handshake the host has not answered within this time is refused with 403 (default 10 s)"),
+    spec("redis_sharded", OptionKind::Bool, "use the sharded adapter, `createShardedAdapter` (SSUBSCRIBE/SPUBLISH, Redis 7 or later), instead of the classic one (default false; needs redis_url)"),
+    spec("redis_subscription_mode", OptionKind::Text, "the sharded adapter's `subscriptionMode`: \"dynamic\" (default: public rooms get a channel of their own), \"dynamic-private\" (socket-id rooms too) or \"static\" (needs redis_sharded)"),
     spec("hold_connect", OptionKind::Bool, "hold each CONNECT reply until the host calls release (default false; the Python and Node bindings turn it on)"),
 ];
 
@@ -241,6 +244,8 @@ pub struct ConfigBuilder {
     ),
     /// The streams adapter as set: on, stream bound.
     streams: (Option<bool>, Option<usize>),
+    /// Sharded adapter as set: on/off, subscription mode.
+    sharded: (Option<bool>, Option<String>),
 }
 
 impl Default for ConfigBuilder {
@@ -264,6 +269,7 @@ impl ConfigBuilder {
             recovery: (None, None, None),
             redis: (None, None, None, None),
             streams: (None, None),
+            sharded: (None, None),
         }
     }
 
@@ -367,6 +373,10 @@ impl ConfigBuilder {
             ("redis_key", OptionValue::Unset) => self.redis.1 = None,
             ("redis_request_timeout", OptionValue::Unset) => self.redis.2 = None,
             ("redis_specific_response_channel", OptionValue::Unset) => self.redis.3 = None,
+            ("redis_sharded", OptionValue::Bool(b)) => self.sharded.0 = Some(b),
+            ("redis_sharded", OptionValue::Unset) => self.sharded.0 = None,
+            ("redis_subscription_mode", OptionValue::Text(m)) => self.sharded.1 = Some(m),
+            ("redis_subscription_mode", OptionValue::Unset) => self.sharded.1 = None,
             ("recovery_max_disconnection_duration", OptionValue::Unset) => self.recovery.0 = None,
             ("recovery_skip_middlewares", OptionValue::Unset) => self.recovery.1 = None,
             ("recovery_max_packets", OptionValue::Unset) => self.recovery.2 = None,
@@ -454,14 +464,48 @@ impl ConfigBuilder {
                     }
                     rc.stream_max_len = n;
                 }
+                rc.sharded = self.sharded_mode()?;
+                if rc.streams && rc.sharded.is_some() {
+                    return Err(ConfigError::OutOfRange(
+                        "redis_sharded".into(),
+                        "cannot be combined with redis_streams (one adapter per server)",
+                    ));
+                }
                 Some(rc)
             }
-            (None, None, None, None) if self.streams == (None, None) => None,
+            (None, None, None, None)
+                if self.streams == (None, None)
+                    && self.sharded.0 != Some(true)
+                    && self.sharded.1.is_none() =>
+            {
+                None
+            }
             _ => return Err(ConfigError::RedisWithoutUrl),
         };
         config.validate()?;
         let addrs = resolve_bind(&self.host, config.bind.port())?;
         Ok((config, addrs))
+    }
+
+    /// The sharded adapter's mode as set (`None`: the classic adapter).
+    fn sharded_mode(&self) -> Result<Option<SubscriptionMode>, ConfigError> {
+        let mode = match &self.sharded.1 {
+            None => SubscriptionMode::Dynamic,
+            Some(m) => SubscriptionMode::parse(m).ok_or_else(|| {
+                ConfigError::OutOfRange(
+                    "redis_subscription_mode".into(),
+                    "must be \"dynamic\", \"dynamic-private\" or \"static\"",
+                )
+            })?,
+        };
+        match self.sharded {
+            (Some(true), _) => Ok(Some(mode)),
+            (_, Some(_)) => Err(ConfigError::OutOfRange(
+                "redis_subscription_mode".into(),
+                "needs redis_sharded",
+            )),
+            _ => Ok(None),
+        }
     }
 
     /// Validates, then starts on the first address that binds. An address this machine

@@ -55,9 +55,19 @@ impl SocketIo {
     fn local_rooms(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room], op: RoomOp) {
         if let Some(ns) = self.existing(nsp) {
             match op {
-                RoomOp::Join => ns.adapter().add_sockets(opts, rooms),
+                RoomOp::Join => {
+                    ns.adapter().add_sockets(opts, rooms);
+                    self.rooms_added(&ns.name, rooms);
+                }
                 RoomOp::Leave => ns.adapter().del_sockets(opts, rooms),
             }
+        }
+    }
+
+    /// Tells the cluster adapter that local sockets joined `rooms`.
+    pub(crate) fn rooms_added(&self, nsp: &str, rooms: &[Room]) {
+        if let Some(c) = self.cluster() {
+            c.rooms_added(nsp, rooms);
         }
     }
 
@@ -382,6 +392,13 @@ impl LocalNode for SocketIo {
 
     fn disconnect_sockets(&self, nsp: &str, opts: &BroadcastOptions, close: bool) {
         self.local_disconnect(nsp, opts, close);
+    }
+
+    fn is_socket(&self, nsp: &str, id: &str) -> bool {
+        match (self.existing(nsp), Sid::parse(id)) {
+            (Some(ns), Some(sid)) => ns.contains(sid),
+            _ => false,
+        }
     }
 
     fn rooms(&self, nsp: &str) -> Vec<String> {

@@ -496,6 +496,7 @@ impl SocketIo {
             )));
         }
         ns.adapter().add_all(sid, &rooms);
+        self.rooms_added(&ns.name, &rooms);
         Ok(())
     }
 
@@ -739,6 +740,7 @@ impl SocketIo {
                     socket.send_now(&packet);
                 }
                 ns.adapter().add_all(sid, &r.rooms);
+                self.rooms_added(&ns.name, &r.rooms);
                 ns.insert(socket.clone());
                 if !hold {
                     socket.send(&socket.connect_packet());

@@ -1,9 +1,14 @@
 // A roomcast node on the Node binding (bindings/node) in a Redis cluster: the socket.io
-// API with `adapter: redisAdapter({ url, key })`. Prints "listening on http://127.0.0.1:<port>".
+// API with `adapter: redisAdapter({ url, key })` (SHARDED=1: `shardedRedisAdapter({ url,
+// channelPrefix })`). Prints "listening on http://127.0.0.1:<port>".
 const path = require('node:path');
-const { Server, redisAdapter } = require(path.join(__dirname, '../../../bindings/node'));
+const { Server, redisAdapter, shardedRedisAdapter } = require(path.join(__dirname, '../../../bindings/node'));
 
-const io = new Server({ adapter: redisAdapter({ url: process.env.REDIS_URL, key: process.env.REDIS_KEY || 'socket.io' }) });
+const key = process.env.REDIS_KEY || 'socket.io';
+const adapter = process.env.SHARDED === '1'
+  ? shardedRedisAdapter({ url: process.env.REDIS_URL, channelPrefix: key })
+  : redisAdapter({ url: process.env.REDIS_URL, key });
+const io = new Server({ adapter });
 io.on('connection', (socket) => {
   socket.join('room1');
   socket.data = { user: 'binding' };

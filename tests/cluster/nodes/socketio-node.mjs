@@ -1,5 +1,6 @@
 // A real Node socket.io node (@socket.io/redis-adapter 8.3, see ../harness.mjs
-// startNodeNode) for tests in other languages: REDIS_URL names the Redis; it prints
+// startNodeNode) for tests in other languages: REDIS_URL names the Redis (SHARDED=1:
+// createShardedAdapter, subscriptionMode "dynamic"); it prints
 // "listening on http://127.0.0.1:<port>" and answers "ctl" events of its own clients so a
 // test can look at the cluster from the Node side:
 //   ctl("fetch")        -> fetchSockets(): [{id, data, rooms}]
@@ -9,7 +10,7 @@
 //   ctl("rooms-of", id) -> rooms of local socket `id`
 import { startNodeNode } from "../harness.mjs";
 
-const nd = await startNodeNode(process.env.REDIS_URL);
+const nd = await startNodeNode(process.env.REDIS_URL, process.env.SHARDED === "1" ? { sharded: true } : {});
 nd.io.on("connection", (socket) => {
   socket.on("ctl", async (op, arg, ack) => {
     try {

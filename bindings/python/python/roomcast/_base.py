@@ -242,6 +242,10 @@ class _ServerBase:
         if client_manager is not None:
             url, key, timeout = client_manager._native_options()
             self._request_timeout = float(timeout)
+            if client_manager.sharded:
+                self._options["redis_sharded"] = True
+            if client_manager.subscription_mode is not None:
+                self._options["redis_subscription_mode"] = client_manager.subscription_mode
             self._options.update(redis_url=url, redis_key=key, redis_request_timeout=timeout)
         if allow_request is not None and not callable(allow_request):
             raise TypeError("allow_request must be a callable taking the request's environ")

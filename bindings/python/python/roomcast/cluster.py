@@ -71,6 +71,8 @@ class RedisManager:
         write_only: bool = False,
         logger: Any = None,
         request_timeout: float = 5,
+        sharded: bool = False,
+        subscription_mode: Optional[str] = None,
         **unsupported: Any,
     ) -> None:
         if unsupported:
@@ -81,6 +83,9 @@ class RedisManager:
         self.channel = channel
         self.write_only = write_only
         self.request_timeout = float(request_timeout)
+        #: The sharded variant (``createShardedAdapter``, Redis 7) and its ``subscriptionMode``.
+        self.sharded = bool(sharded)
+        self.subscription_mode = subscription_mode
         self._emitter: Optional[Any] = None
 
     def _native_options(self) -> tuple:

@@ -97,6 +97,9 @@ struct Counters {
 
 type SubRequest = (Vec<Subscription>, Option<oneshot::Sender<bool>>);
 
+/// A queued publish: the command (`PUBLISH` or `SPUBLISH`), the channel, the payload.
+type Outgoing = (&'static str, String, Vec<u8>);
+
 /// One node's connections to Redis. Cheap to share (`Arc`); [`RedisLink::close`] ends its
 /// background tasks.
 pub struct RedisLink {
@@ -104,7 +107,7 @@ pub struct RedisLink {
     opts: LinkOptions,
     conn: Mutex<Option<MultiplexedConnection>>,
     conn_lost: Notify,
-    out: mpsc::Sender<(String, Vec<u8>)>,
+    out: mpsc::Sender<Outgoing>,
     subs: Mutex<BTreeSet<Subscription>>,
     sub_tx: mpsc::UnboundedSender<SubRequest>,
     counters: Counters,
@@ -195,7 +198,16 @@ impl RedisLink {
     /// Queues a PUBLISH (in order with every other publish of this link). Never waits:
     /// when Redis is down or the queue is full the message is dropped and counted.
     pub fn publish(&self, channel: String, payload: Vec<u8>) {
-        if self.out.try_send((channel, payload)).is_err() {
+        self.queue("PUBLISH", channel, payload);
+    }
+
+    /// Queues an `SPUBLISH` (sharded pub/sub, Redis 7), in order with every other publish.
+    pub fn spublish(&self, channel: String, payload: Vec<u8>) {
+        self.queue("SPUBLISH", channel, payload);
+    }
+
+    fn queue(&self, cmd: &'static str, channel: String, payload: Vec<u8>) {
+        if self.out.try_send((cmd, channel, payload)).is_err() {
             self.publish_failed(1, "queue full or link closed");
         }
     }
@@ -320,6 +332,19 @@ impl RedisLink {
         Ok(n)
     }
 
+    /// `PUBSUB SHARDNUMSUB channel`: how many connections subscribe to shard `channel`.
+    pub async fn shard_numsub(&self, channel: &str) -> RedisResult<usize> {
+        let (_, n): (String, usize) = self
+            .command(redis::cmd("PUBSUB").arg("SHARDNUMSUB").arg(channel))
+            .await?;
+        Ok(n)
+    }
+
+    /// The options it was opened with.
+    pub fn options(&self) -> &LinkOptions {
+        &self.opts
+    }
+
     /// The counters.
     pub fn stats(&self) -> LinkStats {
         let c = &self.counters;
@@ -366,7 +391,7 @@ async fn open_pubsub(client: &Client, opts: &LinkOptions) -> RedisResult<redis::
 }
 
 /// Sends queued publishes in order, pipelining whatever is queued into one round trip.
-async fn publisher(link: Arc<RedisLink>, mut rx: mpsc::Receiver<(String, Vec<u8>)>) {
+async fn publisher(link: Arc<RedisLink>, mut rx: mpsc::Receiver<Outgoing>) {
     let mut closed = link.closed.subscribe();
     let mut batch = Vec::with_capacity(256);
     loop {
@@ -381,8 +406,8 @@ async fn publisher(link: Arc<RedisLink>, mut rx: mpsc::Receiver<(String, Vec<u8>
             continue;
         };
         let mut pipe = redis::pipe();
-        for (channel, payload) in batch.drain(..) {
-            pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
+        for (cmd, channel, payload) in batch.drain(..) {
+            pipe.cmd(cmd).arg(channel).arg(payload).ignore();
         }
         match pipe.query_async::<()>(&mut conn).await {
             Ok(()) => {

@@ -3,17 +3,21 @@
 //! `@socket.io/redis-adapter` 8.3 wire format; [`classic`] is the adapter speaking it, so
 //! roomcast nodes and Node socket.io nodes share one cluster; [`emitter`] publishes into a
 //! cluster without a server; [`streams`] speaks `@socket.io/redis-streams-adapter` 0.3
-//! (durable broadcasts in a Redis stream, recovery across nodes).
+//! (durable broadcasts in a Redis stream, recovery across nodes); [`sharded`] speaks the
+//! sharded variant (`createShardedAdapter`, Redis 7 sharded pub/sub through [`shard_sub`]).
 
 pub mod classic;
 pub mod conn;
 pub mod emitter;
+pub mod shard_sub;
+pub mod sharded;
 pub mod streams;
 pub mod wire;
 
 pub use classic::RedisAdapter;
 pub use conn::{LinkError, LinkOptions, LinkStats, RedisLink, Subscription};
 pub use emitter::{EmitError, Emitter};
+pub use sharded::{ShardedAdapter, SubscriptionMode};
 pub use streams::StreamsAdapter;
 
 use std::time::Duration;
@@ -37,6 +41,11 @@ pub struct RedisConfig {
     pub streams: bool,
     /// The stream's approximate bound, `maxLen` (`XADD MAXLEN ~`, default 10 000).
     pub stream_max_len: usize,
+    /// `Some(mode)`: the sharded adapter (`createShardedAdapter`, SSUBSCRIBE/SPUBLISH,
+    /// Redis 7) with that `subscriptionMode`, instead of the classic one (default `None`).
+    /// `specific_response_channel` does not apply to it (responses always go to the
+    /// requester's own channel).
+    pub sharded: Option<SubscriptionMode>,
 }
 
 impl RedisConfig {
@@ -49,6 +58,7 @@ impl RedisConfig {
             specific_response_channel: false,
             streams: false,
             stream_max_len: 10_000,
+            sharded: None,
         }
     }
 

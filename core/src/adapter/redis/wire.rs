@@ -64,7 +64,7 @@ impl Channels {
 }
 
 /// Converts JSON arguments (with placeholders) to msgpack values (with `bin`).
-fn json_to_mp(v: &Json, bins: &[Bytes]) -> Mp {
+pub(crate) fn json_to_mp(v: &Json, bins: &[Bytes]) -> Mp {
     match v {
         Json::Null => Mp::Nil,
         Json::Bool(b) => Mp::Boolean(*b),
@@ -99,7 +99,7 @@ fn json_to_mp(v: &Json, bins: &[Bytes]) -> Mp {
 }
 
 /// Converts a msgpack value to JSON, turning each `bin` into a placeholder + attachment.
-fn mp_to_json(v: &Mp, bins: &mut Vec<Bytes>) -> Json {
+pub(crate) fn mp_to_json(v: &Mp, bins: &mut Vec<Bytes>) -> Json {
     match v {
         Mp::Nil => Json::Null,
         Mp::Boolean(b) => Json::Bool(*b),
