@@ -277,6 +277,11 @@ def main():
         if path.exists():
             w(f"<!-- {section}:start -->\n" + path.read_text().rstrip() + f"\n<!-- {section}:end -->\n")
 
+    # The cluster section (scripts/bench-cluster.sh), kept as it was measured.
+    cluster = Path(__file__).with_name("cluster.md")
+    if cluster.exists():
+        w("<!-- cluster:start -->\n" + cluster.read_text().rstrip() + "\n<!-- cluster:end -->\n")
+
     notes = Path(__file__).with_name("NOTES.md")
     if notes.exists():
         w(notes.read_text().rstrip() + "\n")

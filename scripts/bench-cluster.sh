@@ -208,6 +208,19 @@ lost_all = sum(r.get("lost") or 0 for r in runs if r.get("label") == "roomcast")
 print(f"- lost by the roomcast pair over every run: {lost_all} (target 0)")
 if errors:
     print(f"- runs that failed: {', '.join(r.get('label', '?') + '/' + r.get('run', '?') + ': ' + r['error'] for r in errors)}")
+print("""
+Why the pairs differ (from the code paths; no profiler run on this shared machine): a
+cross-node broadcast from roomcast is serialized once per publish (`wire::event_data` plus
+one msgpack encode in `classic.rs` `broadcast`, whatever the number of recipients), queued
+without waiting and pipelined by the link's publisher task (no lock held across the I/O),
+and on the receiving node decoded once (`wire::decode_broadcast`) and fanned out through
+the same encode-once local broadcast as a local emit (one socket.io frame shared by the 500
+recipients). socketioxide-redis also encodes once, but its per-event task spawning and
+per-socket emit path cost it several times roomcast's server CPU per delivery here. The Node
+pair spends most of its time in the single JS thread per node (notepack decode, then
+socket.io's per-broadcast encode and `ws` writes), many times roomcast's CPU per delivery,
+and cannot keep up with the fixed 40 000 deliveries/s (its latency there is queueing).
+""")
 PY
 cat bench/cluster.md
 

@@ -5,6 +5,7 @@
 #   scripts/bench.sh                 # everything, headline fan-out repeated 3 times
 #   DURATION=3 REPEATS=1 scripts/bench.sh   # a quicker pass
 #   SERVERS="roomcast socketioxide" scripts/bench.sh   # a subset (names below)
+#   CLUSTER=0 scripts/bench.sh       # without the cluster scenario (scripts/bench-cluster.sh)
 #
 # Each scenario gets a freshly started server (so peak RSS belongs to that scenario). With 2 or
 # more CPUs the server is pinned to CPU 0 and the generator to the others (taskset).
@@ -129,6 +130,13 @@ for name in $SERVERS; do
   run "$name" "$cmd" "echo" --scenario echo --clients 200 --inflight 4 --duration "$DURATION"
   run "$name" "$cmd" "connect" --scenario connect --clients 10000 --hold 1
 done
+
+# The cluster scenario (two nodes on one Redis, issue 10): bench/cluster.md, which
+# bench/report.py includes. CLUSTER=0 skips it.
+if [ "${CLUSTER:-1}" = 1 ]; then
+  echo "== cluster scenario (scripts/bench-cluster.sh)"
+  DURATION=$DURATION bash scripts/bench-cluster.sh || echo "!! cluster scenario failed"
+fi
 
 # Machine, versions, command for the report.
 cat > "$OUT/meta.json" <<EOF
