@@ -215,8 +215,9 @@ one msgpack encode in `classic.rs` `broadcast`, whatever the number of recipient
 without waiting and pipelined by the link's publisher task (no lock held across the I/O),
 and on the receiving node decoded once (`wire::decode_broadcast`) and fanned out through
 the same encode-once local broadcast as a local emit (one socket.io frame shared by the 500
-recipients). socketioxide-redis also encodes once, but its per-event task spawning and
-per-socket emit path cost it several times roomcast's server CPU per delivery here. The Node
+recipients). socketioxide + socketioxide-redis used more than roomcast's server CPU per
+delivery here; where that goes inside socketioxide was not profiled (perf is not usable on this
+shared machine). The Node
 pair spends most of its time in the single JS thread per node (notepack decode, then
 socket.io's per-broadcast encode and `ws` writes), many times roomcast's CPU per delivery,
 and cannot keep up with the fixed 40 000 deliveries/s (its latency there is queueing).
