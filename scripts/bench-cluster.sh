@@ -218,8 +218,8 @@ the same encode-once local broadcast as a local emit (one socket.io frame shared
 recipients). socketioxide + socketioxide-redis used more than roomcast's server CPU per
 delivery here; where that goes inside socketioxide was not profiled (perf is not usable on this
 shared machine). The Node
-pair spends most of its time in the single JS thread per node (notepack decode, then
-socket.io's per-broadcast encode and `ws` writes), many times roomcast's CPU per delivery,
+pair runs everything on one JS thread per node (notepack decode, socket.io's encode, `ws`
+writes; not profiled either), many times roomcast's CPU per delivery,
 and cannot keep up with the fixed 40 000 deliveries/s (its latency there is queueing).
 """)
 PY
