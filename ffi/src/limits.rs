@@ -270,6 +270,11 @@ mod tests {
         ("redis_key", "roomcast_config_set_redis"),
         ("redis_streams", "roomcast_config_set_redis_streams"),
         ("redis_stream_max_len", "roomcast_config_set_redis_streams"),
+        ("redis_sharded", "roomcast_config_set_redis_sharded"),
+        (
+            "redis_subscription_mode",
+            "roomcast_config_set_redis_sharded",
+        ),
     ];
 
     /// Every option of the core's table has its C setter in the committed header.

@@ -340,11 +340,6 @@ impl RedisLink {
         Ok(n)
     }
 
-    /// The options it was opened with.
-    pub fn options(&self) -> &LinkOptions {
-        &self.opts
-    }
-
     /// The counters.
     pub fn stats(&self) -> LinkStats {
         let c = &self.counters;
