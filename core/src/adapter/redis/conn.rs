@@ -107,6 +107,8 @@ pub struct RedisLink {
     opts: LinkOptions,
     conn: Mutex<Option<MultiplexedConnection>>,
     conn_lost: Notify,
+    /// Wakes the publisher's reconnect backoff early (the subscriber got through).
+    retry_now: Notify,
     out: mpsc::Sender<Outgoing>,
     subs: Mutex<BTreeSet<Subscription>>,
     sub_tx: mpsc::UnboundedSender<SubRequest>,
@@ -180,6 +182,7 @@ impl RedisLink {
             opts,
             conn: Mutex::new(Some(conn)),
             conn_lost: Notify::new(),
+            retry_now: Notify::new(),
             out,
             subs: Mutex::new(BTreeSet::new()),
             sub_tx,
@@ -428,6 +431,7 @@ async fn reconnector(link: Arc<RedisLink>) {
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
+                _ = link.retry_now.notified() => {}
                 _ = closed.changed() => return,
             }
             match open_conn(&link.client, &link.opts).await {
@@ -521,6 +525,8 @@ async fn subscriber(
         link.counters.subscribed.store(true, Ordering::Relaxed);
         delay = link.opts.backoff_min;
         if reconnecting {
+            // Redis is back: let the publishing connection retry now, not after its backoff.
+            link.retry_now.notify_one();
             link.counters.reconnects.fetch_add(1, Ordering::Relaxed);
             tracing::info!(
                 "redis: subscriber reconnected, {} subscription(s) restored",
