@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Operations tests (issue #14): roomcast behind Debian's nginx with the README's
-# configuration (examples/nginx/roomcast.conf). Uses the release chat example that
-# scripts/test.sh builds (builds it when missing). Installs nginx where missing (apt; nginx
-# is run in the foreground from a temp dir, never as a system service).
+# configuration (examples/nginx/roomcast.conf), and TLS with throwaway certificates made by
+# openssl at test time (Rust and C chat examples; the Python and Node bindings have their
+# own TLS tests in their suites). Uses the release examples scripts/test.sh builds (builds
+# the chat when missing, and the C chat, target/c/chat, when scripts/test-c.sh has not).
+# Installs nginx and openssl where missing (apt; nginx is run in the foreground from a temp
+# dir, never as a system service).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
 
 FAILED=0
 step() {
@@ -22,15 +26,25 @@ apt_install() {
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || apt_install nginx
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 export NGINX
+command -v openssl >/dev/null || apt_install openssl
 if [ ! -f tests/node/node_modules/.package-lock.json ]; then
   npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 fi
 if [ ! -x target/release/examples/chat ]; then
   cargo build --release --example chat -p roomcast
 fi
+if [ ! -x target/c/chat ] || [ examples/c/chat.c -nt target/c/chat ] || [ include/roomcast.h -nt target/c/chat ] \
+  || [ target/release/libroomcast.so -nt target/c/chat ]; then
+  cargo build --release -p roomcast-ffi
+  mkdir -p target/c
+  cc -std=c99 -Wall -Wextra -Werror -pedantic -D_POSIX_C_SOURCE=200809L -pthread -g -Iinclude \
+    examples/c/chat.c -L"$ROOT/target/release" -lroomcast -Wl,-rpath,"$ROOT/target/release" -o target/c/chat
+fi
 
 step "nginx: README config, prefix, both transports, upgrade, two nodes with ip_hash" \
   bash -c 'cd tests/node && node --test --test-reporter=spec ops/nginx.test.mjs'
+step "TLS: https/wss chat, CA checks, SIGHUP reload (Rust and C)" \
+  bash -c 'cd tests/node && node --test --test-reporter=spec ops/tls.test.mjs'
 
 echo "test-ops: $FAILED failed"
 [ "$FAILED" -eq 0 ]

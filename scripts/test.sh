@@ -5,7 +5,7 @@
 # (scripts/test-c.sh, scripts/test-python.sh, scripts/test-node-binding.sh, scripts/test-browser.sh,
 # scripts/test-dist.sh: the release artifacts, installed without Rust; scripts/test-cluster.sh:
 # mixed Redis clusters with Node socket.io nodes; scripts/test-hardening.sh; scripts/test-ops.sh:
-# roomcast behind nginx).
+# roomcast behind nginx, TLS).
 # Every step runs even when an earlier one failed; the summary at the end says which failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

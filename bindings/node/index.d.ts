@@ -88,6 +88,13 @@ export interface ServerOptions {
   [coreOption: string]: unknown;
   /** Connection state recovery (off unless given), as in socket.io 4.6+. */
   connectionStateRecovery?: ConnectionStateRecoveryOptions;
+  /** Serve https / wss (rustls): the PEM certificate chain (leaf first) and key, as https.createServer takes them. */
+  tls?: TlsOptions;
+}
+
+export interface TlsOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
 }
 
 /** What `allowRequest` sees of a handshake request (the parts of an IncomingMessage it has). */
@@ -317,6 +324,8 @@ export class Server {
   disconnectSockets(close?: boolean): void;
   /** Disconnects everyone and stops; afterwards nothing of the server keeps the process alive. */
   close(fn?: (err?: Error) => void): Promise<void>;
+  /** Replaces the TLS certificate and key for new connections (throws when they do not load). */
+  setSecureContext(options: TlsOptions): void;
   on(ev: 'connection' | 'connect', listener: (socket: Socket) => void): this;
   on(ev: string, listener: (...args: any[]) => void): this;
   once(ev: 'connection' | 'connect', listener: (socket: Socket) => void): this;

@@ -260,6 +260,9 @@ pub struct Config {
     /// socket.io, whose client cannot see the connection before its handler ran. With
     /// connect middleware, the socket exists from the `ConnectRequest` on.
     pub hold_connect: bool,
+    /// Serve HTTPS / WSS on `bind` with this certificate and key (default: plain HTTP).
+    /// Reload with [`crate::host::Server::reload_tls`].
+    pub tls: Option<crate::tls::TlsConfig>,
 }
 
 impl Default for Config {
@@ -301,6 +304,7 @@ impl Default for Config {
             connection_state_recovery: None,
             redis: None,
             hold_connect: false,
+            tls: None,
         }
     }
 }
@@ -314,6 +318,7 @@ impl std::fmt::Debug for Config {
             .field("ping_timeout", &self.ping_timeout)
             .field("max_payload", &self.max_payload)
             .field("namespaces", &self.namespaces)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -370,6 +375,11 @@ pub enum ConfigError {
     RecoveryWithoutDuration,
     /// A `redis_*` option without `redis_url`.
     RedisWithoutUrl,
+    /// `tls_cert` without `tls_key` or the other way round.
+    TlsIncomplete,
+    /// The TLS certificate chain or key does not load (the message names the part), or
+    /// a reload on a server started without TLS.
+    Tls(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -390,6 +400,8 @@ impl fmt::Display for ConfigError {
             Self::RedisWithoutUrl => {
                 f.write_str("redis_key, redis_request_timeout, redis_specific_response_channel, redis_streams, redis_stream_max_len, redis_sharded and redis_subscription_mode need redis_url")
             }
+            Self::TlsIncomplete => f.write_str("tls_cert and tls_key go together: set both or neither"),
+            Self::Tls(m) => f.write_str(m),
             Self::RecoveryWithoutDuration => f.write_str(
                 "recovery_skip_middlewares and recovery_max_packets need recovery_max_disconnection_duration above 0",
             ),

@@ -15,10 +15,11 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::conn_limit::ConnCount;
+use crate::conn_limit::{ConnCount, ConnSlot};
 use crate::engine::{Body, Endpoint};
 use crate::live::Tracker;
 use crate::stall::StallGuard;
+use crate::tls::Acceptor;
 
 /// Which endpoint or directory answers which path.
 #[derive(Default, Clone)]
@@ -233,13 +234,15 @@ impl HttpLimits {
     }
 }
 
-/// Accepts connections until `shutdown` turns true.
+/// Accepts connections until `shutdown` turns true; with `tls`, each connection first
+/// completes a TLS handshake (within the header timeout) in its own task.
 pub async fn serve(
     listener: TcpListener,
     router: Arc<Router>,
     mut shutdown: watch::Receiver<bool>,
     tracker: Tracker,
     limits: HttpLimits,
+    tls: Option<Arc<Acceptor>>,
 ) {
     let counts = ConnCount::new(limits.max_connections, limits.max_connections_per_ip);
     loop {
@@ -264,33 +267,69 @@ pub async fn serve(
         let slot = Arc::new(slot);
         let _ = stream.set_nodelay(true);
         let router = router.clone();
-        let mut conn_shutdown = shutdown.clone();
+        let conn_shutdown = shutdown.clone();
         let live = tracker.enter();
-        tokio::spawn(async move {
-            let _live = live;
-            let svc = service_fn(move |mut req: Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(slot.clone());
-                let router = router.clone();
-                async move { Ok::<_, std::convert::Infallible>(router.route(req, remote).await) }
-            });
-            // hyper starts the header timer whenever the connection waits for a request,
-            // so it also closes connections that stay idle after accept or a response.
-            let stream = StallGuard::new(stream, limits.write_timeout);
-            let conn = http1::Builder::new()
-                .keep_alive(true)
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
-                .serve_connection(TokioIo::new(stream), svc)
-                .with_upgrades();
-            tokio::pin!(conn);
-            let stopping = tokio::select! {
-                _ = conn.as_mut() => false,
-                _ = conn_shutdown.wait_for(|stop| *stop) => true,
-            };
-            if stopping {
-                conn.as_mut().graceful_shutdown();
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(1), conn).await;
+        // The stall guard sits under TLS, so a peer that stops reading is caught during
+        // the handshake too.
+        let stream = StallGuard::new(stream, limits.write_timeout);
+        match &tls {
+            None => {
+                tokio::spawn(async move {
+                    let _live = live;
+                    serve_conn(stream, remote, router, slot, conn_shutdown, limits).await;
+                });
             }
-        });
+            Some(tls) => {
+                let acceptor = tls.acceptor();
+                tokio::spawn(async move {
+                    let _live = live;
+                    // A handshake is bounded like request headers are (slow clients).
+                    let handshake =
+                        tokio::time::timeout(limits.header_timeout, acceptor.accept(stream));
+                    match handshake.await {
+                        Ok(Ok(stream)) => {
+                            serve_conn(stream, remote, router, slot, conn_shutdown, limits).await
+                        }
+                        Ok(Err(e)) => tracing::debug!(%remote, "tls handshake failed: {e}"),
+                        Err(_) => tracing::debug!(%remote, "tls handshake timed out"),
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Serves HTTP/1.1 (with upgrades) on one connection, plain or TLS.
+async fn serve_conn<S>(
+    stream: S,
+    remote: SocketAddr,
+    router: Arc<Router>,
+    slot: Arc<ConnSlot>,
+    mut shutdown: watch::Receiver<bool>,
+    limits: HttpLimits,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = service_fn(move |mut req: Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(slot.clone());
+        let router = router.clone();
+        async move { Ok::<_, std::convert::Infallible>(router.route(req, remote).await) }
+    });
+    // hyper starts the header timer whenever the connection waits for a request,
+    // so it also closes connections that stay idle after accept or a response.
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .serve_connection(TokioIo::new(stream), svc)
+        .with_upgrades();
+    tokio::pin!(conn);
+    let stopping = tokio::select! {
+        _ = conn.as_mut() => false,
+        _ = shutdown.wait_for(|stop| *stop) => true,
+    };
+    if stopping {
+        conn.as_mut().graceful_shutdown();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), conn).await;
     }
 }

@@ -25,9 +25,11 @@ pub(crate) mod server;
 pub(crate) mod sid;
 pub(crate) mod stall;
 pub(crate) mod text;
+pub mod tls;
 
 pub use adapter::BroadcastOptions;
 pub use config::{AllowedOrigins, Config, Cors, NamespaceMatch, NamespaceRule, RecoveryConfig};
 pub use host::{Event, Events, Server};
 pub use protocol::Payload;
 pub use sid::Sid;
+pub use tls::{Pem, TlsConfig};

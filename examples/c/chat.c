@@ -310,6 +310,7 @@ int main(void) {
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
     if (!dir) dir = "examples";
@@ -330,6 +331,11 @@ int main(void) {
     if (getenv("REDIS_STREAMS") && strcmp(getenv("REDIS_STREAMS"), "1") == 0 &&
         !check(roomcast_config_set_redis_streams(cfg, true, 0), "set_redis_streams"))
         return 1;
+    /* With TLS_CERT and TLS_KEY (PEM files), serve https / wss; SIGHUP reloads them. */
+    if (getenv("TLS_CERT") && getenv("TLS_KEY") &&
+        (!check(roomcast_config_set_tls_cert(cfg, getenv("TLS_CERT")), "set_tls_cert") ||
+         !check(roomcast_config_set_tls_key(cfg, getenv("TLS_KEY")), "set_tls_key")))
+        return 1;
     if (!check(roomcast_server_start(cfg, &server), "start")) return 1;
     roomcast_config_free(cfg);
 
@@ -341,10 +347,19 @@ int main(void) {
     if (!check(roomcast_server_set_callback(server, on_event, c, free_chat), "set_callback")) return 1;
 
     roomcast_server_port(server, &port);
-    printf("listening on http://localhost:%u\n", (unsigned)port);
+    printf("listening on %s://localhost:%u\n", getenv("TLS_CERT") && getenv("TLS_KEY") ? "https" : "http",
+           (unsigned)port);
     fflush(stdout);
 
-    sigwait(&stop_signals, &sig);
+    for (;;) {
+        sigwait(&stop_signals, &sig);
+        if (sig != SIGHUP) break;
+        if (getenv("TLS_CERT") && getenv("TLS_KEY")) {
+            if (check(roomcast_server_reload_tls(server, getenv("TLS_CERT"), getenv("TLS_KEY")), "tls: reload failed, keeping the old one"))
+                printf("tls: certificate reloaded\n");
+            fflush(stdout);
+        }
+    }
     fprintf(stderr, "signal %d: stopping\n", sig);
     check(roomcast_server_stop(server, 5000), "stop"); /* after this, no callback runs */
     check(roomcast_server_free(server), "free");

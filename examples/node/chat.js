@@ -6,8 +6,11 @@
 //
 // Connection state recovery is on: a tab that loses its connection for up to RECOVERY_MS
 // (default 2 minutes) comes back in KPL with its name and gets what it missed.
+// With TLS_CERT and TLS_KEY (PEM files) it serves https / wss; `kill -HUP` reloads them
+// from the same paths (io.setSecureContext) without a restart.
 'use strict';
 
+const fs = require('node:fs');
 const path = require('node:path');
 const { Server, redisAdapter } = require('roomcast');
 
@@ -26,7 +29,13 @@ const io = new Server({
     : undefined,
   // REDIS_STREAMS=1: the Redis Streams adapter (recovery across nodes) instead of classic.
   ...(process.env.REDIS_STREAMS === '1' ? { redisStreams: true } : {}),
+  tls: readTls(),
 });
+
+function readTls() {
+  const { TLS_CERT, TLS_KEY } = process.env;
+  return TLS_CERT && TLS_KEY ? { cert: fs.readFileSync(TLS_CERT), key: fs.readFileSync(TLS_KEY) } : undefined;
+}
 
 const history = []; // every {name, message} so far
 let online = 0;
@@ -64,6 +73,16 @@ io.on('connection', (socket) => {
 });
 
 io.listen(Number(process.env.PORT || 3000));
-console.log(`listening on http://localhost:${io.port}`);
+console.log(`listening on ${io.opts.tls ? 'https' : 'http'}://localhost:${io.port}`);
+if (io.opts.tls) {
+  process.on('SIGHUP', () => {
+    try {
+      io.setSecureContext(readTls());
+      console.log('tls: certificate reloaded');
+    } catch (err) {
+      console.error(`tls: reload failed, keeping the old one: ${err.message}`);
+    }
+  });
+}
 process.on('SIGTERM', () => io.close());
 process.on('SIGINT', () => io.close());

@@ -7,6 +7,9 @@ Rust example): serves examples/public and the socket.io-client bundle.
 Connection state recovery is on: a tab that loses its connection for up to RECOVERY_MS
 (default 2 minutes) comes back in KPL with its name (kept in its session) and gets what it
 missed.
+
+With TLS_CERT and TLS_KEY (PEM files) it serves https / wss (``ssl_certfile`` /
+``ssl_keyfile``); ``kill -HUP`` reloads them from the same paths without a restart.
 """
 
 import os
@@ -34,7 +37,10 @@ sio = roomcast.Server(
     connection_state_recovery={"maxDisconnectionDuration": int(os.environ.get("RECOVERY_MS", "120000"))},
     # REDIS_STREAMS=1: the Redis Streams adapter (recovery across nodes) instead of classic.
     **({"redis_streams": True} if os.environ.get("REDIS_STREAMS") == "1" else {}),
+    ssl_certfile=os.environ.get("TLS_CERT"),
+    ssl_keyfile=os.environ.get("TLS_KEY"),
 )
+TLS = bool(os.environ.get("TLS_CERT"))
 names = {}     # sid -> name, for sockets that told us theirs
 history = []   # every {name, message} so far
 online = 0
@@ -94,8 +100,18 @@ def disconnect(sid, reason):
 
 if __name__ == "__main__":
     sio.start("127.0.0.1", int(os.environ.get("PORT", "3000")))
-    print(f"listening on http://localhost:{sio.port}", flush=True)
+    print(f"listening on {'https' if TLS else 'http'}://localhost:{sio.port}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sio.stop())  # clean shutdown on kill
+    if TLS:
+
+        def reload_tls(*_):
+            try:
+                sio.reload_ssl(os.environ["TLS_CERT"], os.environ["TLS_KEY"])
+                print("tls: certificate reloaded", flush=True)
+            except ValueError as e:
+                print(f"tls: reload failed, keeping the old one: {e}", file=sys.stderr, flush=True)
+
+        signal.signal(signal.SIGHUP, reload_tls)
     try:
         sio.wait()
     except KeyboardInterrupt:

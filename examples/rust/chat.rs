@@ -7,6 +7,8 @@
 //! name and gets what it missed.
 //! With `REDIS_URL` it joins that Redis cluster (`REDIS_KEY`, default `socket.io`): rooms
 //! and broadcasts then span every node.
+//! With `TLS_CERT` and `TLS_KEY` (PEM files) it serves https / wss; `kill -HUP` reloads
+//! them from the same paths without a restart.
 
 use roomcast::host::{Event, Server};
 use roomcast::{BroadcastOptions, Config, Payload, RecoveryConfig, Sid};
@@ -41,11 +43,16 @@ fn main() {
             roomcast::host::RedisConfig::new(url)
                 .key(std::env::var("REDIS_KEY").unwrap_or_else(|_| "socket.io".into()))
         }),
+        tls: tls_from_env(),
         ..Config::default()
     };
     let (server, events) = Server::start(config).expect("cannot start the server");
+    let scheme = if server.is_tls() { "https" } else { "http" };
+    if server.is_tls() {
+        reload_on_sighup(&server);
+    }
     println!(
-        "listening on http://localhost:{}",
+        "listening on {scheme}://localhost:{}",
         server.local_addr().port()
     );
     std::io::stdout().flush().ok();
@@ -125,6 +132,33 @@ fn main() {
             _ => {}
         }
     }
+}
+
+/// `TLS_CERT` + `TLS_KEY`, when both are set.
+fn tls_from_env() -> Option<roomcast::TlsConfig> {
+    let cert = std::env::var_os("TLS_CERT")?;
+    let key = std::env::var_os("TLS_KEY")?;
+    Some(roomcast::TlsConfig::from_paths(cert, key))
+}
+
+/// Reloads the certificate from the same paths on each SIGHUP.
+fn reload_on_sighup(server: &Server) {
+    let server = server.clone();
+    let rt = server.runtime().clone();
+    rt.spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match tls_from_env().map(|t| server.reload_tls(&t)) {
+                Some(Ok(())) => println!("tls: certificate reloaded"),
+                Some(Err(e)) => eprintln!("tls: reload failed, keeping the old one: {e}"),
+                None => {}
+            }
+            std::io::stdout().flush().ok();
+        }
+    });
 }
 
 /// Everyone but `sid`.

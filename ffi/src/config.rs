@@ -419,5 +419,47 @@ pub unsafe extern "C" fn roomcast_config_set_redis_sharded(
             .map_err(config_err)?;
         c.set("redis_subscription_mode", mode).map_err(config_err)?;
         Ok(())
+/// A PEM argument: PEM text when it starts with `-----BEGIN`, otherwise a file path.
+///
+/// # Safety
+/// As [`text`].
+pub(crate) unsafe fn pem_arg(ptr: *const c_char, what: &str) -> Res<roomcast::Pem> {
+    Ok(roomcast::Pem::from_arg(text(ptr, what)?))
+}
+
+/// (revision 11) Serves HTTPS / WSS with rustls: `cert` is the certificate chain (leaf
+/// first), either a PEM file path or the PEM text itself (a string starting with
+/// "-----BEGIN"); needs `roomcast_config_set_tls_key`. NULL unsets it. The files are loaded
+/// and checked by `roomcast_server_start`, which fails with ROOMCAST_ERR_INVALID_CONFIG
+/// (and a `roomcast_last_error()` naming the part) when they do not load; one of the two
+/// without the other is ROOMCAST_ERR_INVALID_CONFIG too. Replace them later with
+/// `roomcast_server_reload_tls`.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_config_set_tls_cert(
+    cfg: *mut roomcast_config,
+    cert: *const c_char,
+) -> roomcast_status {
+    with(cfg, |c| {
+        let v = match cert.is_null() {
+            true => OptionValue::Unset,
+            false => OptionValue::Text(text(cert, "cert")?.to_owned()),
+        };
+        c.set("tls_cert", v).map(drop).map_err(config_err)
+    })
+}
+
+/// (revision 11) The private key of `roomcast_config_set_tls_cert` (PKCS#8, PKCS#1 or SEC1
+/// PEM), a file path or the PEM text; NULL unsets it.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_config_set_tls_key(
+    cfg: *mut roomcast_config,
+    key: *const c_char,
+) -> roomcast_status {
+    with(cfg, |c| {
+        let v = match key.is_null() {
+            true => OptionValue::Unset,
+            false => OptionValue::Text(text(key, "key")?.to_owned()),
+        };
+        c.set("tls_key", v).map(drop).map_err(config_err)
     })
 }

@@ -66,8 +66,10 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// `roomcast_config_set_allow_request`, `roomcast_config_set_allow_request_timeout_ms`,
 /// `ROOMCAST_EVENT_ALLOW_REQUEST` and `roomcast_allow_request`; 9 `roomcast_server_side_emit`,
 /// `roomcast_cluster_request`, `ROOMCAST_EVENT_CLUSTER_REPLY` and
-/// `roomcast_event.{request_id,reply_json}`; 10 `roomcast_config_set_redis_sharded`.
-pub const ROOMCAST_ABI_REVISION: u32 = 10;
+/// `roomcast_event.{request_id,reply_json}`; 10 `roomcast_config_set_redis_sharded`;
+/// 11 `roomcast_config_set_tls_cert`, `roomcast_config_set_tls_key` and
+/// `roomcast_server_reload_tls`.
+pub const ROOMCAST_ABI_REVISION: u32 = 11;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

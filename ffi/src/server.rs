@@ -286,3 +286,25 @@ pub extern "C" fn roomcast_server_free(server: *mut roomcast_server) -> roomcast
         }
     })
 }
+
+/// (revision 11) Replaces the TLS certificate chain and key without a restart (each a PEM
+/// file path or PEM text, as `roomcast_config_set_tls_cert`/`_key` take them): new
+/// connections use them, open ones keep theirs. When they do not load, the old ones keep
+/// serving and ROOMCAST_ERR_INVALID_CONFIG is returned (`roomcast_last_error()` names the
+/// part); also when the server was started without TLS. Any thread, including callbacks.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_server_reload_tls(
+    server: *mut roomcast_server,
+    cert: *const std::ffi::c_char,
+    key: *const std::ffi::c_char,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        let tls = roomcast::TlsConfig {
+            cert: crate::config::pem_arg(cert, "cert")?,
+            key: crate::config::pem_arg(key, "key")?,
+        };
+        state.server.reload_tls(&tls)?;
+        Ok(())
+    })
+}

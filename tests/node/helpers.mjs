@@ -34,7 +34,7 @@ export async function startServer(name, env = {}) {
     proc.once("exit", (code) => { clearTimeout(timer); reject(new Error(`${name} exited (${code}): ${stderr}`)); });
     lines.once("line", (line) => {
       clearTimeout(timer);
-      const m = /^listening on http:\/\/[^:]+:(\d+)/.exec(line);
+      const m = /^listening on https?:\/\/[^:]+:(\d+)/.exec(line);
       m ? resolve(Number(m[1])) : reject(new Error(`unexpected first line: ${line}`));
     });
   });

@@ -70,7 +70,27 @@ function recoveryOptions(csr) {
  * option table), and the core refuses an unknown one with an ERR_INVALID_CONFIG error
  * naming it.
  */
-const LAYER_OPTIONS = new Set(['serveClient', 'clientDir', 'serveStatic', 'transports', 'cors', 'maxHttpBufferSize', 'connectionStateRecovery', 'adapter', 'allowRequest']);
+const LAYER_OPTIONS = new Set(['serveClient', 'clientDir', 'serveStatic', 'transports', 'cors', 'maxHttpBufferSize', 'connectionStateRecovery', 'adapter', 'allowRequest', 'tls']);
+
+/**
+ * `tls: { cert, key }` as https.createServer takes them: PEM text (string or Buffer), the
+ * certificate chain leaf first; both are required, other keys throw. Returns the core's
+ * `tlsCert`/`tlsKey` (PEM text, which the core tells from a file path by its
+ * "-----BEGIN" start), or null.
+ */
+function tlsOptions(tls) {
+  if (tls === undefined || tls === null || tls === false) return null;
+  if (typeof tls !== 'object' || Array.isArray(tls)) throw new TypeError('tls must be an object { cert, key }');
+  for (const k of Object.keys(tls)) {
+    if (k !== 'cert' && k !== 'key') throw new TypeError(`tls.${k} is not supported (tls takes cert and key)`);
+  }
+  const pem = (v, name) => {
+    if (typeof v === 'string') return v;
+    if (Buffer.isBuffer(v)) return v.toString('utf8');
+    throw new TypeError(`tls.${name} must be PEM text (a string or a Buffer)`);
+  };
+  return { tlsCert: pem(tls.cert, 'cert'), tlsKey: pem(tls.key, 'key') };
+}
 
 function nativeOptions(o, port, recovery, redis) {
   const out = {};
@@ -109,6 +129,8 @@ function nativeOptions(o, port, recovery, redis) {
     // The core asks about every handshake (an "allow_request" event, see _onAllowRequest).
     out.allowRequest = true;
   }
+  const tls = tlsOptions(o.tls);
+  if (tls) Object.assign(out, tls);
   // Connection handlers run before the client sees CONNECT, as with socket.io.
   out.holdConnect = true;
   return out;
@@ -141,7 +163,8 @@ class Server {
    * Options: path, cors {origin, credentials}, pingInterval, pingTimeout,
    * maxHttpBufferSize, connectTimeout, transports, serveClient, clientDir (folder of
    * socket.io.min.js; found in node_modules when serveClient is on), serveStatic (a folder
-   * served for every other path), host (default "::", all interfaces), workerThreads.
+   * served for every other path), host (default "::", all interfaces), workerThreads,
+   * tls { cert, key } (PEM, as https.createServer: serves https / wss).
    */
   constructor(srv, opts) {
     if (srv !== null && typeof srv === 'object' && !Array.isArray(srv)) {
@@ -228,6 +251,19 @@ class Server {
 
   attach(port, opts) {
     return this.listen(port, opts);
+  }
+
+  /**
+   * Replaces the TLS certificate and key without a restart, as tls.Server#setSecureContext
+   * (`{ cert, key }`, PEM): new connections use them, open ones keep theirs. Throws (code
+   * ERR_INVALID_CONFIG) when they do not load, the old ones keep serving, or when the
+   * server was started without `tls`.
+   */
+  setSecureContext(options) {
+    if (!this._native) throw new Error('not listening');
+    const tls = tlsOptions(options);
+    if (!tls) throw new TypeError('setSecureContext needs { cert, key }');
+    this._native.reloadTls(tls.tlsCert, tls.tlsKey);
   }
 
   /** The port the server listens on (after listen). */

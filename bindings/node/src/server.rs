@@ -99,6 +99,18 @@ impl NativeServer {
         })
     }
 
+    /// Swaps the TLS certificate chain and key (each PEM text or a file path) for new
+    /// connections; throws ERR_INVALID_CONFIG when they do not load (the old ones keep
+    /// serving) or the server runs without TLS.
+    #[napi]
+    pub fn reload_tls(&self, env: Env, cert: String, key: String) -> Result<()> {
+        let tls = roomcast::TlsConfig {
+            cert: roomcast::Pem::from_arg(&cert),
+            key: roomcast::Pem::from_arg(&key),
+        };
+        self.handle.reload_tls(&tls).map_err(|e| err(&env, e))
+    }
+
     /// The port the server listens on.
     #[napi(getter)]
     pub fn port(&self) -> u32 {

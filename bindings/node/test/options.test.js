@@ -61,6 +61,8 @@ const NEEDS = {
   recovery_skip_middlewares: { recoveryMaxDisconnectionDuration: 1000 },
   recovery_max_packets: { recoveryMaxDisconnectionDuration: 1000 },
   cors_credentials: { corsOrigins: '*' },
+  tls_cert: { tlsKey: '/x' },
+  tls_key: { tlsCert: '/x' },
 };
 const WRONG = { bool: 'yes', count: 'ten', duration: '1s', text: 5, texts: 5 };
 

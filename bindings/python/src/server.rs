@@ -264,6 +264,26 @@ impl NativeServer {
         })
     }
 
+    /// Reloads the TLS certificate chain and key (each a PEM file path or PEM text) for
+    /// new connections; `ConfigError` when they do not load (the old ones keep serving) or
+    /// the server runs without TLS.
+    fn reload_tls(
+        &self,
+        py: Python<'_>,
+        cert: std::path::PathBuf,
+        key: std::path::PathBuf,
+    ) -> PyResult<()> {
+        let pem = |p: std::path::PathBuf| match p.to_str() {
+            Some(s) => roomcast::Pem::from_arg(s),
+            None => roomcast::Pem::Path(p),
+        };
+        let tls = roomcast::TlsConfig {
+            cert: pem(cert),
+            key: pem(key),
+        };
+        py.detach(|| self.server.reload_tls(&tls)).map_err(err)
+    }
+
     /// The port the server listens on.
     #[getter]
     fn port(&self) -> u16 {

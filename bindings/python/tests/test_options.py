@@ -80,6 +80,8 @@ _NEEDS = {
     "recovery_skip_middlewares": {"recovery_max_disconnection_duration": 1},
     "recovery_max_packets": {"recovery_max_disconnection_duration": 1},
     "cors_credentials": {"cors_origins": "*"},
+    "tls_cert": {"tls_key": "/x"},
+    "tls_key": {"tls_cert": "/x"},
 }
 # A value of the wrong type for each kind.
 _WRONG = {"bool": "yes", "count": "ten", "duration": "1s", "text": 5, "texts": 5}

@@ -113,6 +113,8 @@ struct Inner {
     handle: Handle,
     stopped: AtomicBool,
     connections: Tracker,
+    /// The TLS settings when the listener serves HTTPS.
+    tls: Option<Arc<crate::tls::Acceptor>>,
     /// How long cluster requests wait for the other nodes.
     request_timeout: Duration,
     /// Handshakes waiting for the host's `allow_request` verdict (with that option).
@@ -180,6 +182,13 @@ impl Server {
         extra: Vec<(String, RawEndpoint)>,
         listener: Option<std::net::TcpListener>,
     ) -> Result<(Server, Events), Error> {
+        // Certificates are checked before serving, so a bad one fails the start cleanly.
+        let tls = match &config.tls {
+            Some(t) => Some(Arc::new(
+                crate::tls::Acceptor::new(t).map_err(Error::Config)?,
+            )),
+            None => None,
+        };
         let std_listener = match listener {
             Some(l) => l,
             None => std::net::TcpListener::bind(config.bind)
@@ -239,6 +248,7 @@ impl Server {
             shutdown_rx,
             connections.clone(),
             http::HttpLimits::from_config(&config),
+            tls.clone(),
         ));
         let inner = Inner {
             io,
@@ -249,6 +259,7 @@ impl Server {
             handle: handle.clone(),
             stopped: AtomicBool::new(false),
             connections,
+            tls,
             request_timeout: config
                 .redis
                 .as_ref()
@@ -266,6 +277,25 @@ impl Server {
     /// The address the server listens on (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.local_addr
+    }
+
+    /// Whether the listener serves TLS (HTTPS / WSS).
+    pub fn is_tls(&self) -> bool {
+        self.inner.tls.is_some()
+    }
+
+    /// Swaps the certificate and key without a restart: new connections use them, open
+    /// ones keep theirs. A certificate that does not load leaves the old one serving and
+    /// returns [`Error::Config`] ([`ConfigError::Tls`] naming the part); a server started
+    /// without TLS refuses with the same error (TLS cannot be turned on later).
+    pub fn reload_tls(&self, tls: &crate::tls::TlsConfig) -> Result<(), Error> {
+        self.live()?;
+        match &self.inner.tls {
+            Some(acceptor) => acceptor.reload(tls).map_err(Error::Config),
+            None => Err(Error::Config(ConfigError::Tls(
+                "tls: the server was started without tls_cert/tls_key".into(),
+            ))),
+        }
     }
 
     /// A handle to the runtime the server runs on.

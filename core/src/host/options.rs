@@ -18,6 +18,7 @@ use super::{limits, Error, Events, Server};
 use crate::adapter::redis::SubscriptionMode;
 use crate::config::{AllowedOrigins, Cors, NamespaceMatch, NamespaceRule, RecoveryConfig};
 pub use crate::config::{ConfigError, OptionKind};
+use crate::tls::{Pem, TlsConfig};
 use crate::Config;
 
 /// One option: its name (snake_case), type and what it does.
@@ -81,6 +82,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("allow_request_timeout", OptionKind::Duration, "a handshake the host has not answered within this time is refused with 403 (default 10 s)"),
     spec("redis_sharded", OptionKind::Bool, "use the sharded adapter, `createShardedAdapter` (SSUBSCRIBE/SPUBLISH, Redis 7 or later), instead of the classic one (default false; needs redis_url)"),
     spec("redis_subscription_mode", OptionKind::Text, "the sharded adapter's `subscriptionMode`: \"dynamic\" (default: public rooms get a channel of their own), \"dynamic-private\" (socket-id rooms too) or \"static\" (needs redis_sharded)"),
+    spec("tls_cert", OptionKind::Text, "serve https / wss (rustls): the PEM certificate chain, leaf first, as a file path or the PEM text itself (starts with \"-----BEGIN\"); needs tls_key (default none: plain http)"),
+    spec("tls_key", OptionKind::Text, "the private key of tls_cert (PKCS#8, PKCS#1 or SEC1 PEM), as a file path or the PEM text (default none)"),
     spec("hold_connect", OptionKind::Bool, "hold each CONNECT reply until the host calls release (default false; the Python and Node bindings turn it on)"),
 ];
 
@@ -246,6 +249,8 @@ pub struct ConfigBuilder {
     streams: (Option<bool>, Option<usize>),
     /// Sharded adapter as set: on/off, subscription mode.
     sharded: (Option<bool>, Option<String>),
+    /// TLS as set: certificate chain, key.
+    tls: (Option<Pem>, Option<Pem>),
 }
 
 impl Default for ConfigBuilder {
@@ -270,6 +275,7 @@ impl ConfigBuilder {
             redis: (None, None, None, None),
             streams: (None, None),
             sharded: (None, None),
+            tls: (None, None),
         }
     }
 
@@ -369,6 +375,10 @@ impl ConfigBuilder {
             }
             ("redis_streams", OptionValue::Unset) => self.streams.0 = None,
             ("redis_stream_max_len", OptionValue::Unset) => self.streams.1 = None,
+            ("tls_cert", OptionValue::Text(t)) => self.tls.0 = Some(Pem::from_arg(&t)),
+            ("tls_key", OptionValue::Text(t)) => self.tls.1 = Some(Pem::from_arg(&t)),
+            ("tls_cert", OptionValue::Unset) => self.tls.0 = None,
+            ("tls_key", OptionValue::Unset) => self.tls.1 = None,
             ("redis_url", OptionValue::Unset) => self.redis.0 = None,
             ("redis_key", OptionValue::Unset) => self.redis.1 = None,
             ("redis_request_timeout", OptionValue::Unset) => self.redis.2 = None,
@@ -481,6 +491,14 @@ impl ConfigBuilder {
                 None
             }
             _ => return Err(ConfigError::RedisWithoutUrl),
+        };
+        config.tls = match &self.tls {
+            (Some(cert), Some(key)) => Some(TlsConfig {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            (None, None) => None,
+            _ => return Err(ConfigError::TlsIncomplete),
         };
         config.validate()?;
         let addrs = resolve_bind(&self.host, config.bind.port())?;
@@ -616,6 +634,22 @@ mod tests {
         assert_eq!(
             b.build().unwrap_err(),
             ConfigError::CredentialsWithoutOrigins
+        );
+        let mut b = ConfigBuilder::new();
+        b.set("tls_cert", OptionValue::Text("/etc/cert.pem".into()))
+            .unwrap();
+        assert_eq!(b.build().unwrap_err(), ConfigError::TlsIncomplete);
+        b.set(
+            "tls_key",
+            OptionValue::Text("-----BEGIN PRIVATE KEY-----\n".into()),
+        )
+        .unwrap();
+        assert_eq!(
+            b.build().unwrap().0.tls,
+            Some(TlsConfig {
+                cert: Pem::Path("/etc/cert.pem".into()),
+                key: Pem::Bytes(b"-----BEGIN PRIVATE KEY-----\n".to_vec()),
+            })
         );
     }
 

@@ -203,12 +203,16 @@ class _ServerBase:
         connection_state_recovery: Optional[Dict[str, Any]] = None,
         client_manager: Any = None,
         allow_request: Optional[Callable[[Dict[str, Any]], Any]] = None,
+        ssl_certfile: Union[str, "os.PathLike[str]", None] = None,
+        ssl_keyfile: Union[str, "os.PathLike[str]", None] = None,
         **options: Any,
     ) -> None:
         """python-socketio's option names are mapped to the core's here; any other keyword
         is a core option under its own name (``max_attachments``, ``max_buffered_frames``,
         ``allow_polling``, ...; see the README's option table, durations in seconds), and
-        the core refuses an unknown one with ``roomcast.ConfigError`` naming it."""
+        the core refuses an unknown one with ``roomcast.ConfigError`` naming it.
+        ``ssl_certfile``/``ssl_keyfile`` (uvicorn's names) are the core's ``tls_cert``/
+        ``tls_key``: PEM files (or PEM text), both or neither; then it serves https / wss."""
         from .cluster import RedisManager
 
         if client_manager is not None and not isinstance(client_manager, RedisManager):
@@ -231,6 +235,10 @@ class _ServerBase:
             client_dist_dir=os.fspath(client_dist) if client_dist is not None else None,
             worker_threads=worker_threads,
         )
+        if ssl_certfile is not None:
+            self._options["tls_cert"] = os.fspath(ssl_certfile)
+        if ssl_keyfile is not None:
+            self._options["tls_key"] = os.fspath(ssl_keyfile)
         if transports is not None:
             unknown = set(transports) - {"polling", "websocket"}
             if unknown:
@@ -384,6 +392,12 @@ class _ServerBase:
             self._core_server().allow_request(request, bool(allowed))
         except (_native.NoSuchRequest, _native.ServerStopped):
             pass  # answered after allow_request_timeout (then refused), or stopped
+    def reload_ssl(self, certfile: Union[str, "os.PathLike[str]"], keyfile: Union[str, "os.PathLike[str]"]) -> None:
+        """Loads a new TLS certificate chain and key (PEM files, or PEM text) without a
+        restart: new connections use them, open ones keep theirs. Raises
+        ``roomcast.ConfigError`` naming the part when they do not load (the old ones keep
+        serving) or the server was started without TLS."""
+        self._core_server().reload_tls(os.fspath(certfile), os.fspath(keyfile))
 
     def _core_server(self) -> Any:
         """The native server, after checking it belongs to this process and has started."""
