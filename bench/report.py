@@ -282,6 +282,11 @@ def main():
     if cluster.exists():
         w("<!-- cluster:start -->\n" + cluster.read_text().rstrip() + "\n<!-- cluster:end -->\n")
 
+    # The metrics section (scripts/bench-metrics.sh), kept as it was measured.
+    metrics = Path(__file__).with_name("metrics.md")
+    if metrics.exists():
+        w("<!-- metrics:start -->\n" + metrics.read_text().rstrip() + "\n<!-- metrics:end -->\n")
+
     notes = Path(__file__).with_name("NOTES.md")
     if notes.exists():
         w(notes.read_text().rstrip() + "\n")

@@ -82,10 +82,30 @@
 // and `roomcast_config_set_cleanup_empty_child_namespaces`; 7
 // `roomcast_config_set_redis_streams`; 8 `allow_request`:
 // `roomcast_config_set_allow_request`, `roomcast_config_set_allow_request_timeout_ms`,
-// `ROOMCAST_EVENT_ALLOW_REQUEST` and `roomcast_allow_request`;
-// 9 `roomcast_config_set_tls_cert`, `roomcast_config_set_tls_key` and
-// `roomcast_server_reload_tls`.
-#define ROOMCAST_ABI_REVISION 9
+// `ROOMCAST_EVENT_ALLOW_REQUEST` and `roomcast_allow_request`; 9 `roomcast_server_side_emit`,
+// `roomcast_cluster_request`, `ROOMCAST_EVENT_CLUSTER_REPLY` and
+// `roomcast_event.{request_id,reply_json}`; 10 `roomcast_config_set_redis_sharded`;
+// 11 `roomcast_config_set_tls_cert`, `roomcast_config_set_tls_key` and
+// `roomcast_server_reload_tls`; 12
+// `roomcast_config_set_metrics`, `roomcast_config_set_metrics_path` and
+// `roomcast_server_metrics`.
+#define ROOMCAST_ABI_REVISION 12
+
+// `roomcast_cluster_request` kind: `fetchSockets` of the sockets `to` selects (on every
+// node); `value` is a list of `{"id","handshake","rooms","data"}`.
+#define ROOMCAST_REQUEST_FETCH_SOCKETS 1
+
+// `roomcast_cluster_request` kind: the rooms of every node (socket-id rooms included,
+// sorted); `value` is a list of names.
+#define ROOMCAST_REQUEST_ALL_ROOMS 2
+
+// `roomcast_cluster_request` kind: the number of nodes serving `nsp` (this one included);
+// `value` is a number, or null when Redis could not be asked.
+#define ROOMCAST_REQUEST_SERVER_COUNT 3
+
+// `roomcast_cluster_request` kind: `serverSideEmitWithAck(event, ...args)`; `value` is
+// the list of the other nodes' replies (each the first argument of its ack).
+#define ROOMCAST_REQUEST_SERVER_SIDE_EMIT_WITH_ACK 4
 
 // `roomcast_target.flags`: drop the packet for sockets that cannot take it right now.
 #define ROOMCAST_TARGET_VOLATILE 1
@@ -174,6 +194,8 @@ enum roomcast_event_kind
   // method is always GET); answer with `roomcast_allow_request(srv, ev->request, ...)`.
   // `nsp` and `sid` are NULL.
   ROOMCAST_EVENT_ALLOW_REQUEST = 8,
+  // (revision 9) The answer of `roomcast_cluster_request` (`request_id`, `reply_json`).
+  ROOMCAST_EVENT_CLUSTER_REPLY = 9,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -281,6 +303,14 @@ typedef struct roomcast_event {
   // restored, the events it missed replayed (CONNECTION; on CONNECT_REQUEST, the client
   // asks to recover a session that is still known). Appended in ABI revision 3.
   bool recovered;
+  // The id `roomcast_cluster_request` wrote (CLUSTER_REPLY). Appended in ABI revision 9.
+  uint64_t request_id;
+  // The answer, a JSON object (CLUSTER_REPLY): `{"value": …, "complete": bool,
+  // "answered": n, "expected": n}` (`complete` false when a node did not answer in time or
+  // Redis was unreachable; `value` then holds what arrived), for SERVER_COUNT
+  // `{"value": n}` (`null` when Redis could not be asked), or `{"error": "…", "code":
+  // "ERR_…"}`. Appended in ABI revision 9.
+  const char *reply_json;
 } roomcast_event;
 
 // The event callback: runs on the server's dispatcher thread, one event at a time, in
@@ -328,6 +358,34 @@ roomcast_status roomcast_allow_request(struct roomcast_server *srv,
                                        bool allow,
                                        uint16_t status,
                                        const char *message);
+
+// (revision 9) `serverSideEmit`: every other node of the cluster gets `event` with
+// `args_json` (a JSON array text, NULL = no arguments; no binary: the wire format carries
+// JSON here). Roomcast nodes see it as `ROOMCAST_EVENT_SERVER_SIDE_EMIT`, Node socket.io
+// nodes as `io.on(event)`. Without a cluster it reaches nobody.
+roomcast_status roomcast_server_side_emit(struct roomcast_server *server,
+                                          const char *nsp,
+                                          const char *event,
+                                          const char *args_json);
+
+// (revision 9) Starts a request to every node of the cluster (`kind` one of
+// `ROOMCAST_REQUEST_*`) on namespace `nsp` and writes its id to `request_id` (when not
+// NULL); returns at once. The answer comes as one `ROOMCAST_EVENT_CLUSTER_REPLY` event
+// with that `request_id` and a `reply_json` object (see `roomcast_event.reply_json`),
+// after every node answered or the timeout. `to` selects the sockets of FETCH_SOCKETS
+// (NULL: all) and must be NULL for the other kinds. `event` and `args_json` are the
+// event of SERVER_SIDE_EMIT_WITH_ACK (NULL for the others), which waits `timeout_ms`
+// (0: 5 s); the other kinds wait the cluster's request timeout and take `timeout_ms` 0.
+// Without a cluster, requests answer at once with this node alone. A misplaced argument
+// or an unknown kind is `ROOMCAST_ERR_INVALID_ARGUMENT`.
+roomcast_status roomcast_cluster_request(struct roomcast_server *server,
+                                         const char *nsp,
+                                         int32_t kind,
+                                         const struct roomcast_target *to,
+                                         const char *event,
+                                         const char *args_json,
+                                         uint32_t timeout_ms,
+                                         uint64_t *request_id);
 
 // Emits `event` with `args_json` (a JSON array text, NULL = no arguments) and binary
 // `attachments` (referenced from the JSON by `{"_placeholder":true,"num":i}`) to the
@@ -603,7 +661,18 @@ roomcast_status roomcast_config_set_redis(struct roomcast_config *cfg,
                                           const char *url,
                                           const char *key);
 
-// (revision 9) Serves HTTPS / WSS with rustls: `cert` is the certificate chain (leaf
+// (revision 10) Chooses the sharded adapter, `createShardedAdapter` of
+// `@socket.io/redis-adapter` (Redis 7 sharded pub/sub: SSUBSCRIBE/SPUBLISH), instead of
+// the classic one (`sharded` false, the default). `subscription_mode` is its
+// `subscriptionMode`: "dynamic" (NULL: the default), "dynamic-private" or "static". Needs
+// `roomcast_config_set_redis`; `roomcast_server_start` then fails with ROOMCAST_ERR_IO
+// when Redis is older than 7. An unknown mode, or a mode without `sharded`, is
+// `ROOMCAST_ERR_INVALID_CONFIG` at start.
+roomcast_status roomcast_config_set_redis_sharded(struct roomcast_config *cfg,
+                                                  bool sharded,
+                                                  const char *subscription_mode);
+
+// (revision 11) Serves HTTPS / WSS with rustls: `cert` is the certificate chain (leaf
 // first), either a PEM file path or the PEM text itself (a string starting with
 // "-----BEGIN"); needs `roomcast_config_set_tls_key`. NULL unsets it. The files are loaded
 // and checked by `roomcast_server_start`, which fails with ROOMCAST_ERR_INVALID_CONFIG
@@ -612,9 +681,18 @@ roomcast_status roomcast_config_set_redis(struct roomcast_config *cfg,
 // `roomcast_server_reload_tls`.
 roomcast_status roomcast_config_set_tls_cert(struct roomcast_config *cfg, const char *cert);
 
-// (revision 9) The private key of `roomcast_config_set_tls_cert` (PKCS#8, PKCS#1 or SEC1
+// (revision 11) The private key of `roomcast_config_set_tls_cert` (PKCS#8, PKCS#1 or SEC1
 // PEM), a file path or the PEM text; NULL unsets it.
 roomcast_status roomcast_config_set_tls_key(struct roomcast_config *cfg, const char *key);
+
+// (revision 12) Counts the server's metrics, readable with `roomcast_server_metrics`
+// (default false; `roomcast_config_set_metrics_path` turns it on too).
+roomcast_status roomcast_config_set_metrics(struct roomcast_config *cfg, bool on);
+
+// (revision 12) Serves the metrics in the Prometheus text format 0.0.4 at `path` (e.g.
+// "/metrics"; it must start with '/' and differ from the Engine.IO path), which turns
+// metrics on; NULL unsets it.
+roomcast_status roomcast_config_set_metrics_path(struct roomcast_config *cfg, const char *path);
 
 // Bound of each connection's outbound queue in bytes (default 16 MiB; each queued frame
 // counts its length plus 64 bytes). A client whose queue would pass it is dropped as a
@@ -756,7 +834,7 @@ roomcast_status roomcast_server_stop(struct roomcast_server *server,
 // `ROOMCAST_ERR_IN_CALLBACK` (and frees nothing) on a dispatcher thread.
 roomcast_status roomcast_server_free(struct roomcast_server *server);
 
-// (revision 9) Replaces the TLS certificate chain and key without a restart (each a PEM
+// (revision 11) Replaces the TLS certificate chain and key without a restart (each a PEM
 // file path or PEM text, as `roomcast_config_set_tls_cert`/`_key` take them): new
 // connections use them, open ones keep theirs. When they do not load, the old ones keep
 // serving and ROOMCAST_ERR_INVALID_CONFIG is returned (`roomcast_last_error()` names the
@@ -764,6 +842,15 @@ roomcast_status roomcast_server_free(struct roomcast_server *server);
 roomcast_status roomcast_server_reload_tls(struct roomcast_server *server,
                                            const char *cert,
                                            const char *key);
+
+// (revision 12) Writes the server's metrics now to `out` as a JSON object text (free it
+// with `roomcast_string_free`): `sockets` and `rooms` per namespace, `sessions` by
+// transport, `connects`, `disconnects` by reason, `upgrades`, `events_received`,
+// `packets_sent`, `bytes_in`, `bytes_out`, `broadcasts`, `deliveries`, `acks_pending`,
+// `acks_timed_out`, `slow_consumer_disconnects`, `volatile_drops`,
+// `adapter_publish_errors` and `handshake_seconds` {count, sum, buckets [[le, n]...]}.
+// ROOMCAST_ERR_INVALID_CONFIG when the server was started without metrics.
+roomcast_status roomcast_server_metrics(struct roomcast_server *server, char **out);
 
 // The message of the last failed call on this thread, or NULL if none failed yet. The
 // string is owned by the library and valid until the next failing call on this thread.

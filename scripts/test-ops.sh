@@ -2,7 +2,7 @@
 # Operations tests (issue #14): roomcast behind Debian's nginx with the README's
 # configuration (examples/nginx/roomcast.conf), and TLS with throwaway certificates made by
 # openssl at test time (Rust and C chat examples; the Python and Node bindings have their
-# own TLS tests in their suites). Uses the release examples scripts/test.sh builds (builds
+# own TLS tests in their suites), and Prometheus metrics (tests/node/ops/metrics.test.mjs). Uses the release examples scripts/test.sh builds (builds
 # the chat when missing, and the C chat, target/c/chat, when scripts/test-c.sh has not).
 # Installs nginx and openssl where missing (apt; nginx is run in the foreground from a temp
 # dir, never as a system service).
@@ -45,6 +45,8 @@ step "nginx: README config, prefix, both transports, upgrade, two nodes with ip_
   bash -c 'cd tests/node && node --test --test-reporter=spec ops/nginx.test.mjs'
 step "TLS: https/wss chat, CA checks, SIGHUP reload (Rust and C)" \
   bash -c 'cd tests/node && node --test --test-reporter=spec ops/tls.test.mjs'
+step "metrics: /metrics scrape and the snapshot call with real clients (Rust and C)" \
+  bash -c 'cd tests/node && node --test --test-reporter=spec ops/metrics.test.mjs'
 
 echo "test-ops: $FAILED failed"
 [ "$FAILED" -eq 0 ]

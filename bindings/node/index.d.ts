@@ -90,6 +90,10 @@ export interface ServerOptions {
   connectionStateRecovery?: ConnectionStateRecoveryOptions;
   /** Serve https / wss (rustls): the PEM certificate chain (leaf first) and key, as https.createServer takes them. */
   tls?: TlsOptions;
+  /** Count metrics for `metrics()` (metricsPath turns it on too). */
+  metrics?: boolean;
+  /** Serve Prometheus metrics (text format 0.0.4) at this path, e.g. '/metrics'. */
+  metricsPath?: string;
 }
 
 export interface TlsOptions {
@@ -326,6 +330,8 @@ export class Server {
   close(fn?: (err?: Error) => void): Promise<void>;
   /** Replaces the TLS certificate and key for new connections (throws when they do not load). */
   setSecureContext(options: TlsOptions): void;
+  /** The server's metrics now (needs `metrics: true` or `metricsPath`). */
+  metrics(): MetricsSnapshot;
   on(ev: 'connection' | 'connect', listener: (socket: Socket) => void): this;
   on(ev: string, listener: (...args: any[]) => void): this;
   once(ev: 'connection' | 'connect', listener: (socket: Socket) => void): this;
@@ -341,3 +347,25 @@ declare function roomcast(opts?: ServerOptions): Server;
 export default roomcast;
 /** The roomcast version, e.g. "0.1.0" (the same as package.json's and the native module's). */
 export declare const version: string;
+
+/** What `Server#metrics()` returns (counters only grow; the maps are gauges). */
+export interface MetricsSnapshot {
+  sockets: Record<string, number>;
+  rooms: Record<string, number>;
+  sessions: { polling: number; websocket: number };
+  connects: number;
+  disconnects: Record<string, number>;
+  upgrades: number;
+  events_received: number;
+  packets_sent: number;
+  bytes_in: number;
+  bytes_out: number;
+  broadcasts: number;
+  deliveries: number;
+  acks_pending: number;
+  acks_timed_out: number;
+  slow_consumer_disconnects: number;
+  volatile_drops: number;
+  adapter_publish_errors: number;
+  handshake_seconds: { count: number; sum: number; buckets: [number, number][] };
+}

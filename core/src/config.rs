@@ -263,6 +263,12 @@ pub struct Config {
     /// Serve HTTPS / WSS on `bind` with this certificate and key (default: plain HTTP).
     /// Reload with [`crate::host::Server::reload_tls`].
     pub tls: Option<crate::tls::TlsConfig>,
+    /// Count the server's metrics, readable with [`crate::host::Server::metrics`]
+    /// (default false; `metrics_path` turns it on too).
+    pub metrics: bool,
+    /// Serve the metrics in the Prometheus text format at this path, e.g. `/metrics`
+    /// (default: none). Turns `metrics` on.
+    pub metrics_path: Option<String>,
 }
 
 impl Default for Config {
@@ -305,6 +311,8 @@ impl Default for Config {
             redis: None,
             hold_connect: false,
             tls: None,
+            metrics: false,
+            metrics_path: None,
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod fuzz;
 pub mod host;
 pub(crate) mod http;
 pub(crate) mod live;
+pub(crate) mod metrics;
 pub(crate) mod protocol;
 pub(crate) mod server;
 pub(crate) mod sid;

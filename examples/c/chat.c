@@ -311,6 +311,7 @@ int main(void) {
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGHUP);
+    sigaddset(&stop_signals, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
     if (!dir) dir = "examples";
@@ -336,6 +337,11 @@ int main(void) {
         (!check(roomcast_config_set_tls_cert(cfg, getenv("TLS_CERT")), "set_tls_cert") ||
          !check(roomcast_config_set_tls_key(cfg, getenv("TLS_KEY")), "set_tls_key")))
         return 1;
+    /* With METRICS_PATH (e.g. /metrics), serve Prometheus metrics there; SIGUSR1 prints
+     * the snapshot (roomcast_server_metrics) as one "metrics: {json}" line. */
+    if (getenv("METRICS_PATH") &&
+        !check(roomcast_config_set_metrics_path(cfg, getenv("METRICS_PATH")), "set_metrics_path"))
+        return 1;
     if (!check(roomcast_server_start(cfg, &server), "start")) return 1;
     roomcast_config_free(cfg);
 
@@ -353,6 +359,13 @@ int main(void) {
 
     for (;;) {
         sigwait(&stop_signals, &sig);
+        if (sig == SIGUSR1) {
+            char *json = NULL;
+            if (check(roomcast_server_metrics(server, &json), "metrics")) printf("metrics: %s\n", json);
+            roomcast_string_free(json);
+            fflush(stdout);
+            continue;
+        }
         if (sig != SIGHUP) break;
         if (getenv("TLS_CERT") && getenv("TLS_KEY")) {
             if (check(roomcast_server_reload_tls(server, getenv("TLS_CERT"), getenv("TLS_KEY")), "tls: reload failed, keeping the old one"))

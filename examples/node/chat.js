@@ -30,6 +30,8 @@ const io = new Server({
   // REDIS_STREAMS=1: the Redis Streams adapter (recovery across nodes) instead of classic.
   ...(process.env.REDIS_STREAMS === '1' ? { redisStreams: true } : {}),
   tls: readTls(),
+  // With METRICS_PATH (e.g. /metrics), Prometheus metrics are served there.
+  metricsPath: process.env.METRICS_PATH || undefined,
 });
 
 function readTls() {

@@ -39,6 +39,8 @@ sio = roomcast.Server(
     **({"redis_streams": True} if os.environ.get("REDIS_STREAMS") == "1" else {}),
     ssl_certfile=os.environ.get("TLS_CERT"),
     ssl_keyfile=os.environ.get("TLS_KEY"),
+    # With METRICS_PATH (e.g. /metrics), Prometheus metrics are served there.
+    metrics_path=os.environ.get("METRICS_PATH") or None,
 )
 TLS = bool(os.environ.get("TLS_CERT"))
 names = {}     # sid -> name, for sockets that told us theirs

@@ -16,6 +16,7 @@
 //! `scripts/bench-recovery.sh`: every `msg` is then stored for replay and carries an offset).
 //! `REDIS_URL` joins a cluster in `@socket.io/redis-adapter`'s format (key `REDIS_KEY`,
 //! default `socket.io`), for the cluster scenario of `scripts/bench-cluster.sh`.
+//! `METRICS_PATH` turns metrics on and serves them there (for `scripts/bench-metrics.sh`).
 
 use roomcast::host::{Event, Events, RedisConfig, Server};
 use roomcast::{BroadcastOptions, Config, Payload, RecoveryConfig};
@@ -41,6 +42,7 @@ fn main() {
             RedisConfig::new(url)
                 .key(std::env::var("REDIS_KEY").unwrap_or_else(|_| "socket.io".into()))
         }),
+        metrics_path: std::env::var("METRICS_PATH").ok(),
         ..Config::default()
     };
     let (server, events) = Server::start(config).expect("cannot start the server");

@@ -44,6 +44,7 @@ fn main() {
                 .key(std::env::var("REDIS_KEY").unwrap_or_else(|_| "socket.io".into()))
         }),
         tls: tls_from_env(),
+        metrics_path: std::env::var("METRICS_PATH").ok(),
         ..Config::default()
     };
     let (server, events) = Server::start(config).expect("cannot start the server");
@@ -51,6 +52,7 @@ fn main() {
     if server.is_tls() {
         reload_on_sighup(&server);
     }
+    print_metrics_on_sigusr1(&server);
     println!(
         "listening on {scheme}://localhost:{}",
         server.local_addr().port()
@@ -139,6 +141,26 @@ fn tls_from_env() -> Option<roomcast::TlsConfig> {
     let cert = std::env::var_os("TLS_CERT")?;
     let key = std::env::var_os("TLS_KEY")?;
     Some(roomcast::TlsConfig::from_paths(cert, key))
+}
+
+/// With `METRICS_PATH` set (Prometheus metrics served there), prints the snapshot
+/// (`Server::metrics`) as one `metrics: {json}` line on each SIGUSR1.
+fn print_metrics_on_sigusr1(server: &Server) {
+    let server = server.clone();
+    let rt = server.runtime().clone();
+    rt.spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
+            return;
+        };
+        while usr1.recv().await.is_some() {
+            match server.metrics() {
+                Ok(m) => println!("metrics: {}", m.to_json()),
+                Err(e) => eprintln!("metrics: {e}"),
+            }
+            std::io::stdout().flush().ok();
+        }
+    });
 }
 
 /// Reloads the certificate from the same paths on each SIGHUP.

@@ -419,6 +419,9 @@ pub unsafe extern "C" fn roomcast_config_set_redis_sharded(
             .map_err(config_err)?;
         c.set("redis_subscription_mode", mode).map_err(config_err)?;
         Ok(())
+    })
+}
+
 /// A PEM argument: PEM text when it starts with `-----BEGIN`, otherwise a file path.
 ///
 /// # Safety
@@ -461,5 +464,32 @@ pub unsafe extern "C" fn roomcast_config_set_tls_key(
             false => OptionValue::Text(text(key, "key")?.to_owned()),
         };
         c.set("tls_key", v).map(drop).map_err(config_err)
+    })
+}
+
+/// (revision 12) Counts the server's metrics, readable with `roomcast_server_metrics`
+/// (default false; `roomcast_config_set_metrics_path` turns it on too).
+#[no_mangle]
+pub extern "C" fn roomcast_config_set_metrics(
+    cfg: *mut roomcast_config,
+    on: bool,
+) -> roomcast_status {
+    set(cfg, "metrics", OptionValue::Bool(on))
+}
+
+/// (revision 12) Serves the metrics in the Prometheus text format 0.0.4 at `path` (e.g.
+/// "/metrics"; it must start with '/' and differ from the Engine.IO path), which turns
+/// metrics on; NULL unsets it.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_config_set_metrics_path(
+    cfg: *mut roomcast_config,
+    path: *const c_char,
+) -> roomcast_status {
+    with(cfg, |c| {
+        let v = match path.is_null() {
+            true => OptionValue::Unset,
+            false => OptionValue::Text(text(path, "path")?.to_owned()),
+        };
+        c.set("metrics_path", v).map(drop).map_err(config_err)
     })
 }

@@ -68,8 +68,10 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// `roomcast_cluster_request`, `ROOMCAST_EVENT_CLUSTER_REPLY` and
 /// `roomcast_event.{request_id,reply_json}`; 10 `roomcast_config_set_redis_sharded`;
 /// 11 `roomcast_config_set_tls_cert`, `roomcast_config_set_tls_key` and
-/// `roomcast_server_reload_tls`.
-pub const ROOMCAST_ABI_REVISION: u32 = 11;
+/// `roomcast_server_reload_tls`; 12
+/// `roomcast_config_set_metrics`, `roomcast_config_set_metrics_path` and
+/// `roomcast_server_metrics`.
+pub const ROOMCAST_ABI_REVISION: u32 = 12;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

@@ -308,3 +308,27 @@ pub unsafe extern "C" fn roomcast_server_reload_tls(
         Ok(())
     })
 }
+
+/// (revision 12) Writes the server's metrics now to `out` as a JSON object text (free it
+/// with `roomcast_string_free`): `sockets` and `rooms` per namespace, `sessions` by
+/// transport, `connects`, `disconnects` by reason, `upgrades`, `events_received`,
+/// `packets_sent`, `bytes_in`, `bytes_out`, `broadcasts`, `deliveries`, `acks_pending`,
+/// `acks_timed_out`, `slow_consumer_disconnects`, `volatile_drops`,
+/// `adapter_publish_errors` and `handshake_seconds` {count, sum, buckets [[le, n]...]}.
+/// ROOMCAST_ERR_INVALID_CONFIG when the server was started without metrics.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_server_metrics(
+    server: *mut roomcast_server,
+    out: *mut *mut std::ffi::c_char,
+) -> roomcast_status {
+    guard(|| {
+        if out.is_null() {
+            return Err(Fail::new(crate::status::ROOMCAST_ERR_NULL, "out is NULL"));
+        }
+        let state = self::server(server)?;
+        let json = state.server.metrics()?.to_json();
+        let s = std::ffi::CString::new(json).expect("JSON text has no NUL");
+        unsafe { put(out, s.into_raw()) };
+        Ok(())
+    })
+}

@@ -254,6 +254,19 @@ class Server {
   }
 
   /**
+   * The server's metrics now, as an object (the numbers `metricsPath` serves to
+   * Prometheus): sockets and rooms per namespace, sessions by transport, connects,
+   * disconnects by reason, upgrades, events_received, packets_sent, bytes_in, bytes_out,
+   * broadcasts, deliveries, acks_pending, acks_timed_out, slow_consumer_disconnects,
+   * volatile_drops, adapter_publish_errors, handshake_seconds. Needs `metrics: true` or
+   * `metricsPath`; else throws ERR_INVALID_CONFIG.
+   */
+  metrics() {
+    if (!this._native) throw new Error('not listening');
+    return JSON.parse(this._native.metricsJson());
+  }
+
+  /**
    * Replaces the TLS certificate and key without a restart, as tls.Server#setSecureContext
    * (`{ cert, key }`, PEM): new connections use them, open ones keep theirs. Throws (code
    * ERR_INVALID_CONFIG) when they do not load, the old ones keep serving, or when the

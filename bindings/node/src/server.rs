@@ -99,6 +99,15 @@ impl NativeServer {
         })
     }
 
+    /// The server's metrics as JSON text (throws ERR_INVALID_CONFIG when metrics are off).
+    #[napi]
+    pub fn metrics_json(&self, env: Env) -> Result<String> {
+        self.handle
+            .metrics()
+            .map(|m| m.to_json())
+            .map_err(|e| err(&env, e))
+    }
+
     /// Swaps the TLS certificate chain and key (each PEM text or a file path) for new
     /// connections; throws ERR_INVALID_CONFIG when they do not load (the old ones keep
     /// serving) or the server runs without TLS.

@@ -264,6 +264,11 @@ impl NativeServer {
         })
     }
 
+    /// The server's metrics as JSON text (`ConfigError` when metrics are off).
+    fn metrics_json(&self) -> PyResult<String> {
+        Ok(self.server.metrics().map_err(err)?.to_json())
+    }
+
     /// Reloads the TLS certificate chain and key (each a PEM file path or PEM text) for
     /// new connections; `ConfigError` when they do not load (the old ones keep serving) or
     /// the server runs without TLS.

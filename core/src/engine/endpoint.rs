@@ -51,6 +51,8 @@ pub struct EngineConfig {
     pub allow_request: Option<AllowRequest>,
     /// Counts live WebSocket tasks (with the HTTP connections) for a graceful stop.
     pub tracker: Tracker,
+    /// The server's counters, when metrics are on (upgrades).
+    pub metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 }
 
 impl EngineConfig {
@@ -70,6 +72,7 @@ impl EngineConfig {
             cors: c.cors.clone(),
             allow_request: c.allow_request.clone(),
             tracker: Tracker::default(),
+            metrics: None,
         }
     }
 }

@@ -180,6 +180,17 @@ impl<H: Handler> Engine<H> {
         self.sessions.read().get(&sid).cloned()
     }
 
+    /// Live sessions over (polling, WebSocket), for the metrics (a session upgrading
+    /// counts as polling until the upgrade completes).
+    pub fn sessions_by_transport(&self) -> (usize, usize) {
+        let all: Vec<_> = self.sessions.read().values().cloned().collect();
+        let ws = all
+            .iter()
+            .filter(|s| s.outbox.lock().transport == TransportKind::WebSocket)
+            .count();
+        (all.len() - ws, ws)
+    }
+
     /// Number of live sessions.
     pub fn session_count(&self) -> usize {
         self.sessions.read().len()

@@ -145,6 +145,10 @@ impl<H: Handler> Engine<H> {
             }
             o.transport = TransportKind::WebSocket;
         }
+        if let Some(m) = &self.cfg.metrics {
+            m.upgrades
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         // A long-poll still waiting must give the queue up: wake it so it answers noop.
         session.wake.notify();
         let writer = tokio::spawn(write_loop(session.clone(), sink));

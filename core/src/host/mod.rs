@@ -31,6 +31,7 @@ mod acks;
 mod allow;
 pub mod engine_io;
 mod limits;
+mod metrics;
 pub mod options;
 
 use crate::adapter::BroadcastOptions;
@@ -53,6 +54,7 @@ pub use crate::server::{
     ServerAck,
 };
 pub use acks::{AckTokens, PendingAck};
+pub use metrics::{HistogramSnapshot, MetricsSnapshot};
 pub use options::{ConfigBuilder, ConfigError};
 
 /// The ordered stream of [`Event`]s of one server. It ends (returns `None`) once the server
@@ -115,6 +117,8 @@ struct Inner {
     connections: Tracker,
     /// The TLS settings when the listener serves HTTPS.
     tls: Option<Arc<crate::tls::Acceptor>>,
+    /// The counters, when metrics are on.
+    metrics: Option<Arc<crate::metrics::Metrics>>,
     /// How long cluster requests wait for the other nodes.
     request_timeout: Duration,
     /// Handshakes waiting for the host's `allow_request` verdict (with that option).
@@ -201,11 +205,11 @@ impl Server {
             .local_addr()
             .map_err(|e| Error::Io(e.to_string()))?;
         let (tx, rx) = flume::unbounded();
-        let io = Arc::new(SocketIo::new(
-            SocketIoConfig::from_config(&config),
-            handle.clone(),
-            tx,
-        ));
+        let metrics = (config.metrics || config.metrics_path.is_some())
+            .then(|| Arc::new(crate::metrics::Metrics::default()));
+        let mut io_cfg = SocketIoConfig::from_config(&config);
+        io_cfg.metrics = metrics.clone();
+        let io = Arc::new(SocketIo::new(io_cfg, handle.clone(), tx));
         io.start_sweeper();
         if let Some(redis) = &config.redis {
             cluster::join(
@@ -224,10 +228,19 @@ impl Server {
             engine_cfg.allow_request = Some(gate.hook());
         }
         engine_cfg.tracker = connections.clone();
+        engine_cfg.metrics = metrics.clone();
         let engine = Engine::new(engine_cfg, io.clone());
         // Normalised by `start_inner`: a slash at both ends.
         let path = config.path.clone();
         let mut router = Router::new().endpoint(&path, engine.clone());
+        if let (Some(p), Some(m)) = (&config.metrics_path, &metrics) {
+            let ep = metrics::MetricsEndpoint {
+                io: io.clone(),
+                engine: engine.clone(),
+                metrics: m.clone(),
+            };
+            router = router.endpoint(p, Arc::new(ep));
+        }
         for (p, ep) in extra {
             router = router.endpoint(&p, ep.0);
         }
@@ -260,6 +273,7 @@ impl Server {
             stopped: AtomicBool::new(false),
             connections,
             tls,
+            metrics,
             request_timeout: config
                 .redis
                 .as_ref()
@@ -296,6 +310,19 @@ impl Server {
                 "tls: the server was started without tls_cert/tls_key".into(),
             ))),
         }
+    }
+
+    /// The server's metrics now (see [`MetricsSnapshot`]): the same numbers the
+    /// `metrics_path` endpoint serves. [`Error::Config`] naming the option when the server
+    /// was started without `metrics` or `metrics_path`.
+    pub fn metrics(&self) -> Result<MetricsSnapshot, Error> {
+        let m = self.inner.metrics.as_ref().ok_or_else(|| {
+            Error::Config(ConfigError::OutOfRange(
+                "metrics".into(),
+                "metrics are off: start the server with metrics or metrics_path",
+            ))
+        })?;
+        Ok(metrics::snapshot(&self.inner.io, &self.inner.engine, m))
     }
 
     /// A handle to the runtime the server runs on.

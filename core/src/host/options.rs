@@ -84,6 +84,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("redis_subscription_mode", OptionKind::Text, "the sharded adapter's `subscriptionMode`: \"dynamic\" (default: public rooms get a channel of their own), \"dynamic-private\" (socket-id rooms too) or \"static\" (needs redis_sharded)"),
     spec("tls_cert", OptionKind::Text, "serve https / wss (rustls): the PEM certificate chain, leaf first, as a file path or the PEM text itself (starts with \"-----BEGIN\"); needs tls_key (default none: plain http)"),
     spec("tls_key", OptionKind::Text, "the private key of tls_cert (PKCS#8, PKCS#1 or SEC1 PEM), as a file path or the PEM text (default none)"),
+    spec("metrics", OptionKind::Bool, "count the server's metrics, readable from the host's snapshot call (default false; metrics_path turns it on)"),
+    spec("metrics_path", OptionKind::Text, "serve the metrics in the Prometheus text format 0.0.4 at this path, e.g. \"/metrics\" (default none; turns metrics on)"),
     spec("hold_connect", OptionKind::Bool, "hold each CONNECT reply until the host calls release (default false; the Python and Node bindings turn it on)"),
 ];
 
@@ -125,6 +127,17 @@ pub fn normalize_path(path: &str) -> Result<String, ConfigError> {
         p.push('/');
     }
     Ok(p)
+}
+
+/// The metrics path as given, checked: it starts with `/` and has no `?` or `#`.
+pub fn metrics_path(path: &str) -> Result<String, ConfigError> {
+    if !path.starts_with('/') || path.contains(['?', '#']) {
+        return Err(ConfigError::OutOfRange(
+            "metrics_path".into(),
+            "must start with '/' and contain no '?' or '#'",
+        ));
+    }
+    Ok(path.to_owned())
 }
 
 /// A namespace rule from a pattern: a `*` makes it a glob (a dynamic namespace).
@@ -211,6 +224,15 @@ impl Config {
         }
         super::limits::validate(self)?;
         normalize_path(&self.path)?;
+        if let Some(p) = &self.metrics_path {
+            metrics_path(p)?;
+            if p.trim_end_matches('/') == self.path.trim_end_matches('/') {
+                return Err(ConfigError::OutOfRange(
+                    "metrics_path".into(),
+                    "must differ from the Engine.IO path",
+                ));
+            }
+        }
         if let Some(c) = &self.cors {
             if c.credentials && c.origins == AllowedOrigins::List(Vec::new()) {
                 return Err(ConfigError::CredentialsWithoutOrigins);
@@ -377,6 +399,10 @@ impl ConfigBuilder {
             ("redis_stream_max_len", OptionValue::Unset) => self.streams.1 = None,
             ("tls_cert", OptionValue::Text(t)) => self.tls.0 = Some(Pem::from_arg(&t)),
             ("tls_key", OptionValue::Text(t)) => self.tls.1 = Some(Pem::from_arg(&t)),
+            ("metrics", OptionValue::Bool(b)) => c.metrics = b,
+            ("metrics", OptionValue::Unset) => c.metrics = false,
+            ("metrics_path", OptionValue::Text(p)) => c.metrics_path = Some(metrics_path(&p)?),
+            ("metrics_path", OptionValue::Unset) => c.metrics_path = None,
             ("tls_cert", OptionValue::Unset) => self.tls.0 = None,
             ("tls_key", OptionValue::Unset) => self.tls.1 = None,
             ("redis_url", OptionValue::Unset) => self.redis.0 = None,

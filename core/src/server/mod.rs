@@ -22,7 +22,7 @@ use inbound::{Budget, Credit};
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 use tokio::runtime::Handle;
@@ -32,6 +32,7 @@ use crate::adapter::cluster::{ClusterAdapter, ServerAckFn};
 use crate::adapter::BroadcastOptions;
 use crate::config::{ConfigError, NamespaceMatch, NamespaceRule, RecoveryConfig};
 use crate::engine::{CloseReason, Handler, Handshake, Message, Session, SessionRef};
+use crate::metrics::Metrics;
 use crate::protocol::{self, Decoded, Packet, PacketBody, PartialPacket, Payload};
 use crate::sid::Sid;
 use recovery::{After, Restored};
@@ -119,6 +120,8 @@ pub struct SocketIoConfig {
     pub max_pending_events_total: usize,
     /// See `max_pending_events_total`.
     pub max_pending_bytes_total: usize,
+    /// The server's counters, when metrics are on.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl SocketIoConfig {
@@ -139,6 +142,7 @@ impl SocketIoConfig {
             max_pending_bytes: c.max_pending_bytes,
             max_pending_events_total: c.max_pending_events_total,
             max_pending_bytes_total: c.max_pending_bytes_total,
+            metrics: None,
         }
     }
 }
@@ -165,6 +169,10 @@ pub struct Client {
     connect_timer: Mutex<Option<AbortHandle>>,
     /// This connection's message events waiting for the host.
     inbound: Arc<Budget>,
+    /// When the Engine.IO handshake came (for the handshake latency metric).
+    opened: std::time::Instant,
+    /// Whether the handshake latency was recorded (at the first namespace connection).
+    timed: AtomicBool,
 }
 
 type ClientSession = Session<Client>;
@@ -274,6 +282,7 @@ impl SocketIo {
                     dynamic,
                     self.cfg.recovery.clone(),
                     self.cfg.streamed,
+                    self.cfg.metrics.clone(),
                 )
             })
             .clone();
@@ -284,6 +293,19 @@ impl SocketIo {
             }
         }
         Some(ns)
+    }
+
+    /// Each namespace's name, connected sockets and named rooms (each socket's own room
+    /// left out), for the metrics.
+    pub(crate) fn namespace_stats(&self) -> Vec<(String, usize, usize)> {
+        let all: Vec<_> = self.namespaces.read().values().cloned().collect();
+        all.iter()
+            .map(|ns| {
+                let sockets = ns.len();
+                let rooms = ns.adapter().rooms().len().saturating_sub(sockets);
+                (ns.name.to_string(), sockets, rooms)
+            })
+            .collect()
     }
 
     /// Names of the namespaces that exist now (dynamic ones included).
@@ -428,6 +450,20 @@ impl SocketIo {
     ) -> Result<u64, Error> {
         let ns = self.namespace(nsp)?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let done: AckCallback = match &self.cfg.metrics {
+            Some(m) => {
+                m.acks_pending.fetch_add(1, Ordering::Relaxed);
+                let m = m.clone();
+                Box::new(move |r: AckResult| {
+                    m.acks_pending.fetch_sub(1, Ordering::Relaxed);
+                    if r.timed_out {
+                        m.acks_timed_out.fetch_add(1, Ordering::Relaxed);
+                    }
+                    done(r)
+                })
+            }
+            None => done,
+        };
         let collector = ack::Collector::new(id, done);
         let cluster = self.cluster.get().filter(|_| !opts.local);
         if let Some(c) = cluster {
@@ -780,6 +816,12 @@ impl SocketIo {
         recovered: bool,
     ) {
         socket.announce();
+        if let Some(m) = &self.cfg.metrics {
+            m.connected();
+            if !session.data.timed.swap(true, Ordering::Relaxed) {
+                m.handshake.observe(session.data.opened.elapsed());
+            }
+        }
         self.report(Event::Connection {
             nsp: socket.nsp().name.clone(),
             sid: socket.sid,
@@ -974,6 +1016,9 @@ impl SocketIo {
             }
             PacketBody::Event { name, args, ack } => {
                 let Some(s) = socket else { return };
+                if let Some(m) = &self.cfg.metrics {
+                    m.events_received.fetch_add(1, Ordering::Relaxed);
+                }
                 let ack = ack.map(|id| AckHandle {
                     nsp: s.nsp().name.clone(),
                     sid: s.sid,
@@ -1013,6 +1058,8 @@ impl Handler for Arc<SocketIo> {
             partial: Mutex::new(None),
             connect_timer: Mutex::new(None),
             inbound: Budget::new(self.cfg.max_pending_events, self.cfg.max_pending_bytes),
+            opened: std::time::Instant::now(),
+            timed: AtomicBool::new(false),
         }
     }
 
@@ -1045,6 +1092,12 @@ impl Handler for Arc<SocketIo> {
     }
 
     fn on_message(&self, session: &SessionRef<Client>, msg: Message<'_>) {
+        if let Some(m) = &self.cfg.metrics {
+            m.received(match &msg {
+                Message::Text(t) => t.len(),
+                Message::Binary(b) => b.len(),
+            });
+        }
         let decoded = match msg {
             Message::Text(text) => {
                 if session.data.partial.lock().is_some() {
@@ -1092,6 +1145,9 @@ impl Handler for Arc<SocketIo> {
     }
 
     fn on_close(&self, session: &SessionRef<Client>, reason: CloseReason) {
+        if let (Some(m), CloseReason::SlowConsumer) = (&self.cfg.metrics, reason) {
+            m.slow_consumer_disconnects.fetch_add(1, Ordering::Relaxed);
+        }
         if let Some(t) = session.data.connect_timer.lock().take() {
             t.abort();
         }

@@ -13,6 +13,7 @@ use super::{Client, DisconnectReason, Event, SocketIo};
 use crate::adapter::{Adapter, BroadcastOptions, LocalAdapter, Room};
 use crate::config::RecoveryConfig;
 use crate::engine::{Frame, Pushed, SessionRef};
+use crate::metrics::Metrics;
 use crate::protocol::{self, Encoded, Payload};
 use crate::sid::{Sid, SidMap};
 
@@ -43,6 +44,8 @@ pub struct Namespace {
     /// With recovery in a streams cluster: what this node delivered from the stream (the
     /// stream is the replay buffer then, and `recovery` keeps only the settings).
     pub(crate) stream_log: Option<StreamLog>,
+    /// The server's counters, when metrics are on.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Namespace {
@@ -52,6 +55,7 @@ impl Namespace {
         dynamic: bool,
         recovery: Option<RecoveryConfig>,
         streamed: bool,
+        metrics: Option<Arc<Metrics>>,
     ) -> Arc<Self> {
         Arc::new(Self {
             name: Arc::from(name),
@@ -62,6 +66,7 @@ impl Namespace {
             adapter: Box::new(LocalAdapter::new()),
             stream_log: (streamed && recovery.is_some()).then(StreamLog::default),
             recovery: recovery.map(Recovery::new),
+            metrics,
         })
     }
 
@@ -149,6 +154,7 @@ impl Namespace {
     ) -> usize {
         let on_runtime = Handle::try_current().is_ok();
         let mut delivered = 0;
+        let mut dropped = 0;
         let mut overflowed = Vec::new();
         let mut to_wake = Vec::new();
         {
@@ -157,6 +163,7 @@ impl Namespace {
                 let Some(m) = sockets.get(&sid) else { return };
                 if m.held.load(Ordering::Acquire) && m.socket.hold(packet, opts.volatile, ack) {
                     delivered += usize::from(!opts.volatile);
+                    dropped += usize::from(opts.volatile);
                     return;
                 }
                 if let Some(c) = ack {
@@ -186,9 +193,15 @@ impl Namespace {
                         if other == Pushed::Overflow {
                             overflowed.push(m.session.clone());
                         }
+                        dropped += usize::from(other == Pushed::Dropped);
                     }
                 }
             });
+        }
+        if let Some(m) = &self.metrics {
+            // Once per broadcast, with the totals of its fan-out.
+            let bytes = packet.text.len() + packet.binary.iter().map(|b| b.len()).sum::<usize>();
+            m.broadcast(delivered, bytes, dropped);
         }
         match to_wake.len() {
             0 => {}
@@ -333,6 +346,9 @@ impl Socket {
 
     /// Queues a packet now, past the hold (a recovery's missed packets precede CONNECT).
     pub(crate) fn send_now(&self, packet: &Encoded) {
+        if let Some(m) = &self.nsp.metrics {
+            m.sent(packet.text.len() + packet.binary.iter().map(|b| b.len()).sum::<usize>());
+        }
         self.session.push(&packet.text, &packet.binary, false);
     }
 
@@ -382,6 +398,11 @@ impl Socket {
                 }
                 None => {}
             }
+        }
+        // Counted before the socket leaves the gauges, so whoever sees it gone there also
+        // sees its reason counted.
+        if let Some(m) = &self.nsp.metrics {
+            m.disconnected(reason.as_str());
         }
         self.remove();
         io.report(Event::Disconnect {

@@ -392,6 +392,17 @@ class _ServerBase:
             self._core_server().allow_request(request, bool(allowed))
         except (_native.NoSuchRequest, _native.ServerStopped):
             pass  # answered after allow_request_timeout (then refused), or stopped
+
+    def metrics(self) -> Dict[str, Any]:
+        """The server's metrics now, as a dict (the numbers ``metrics_path`` serves to
+        Prometheus): ``sockets`` and ``rooms`` per namespace, ``sessions`` by transport,
+        ``connects``, ``disconnects`` by reason, ``upgrades``, ``events_received``,
+        ``packets_sent``, ``bytes_in``/``bytes_out``, ``broadcasts``, ``deliveries``,
+        ``acks_pending``/``acks_timed_out``, ``slow_consumer_disconnects``,
+        ``volatile_drops``, ``adapter_publish_errors`` and ``handshake_seconds``. Needs
+        ``metrics=True`` or ``metrics_path``; else ``roomcast.ConfigError``."""
+        return json.loads(self._core_server().metrics_json())
+
     def reload_ssl(self, certfile: Union[str, "os.PathLike[str]"], keyfile: Union[str, "os.PathLike[str]"]) -> None:
         """Loads a new TLS certificate chain and key (PEM files, or PEM text) without a
         restart: new connections use them, open ones keep theirs. Raises
