@@ -3,7 +3,7 @@
 use std::ffi::{c_char, CString};
 use std::time::Duration;
 
-use roomcast::host::ConnectRequest;
+use roomcast::host::{ConnectRequest, Server};
 use roomcast::BroadcastOptions;
 
 use crate::input::{json_value, opt_text, payload, put, text};
@@ -150,6 +150,34 @@ pub unsafe extern "C" fn roomcast_release(
     })
 }
 
+/// A bulk operation on the sockets `to` selects in `nsp` (NULL `to`: all of them): the
+/// C arguments are checked in order (server, `nsp`, the operation's own `arg`, `to`), then
+/// `op` runs.
+unsafe fn bulk<T>(
+    server: *mut roomcast_server,
+    nsp: *const c_char,
+    arg: impl FnOnce() -> Res<T>,
+    to: *const roomcast_target,
+    op: impl FnOnce(&Server, &str, &BroadcastOptions, T) -> Result<(), roomcast::host::Error>,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        let nsp = text(nsp, "nsp")?;
+        let arg = arg()?;
+        op(&state.server, nsp, &broadcast_options(to)?, arg)?;
+        Ok(())
+    })
+}
+
+type RoomFn = fn(&Server, &str, &BroadcastOptions, &[&str]) -> Result<(), roomcast::host::Error>;
+
+/// `sockets_join` / `sockets_leave` for one room, as `bulk` runs them.
+fn room_op(
+    f: RoomFn,
+) -> impl FnOnce(&Server, &str, &BroadcastOptions, &str) -> Result<(), roomcast::host::Error> {
+    move |s, nsp, to, room| f(s, nsp, to, &[room])
+}
+
 /// Puts every socket `to` selects (NULL: all of `nsp`) in `room`, in one pass under the
 /// adapter's lock, on every node of a cluster (socket.io's `socketsJoin`). Since ABI
 /// revision 5.
@@ -160,14 +188,13 @@ pub unsafe extern "C" fn roomcast_sockets_join(
     to: *const roomcast_target,
     room: *const c_char,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
-        let (nsp, room) = (text(nsp, "nsp")?, text(room, "room")?);
-        state
-            .server
-            .sockets_join(nsp, &broadcast_options(to)?, &[room])?;
-        Ok(())
-    })
+    bulk(
+        server,
+        nsp,
+        || text(room, "room"),
+        to,
+        room_op(Server::sockets_join),
+    )
 }
 
 /// Takes every socket `to` selects (NULL: all of `nsp`) out of `room` (`socketsLeave`; a
@@ -179,14 +206,8 @@ pub unsafe extern "C" fn roomcast_sockets_leave(
     to: *const roomcast_target,
     room: *const c_char,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
-        let (nsp, room) = (text(nsp, "nsp")?, text(room, "room")?);
-        state
-            .server
-            .sockets_leave(nsp, &broadcast_options(to)?, &[room])?;
-        Ok(())
-    })
+    let leave = room_op(Server::sockets_leave);
+    bulk(server, nsp, || text(room, "room"), to, leave)
 }
 
 /// Disconnects every socket `to` selects (NULL: all of `nsp`); with `close_connection`,
@@ -198,14 +219,13 @@ pub unsafe extern "C" fn roomcast_disconnect_sockets(
     to: *const roomcast_target,
     close_connection: bool,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
-        let nsp = text(nsp, "nsp")?;
-        state
-            .server
-            .disconnect_sockets(nsp, &broadcast_options(to)?, close_connection)?;
-        Ok(())
-    })
+    bulk(
+        server,
+        nsp,
+        || Ok(()),
+        to,
+        |s, nsp, to, ()| s.disconnect_sockets(nsp, to, close_connection),
+    )
 }
 
 /// Accepts namespace `pattern` from now on, as `roomcast_config_add_namespace` does before

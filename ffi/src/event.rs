@@ -5,7 +5,7 @@ use bytes::Bytes;
 use std::ffi::{c_char, CString};
 
 use roomcast::host::Handshake;
-use roomcast::host::{AckTokens, Event};
+use roomcast::host::{AckTokens, Event, EventKind};
 use roomcast::Payload;
 
 use crate::types::roomcast_bytes;
@@ -222,130 +222,74 @@ fn empty(kind: roomcast_event_kind) -> roomcast_event {
 
 /// Converts a core event; client ack requests are registered in `acks`, and a socket's
 /// pending ones are forgotten when it disconnects.
-pub fn convert(mut event: Event, acks: &AckTokens) -> Box<OwnedEvent> {
-    let token = acks.track(&mut event);
+pub fn convert(event: Event, acks: &AckTokens) -> Box<OwnedEvent> {
     use roomcast_event_kind::*;
+    let f = acks.flatten(event);
     let mut b = Builder::default();
     let mut replies = Vec::new();
-    let ev = match event {
-        Event::AllowRequest {
-            request, handshake, ..
-        } => roomcast_event {
-            handshake_json: b.handshake(&handshake),
-            request: request.id(),
-            ..empty(ROOMCAST_EVENT_ALLOW_REQUEST)
-        },
-        Event::ConnectRequest {
-            request,
-            nsp,
-            auth,
-            handshake,
-            recovered,
-        } => roomcast_event {
-            nsp: b.s(&nsp),
-            sid: b.opt(request.sid().as_ref().map(|s| s.as_str())),
-            recovered,
-            auth_json: b.opt(auth.as_deref()),
-            handshake_json: b.handshake(&handshake),
-            request: request.id(),
-            ..empty(ROOMCAST_EVENT_CONNECT_REQUEST)
-        },
-        Event::Connection {
-            nsp,
-            sid,
-            auth,
-            handshake,
-            recovered,
-        } => roomcast_event {
-            nsp: b.s(&nsp),
-            sid: b.s(sid.as_str()),
-            recovered,
-            auth_json: b.opt(auth.as_deref()),
-            handshake_json: b.handshake(&handshake),
-            ..empty(ROOMCAST_EVENT_CONNECTION)
-        },
-        Event::Message {
-            nsp,
-            sid,
-            event,
-            args,
-            ..
-        } => {
-            let (args_json, attachments, attachments_len) = b.payload(&args);
-            roomcast_event {
-                nsp: b.s(&nsp),
-                sid: b.s(sid.as_str()),
-                event_name: b.s(&event),
-                args_json,
-                attachments,
-                attachments_len,
-                ack: token.unwrap_or(0),
-                ..empty(ROOMCAST_EVENT_MESSAGE)
-            }
-        }
-        Event::AckResponse(result) => {
-            for r in &result.replies {
-                // Empty for a client of another cluster node (the wire format does not name it).
-                let sid = b.s(r.sid.as_ref().map_or("", |s| s.as_str()));
-                let (args_json, attachments, attachments_len) = b.payload(&r.args);
-                replies.push(roomcast_ack_reply {
-                    sid,
-                    args_json,
-                    attachments,
-                    attachments_len,
-                });
-            }
-            roomcast_event {
-                ack_response_id: result.id,
-                replies: if replies.is_empty() {
-                    std::ptr::null()
-                } else {
-                    replies.as_ptr()
-                },
-                replies_len: replies.len(),
-                timed_out: result.timed_out,
-                disconnected: result.disconnected,
-                ..empty(ROOMCAST_EVENT_ACK_RESPONSE)
-            }
-        }
-        Event::ServerSideEmit {
-            nsp, event, args, ..
-        } => {
-            let (args_json, attachments, attachments_len) = b.payload(&args);
-            roomcast_event {
-                nsp: b.s(&nsp),
-                event_name: b.s(&event),
-                args_json,
-                attachments,
-                attachments_len,
-                ack: token.unwrap_or(0),
-                ..empty(ROOMCAST_EVENT_SERVER_SIDE_EMIT)
-            }
-        }
-        Event::ClusterReply { id, reply } => roomcast_event {
-            request_id: id,
-            reply_json: b.s(&reply.to_string()),
-            ..empty(ROOMCAST_EVENT_CLUSTER_REPLY)
-        },
-        Event::Disconnecting {
-            nsp,
-            sid,
-            reason,
-            rooms,
-        } => roomcast_event {
-            nsp: b.s(&nsp),
-            sid: b.s(sid.as_str()),
-            reason: b.s(reason.as_str()),
-            rooms_json: b.s(&serde_json::Value::from(rooms).to_string()),
-            ..empty(ROOMCAST_EVENT_DISCONNECTING)
-        },
-        Event::Disconnect { nsp, sid, reason } => roomcast_event {
-            nsp: b.s(&nsp),
-            sid: b.s(sid.as_str()),
-            reason: b.s(reason.as_str()),
-            ..empty(ROOMCAST_EVENT_DISCONNECT)
-        },
+    let (args_json, attachments, attachments_len) = match &f.args {
+        Some(args) => b.payload(args),
+        None => (std::ptr::null(), std::ptr::null(), 0),
     };
+    let kind = match f.kind {
+        EventKind::AllowRequest => ROOMCAST_EVENT_ALLOW_REQUEST,
+        EventKind::ConnectRequest => ROOMCAST_EVENT_CONNECT_REQUEST,
+        EventKind::Connection => ROOMCAST_EVENT_CONNECTION,
+        EventKind::Message => ROOMCAST_EVENT_MESSAGE,
+        EventKind::AckResponse => ROOMCAST_EVENT_ACK_RESPONSE,
+        EventKind::Disconnecting => ROOMCAST_EVENT_DISCONNECTING,
+        EventKind::ServerSideEmit => ROOMCAST_EVENT_SERVER_SIDE_EMIT,
+        EventKind::ClusterReply => ROOMCAST_EVENT_CLUSTER_REPLY,
+        EventKind::Disconnect => ROOMCAST_EVENT_DISCONNECT,
+    };
+    let mut ev = roomcast_event {
+        nsp: b.opt(f.nsp.as_deref()),
+        sid: b.opt(f.sid.as_ref().map(|s| s.as_str())),
+        event_name: b.opt(f.event.as_deref()),
+        args_json,
+        attachments,
+        attachments_len,
+        auth_json: b.opt(f.auth.as_deref()),
+        handshake_json: f
+            .handshake
+            .as_ref()
+            .map_or(std::ptr::null(), |h| b.handshake(h)),
+        reason: b.opt(f.reason.map(|r| r.as_str())),
+        rooms_json: match &f.rooms {
+            Some(rooms) => b.s(&serde_json::Value::from(rooms.clone()).to_string()),
+            None => std::ptr::null(),
+        },
+        ack: f.ack.unwrap_or(0),
+        request: f.request,
+        recovered: f.recovered,
+        ..empty(kind)
+    };
+    if let Some(reply) = &f.reply {
+        // A cluster answer names its request in `request_id`, not `request`.
+        ev.request = 0;
+        ev.request_id = f.request;
+        ev.reply_json = b.s(&reply.to_string());
+    }
+    if let Some(result) = &f.ack_result {
+        for r in &result.replies {
+            // Empty for a client of another cluster node (the wire format does not name it).
+            let sid = b.s(r.sid.as_ref().map_or("", |s| s.as_str()));
+            let (args_json, attachments, attachments_len) = b.payload(&r.args);
+            replies.push(roomcast_ack_reply {
+                sid,
+                args_json,
+                attachments,
+                attachments_len,
+            });
+        }
+        ev.ack_response_id = result.id;
+        if !replies.is_empty() {
+            ev.replies = replies.as_ptr();
+        }
+        ev.replies_len = replies.len();
+        ev.timed_out = result.timed_out;
+        ev.disconnected = result.disconnected;
+    }
     Box::new(OwnedEvent {
         ev,
         _strings: b.strings,

@@ -18,7 +18,7 @@ use napi::threadsafe_function::{
     ErrorStrategy, ThreadSafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
 };
 use napi::{Env, JsUnknown, Result};
-use roomcast::host::{AckTokens, Event, Events};
+use roomcast::host::{AckTokens, EventKind, Events, FlatEvent};
 use std::sync::Arc;
 
 use crate::convert::{args_to_js, handshake_to_js};
@@ -27,7 +27,8 @@ use crate::convert::{args_to_js, handshake_to_js};
 pub enum Delivery {
     /// The answer of a cluster request (`["reply", id, json]`).
     Reply(f64, String),
-    Event(Event, Option<u64>),
+    /// An event, flattened (its ack request in the token table).
+    Event(Box<FlatEvent>),
     Closed,
 }
 
@@ -44,135 +45,114 @@ pub fn to_js(ctx: ThreadSafeCallContext<Delivery>) -> Result<Vec<JsUnknown>> {
             env.create_double(id)?.into_unknown(),
             s(env, &json)?,
         ],
-        Delivery::Event(ev, ack_key) => match ev {
-            Event::AllowRequest {
-                request,
-                method,
-                handshake,
-            } => vec![
-                s(env, "allow_request")?,
-                env.create_double(request.id() as f64)?.into_unknown(),
-                s(env, &method)?,
-                handshake_to_js(env, &handshake, None)?.into_unknown(),
-            ],
-            Event::ConnectRequest {
-                request,
-                nsp,
-                auth,
-                handshake,
-                recovered,
-            } => vec![
-                s(env, "connect_request")?,
-                env.create_double(request.id() as f64)?.into_unknown(),
-                s(env, &nsp)?,
-                handshake_to_js(env, &handshake, auth.as_deref())?.into_unknown(),
-                match request.sid() {
-                    Some(sid) => s(env, sid.as_str())?,
-                    None => env.get_undefined()?.into_unknown(),
-                },
-                env.get_boolean(recovered)?.into_unknown(),
-            ],
-            Event::Connection {
-                nsp,
-                sid,
-                auth,
-                handshake,
-                recovered,
-            } => vec![
-                s(env, "connection")?,
-                s(env, &nsp)?,
-                s(env, sid.as_str())?,
-                handshake_to_js(env, &handshake, auth.as_deref())?.into_unknown(),
-                env.get_boolean(recovered)?.into_unknown(),
-            ],
-            Event::Message {
-                nsp,
-                sid,
-                event,
-                args,
-                ..
-            } => vec![
-                s(env, "message")?,
-                s(env, &nsp)?,
-                s(env, sid.as_str())?,
-                s(env, &event)?,
-                args_to_js(env, &args)?,
-                match ack_key {
-                    Some(k) => env.create_double(k as f64)?.into_unknown(),
-                    None => env.get_null()?.into_unknown(),
-                },
-            ],
-            Event::AckResponse(result) => {
-                let mut replies = env.create_array_with_length(result.replies.len())?;
-                for (i, r) in result.replies.iter().enumerate() {
-                    let mut pair = env.create_array_with_length(2)?;
-                    match r.sid {
-                        // A client of another cluster node: the wire format does not name it.
-                        Some(sid) => pair.set_element(0, env.create_string(sid.as_str())?)?,
-                        None => pair.set_element(0, env.get_null()?)?,
-                    }
-                    pair.set_element(1, args_to_js(env, &r.args)?)?;
-                    replies.set_element(i as u32, pair)?;
-                }
-                vec![
-                    s(env, "ack")?,
-                    env.create_double(result.id as f64)?.into_unknown(),
-                    replies.into_unknown(),
-                    env.get_boolean(result.timed_out)?.into_unknown(),
-                ]
-            }
-            Event::Disconnecting {
-                nsp,
-                sid,
-                reason,
-                rooms,
-            } => {
-                let mut list = env.create_array_with_length(rooms.len())?;
-                for (i, r) in rooms.iter().enumerate() {
-                    list.set_element(i as u32, env.create_string(r)?)?;
-                }
-                vec![
-                    s(env, "disconnecting")?,
-                    s(env, &nsp)?,
-                    s(env, sid.as_str())?,
-                    s(env, reason.as_str())?,
-                    list.into_unknown(),
-                ]
-            }
-            Event::ServerSideEmit {
-                nsp, event, args, ..
-            } => vec![
-                s(env, "server_side_emit")?,
-                s(env, &nsp)?,
-                s(env, &event)?,
-                args_to_js(env, &args)?,
-                // The ack token (see `AckTokens::track`), answered with `serverSideAck`.
-                match ack_key {
-                    Some(k) => env.create_double(k as f64)?.into_unknown(),
-                    None => env.get_null()?.into_unknown(),
-                },
-            ],
-            // Not produced: this binding takes cluster answers through `Delivery::Reply`.
-            Event::ClusterReply { id, reply } => vec![
-                s(env, "reply")?,
-                env.create_double(id as f64)?.into_unknown(),
-                s(env, &reply.to_string())?,
-            ],
-            Event::Disconnect { nsp, sid, reason } => {
-                vec![
-                    s(env, "disconnect")?,
-                    s(env, &nsp)?,
-                    s(env, sid.as_str())?,
-                    s(env, reason.as_str())?,
-                ]
-            }
-        },
+        Delivery::Event(f) => event_to_js(env, *f)?,
     };
     let mut arr = env.create_array_with_length(items.len())?;
     for (i, v) in items.into_iter().enumerate() {
         arr.set_element(i as u32, v)?;
     }
     Ok(vec![arr.into_unknown()])
+}
+
+/// One event's `[kind, ...fields]` (see the module comment).
+fn event_to_js(env: &Env, f: FlatEvent) -> Result<Vec<JsUnknown>> {
+    let text = |t: Option<&str>| match t {
+        Some(t) => s(env, t),
+        None => Ok(env.get_undefined()?.into_unknown()),
+    };
+    let nsp = text(f.nsp.as_deref())?;
+    let sid = text(f.sid.as_ref().map(|s| s.as_str()))?;
+    let number = |n: u64| Ok::<_, napi::Error>(env.create_double(n as f64)?.into_unknown());
+    let token = match f.ack {
+        Some(k) => number(k)?,
+        None => env.get_null()?.into_unknown(),
+    };
+    let handshake = match &f.handshake {
+        Some(h) => handshake_to_js(env, h, f.auth.as_deref())?.into_unknown(),
+        None => env.get_undefined()?.into_unknown(),
+    };
+    let args = match &f.args {
+        Some(a) => args_to_js(env, a)?,
+        None => env.get_undefined()?.into_unknown(),
+    };
+    let recovered = env.get_boolean(f.recovered)?.into_unknown();
+    let reason = text(f.reason.map(|r| r.as_str()))?;
+    Ok(match f.kind {
+        EventKind::AllowRequest => vec![
+            s(env, "allow_request")?,
+            number(f.request)?,
+            text(f.method.as_deref())?,
+            handshake,
+        ],
+        EventKind::ConnectRequest => vec![
+            s(env, "connect_request")?,
+            number(f.request)?,
+            nsp,
+            handshake,
+            sid,
+            recovered,
+        ],
+        EventKind::Connection => vec![s(env, "connection")?, nsp, sid, handshake, recovered],
+        // Not produced: this binding takes cluster answers through `Delivery::Reply`.
+        EventKind::ClusterReply => vec![
+            s(env, "reply")?,
+            number(f.request)?,
+            s(env, &f.reply.map(|r| r.to_string()).unwrap_or_default())?,
+        ],
+        EventKind::Message => vec![
+            s(env, "message")?,
+            nsp,
+            sid,
+            text(f.event.as_deref())?,
+            args,
+            token,
+        ],
+        EventKind::AckResponse => {
+            let Some(result) = &f.ack_result else {
+                return Err(napi::Error::from_reason("ack response without its result"));
+            };
+            let mut replies = env.create_array_with_length(result.replies.len())?;
+            for (i, r) in result.replies.iter().enumerate() {
+                let mut pair = env.create_array_with_length(2)?;
+                match r.sid {
+                    // A client of another cluster node: the wire format does not name it.
+                    Some(sid) => pair.set_element(0, env.create_string(sid.as_str())?)?,
+                    None => pair.set_element(0, env.get_null()?)?,
+                }
+                pair.set_element(1, args_to_js(env, &r.args)?)?;
+                replies.set_element(i as u32, pair)?;
+            }
+            vec![
+                s(env, "ack")?,
+                number(result.id)?,
+                replies.into_unknown(),
+                env.get_boolean(result.timed_out)?.into_unknown(),
+            ]
+        }
+        EventKind::Disconnecting => {
+            let rooms = f.rooms.as_deref().unwrap_or_default();
+            let mut list = env.create_array_with_length(rooms.len())?;
+            for (i, r) in rooms.iter().enumerate() {
+                list.set_element(i as u32, env.create_string(r)?)?;
+            }
+            vec![
+                s(env, "disconnecting")?,
+                nsp,
+                sid,
+                reason,
+                list.into_unknown(),
+            ]
+        }
+        // The ack token (see `AckTokens::flatten`), answered with `serverSideAck`.
+        EventKind::ServerSideEmit => vec![
+            s(env, "server_side_emit")?,
+            nsp,
+            text(f.event.as_deref())?,
+            args,
+            token,
+        ],
+        EventKind::Disconnect => vec![s(env, "disconnect")?, nsp, sid, reason],
+    })
 }
 
 fn s(env: &Env, text: &str) -> Result<JsUnknown> {
@@ -188,11 +168,11 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("roomcast-node-events".into())
         .spawn(move || {
-            while let Some(mut ev) = events.recv() {
-                let key = acks.track(&mut ev);
+            while let Some(ev) = events.recv() {
+                let flat = Box::new(acks.flatten(ev));
                 // Closing means the environment is going away: nobody is left to tell.
                 let _ = deliver.call(
-                    Delivery::Event(ev, key),
+                    Delivery::Event(flat),
                     ThreadsafeFunctionCallMode::NonBlocking,
                 );
             }

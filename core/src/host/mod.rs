@@ -30,6 +30,7 @@ use tokio::sync::watch;
 mod acks;
 mod allow;
 pub mod engine_io;
+mod flat;
 mod limits;
 mod metrics;
 pub mod options;
@@ -54,6 +55,7 @@ pub use crate::server::{
     ServerAck,
 };
 pub use acks::{AckTokens, PendingAck};
+pub use flat::{EventKind, FlatEvent};
 pub use metrics::{HistogramSnapshot, MetricsSnapshot};
 pub use options::{ConfigBuilder, ConfigError};
 
