@@ -16,15 +16,14 @@
 #                                                 # rate, fails on loss; no report
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
+. scripts/bench-lib.sh
 DURATION=${DURATION:-8}
 ROUNDS=${ROUNDS:-3}
 WINDOW=${WINDOW:-16}
 PAIRS=${PAIRS:-roomcast socketioxide node}
 SMOKE=${SMOKE:-0}
-OUT=$ROOT/target/bench
-mkdir -p "$OUT"
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# ROOT, OUT, BUILT, the file limit and the pinning; ports come from free_port below.
+bench_init 0
 
 if ! command -v redis-server >/dev/null 2>&1; then
   echo "== apt-get install redis-server"
@@ -33,7 +32,6 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-BUILT=$(git rev-parse --short HEAD)$( [ -z "$(git status --porcelain -- core examples/rust bench)" ] || echo "+local-edits")
 echo "== build (release)"
 cargo build --release --quiet -p roomcast --example bench-server
 cargo build --release --quiet -p roomcast-loadgen
@@ -47,14 +45,12 @@ else
 fi
 LOADGEN=$ROOT/target/release/loadgen
 
-# Pinning as in scripts/bench.sh: the servers (both nodes and redis) on CPU 0, the generator
-# on the others.
-NCPU=$(nproc)
-if [ "$SMOKE" != 1 ] && [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then
-  PIN_SERVER=(taskset -c 0); PIN_GEN=(taskset -c "1-$((NCPU - 1))"); GEN_THREADS=$((NCPU - 1))
-  PINNING="both nodes and redis-server on CPU 0, load generator on CPUs 1-$((NCPU - 1)) (taskset)"
-else
+# Pinning as bench_init sets it (scripts/bench.sh's): both nodes and redis on CPU 0, the
+# generator on the others; none for the smoke.
+if [ "$SMOKE" = 1 ]; then
   PIN_SERVER=(); PIN_GEN=(); GEN_THREADS=$NCPU; PINNING="none"
+else
+  PINNING=${PINNING/#server/both nodes and redis-server}
 fi
 
 command_of() {

@@ -1,9 +1,10 @@
 # Shared by the benchmark scripts (sourced, not run; the caller has cd'ed to the repository
 # root and set -euo pipefail).
 #
-#   bench_init DEFAULT_PORT RESULTS_NAME
+#   bench_init DEFAULT_PORT [RESULTS_NAME]
 #     ROOT, DURATION (default 5 s), REPEATS (default 3), PORT (BENCH_PORT or DEFAULT_PORT),
-#     OUT (target/bench, created), RESULTS ($OUT/RESULTS_NAME, emptied), BUILT (the commit
+#     OUT (target/bench, created), RESULTS ($OUT/RESULTS_NAME, emptied; left unset without
+#     a name), BUILT (the commit
 #     measured, "+local-edits" when core/, examples/rust or bench/ have changes), the file
 #     limit raised to its hard limit, and the CPU pinning: with 2 or more CPUs the server
 #     runs on CPU 0 (PIN_SERVER) and the generator on the others (PIN_GEN, GEN_THREADS
@@ -20,8 +21,10 @@ bench_init() {
   PORT=${BENCH_PORT:-$1}
   OUT=$ROOT/target/bench
   mkdir -p "$OUT"
-  RESULTS=$OUT/$2
-  : > "$RESULTS"
+  if [ -n "${2:-}" ]; then
+    RESULTS=$OUT/$2
+    : > "$RESULTS"
+  fi
   ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   BUILT=$(git rev-parse --short HEAD)$( [ -z "$(git status --porcelain -- core examples/rust bench)" ] || echo "+local-edits")
   NCPU=$(nproc)

@@ -8,39 +8,13 @@
 # 5), REPEATS (default 3), BENCH_PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
-DURATION=${DURATION:-5}
-REPEATS=${REPEATS:-3}
-PORT=${BENCH_PORT:-24950}
-OUT=$ROOT/target/bench
-mkdir -p "$OUT"
-RESULTS=$OUT/metrics.jsonl
-: > "$RESULTS"
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+. scripts/bench-lib.sh
+bench_init 24950 metrics.jsonl
 
 echo "== build (release)"
 cargo build --release --quiet -p roomcast --example bench-server
 cargo build --release --quiet -p roomcast-loadgen
 LOADGEN=$ROOT/target/release/loadgen
-BUILT=$(git rev-parse --short HEAD)$( [ -z "$(git status --porcelain -- core examples/rust bench)" ] || echo "+local-edits")
-
-NCPU=$(nproc)
-if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then
-  PIN_SERVER=(taskset -c 0); PIN_GEN=(taskset -c "1-$((NCPU - 1))"); GEN_THREADS=$((NCPU - 1))
-else
-  PIN_SERVER=(); PIN_GEN=(); GEN_THREADS=$NCPU
-fi
-
-port_in_use() { (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-SERVER_PID=
-stop_server() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-  fi
-  sleep 1
-}
 trap stop_server EXIT
 
 # run off|on: one fan-out run, its JSON line appended to $RESULTS.
