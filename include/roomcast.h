@@ -88,8 +88,9 @@
 // 11 `roomcast_config_set_tls_cert`, `roomcast_config_set_tls_key` and
 // `roomcast_server_reload_tls`; 12
 // `roomcast_config_set_metrics`, `roomcast_config_set_metrics_path` and
-// `roomcast_server_metrics`.
-#define ROOMCAST_ABI_REVISION 12
+// `roomcast_server_metrics`; 13 logs: `roomcast_set_log_callback`, `roomcast_set_log_filter`
+// and the `ROOMCAST_LOG_*` levels.
+#define ROOMCAST_ABI_REVISION 13
 
 // `roomcast_cluster_request` kind: `fetchSockets` of the sockets `to` selects (on every
 // node); `value` is a list of `{"id","handshake","rooms","data"}`.
@@ -106,6 +107,21 @@
 // `roomcast_cluster_request` kind: `serverSideEmitWithAck(event, ...args)`; `value` is
 // the list of the other nodes' replies (each the first argument of its ack).
 #define ROOMCAST_REQUEST_SERVER_SIDE_EMIT_WITH_ACK 4
+
+// Error: something failed (e.g. the cluster adapter cannot reach Redis).
+#define ROOMCAST_LOG_ERROR 1
+
+// Warning: something degraded (a slow consumer dropped, a Redis publish lost).
+#define ROOMCAST_LOG_WARN 2
+
+// Server lifecycle: listening, TLS reloaded, stopping.
+#define ROOMCAST_LOG_INFO 3
+
+// Connection lifecycle: opened, upgraded, socket connected, disconnected with reason.
+#define ROOMCAST_LOG_DEBUG 4
+
+// Finer detail.
+#define ROOMCAST_LOG_TRACE 5
 
 // `roomcast_target.flags`: drop the packet for sockets that cannot take it right now.
 #define ROOMCAST_TARGET_VOLATILE 1
@@ -235,6 +251,16 @@ typedef struct roomcast_bytes {
   // Number of bytes.
   size_t len;
 } roomcast_bytes;
+
+// A log callback: `level` (ROOMCAST_LOG_ERROR .. ROOMCAST_LOG_TRACE), `target` (e.g.
+// "roomcast::socket"), `message`, and `fields`, a JSON object of strings with the stable
+// keys `sid`, `nsp`, `transport`, `reason` (and others) the record has. The strings live
+// until the callback returns.
+typedef void (*roomcast_log_fn)(void *user_data,
+                                uint32_t level,
+                                const char *target,
+                                const char *message,
+                                const char *fields);
 
 // One client's reply to an emit with ack.
 typedef struct roomcast_ack_reply {
@@ -786,6 +812,23 @@ roomcast_status roomcast_config_set_redis_request_timeout_ms(struct roomcast_con
 // `roomcast_config_set_redis`. Since ABI revision 6.
 roomcast_status roomcast_config_set_redis_specific_response_channel(struct roomcast_config *cfg,
                                                                     bool specific);
+
+// (revision 13) Routes the library's log records to `cb` (with `user_data` passed back),
+// or with `cb` NULL stops routing them. Records pass the filter first (see
+// `roomcast_set_log_filter`): by default the `ROOMCAST_LOG` environment variable, else
+// `RUST_LOG`, else off, so nothing is logged until one is set. The callback runs on the
+// thread that logged, usually one of a server's runtime threads, possibly on several at
+// once; it must be quick, must not block on anything those threads wait for, and must not
+// call `roomcast_set_log_callback` (refused with ROOMCAST_ERR_IN_CALLBACK); what it logs
+// itself is dropped. When this function returns, no call to the previous callback is
+// running or will start: its user_data can be freed. Process-wide; any thread.
+roomcast_status roomcast_set_log_callback(roomcast_log_fn cb, void *user_data);
+
+// (revision 13) Sets the log filter, in `RUST_LOG` syntax: "debug", "info",
+// "roomcast::socket=debug,warn", "off". NULL goes back to the environment's
+// (`ROOMCAST_LOG`, else `RUST_LOG`, else off). A malformed filter is refused with
+// ROOMCAST_ERR_INVALID_ARGUMENT and the current one stays. Process-wide; any thread.
+roomcast_status roomcast_set_log_filter(const char *filter);
 
 // Starts a server from `cfg` (which stays owned by the caller) and writes its handle to
 // `out`. Events queue up from the start; take them with `roomcast_server_set_callback` or

@@ -20,6 +20,7 @@ mod config;
 mod event;
 mod input;
 mod limits;
+mod log;
 mod registry;
 mod server;
 mod status;
@@ -31,6 +32,7 @@ pub use commands::*;
 pub use config::*;
 pub use event::{roomcast_ack_reply, roomcast_event, roomcast_event_kind};
 pub use limits::*;
+pub use log::*;
 pub use server::*;
 pub use status::*;
 pub use types::*;
@@ -70,8 +72,9 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// 11 `roomcast_config_set_tls_cert`, `roomcast_config_set_tls_key` and
 /// `roomcast_server_reload_tls`; 12
 /// `roomcast_config_set_metrics`, `roomcast_config_set_metrics_path` and
-/// `roomcast_server_metrics`.
-pub const ROOMCAST_ABI_REVISION: u32 = 12;
+/// `roomcast_server_metrics`; 13 logs: `roomcast_set_log_callback`, `roomcast_set_log_filter`
+/// and the `ROOMCAST_LOG_*` levels.
+pub const ROOMCAST_ABI_REVISION: u32 = 13;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

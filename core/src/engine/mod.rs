@@ -263,6 +263,12 @@ impl<H: Handler> Engine<H> {
         );
         session.push_control(Frame::Text(Text::from(open)));
         self.sessions.write().insert(sid, session.clone());
+        tracing::debug!(
+            target: "roomcast::engine",
+            %sid,
+            transport = transport.as_str(),
+            "connection opened"
+        );
         tokio::spawn(heartbeat(
             session.clone(),
             self.cfg.ping_interval,

@@ -42,6 +42,16 @@ pub enum TransportKind {
     WebSocket,
 }
 
+impl TransportKind {
+    /// The name socket.io uses: `"polling"` or `"websocket"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Polling => "polling",
+            Self::WebSocket => "websocket",
+        }
+    }
+}
+
 pub(crate) struct Outbox {
     pub frames: VecDeque<Frame>,
     pub transport: TransportKind,
@@ -293,7 +303,7 @@ impl<D> Session<D> {
     /// Closes the session once; later calls do nothing. Queued frames are still flushed
     /// on WebSocket; a waiting long-poll is answered.
     pub fn close(&self, reason: CloseReason) {
-        {
+        let transport = {
             let mut o = self.outbox.lock();
             if o.closed.is_some() {
                 return;
@@ -304,7 +314,9 @@ impl<D> Session<D> {
                 // Nothing more will reach this peer: give its memory back now.
                 o.release();
             }
-        }
+            o.transport
+        };
+        log_close(self.sid, transport, reason);
         self.wake.notify();
         self.closed_signal.notify_waiters();
         if let Some(f) = self.closer.lock().take() {
@@ -445,5 +457,22 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(5), s.wait())
             .await
             .expect("the earlier notification completes the wait");
+    }
+}
+
+/// The session-closed log line: a dropped slow consumer or overflowing client is a warning,
+/// malformed input is info, the ordinary ends are debug.
+fn log_close(sid: Sid, transport: TransportKind, reason: CloseReason) {
+    let (transport, reason) = (transport.as_str(), reason.as_str());
+    match reason {
+        "slow consumer" | "inbound overflow" => tracing::warn!(
+            target: "roomcast::engine", %sid, transport, reason, "connection dropped"
+        ),
+        "parse error" => tracing::info!(
+            target: "roomcast::engine", %sid, transport, reason, "connection closed on malformed input"
+        ),
+        _ => tracing::debug!(
+            target: "roomcast::engine", %sid, transport, reason, "connection closed"
+        ),
     }
 }

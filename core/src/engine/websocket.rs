@@ -145,6 +145,12 @@ impl<H: Handler> Engine<H> {
             }
             o.transport = TransportKind::WebSocket;
         }
+        tracing::debug!(
+            target: "roomcast::engine",
+            sid = %session.sid,
+            transport = "websocket",
+            "connection upgraded"
+        );
         if let Some(m) = &self.cfg.metrics {
             m.upgrades
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

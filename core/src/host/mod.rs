@@ -32,6 +32,7 @@ mod allow;
 pub mod engine_io;
 mod flat;
 mod limits;
+pub mod log;
 mod metrics;
 pub mod options;
 
@@ -265,6 +266,7 @@ impl Server {
             http::HttpLimits::from_config(&config),
             tls.clone(),
         ));
+        let tls_on = tls.is_some();
         let inner = Inner {
             io,
             engine,
@@ -282,6 +284,13 @@ impl Server {
                 .map_or(Duration::from_secs(5), |r| r.request_timeout),
             allow,
         };
+        tracing::info!(
+            target: "roomcast::server",
+            addr = %local_addr,
+            path = %config.path,
+            tls = tls_on,
+            "listening"
+        );
         Ok((
             Server {
                 inner: Arc::new(inner),
@@ -307,7 +316,20 @@ impl Server {
     pub fn reload_tls(&self, tls: &crate::tls::TlsConfig) -> Result<(), Error> {
         self.live()?;
         match &self.inner.tls {
-            Some(acceptor) => acceptor.reload(tls).map_err(Error::Config),
+            Some(acceptor) => {
+                let r = acceptor.reload(tls);
+                match &r {
+                    Ok(()) => {
+                        tracing::info!(target: "roomcast::server", "tls certificate reloaded")
+                    }
+                    Err(e) => tracing::warn!(
+                        target: "roomcast::server",
+                        reason = %e,
+                        "tls reload failed; the previous certificate stays"
+                    ),
+                }
+                r.map_err(Error::Config)
+            }
             None => Err(Error::Config(ConfigError::Tls(
                 "tls: the server was started without tls_cert/tls_key".into(),
             ))),
@@ -516,18 +538,31 @@ impl Server {
             return;
         }
         let deadline = Instant::now() + timeout;
+        tracing::info!(
+            target: "roomcast::server",
+            connections = self.inner.engine.session_count(),
+            drain_ms = timeout.as_millis() as u64,
+            reason = "server shutting down",
+            "stopping"
+        );
         let _ = self.inner.shutdown.send(true);
         self.inner.io.close_all_sockets();
         self.inner.engine.close_all(CloseReason::ServerShuttingDown);
         let in_runtime = Handle::try_current().is_ok();
         if !in_runtime {
             // Every HTTP connection and WebSocket task is counted until it has flushed.
-            self.inner.connections.wait_idle(deadline);
+            if !self.inner.connections.wait_idle(deadline) {
+                tracing::warn!(
+                    target: "roomcast::server",
+                    "drain timeout: closing the remaining connections"
+                );
+            }
         }
         self.inner.io.end_events();
         if let Some(c) = self.inner.io.cluster() {
             c.close();
         }
+        tracing::info!(target: "roomcast::server", "stopped");
         if let Some(rt) = self.inner.runtime.lock().take() {
             if in_runtime {
                 rt.shutdown_background();

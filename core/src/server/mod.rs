@@ -654,6 +654,13 @@ impl SocketIo {
             .remove(&req.id)
             .ok_or(Error::NoSuchRequest)?;
         let session = p.session.upgrade().ok_or(Error::NoSuchRequest)?;
+        tracing::debug!(
+            target: "roomcast::socket",
+            nsp = %p.nsp.name,
+            conn = %session.sid,
+            reason = message,
+            "namespace connect refused by the host"
+        );
         let packet = protocol::encode_connect_error(&p.nsp.name, message, data);
         match p.socket {
             Some((socket, _)) => socket.refuse(&packet),
@@ -816,6 +823,15 @@ impl SocketIo {
         recovered: bool,
     ) {
         socket.announce();
+        tracing::debug!(
+            target: "roomcast::socket",
+            sid = %socket.sid,
+            nsp = %socket.nsp().name,
+            conn = %session.sid,
+            transport = session.transport().as_str(),
+            recovered,
+            "socket connected"
+        );
         if let Some(m) = &self.cfg.metrics {
             m.connected();
             if !session.data.timed.swap(true, Ordering::Relaxed) {
@@ -847,6 +863,13 @@ impl SocketIo {
             old.close(DisconnectReason::ClientNamespaceDisconnect, false, self);
         }
         let Some(ns) = self.namespace_for(nsp) else {
+            tracing::debug!(
+                target: "roomcast::socket",
+                nsp,
+                conn = %session.sid,
+                reason = "Invalid namespace",
+                "namespace connect refused"
+            );
             let packet = protocol::encode_connect_error(nsp, "Invalid namespace", None);
             session.push(&packet.text, &[], false);
             return;
@@ -1111,7 +1134,12 @@ impl Handler for Arc<SocketIo> {
                         return;
                     }
                     Err(e) => {
-                        tracing::debug!(sid = %session.sid, "closing connection: {e}");
+                        tracing::info!(
+                            target: "roomcast::engine",
+                            sid = %session.sid,
+                            reason = "parse error",
+                            "malformed packet: {e}"
+                        );
                         session.close(CloseReason::ParseError);
                         return;
                     }
@@ -1128,7 +1156,12 @@ impl Handler for Arc<SocketIo> {
                     Ok(p) => {
                         drop(slot);
                         if let Err(e) = protocol::check_placeholders(&p) {
-                            tracing::debug!(sid = %session.sid, "closing connection: {e}");
+                            tracing::info!(
+                                target: "roomcast::engine",
+                                sid = %session.sid,
+                                reason = "parse error",
+                                "malformed packet: {e}"
+                            );
                             session.close(CloseReason::ParseError);
                             return;
                         }

@@ -367,6 +367,13 @@ impl Socket {
         if !self.connected.swap(false, Ordering::AcqRel) {
             return;
         }
+        tracing::debug!(
+            target: "roomcast::socket",
+            sid = %self.sid,
+            nsp = %self.nsp.name,
+            reason = reason.as_str(),
+            "socket disconnected"
+        );
         if notify_client {
             self.release();
             self.send_now(&protocol::encode_disconnect(&self.nsp.name));
