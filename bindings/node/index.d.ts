@@ -345,6 +345,25 @@ export class Server {
 declare function roomcast(port?: number, opts?: ServerOptions): Server;
 declare function roomcast(opts?: ServerOptions): Server;
 export default roomcast;
+/** One log record (see README "Logs"). */
+export interface LogRecord {
+  level: 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Origin, e.g. "roomcast::socket". */
+  target: string;
+  message: string;
+  /** The stable fields `sid`, `nsp`, `transport`, `reason` (and others) the record has. */
+  fields: Record<string, string>;
+}
+/**
+ * Sends every log record that passes the filter to `fn` (on the JavaScript thread); `null`
+ * stops. Process-wide. Replaces the `DEBUG=roomcast:*` printer.
+ */
+export declare function setLogger(fn: ((record: LogRecord) => void) | null): void;
+/**
+ * The log filter in RUST_LOG syntax ("debug", "roomcast::socket=debug,warn", "off"); `null`
+ * goes back to ROOMCAST_LOG, else RUST_LOG, else off (the default).
+ */
+export declare function setLogFilter(filter: string | null): void;
 /** The roomcast version, e.g. "0.1.0" (the same as package.json's and the native module's). */
 export declare const version: string;
 

@@ -10,6 +10,7 @@ const { Namespace, ParentNamespace } = require('./lib/namespace');
 const { Socket } = require('./lib/socket');
 const { BroadcastOperator } = require('./lib/broadcast');
 const native = require('./lib/native');
+const log = require('./lib/log');
 
 /** `require('roomcast')(3000, opts)` works like `new Server(3000, opts)`, as socket.io's. */
 function createServer(srv, opts) {
@@ -25,6 +26,8 @@ module.exports.BroadcastOperator = BroadcastOperator;
 module.exports.redisAdapter = require('./lib/cluster').redisAdapter;
 module.exports.shardedRedisAdapter = require('./lib/cluster').shardedRedisAdapter;
 module.exports.Emitter = require('./lib/cluster').Emitter;
+module.exports.setLogger = log.setLogger;
+module.exports.setLogFilter = log.setLogFilter;
 module.exports.default = createServer;
 /** The roomcast version (the native module's, from the Cargo workspace; equals package.json's). */
 module.exports.version = native.version();

@@ -7,11 +7,13 @@
 mod convert;
 mod emitter;
 mod events;
+mod log;
 mod namespaces;
 mod options;
 mod server;
 
 pub use emitter::NativeEmitter;
+pub use log::{set_log_filter, set_logger};
 pub use options::{check_options, options, OptionInfo};
 pub use server::NativeServer;
 

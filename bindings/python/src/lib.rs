@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 
 mod cluster;
 mod convert;
+mod log;
 mod options;
 mod server;
 
@@ -26,6 +27,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ConfigError", py.get_type::<server::ConfigError>())?;
     m.add("ServerStopped", py.get_type::<server::ServerStopped>())?;
     m.add("IoError", py.get_type::<server::IoError>())?;
+    m.add_function(wrap_pyfunction!(log::set_log_handler, m)?)?;
+    m.add_function(wrap_pyfunction!(log::set_log_filter, m)?)?;
     m.add_function(wrap_pyfunction!(options::option_table, m)?)?;
     m.add_function(wrap_pyfunction!(options::check_options, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -364,6 +364,23 @@ impl<D> Session<D> {
 /// Shared handle to a session.
 pub type SessionRef<D> = Arc<Session<D>>;
 
+/// The session-closed log line: a dropped slow consumer or overflowing client is a warning,
+/// malformed input is info, the ordinary ends are debug.
+fn log_close(sid: Sid, transport: TransportKind, reason: CloseReason) {
+    let (transport, reason) = (transport.as_str(), reason.as_str());
+    match reason {
+        "slow consumer" | "inbound overflow" => tracing::warn!(
+            target: "roomcast::engine", %sid, transport, reason, "connection dropped"
+        ),
+        "parse error" => tracing::info!(
+            target: "roomcast::engine", %sid, transport, reason, "connection closed on malformed input"
+        ),
+        _ => tracing::debug!(
+            target: "roomcast::engine", %sid, transport, reason, "connection closed"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,22 +474,5 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(5), s.wait())
             .await
             .expect("the earlier notification completes the wait");
-    }
-}
-
-/// The session-closed log line: a dropped slow consumer or overflowing client is a warning,
-/// malformed input is info, the ordinary ends are debug.
-fn log_close(sid: Sid, transport: TransportKind, reason: CloseReason) {
-    let (transport, reason) = (transport.as_str(), reason.as_str());
-    match reason {
-        "slow consumer" | "inbound overflow" => tracing::warn!(
-            target: "roomcast::engine", %sid, transport, reason, "connection dropped"
-        ),
-        "parse error" => tracing::info!(
-            target: "roomcast::engine", %sid, transport, reason, "connection closed on malformed input"
-        ),
-        _ => tracing::debug!(
-            target: "roomcast::engine", %sid, transport, reason, "connection closed"
-        ),
     }
 }

@@ -10,6 +10,7 @@ API, whose protocol, rooms and fan-out run in Rust.
 """
 
 from ._base import Reason
+from ._log import set_log_filter
 from ._native import (
     ConfigError,
     InvalidArgument,
@@ -44,4 +45,5 @@ __all__ = [
     "ServerStopped",
     "SocketIOError",
     "TimeoutError",
+    "set_log_filter",
 ]
