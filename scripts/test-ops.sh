@@ -2,7 +2,8 @@
 # Operations tests (issue #14): roomcast behind Debian's nginx with the README's
 # configuration (examples/nginx/roomcast.conf), and TLS with throwaway certificates made by
 # openssl at test time (Rust and C chat examples; the Python and Node bindings have their
-# own TLS tests in their suites), and Prometheus metrics (tests/node/ops/metrics.test.mjs). Uses the release examples scripts/test.sh builds (builds
+# own TLS tests in their suites), Prometheus metrics (tests/node/ops/metrics.test.mjs) and
+# the roomcast-server program (tests/node/ops/cli.test.mjs, built here in release). Uses the release examples scripts/test.sh builds (builds
 # the chat when missing, and the C chat, target/c/chat, when scripts/test-c.sh has not).
 # Installs nginx and openssl where missing (apt; nginx is run in the foreground from a temp
 # dir, never as a system service).
@@ -33,6 +34,8 @@ fi
 if [ ! -x target/release/examples/chat ]; then
   cargo build --release --example chat -p roomcast
 fi
+# The program under test is always rebuilt (incremental: seconds when nothing changed).
+cargo build --release --quiet -p roomcast-server
 if [ ! -x target/c/chat ] || [ examples/c/chat.c -nt target/c/chat ] || [ include/roomcast.h -nt target/c/chat ] \
   || [ target/release/libroomcast.so -nt target/c/chat ]; then
   cargo build --release -p roomcast-ffi
@@ -47,6 +50,8 @@ step "TLS: https/wss chat, CA checks, SIGHUP reload (Rust and C)" \
   bash -c 'cd tests/node && node --test --test-reporter=spec ops/tls.test.mjs'
 step "metrics: /metrics scrape and the snapshot call with real clients (Rust and C)" \
   bash -c 'cd tests/node && node --test --test-reporter=spec ops/metrics.test.mjs'
+step "roomcast-server: static folder, flags and env, relay, metrics, SIGHUP TLS, SIGTERM drain" \
+  bash -c 'cd tests/node && node --test --test-reporter=spec ops/cli.test.mjs'
 
 echo "test-ops: $FAILED failed"
 [ "$FAILED" -eq 0 ]
