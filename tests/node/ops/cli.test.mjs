@@ -56,11 +56,17 @@ async function refused(args, env = {}) {
 async function connected(url, opts = {}) {
   const socket = io(url, { forceNew: true, reconnection: false, ...opts });
   const log = record(socket);
-  const gone = once(socket, "disconnect", 60_000);
-  await new Promise((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("connect_error", reject);
-  });
+  // Bounded by the test's timeout (no timer here: a failed attempt leaves nothing behind).
+  const gone = new Promise((resolve) => socket.once("disconnect", (...args) => resolve(args)));
+  try {
+    await new Promise((resolve, reject) => {
+      socket.once("connect", resolve);
+      socket.once("connect_error", reject);
+    });
+  } catch (e) {
+    socket.close();
+    throw e;
+  }
   return { socket, log, gone };
 }
 
@@ -71,7 +77,7 @@ function ack(socket, event, ...args) {
   });
 }
 
-test("static folder, relay over both transports, metrics, and SIGTERM drains and exits 0", async () => {
+test("static folder, relay over both transports, metrics, and SIGTERM drains and exits 0", { timeout: 90_000 }, async () => {
   const dir = tempDir("roomcast-cli-");
   fs.writeFileSync(path.join(dir, "hello.txt"), "hello from the static folder\n");
   const drainMs = 3000;
@@ -134,7 +140,7 @@ test("static folder, relay over both transports, metrics, and SIGTERM drains and
   }
 });
 
-test("bad options are refused naming the option", async () => {
+test("bad options are refused naming the option", { timeout: 90_000 }, async () => {
   assert.match(await refused(["--port", "abc"]), /--port/);
   assert.match(await refused(["--port", "0"], { ROOMCAST_PING_INTERVAL: "25" }), /--ping-interval.*needs a unit/s);
   assert.match(await refused(["--port", "0", "--max-buffered-frames", "0"]), /max_buffered_frames/);
@@ -154,7 +160,7 @@ test("bad options are refused naming the option", async () => {
   assert.match(out, /ROOMCAST_MAX_PAYLOAD/);
 });
 
-test("TLS from flags, SIGHUP reloads the certificate", async () => {
+test("TLS from flags, SIGHUP reloads the certificate", { timeout: 90_000 }, async () => {
   const dir = tempDir("roomcast-cli-tls-");
   const first = makeCerts(dir, "one");
   const second = makeCerts(dir, "two");
@@ -168,6 +174,8 @@ test("TLS from flags, SIGHUP reloads the certificate", async () => {
     const old = await connected(srv.url, { ca: first.ca, transports: ["websocket"] });
     fs.copyFileSync(second.cert, cert);
     fs.copyFileSync(second.key, key);
+    // New files alone change nothing: the second CA does not verify the server yet.
+    await assert.rejects(connected(srv.url, { ca: second.ca, transports: ["websocket"] }));
     srv.proc.kill("SIGHUP");
     // New connections get the new certificate; the open one keeps working.
     await eventually(async () => {
