@@ -156,6 +156,10 @@ impl Default for RecoveryConfig {
 pub struct Config {
     /// Address to listen on (default `127.0.0.1:3000`; port 0 picks a free one).
     pub bind: SocketAddr,
+    /// Bind `bind` (default true). When false the server has no listener of its own and
+    /// serves only the connections its host hands in (`host::Server::adopt_fd`,
+    /// `host::Server::bridge`): an embedding HTTP server's engine path.
+    pub listen: bool,
     /// Engine.IO path, with leading and trailing slash (default `/socket.io/`).
     pub path: String,
     /// Interval between server pings (default 25 s).
@@ -275,6 +279,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            listen: true,
             path: "/socket.io/".into(),
             ping_interval: Duration::from_millis(25_000),
             ping_timeout: Duration::from_millis(20_000),

@@ -234,17 +234,64 @@ impl HttpLimits {
     }
 }
 
-/// Accepts connections until `shutdown` turns true; with `tls`, each connection first
-/// completes a TLS handshake (within the header timeout) in its own task.
-pub async fn serve(
-    listener: TcpListener,
+/// Where connections enter: the router with the connection limits, deadlines and shutdown
+/// signal every connection shares, whether the listener accepted it or the host handed it
+/// in ([`Door::adopt`]: an embedding HTTP server's connection, see `host::attach`).
+#[derive(Clone)]
+pub(crate) struct Door {
     router: Arc<Router>,
-    mut shutdown: watch::Receiver<bool>,
+    counts: Arc<ConnCount>,
+    shutdown: watch::Receiver<bool>,
     tracker: Tracker,
     limits: HttpLimits,
-    tls: Option<Arc<Acceptor>>,
-) {
-    let counts = ConnCount::new(limits.max_connections, limits.max_connections_per_ip);
+}
+
+impl Door {
+    /// A door to `router` under `limits`, closing when `shutdown` turns true.
+    pub(crate) fn new(
+        router: Arc<Router>,
+        shutdown: watch::Receiver<bool>,
+        tracker: Tracker,
+        limits: HttpLimits,
+    ) -> Self {
+        Self {
+            counts: ConnCount::new(limits.max_connections, limits.max_connections_per_ip),
+            router,
+            shutdown,
+            tracker,
+            limits,
+        }
+    }
+
+    /// Serves plain HTTP/1.1 on `stream` from `remote` in a task of the current runtime,
+    /// counted against the connection limits (over a limit it is dropped unread, as an
+    /// accepted one would be). Says whether it was admitted.
+    pub(crate) fn adopt<S>(&self, stream: S, remote: SocketAddr) -> bool
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        if *self.shutdown.borrow() {
+            return false;
+        }
+        let Some(slot) = self.counts.admit(remote.ip()) else {
+            return false;
+        };
+        let live = self.tracker.enter();
+        let stream = StallGuard::new(stream, self.limits.write_timeout);
+        let (router, shutdown, limits) = (self.router.clone(), self.shutdown.clone(), self.limits);
+        tokio::spawn(async move {
+            let _live = live;
+            serve_conn(stream, remote, router, Arc::new(slot), shutdown, limits).await;
+        });
+        true
+    }
+}
+
+/// Accepts connections until `shutdown` turns true; with `tls`, each connection first
+/// completes a TLS handshake (within the header timeout) in its own task.
+pub(crate) async fn serve(listener: TcpListener, door: Door, tls: Option<Arc<Acceptor>>) {
+    let mut shutdown = door.shutdown.clone();
+    let limits = door.limits;
     loop {
         let accepted = tokio::select! {
             r = listener.accept() => r,
@@ -259,43 +306,36 @@ pub async fn serve(
                 continue;
             }
         };
-        let Some(slot) = counts.admit(remote.ip()) else {
+        let _ = stream.set_nodelay(true);
+        let Some(tls) = &tls else {
+            door.adopt(stream, remote);
+            continue;
+        };
+        let Some(slot) = door.counts.admit(remote.ip()) else {
             // Over a connection limit: closed at once, before reading anything.
             drop(stream);
             continue;
         };
         let slot = Arc::new(slot);
-        let _ = stream.set_nodelay(true);
-        let router = router.clone();
+        let router = door.router.clone();
         let conn_shutdown = shutdown.clone();
-        let live = tracker.enter();
+        let live = door.tracker.enter();
         // The stall guard sits under TLS, so a peer that stops reading is caught during
         // the handshake too.
         let stream = StallGuard::new(stream, limits.write_timeout);
-        match &tls {
-            None => {
-                tokio::spawn(async move {
-                    let _live = live;
-                    serve_conn(stream, remote, router, slot, conn_shutdown, limits).await;
-                });
+        let acceptor = tls.acceptor();
+        tokio::spawn(async move {
+            let _live = live;
+            // A handshake is bounded like request headers are (slow clients).
+            let handshake = tokio::time::timeout(limits.header_timeout, acceptor.accept(stream));
+            match handshake.await {
+                Ok(Ok(stream)) => {
+                    serve_conn(stream, remote, router, slot, conn_shutdown, limits).await
+                }
+                Ok(Err(e)) => tracing::debug!(%remote, "tls handshake failed: {e}"),
+                Err(_) => tracing::debug!(%remote, "tls handshake timed out"),
             }
-            Some(tls) => {
-                let acceptor = tls.acceptor();
-                tokio::spawn(async move {
-                    let _live = live;
-                    // A handshake is bounded like request headers are (slow clients).
-                    let handshake =
-                        tokio::time::timeout(limits.header_timeout, acceptor.accept(stream));
-                    match handshake.await {
-                        Ok(Ok(stream)) => {
-                            serve_conn(stream, remote, router, slot, conn_shutdown, limits).await
-                        }
-                        Ok(Err(e)) => tracing::debug!(%remote, "tls handshake failed: {e}"),
-                        Err(_) => tracing::debug!(%remote, "tls handshake timed out"),
-                    }
-                });
-            }
-        }
+        });
     }
 }
 

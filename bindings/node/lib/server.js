@@ -6,6 +6,7 @@ const { Namespace, ParentNamespace } = require('./namespace');
 const { Socket, buildHandshake } = require('./socket');
 const { decode } = require('./payload');
 const { report, timeoutError } = require('./errors');
+const { takeOver, isHttpServer } = require('./attach');
 
 /** The core needs a bound: "no timeout" acks wait this long (one year). */
 const NO_TIMEOUT_MS = 365 * 24 * 3600 * 1000;
@@ -92,14 +93,19 @@ function tlsOptions(tls) {
   return { tlsCert: pem(tls.cert, 'cert'), tlsKey: pem(tls.key, 'key') };
 }
 
+/** The core's options; `port` null: attached to the user's http.Server (no listener). */
 function nativeOptions(o, port, recovery, redis) {
   const out = {};
   for (const [k, v] of Object.entries(o)) {
     if (!LAYER_OPTIONS.has(k) && v !== undefined) out[k] = v;
   }
   const transports = o.transports || DEFAULTS.transports;
-  out.host = String(o.host);
-  out.port = Number(port) || 0;
+  if (port === null) {
+    out.listen = false;
+  } else {
+    out.host = String(o.host);
+    out.port = Number(port) || 0;
+  }
   if (o.maxHttpBufferSize !== undefined) out.maxPayload = o.maxHttpBufferSize;
   out.allowPolling = transports.includes('polling');
   out.allowWebsocket = transports.includes('websocket');
@@ -167,10 +173,7 @@ class Server {
    * tls { cert, key } (PEM, as https.createServer: serves https / wss).
    */
   constructor(srv, opts) {
-    if (srv !== null && typeof srv === 'object' && !Array.isArray(srv)) {
-      if (typeof srv.listen === 'function') {
-        throw new TypeError('roomcast runs its own HTTP server: pass a port, not an http.Server');
-      }
+    if (srv !== null && typeof srv === 'object' && !Array.isArray(srv) && !isHttpServer(srv)) {
       opts = srv;
       srv = undefined;
     }
@@ -184,20 +187,36 @@ class Server {
     this._onClosed = [];
     this._requests = new Map();
     this._nextRequest = 0;
+    this.httpServer = null;
+    this._release = null;
+    this._attachStats = { adopted: 0, bridged: 0 };
     this.sockets = this.of('/');
     if (srv !== undefined && srv !== null) this.listen(srv);
   }
 
-  /** Starts listening (port 0 picks a free one: see `port`). */
-  listen(port, opts) {
+  /**
+   * listen(port[, opts]): roomcast's own listener (port 0 picks a free one: see `port`).
+   * listen(httpServer[, opts]): serves the engine path of the user's http/https server,
+   * as socket.io's attach; every other request stays with its own listeners.
+   */
+  listen(srv, opts) {
     if (this._native) throw new Error('already listening');
     if (opts) this.opts = { ...this.opts, ...opts };
+    const attached = isHttpServer(srv);
+    if (!attached && srv !== undefined && !(Number.isInteger(Number(srv)) && Number(srv) >= 0)) {
+      throw new TypeError('listen/attach takes a port number or an http.Server');
+    }
     const { NativeServer } = require('./native');
     const recovery = recoveryOptions(this.opts.connectionStateRecovery);
     const redis = redisOptions(this.opts.adapter);
     this._recovery = !!recovery;
-    this._native = new NativeServer(nativeOptions(this.opts, port, recovery, redis), (ev) => this._onEvent(ev));
+    const options = nativeOptions(this.opts, attached ? null : srv, recovery, redis);
+    this._native = new NativeServer(options, (ev) => this._onEvent(ev));
     this._clustered = !!redis;
+    if (attached) {
+      this.httpServer = srv;
+      this._release = takeOver(srv, this.opts.path, this._native, this._attachStats);
+    }
     for (const nsp of this._nsps.values()) this._declare(nsp);
     for (const p of this._parents) this._declareDynamic(p);
     return this;
@@ -249,8 +268,9 @@ class Server {
     if (nsp) nsp._emitReserved(event, ...args);
   }
 
-  attach(port, opts) {
-    return this.listen(port, opts);
+  /** Same as listen(): a port, or the user's http.Server. */
+  attach(srv, opts) {
+    return this.listen(srv, opts);
   }
 
   /**
@@ -279,13 +299,18 @@ class Server {
     this._native.reloadTls(tls.tlsCert, tls.tlsKey);
   }
 
-  /** The port the server listens on (after listen). */
+  /** The port the server listens on (after listen; attached: the http.Server's). */
   get port() {
+    if (this.httpServer) {
+      const a = this.httpServer.address();
+      return a && typeof a === 'object' ? a.port : undefined;
+    }
     return this._native ? this._native.port : undefined;
   }
 
-  /** Like net.Server#address(). */
+  /** Like net.Server#address() (attached: the http.Server's). */
   address() {
+    if (this.httpServer) return this.httpServer.address();
     if (!this._native) return null;
     const address = this._native.address;
     return { address, family: address.includes(':') ? 'IPv6' : 'IPv4', port: this._native.port };
@@ -351,6 +376,11 @@ class Server {
       if (!this._closed) {
         this._closed = true;
         this._native.close();
+        // As socket.io: closing the server closes the http.Server it is attached to.
+        if (this.httpServer) {
+          this._release();
+          this.httpServer.close(() => {});
+        }
       }
     });
     if (fn) done.then(() => fn());

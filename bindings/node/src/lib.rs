@@ -4,6 +4,7 @@
 //! stops the core, forwards commands, and delivers the core's ordered [`roomcast::Event`]
 //! stream to one JavaScript callback through one thread-safe function per server.
 
+mod attach;
 mod convert;
 mod emitter;
 mod events;
@@ -12,6 +13,7 @@ mod namespaces;
 mod options;
 mod server;
 
+pub use attach::NativeBridge;
 pub use emitter::NativeEmitter;
 pub use log::{set_log_filter, set_logger};
 pub use options::{check_options, options, OptionInfo};

@@ -120,6 +120,11 @@ impl NativeServer {
         self.handle.reload_tls(&tls).map_err(|e| err(&env, e))
     }
 
+    /// The core server (commands work after close and fail with "server stopped").
+    pub(crate) fn handle(&self) -> &Server {
+        &self.handle
+    }
+
     /// The port the server listens on.
     #[napi(getter)]
     pub fn port(&self) -> u32 {

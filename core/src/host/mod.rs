@@ -29,6 +29,7 @@ use tokio::sync::watch;
 
 mod acks;
 mod allow;
+mod attach;
 pub mod engine_io;
 mod flat;
 mod limits;
@@ -45,6 +46,8 @@ use crate::server::{QueuedEvent, SocketIo, SocketIoConfig};
 use crate::sid::Sid;
 use crate::Config;
 use engine_io::RawEndpoint;
+
+pub use attach::{Bridge, BridgeOutput};
 
 pub use crate::adapter::cluster::{ClusterReply, ClusterStats, SocketInfo};
 pub use crate::adapter::redis::{EmitError, Emitter, RedisConfig};
@@ -126,6 +129,8 @@ struct Inner {
     request_timeout: Duration,
     /// Handshakes waiting for the host's `allow_request` verdict (with that option).
     allow: Option<Arc<allow::AllowGate>>,
+    /// Where accepted and adopted connections enter.
+    door: http::Door,
 }
 
 /// A running Socket.IO server. Clones share the server.
@@ -196,17 +201,21 @@ impl Server {
             )),
             None => None,
         };
-        let std_listener = match listener {
-            Some(l) => l,
-            None => std::net::TcpListener::bind(config.bind)
-                .map_err(|e| Error::Io(format!("cannot listen on {}: {e}", config.bind)))?,
+        let std_listener = match (listener, config.listen) {
+            (Some(l), _) => Some(l),
+            (None, false) => None,
+            (None, true) => Some(
+                std::net::TcpListener::bind(config.bind)
+                    .map_err(|e| Error::Io(format!("cannot listen on {}: {e}", config.bind)))?,
+            ),
         };
-        std_listener
-            .set_nonblocking(true)
-            .map_err(|e| Error::Io(e.to_string()))?;
-        let local_addr = std_listener
-            .local_addr()
-            .map_err(|e| Error::Io(e.to_string()))?;
+        // Without a listener (`listen` false) the address is the unspecified one, port 0.
+        let mut local_addr = SocketAddr::from(([0, 0, 0, 0], 0));
+        if let Some(l) = &std_listener {
+            l.set_nonblocking(true)
+                .map_err(|e| Error::Io(e.to_string()))?;
+            local_addr = l.local_addr().map_err(|e| Error::Io(e.to_string()))?;
+        }
         let (tx, rx) = flume::unbounded();
         let metrics = (config.metrics || config.metrics_path.is_some())
             .then(|| Arc::new(crate::metrics::Metrics::default()));
@@ -254,18 +263,19 @@ impl Server {
             router = router.files("/", dir);
         }
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let listener = {
-            let _enter = handle.enter();
-            tokio::net::TcpListener::from_std(std_listener).map_err(|e| Error::Io(e.to_string()))?
-        };
-        handle.spawn(http::serve(
-            listener,
+        let door = http::Door::new(
             Arc::new(router),
             shutdown_rx,
             connections.clone(),
             http::HttpLimits::from_config(&config),
-            tls.clone(),
-        ));
+        );
+        if let Some(l) = std_listener {
+            let listener = {
+                let _enter = handle.enter();
+                tokio::net::TcpListener::from_std(l).map_err(|e| Error::Io(e.to_string()))?
+            };
+            handle.spawn(http::serve(listener, door.clone(), tls.clone()));
+        }
         let tls_on = tls.is_some();
         let inner = Inner {
             io,
@@ -283,6 +293,7 @@ impl Server {
                 .as_ref()
                 .map_or(Duration::from_secs(5), |r| r.request_timeout),
             allow,
+            door,
         };
         tracing::info!(
             target: "roomcast::server",

@@ -40,6 +40,7 @@ const fn spec(name: &'static str, kind: OptionKind, doc: &'static str) -> Option
 pub const OPTIONS: &[OptionSpec] = &[
     spec("host", OptionKind::Text, "interface to listen on (default \"127.0.0.1\"; \"::\" tries IPv6 then IPv4 any; a name tries each address it resolves to)"),
     spec("port", OptionKind::Count, "TCP port (default 3000; 0 picks a free one)"),
+    spec("listen", OptionKind::Bool, "bind host:port (default true); false: no listener, the host hands in the connections of its own HTTP server's engine path (adopt_fd, bridge)"),
     spec("path", OptionKind::Text, "Engine.IO path (default \"/socket.io/\"; slashes are added at both ends)"),
     spec("ping_interval", OptionKind::Duration, "interval between server pings (default 25 s)"),
     spec("ping_timeout", OptionKind::Duration, "how long to wait for a pong (default 20 s)"),
@@ -223,6 +224,13 @@ impl Config {
             ));
         }
         super::limits::validate(self)?;
+        if !self.listen && self.tls.is_some() {
+            // The host's own server terminates TLS for the connections it hands in.
+            return Err(ConfigError::OutOfRange(
+                "tls_cert".into(),
+                "needs listen: without a listener, TLS is the host's HTTP server's",
+            ));
+        }
         normalize_path(&self.path)?;
         if let Some(p) = &self.metrics_path {
             metrics_path(p)?;
@@ -325,6 +333,8 @@ impl ConfigBuilder {
                     .map_err(|_| ConfigError::OutOfRange(name.into(), "must be 0..=65535"))?;
                 c.bind.set_port(p);
             }
+            ("listen", OptionValue::Bool(b)) => c.listen = b,
+            ("listen", OptionValue::Unset) => c.listen = true,
             ("path", OptionValue::Text(p)) => c.path = normalize_path(&p)?,
             ("ping_interval", OptionValue::Duration(t)) => c.ping_interval = t,
             ("ping_timeout", OptionValue::Duration(t)) => c.ping_timeout = t,
@@ -557,6 +567,9 @@ impl ConfigBuilder {
     /// a forbidden one fails at once, as it would on every address.
     pub fn start(&self) -> Result<(Server, Events), Error> {
         let (mut config, addrs) = self.build().map_err(Error::Config)?;
+        if !config.listen {
+            return Server::start(config);
+        }
         let mut last = None;
         for addr in addrs {
             match std::net::TcpListener::bind(addr) {
