@@ -89,8 +89,9 @@
 // `roomcast_server_reload_tls`; 12
 // `roomcast_config_set_metrics`, `roomcast_config_set_metrics_path` and
 // `roomcast_server_metrics`; 13 logs: `roomcast_set_log_callback`, `roomcast_set_log_filter`
-// and the `ROOMCAST_LOG_*` levels.
-#define ROOMCAST_ABI_REVISION 13
+// and the `ROOMCAST_LOG_*` levels; 14 `roomcast_config_set_listen` and
+// `roomcast_server_adopt_fd`.
+#define ROOMCAST_ABI_REVISION 14
 
 // `roomcast_cluster_request` kind: `fetchSockets` of the sockets `to` selects (on every
 // node); `value` is a list of `{"id","handshake","rooms","data"}`.
@@ -711,6 +712,11 @@ roomcast_status roomcast_config_set_tls_cert(struct roomcast_config *cfg, const 
 // PEM), a file path or the PEM text; NULL unsets it.
 roomcast_status roomcast_config_set_tls_key(struct roomcast_config *cfg, const char *key);
 
+// (revision 14) Whether the server binds host:port (default true). With false it has no
+// listener: the host accepts connections on its own socket and hands each to
+// `roomcast_server_adopt_fd` (TLS is then refused: it would be the host's).
+roomcast_status roomcast_config_set_listen(struct roomcast_config *cfg, bool on);
+
 // (revision 12) Counts the server's metrics, readable with `roomcast_server_metrics`
 // (default false; `roomcast_config_set_metrics_path` turns it on too).
 roomcast_status roomcast_config_set_metrics(struct roomcast_config *cfg, bool on);
@@ -885,6 +891,19 @@ roomcast_status roomcast_server_free(struct roomcast_server *server);
 roomcast_status roomcast_server_reload_tls(struct roomcast_server *server,
                                            const char *cert,
                                            const char *key);
+
+// (revision 14) Serves a connected TCP socket the host accepted (its own listener, e.g.
+// with `roomcast_config_set_listen(cfg, false)`) as if the server had accepted it. `fd`
+// is duplicated: the host closes its own descriptor after the call and no longer reads
+// or writes it. `prefix` (`prefix_len` bytes; NULL when 0) is what the host already read
+// from it, served first (e.g. the head of a request it routed here by path). Counted
+// against the connection limits. ROOMCAST_ERR_INVALID_ARGUMENT when `fd` is not a
+// connected TCP socket, ROOMCAST_ERR_IO over a connection limit, ROOMCAST_ERR_STOPPED
+// after stop. Any thread, including callbacks.
+roomcast_status roomcast_server_adopt_fd(struct roomcast_server *server,
+                                         int fd,
+                                         const uint8_t *prefix,
+                                         size_t prefix_len);
 
 // (revision 12) Writes the server's metrics now to `out` as a JSON object text (free it
 // with `roomcast_string_free`): `sockets` and `rooms` per namespace, `sessions` by

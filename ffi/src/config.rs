@@ -467,6 +467,17 @@ pub unsafe extern "C" fn roomcast_config_set_tls_key(
     })
 }
 
+/// (revision 14) Whether the server binds host:port (default true). With false it has no
+/// listener: the host accepts connections on its own socket and hands each to
+/// `roomcast_server_adopt_fd` (TLS is then refused: it would be the host's).
+#[no_mangle]
+pub extern "C" fn roomcast_config_set_listen(
+    cfg: *mut roomcast_config,
+    on: bool,
+) -> roomcast_status {
+    set(cfg, "listen", OptionValue::Bool(on))
+}
+
 /// (revision 12) Counts the server's metrics, readable with `roomcast_server_metrics`
 /// (default false; `roomcast_config_set_metrics_path` turns it on too).
 #[no_mangle]

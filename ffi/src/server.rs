@@ -309,6 +309,40 @@ pub unsafe extern "C" fn roomcast_server_reload_tls(
     })
 }
 
+/// (revision 14) Serves a connected TCP socket the host accepted (its own listener, e.g.
+/// with `roomcast_config_set_listen(cfg, false)`) as if the server had accepted it. `fd`
+/// is duplicated: the host closes its own descriptor after the call and no longer reads
+/// or writes it. `prefix` (`prefix_len` bytes; NULL when 0) is what the host already read
+/// from it, served first (e.g. the head of a request it routed here by path). Counted
+/// against the connection limits. ROOMCAST_ERR_INVALID_ARGUMENT when `fd` is not a
+/// connected TCP socket, ROOMCAST_ERR_IO over a connection limit, ROOMCAST_ERR_STOPPED
+/// after stop. Any thread, including callbacks.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_server_adopt_fd(
+    server: *mut roomcast_server,
+    fd: std::ffi::c_int,
+    prefix: *const u8,
+    prefix_len: usize,
+) -> roomcast_status {
+    guard(|| {
+        let state = self::server(server)?;
+        let prefix = if prefix_len == 0 {
+            Vec::new()
+        } else if prefix.is_null() {
+            return Err(Fail::new(
+                crate::status::ROOMCAST_ERR_NULL,
+                "prefix is NULL with prefix_len > 0",
+            ));
+        } else {
+            // SAFETY: the caller passes `prefix_len` readable bytes at `prefix`.
+            unsafe { std::slice::from_raw_parts(prefix, prefix_len) }.to_vec()
+        };
+        // SAFETY: the caller keeps `fd` open during the call (only a duplicate is kept).
+        unsafe { state.server.adopt_fd(fd, prefix) }?;
+        Ok(())
+    })
+}
+
 /// (revision 12) Writes the server's metrics now to `out` as a JSON object text (free it
 /// with `roomcast_string_free`): `sockets` and `rooms` per namespace, `sessions` by
 /// transport, `connects`, `disconnects` by reason, `upgrades`, `events_received`,

@@ -11,6 +11,7 @@ let wsOnly; // no polling, 2 attachments, 1 worker thread
 let pollingOnly; // no WebSocket, 4 buffered frames, 3 worker threads, CORS with credentials
 let limited; // one connection at a time
 let gated; // allow_request: the host decides each handshake
+let attached; // listen off: the program accepts and hands each connection in (adopt_fd)
 const open = [];
 
 async function client(server, opts = {}) {
@@ -30,7 +31,7 @@ async function goneReason(observer, sid) {
 const engineUrl = (server, query) => `${server.url}/socket.io/?EIO=4&${query}`;
 
 before(async () => {
-  [plain, wsOnly, pollingOnly, limited, gated] = await Promise.all([
+  [plain, wsOnly, pollingOnly, limited, gated, attached] = await Promise.all([
     startC("config_test"),
     startC("config_test", ["--no-polling", "--max-attachments", "2", "--worker-threads", "1"]),
     startC("config_test", [
@@ -39,11 +40,12 @@ before(async () => {
     ]),
     startC("config_test", ["--max-connections", "1"]),
     startC("config_test", ["--allow-request"]),
+    startC("config_test", ["--attached"]),
   ]);
 });
 after(() => {
   for (const s of open) s.close();
-  for (const s of [plain, wsOnly, pollingOnly, limited, gated]) s?.kill();
+  for (const s of [plain, wsOnly, pollingOnly, limited, gated, attached]) s?.kill();
 });
 
 test("allow_polling off: a polling handshake is 400 code 0 'Transport unknown'; WebSocket clients connect", async () => {
@@ -176,8 +178,20 @@ test("allow_request: the C host answers each handshake; a refusal gets its statu
   }
 });
 
+test("listen off + adopt_fd: the host's own listener hands connections in; polling, WebSocket, upgrade", async () => {
+  for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
+    const { socket } = await client(attached, { transports });
+    assert.deepEqual(await call(socket, "echo", "adopted", Buffer.from([7])), ["adopted", Buffer.from([7])]);
+    if (transports.length === 2 && socket.io.engine.transport.name !== "websocket") {
+      await new Promise((resolve) => socket.io.engine.once("upgrade", resolve));
+    }
+    assert.equal(socket.io.engine.transport.name, transports.at(-1));
+    socket.close();
+  }
+});
+
 test("each server stops cleanly on request (no leak under valgrind)", async () => {
-  for (const server of [plain, wsOnly, pollingOnly, limited, gated]) {
+  for (const server of [plain, wsOnly, pollingOnly, limited, gated, attached]) {
     const ws = server === wsOnly || server === limited;
     const deadline = Date.now() + 10_000;
     let socket;

@@ -2,6 +2,9 @@
  * tests/c/config.test.mjs to check that each config setter is applied:
  *   --no-polling, --no-websocket, --max-attachments N, --max-buffered-frames N,
  *   --worker-threads N, --cors ORIGIN, --cors-credentials, --max-connections N,
+ *   --attached (revision 14: no listener of the server's own, roomcast_config_set_listen
+ *   off; this program accepts on its own socket and hands each connection over with
+ *   roomcast_server_adopt_fd, whose misuse it checks first),
  *   --allow-request (each handshake is an ALLOW_REQUEST event, 500 ms to answer: header
  *   x-token "let-me-in" is allowed, "wrong" refused with 401 "bad token", x-silent gets no
  *   answer, anything else the default 403 "Forbidden").
@@ -13,8 +16,12 @@
  * (n "flood" emits to the sender, then "flood-done"), "shutdown" (the main thread stops and
  * frees the server; the exit status is the failure count). Every DISCONNECT is told to
  * everyone as "gone" [sid, reason]. */
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -24,6 +31,49 @@ static roomcast_server *server;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static int shutdown_asked = 0;
+
+/* --attached: the host's own listener; each accepted connection goes to the server. */
+static int own_listener = -1;
+static pthread_t acceptor;
+
+static void *accept_loop(void *arg) {
+    (void)arg;
+    for (;;) {
+        int fd = accept(own_listener, NULL, NULL);
+        if (fd < 0) return NULL; /* shut down at exit */
+        EXPECT_OK(roomcast_server_adopt_fd(server, fd, NULL, 0));
+        close(fd);
+    }
+}
+
+/* Binds 127.0.0.1:0, checks adopt_fd's refusals, starts accept_loop; returns the port. */
+static uint16_t attach_own_listener(void) {
+    struct sockaddr_in addr;
+    socklen_t len = sizeof addr;
+    int pipe_fds[2];
+    uint16_t core_port = 1;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    own_listener = socket(AF_INET, SOCK_STREAM, 0);
+    EXPECT_TRUE(own_listener >= 0);
+    EXPECT_TRUE(bind(own_listener, (struct sockaddr *)&addr, sizeof addr) == 0);
+    EXPECT_TRUE(listen(own_listener, 64) == 0);
+    EXPECT_TRUE(getsockname(own_listener, (struct sockaddr *)&addr, &len) == 0);
+    /* The server itself listens nowhere. */
+    EXPECT_OK(roomcast_server_port(server, &core_port));
+    EXPECT_TRUE(core_port == 0);
+    /* Not a socket, not connected, no descriptor, NULL prefix: refused, nothing served. */
+    EXPECT_TRUE(pipe(pipe_fds) == 0);
+    EXPECT_STATUS(roomcast_server_adopt_fd(server, pipe_fds[0], NULL, 0), ROOMCAST_ERR_INVALID_ARGUMENT);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    EXPECT_STATUS(roomcast_server_adopt_fd(server, own_listener, NULL, 0), ROOMCAST_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(roomcast_server_adopt_fd(server, -1, NULL, 0), ROOMCAST_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(roomcast_server_adopt_fd(server, own_listener, NULL, 3), ROOMCAST_ERR_NULL);
+    EXPECT_TRUE(pthread_create(&acceptor, NULL, accept_loop, NULL) == 0);
+    return ntohs(addr.sin_port);
+}
 
 /* Threads of this process whose name is exactly "roomcast" (Linux /proc). */
 static int runtime_threads(void) {
@@ -206,6 +256,9 @@ int main(int argc, char **argv) {
         } else if (strcmp(a, "--max-buffered-frames") == 0) {
             EXPECT_OK(roomcast_config_set_max_buffered_frames(cfg, (size_t)atol(v)));
             i++;
+        } else if (strcmp(a, "--attached") == 0) {
+            EXPECT_OK(roomcast_config_set_listen(cfg, 0));
+            own_listener = 0;
         } else if (strcmp(a, "--allow-request") == 0) {
             EXPECT_OK(roomcast_config_set_allow_request(cfg, 1));
             EXPECT_OK(roomcast_config_set_allow_request_timeout_ms(cfg, 500));
@@ -223,6 +276,7 @@ int main(int argc, char **argv) {
     EXPECT_OK(roomcast_server_start(cfg, &server));
     EXPECT_OK(roomcast_config_free(cfg));
     EXPECT_OK(roomcast_server_port(server, &port));
+    if (own_listener == 0) port = attach_own_listener();
     EXPECT_OK(roomcast_server_set_callback(server, on_event, NULL, NULL));
     printf("listening on http://127.0.0.1:%u\n", (unsigned)port);
     fflush(stdout);
@@ -230,7 +284,18 @@ int main(int argc, char **argv) {
     pthread_mutex_lock(&lock);
     while (!shutdown_asked) pthread_cond_wait(&wake, &lock);
     pthread_mutex_unlock(&lock);
+    if (own_listener > 0) {
+        shutdown(own_listener, SHUT_RDWR);
+        pthread_join(acceptor, NULL);
+    }
     EXPECT_OK(roomcast_server_stop(server, 3000));
+    if (own_listener > 0) {
+        /* After stop, a handed-in connection is refused. */
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        EXPECT_STATUS(roomcast_server_adopt_fd(server, fd, NULL, 0), ROOMCAST_ERR_STOPPED);
+        close(fd);
+        close(own_listener);
+    }
     EXPECT_OK(roomcast_server_free(server));
     printf("done: %d failures\n", test_failures);
     return test_failures == 0 ? 0 : 1;
