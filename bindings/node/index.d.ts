@@ -1,6 +1,11 @@
 // Type definitions for roomcast (hand-written; mirrors socket.io's Server API).
 /// <reference types="node" />
 import { EventEmitter } from 'node:events';
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+
+/** The user's own server, whose engine path roomcast takes over (as socket.io's attach). */
+export type AttachableServer = HttpServer | HttpsServer;
 
 export interface CorsOptions {
   /** "*" or true: any origin; otherwise the allowed origin(s). */
@@ -297,15 +302,18 @@ export type DynamicNamespace = RegExp | ((name: string, auth: Record<string, any
 
 export class Server {
   constructor(port?: number, opts?: ServerOptions);
+  constructor(srv: AttachableServer, opts?: ServerOptions);
   constructor(opts?: ServerOptions);
+  /** The http.Server attached to (new Server(httpServer), attach, listen), else null. */
+  readonly httpServer: AttachableServer | null;
   readonly opts: ServerOptions;
   /** The main namespace ("/"). */
   readonly sockets: Namespace;
   /** The port listened on (after listen). */
   readonly port: number | undefined;
-  address(): { address: string; family: string; port: number } | null;
-  listen(port: number, opts?: ServerOptions): this;
-  attach(port: number, opts?: ServerOptions): this;
+  address(): { address: string; family: string; port: number } | string | null;
+  listen(srv: number | AttachableServer, opts?: ServerOptions): this;
+  attach(srv: number | AttachableServer, opts?: ServerOptions): this;
   of(name: string, fn?: (socket: Socket) => void): Namespace;
   of(name: DynamicNamespace, fn?: (socket: Socket) => void): ParentNamespace;
   use(fn: Middleware): this;
