@@ -266,11 +266,8 @@ mod tests {
             .write(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
             .unwrap();
         let mut out = Vec::new();
-        loop {
-            match rx.recv_timeout(Duration::from_secs(10)).unwrap() {
-                BridgeOutput::Data(d) => out.extend(d),
-                BridgeOutput::End => break,
-            }
+        while let BridgeOutput::Data(d) = rx.recv_timeout(Duration::from_secs(10)).unwrap() {
+            out.extend(d);
         }
         let text = String::from_utf8_lossy(&out);
         assert!(text.starts_with("HTTP/1.1 200"), "{text}");
@@ -303,6 +300,7 @@ mod tests {
         assert!(text.contains("\"sid\""), "{text}");
         // Not a socket: refused with a clear error, nothing served.
         let file = std::fs::File::open("/dev/null").unwrap();
+        // SAFETY: `file` is open during the call.
         let e = unsafe { server.adopt_fd(file.as_raw_fd(), Vec::new()) }.unwrap_err();
         assert_eq!(e.code(), "ERR_INVALID_ARGUMENT");
         server.stop(Duration::from_secs(1));
