@@ -133,8 +133,9 @@ test('attached: other upgrades stay with the application, close() closes the htt
   });
   assert.equal(res.statusCode, 400);
   assert.equal(seen, '/other');
+  const closed = once(server, 'close');
   await io.close();
-  await once(server, 'close');
+  await closed;
   assert.equal(server.listening, false);
 });
 

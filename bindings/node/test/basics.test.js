@@ -50,7 +50,8 @@ test('new Server(port, opts) and new Server(opts).listen(port) both listen', asy
     const c = client(t, io);
     assert.deepEqual(await once(c, 'hi'), [io.port]);
   }
-  assert.throws(() => new roomcast.Server(http.createServer()), /pass a port/);
+  // (An http.Server is attached to: see attach.test.js.) Neither a port nor a server:
+  assert.throws(() => new roomcast.Server('not a port'), /port number or an http\.Server/);
 });
 
 test('socket.id, handshake (auth, query, headers, address, time, url) and data', async (t) => {
