@@ -90,8 +90,8 @@
 // `roomcast_config_set_metrics`, `roomcast_config_set_metrics_path` and
 // `roomcast_server_metrics`; 13 logs: `roomcast_set_log_callback`, `roomcast_set_log_filter`
 // and the `ROOMCAST_LOG_*` levels; 14 `roomcast_config_set_listen` and
-// `roomcast_server_adopt_fd`.
-#define ROOMCAST_ABI_REVISION 14
+// `roomcast_server_adopt_fd`; 15 `roomcast_config_set_parser`.
+#define ROOMCAST_ABI_REVISION 15
 
 // `roomcast_cluster_request` kind: `fetchSockets` of the sockets `to` selects (on every
 // node); `value` is a list of `{"id","handshake","rooms","data"}`.
@@ -725,6 +725,13 @@ roomcast_status roomcast_config_set_metrics(struct roomcast_config *cfg, bool on
 // "/metrics"; it must start with '/' and differ from the Engine.IO path), which turns
 // metrics on; NULL unsets it.
 roomcast_status roomcast_config_set_metrics_path(struct roomcast_config *cfg, const char *path);
+
+// (revision 15) The packet encoding, socket.io's `parser`: "json" (socket.io-parser, the
+// default) or "msgpack" (socket.io-msgpack-parser: each packet one binary msgpack frame,
+// binaries inline). Clients must use the same one. Events reach the callback the same way
+// with either (`args_json` plus `attachments`). NULL restores "json"; any other name is
+// `ROOMCAST_ERR_INVALID_CONFIG`.
+roomcast_status roomcast_config_set_parser(struct roomcast_config *cfg, const char *parser);
 
 // Bound of each connection's outbound queue in bytes (default 16 MiB; each queued frame
 // counts its length plus 64 bytes). A client whose queue would pass it is dropped as a

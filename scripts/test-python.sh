@@ -12,9 +12,13 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "== python venv $VENV"
   python3 -m venv "$VENV"
 fi
-if [ ! -f "$VENV/.test-deps" ]; then
-  "${PIP[@]}" install pytest pytest-timeout "python-socketio[client]" aiohttp websocket-client
-  touch "$VENV/.test-deps"
+# The marker holds the list installed, so adding a package reinstalls (msgpack: the
+# python-socketio msgpack serializer).
+DEPS='pytest pytest-timeout python-socketio[client] aiohttp websocket-client msgpack'
+if [ "$(cat "$VENV/.test-deps" 2>/dev/null)" != "$DEPS" ]; then
+  # shellcheck disable=SC2086 # one word per package
+  "${PIP[@]}" install $DEPS
+  echo "$DEPS" > "$VENV/.test-deps"
 fi
 # test_recovery.py drives the server with the real socket.io-client (tests/node's packages).
 if [ ! -f tests/node/node_modules/.package-lock.json ]; then

@@ -95,6 +95,12 @@ export interface ServerOptions {
   connectionStateRecovery?: ConnectionStateRecoveryOptions;
   /** Serve https / wss (rustls): the PEM certificate chain (leaf first) and key, as https.createServer takes them. */
   tls?: TlsOptions;
+  /**
+   * socket.io's `parser`: `require('socket.io-msgpack-parser')` (or `'msgpack'`) for the
+   * msgpack parser, socket.io-parser or `'json'` (the default) for JSON. Any other parser
+   * throws a TypeError naming `parser`. Clients must use the same one.
+   */
+  parser?: 'json' | 'msgpack' | { Encoder: new () => { encode(packet: unknown): unknown[] }; Decoder: unknown };
   /** Count metrics for `metrics()` (metricsPath turns it on too). */
   metrics?: boolean;
   /** Serve Prometheus metrics (text format 0.0.4) at this path, e.g. '/metrics'. */

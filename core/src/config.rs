@@ -273,6 +273,9 @@ pub struct Config {
     /// Serve the metrics in the Prometheus text format at this path, e.g. `/metrics`
     /// (default: none). Turns `metrics` on.
     pub metrics_path: Option<String>,
+    /// Packet encoding of every connection, socket.io's `parser` (default JSON). Clients
+    /// must use the same parser: one that does not is refused (see [`Parser`]).
+    pub parser: Parser,
 }
 
 impl Default for Config {
@@ -318,9 +321,12 @@ impl Default for Config {
             tls: None,
             metrics: false,
             metrics_path: None,
+            parser: Parser::Json,
         }
     }
 }
+
+pub use crate::protocol::Parser;
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -332,6 +338,7 @@ impl std::fmt::Debug for Config {
             .field("max_payload", &self.max_payload)
             .field("namespaces", &self.namespaces)
             .field("tls", &self.tls)
+            .field("parser", &self.parser)
             .finish_non_exhaustive()
     }
 }

@@ -98,6 +98,9 @@ fn config() -> Config {
     if let Some(v) = env_num("MAX_PENDING_BYTES") {
         c.max_pending_bytes = v as usize
     }
+    if let Ok(p) = std::env::var("PARSER") {
+        c.parser = roomcast::config::Parser::from_name(&p).expect("PARSER is json or msgpack");
+    }
     if let Ok(origin) = std::env::var("CORS_ORIGIN") {
         let origins = if origin == "*" {
             AllowedOrigins::Any
@@ -113,6 +116,14 @@ fn config() -> Config {
 }
 
 fn main() {
+    // Warnings (a client refused for using the other parser, ...) go to stderr.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
     let config = config();
     // With recovery on, `welcome` also says whether the socket was recovered, and its data.
     let recovery = config.connection_state_recovery.is_some();

@@ -504,3 +504,22 @@ pub unsafe extern "C" fn roomcast_config_set_metrics_path(
         c.set("metrics_path", v).map(drop).map_err(config_err)
     })
 }
+
+/// (revision 15) The packet encoding, socket.io's `parser`: "json" (socket.io-parser, the
+/// default) or "msgpack" (socket.io-msgpack-parser: each packet one binary msgpack frame,
+/// binaries inline). Clients must use the same one. Events reach the callback the same way
+/// with either (`args_json` plus `attachments`). NULL restores "json"; any other name is
+/// `ROOMCAST_ERR_INVALID_CONFIG`.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_config_set_parser(
+    cfg: *mut roomcast_config,
+    parser: *const c_char,
+) -> roomcast_status {
+    with(cfg, |c| {
+        let v = match parser.is_null() {
+            true => OptionValue::Unset,
+            false => OptionValue::Text(text(parser, "parser")?.to_owned()),
+        };
+        c.set("parser", v).map(drop).map_err(config_err)
+    })
+}

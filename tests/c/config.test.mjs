@@ -3,7 +3,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startC, connect, connectError, call } from "./harness.mjs";
+import { startC, connect, connectError, call, msgpackParser } from "./harness.mjs";
 
 const ORIGIN = "http://app.example";
 let plain; // defaults
@@ -12,6 +12,7 @@ let pollingOnly; // no WebSocket, 4 buffered frames, 3 worker threads, CORS with
 let limited; // one connection at a time
 let gated; // allow_request: the host decides each handshake
 let attached; // listen off: the program accepts and hands each connection in (adopt_fd)
+let packed; // parser msgpack
 const open = [];
 
 async function client(server, opts = {}) {
@@ -31,7 +32,7 @@ async function goneReason(observer, sid) {
 const engineUrl = (server, query) => `${server.url}/socket.io/?EIO=4&${query}`;
 
 before(async () => {
-  [plain, wsOnly, pollingOnly, limited, gated, attached] = await Promise.all([
+  [plain, wsOnly, pollingOnly, limited, gated, attached, packed] = await Promise.all([
     startC("config_test"),
     startC("config_test", ["--no-polling", "--max-attachments", "2", "--worker-threads", "1"]),
     startC("config_test", [
@@ -41,11 +42,12 @@ before(async () => {
     startC("config_test", ["--max-connections", "1"]),
     startC("config_test", ["--allow-request"]),
     startC("config_test", ["--attached"]),
+    startC("config_test", ["--parser", "msgpack"]),
   ]);
 });
 after(() => {
   for (const s of open) s.close();
-  for (const s of [plain, wsOnly, pollingOnly, limited, gated, attached]) s?.kill();
+  for (const s of [plain, wsOnly, pollingOnly, limited, gated, attached, packed]) s?.kill();
 });
 
 test("allow_polling off: a polling handshake is 400 code 0 'Transport unknown'; WebSocket clients connect", async () => {
@@ -190,14 +192,25 @@ test("listen off + adopt_fd: the host's own listener hands connections in; polli
   }
 });
 
+test("parser msgpack: a socket.io-msgpack-parser client echoes JSON and binary through the C host; a JSON client is refused", async () => {
+  for (const transports of [["websocket"], ["polling"]]) {
+    const { socket } = await client(packed, { parser: msgpackParser, transports });
+    assert.deepEqual(await call(socket, "echo", "hi", { n: [1, 2.5] }, Buffer.from([0, 255])), [
+      "hi", { n: [1, 2.5] }, Buffer.from([0, 255]),
+    ]);
+  }
+  const err = await connectError(packed.url, "/");
+  assert.match(err.message, /this server uses the msgpack parser/);
+});
+
 test("each server stops cleanly on request (no leak under valgrind)", async () => {
-  for (const server of [plain, wsOnly, pollingOnly, limited, gated, attached]) {
+  for (const server of [plain, wsOnly, pollingOnly, limited, gated, attached, packed]) {
     const ws = server === wsOnly || server === limited;
     const deadline = Date.now() + 10_000;
     let socket;
     for (;;) {
       try {
-        const token = server === gated ? { extraHeaders: { "x-token": "let-me-in" } } : {};
+        const token = server === gated ? { extraHeaders: { "x-token": "let-me-in" } } : server === packed ? { parser: msgpackParser } : {};
         ({ socket } = await client(server, ws ? { transports: ["websocket"], ...token } : token));
         break;
       } catch (e) {

@@ -149,6 +149,9 @@ static void check_limit_setters(void) {
         if (i < 3) expect_refused(durations[i].set(cfg, 0), durations[i].name);
     }
     EXPECT_OK(roomcast_config_set_cleanup_empty_child_namespaces(cfg, 1));
+    EXPECT_OK(roomcast_config_set_parser(cfg, "msgpack"));
+    EXPECT_OK(roomcast_config_set_parser(cfg, NULL));
+    expect_refused(roomcast_config_set_parser(cfg, "yaml"), "parser");
     expect_refused(roomcast_config_set_allow_request_timeout_ms(cfg, 0), "allow_request_timeout");
     EXPECT_OK(roomcast_config_set_redis_specific_response_channel(cfg, 1));
     /* The Redis options need a URL: refused at start, naming them. */
@@ -264,6 +267,9 @@ int main(int argc, char **argv) {
             EXPECT_OK(roomcast_config_set_allow_request_timeout_ms(cfg, 500));
         } else if (strcmp(a, "--max-connections") == 0) {
             EXPECT_OK(roomcast_config_set_max_connections(cfg, (size_t)atol(v)));
+            i++;
+        } else if (strcmp(a, "--parser") == 0) {
+            EXPECT_OK(roomcast_config_set_parser(cfg, v));
             i++;
         } else if (strcmp(a, "--worker-threads") == 0) {
             EXPECT_OK(roomcast_config_set_worker_threads(cfg, (size_t)atol(v)));

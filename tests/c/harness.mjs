@@ -12,6 +12,8 @@ import path from "node:path";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const require = createRequire(path.join(ROOT, "tests/node/package.json"));
 export const { io } = require("socket.io-client");
+/** socket.io-msgpack-parser, for servers started with the msgpack parser. */
+export const msgpackParser = require("socket.io-msgpack-parser");
 
 const VALGRIND = process.env.ROOMCAST_VALGRIND === "1";
 /** Hang guard for a single wait (valgrind makes everything much slower). */

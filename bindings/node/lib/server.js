@@ -71,7 +71,31 @@ function recoveryOptions(csr) {
  * option table), and the core refuses an unknown one with an ERR_INVALID_CONFIG error
  * naming it.
  */
-const LAYER_OPTIONS = new Set(['serveClient', 'clientDir', 'serveStatic', 'transports', 'cors', 'maxHttpBufferSize', 'connectionStateRecovery', 'adapter', 'allowRequest', 'tls']);
+const LAYER_OPTIONS = new Set(['serveClient', 'clientDir', 'serveStatic', 'transports', 'cors', 'maxHttpBufferSize', 'connectionStateRecovery', 'adapter', 'allowRequest', 'tls', 'parser']);
+
+/** `{type: 2, nsp: "/", data: ["e", 1]}` as msgpack: what a msgpack parser's Encoder writes. */
+const MSGPACK_PROBE = Buffer.from([0x83, 0xa4, 0x74, 0x79, 0x70, 0x65, 0x02, 0xa3, 0x6e, 0x73, 0x70, 0xa1, 0x2f, 0xa4, 0x64, 0x61, 0x74, 0x61, 0x92, 0xa1, 0x65, 0x01]);
+
+/**
+ * socket.io's `parser` option as the core's: the core speaks socket.io-parser ("json", the
+ * default) and socket.io-msgpack-parser ("msgpack"), so a parser object is recognised by
+ * what its Encoder writes for a probe packet (the module itself, or any parser with the
+ * same wire format); the names "json" and "msgpack" work too. Any other parser throws.
+ */
+function parserName(parser) {
+  if (parser === undefined || parser === null || parser === 'json' || parser === 'msgpack') return parser ?? undefined;
+  let out;
+  try {
+    out = new parser.Encoder().encode({ type: 2, nsp: '/', data: ['e', 1] });
+  } catch {
+    out = undefined;
+  }
+  if (Array.isArray(out) && out.length === 1) {
+    if (out[0] === '2["e",1]') return 'json';
+    if (out[0] instanceof Uint8Array && Buffer.from(out[0]).equals(MSGPACK_PROBE)) return 'msgpack';
+  }
+  throw new TypeError('parser: only socket.io-parser (the default) and socket.io-msgpack-parser are supported (or the names "json" and "msgpack")');
+}
 
 /**
  * `tls: { cert, key }` as https.createServer takes them: PEM text (string or Buffer), the
@@ -107,6 +131,8 @@ function nativeOptions(o, port, recovery, redis) {
     out.port = Number(port) || 0;
   }
   if (o.maxHttpBufferSize !== undefined) out.maxPayload = o.maxHttpBufferSize;
+  const parser = parserName(o.parser);
+  if (parser !== undefined) out.parser = parser;
   out.allowPolling = transports.includes('polling');
   out.allowWebsocket = transports.includes('websocket');
   const origins = corsOrigins(o.cors);

@@ -48,7 +48,7 @@ test('commands on a gone socket fail with a code, not a message to match', async
 const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 // A valid value of each kind, and what some options need beside them to be valid.
 const SAMPLE = { bool: true, count: 3, duration: 1500, text: '/x', texts: ['*'] };
-const SPECIAL = { host: '127.0.0.1', port: 0, redis_url: 'redis://127.0.0.1:6379', redis_subscription_mode: 'dynamic' };
+const SPECIAL = { host: '127.0.0.1', port: 0, redis_url: 'redis://127.0.0.1:6379', redis_subscription_mode: 'dynamic', parser: 'msgpack' };
 const REDIS = { redisUrl: 'redis://127.0.0.1:6379' };
 const NEEDS = {
   redis_key: REDIS,

@@ -222,10 +222,11 @@ impl<D> Session<D> {
         *self.closer.lock() = Some(f);
     }
 
-    /// Queues one message: a text frame (`4…`) and its binary attachments, all or nothing.
-    /// Closes the session with "slow consumer" when the queue is full.
-    pub(crate) fn push(&self, text: &Text, binary: &[Bytes], volatile: bool) -> Pushed {
-        self.push_frames(Frame::Text(text.clone()), binary, volatile)
+    /// Queues one message: its first frame (a text `4…` or a binary packet) and its binary
+    /// attachments, all or nothing. Closes the session with "slow consumer" when the queue
+    /// is full.
+    pub(crate) fn push(&self, head: Frame, binary: &[Bytes], volatile: bool) -> Pushed {
+        self.push_frames(head, binary, volatile)
     }
 
     /// Queues one raw frame (e.g. a bare binary message); overflow closes the session.
@@ -454,12 +455,12 @@ mod tests {
         let closed = Arc::new(Mutex::new(Vec::new()));
         let seen = closed.clone();
         s.set_closer(Box::new(move |r| seen.lock().push(r)));
-        assert_eq!(s.push(&text("4a"), &[], false), Pushed::Queued);
-        assert_eq!(s.push(&text("4b"), &[], false), Pushed::Closed);
+        assert_eq!(s.push(Frame::Text(text("4a")), &[], false), Pushed::Queued);
+        assert_eq!(s.push(Frame::Text(text("4b")), &[], false), Pushed::Closed);
         assert!(s.is_closed());
         s.close(CloseReason::TransportClose);
         assert_eq!(*closed.lock(), vec![CloseReason::SlowConsumer]);
-        assert_eq!(s.push(&text("4c"), &[], false), Pushed::Closed);
+        assert_eq!(s.push(Frame::Text(text("4c")), &[], false), Pushed::Closed);
         // A slow consumer's queue is released at close (issue 12), and control frames are
         // refused after close too.
         s.push_control(Frame::Text(text("2")));

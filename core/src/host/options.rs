@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use super::{limits, Error, Events, Server};
 use crate::adapter::redis::SubscriptionMode;
-use crate::config::{AllowedOrigins, Cors, NamespaceMatch, NamespaceRule, RecoveryConfig};
+use crate::config::{AllowedOrigins, Cors, NamespaceMatch, NamespaceRule, Parser, RecoveryConfig};
 pub use crate::config::{ConfigError, OptionKind};
 use crate::tls::{Pem, TlsConfig};
 use crate::Config;
@@ -87,6 +87,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("tls_key", OptionKind::Text, "the private key of tls_cert (PKCS#8, PKCS#1 or SEC1 PEM), as a file path or the PEM text (default none)"),
     spec("metrics", OptionKind::Bool, "count the server's metrics, readable from the host's snapshot call (default false; metrics_path turns it on)"),
     spec("metrics_path", OptionKind::Text, "serve the metrics in the Prometheus text format 0.0.4 at this path, e.g. \"/metrics\" (default none; turns metrics on)"),
+    spec("parser", OptionKind::Text, "packet encoding, socket.io's `parser`: \"json\" (socket.io-parser, the default) or \"msgpack\" (socket.io-msgpack-parser: one binary msgpack frame per packet); clients must use the same one"),
     spec("hold_connect", OptionKind::Bool, "hold each CONNECT reply until the host calls release (default false; the Python and Node bindings turn it on)"),
 ];
 
@@ -365,6 +366,13 @@ impl ConfigBuilder {
             }
             ("worker_threads", OptionValue::Unset) => c.worker_threads = None,
             ("hold_connect", OptionValue::Bool(b)) => c.hold_connect = b,
+            ("parser", OptionValue::Text(p)) => {
+                c.parser = Parser::from_name(&p).ok_or(ConfigError::OutOfRange(
+                    name.into(),
+                    "must be \"json\" or \"msgpack\"",
+                ))?
+            }
+            ("parser", OptionValue::Unset) => c.parser = Parser::Json,
             ("allow_request", OptionValue::Bool(b)) => c.allow_request_event = b,
             ("allow_request", OptionValue::Unset) => c.allow_request_event = false,
             ("allow_request_timeout", OptionValue::Duration(t)) => {

@@ -4,10 +4,16 @@
 //! message text, i.e. with the leading Engine.IO `4`, so that the bytes can go to the
 //! transport as they are and be shared by every recipient of a broadcast.
 
+mod msgpack;
+mod parser;
 mod payload;
 
+pub use msgpack::decode as decode_msgpack;
+pub(crate) use msgpack::{json_to_mp, mp_to_json};
+pub use parser::{Encoded, Parser};
 pub use payload::{placeholder, placeholder_index, Payload};
 
+use crate::engine::Frame;
 use crate::text::Text;
 use bytes::{BufMut, Bytes, BytesMut};
 use serde_json::value::RawValue;
@@ -38,6 +44,8 @@ pub enum DecodeError {
     TooDeep,
     /// A binary placeholder points to an attachment that the packet does not have.
     IllegalAttachments,
+    /// A binary message is not one msgpack value (msgpack parser).
+    BadMsgpack,
 }
 
 /// Deepest JSON nesting accepted in a packet: serde_json's own recursion limit, so every
@@ -112,6 +120,7 @@ impl fmt::Display for DecodeError {
             Self::BadPayload(why) => write!(f, "invalid payload: {why}"),
             Self::TooDeep => f.write_str("JSON nested too deeply"),
             Self::IllegalAttachments => f.write_str("illegal attachments"),
+            Self::BadMsgpack => f.write_str("invalid msgpack packet"),
         }
     }
 }
@@ -330,16 +339,6 @@ fn split_event(json: &str) -> Result<(String, String), DecodeError> {
     Ok((name, args))
 }
 
-/// A packet encoded for the wire: one text message (with the Engine.IO `4`) and its
-/// binary attachments, each cheap to clone and share.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Encoded {
-    /// The text frame, e.g. `42["hello",1]`.
-    pub text: Text,
-    /// Binary attachments, sent after the text frame in order.
-    pub binary: Vec<Bytes>,
-}
-
 /// Freezes an encoder's buffer as text.
 fn text_of(buf: BytesMut) -> Text {
     // SAFETY: every encoder writes only ASCII, `str` bytes and serde_json output (all
@@ -389,6 +388,7 @@ fn put_json_str(buf: &mut BytesMut, s: &str) {
 }
 
 /// Encodes an EVENT (or BINARY_EVENT when `args` has attachments).
+#[cfg(test)]
 pub fn encode_event(nsp: &str, name: &str, args: &Payload, ack: Option<u64>) -> Encoded {
     encode_event_at(nsp, name, args, ack, None)
 }
@@ -421,7 +421,7 @@ pub fn encode_event_at(
     }
     buf.put_u8(b']');
     Encoded {
-        text: text_of(buf),
+        head: Frame::Text(text_of(buf)),
         binary: args.attachments.clone(),
     }
 }
@@ -433,7 +433,7 @@ pub fn encode_ack(nsp: &str, id: u64, args: &Payload) -> Encoded {
     header(&mut buf, if n > 0 { 6 } else { 3 }, n, nsp, Some(id));
     buf.put_slice(args.json().as_bytes());
     Encoded {
-        text: text_of(buf),
+        head: Frame::Text(text_of(buf)),
         binary: args.attachments.clone(),
     }
 }
@@ -451,7 +451,7 @@ pub fn encode_connect(nsp: &str, sid: &str, pid: Option<&str>) -> Encoded {
     }
     buf.put_u8(b'}');
     Encoded {
-        text: text_of(buf),
+        head: Frame::Text(text_of(buf)),
         binary: Vec::new(),
     }
 }
@@ -468,7 +468,7 @@ pub fn encode_connect_error(nsp: &str, message: &str, data: Option<&str>) -> Enc
     }
     buf.put_u8(b'}');
     Encoded {
-        text: text_of(buf),
+        head: Frame::Text(text_of(buf)),
         binary: Vec::new(),
     }
 }
@@ -478,7 +478,7 @@ pub fn encode_disconnect(nsp: &str) -> Encoded {
     let mut buf = BytesMut::with_capacity(4 + nsp.len());
     header(&mut buf, 1, 0, nsp, None);
     Encoded {
-        text: text_of(buf),
+        head: Frame::Text(text_of(buf)),
         binary: Vec::new(),
     }
 }

@@ -134,7 +134,8 @@ fn encodes_exact_frames() {
     let args = Payload::from_json("[1,\"2\",{\"3\":[true]}]").unwrap();
     assert_eq!(
         &encode_event("/", "message-back", &args, None)
-            .text
+            .text()
+            .unwrap()
             .as_bytes()[..],
         b"42[\"message-back\",1,\"2\",{\"3\":[true]}]"
     );
@@ -145,61 +146,70 @@ fn encodes_exact_frames() {
             &Payload::from_json("[{}]").unwrap(),
             None
         )
-        .text
+        .text()
+        .unwrap()
         .as_bytes()[..],
         b"42/custom,[\"auth\",{}]"
     );
     assert_eq!(
         &encode_event("/", "e", &Payload::empty(), Some(7))
-            .text
+            .text()
+            .unwrap()
             .as_bytes()[..],
         b"427[\"e\"]"
     );
     assert_eq!(
         &encode_event_at("/", "message-back", &args, None, Some("12"))
-            .text
+            .text()
+            .unwrap()
             .as_bytes()[..],
         b"42[\"message-back\",1,\"2\",{\"3\":[true]},\"12\"]"
     );
     assert_eq!(
         &encode_event_at("/a", "e", &Payload::empty(), None, Some("3"))
-            .text
+            .text()
+            .unwrap()
             .as_bytes()[..],
         b"42/a,[\"e\",\"3\"]"
     );
     assert_eq!(
-        &encode_ack("/", 456, &args).text.as_bytes()[..],
+        &encode_ack("/", 456, &args).text().unwrap().as_bytes()[..],
         b"43456[1,\"2\",{\"3\":[true]}]"
     );
     assert_eq!(
-        &encode_connect("/", "abc", None).text.as_bytes()[..],
+        &encode_connect("/", "abc", None).text().unwrap().as_bytes()[..],
         b"40{\"sid\":\"abc\"}"
     );
     assert_eq!(
-        &encode_connect("/", "abc", Some("p")).text.as_bytes()[..],
+        &encode_connect("/", "abc", Some("p"))
+            .text()
+            .unwrap()
+            .as_bytes()[..],
         b"40{\"sid\":\"abc\",\"pid\":\"p\"}"
     );
     assert_eq!(
         &encode_connect_error("/random", "Invalid namespace", None)
-            .text
+            .text()
+            .unwrap()
             .as_bytes()[..],
         b"44/random,{\"message\":\"Invalid namespace\"}"
     );
     assert_eq!(
         &encode_connect_error("/", "unauthorized", Some("{\"code\":401}"))
-            .text
+            .text()
+            .unwrap()
             .as_bytes()[..],
         b"44{\"message\":\"unauthorized\",\"data\":{\"code\":401}}"
     );
     assert_eq!(
-        &encode_disconnect("/admin").text.as_bytes()[..],
+        &encode_disconnect("/admin").text().unwrap().as_bytes()[..],
         b"41/admin,"
     );
     let bin =
         Payload::from_values(&[placeholder(0)]).with_attachments(vec![Bytes::from_static(b"xy")]);
     let e = encode_ack("/", 789, &bin);
     assert_eq!(
-        &e.text.as_bytes()[..],
+        &e.text().unwrap().as_bytes()[..],
         b"461-789[{\"_placeholder\":true,\"num\":0}]"
     );
     assert_eq!(e.binary, vec![Bytes::from_static(b"xy")]);
@@ -208,7 +218,7 @@ fn encodes_exact_frames() {
 #[test]
 fn event_names_are_escaped() {
     let e = encode_event("/", "quo\"te", &Payload::empty(), None);
-    assert_eq!(&e.text.as_bytes()[..], b"42[\"quo\\\"te\"]");
+    assert_eq!(&e.text().unwrap().as_bytes()[..], b"42[\"quo\\\"te\"]");
 }
 
 fn json_leaf() -> impl Strategy<Value = serde_json::Value> {
@@ -241,7 +251,7 @@ proptest! {
         prop_assume!(!RESERVED_EVENTS.contains(&name.as_str()));
         let payload = Payload::from_values(&args);
         let encoded = encode_event(&nsp, &name, &payload, ack);
-        let text = std::str::from_utf8(&encoded.text.as_bytes()[1..]).unwrap();
+        let text = std::str::from_utf8(&encoded.text().unwrap().as_bytes()[1..]).unwrap();
         let packet = complete(text);
         prop_assert_eq!(&packet.nsp, &nsp);
         let PacketBody::Event { name: n, args: a, ack: k } = packet.body else { panic!("not an event") };
@@ -258,7 +268,7 @@ proptest! {
         let values: Vec<_> = (0..blobs.len()).map(placeholder).collect();
         let payload = Payload::from_values(&values).with_attachments(blobs.iter().cloned().map(Bytes::from).collect());
         let encoded = encode_ack("/x", id, &payload);
-        let text = std::str::from_utf8(&encoded.text.as_bytes()[1..]).unwrap();
+        let text = std::str::from_utf8(&encoded.text().unwrap().as_bytes()[1..]).unwrap();
         let Decoded::Partial(mut partial) = decode(text, 10).unwrap() else { panic!("expected partial") };
         let mut out = None;
         for b in encoded.binary {

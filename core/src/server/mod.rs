@@ -33,7 +33,7 @@ use crate::adapter::BroadcastOptions;
 use crate::config::{ConfigError, NamespaceMatch, NamespaceRule, RecoveryConfig};
 use crate::engine::{CloseReason, Handler, Handshake, Message, Session, SessionRef};
 use crate::metrics::Metrics;
-use crate::protocol::{self, Decoded, Packet, PacketBody, PartialPacket, Payload};
+use crate::protocol::{self, Decoded, Packet, PacketBody, Parser, PartialPacket, Payload};
 use crate::sid::Sid;
 use recovery::{After, Restored};
 
@@ -122,6 +122,8 @@ pub struct SocketIoConfig {
     pub max_pending_bytes_total: usize,
     /// The server's counters, when metrics are on.
     pub metrics: Option<Arc<Metrics>>,
+    /// Packet encoding (socket.io's `parser`).
+    pub parser: Parser,
 }
 
 impl SocketIoConfig {
@@ -143,6 +145,7 @@ impl SocketIoConfig {
             max_pending_events_total: c.max_pending_events_total,
             max_pending_bytes_total: c.max_pending_bytes_total,
             metrics: None,
+            parser: c.parser,
         }
     }
 }
@@ -283,6 +286,7 @@ impl SocketIo {
                     self.cfg.recovery.clone(),
                     self.cfg.streamed,
                     self.cfg.metrics.clone(),
+                    self.cfg.parser,
                 )
             })
             .clone();
@@ -394,15 +398,17 @@ impl SocketIo {
                 }
                 if opts.volatile {
                     log.delivered(id, None);
-                    let packet = protocol::encode_event(&ns.name, event, args, None);
+                    let packet = ns.parser.encode_event(&ns.name, event, args, None, None);
                     return ns.broadcast(opts, &packet, None, &self.rt);
                 }
-                let packet = protocol::encode_event_at(&ns.name, event, args, None, Some(offset));
+                let packet = ns
+                    .parser
+                    .encode_event(&ns.name, event, args, None, Some(offset));
                 log.delivered(id, Some((opts, &packet)));
                 ns.broadcast(opts, &packet, None, &self.rt)
             }
             _ => {
-                let packet = protocol::encode_event(&ns.name, event, args, None);
+                let packet = ns.parser.encode_event(&ns.name, event, args, None, None);
                 ns.broadcast(opts, &packet, None, &self.rt)
             }
         }
@@ -426,12 +432,14 @@ impl SocketIo {
             Some(rec) if !opts.volatile && ns.stream_log.is_none() => {
                 let mut buf = rec.lock();
                 let offset = buf.next_offset().to_string();
-                let packet = protocol::encode_event_at(&ns.name, event, args, None, Some(&offset));
+                let packet = ns
+                    .parser
+                    .encode_event(&ns.name, event, args, None, Some(&offset));
                 buf.push(opts, &packet, &rec.cfg);
                 ns.broadcast(opts, &packet, None, &self.rt)
             }
             _ => {
-                let packet = protocol::encode_event(&ns.name, event, args, None);
+                let packet = ns.parser.encode_event(&ns.name, event, args, None, None);
                 ns.broadcast(opts, &packet, None, &self.rt)
             }
         }
@@ -484,7 +492,9 @@ impl SocketIo {
         timeout: Duration,
         collector: Arc<ack::Collector>,
     ) -> usize {
-        let packet = protocol::encode_event(&ns.name, event, args, Some(collector.id));
+        let packet = ns
+            .parser
+            .encode_event(&ns.name, event, args, Some(collector.id), None);
         let n = ns.broadcast(opts, &packet, Some(&collector), &self.rt);
         collector.expect(n);
         // The timer owns a reference until the outcome is known: then it is aborted
@@ -505,7 +515,7 @@ impl SocketIo {
     /// Answers a client's acknowledgement request.
     pub fn ack(&self, handle: AckHandle, args: &Payload) -> Result<(), Error> {
         let socket = self.socket(&handle.nsp, handle.sid)?;
-        let packet = protocol::encode_ack(&handle.nsp, handle.id, args);
+        let packet = self.cfg.parser.encode_ack(&handle.nsp, handle.id, args);
         socket.send(&packet);
         Ok(())
     }
@@ -661,11 +671,14 @@ impl SocketIo {
             reason = message,
             "namespace connect refused by the host"
         );
-        let packet = protocol::encode_connect_error(&p.nsp.name, message, data);
+        let packet = self
+            .cfg
+            .parser
+            .encode_connect_error(&p.nsp.name, message, data);
         match p.socket {
             Some((socket, _)) => socket.refuse(&packet),
             None => {
-                session.push(&packet.text, &[], false);
+                session.push(packet.head, &[], false);
             }
         }
         Ok(())
@@ -751,7 +764,7 @@ impl SocketIo {
                         && !m.opts.volatile
                         && stream_log::selects(&m.opts.rooms, &m.opts.except, &rooms)
                     {
-                        socket.send_now(&protocol::encode_event_at(
+                        socket.send_now(&ns.parser.encode_event(
                             &ns.name,
                             &m.event,
                             &m.args,
@@ -870,8 +883,11 @@ impl SocketIo {
                 reason = "Invalid namespace",
                 "namespace connect refused"
             );
-            let packet = protocol::encode_connect_error(nsp, "Invalid namespace", None);
-            session.push(&packet.text, &[], false);
+            let packet = self
+                .cfg
+                .parser
+                .encode_connect_error(nsp, "Invalid namespace", None);
+            session.push(packet.head, &[], false);
             return;
         };
         if ns.stream_log.is_some() {
@@ -1071,6 +1087,56 @@ impl SocketIo {
     }
 }
 
+impl SocketIo {
+    /// A message this server's parser cannot carry (a text frame to a msgpack server, a
+    /// binary one with no attachment expected to a JSON server): the client most likely
+    /// uses the other parser. Its CONNECT is answered with a CONNECT_ERROR in its own
+    /// parser saying so (socket.io-client reports it as `connect_error` and closes the
+    /// connection); anything else closes the connection at once. The log says why.
+    fn wrong_parser(&self, session: &SessionRef<Client>, text: Option<&str>, bin: Option<&[u8]>) {
+        let ours = self.cfg.parser.name();
+        let (theirs, packet) = match (text, bin) {
+            (Some(t), _) => (
+                Parser::Json,
+                protocol::decode(t, self.cfg.max_attachments)
+                    .ok()
+                    .and_then(|d| match d {
+                        Decoded::Complete(p) => Some(p),
+                        Decoded::Partial(_) => None,
+                    }),
+            ),
+            (None, Some(b)) => (
+                Parser::Msgpack,
+                protocol::decode_msgpack(b, self.cfg.max_attachments).ok(),
+            ),
+            (None, None) => return,
+        };
+        let Some(packet) = packet else {
+            tracing::warn!(
+                sid = %session.sid,
+                "closing connection: a {} message that is no packet of this server's {ours} parser",
+                if text.is_some() { "text" } else { "binary" }
+            );
+            session.close(CloseReason::ParseError);
+            return;
+        };
+        let message = format!(
+            "this server uses the {ours} parser, the client sent a {} parser packet",
+            theirs.name()
+        );
+        tracing::warn!(sid = %session.sid, nsp = %packet.nsp, "refusing the client: {message}");
+        if matches!(packet.body, PacketBody::Connect(_)) {
+            // Not closed here: over polling the reply could be lost with the session (the
+            // client's next GET may come after the close). The client closes on it, and a
+            // client that does not is closed by `connect_timeout` (it joins no namespace).
+            let reply = theirs.encode_connect_error(&packet.nsp, &message, None);
+            session.push(reply.head, &reply.binary, false);
+        } else {
+            session.close(CloseReason::ParseError);
+        }
+    }
+}
+
 impl Handler for Arc<SocketIo> {
     type Data = Client;
 
@@ -1121,8 +1187,22 @@ impl Handler for Arc<SocketIo> {
                 Message::Binary(b) => b.len(),
             });
         }
-        let decoded = match msg {
-            Message::Text(text) => {
+        let decoded = match (msg, self.cfg.parser) {
+            (Message::Binary(data), Parser::Msgpack) => {
+                match protocol::decode_msgpack(&data, self.cfg.max_attachments) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::debug!(sid = %session.sid, "closing connection: {e}");
+                        session.close(CloseReason::ParseError);
+                        return;
+                    }
+                }
+            }
+            (Message::Text(text), Parser::Msgpack) => {
+                self.wrong_parser(session, Some(text), None);
+                return;
+            }
+            (Message::Text(text), Parser::Json) => {
                 if session.data.partial.lock().is_some() {
                     session.close(CloseReason::ParseError);
                     return;
@@ -1145,11 +1225,11 @@ impl Handler for Arc<SocketIo> {
                     }
                 }
             }
-            Message::Binary(data) => {
+            (Message::Binary(data), Parser::Json) => {
                 let mut slot = session.data.partial.lock();
                 let Some(partial) = slot.take() else {
                     drop(slot);
-                    session.close(CloseReason::ParseError);
+                    self.wrong_parser(session, None, Some(&data));
                     return;
                 };
                 match partial.push(data) {

@@ -12,9 +12,9 @@ use super::stream_log::StreamLog;
 use super::{Client, DisconnectReason, Event, SocketIo};
 use crate::adapter::{Adapter, BroadcastOptions, LocalAdapter, Room};
 use crate::config::RecoveryConfig;
-use crate::engine::{Frame, Pushed, SessionRef};
+use crate::engine::{Pushed, SessionRef};
 use crate::metrics::Metrics;
-use crate::protocol::{self, Encoded, Payload};
+use crate::protocol::{Encoded, Parser, Payload};
 use crate::sid::{Sid, SidMap};
 
 /// A connected socket as the namespace keeps it: the session handle sits beside the socket
@@ -46,6 +46,8 @@ pub struct Namespace {
     pub(crate) stream_log: Option<StreamLog>,
     /// The server's counters, when metrics are on.
     metrics: Option<Arc<Metrics>>,
+    /// The server's packet encoding.
+    pub(crate) parser: Parser,
 }
 
 impl Namespace {
@@ -56,6 +58,7 @@ impl Namespace {
         recovery: Option<RecoveryConfig>,
         streamed: bool,
         metrics: Option<Arc<Metrics>>,
+        parser: Parser,
     ) -> Arc<Self> {
         Arc::new(Self {
             name: Arc::from(name),
@@ -67,6 +70,7 @@ impl Namespace {
             stream_log: (streamed && recovery.is_some()).then(StreamLog::default),
             recovery: recovery.map(Recovery::new),
             metrics,
+            parser,
         })
     }
 
@@ -170,11 +174,10 @@ impl Namespace {
                     // Registered before the push: a fast client may answer at once.
                     m.socket.acks.lock().insert(c.id, c.clone());
                 }
-                match m.session.enqueue(
-                    Frame::Text(packet.text.clone()),
-                    &packet.binary,
-                    opts.volatile,
-                ) {
+                match m
+                    .session
+                    .enqueue(packet.head.clone(), &packet.binary, opts.volatile)
+                {
                     (Pushed::Queued, wake) => {
                         delivered += 1;
                         if let Some(c) = ack {
@@ -200,8 +203,7 @@ impl Namespace {
         }
         if let Some(m) = &self.metrics {
             // Once per broadcast, with the totals of its fan-out.
-            let bytes = packet.text.len() + packet.binary.iter().map(|b| b.len()).sum::<usize>();
-            m.broadcast(delivered, bytes, dropped);
+            m.broadcast(delivered, packet.len(), dropped);
         }
         match to_wake.len() {
             0 => {}
@@ -337,7 +339,7 @@ impl Socket {
 
     /// The CONNECT reply `{"sid", "pid"}` (the pid when recovery is on).
     pub(crate) fn connect_packet(&self) -> Encoded {
-        protocol::encode_connect(
+        self.nsp.parser.encode_connect(
             &self.nsp.name,
             self.sid.as_str(),
             self.pid.as_ref().map(Sid::as_str),
@@ -347,9 +349,10 @@ impl Socket {
     /// Queues a packet now, past the hold (a recovery's missed packets precede CONNECT).
     pub(crate) fn send_now(&self, packet: &Encoded) {
         if let Some(m) = &self.nsp.metrics {
-            m.sent(packet.text.len() + packet.binary.iter().map(|b| b.len()).sum::<usize>());
+            m.sent(packet.len());
         }
-        self.session.push(&packet.text, &packet.binary, false);
+        self.session
+            .push(packet.head.clone(), &packet.binary, false);
     }
 
     pub(crate) fn on_ack(&self, id: u64, args: Payload) {
@@ -376,7 +379,7 @@ impl Socket {
         );
         if notify_client {
             self.release();
-            self.send_now(&protocol::encode_disconnect(&self.nsp.name));
+            self.send_now(&self.nsp.parser.encode_disconnect(&self.nsp.name));
         } else {
             self.held.lock().take();
         }

@@ -328,7 +328,7 @@ mod tests {
     fn names(packets: &[Encoded]) -> Vec<String> {
         packets
             .iter()
-            .map(|p| String::from_utf8_lossy(p.text.as_bytes()).into_owned())
+            .map(|p| String::from_utf8_lossy(p.text().unwrap().as_bytes()).into_owned())
             .collect()
     }
 

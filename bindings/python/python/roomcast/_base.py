@@ -178,6 +178,24 @@ def _recovery(options: Optional[Dict[str, Any]]) -> Optional[Tuple[float, bool, 
     return (window / 1000.0, o["skipMiddlewares"], packets)
 
 
+def _parser(serializer: Any) -> str:
+    """python-socketio's ``serializer`` as the core's ``parser`` ("json" or "msgpack")."""
+    if serializer in ("default", "json"):
+        return "json"
+    if serializer == "msgpack":
+        return "msgpack"
+    # python-socketio's own msgpack packet class, recognised without importing socketio.
+    if isinstance(serializer, type) and (serializer.__module__, serializer.__qualname__) == (
+        "socketio.msgpack_packet",
+        "MsgPackPacket",
+    ):
+        return "msgpack"
+    raise ValueError(
+        f"serializer: {serializer!r} is not supported; use 'default' (JSON) or 'msgpack' "
+        "(the parsers of socket.io-parser and socket.io-msgpack-parser)"
+    )
+
+
 class _ServerBase:
     """Configuration, handlers, ids and sessions shared by ``Server`` and ``AsyncServer``."""
 
@@ -205,6 +223,7 @@ class _ServerBase:
         allow_request: Optional[Callable[[Dict[str, Any]], Any]] = None,
         ssl_certfile: Union[str, "os.PathLike[str]", None] = None,
         ssl_keyfile: Union[str, "os.PathLike[str]", None] = None,
+        serializer: Any = "default",
         **options: Any,
     ) -> None:
         """python-socketio's option names are mapped to the core's here; any other keyword
@@ -212,7 +231,10 @@ class _ServerBase:
         ``allow_polling``, ...; see the README's option table, durations in seconds), and
         the core refuses an unknown one with ``roomcast.ConfigError`` naming it.
         ``ssl_certfile``/``ssl_keyfile`` (uvicorn's names) are the core's ``tls_cert``/
-        ``tls_key``: PEM files (or PEM text), both or neither; then it serves https / wss."""
+        ``tls_key``: PEM files (or PEM text), both or neither; then it serves https / wss.
+        ``serializer`` is python-socketio's: ``"default"`` (JSON) or ``"msgpack"`` (or
+        ``socketio.msgpack_packet.MsgPackPacket``), the core's ``parser``; handlers get the
+        same Python values with either, ``bytes`` for binaries."""
         from .cluster import RedisManager
 
         if client_manager is not None and not isinstance(client_manager, RedisManager):
@@ -235,6 +257,7 @@ class _ServerBase:
             client_dist_dir=os.fspath(client_dist) if client_dist is not None else None,
             worker_threads=worker_threads,
         )
+        self._options["parser"] = _parser(serializer)
         if ssl_certfile is not None:
             self._options["tls_cert"] = os.fspath(ssl_certfile)
         if ssl_keyfile is not None:

@@ -3,12 +3,11 @@
 //! requests and responses. Arguments move between roomcast's [`Payload`] (JSON text with
 //! `{"_placeholder":true,"num":i}` for binaries) and msgpack, where binaries are `bin`.
 
-use bytes::Bytes;
 use rmpv::Value as Mp;
 use serde_json::{Map, Value as Json};
 
 use crate::adapter::{BroadcastOptions, Room};
-use crate::protocol::{placeholder, placeholder_index, Payload};
+use crate::protocol::Payload;
 
 /// Deepest nesting accepted from a peer (a hostile message cannot blow the stack).
 const MAX_DEPTH: usize = 128;
@@ -63,77 +62,7 @@ impl Channels {
     }
 }
 
-/// Converts JSON arguments (with placeholders) to msgpack values (with `bin`).
-pub(crate) fn json_to_mp(v: &Json, bins: &[Bytes]) -> Mp {
-    match v {
-        Json::Null => Mp::Nil,
-        Json::Bool(b) => Mp::Boolean(*b),
-        Json::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Mp::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Mp::from(u)
-            } else {
-                let f = n.as_f64().unwrap_or(0.0);
-                // JavaScript has one number type: notepack writes integral values as ints.
-                if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
-                    Mp::from(f as i64)
-                } else {
-                    Mp::F64(f)
-                }
-            }
-        }
-        Json::String(s) => Mp::from(s.as_str()),
-        Json::Array(a) => Mp::Array(a.iter().map(|x| json_to_mp(x, bins)).collect()),
-        Json::Object(o) => {
-            if let Some(b) = placeholder_index(v).and_then(|i| bins.get(i)) {
-                return Mp::Binary(b.to_vec());
-            }
-            Mp::Map(
-                o.iter()
-                    .map(|(k, x)| (Mp::from(k.as_str()), json_to_mp(x, bins)))
-                    .collect(),
-            )
-        }
-    }
-}
-
-/// Converts a msgpack value to JSON, turning each `bin` into a placeholder + attachment.
-pub(crate) fn mp_to_json(v: &Mp, bins: &mut Vec<Bytes>) -> Json {
-    match v {
-        Mp::Nil => Json::Null,
-        Mp::Boolean(b) => Json::Bool(*b),
-        Mp::Integer(i) => i
-            .as_i64()
-            .map(Json::from)
-            .or_else(|| i.as_u64().map(Json::from))
-            .unwrap_or(Json::Null),
-        Mp::F32(f) => Json::from(*f as f64),
-        Mp::F64(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
-        Mp::String(s) => Json::String(s.as_str().map_or_else(
-            || String::from_utf8_lossy(s.as_bytes()).into_owned(),
-            str::to_owned,
-        )),
-        Mp::Binary(b) => {
-            bins.push(Bytes::copy_from_slice(b));
-            placeholder(bins.len() - 1)
-        }
-        Mp::Array(a) => Json::Array(a.iter().map(|x| mp_to_json(x, bins)).collect()),
-        Mp::Map(m) => {
-            let mut out = Map::with_capacity(m.len());
-            for (k, x) in m {
-                let key = match k {
-                    Mp::String(s) => s.as_str().unwrap_or_default().to_owned(),
-                    other => other.to_string(),
-                };
-                out.insert(key, mp_to_json(x, bins));
-            }
-            Json::Object(out)
-        }
-        // notepack writes `undefined` and Dates as ext types; JSON has neither.
-        Mp::Ext(..) => Json::Null,
-    }
-}
+pub(crate) use crate::protocol::{json_to_mp, mp_to_json};
 
 /// A msgpack value to JSON when it must carry no binary (JSON requests, ack arguments
 /// answered as JSON, and the like); binaries become their placeholder objects.

@@ -1,6 +1,7 @@
 //! The golden samples captured from real Node servers (shared/cluster/redis-adapter-samples.txt).
 
 use super::*;
+use bytes::Bytes;
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
