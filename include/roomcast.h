@@ -90,7 +90,8 @@
 // `roomcast_config_set_metrics`, `roomcast_config_set_metrics_path` and
 // `roomcast_server_metrics`; 13 logs: `roomcast_set_log_callback`, `roomcast_set_log_filter`
 // and the `ROOMCAST_LOG_*` levels; 14 `roomcast_config_set_listen` and
-// `roomcast_server_adopt_fd`; 15 `roomcast_config_set_parser`.
+// `roomcast_server_adopt_fd`; 15 `roomcast_config_set_parser` and
+// `roomcast_config_set_per_message_deflate`.
 #define ROOMCAST_ABI_REVISION 15
 
 // `roomcast_cluster_request` kind: `fetchSockets` of the sockets `to` selects (on every
@@ -732,6 +733,12 @@ roomcast_status roomcast_config_set_metrics_path(struct roomcast_config *cfg, co
 // with either (`args_json` plus `attachments`). NULL restores "json"; any other name is
 // `ROOMCAST_ERR_INVALID_CONFIG`.
 roomcast_status roomcast_config_set_parser(struct roomcast_config *cfg, const char *parser);
+
+// (revision 15) WebSocket permessage-deflate, socket.io's `perMessageDeflate`. Not
+// supported yet: `on` = true is `ROOMCAST_ERR_INVALID_CONFIG` with a message saying why
+// (see `roomcast_last_error`); false (the default) is accepted. Frames are sent
+// uncompressed.
+roomcast_status roomcast_config_set_per_message_deflate(struct roomcast_config *cfg, bool on);
 
 // Bound of each connection's outbound queue in bytes (default 16 MiB; each queued frame
 // counts its length plus 64 bytes). A client whose queue would pass it is dropped as a

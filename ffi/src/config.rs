@@ -523,3 +523,15 @@ pub unsafe extern "C" fn roomcast_config_set_parser(
         c.set("parser", v).map(drop).map_err(config_err)
     })
 }
+
+/// (revision 15) WebSocket permessage-deflate, socket.io's `perMessageDeflate`. Not
+/// supported yet: `on` = true is `ROOMCAST_ERR_INVALID_CONFIG` with a message saying why
+/// (see `roomcast_last_error`); false (the default) is accepted. Frames are sent
+/// uncompressed.
+#[no_mangle]
+pub extern "C" fn roomcast_config_set_per_message_deflate(
+    cfg: *mut roomcast_config,
+    on: bool,
+) -> roomcast_status {
+    set(cfg, "per_message_deflate", OptionValue::Bool(on))
+}

@@ -74,7 +74,8 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// `roomcast_config_set_metrics`, `roomcast_config_set_metrics_path` and
 /// `roomcast_server_metrics`; 13 logs: `roomcast_set_log_callback`, `roomcast_set_log_filter`
 /// and the `ROOMCAST_LOG_*` levels; 14 `roomcast_config_set_listen` and
-/// `roomcast_server_adopt_fd`; 15 `roomcast_config_set_parser`.
+/// `roomcast_server_adopt_fd`; 15 `roomcast_config_set_parser` and
+/// `roomcast_config_set_per_message_deflate`.
 pub const ROOMCAST_ABI_REVISION: u32 = 15;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).

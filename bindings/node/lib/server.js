@@ -71,7 +71,7 @@ function recoveryOptions(csr) {
  * option table), and the core refuses an unknown one with an ERR_INVALID_CONFIG error
  * naming it.
  */
-const LAYER_OPTIONS = new Set(['serveClient', 'clientDir', 'serveStatic', 'transports', 'cors', 'maxHttpBufferSize', 'connectionStateRecovery', 'adapter', 'allowRequest', 'tls', 'parser']);
+const LAYER_OPTIONS = new Set(['serveClient', 'clientDir', 'serveStatic', 'transports', 'cors', 'maxHttpBufferSize', 'connectionStateRecovery', 'adapter', 'allowRequest', 'tls', 'parser', 'perMessageDeflate']);
 
 /** `{type: 2, nsp: "/", data: ["e", 1]}` as msgpack: what a msgpack parser's Encoder writes. */
 const MSGPACK_PROBE = Buffer.from([0x83, 0xa4, 0x74, 0x79, 0x70, 0x65, 0x02, 0xa3, 0x6e, 0x73, 0x70, 0xa1, 0x2f, 0xa4, 0x64, 0x61, 0x74, 0x61, 0x92, 0xa1, 0x65, 0x01]);
@@ -131,6 +131,9 @@ function nativeOptions(o, port, recovery, redis) {
     out.port = Number(port) || 0;
   }
   if (o.maxHttpBufferSize !== undefined) out.maxPayload = o.maxHttpBufferSize;
+  // socket.io's perMessageDeflate (true or an options object) is refused by the core
+  // with an error saying why; false is socket.io's default.
+  if (o.perMessageDeflate !== undefined) out.perMessageDeflate = !!o.perMessageDeflate;
   const parser = parserName(o.parser);
   if (parser !== undefined) out.parser = parser;
   out.allowPolling = transports.includes('polling');

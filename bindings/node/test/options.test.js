@@ -23,6 +23,8 @@ test('unknown options, wrong types and invalid combinations are refused by name'
   refused({ maxAttachments: 'ten' }, /max_attachments/);
   refused({ transports: [] }, /allow_polling and allow_websocket/);
   refused({ path: '/a?b' }, /path/);
+  refused({ perMessageDeflate: true }, /per_message_deflate.*not supported/);
+  refused({ perMessageDeflate: { threshold: 1024 } }, /per_message_deflate.*not supported/);
 });
 
 test('core options are honoured under their camelCase names', async (t) => {
@@ -48,7 +50,7 @@ test('commands on a gone socket fail with a code, not a message to match', async
 const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 // A valid value of each kind, and what some options need beside them to be valid.
 const SAMPLE = { bool: true, count: 3, duration: 1500, text: '/x', texts: ['*'] };
-const SPECIAL = { host: '127.0.0.1', port: 0, redis_url: 'redis://127.0.0.1:6379', redis_subscription_mode: 'dynamic', parser: 'msgpack' };
+const SPECIAL = { host: '127.0.0.1', port: 0, redis_url: 'redis://127.0.0.1:6379', redis_subscription_mode: 'dynamic', parser: 'msgpack', per_message_deflate: false };
 const REDIS = { redisUrl: 'redis://127.0.0.1:6379' };
 const NEEDS = {
   redis_key: REDIS,

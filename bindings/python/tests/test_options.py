@@ -13,6 +13,7 @@ import roomcast
         ({"max_attachments": "ten"}, "max_attachments"),
         ({"allow_polling": False, "allow_websocket": False}, "allow_polling and allow_websocket"),
         ({"path": "/a?b"}, "path"),
+        ({"per_message_deflate": True}, "per_message_deflate.*not supported"),
     ],
 )
 def test_invalid_options_raise_config_error_naming_them(make_server, options, match):
@@ -68,7 +69,7 @@ def test_core_options_by_name_are_honoured(make_server, make_client):
 
 # A valid value of each kind, and what some options need beside them to be valid.
 _SAMPLE = {"bool": True, "count": 3, "duration": 1.5, "text": "/x", "texts": ["*"]}
-_SPECIAL = {"host": "127.0.0.1", "port": 0, "redis_url": "redis://127.0.0.1:6379", "redis_subscription_mode": "dynamic", "parser": "msgpack"}
+_SPECIAL = {"host": "127.0.0.1", "port": 0, "redis_url": "redis://127.0.0.1:6379", "redis_subscription_mode": "dynamic", "parser": "msgpack", "per_message_deflate": False}
 _NEEDS = {
     "redis_key": {"redis_url": "redis://127.0.0.1:6379"},
     "redis_request_timeout": {"redis_url": "redis://127.0.0.1:6379"},

@@ -88,8 +88,13 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("metrics", OptionKind::Bool, "count the server's metrics, readable from the host's snapshot call (default false; metrics_path turns it on)"),
     spec("metrics_path", OptionKind::Text, "serve the metrics in the Prometheus text format 0.0.4 at this path, e.g. \"/metrics\" (default none; turns metrics on)"),
     spec("parser", OptionKind::Text, "packet encoding, socket.io's `parser`: \"json\" (socket.io-parser, the default) or \"msgpack\" (socket.io-msgpack-parser: one binary msgpack frame per packet); clients must use the same one"),
+    spec("per_message_deflate", OptionKind::Bool, "WebSocket permessage-deflate (socket.io's perMessageDeflate): not supported yet, true is refused with an error saying why (default false: frames are sent uncompressed)"),
     spec("hold_connect", OptionKind::Bool, "hold each CONNECT reply until the host calls release (default false; the Python and Node bindings turn it on)"),
 ];
+
+/// Why `per_message_deflate` is refused: the WebSocket layer cannot carry it, and an
+/// accepted-but-ignored option would mislead.
+const DEFLATE_UNSUPPORTED: &str = "permessage-deflate is not supported: the WebSocket layer (tungstenite 0.28, like every tungstenite release on crates.io) has no extension support and fails any frame with RSV1 set, so compressed client messages could not be read; leave it off (socket.io's default)";
 
 /// The spec of option `name`, if there is one.
 pub fn option(name: &str) -> Option<&'static OptionSpec> {
@@ -373,6 +378,10 @@ impl ConfigBuilder {
                 ))?
             }
             ("parser", OptionValue::Unset) => c.parser = Parser::Json,
+            ("per_message_deflate", OptionValue::Bool(false) | OptionValue::Unset) => {}
+            ("per_message_deflate", OptionValue::Bool(true)) => {
+                return Err(ConfigError::OutOfRange(name.into(), DEFLATE_UNSUPPORTED))
+            }
             ("allow_request", OptionValue::Bool(b)) => c.allow_request_event = b,
             ("allow_request", OptionValue::Unset) => c.allow_request_event = false,
             ("allow_request_timeout", OptionValue::Duration(t)) => {
@@ -627,12 +636,14 @@ mod tests {
     fn every_option_in_the_table_can_be_set() {
         for o in OPTIONS {
             let v = match o.kind {
-                OptionKind::Bool => OptionValue::Bool(true),
+                // The one Bool whose `true` is refused (see `DEFLATE_UNSUPPORTED`).
+                OptionKind::Bool => OptionValue::Bool(o.name != "per_message_deflate"),
                 OptionKind::Count => OptionValue::Count(1),
                 OptionKind::Duration => OptionValue::Duration(Duration::from_millis(5)),
                 OptionKind::Text => OptionValue::Text(match o.name {
                     "host" => "127.0.0.1".into(),
                     "redis_url" => "redis://127.0.0.1:6379".into(),
+                    "parser" => "msgpack".into(),
                     _ => "/x".into(),
                 }),
                 OptionKind::Texts => OptionValue::Texts(vec!["*".into()]),
@@ -643,6 +654,25 @@ mod tests {
             b.set(o.name, OptionValue::Unset)
                 .unwrap_or_else(|e| panic!("unset {}: {e}", o.name));
         }
+    }
+
+    #[test]
+    fn parser_is_json_or_msgpack_and_deflate_is_refused_saying_why() {
+        let mut b = ConfigBuilder::new();
+        b.set("parser", OptionValue::Text("msgpack".into()))
+            .unwrap();
+        assert_eq!(b.build().unwrap().0.parser, Parser::Msgpack);
+        assert!(matches!(
+            b.set("parser", OptionValue::Text("yaml".into())).unwrap_err(),
+            ConfigError::OutOfRange(n, _) if n == "parser"
+        ));
+        b.set("per_message_deflate", OptionValue::Bool(false))
+            .unwrap();
+        let err = b
+            .set("per_message_deflate", OptionValue::Bool(true))
+            .unwrap_err();
+        assert!(err.to_string().contains("per_message_deflate"), "{err}");
+        assert!(err.to_string().contains("RSV1"), "{err}");
     }
 
     #[test]
