@@ -167,32 +167,123 @@ export type DisconnectReason =
 
 export type Room = string;
 export type ExtendedError = Error & { data?: any };
-export type Middleware = (socket: Socket, next: (err?: ExtendedError) => void) => void;
+
+// ---- Typed events, as socket.io's typed-events.ts -----------------------------------
+/** A map of event names to listener signatures (socket.io's `EventsMap`). */
+export interface EventsMap {
+  [event: string]: any;
+}
+/** The untyped default: any event, any arguments. */
+export interface DefaultEventsMap {
+  [event: string]: (...args: any[]) => void;
+}
+export type EventNames<Map extends EventsMap> = keyof Map & (string | symbol);
+export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> = Parameters<Map[Ev]>;
+type FallbackToUntypedListener<T> = [T] extends [never] ? (...args: any[]) => void | Promise<void> : T;
+export type ReservedOrUserEventNames<Reserved extends EventsMap, User extends EventsMap> = EventNames<Reserved> | EventNames<User>;
+export type ReservedOrUserListener<Reserved extends EventsMap, User extends EventsMap, Ev extends ReservedOrUserEventNames<Reserved, User>> =
+  FallbackToUntypedListener<Ev extends EventNames<Reserved> ? Reserved[Ev] : Ev extends EventNames<User> ? User[Ev] : never>;
+type Last<T extends any[]> = T extends [...infer _H, infer L] ? L : any;
+type AllButLast<T extends any[]> = T extends [...infer H, infer _L] ? H : any[];
+type PrependTimeoutError<T extends any[]> = {
+  [K in keyof T]: T[K] extends (...args: infer Params) => infer Result ? (err: Error, ...args: Params) => Result : T[K];
+};
+type ExpectMultipleResponses<T extends any[]> = {
+  [K in keyof T]: T[K] extends (err: Error, arg: infer Arg) => infer Result ? (err: Error, arg: Arg[]) => Result : T[K];
+};
+/** Events whose last argument is an ack callback gain the timeout error (socket.timeout()). */
+export type DecorateAcknowledgements<E> = {
+  [K in keyof E]: E[K] extends (...args: infer Params) => infer Result ? (...args: PrependTimeoutError<Params>) => Result : E[K];
+};
+/** ... and, for a broadcast, one response per recipient (io.timeout()). */
+export type DecorateAcknowledgementsWithMultipleResponses<E> = {
+  [K in keyof E]: E[K] extends (...args: infer Params) => infer Result
+    ? (...args: ExpectMultipleResponses<PrependTimeoutError<Params>>) => Result
+    : E[K];
+};
+/** The promise emitWithAck gives for an event whose last argument is its ack. */
+type AckResult<F> = F extends (...args: infer P) => any ? FirstNonErrorArg<Last<P>> : any;
+/** The answer an ack callback receives (after the timeout error, when decorated). */
+type FirstNonErrorArg<T> = T extends (...args: infer P) => any ? (P extends [Error, ...infer R] ? R[0] : P[0]) : any;
+
+export interface SocketReservedEvents {
+  disconnect: (reason: DisconnectReason, description?: any) => void;
+  disconnecting: (reason: DisconnectReason, description?: any) => void;
+  error: (err: Error) => void;
+}
+export interface NamespaceReservedEvents<L extends EventsMap, E extends EventsMap, S extends EventsMap, D> {
+  connect: (socket: Socket<L, E, S, D>) => void;
+  connection: (socket: Socket<L, E, S, D>) => void;
+}
+export type Middleware<L extends EventsMap = DefaultEventsMap, E extends EventsMap = L, S extends EventsMap = DefaultEventsMap, D = any> =
+  (socket: Socket<L, E, S, D>, next: (err?: ExtendedError) => void) => void;
 export type BroadcastAck = (err: Error | null, responses: any[]) => void;
 
-export class BroadcastOperator {
-  to(room: Room | Room[]): BroadcastOperator;
-  in(room: Room | Room[]): BroadcastOperator;
-  except(room: Room | Room[]): BroadcastOperator;
-  readonly volatile: BroadcastOperator;
-  readonly local: BroadcastOperator;
+export class BroadcastOperator<EmitEvents extends EventsMap = DefaultEventsMap, SocketData = any> {
+  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
+  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
+  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
+  readonly volatile: BroadcastOperator<EmitEvents, SocketData>;
+  readonly local: BroadcastOperator<EmitEvents, SocketData>;
   compress(compress?: boolean): this;
-  timeout(ms: number): BroadcastOperator;
+  timeout(ms: number): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
   /** A function as last argument collects the acks: (err, responses). */
-  emit(ev: string, ...args: any[]): boolean;
-  emitWithAck(ev: string, ...args: any[]): Promise<any[]>;
-  fetchSockets(): Promise<Socket[]>;
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
+  emitWithAck<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: AllButLast<EventParams<EmitEvents, Ev>>): Promise<AckResult<EmitEvents[Ev]>>;
+  fetchSockets(): Promise<Array<RemoteSocket<EmitEvents, SocketData>>>;
   socketsJoin(room: Room | Room[]): void;
   socketsLeave(room: Room | Room[]): void;
   disconnectSockets(close?: boolean): void;
 }
 
-export class Socket extends EventEmitter {
+/** What `socket.request` is: the parts of the handshake's request. */
+export interface HandshakeRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  connection: { remoteAddress?: string; encrypted?: boolean };
+  socket: { remoteAddress?: string; encrypted?: boolean };
+  _query: Record<string, string>;
+  session?: any;
+  [key: string]: any;
+}
+
+/** `io.engine`: socket.io's Engine.IO server object. */
+export interface Engine extends EventEmitter {
+  readonly clientsCount: number;
+  /** Engine middleware: not supported yet, throws (use the allowRequest option). */
+  use(fn: (req: any, res: any, next: (err?: any) => void) => void): this;
+  on(ev: string, listener: (...args: any[]) => void): this;
+}
+
+/**
+ * The read-only view of a namespace's rooms (`io.of(nsp).adapter`). The room events
+ * (create-room, join-room, leave-room, delete-room) are not reported yet: listening throws.
+ */
+export interface Adapter extends EventEmitter {
+  readonly nsp: Namespace<any, any, any, any>;
+  /** Room -> ids of this node's sockets in it (a snapshot read from the core). */
+  readonly rooms: Map<Room, Set<string>>;
+  /** Socket id -> its rooms (a snapshot read from the core). */
+  readonly sids: Map<string, Set<Room>>;
+  /** Every room of every node of the cluster. */
+  allRooms(): Promise<Set<Room>>;
+  /** Nodes in the cluster (1 without one). */
+  serverCount(): Promise<number>;
+}
+
+export class Socket<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = any,
+> extends EventEmitter {
   readonly id: string;
-  readonly nsp: Namespace;
-  readonly server: Server;
+  readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   readonly handshake: Handshake;
-  data: any;
+  readonly request: HandshakeRequest;
+  data: SocketData;
   connected: boolean;
   readonly disconnected: boolean;
   readonly recovered: boolean;
@@ -201,18 +292,18 @@ export class Socket extends EventEmitter {
   join(rooms: Room | Room[]): void;
   leave(room: Room): void;
   /** A function as last argument receives the client's ack arguments. */
-  emit(ev: string, ...args: any[]): boolean;
-  emitWithAck(ev: string, ...args: any[]): Promise<any>;
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
+  emitWithAck<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: AllButLast<EventParams<EmitEvents, Ev>>): Promise<AckResult<EmitEvents[Ev]>>;
   send(...args: any[]): this;
   write(...args: any[]): this;
-  to(room: Room | Room[]): BroadcastOperator;
-  in(room: Room | Room[]): BroadcastOperator;
-  except(room: Room | Room[]): BroadcastOperator;
-  readonly broadcast: BroadcastOperator;
+  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
+  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
+  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
+  readonly broadcast: BroadcastOperator<EmitEvents, SocketData>;
   readonly volatile: this;
-  readonly local: this;
+  readonly local: BroadcastOperator<EmitEvents, SocketData>;
   compress(compress?: boolean): this;
-  timeout(ms: number): this;
+  timeout(ms: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData>;
   disconnect(close?: boolean): this;
   use(fn: (packet: [string, ...any[]], next: (err?: Error) => void) => void): this;
   onAny(listener: (ev: string, ...args: any[]) => void): this;
@@ -223,47 +314,59 @@ export class Socket extends EventEmitter {
   prependAnyOutgoing(listener: (ev: string, ...args: any[]) => void): this;
   offAnyOutgoing(listener?: (ev: string, ...args: any[]) => void): this;
   listenersAnyOutgoing(): Array<(ev: string, ...args: any[]) => void>;
-  on(ev: 'disconnect' | 'disconnecting', listener: (reason: DisconnectReason) => void): this;
-  on(ev: 'error', listener: (err: Error) => void): this;
-  on(ev: string, listener: (...args: any[]) => void): this;
+  on<Ev extends ReservedOrUserEventNames<SocketReservedEvents, ListenEvents>>(ev: Ev, listener: ReservedOrUserListener<SocketReservedEvents, ListenEvents, Ev>): this;
+  once<Ev extends ReservedOrUserEventNames<SocketReservedEvents, ListenEvents>>(ev: Ev, listener: ReservedOrUserListener<SocketReservedEvents, ListenEvents, Ev>): this;
 }
 
-export class Namespace extends EventEmitter {
+export class Namespace<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = any,
+> extends EventEmitter {
   readonly name: string;
-  readonly server: Server;
-  readonly sockets: Map<string, Socket>;
-  use(fn: Middleware): this;
-  to(room: Room | Room[]): BroadcastOperator;
-  in(room: Room | Room[]): BroadcastOperator;
-  except(room: Room | Room[]): BroadcastOperator;
-  readonly volatile: BroadcastOperator;
-  readonly local: BroadcastOperator;
-  compress(compress?: boolean): this;
-  timeout(ms: number): BroadcastOperator;
-  emit(ev: string, ...args: any[]): boolean;
-  emitWithAck(ev: string, ...args: any[]): Promise<any[]>;
+  readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  readonly sockets: Map<string, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>;
+  readonly adapter: Adapter;
+  use(fn: Middleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): this;
+  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
+  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
+  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
+  readonly volatile: BroadcastOperator<EmitEvents, SocketData>;
+  readonly local: BroadcastOperator<EmitEvents, SocketData>;
+  compress(compress?: boolean): BroadcastOperator<EmitEvents, SocketData>;
+  timeout(ms: number): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
+  emitWithAck<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: AllButLast<EventParams<EmitEvents, Ev>>): Promise<Array<AckResult<EmitEvents[Ev]>>>;
   send(...args: any[]): this;
   write(...args: any[]): this;
-  serverSideEmit(ev: string, ...args: any[]): boolean;
-  serverSideEmitWithAck(ev: string, ...args: any[]): Promise<any[]>;
-  fetchSockets(): Promise<Array<Socket | RemoteSocket>>;
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean;
+  serverSideEmitWithAck<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: AllButLast<EventParams<ServerSideEvents, Ev>>): Promise<Array<AckResult<ServerSideEvents[Ev]>>>;
+  fetchSockets(): Promise<Array<RemoteSocket<EmitEvents, SocketData>>>;
   socketsJoin(room: Room | Room[]): void;
   socketsLeave(room: Room | Room[]): void;
   disconnectSockets(close?: boolean): void;
-  on(ev: 'connection' | 'connect', listener: (socket: Socket) => void): this;
-  on(ev: string, listener: (...args: any[]) => void): this;
+  on<Ev extends ReservedOrUserEventNames<NamespaceReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, ServerSideEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<NamespaceReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, ServerSideEvents, Ev>,
+  ): this;
+  once<Ev extends ReservedOrUserEventNames<NamespaceReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, ServerSideEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<NamespaceReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, ServerSideEvents, Ev>,
+  ): this;
 }
 
-/** A socket of another node of a Redis cluster, as fetchSockets() returns it. */
-export interface RemoteSocket {
+/** A socket as fetchSockets() returns it (this node's or another's in a Redis cluster). */
+export interface RemoteSocket<EmitEvents extends EventsMap = DefaultEventsMap, SocketData = any> {
   readonly id: string;
-  readonly handshake: Record<string, any>;
-  readonly rooms: Set<string>;
-  readonly data: any;
-  emit(ev: string, ...args: any[]): boolean;
+  readonly handshake: Handshake;
+  readonly rooms: Set<Room>;
+  readonly data: SocketData;
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
   join(room: Room | Room[]): void;
   leave(room: Room | Room[]): void;
   disconnect(close?: boolean): this;
+  timeout(ms: number): RemoteSocket<DecorateAcknowledgements<EmitEvents>, SocketData>;
 }
 
 /** Options of redisAdapter(): the Redis URL, the channel prefix (`key`, default "socket.io")
@@ -300,43 +403,60 @@ export declare class Emitter {
   serverSideEmit(ev: string, ...args: any[]): void;
 }
 
-export class ParentNamespace extends Namespace {
-  readonly children: Set<Namespace>;
+export class ParentNamespace<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = any,
+> extends Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+  readonly children: Set<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>;
 }
 
 export type DynamicNamespace = RegExp | ((name: string, auth: Record<string, any>, next: (err: Error | null, ok: boolean) => void) => void);
 
-export class Server {
+/**
+ * socket.io's Server with its four type parameters: events the clients send
+ * (ListenEvents), events sent to them (EmitEvents), serverSideEmit events between nodes
+ * (ServerSideEvents) and the type of `socket.data` (SocketData).
+ */
+export class Server<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = any,
+> {
   constructor(port?: number, opts?: ServerOptions);
   constructor(srv: AttachableServer, opts?: ServerOptions);
   constructor(opts?: ServerOptions);
   /** The http.Server attached to (new Server(httpServer), attach, listen), else null. */
   readonly httpServer: AttachableServer | null;
   readonly opts: ServerOptions;
+  /** The Engine.IO server object (clientsCount, use, connection_error). */
+  readonly engine: Engine;
   /** The main namespace ("/"). */
-  readonly sockets: Namespace;
+  readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** The port listened on (after listen). */
   readonly port: number | undefined;
   address(): { address: string; family: string; port: number } | string | null;
   listen(srv: number | AttachableServer, opts?: ServerOptions): this;
   attach(srv: number | AttachableServer, opts?: ServerOptions): this;
-  of(name: string, fn?: (socket: Socket) => void): Namespace;
-  of(name: DynamicNamespace, fn?: (socket: Socket) => void): ParentNamespace;
-  use(fn: Middleware): this;
-  to(room: Room | Room[]): BroadcastOperator;
-  in(room: Room | Room[]): BroadcastOperator;
-  except(room: Room | Room[]): BroadcastOperator;
-  readonly volatile: BroadcastOperator;
-  readonly local: BroadcastOperator;
-  compress(compress?: boolean): this;
-  timeout(ms: number): BroadcastOperator;
-  emit(ev: string, ...args: any[]): boolean;
-  emitWithAck(ev: string, ...args: any[]): Promise<any[]>;
+  of(name: string, fn?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  of(name: DynamicNamespace, fn?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void): ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  use(fn: Middleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): this;
+  to(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
+  in(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
+  except(room: Room | Room[]): BroadcastOperator<EmitEvents, SocketData>;
+  readonly volatile: BroadcastOperator<EmitEvents, SocketData>;
+  readonly local: BroadcastOperator<EmitEvents, SocketData>;
+  compress(compress?: boolean): BroadcastOperator<EmitEvents, SocketData>;
+  timeout(ms: number): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
+  emitWithAck<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: AllButLast<EventParams<EmitEvents, Ev>>): Promise<Array<AckResult<EmitEvents[Ev]>>>;
   send(...args: any[]): this;
   write(...args: any[]): this;
-  serverSideEmit(ev: string, ...args: any[]): boolean;
-  serverSideEmitWithAck(ev: string, ...args: any[]): Promise<any[]>;
-  fetchSockets(): Promise<Array<Socket | RemoteSocket>>;
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean;
+  serverSideEmitWithAck<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: AllButLast<EventParams<ServerSideEvents, Ev>>): Promise<Array<AckResult<ServerSideEvents[Ev]>>>;
+  fetchSockets(): Promise<Array<RemoteSocket<EmitEvents, SocketData>>>;
   socketsJoin(room: Room | Room[]): void;
   socketsLeave(room: Room | Room[]): void;
   disconnectSockets(close?: boolean): void;
@@ -346,10 +466,14 @@ export class Server {
   setSecureContext(options: TlsOptions): void;
   /** The server's metrics now (needs `metrics: true` or `metricsPath`). */
   metrics(): MetricsSnapshot;
-  on(ev: 'connection' | 'connect', listener: (socket: Socket) => void): this;
-  on(ev: string, listener: (...args: any[]) => void): this;
-  once(ev: 'connection' | 'connect', listener: (socket: Socket) => void): this;
-  once(ev: string, listener: (...args: any[]) => void): this;
+  on<Ev extends ReservedOrUserEventNames<NamespaceReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, ServerSideEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<NamespaceReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, ServerSideEvents, Ev>,
+  ): this;
+  once<Ev extends ReservedOrUserEventNames<NamespaceReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, ServerSideEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<NamespaceReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, ServerSideEvents, Ev>,
+  ): this;
   off(ev: string, listener: (...args: any[]) => void): this;
   listeners(ev: string): Function[];
   listenerCount(ev: string): number;

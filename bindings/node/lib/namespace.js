@@ -5,6 +5,7 @@
 const { EventEmitter } = require('node:events');
 const { BroadcastOperator } = require('./broadcast');
 const { guarded } = require('./errors');
+const { Adapter } = require('./adapter');
 
 const emitLocal = EventEmitter.prototype.emit;
 
@@ -134,13 +135,10 @@ class Namespace extends EventEmitter {
     });
   }
 
-  /** Cluster-wide helpers named after socket.io-adapter's (allRooms, serverCount). */
+  /** The read-only view of this namespace's rooms (see lib/adapter.js). */
   get adapter() {
-    const nsp = this;
-    return {
-      allRooms: async () => new Set((await nsp.server._request('allRooms', nsp.name)).value),
-      serverCount: async () => (await nsp.server._request('serverCount', nsp.name)).value,
-    };
+    if (!this._adapter) this._adapter = new Adapter(this);
+    return this._adapter;
   }
 
   _emitReserved(ev, ...args) {

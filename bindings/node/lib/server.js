@@ -7,6 +7,7 @@ const { Socket, buildHandshake } = require('./socket');
 const { decode } = require('./payload');
 const { report, timeoutError } = require('./errors');
 const { takeOver, isHttpServer } = require('./attach');
+const { Engine } = require('./engine');
 
 /** The core needs a bound: "no timeout" acks wait this long (one year). */
 const NO_TIMEOUT_MS = 365 * 24 * 3600 * 1000;
@@ -219,6 +220,7 @@ class Server {
     this.httpServer = null;
     this._release = null;
     this._attachStats = { adopted: 0, bridged: 0 };
+    this.engine = new Engine(this);
     this.sockets = this.of('/');
     if (srv !== undefined && srv !== null) this.listen(srv);
   }
@@ -262,6 +264,24 @@ class Server {
     redisOptions(a);
     this.opts = { ...this.opts, adapter: a };
     return this;
+  }
+
+  /**
+   * `socket.request` for a handshake from the core: an object with its parts, as
+   * socket.io's `request` (method, url, headers, connection.remoteAddress, _query).
+   */
+  _requestOf(hs) {
+    const peer = { remoteAddress: hs.address, encrypted: !!this.opts.tls };
+    const request = {
+      method: 'GET',
+      url: hs.url,
+      httpVersion: '1.1',
+      headers: { ...hs.headers },
+      connection: peer,
+      socket: peer,
+      _query: Object.fromEntries(new URLSearchParams(hs.query)),
+    };
+    return request;
   }
 
   /** Starts a cluster request; resolves with its parsed answer (rejects on error). */
@@ -556,6 +576,7 @@ class Server {
   }
 
   async _onConnectRequest(request, name, hs, futureSid, recovered) {
+    const req = this._requestOf(hs);
     const handshake = buildHandshake(hs);
     const nsp = await this._findNamespace(name, handshake.auth);
     if (!nsp) {
@@ -564,6 +585,7 @@ class Server {
     }
     // Middleware sees the id the socket will have, as in socket.io.
     const socket = new Socket(nsp, futureSid, handshake);
+    socket.request = req;
     socket.recovered = !!recovered;
     const fns = nsp._fns.slice();
     const run = (i) => {
@@ -607,8 +629,12 @@ class Server {
       return;
     }
     let socket = nsp._pending.get(sid);
-    if (socket) nsp._pending.delete(sid);
-    else socket = new Socket(nsp, sid, buildHandshake(hs));
+    if (socket) {
+      nsp._pending.delete(sid);
+    } else {
+      socket = new Socket(nsp, sid, buildHandshake(hs));
+      socket.request = this._requestOf(hs);
+    }
     socket.recovered = !!recovered;
     if (recovered) this._restoreData(socket);
     socket.connected = true;

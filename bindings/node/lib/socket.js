@@ -42,6 +42,8 @@ class Socket extends EventEmitter {
      */
     this.id = id;
     this.handshake = handshake;
+    /** The handshake's request (socket.io's `socket.request`): method, url, headers, connection, _query. */
+    this.request = null;
     this._data = {};
     this.connected = false;
     this.recovered = false;

@@ -1,0 +1,81 @@
+'use strict';
+// The read-only view of a namespace's rooms, `io.of(name).adapter` (socket.io's Adapter as
+// applications read it): `rooms` (room -> Set of socket ids) and `sids` (socket id -> Set
+// of rooms) of this node, read from the core at each access (one `roomsOf` per local
+// socket: a snapshot, O(sockets in the namespace)), and the cluster-wide `allRooms()` and
+// `serverCount()` (1 without a cluster). Writing goes through sockets and namespaces
+// (join, socketsJoin...), never through the view. The room events (`create-room`,
+// `join-room`, `leave-room`, `delete-room`) need the core's room notifications, which
+// are not there yet: listening to them throws instead of never firing.
+
+const { EventEmitter } = require('node:events');
+
+const ROOM_EVENTS = new Set(['create-room', 'delete-room', 'join-room', 'leave-room']);
+
+class Adapter extends EventEmitter {
+  constructor(nsp) {
+    super();
+    this.nsp = nsp;
+  }
+
+  /** Each local socket's rooms, from the core. */
+  _membership() {
+    const out = [];
+    for (const sid of this.nsp.sockets.keys()) {
+      const rooms = this.nsp.server._command('roomsOf', this.nsp.name, sid);
+      if (rooms) out.push([sid, rooms]);
+    }
+    return out;
+  }
+
+  /** Room -> Set of this node's socket ids in it (each socket's own room included). */
+  get rooms() {
+    const map = new Map();
+    for (const [sid, rooms] of this._membership()) {
+      for (const room of rooms) {
+        let set = map.get(room);
+        if (!set) map.set(room, (set = new Set()));
+        set.add(sid);
+      }
+    }
+    return map;
+  }
+
+  /** Socket id -> Set of its rooms, for this node's sockets. */
+  get sids() {
+    return new Map(this._membership().map(([sid, rooms]) => [sid, new Set(rooms)]));
+  }
+
+  /** Every room of every node of the cluster (this node's without one). */
+  async allRooms() {
+    return new Set((await this.nsp.server._request('allRooms', this.nsp.name)).value);
+  }
+
+  /** How many nodes the cluster has (1 without one). */
+  async serverCount() {
+    return (await this.nsp.server._request('serverCount', this.nsp.name)).value;
+  }
+
+  on(ev, listener) {
+    if (ROOM_EVENTS.has(ev)) {
+      throw new Error(`roomcast: the adapter event "${ev}" is not supported yet (the core does not report room changes to the host)`);
+    }
+    return super.on(ev, listener);
+  }
+
+  addListener(ev, listener) {
+    return this.on(ev, listener);
+  }
+
+  once(ev, listener) {
+    if (ROOM_EVENTS.has(ev)) this.on(ev, listener);
+    return super.once(ev, listener);
+  }
+
+  prependListener(ev, listener) {
+    if (ROOM_EVENTS.has(ev)) this.on(ev, listener);
+    return super.prependListener(ev, listener);
+  }
+}
+
+module.exports = { Adapter, ROOM_EVENTS };
