@@ -91,8 +91,12 @@
 // `roomcast_server_metrics`; 13 logs: `roomcast_set_log_callback`, `roomcast_set_log_filter`
 // and the `ROOMCAST_LOG_*` levels; 14 `roomcast_config_set_listen` and
 // `roomcast_server_adopt_fd`; 15 `roomcast_config_set_parser` and
-// `roomcast_config_set_per_message_deflate`.
-#define ROOMCAST_ABI_REVISION 15
+// `roomcast_config_set_per_message_deflate`; 16 plain WebSocket routes:
+// `ROOMCAST_EVENT_PLAIN_{REQUEST,CONNECTION,MESSAGE,CLOSE}`,
+// `roomcast_event.{route,data,data_binary,close_code}`, the handshake's `cookies`,
+// `roomcast_config_add_route`, `roomcast_config_set_route_{text,count,ms,bool}` and
+// `roomcast_plain_{send,join,leave,rooms,close}`.
+#define ROOMCAST_ABI_REVISION 16
 
 // `roomcast_cluster_request` kind: `fetchSockets` of the sockets `to` selects (on every
 // node); `value` is a list of `{"id","handshake","rooms","data"}`.
@@ -214,6 +218,19 @@ enum roomcast_event_kind
   ROOMCAST_EVENT_ALLOW_REQUEST = 8,
   // (revision 9) The answer of `roomcast_cluster_request` (`request_id`, `reply_json`).
   ROOMCAST_EVENT_CLUSTER_REPLY = 9,
+  // (revision 16) A plain WebSocket upgrade on a route with `verify` asks to connect
+  // (`route`, `handshake_json` with its cookies): answer with
+  // `roomcast_allow_request(srv, ev->request, ...)` before the 101. `sid` is NULL.
+  ROOMCAST_EVENT_PLAIN_REQUEST = 10,
+  // (revision 16) A plain WebSocket connection opened on `route`; `sid` is its id (it is
+  // in the room of that id), `handshake_json` the upgrade request.
+  ROOMCAST_EVENT_PLAIN_CONNECTION = 11,
+  // (revision 16) A plain connection `sid` sent `data` (text when `data_binary` is
+  // false: UTF-8, not NUL-terminated; else binary).
+  ROOMCAST_EVENT_PLAIN_MESSAGE = 12,
+  // (revision 16) A plain connection `sid` closed with `close_code` and `reason` (the
+  // client's close frame, else the server's, else 1006 and why, e.g. "ping timeout").
+  ROOMCAST_EVENT_PLAIN_CLOSE = 13,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -301,7 +318,8 @@ typedef struct roomcast_event {
   // CONNECTION).
   const char *auth_json;
   // The opening HTTP request as JSON: `{"headers":{..},"query":"raw query","url":..,
-  // "address":..,"issued":ms}` (CONNECT_REQUEST, CONNECTION, ALLOW_REQUEST).
+  // "address":..,"issued":ms,"cookies":[[name,value],..]}` (CONNECT_REQUEST, CONNECTION,
+  // ALLOW_REQUEST, PLAIN_REQUEST, PLAIN_CONNECTION; `cookies` since revision 16).
   const char *handshake_json;
   // socket.io's reason string, e.g. "transport close", "client namespace disconnect",
   // "server shutting down" (DISCONNECTING, DISCONNECT).
@@ -339,6 +357,16 @@ typedef struct roomcast_event {
   // `{"value": n}` (`null` when Redis could not be asked), or `{"error": "…", "code":
   // "ERR_…"}`. Appended in ABI revision 9.
   const char *reply_json;
+  // The route's path (the PLAIN_* kinds). Appended in ABI revision 16.
+  const char *route;
+  // What a plain connection sent (PLAIN_MESSAGE). Appended in ABI revision 16.
+  struct roomcast_bytes data;
+  // True when `data` is a binary message, false for text (PLAIN_MESSAGE). Appended in
+  // ABI revision 16.
+  bool data_binary;
+  // The close status (PLAIN_CLOSE; its reason is in `reason`). Appended in ABI
+  // revision 16.
+  uint32_t close_code;
 } roomcast_event;
 
 // The event callback: runs on the server's dispatcher thread, one event at a time, in
@@ -849,6 +877,80 @@ roomcast_status roomcast_set_log_callback(roomcast_log_fn cb, void *user_data);
 // (`ROOMCAST_LOG`, else `RUST_LOG`, else off). A malformed filter is refused with
 // ROOMCAST_ERR_INVALID_ARGUMENT and the current one stays. Process-wide; any thread.
 roomcast_status roomcast_set_log_filter(const char *filter);
+
+// Adds a plain WebSocket route at `path` (e.g. "/ws/chat") with the defaults; bare
+// WebSocket clients connecting there share the rooms of the route's namespace with its
+// Socket.IO sockets. A path that is not absolute is `ROOMCAST_ERR_INVALID_CONFIG`; one
+// already used is refused at start. Since ABI revision 16.
+roomcast_status roomcast_config_add_route(struct roomcast_config *cfg, const char *path);
+
+// Sets a text option of the route at `path`: "namespace" (default "/"), "rooms" (one room
+// every connection is in from the start), "delivery" ("json_array", the default: a
+// Socket.IO emit to a room arrives as the text `["event",...args]`; "first_arg": its
+// first argument alone) or "relay_event" (each text from a connection is also emitted
+// as this event to its rooms). NULL `value` restores the default. An unknown name, an
+// option of another type or a bad value is `ROOMCAST_ERR_INVALID_CONFIG` naming it; a
+// route not added is `ROOMCAST_ERR_INVALID_CONFIG` too. Since ABI revision 16.
+roomcast_status roomcast_config_set_route_text(struct roomcast_config *cfg,
+                                               const char *path,
+                                               const char *name,
+                                               const char *value);
+
+// Sets a count option of the route at `path`: "max_message_size" (bytes; a bigger
+// message closes the connection with 1009; default the server's max payload). Since ABI
+// revision 16.
+roomcast_status roomcast_config_set_route_count(struct roomcast_config *cfg,
+                                                const char *path,
+                                                const char *name,
+                                                uint64_t value);
+
+// Sets a duration option of the route at `path`, in milliseconds: "ping_interval" or
+// "ping_timeout" (WebSocket pings; no pong in time closes; default the server's). Since
+// ABI revision 16.
+roomcast_status roomcast_config_set_route_ms(struct roomcast_config *cfg,
+                                             const char *path,
+                                             const char *name,
+                                             uint64_t ms);
+
+// Sets a boolean option of the route at `path`: "verify" (each upgrade becomes a
+// `ROOMCAST_EVENT_PLAIN_REQUEST` answered with `roomcast_allow_request` before the 101).
+// Since ABI revision 16.
+roomcast_status roomcast_config_set_route_bool(struct roomcast_config *cfg,
+                                               const char *path,
+                                               const char *name,
+                                               bool value);
+
+// Sends `len` bytes at `data` to plain connection `id`: a text frame (`binary` false;
+// the bytes must be UTF-8, else `ROOMCAST_ERR_INVALID_UTF8`) or a binary frame. Since ABI
+// revision 16.
+roomcast_status roomcast_plain_send(struct roomcast_server *server,
+                                    const char *id,
+                                    const uint8_t *data,
+                                    size_t len,
+                                    bool binary);
+
+// Puts plain connection `id` in `room` (beside the Socket.IO sockets there). Since ABI
+// revision 16.
+roomcast_status roomcast_plain_join(struct roomcast_server *server,
+                                    const char *id,
+                                    const char *room);
+
+// Takes plain connection `id` out of `room`. Since ABI revision 16.
+roomcast_status roomcast_plain_leave(struct roomcast_server *server,
+                                     const char *id,
+                                     const char *room);
+
+// Writes the rooms of plain connection `id` (its own id room included, sorted) as a JSON
+// array text to `out`; free it with `roomcast_string_free`. Since ABI revision 16.
+roomcast_status roomcast_plain_rooms(struct roomcast_server *server, const char *id, char **out);
+
+// Closes plain connection `id` with a close frame (`code` 1000-1003, 1007-1014 or
+// 3000-4999, `reason` at most 123 bytes, NULL = ""; else `ROOMCAST_ERR_INVALID_ARGUMENT`)
+// after what is queued for it. Since ABI revision 16.
+roomcast_status roomcast_plain_close(struct roomcast_server *server,
+                                     const char *id,
+                                     uint32_t code,
+                                     const char *reason);
 
 // Starts a server from `cfg` (which stays owned by the caller) and writes its handle to
 // `out`. Events queue up from the start; take them with `roomcast_server_set_callback` or

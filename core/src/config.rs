@@ -8,6 +8,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::route::{Delivery, PlainRoute};
+
 /// Which origins may make cross-origin requests.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AllowedOrigins {
@@ -276,6 +278,9 @@ pub struct Config {
     /// Packet encoding of every connection, socket.io's `parser` (default JSON). Clients
     /// must use the same parser: one that does not is refused (see [`Parser`]).
     pub parser: Parser,
+    /// Plain WebSocket routes whose connections share the rooms of a namespace with its
+    /// Socket.IO sockets (default none; see [`PlainRoute`]).
+    pub plain_routes: Vec<PlainRoute>,
 }
 
 impl Default for Config {
@@ -322,6 +327,7 @@ impl Default for Config {
             metrics: false,
             metrics_path: None,
             parser: Parser::Json,
+            plain_routes: Vec::new(),
         }
     }
 }

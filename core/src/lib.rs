@@ -22,6 +22,7 @@ pub(crate) mod http;
 pub(crate) mod live;
 pub(crate) mod metrics;
 pub(crate) mod protocol;
+pub(crate) mod route;
 pub(crate) mod server;
 pub(crate) mod sid;
 pub(crate) mod stall;
@@ -29,7 +30,10 @@ pub(crate) mod text;
 pub mod tls;
 
 pub use adapter::BroadcastOptions;
-pub use config::{AllowedOrigins, Config, Cors, NamespaceMatch, NamespaceRule, RecoveryConfig};
+pub use config::{
+    AllowedOrigins, Config, Cors, Delivery, NamespaceMatch, NamespaceRule, PlainRoute,
+    RecoveryConfig,
+};
 pub use host::{Event, Events, Server};
 pub use protocol::Payload;
 pub use sid::Sid;

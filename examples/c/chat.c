@@ -5,6 +5,9 @@
  *   - "sendMessage" ({name, message}) is stored and sent to everyone as "newMessage";
  *   - on disconnect the others get "<name> left" (if the socket had a name);
  *   - "online" (number of connected sockets) goes to everyone whenever it changes.
+ * Plain WebSocket clients (no Socket.IO: `new WebSocket("ws://localhost:3000/ws/chat")`)
+ * are in KPL too: their text goes to the room as "talk", and a "talk" to KPL reaches them
+ * as a text frame (the route's "first_arg" delivery rule).
  * Serves examples/public (the browser page) and the socket.io-client bundle.
  * Connection state recovery is on: a tab that loses its connection for up to RECOVERY_MS
  * (default 120000, 2 minutes) comes back in KPL with its name (kept as the socket's data)
@@ -119,6 +122,30 @@ static char *name_of(const char *value) {
         if (value[i] == '"' || value[i] == '\\') out[j++] = '\\';
         out[j++] = value[i];
     }
+    out[j] = '\0';
+    return out;
+}
+
+/* `len` bytes of UTF-8 text as a JSON array of one string (malloc'd). */
+static char *json_text_arg(const unsigned char *text, size_t len) {
+    size_t i, j = 0;
+    char *out = (char *)malloc(6 * len + 5);
+    if (!out) abort();
+    out[j++] = '[';
+    out[j++] = '"';
+    for (i = 0; i < len; i++) {
+        unsigned char ch = text[i];
+        if (ch == '"' || ch == '\\') {
+            out[j++] = '\\';
+            out[j++] = (char)ch;
+        } else if (ch < 0x20) {
+            j += (size_t)sprintf(out + j, "\\u%04x", ch);
+        } else {
+            out[j++] = (char)ch;
+        }
+    }
+    out[j++] = '"';
+    out[j++] = ']';
     out[j] = '\0';
     return out;
 }
@@ -260,8 +287,34 @@ static void on_disconnect(chat *c, const char *sid) {
     send_online(c);
 }
 
+/* A plain WebSocket user: in KPL from its connection on; its text goes to KPL as "talk". */
+static void on_plain(chat *c, const roomcast_event *ev) {
+    if (ev->kind == ROOMCAST_EVENT_PLAIN_CONNECTION) {
+        if (roomcast_plain_join(c->server, ev->sid, ROOM) != ROOMCAST_OK)
+            fprintf(stderr, "plain join: %s\n", roomcast_last_error());
+    } else if (ev->kind == ROOMCAST_EVENT_PLAIN_MESSAGE && !ev->data_binary) {
+        const char *rooms[1], *except[1];
+        roomcast_target to;
+        char *args = json_text_arg(ev->data.ptr, ev->data.len);
+        memset(&to, 0, sizeof to);
+        rooms[0] = ROOM;
+        except[0] = ev->sid;
+        to.rooms = rooms;
+        to.rooms_len = 1;
+        to.except = except;
+        to.except_len = 1;
+        emit(c, &to, "talk", args);
+        free(args);
+    }
+}
+
 static void on_event(void *user_data, const roomcast_event *ev) {
     chat *c = (chat *)user_data;
+    if (ev->kind == ROOMCAST_EVENT_PLAIN_CONNECTION || ev->kind == ROOMCAST_EVENT_PLAIN_MESSAGE ||
+        ev->kind == ROOMCAST_EVENT_PLAIN_CLOSE) {
+        on_plain(c, ev); /* plain events have a route, no namespace */
+        return;
+    }
     if (ev->kind != ROOMCAST_EVENT_ACK_RESPONSE && strcmp(ev->nsp, NSP) != 0) return;
     switch (ev->kind) {
     case ROOMCAST_EVENT_CONNECTION:
@@ -341,6 +394,10 @@ int main(void) {
      * the snapshot (roomcast_server_metrics) as one "metrics: {json}" line. */
     if (getenv("METRICS_PATH") &&
         !check(roomcast_config_set_metrics_path(cfg, getenv("METRICS_PATH")), "set_metrics_path"))
+        return 1;
+    /* Plain WebSocket clients at /ws/chat: a talk to KPL reaches them as its text. */
+    if (!check(roomcast_config_add_route(cfg, "/ws/chat"), "add_route") ||
+        !check(roomcast_config_set_route_text(cfg, "/ws/chat", "delivery", "first_arg"), "set_route_text"))
         return 1;
     if (!check(roomcast_server_start(cfg, &server), "start")) return 1;
     roomcast_config_free(cfg);

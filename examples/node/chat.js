@@ -4,6 +4,7 @@
 //   npm install ./bindings/node && npm ci --prefix examples
 //   PORT=3000 node examples/node/chat.js      # PORT=0 picks a free port
 //
+// Plain WebSocket clients chat at ws://localhost:3000/ws/chat (see io.ws below).
 // Connection state recovery is on: a tab that loses its connection for up to RECOVERY_MS
 // (default 2 minutes) comes back in KPL with its name and gets what it missed.
 // With TLS_CERT and TLS_KEY (PEM files) it serves https / wss; `kill -HUP` reloads them
@@ -71,6 +72,17 @@ io.on('connection', (socket) => {
     if (socket.data.name !== undefined) io.emit('globalMsg', `${socket.data.name} left`);
     online = Math.max(0, online - 1);
     io.emit('online', online);
+  });
+});
+
+// Plain WebSocket clients (the `ws` module's API, as in the seed: `new
+// WebSocket('ws://localhost:3000/ws/chat')`) are in KPL too: their text reaches the room
+// as `talk`, and a `talk` to KPL reaches them as text (the `first_arg` delivery rule).
+const plain = io.ws('/ws/chat', { delivery: 'first_arg' });
+plain.on('connection', (ws) => {
+  ws.join(ROOM);
+  ws.on('message', (message, isBinary) => {
+    if (!isBinary) io.to(ROOM).except(ws.id).emit('talk', message);
   });
 });
 

@@ -8,6 +8,10 @@ Connection state recovery is on: a tab that loses its connection for up to RECOV
 (default 2 minutes) comes back in KPL with its name (kept in its session) and gets what it
 missed.
 
+Plain WebSocket clients (``new WebSocket("ws://localhost:3000/ws/chat")``, no Socket.IO)
+are in KPL too: their text reaches the room as ``talk``, and a ``talk`` to KPL reaches them
+as text (the route's ``first_arg`` delivery rule).
+
 With TLS_CERT and TLS_KEY (PEM files) it serves https / wss (``ssl_certfile`` /
 ``ssl_keyfile``); ``kill -HUP`` reloads them from the same paths without a restart.
 """
@@ -88,6 +92,20 @@ def sendMessage(sid, data):  # noqa: N802 - the event is called sendMessage
     message = {"name": data.get("name"), "message": data.get("message")}
     history.append(message)
     sio.emit("newMessage", message)
+
+
+plain = sio.plain_route("/ws/chat", delivery="first_arg")
+
+
+@plain.on("connect")
+def plain_connect(ws, environ):
+    ws.join(ROOM)
+
+
+@plain.on("message")
+def plain_message(ws, data):
+    if isinstance(data, str):
+        sio.emit("talk", data, room=ROOM, skip_sid=ws.id)
 
 
 @sio.event

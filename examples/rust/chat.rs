@@ -9,9 +9,14 @@
 //! and broadcasts then span every node.
 //! With `TLS_CERT` and `TLS_KEY` (PEM files) it serves https / wss; `kill -HUP` reloads
 //! them from the same paths without a restart.
+//!
+//! Plain WebSocket clients (`new WebSocket("ws://localhost:3000/ws/chat")`) are in KPL
+//! too, from the start (the route's `rooms`): the route relays their text to the room as
+//! a `talk` event, and a `talk` emitted to KPL reaches them as a text frame (the
+//! `first_arg` delivery rule). The other examples do the same in their host code.
 
 use roomcast::host::{Event, Server};
-use roomcast::{BroadcastOptions, Config, Payload, RecoveryConfig, Sid};
+use roomcast::{BroadcastOptions, Config, Delivery, Payload, PlainRoute, RecoveryConfig, Sid};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::Write;
@@ -45,6 +50,10 @@ fn main() {
         }),
         tls: tls_from_env(),
         metrics_path: std::env::var("METRICS_PATH").ok(),
+        plain_routes: vec![PlainRoute::new("/ws/chat")
+            .room(ROOM)
+            .delivery(Delivery::FirstArg)
+            .relay("talk")],
         ..Config::default()
     };
     let (server, events) = Server::start(config).expect("cannot start the server");

@@ -214,6 +214,11 @@ fn main() {
             | Event::Disconnecting { .. }
             | Event::ServerSideEmit { .. }
             | Event::ClusterReply { .. } => {}
+            // No plain WebSocket routes here (see examples/rust/ws_echo.rs for those).
+            Event::PlainRequest { .. }
+            | Event::PlainConnection { .. }
+            | Event::PlainMessage { .. }
+            | Event::PlainClose { .. } => {}
         }
     }
 }

@@ -279,7 +279,7 @@ pub unsafe extern "C" fn roomcast_leave(
     })
 }
 
-fn json_string_out(out: *mut *mut c_char, list: Vec<String>) -> Res {
+pub(crate) fn json_string_out(out: *mut *mut c_char, list: Vec<String>) -> Res {
     let json = serde_json::Value::from(list).to_string();
     let c = CString::new(json)
         .map_err(|_| Fail::new(ROOMCAST_ERR_INVALID_ARGUMENT, "NUL in a name"))?;

@@ -21,7 +21,10 @@ pub struct roomcast_config {
 
 pub static CONFIGS: Registry<Mutex<ConfigBuilder>> = Registry::new();
 
-fn with(cfg: *mut roomcast_config, f: impl FnOnce(&mut ConfigBuilder) -> Res) -> roomcast_status {
+pub(crate) fn with(
+    cfg: *mut roomcast_config,
+    f: impl FnOnce(&mut ConfigBuilder) -> Res,
+) -> roomcast_status {
     guard(|| f(&mut CONFIGS.get(cfg)?.lock()))
 }
 

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use std::ffi::{c_char, CString};
 
 use roomcast::host::Handshake;
-use roomcast::host::{AckTokens, Event, EventKind};
+use roomcast::host::{AckTokens, Event, EventKind, PlainData};
 use roomcast::Payload;
 
 use crate::types::roomcast_bytes;
@@ -38,6 +38,19 @@ pub enum roomcast_event_kind {
     ROOMCAST_EVENT_ALLOW_REQUEST = 8,
     /// (revision 9) The answer of `roomcast_cluster_request` (`request_id`, `reply_json`).
     ROOMCAST_EVENT_CLUSTER_REPLY = 9,
+    /// (revision 16) A plain WebSocket upgrade on a route with `verify` asks to connect
+    /// (`route`, `handshake_json` with its cookies): answer with
+    /// `roomcast_allow_request(srv, ev->request, ...)` before the 101. `sid` is NULL.
+    ROOMCAST_EVENT_PLAIN_REQUEST = 10,
+    /// (revision 16) A plain WebSocket connection opened on `route`; `sid` is its id (it is
+    /// in the room of that id), `handshake_json` the upgrade request.
+    ROOMCAST_EVENT_PLAIN_CONNECTION = 11,
+    /// (revision 16) A plain connection `sid` sent `data` (text when `data_binary` is
+    /// false: UTF-8, not NUL-terminated; else binary).
+    ROOMCAST_EVENT_PLAIN_MESSAGE = 12,
+    /// (revision 16) A plain connection `sid` closed with `close_code` and `reason` (the
+    /// client's close frame, else the server's, else 1006 and why, e.g. "ping timeout").
+    ROOMCAST_EVENT_PLAIN_CLOSE = 13,
 }
 
 /// One client's reply to an emit with ack.
@@ -79,7 +92,8 @@ pub struct roomcast_event {
     /// CONNECTION).
     pub auth_json: *const c_char,
     /// The opening HTTP request as JSON: `{"headers":{..},"query":"raw query","url":..,
-    /// "address":..,"issued":ms}` (CONNECT_REQUEST, CONNECTION, ALLOW_REQUEST).
+    /// "address":..,"issued":ms,"cookies":[[name,value],..]}` (CONNECT_REQUEST, CONNECTION,
+    /// ALLOW_REQUEST, PLAIN_REQUEST, PLAIN_CONNECTION; `cookies` since revision 16).
     pub handshake_json: *const c_char,
     /// socket.io's reason string, e.g. "transport close", "client namespace disconnect",
     /// "server shutting down" (DISCONNECTING, DISCONNECT).
@@ -117,6 +131,16 @@ pub struct roomcast_event {
     /// `{"value": n}` (`null` when Redis could not be asked), or `{"error": "…", "code":
     /// "ERR_…"}`. Appended in ABI revision 9.
     pub reply_json: *const c_char,
+    /// The route's path (the PLAIN_* kinds). Appended in ABI revision 16.
+    pub route: *const c_char,
+    /// What a plain connection sent (PLAIN_MESSAGE). Appended in ABI revision 16.
+    pub data: roomcast_bytes,
+    /// True when `data` is a binary message, false for text (PLAIN_MESSAGE). Appended in
+    /// ABI revision 16.
+    pub data_binary: bool,
+    /// The close status (PLAIN_CLOSE; its reason is in `reason`). Appended in ABI
+    /// revision 16.
+    pub close_code: u32,
 }
 
 /// An event and everything its pointers point into. `ev` comes first so a
@@ -188,6 +212,7 @@ impl Builder {
             .collect();
         let json = serde_json::json!({
             "headers": headers, "query": h.query, "url": h.url, "address": h.address, "issued": h.issued,
+            "cookies": h.cookies().into_iter().map(|(k, v)| serde_json::json!([k, v])).collect::<Vec<_>>(),
         });
         self.s(&json.to_string())
     }
@@ -217,6 +242,13 @@ fn empty(kind: roomcast_event_kind) -> roomcast_event {
         recovered: false,
         request_id: 0,
         reply_json: null,
+        route: null,
+        data: roomcast_bytes {
+            ptr: std::ptr::null(),
+            len: 0,
+        },
+        data_binary: false,
+        close_code: 0,
     }
 }
 
@@ -241,6 +273,10 @@ pub fn convert(event: Event, acks: &AckTokens) -> Box<OwnedEvent> {
         EventKind::ServerSideEmit => ROOMCAST_EVENT_SERVER_SIDE_EMIT,
         EventKind::ClusterReply => ROOMCAST_EVENT_CLUSTER_REPLY,
         EventKind::Disconnect => ROOMCAST_EVENT_DISCONNECT,
+        EventKind::PlainRequest => ROOMCAST_EVENT_PLAIN_REQUEST,
+        EventKind::PlainConnection => ROOMCAST_EVENT_PLAIN_CONNECTION,
+        EventKind::PlainMessage => ROOMCAST_EVENT_PLAIN_MESSAGE,
+        EventKind::PlainClose => ROOMCAST_EVENT_PLAIN_CLOSE,
     };
     let mut ev = roomcast_event {
         nsp: b.opt(f.nsp.as_deref()),
@@ -254,7 +290,7 @@ pub fn convert(event: Event, acks: &AckTokens) -> Box<OwnedEvent> {
             .handshake
             .as_ref()
             .map_or(std::ptr::null(), |h| b.handshake(h)),
-        reason: b.opt(f.reason.map(|r| r.as_str())),
+        reason: b.opt(f.reason.map(|r| r.as_str()).or(f.close_reason.as_deref())),
         rooms_json: match &f.rooms {
             Some(rooms) => b.s(&serde_json::Value::from(rooms.clone()).to_string()),
             None => std::ptr::null(),
@@ -262,8 +298,22 @@ pub fn convert(event: Event, acks: &AckTokens) -> Box<OwnedEvent> {
         ack: f.ack.unwrap_or(0),
         request: f.request,
         recovered: f.recovered,
+        route: b.opt(f.route.as_deref()),
+        close_code: u32::from(f.code),
         ..empty(kind)
     };
+    if let Some(data) = &f.data {
+        let (bytes, binary) = match data {
+            PlainData::Text(t) => (Bytes::copy_from_slice(t.as_bytes()), false),
+            PlainData::Binary(b) => (b.clone(), true),
+        };
+        ev.data = roomcast_bytes {
+            ptr: bytes.as_ptr(),
+            len: bytes.len(),
+        };
+        ev.data_binary = binary;
+        b.bins.push(bytes);
+    }
     if let Some(reply) = &f.reply {
         // A cluster answer names its request in `request_id`, not `request`.
         ev.request = 0;

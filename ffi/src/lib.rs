@@ -21,6 +21,7 @@ mod event;
 mod input;
 mod limits;
 mod log;
+mod plain;
 mod registry;
 mod server;
 mod status;
@@ -75,8 +76,12 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// `roomcast_server_metrics`; 13 logs: `roomcast_set_log_callback`, `roomcast_set_log_filter`
 /// and the `ROOMCAST_LOG_*` levels; 14 `roomcast_config_set_listen` and
 /// `roomcast_server_adopt_fd`; 15 `roomcast_config_set_parser` and
-/// `roomcast_config_set_per_message_deflate`.
-pub const ROOMCAST_ABI_REVISION: u32 = 15;
+/// `roomcast_config_set_per_message_deflate`; 16 plain WebSocket routes:
+/// `ROOMCAST_EVENT_PLAIN_{REQUEST,CONNECTION,MESSAGE,CLOSE}`,
+/// `roomcast_event.{route,data,data_binary,close_code}`, the handshake's `cookies`,
+/// `roomcast_config_add_route`, `roomcast_config_set_route_{text,count,ms,bool}` and
+/// `roomcast_plain_{send,join,leave,rooms,close}`.
+pub const ROOMCAST_ABI_REVISION: u32 = 16;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

@@ -116,6 +116,11 @@ test("recovery: a dropped tab keeps its name and place in KPL and gets the talks
   assert.equal(a.log.all("allMessage").length, 1, "no second history after a recovery");
 });
 
+test("plain WebSocket users (the ws module) chat with socket.io-client users in KPL", async () => {
+  const { plainChat } = await import("../node/plainws-scenario.mjs");
+  await plainChat(server.url);
+});
+
 test("SIGTERM stops the chat cleanly (and leak-free under valgrind)", async () => {
   server.proc.kill("SIGTERM");
   const { code, signal, stderr } = await server.exit;

@@ -236,12 +236,41 @@ static void on_event(void *user_data, const roomcast_event *ev) {
     }
 }
 
+/* The plain WebSocket route setters: each option by name and type, refused by name. */
+static void check_route_setters(void) {
+    roomcast_config *cfg = NULL;
+    roomcast_server *srv = NULL;
+    EXPECT_OK(roomcast_config_new(&cfg));
+    expect_refused(roomcast_config_add_route(cfg, "ws/chat"), "route ws/chat");
+    EXPECT_OK(roomcast_config_add_route(cfg, "/ws/chat"));
+    EXPECT_OK(roomcast_config_set_route_text(cfg, "/ws/chat", "delivery", "first_arg"));
+    EXPECT_OK(roomcast_config_set_route_text(cfg, "/ws/chat", "rooms", "KPL"));
+    EXPECT_OK(roomcast_config_set_route_text(cfg, "/ws/chat", "relay_event", "talk"));
+    EXPECT_OK(roomcast_config_set_route_count(cfg, "/ws/chat", "max_message_size", 1024));
+    EXPECT_OK(roomcast_config_set_route_ms(cfg, "/ws/chat", "ping_interval", 1000));
+    EXPECT_OK(roomcast_config_set_route_bool(cfg, "/ws/chat", "verify", 1));
+    expect_refused(roomcast_config_set_route_text(cfg, "/ws/chat", "delivery", "xml"), "delivery");
+    expect_refused(roomcast_config_set_route_text(cfg, "/ws/chat", "relay_event", "disconnect"), "relay_event");
+    expect_refused(roomcast_config_set_route_count(cfg, "/ws/chat", "max_message_size", 0), "max_message_size");
+    expect_refused(roomcast_config_set_route_count(cfg, "/ws/chat", "verify", 1), "verify");
+    expect_refused(roomcast_config_set_route_bool(cfg, "/ws/chat", "colour", 1), "colour");
+    expect_refused(roomcast_config_set_route_text(cfg, "/ws/other", "delivery", "first_arg"), "/ws/other");
+    EXPECT_STATUS(roomcast_config_set_route_text(cfg, "/ws/chat", NULL, "x"), ROOMCAST_ERR_NULL);
+    /* A path already taken (here the Engine.IO one) is refused at start. */
+    EXPECT_OK(roomcast_config_add_route(cfg, "/socket.io"));
+    EXPECT_OK(roomcast_config_set_port(cfg, 0));
+    expect_refused(roomcast_server_start(cfg, &srv), "/socket.io");
+    EXPECT_TRUE(srv == NULL);
+    EXPECT_OK(roomcast_config_free(cfg));
+}
+
 int main(int argc, char **argv) {
     roomcast_config *cfg = NULL;
     uint16_t port = 0;
     int i;
 
     check_limit_setters();
+    check_route_setters();
     EXPECT_OK(roomcast_config_new(&cfg));
     EXPECT_OK(roomcast_config_set_port(cfg, 0));
     for (i = 1; i < argc; i++) {

@@ -119,7 +119,7 @@ function tlsOptions(tls) {
 }
 
 /** The core's options; `port` null: attached to the user's http.Server (no listener). */
-function nativeOptions(o, port, recovery, redis) {
+function nativeOptions(o, port, recovery, redis, routes) {
   const out = {};
   for (const [k, v] of Object.entries(o)) {
     if (!LAYER_OPTIONS.has(k) && v !== undefined) out[k] = v;
@@ -169,6 +169,7 @@ function nativeOptions(o, port, recovery, redis) {
   if (tls) Object.assign(out, tls);
   // Connection handlers run before the client sees CONNECT, as with socket.io.
   out.holdConnect = true;
+  if (routes.size > 0) out.plainRoutes = [...routes.values()].map((r) => [r.path, r._nativeOptions()]);
   return out;
 }
 
@@ -221,6 +222,8 @@ class Server {
     this._release = null;
     this._attachStats = { adopted: 0, bridged: 0 };
     this.engine = new Engine(this);
+    /** Plain WebSocket routes by path (see ws()). */
+    this._routes = new Map();
     this.sockets = this.of('/');
     if (srv !== undefined && srv !== null) this.listen(srv);
   }
@@ -241,7 +244,7 @@ class Server {
     const recovery = recoveryOptions(this.opts.connectionStateRecovery);
     const redis = redisOptions(this.opts.adapter);
     this._recovery = !!recovery;
-    const options = nativeOptions(this.opts, attached ? null : srv, recovery, redis);
+    const options = nativeOptions(this.opts, attached ? null : srv, recovery, redis, this._routes);
     this._native = new NativeServer(options, (ev) => this._onEvent(ev));
     this._clustered = !!redis;
     if (attached) {
@@ -251,6 +254,27 @@ class Server {
     for (const nsp of this._nsps.values()) this._declare(nsp);
     for (const p of this._parents) this._declareDynamic(p);
     return this;
+  }
+
+  /**
+   * A plain WebSocket route at `path` (before listen()), in the shape of the `ws` module's
+   * WebSocketServer: `connection` handlers get each connection (`send`, `close(code,
+   * reason)`, `join`/`leave` rooms shared with Socket.IO sockets, events `message` and
+   * `close`). Options: `delivery` ("json_array", the default: a Socket.IO emit to a room
+   * arrives as the text `["event",...args]`; "first_arg": its first argument alone),
+   * `rooms` (joined from the start), `relayEvent` (text from the connection also goes to
+   * its rooms as that Socket.IO event), `namespace` (default "/"), `maxPayload` /
+   * `maxMessageSize` (bytes; bigger closes with 1009), `pingInterval`, `pingTimeout` (ms),
+   * `verifyClient(info, cb)` (ws's check before the 101). Invalid ones throw
+   * ERR_INVALID_CONFIG at listen(), naming the option.
+   */
+  ws(path, options) {
+    if (this._native) throw new Error('ws() must be called before listen()');
+    const { WebSocketRoute } = require('./plain');
+    const route = new WebSocketRoute(this, path, options);
+    if (this._routes.has(route.path)) throw new Error(`a route is already at ${route.path}`);
+    this._routes.set(route.path, route);
+    return route;
   }
 
   /**
@@ -515,6 +539,18 @@ class Server {
           break;
         case 'reply':
           this._onReply(ev[1], ev[2]);
+          break;
+        case 'plain_request':
+          this._routes.get(ev[2])?._onRequest(ev[1], ev[3]);
+          break;
+        case 'plain_connection':
+          this._routes.get(ev[1])?._onConnection(ev[2], ev[3]);
+          break;
+        case 'plain_message':
+          this._routes.get(ev[1])?._onMessage(ev[2], ev[3]);
+          break;
+        case 'plain_close':
+          this._routes.get(ev[1])?._onClose(ev[2], ev[3], ev[4]);
           break;
         case 'closed':
           this._onNativeClosed();

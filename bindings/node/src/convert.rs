@@ -88,6 +88,14 @@ pub fn handshake_to_js(env: &Env, h: &Handshake, auth: Option<&str>) -> Result<J
     o.set_named_property("url", env.create_string(&h.url)?)?;
     o.set_named_property("address", env.create_string(&h.address)?)?;
     o.set_named_property("issued", env.create_double(h.issued as f64)?)?;
+    let mut cookies = env.create_object()?;
+    for (name, value) in h.cookies() {
+        // The first of a repeated name wins, as the `cookie` module parses.
+        if !cookies.has_named_property(&name)? {
+            cookies.set_named_property(&name, env.create_string(&value)?)?;
+        }
+    }
+    o.set_named_property("cookies", cookies)?;
     match auth {
         Some(a) => o.set_named_property("auth", env.create_string(a)?)?,
         None => o.set_named_property("auth", env.get_undefined()?)?,

@@ -12,13 +12,16 @@
 //! `["message", nsp, sid, event, args, ackKey|null]`, `["ack", id, [[sid, args]...], timedOut]`,
 //! `["disconnecting", nsp, sid, reason, rooms]`, `["disconnect", nsp, sid, reason]`,
 //! `["server_side_emit", nsp, event, args, ackId|null]`, `["reply", requestId, json]`,
+//! plain WebSocket routes' `["plain_request", requestId, route, handshake]`,
+//! `["plain_connection", route, id, handshake]`, `["plain_message", route, id, data]`
+//! (a string for text, a Buffer for binary), `["plain_close", route, id, code, reason]`,
 //! `["closed"]`. `args` is JSON text, or an array when it carries binary.
 
 use napi::threadsafe_function::{
     ErrorStrategy, ThreadSafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
 };
 use napi::{Env, JsUnknown, Result};
-use roomcast::host::{AckTokens, EventKind, Events, FlatEvent};
+use roomcast::host::{AckTokens, EventKind, Events, FlatEvent, PlainData};
 use std::sync::Arc;
 
 use crate::convert::{args_to_js, handshake_to_js};
@@ -152,6 +155,41 @@ fn event_to_js(env: &Env, f: FlatEvent) -> Result<Vec<JsUnknown>> {
             token,
         ],
         EventKind::Disconnect => vec![s(env, "disconnect")?, nsp, sid, reason],
+        EventKind::PlainRequest => vec![
+            s(env, "plain_request")?,
+            number(f.request)?,
+            text(f.route.as_deref())?,
+            handshake,
+        ],
+        EventKind::PlainConnection => vec![
+            s(env, "plain_connection")?,
+            text(f.route.as_deref())?,
+            sid,
+            handshake,
+        ],
+        EventKind::PlainMessage => {
+            let data = match f.data {
+                Some(PlainData::Text(t)) => s(env, &t)?,
+                Some(PlainData::Binary(b)) => env
+                    .create_buffer_with_data(b.to_vec())?
+                    .into_raw()
+                    .into_unknown(),
+                None => env.get_undefined()?.into_unknown(),
+            };
+            vec![
+                s(env, "plain_message")?,
+                text(f.route.as_deref())?,
+                sid,
+                data,
+            ]
+        }
+        EventKind::PlainClose => vec![
+            s(env, "plain_close")?,
+            text(f.route.as_deref())?,
+            sid,
+            env.create_double(f64::from(f.code))?.into_unknown(),
+            text(f.close_reason.as_deref())?,
+        ],
     })
 }
 

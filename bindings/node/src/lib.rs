@@ -11,6 +11,7 @@ mod events;
 mod log;
 mod namespaces;
 mod options;
+mod plain;
 mod server;
 
 pub use attach::NativeBridge;

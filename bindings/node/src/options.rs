@@ -83,6 +83,10 @@ pub(crate) fn builder(env: &Env, options: &JsObject) -> Result<ConfigBuilder> {
             .coerce_to_string()?
             .into_utf8()?
             .into_owned()?;
+        if key == "plainRoutes" {
+            routes(env, &mut b, options.get_named_property(&key)?)?;
+            continue;
+        }
         let name = snake(&key);
         let Some(spec) = options::option(&name) else {
             return Err(config_err(env, ConfigError::UnknownOption(key)));
@@ -98,6 +102,42 @@ pub(crate) fn builder(env: &Env, options: &JsObject) -> Result<ConfigBuilder> {
         }
     }
     Ok(b)
+}
+
+/// `plainRoutes: [[path, { option: value }], ...]`: each plain WebSocket route and its
+/// options (the core's route option names in camelCase, see
+/// [`roomcast::host::routes::ROUTE_OPTIONS`]; durations in milliseconds).
+fn routes(env: &Env, b: &mut ConfigBuilder, list: JsObject) -> Result<()> {
+    for i in 0..list.get_array_length()? {
+        let entry: JsObject = list.get_element(i)?;
+        let path: String = entry
+            .get_element::<JsUnknown>(0)?
+            .coerce_to_string()?
+            .into_utf8()?
+            .into_owned()?;
+        b.add_route(&path).map_err(|e| config_err(env, e))?;
+        let opts: JsObject = entry.get_element(1)?;
+        let names = opts.get_property_names()?;
+        for j in 0..names.get_array_length()? {
+            let key: String = names
+                .get_element::<JsUnknown>(j)?
+                .coerce_to_string()?
+                .into_utf8()?
+                .into_owned()?;
+            let name = snake(&key);
+            let Some(spec) = roomcast::host::routes::route_option(&name) else {
+                return Err(config_err(env, ConfigError::UnknownOption(key)));
+            };
+            let value = match option_value(&name, spec.kind, opts.get_named_property(&key)?) {
+                Ok(Some(v)) => v,
+                Ok(None) => continue,
+                Err(e) => return Err(throw(env, "ERR_INVALID_CONFIG", e.reason)),
+            };
+            b.set_route(&path, &name, value)
+                .map_err(|e| config_err(env, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// One row of the core's option table, for JavaScript (`require('roomcast/lib/native')`).

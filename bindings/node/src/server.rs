@@ -31,7 +31,7 @@ pub struct NativeServer {
     /// Taken by `close()` or by the environment cleanup hook, whichever runs first.
     server: Slot,
     /// A handle that stays usable for commands after close (they fail with "server stopped").
-    handle: Server,
+    pub(crate) handle: Server,
     acks: Arc<AckTokens>,
     cleanup: Mutex<Option<napi::CleanupEnvHook<Slot>>>,
     /// Answers of cluster requests go to JavaScript through the event function; dropped by

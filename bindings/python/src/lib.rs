@@ -9,6 +9,7 @@ mod cluster;
 mod convert;
 mod log;
 mod options;
+mod plain;
 mod server;
 
 #[pymodule]
@@ -19,6 +20,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<server::NativeEmitter>()?;
     m.add_class::<cluster::NativeCluster>()?;
     m.add_class::<cluster::ServerAckToken>()?;
+    m.add_class::<plain::NativePlain>()?;
     m.add("RoomcastError", py.get_type::<server::RoomcastError>())?;
     m.add("NoSuchNamespace", py.get_type::<server::NoSuchNamespace>())?;
     m.add("NoSuchSocket", py.get_type::<server::NoSuchSocket>())?;

@@ -15,7 +15,7 @@ use crate::server::err;
 
 /// A Python value as the option value `kind` asks for (`None` unsets it); durations are
 /// seconds.
-fn option_value(
+pub(crate) fn option_value(
     name: &str,
     kind: OptionKind,
     v: &Bound<'_, PyAny>,

@@ -7,10 +7,10 @@
 use parking_lot::Mutex;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use roomcast::host::{
-    AckHandle, AckResult, ConnectRequest, Error, Event, Events, RecvError, Refusal, RequestCheck,
-    Server,
+    AckHandle, AckResult, ConnectRequest, Error, Event, Events, PlainData, RecvError, Refusal,
+    RequestCheck, Server,
 };
 use roomcast::BroadcastOptions;
 use std::sync::Arc;
@@ -128,6 +128,7 @@ fn handshake<'py>(py: Python<'py>, h: &roomcast::host::Handshake) -> PyResult<Bo
     d.set_item("url", &h.url)?;
     d.set_item("address", &h.address)?;
     d.set_item("issued", h.issued)?;
+    d.set_item("cookies", h.cookies())?;
     Ok(d)
 }
 
@@ -235,6 +236,29 @@ fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>>
         Event::ClusterReply { id, reply } => {
             ("cluster_reply", id, convert::from_value(py, &reply, &[])?).into_pyobject(py)?
         }
+        Event::PlainRequest {
+            request,
+            route,
+            handshake: h,
+        } => ("plain_request", request.id(), &*route, handshake(py, &h)?).into_pyobject(py)?,
+        Event::PlainConnection {
+            route,
+            id,
+            handshake: h,
+        } => ("plain_connect", &*route, id.as_str(), handshake(py, &h)?).into_pyobject(py)?,
+        Event::PlainMessage { route, id, data } => {
+            let data = match data {
+                PlainData::Text(t) => t.into_pyobject(py)?.into_any(),
+                PlainData::Binary(b) => PyBytes::new(py, &b).into_any(),
+            };
+            ("plain_message", &*route, id.as_str(), data).into_pyobject(py)?
+        }
+        Event::PlainClose {
+            route,
+            id,
+            code,
+            reason,
+        } => ("plain_close", &*route, id.as_str(), code, reason).into_pyobject(py)?,
     };
     Ok(t)
 }
@@ -245,10 +269,11 @@ impl NativeServer {
     /// README's option table; durations in seconds; `None` leaves the default);
     /// `namespaces` is a list of `(name_or_glob, middleware)`.
     #[new]
-    #[pyo3(signature = (namespaces=vec![("/".to_owned(), false)], **options))]
+    #[pyo3(signature = (namespaces=vec![("/".to_owned(), false)], routes=Vec::new(), **options))]
     fn new(
         py: Python<'_>,
         namespaces: Vec<(String, bool)>,
+        routes: Vec<(String, Bound<'_, PyDict>)>,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let mut b = crate::options::builder(options)?;
@@ -257,6 +282,7 @@ impl NativeServer {
             b.add_namespace(&pattern, middleware)
                 .map_err(|e| err(Error::Config(e)))?;
         }
+        crate::plain::add_routes(&mut b, routes)?;
         let (server, events) = py.detach(|| b.start()).map_err(err)?;
         Ok(Self {
             server,
@@ -421,6 +447,11 @@ impl NativeServer {
     /// cluster).
     fn cluster(&self) -> NativeCluster {
         NativeCluster::new(self.server.clone())
+    }
+
+    /// Commands on plain WebSocket connections.
+    fn plain(&self) -> crate::plain::NativePlain {
+        crate::plain::NativePlain::new(self.server.clone())
     }
 
     /// Puts socket `sid` of `nsp` in `rooms`.

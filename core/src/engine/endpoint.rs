@@ -193,7 +193,7 @@ pub(crate) fn fuzz_handshake<B>(req: &Request<B>, remote: SocketAddr) {
     let _ = handshake_of(req, remote);
 }
 
-fn is_websocket_upgrade<B>(req: &Request<B>) -> bool {
+pub(crate) fn is_websocket_upgrade<B>(req: &Request<B>) -> bool {
     req.headers()
         .get(hyper::header::UPGRADE)
         .and_then(|v| v.to_str().ok())

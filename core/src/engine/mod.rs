@@ -5,6 +5,7 @@
 mod endpoint;
 mod handshake_rate;
 mod packet;
+pub(crate) mod plain;
 mod polling;
 mod session;
 mod websocket;
@@ -109,6 +110,25 @@ impl Handshake {
             }
         }
         out
+    }
+
+    /// The cookies of the `cookie` headers as `(name, value)`, in order (values as sent,
+    /// surrounding quotes removed; pairs without `=` skipped).
+    pub fn cookies(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k == "cookie")
+            .flat_map(|(_, v)| v.split(';'))
+            .filter_map(|pair| {
+                let (k, v) = pair.split_once('=')?;
+                let v = v.trim();
+                let v = v
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(v);
+                Some((k.trim().to_owned(), v.to_owned()))
+            })
+            .collect()
     }
 
     /// A header value by lower-case name.
@@ -273,6 +293,7 @@ impl<H: Handler> Engine<H> {
             session.clone(),
             self.cfg.ping_interval,
             self.cfg.ping_timeout,
+            |s: &Session<H::Data>| s.push_control(Frame::Text(Text::from_static("2"))),
         ));
         self.handler.on_open(&session);
         session
@@ -296,7 +317,8 @@ impl<H: Handler> Engine<H> {
     }
 }
 
-/// Server-driven heartbeat: ping every `interval`, close if no pong within `timeout`.
+/// Server-driven heartbeat: ping every `interval` (with `ping`: an Engine.IO `2`, or a
+/// plain WebSocket's ping frame), close if no pong within `timeout`.
 /// The first ping goes out `interval` after the session opens; the next one `interval`
 /// after each pong, as the reference server does.
 ///
@@ -308,10 +330,11 @@ impl<H: Handler> Engine<H> {
 /// pongs wait in its TCP stream (or its next polling POST) and are read once the host
 /// catches up. A client that stops answering is still dropped: the first round without
 /// a hold times it out.
-async fn heartbeat<D: Send + Sync + 'static>(
+pub(crate) async fn heartbeat<D: Send + Sync + 'static>(
     session: Arc<Session<D>>,
     interval: std::time::Duration,
     timeout: std::time::Duration,
+    ping: impl Fn(&Session<D>),
 ) {
     let mut next_ping = Instant::now() + interval;
     let closed = session.closed_signal.notified();
@@ -329,7 +352,7 @@ async fn heartbeat<D: Send + Sync + 'static>(
         tokio::pin!(pong);
         pong.as_mut().enable();
         let mark = session.read_hold_mark();
-        session.push_control(Frame::Text(Text::from_static("2")));
+        ping(&session);
         tokio::select! {
             _ = &mut closed => return,
             _ = &mut pong => { next_ping = Instant::now() + interval; }

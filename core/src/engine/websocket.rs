@@ -20,14 +20,14 @@ use super::endpoint::{Body, EioError};
 use super::packet::{decode_text, EioPacket};
 use super::{CloseReason, Engine, Frame, Handler, Handshake, SessionRef, TransportKind};
 
-type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
-type WsSink = futures_util::stream::SplitSink<Ws, WsMessage>;
-type WsStream = futures_util::stream::SplitStream<Ws>;
+pub(crate) type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+pub(crate) type WsSink = futures_util::stream::SplitSink<Ws, WsMessage>;
+pub(crate) type WsStream = futures_util::stream::SplitStream<Ws>;
 
 /// Read buffer per WebSocket. tungstenite zero-fills the whole buffer on the first read,
 /// so its 128 KiB default would cost that much resident memory per idle connection; it
 /// still grows on demand for big messages.
-const READ_BUFFER: usize = 4 * 1024;
+pub(crate) const READ_BUFFER: usize = 4 * 1024;
 
 /// How long a client may take between `2probe` and `5`.
 const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -215,7 +215,7 @@ impl<H: Handler> Engine<H> {
 
 /// A peer that just went away is a "transport close", as in the reference server; anything
 /// else (oversized message, protocol violation) is a "transport error".
-fn error_reason(e: &WsError) -> CloseReason {
+pub(crate) fn error_reason(e: &WsError) -> CloseReason {
     use std::io::ErrorKind;
     use tokio_tungstenite::tungstenite::error::ProtocolError;
     match e {
@@ -240,7 +240,7 @@ fn error_reason(e: &WsError) -> CloseReason {
 /// The close status a read error deserves, as the `ws` library sends them: 1009 for an
 /// oversized message, 1007 for a text frame that is not UTF-8, 1002 for other protocol
 /// violations; none when the peer is gone.
-fn close_code(e: &WsError) -> Option<CloseCode> {
+pub(crate) fn close_code(e: &WsError) -> Option<CloseCode> {
     match e {
         WsError::Capacity(_) => Some(CloseCode::Size),
         WsError::Utf8(_) => Some(CloseCode::Invalid),
@@ -259,14 +259,16 @@ fn close_code(e: &WsError) -> Option<CloseCode> {
 
 /// How long the writer may still spend on a session that closed normally (flushing the
 /// last packets and the close frame) before the socket is dropped.
-const CLOSE_GRACE: Duration = Duration::from_secs(1);
+pub(crate) const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// Writes one batch, giving up at once if the session closes for a reason that drops its
 /// queue (the peer will never read it); the write itself fails after `write_timeout`
-/// without progress (the socket is wrapped in a `StallGuard`).
-async fn write_batch<D>(
+/// without progress (the socket is wrapped in a `StallGuard`). `first` goes before the
+/// batch (a plain WebSocket's ping).
+pub(crate) async fn write_batch<D>(
     session: &SessionRef<D>,
     sink: &mut WsSink,
+    first: Option<WsMessage>,
     batch: &mut VecDeque<Frame>,
 ) -> Result<(), CloseReason> {
     let closed = session.closed_signal.notified();
@@ -274,6 +276,9 @@ async fn write_batch<D>(
     closed.as_mut().enable();
     let already_closed = session.is_closed();
     let write = async {
+        if let Some(m) = first {
+            sink.feed(m).await?;
+        }
         for frame in batch.drain(..) {
             sink.feed(to_ws(frame)).await?;
         }
@@ -304,7 +309,7 @@ async fn write_loop<D>(session: SessionRef<D>, mut sink: WsSink) {
             o.closed
         };
         if !batch.is_empty() {
-            if let Err(reason) = write_batch(&session, &mut sink, &mut batch).await {
+            if let Err(reason) = write_batch(&session, &mut sink, None, &mut batch).await {
                 session.close(reason);
                 break;
             }

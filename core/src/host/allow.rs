@@ -3,7 +3,8 @@
 //! [`Server::allow_request`](crate::host::Server::allow_request), before any session
 //! exists, as socket.io's `allowRequest(req, callback)`. A request the host does not
 //! answer within `allow_request_timeout` is refused, so a host that never answers holds
-//! nothing for long.
+//! nothing for long. Plain WebSocket routes with `verify` use the same round trip
+//! ([`Event::PlainRequest`](crate::host::Event::PlainRequest)) before their 101.
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -12,8 +13,9 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
-use crate::config::{AllowRequest, Refusal, RequestInfo};
-use crate::server::{Error, Event, RequestCheck, SocketIo};
+use crate::config::{AllowFuture, AllowRequest, Refusal, RequestInfo};
+use crate::engine::Handshake;
+use crate::server::{Error, Event, RequestCheck, SocketIo, Verify};
 
 /// The requests waiting for the host's answer.
 pub(crate) struct AllowGate {
@@ -37,40 +39,63 @@ impl AllowGate {
     pub(crate) fn hook(self: &Arc<Self>) -> AllowRequest {
         let gate = Arc::downgrade(self);
         Arc::new(move |info: RequestInfo| {
-            let gate = gate.clone();
-            Box::pin(async move {
-                let Some(g) = gate.upgrade() else {
-                    return Err(Refusal::forbidden());
-                };
-                let (tx, rx) = oneshot::channel();
-                let id = g.next.fetch_add(1, Ordering::Relaxed);
-                g.waiting.lock().insert(id, tx);
-                let timeout = g.timeout;
-                match g.io.upgrade() {
-                    Some(io) => io.report(Event::AllowRequest {
-                        request: RequestCheck { id },
-                        method: info.method,
-                        handshake: Arc::new(info.handshake),
-                    }),
-                    None => return Err(Refusal::forbidden()),
-                }
-                drop(g);
-                let answer = tokio::time::timeout(timeout, rx).await;
-                if let Some(g) = gate.upgrade() {
-                    g.waiting.lock().remove(&id);
-                }
-                match answer {
-                    Ok(Ok(verdict)) => verdict,
-                    // No answer in time, or the server is going away.
-                    _ => {
-                        tracing::warn!(
-                            id,
-                            "allow_request: no answer from the host in time; refused"
-                        );
-                        Err(Refusal::forbidden())
-                    }
-                }
+            let handshake = Arc::new(info.handshake);
+            let method = info.method;
+            Self::ask(gate.clone(), move |request| Event::AllowRequest {
+                request,
+                method,
+                handshake,
             })
+        })
+    }
+
+    /// The plain routes' hook (routes with `verify`): a `PlainRequest` event, answered
+    /// the same way.
+    pub(crate) fn plain_hook(self: &Arc<Self>) -> Verify {
+        let gate = Arc::downgrade(self);
+        Arc::new(move |route: &str, handshake: &Handshake| {
+            let (route, handshake) = (Arc::from(route), Arc::new(handshake.clone()));
+            Self::ask(gate.clone(), move |request| Event::PlainRequest {
+                request,
+                route,
+                handshake,
+            })
+        })
+    }
+
+    /// Reports the event `make` builds and waits for the answer or the timeout.
+    fn ask(
+        gate: Weak<Self>,
+        make: impl FnOnce(RequestCheck) -> Event + Send + 'static,
+    ) -> AllowFuture {
+        Box::pin(async move {
+            let Some(g) = gate.upgrade() else {
+                return Err(Refusal::forbidden());
+            };
+            let (tx, rx) = oneshot::channel();
+            let id = g.next.fetch_add(1, Ordering::Relaxed);
+            g.waiting.lock().insert(id, tx);
+            let timeout = g.timeout;
+            match g.io.upgrade() {
+                Some(io) => io.report(make(RequestCheck { id })),
+                None => return Err(Refusal::forbidden()),
+            }
+            drop(g);
+            let answer = tokio::time::timeout(timeout, rx).await;
+            if let Some(g) = gate.upgrade() {
+                g.waiting.lock().remove(&id);
+            }
+            match answer {
+                Ok(Ok(verdict)) => verdict,
+                // No answer in time, or the server is going away.
+                _ => {
+                    tracing::warn!(
+                        id,
+                        "allow_request: no answer from the host in time; refused"
+                    );
+                    Err(Refusal::forbidden())
+                }
+            }
         })
     }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{AckResult, AckTokens, DisconnectReason, Event, Handshake, Payload, Sid};
+use super::{AckResult, AckTokens, DisconnectReason, Event, Handshake, Payload, PlainData, Sid};
 
 /// What happened (the variant of [`Event`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +27,14 @@ pub enum EventKind {
     ClusterReply,
     /// [`Event::Disconnect`].
     Disconnect,
+    /// [`Event::PlainRequest`].
+    PlainRequest,
+    /// [`Event::PlainConnection`].
+    PlainConnection,
+    /// [`Event::PlainMessage`].
+    PlainMessage,
+    /// [`Event::PlainClose`].
+    PlainClose,
 }
 
 /// An event's fields; those its kind does not have are empty (`None`, 0, false).
@@ -64,6 +72,14 @@ pub struct FlatEvent {
     pub recovered: bool,
     /// The answer of a cluster request (`ClusterReply`; its id is in `request`).
     pub reply: Option<serde_json::Value>,
+    /// The route's path (the `Plain*` kinds; the connection's id is in `sid`).
+    pub route: Option<Arc<str>>,
+    /// What a plain connection sent (`PlainMessage`).
+    pub data: Option<PlainData>,
+    /// The close status (`PlainClose`), else 0.
+    pub code: u16,
+    /// The close reason (`PlainClose`).
+    pub close_reason: Option<String>,
 }
 
 impl FlatEvent {
@@ -84,6 +100,10 @@ impl FlatEvent {
             ack_result: None,
             recovered: false,
             reply: None,
+            route: None,
+            data: None,
+            code: 0,
+            close_reason: None,
         }
     }
 }
@@ -167,6 +187,37 @@ impl AckTokens {
             Event::Disconnect { nsp, sid, reason } => {
                 f = FlatEvent::new(EventKind::Disconnect);
                 (f.nsp, f.sid, f.reason) = (Some(nsp), Some(sid), Some(reason));
+            }
+            Event::PlainRequest {
+                request,
+                route,
+                handshake,
+            } => {
+                f = FlatEvent::new(EventKind::PlainRequest);
+                f.request = request.id();
+                (f.route, f.handshake) = (Some(route), Some(handshake));
+            }
+            Event::PlainConnection {
+                route,
+                id,
+                handshake,
+            } => {
+                f = FlatEvent::new(EventKind::PlainConnection);
+                (f.route, f.sid, f.handshake) = (Some(route), Some(id), Some(handshake));
+            }
+            Event::PlainMessage { route, id, data } => {
+                f = FlatEvent::new(EventKind::PlainMessage);
+                (f.route, f.sid, f.data) = (Some(route), Some(id), Some(data));
+            }
+            Event::PlainClose {
+                route,
+                id,
+                code,
+                reason,
+            } => {
+                f = FlatEvent::new(EventKind::PlainClose);
+                (f.route, f.sid, f.code) = (Some(route), Some(id), code);
+                f.close_reason = Some(reason);
             }
         }
         f.ack = ack;

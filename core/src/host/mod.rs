@@ -36,6 +36,8 @@ mod limits;
 pub mod log;
 mod metrics;
 pub mod options;
+mod plain;
+pub mod routes;
 
 use crate::adapter::BroadcastOptions;
 use crate::config::{NamespaceMatch, NamespaceRule};
@@ -55,8 +57,8 @@ pub use crate::config::{Refusal, RequestInfo};
 pub use crate::engine::{CloseReason, Handshake};
 pub use crate::protocol::{placeholder, placeholder_index, Payload};
 pub use crate::server::{
-    AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Error, Event, RequestCheck,
-    ServerAck,
+    AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Error, Event, PlainData,
+    RequestCheck, ServerAck,
 };
 pub use acks::{AckTokens, PendingAck};
 pub use flat::{EventKind, FlatEvent};
@@ -232,11 +234,12 @@ impl Server {
             )?;
         }
         let connections = Tracker::default();
-        let allow = config
-            .allow_request_event
+        // One gate answers both handshakes (allow_request) and plain routes' `verify`.
+        let verify = config.plain_routes.iter().any(|r| r.verify);
+        let allow = (config.allow_request_event || verify)
             .then(|| allow::AllowGate::new(&io, config.allow_request_timeout));
         let mut engine_cfg = EngineConfig::from_config(&config);
-        if let Some(gate) = &allow {
+        if let Some(gate) = allow.as_ref().filter(|_| config.allow_request_event) {
             engine_cfg.allow_request = Some(gate.hook());
         }
         engine_cfg.tracker = connections.clone();
@@ -255,6 +258,9 @@ impl Server {
         }
         for (p, ep) in extra {
             router = router.endpoint(&p, ep.0);
+        }
+        for (p, ep) in plain::endpoints(&config, &io, allow.as_ref(), &connections) {
+            router = router.endpoint(&p, ep);
         }
         if let Some(dir) = &config.client_dist_dir {
             router = router.files(&path, dir);
@@ -488,7 +494,9 @@ impl Server {
     /// Answers an [`Event::AllowRequest`]: `Ok(())` lets the handshake go on, a
     /// [`Refusal`] answers it with its status (400 to 599) and engine.io's body
     /// `{"code":4,"message":..}`. `NoSuchRequest` when it was answered already, timed out
-    /// (`allow_request_timeout`), or the option is off.
+    /// (`allow_request_timeout`), or the option is off. It answers an
+    /// [`Event::PlainRequest`] (a plain route's `verify`) too: a refusal answers the
+    /// upgrade with its status and the message as text.
     pub fn allow_request(
         &self,
         request: RequestCheck,
@@ -558,6 +566,7 @@ impl Server {
         );
         let _ = self.inner.shutdown.send(true);
         self.inner.io.close_all_sockets();
+        self.inner.io.close_all_plain();
         self.inner.engine.close_all(CloseReason::ServerShuttingDown);
         let in_runtime = Handle::try_current().is_ok();
         if !in_runtime {
@@ -594,6 +603,7 @@ impl Drop for Inner {
         if !self.stopped.swap(true, Ordering::AcqRel) {
             let _ = self.shutdown.send(true);
             self.engine.close_all(CloseReason::ServerShuttingDown);
+            self.io.close_all_plain();
             self.io.end_events();
             if let Some(c) = self.io.cluster() {
                 c.close();

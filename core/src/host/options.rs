@@ -237,6 +237,7 @@ impl Config {
                 "needs listen: without a listener, TLS is the host's HTTP server's",
             ));
         }
+        super::routes::validate(self)?;
         normalize_path(&self.path)?;
         if let Some(p) = &self.metrics_path {
             metrics_path(p)?;
@@ -607,6 +608,11 @@ impl ConfigBuilder {
             }
         }
         Err(last.unwrap_or_else(|| Error::Config(ConfigError::UnresolvableHost(self.host.clone()))))
+    }
+
+    /// The config being built (for the route setters beside this module).
+    pub(crate) fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
     }
 
     /// Adds one CORS origin (`"*"`: any).

@@ -231,6 +231,46 @@ pub enum Event {
         /// The answer as JSON (see [`crate::host::ClusterRequest`] for its shape).
         reply: serde_json::Value,
     },
+    /// A plain WebSocket upgrade asks to connect on a route with `verify`: answer with
+    /// [`crate::host::Server::allow_request`] before `allow_request_timeout` (then it is
+    /// refused with 403). The 101 waits for the answer.
+    PlainRequest {
+        /// Pass to `allow_request`.
+        request: RequestCheck,
+        /// The route's path.
+        route: Arc<str>,
+        /// The upgrade request: headers (cookies among them), query, URL, peer address.
+        handshake: Arc<Handshake>,
+    },
+    /// A plain WebSocket connection opened on a route (it is in the room of its own id).
+    PlainConnection {
+        /// The route's path.
+        route: Arc<str>,
+        /// The connection's id.
+        id: Sid,
+        /// The upgrade request.
+        handshake: Arc<Handshake>,
+    },
+    /// A plain connection sent a message.
+    PlainMessage {
+        /// The route's path.
+        route: Arc<str>,
+        /// The connection.
+        id: Sid,
+        /// Text or binary.
+        data: super::PlainData,
+    },
+    /// A plain connection closed (it has left its rooms).
+    PlainClose {
+        /// The route's path.
+        route: Arc<str>,
+        /// The connection.
+        id: Sid,
+        /// The close status: the client's close frame, else the server's, else 1006.
+        code: u16,
+        /// The close reason (without a close frame, why: "ping timeout", ...).
+        reason: String,
+    },
     /// A socket left.
     Disconnect {
         /// Namespace.

@@ -7,6 +7,7 @@ mod cluster;
 mod event;
 mod inbound;
 mod namespace;
+mod plain;
 mod recovery;
 mod stream_log;
 
@@ -16,6 +17,8 @@ pub use event::{
     ServerAck,
 };
 pub use namespace::{Namespace, Socket};
+pub use plain::PlainData;
+pub(crate) use plain::{RouteHandler, Verify};
 
 use inbound::{Budget, Credit};
 
@@ -209,6 +212,8 @@ pub struct SocketIo {
     server_acks: Arc<Mutex<HashMap<u64, ServerAckFn>>>,
     /// This server, for work that continues on the runtime (a restore from Redis).
     me: OnceLock<std::sync::Weak<SocketIo>>,
+    /// Open plain WebSocket connections by id (see `plain`).
+    plain: RwLock<crate::sid::SidMap<plain::PlainSession>>,
 }
 
 impl SocketIo {
@@ -226,6 +231,7 @@ impl SocketIo {
             cluster: OnceLock::new(),
             server_acks: Arc::new(Mutex::new(HashMap::new())),
             me: OnceLock::new(),
+            plain: RwLock::new(Default::default()),
         }
     }
 
@@ -242,16 +248,21 @@ impl SocketIo {
     /// Sends a client's message event to the host, charged to the sender's budget and
     /// the server's until the host takes it; drops a sender far past its budget.
     fn report_message(&self, session: &SessionRef<Client>, ev: Event, bytes: usize) {
-        let conn = &session.data.inbound;
+        if self.report_charged(&session.data.inbound, ev, bytes) {
+            session.close(CloseReason::InboundOverflow);
+        }
+    }
+
+    /// Sends a message event charged to `conn`'s budget and the server's; true when the
+    /// connection is far past its budget (the caller drops it).
+    fn report_charged(&self, conn: &Arc<Budget>, ev: Event, bytes: usize) -> bool {
         if let Some(tx) = &*self.events.read() {
             let _ = tx.send(QueuedEvent {
                 event: ev,
                 _credit: Some(Credit::take(conn, &self.inbound, bytes)),
             });
         }
-        if conn.over_hard_limit(4, self.cfg.max_payload) {
-            session.close(CloseReason::InboundOverflow);
-        }
+        conn.over_hard_limit(4, self.cfg.max_payload)
     }
 
     /// Ends the event stream: the host sees it close after draining what is queued.
@@ -306,7 +317,9 @@ impl SocketIo {
         all.iter()
             .map(|ns| {
                 let sockets = ns.len();
-                let rooms = ns.adapter().rooms().len().saturating_sub(sockets);
+                // Each socket's and plain connection's own room is left out.
+                let own = sockets + ns.plain_len();
+                let rooms = ns.adapter().rooms().len().saturating_sub(own);
                 (ns.name.to_string(), sockets, rooms)
             })
             .collect()
@@ -390,6 +403,7 @@ impl SocketIo {
         offset: &str,
     ) -> usize {
         let id = stream_log::StreamId::parse(offset);
+        let plain = plain::PlainSource::new(event, args);
         match (&ns.stream_log, id) {
             (Some(log), Some(id)) => {
                 let mut log = log.lock();
@@ -399,17 +413,17 @@ impl SocketIo {
                 if opts.volatile {
                     log.delivered(id, None);
                     let packet = ns.parser.encode_event(&ns.name, event, args, None, None);
-                    return ns.broadcast(opts, &packet, None, &self.rt);
+                    return ns.broadcast(opts, &packet, &plain, None, &self.rt);
                 }
                 let packet = ns
                     .parser
                     .encode_event(&ns.name, event, args, None, Some(offset));
                 log.delivered(id, Some((opts, &packet)));
-                ns.broadcast(opts, &packet, None, &self.rt)
+                ns.broadcast(opts, &packet, &plain, None, &self.rt)
             }
             _ => {
                 let packet = ns.parser.encode_event(&ns.name, event, args, None, None);
-                ns.broadcast(opts, &packet, None, &self.rt)
+                ns.broadcast(opts, &packet, &plain, None, &self.rt)
             }
         }
     }
@@ -426,6 +440,7 @@ impl SocketIo {
         event: &str,
         args: &Payload,
     ) -> usize {
+        let plain = plain::PlainSource::new(event, args);
         match &ns.recovery {
             // In a streams cluster a local-only emit carries no offset (socket.io's
             // ClusterAdapter): offsets are stream ids.
@@ -436,11 +451,11 @@ impl SocketIo {
                     .parser
                     .encode_event(&ns.name, event, args, None, Some(&offset));
                 buf.push(opts, &packet, &rec.cfg);
-                ns.broadcast(opts, &packet, None, &self.rt)
+                ns.broadcast(opts, &packet, &plain, None, &self.rt)
             }
             _ => {
                 let packet = ns.parser.encode_event(&ns.name, event, args, None, None);
-                ns.broadcast(opts, &packet, None, &self.rt)
+                ns.broadcast(opts, &packet, &plain, None, &self.rt)
             }
         }
     }
@@ -495,7 +510,8 @@ impl SocketIo {
         let packet = ns
             .parser
             .encode_event(&ns.name, event, args, Some(collector.id), None);
-        let n = ns.broadcast(opts, &packet, Some(&collector), &self.rt);
+        let plain = plain::PlainSource::new(event, args);
+        let n = ns.broadcast(opts, &packet, &plain, Some(&collector), &self.rt);
         collector.expect(n);
         // The timer owns a reference until the outcome is known: then it is aborted
         // (see `Collector::set_timer`), or it fires and reports the timeout.
@@ -524,6 +540,12 @@ impl SocketIo {
     pub fn join(&self, nsp: &str, sid: Sid, rooms: &[&str]) -> Result<(), Error> {
         let ns = self.namespace(nsp)?;
         ns.socket(sid).ok_or(Error::NoSuchSocket)?;
+        self.join_in(&ns, sid, rooms)
+    }
+
+    /// Puts member `sid` of `ns` (a socket or a plain connection) in rooms, within the
+    /// name and room-count limits.
+    fn join_in(&self, ns: &Namespace, sid: Sid, rooms: &[&str]) -> Result<(), Error> {
         let max = self.cfg.max_name_length;
         if rooms.iter().any(|r| r.len() > max) {
             return Err(Error::InvalidArgument(format!(

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::runtime::Handle;
 
 use super::ack::Collector;
+use super::plain::{PlainFanout, PlainSession, PlainSource};
 use super::recovery::{self, Recovery};
 use super::stream_log::StreamLog;
 use super::{Client, DisconnectReason, Event, SocketIo};
@@ -38,6 +39,8 @@ pub struct Namespace {
     /// Set once a dynamic namespace is removed for being empty; no socket joins it then.
     removed: AtomicBool,
     sockets: RwLock<SidMap<Member>>,
+    /// Plain WebSocket connections in this namespace's rooms (see `plain`).
+    plain: RwLock<SidMap<PlainSession>>,
     adapter: Box<dyn Adapter>,
     /// Replay buffer and saved sessions, when connection state recovery is on.
     pub(crate) recovery: Option<Recovery>,
@@ -66,6 +69,7 @@ impl Namespace {
             dynamic,
             removed: AtomicBool::new(false),
             sockets: RwLock::new(SidMap::default()),
+            plain: RwLock::new(SidMap::default()),
             adapter: Box::new(LocalAdapter::new()),
             stream_log: (streamed && recovery.is_some()).then(StreamLog::default),
             recovery: recovery.map(Recovery::new),
@@ -89,9 +93,27 @@ impl Namespace {
         self.sockets.read().len()
     }
 
-    /// Whether no socket is connected.
+    /// Whether no socket and no plain connection is here.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len() == 0 && self.plain.read().is_empty()
+    }
+
+    /// Adds a plain connection, in the room of its own id.
+    pub(crate) fn insert_plain(&self, conn: PlainSession) {
+        self.adapter
+            .add_all(conn.sid, &[Arc::from(conn.sid.as_str())]);
+        self.plain.write().insert(conn.sid, conn);
+    }
+
+    /// Takes a plain connection out of its rooms and the namespace.
+    pub(crate) fn remove_plain(&self, id: Sid) {
+        self.plain.write().remove(&id);
+        self.adapter.del_all(id);
+    }
+
+    /// Number of plain connections here.
+    pub(crate) fn plain_len(&self) -> usize {
+        self.plain.read().len()
     }
 
     /// Whether `sid` is connected here.
@@ -135,7 +157,7 @@ impl Namespace {
     /// Marks the namespace removed if it has no socket (checked under its lock).
     pub(crate) fn mark_removed_if_empty(&self) -> bool {
         let sockets = self.sockets.write();
-        if sockets.is_empty() {
+        if sockets.is_empty() && self.plain.read().is_empty() {
             self.removed.store(true, Ordering::Release);
             true
         } else {
@@ -145,6 +167,8 @@ impl Namespace {
 
     /// Sends one encoded packet to every selected socket: the bytes are shared, not copied.
     /// With `ack`, each recipient is registered to answer it. Returns the recipient count.
+    /// Plain connections selected get `plain`'s form for their route (encoded once per
+    /// rule); they cannot answer acks, so an acked broadcast does not count them.
     ///
     /// Called from a host thread (outside the runtime), waking each recipient's writer
     /// directly would cost one cross-thread wake-up per recipient; the wake-ups are then
@@ -153,18 +177,28 @@ impl Namespace {
         &self,
         opts: &BroadcastOptions,
         packet: &Encoded,
+        plain: &PlainSource<'_>,
         ack: Option<&Arc<Collector>>,
         rt: &Handle,
     ) -> usize {
         let on_runtime = Handle::try_current().is_ok();
+        let mut plain_out = PlainFanout::new(plain, on_runtime);
         let mut delivered = 0;
         let mut dropped = 0;
         let mut overflowed = Vec::new();
         let mut to_wake = Vec::new();
         {
             let sockets = self.sockets.read();
+            // Plain connections get emits to rooms (their own id's included), not the
+            // namespace-wide ones: those are the Socket.IO app's own (see `plain`).
+            let plain = (!opts.rooms.is_empty()).then(|| self.plain.read());
             self.adapter.for_each_recipient(opts, &mut |sid| {
-                let Some(m) = sockets.get(&sid) else { return };
+                let Some(m) = sockets.get(&sid) else {
+                    if let Some(c) = plain.as_ref().and_then(|p| p.get(&sid)) {
+                        plain_out.offer(c, opts.volatile);
+                    }
+                    return;
+                };
                 if m.held.load(Ordering::Acquire) && m.socket.hold(packet, opts.volatile, ack) {
                     delivered += usize::from(!opts.volatile);
                     dropped += usize::from(opts.volatile);
@@ -201,6 +235,12 @@ impl Namespace {
                 }
             });
         }
+        let (plain_delivered, plain_dropped) = (plain_out.delivered, plain_out.dropped);
+        plain_out.finish(rt);
+        if ack.is_none() {
+            delivered += plain_delivered;
+        }
+        dropped += plain_dropped;
         if let Some(m) = &self.metrics {
             // Once per broadcast, with the totals of its fan-out.
             m.broadcast(delivered, packet.len(), dropped);

@@ -25,6 +25,7 @@ from ._native import __version__ as __version__
 from .async_server import AsyncServer
 from .cluster import ClusterResult, RedisManager
 from .exceptions import ConnectionRefusedError, DisconnectedError, SocketIOError, TimeoutError
+from .plain import PlainConnection, PlainRoute
 from .server import Server
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "NoSuchNamespace",
     "NoSuchRequest",
     "NoSuchSocket",
+    "PlainConnection",
+    "PlainRoute",
     "RedisManager",
     "Reason",
     "RoomcastError",

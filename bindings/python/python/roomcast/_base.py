@@ -320,6 +320,8 @@ class _ServerBase:
         self._callbacks: Dict[int, Any] = {}
         self._dispatcher: Optional[threading.Thread] = None
         self._stopped = threading.Event()
+        #: Plain WebSocket routes by path (see ``plain_route``).
+        self._routes: Dict[str, Any] = {}
 
     # ----------------------------------------------------------------- handlers
 
@@ -398,8 +400,53 @@ class _ServerBase:
             raise RuntimeError("server already started")
         self._pid = os.getpid()
         self._stopped.clear()
-        self._native = _native.NativeServer(self._namespace_rules(), host=host, port=port, **self._options)
+        routes = [r._native_options() for r in self._routes.values()]
+        self._native = _native.NativeServer(self._namespace_rules(), routes, host=host, port=port, **self._options)
         _live.add(self)
+
+    def plain_route(self, path: str, verify: Optional[Callable[[Dict[str, Any]], Any]] = None, **options: Any) -> Any:
+        """A plain WebSocket route at ``path`` (before ``start``): clients that speak bare
+        WebSocket share the rooms of a namespace with its Socket.IO sockets. Returns a
+        ``roomcast.PlainRoute``; register ``connect``/``message``/``close`` handlers with
+        ``route.on``. ``options`` are the core's route options by name (durations in
+        seconds): ``namespace``, ``rooms``, ``delivery`` (``"json_array"``, the default, or
+        ``"first_arg"``), ``relay_event``, ``max_message_size``, ``ping_interval``,
+        ``ping_timeout``; an invalid one raises ``roomcast.ConfigError`` naming it at
+        ``start``. ``verify(environ)`` runs before the 101: a true result accepts, a false
+        one refuses with 401, ``(False, status, message)`` with that answer; an exception
+        refuses with 500."""
+        from .plain import PlainRoute
+
+        if self._native is not None and not self._native.stopped:
+            raise RuntimeError("plain_route() must be called before start()")
+        if path in self._routes:
+            raise ValueError(f"a plain route is already at {path!r}")
+        route = PlainRoute(self, path, verify, options)
+        self._routes[path] = route
+        return route
+
+    def _plain_verify(self, route: Any, handshake: Dict[str, Any]) -> Any:
+        """Runs a route's ``verify``; an exception refuses with 500."""
+        try:
+            return route.verify(_environ(handshake))
+        except Exception:
+            logger.exception("roomcast: error in verify of plain route %s; refused", route.path)
+            return (False, 500, "Internal Server Error")
+
+    def _answer_plain_verify(self, request: int, route: Any, result: Any) -> None:
+        allow, status, message = route._verdict(result)
+        try:
+            self._core_server().allow_request(request, allow, status, message)
+        except (_native.NoSuchRequest, _native.ServerStopped):
+            pass  # answered after allow_request_timeout (then refused), or stopped
+        except _native.InvalidArgument:
+            logger.error("roomcast: verify of %s answered status %s (not 400-599); refused", route.path, status)
+            self._core_server().allow_request(request, False, 401, "Unauthorized")
+
+    def _plain_call(self, ev: tuple) -> Any:
+        """The handler call for a plain connection's event, or ``None``."""
+        route = self._routes.get(ev[1])
+        return None if route is None else route._event(ev, _environ)
 
     def _ask_allow_request(self, handshake: Dict[str, Any]) -> Any:
         """Runs ``allow_request`` on a handshake; an exception counts as a refusal."""

@@ -127,6 +127,10 @@ class AsyncServer(_ServerBase):
             assert self._loop is not None
             self._loop.create_task(self._allow(ev[1], ev[3]))
             return
+        if kind == "plain_request":
+            assert self._loop is not None
+            self._loop.create_task(self._verify_plain(ev[1], ev[2], ev[3]))
+            return
         if kind == "cluster_reply":
             _, request_id, reply = ev
             fut = self._take_callback(request_id)
@@ -152,6 +156,18 @@ class AsyncServer(_ServerBase):
                 allowed = False
         self._answer_allow_request(request, allowed)
 
+    async def _verify_plain(self, request: int, path: str, handshake: dict) -> None:
+        """A plain route's ``verify`` for one upgrade; an ``async def`` is awaited."""
+        route = self._routes[path]
+        result = self._plain_verify(route, handshake)
+        if inspect.isawaitable(result):
+            try:
+                result = await result
+            except Exception:
+                logger.exception("roomcast: error in verify of plain route %s; refused", path)
+                result = (False, 500, "Internal Server Error")
+        self._answer_plain_verify(request, route, result)
+
     async def _run(self, key: Any, ev: tuple, prev: Optional[asyncio.Task]) -> None:
         _current_key.set(key)
         if prev is not None and not prev.done():
@@ -176,6 +192,11 @@ class AsyncServer(_ServerBase):
 
     async def _handle(self, ev: tuple) -> None:
         kind = ev[0]
+        if kind.startswith("plain_"):
+            call = self._plain_call(ev)
+            if call is not None:
+                await self._guard(call[0], f"plain route {ev[1]} {kind[6:]}", *call[1])
+            return
         if kind == "message":
             _, nsp, sid, event, args, token = ev
             handler, star = self._catch_all(nsp, event)

@@ -111,6 +111,14 @@ class Server(_ServerBase):
         elif kind == "allow_request":
             _, request, _method, handshake = ev
             self._answer_allow_request(request, self._ask_allow_request(handshake))
+        elif kind == "plain_request":
+            _, request, path, handshake = ev
+            route = self._routes[path]
+            self._answer_plain_verify(request, route, self._plain_verify(route, handshake))
+        elif kind.startswith("plain_"):
+            call = self._plain_call(ev)
+            if call is not None:
+                self._guard(call[0], f"plain route {ev[1]} {kind[6:]}", *call[1])
         elif kind == "connect_request":
             _, request, nsp, sid, auth, handshake, recovered = ev
             if recovered:
