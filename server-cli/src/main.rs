@@ -83,6 +83,11 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
+    // `listen = false` is for host programs that hand roomcast the connections of their own
+    // HTTP server; this program has no other server, so it always listens.
+    if matches.get_one::<bool>("listen") == Some(&false) {
+        return fail("--listen false: roomcast-server has no HTTP server of its own to hand connections over; it always listens");
+    }
     let mut b = ConfigBuilder::new();
     if let Err(e) = flags::apply(&matches, &mut b) {
         return fail(e);

@@ -149,6 +149,8 @@ test("bad options are refused naming the option", { timeout: 90_000 }, async () 
   assert.match(await refused(["--port", "0", "--tls-cert", "/nonexistent/cert.pem"]), /tls/);
   assert.match(await refused(["--port", "0", "--namespace", "chat"]), /namespace/);
   assert.match(await refused(["--port", "0", "--log", "roomcast=loud"]), /--log/);
+  assert.match(await refused(["--port", "0", "--listen", "false"]), /--listen false/);
+  assert.match(await refused(["--port", "0"], { ROOMCAST_LISTEN: "0" }), /--listen false/);
   // Every option of the table is listed in --help.
   const help = spawn(BIN, ["--help"], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
