@@ -24,11 +24,13 @@ from ._native import (
 from ._native import __version__ as __version__
 from .async_server import AsyncServer
 from .cluster import ClusterResult, RedisManager
+from .namespace import AsyncNamespace, Namespace
 from .exceptions import ConnectionRefusedError, DisconnectedError, SocketIOError, TimeoutError
 from .plain import PlainConnection, PlainRoute
 from .server import Server
 
 __all__ = [
+    "AsyncNamespace",
     "AsyncServer",
     "ClusterResult",
     "ConfigError",
@@ -36,6 +38,7 @@ __all__ = [
     "DisconnectedError",
     "InvalidArgument",
     "IoError",
+    "Namespace",
     "NoSuchNamespace",
     "NoSuchRequest",
     "NoSuchSocket",

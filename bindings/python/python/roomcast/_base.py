@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import contextvars
+import functools
 import inspect
 import logging
 import json
@@ -30,6 +31,7 @@ from . import _native
 from .exceptions import ConnectionRefusedError
 
 logger = logging.getLogger("roomcast")
+_default_logger = logger
 
 Handler = Callable[..., Any]
 Rooms = Union[str, Sequence[str], None]
@@ -196,10 +198,92 @@ def _parser(serializer: Any) -> str:
     )
 
 
+def _check_unknown(cls: str, options: Dict[str, Any]) -> None:
+    """Keywords beyond python-socketio's and roomcast's own must be core options by name."""
+    known = {name for name, _, _ in _native.options()}
+    for name in options:
+        if name not in known:
+            raise TypeError(f"{cls}() got an unexpected keyword argument {name!r}")
+
+
+def _check_compat(cls: type, json_module: Any, async_handlers: Optional[bool], allow_upgrades: bool,
+                  http_compression: Optional[bool], cookie: Any, monitor_clients: Optional[bool],
+                  transports: Any, cors_allowed_origins: Any, ping_interval: Any) -> None:
+    """python-socketio/engineio keywords roomcast honours only with some values: any other
+    value raises ``ValueError`` naming the keyword and why."""
+    import json as std_json
+
+    asyncio_based = cls._asyncio_based
+    if json_module is not None and json_module is not std_json:
+        raise ValueError("json: roomcast encodes and decodes JSON in Rust; only the standard json module "
+                         "(or None) can be honoured")
+    if async_handlers is not None:
+        if asyncio_based and not async_handlers:
+            raise ValueError("async_handlers=False: roomcast.AsyncServer runs the events of different sockets "
+                             "concurrently (each socket's in order); it cannot serialize all of them")
+        if not asyncio_based and async_handlers:
+            raise ValueError("async_handlers=True: roomcast.Server runs handlers one at a time, in order, on its "
+                             "dispatcher thread; use roomcast.AsyncServer for concurrent handlers, or pass False")
+    single = transports is not None and len(set(transports)) == 1
+    if not allow_upgrades and not single:
+        raise ValueError("allow_upgrades=False: roomcast always offers the websocket upgrade when both transports "
+                         "are on; pass transports=['polling'] or ['websocket'] instead")
+    if http_compression:
+        raise ValueError("http_compression=True: roomcast does not compress polling responses; pass False or "
+                         "leave it out")
+    if cookie not in (None, False):
+        raise ValueError("cookie: roomcast does not set an Engine.IO session cookie; pass None or leave it out")
+    if monitor_clients is False:
+        raise ValueError("monitor_clients=False: roomcast's heartbeat always disconnects clients that stop "
+                         "answering pings; it cannot be turned off")
+    if callable(cors_allowed_origins):
+        raise ValueError("cors_allowed_origins: a callable is not supported; pass '*', an origin or a list")
+    if isinstance(ping_interval, (tuple, list)) and (len(ping_interval) != 2 or ping_interval[1]):
+        raise ValueError("ping_interval: a grace period is not supported; pass seconds, or (seconds, 0)")
+
+
+def _enable_logs(socketio_logger: Any, engineio_logger: Any) -> None:
+    """python-socketio's ``logger=True``/``engineio_logger=True``: turns on roomcast's
+    records, printed to stderr as python-socketio does (a ``StreamHandler`` on the
+    ``roomcast`` logger when it has none; a ``logging.Logger`` turns the records on and
+    leaves their printing to the application's logging configuration). ``logger``: the
+    socket.io layers' records at INFO (``roomcast.server``, ``roomcast.socket``, ...);
+    ``engineio_logger``: the engine's connection records at DEBUG (``roomcast.engine``:
+    opened, upgraded, closed). ``ROOMCAST_LOG``/``RUST_LOG``, when set, choose instead. The
+    filter is process-wide, as python-socketio's loggers are."""
+    on, eio_on = bool(socketio_logger), bool(engineio_logger)
+    if not (on or eio_on):
+        return
+    if not (os.environ.get("ROOMCAST_LOG") or os.environ.get("RUST_LOG")):
+        _native.set_log_filter(("info" if on else "warn") + ",roomcast::engine=" + ("debug" if eio_on else "warn"))
+    # A Logger of the user's: records on, but the user's logging configuration decides.
+    if socketio_logger is not True and engineio_logger is not True:
+        return
+    root = logging.getLogger("roomcast")
+    if socketio_logger is True and root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    engine = logging.getLogger("roomcast.engine")
+    if engineio_logger is True and engine.level == logging.NOTSET:
+        engine.setLevel(logging.DEBUG)
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler())
+
+
 class _ServerBase:
     """Configuration, handlers, ids and sessions shared by ``Server`` and ``AsyncServer``."""
 
     reason = Reason
+    #: python-socketio ``async_mode`` values naming this server's flavour: accepted (roomcast
+    #: serves on its own port whatever the value); any other value raises ``ValueError``.
+    _async_modes: Tuple[str, ...] = ("threading",)
+
+    @classmethod
+    def _check_async_mode(cls, async_mode: Optional[str]) -> None:
+        if async_mode is None or async_mode in cls._async_modes:
+            return
+        other = "roomcast.Server" if cls._asyncio_based else "roomcast.AsyncServer"
+        raise ValueError(f"async_mode={async_mode!r}: {cls.__name__} takes {', '.join(map(repr, cls._async_modes))} "
+                         f"or None (eventlet and gevent are not supported; for the other flavour use {other})")
 
     def __init__(
         self,
@@ -224,12 +308,26 @@ class _ServerBase:
         ssl_certfile: Union[str, "os.PathLike[str]", None] = None,
         ssl_keyfile: Union[str, "os.PathLike[str]", None] = None,
         serializer: Any = "default",
+
+
+        async_mode: Optional[str] = None,
+        always_connect: bool = False,
+        engineio_logger: Any = None,
+        json: Any = None,
+        async_handlers: Optional[bool] = None,
+        allow_upgrades: bool = True,
+        http_compression: Optional[bool] = None,
+        compression_threshold: Optional[int] = None,
+        cookie: Any = None,
+        monitor_clients: Optional[bool] = None,
         **options: Any,
     ) -> None:
-        """python-socketio's option names are mapped to the core's here; any other keyword
-        is a core option under its own name (``max_attachments``, ``max_buffered_frames``,
-        ``allow_polling``, ...; see the README's option table, durations in seconds), and
-        the core refuses an unknown one with ``roomcast.ConfigError`` naming it.
+        """python-socketio's keywords are honoured (mapped to the core's options), accepted
+        for a stated reason, or refused with ``ValueError`` naming them (see
+        ``_check_compat`` and the README); any other keyword must be a core option under its
+        own name (``max_attachments``, ``max_buffered_frames``, ``allow_polling``, ...; see
+        the README's option table, durations in seconds), else ``TypeError`` names it. The
+        core refuses a bad value with ``roomcast.ConfigError`` naming the option.
         ``ssl_certfile``/``ssl_keyfile`` (uvicorn's names) are the core's ``tls_cert``/
         ``tls_key``: PEM files (or PEM text), both or neither; then it serves https / wss.
         ``serializer`` is python-socketio's: ``"default"`` (JSON) or ``"msgpack"`` (or
@@ -237,12 +335,29 @@ class _ServerBase:
         same Python values with either, ``bytes`` for binaries."""
         from .cluster import RedisManager
 
+        if isinstance(transports, str):
+            transports = [transports]
+        _check_unknown(type(self).__name__, options)
+        self._check_async_mode(async_mode)
+        _check_compat(type(self), json, async_handlers, allow_upgrades, http_compression, cookie, monitor_clients,
+                      transports, cors_allowed_origins, ping_interval)
+        #: Where this server logs handler errors: ``logger`` when it is a ``logging.Logger``,
+        #: else the ``roomcast`` logger.
+        self.logger: logging.Logger = logger if isinstance(logger, logging.Logger) else _default_logger
+        _enable_logs(logger, engineio_logger)
+        #: python-socketio's ``always_connect``: the client gets CONNECT before the
+        #: ``connect`` handler runs; a refusal then disconnects it.
+        self._always_connect = bool(always_connect)
+        #: (namespace, sid) refused by a connect handler after CONNECT (always_connect): their
+        #: ``disconnect`` handler does not run, as in python-socketio.
+        self._refused: set = set()
+        self.namespace_handlers: Dict[str, Any] = {}
         if client_manager is not None and not isinstance(client_manager, RedisManager):
             raise TypeError("client_manager: only roomcast.RedisManager is supported")
         if client_manager is not None and client_manager.write_only:
             raise ValueError("client_manager: a write_only RedisManager cannot serve clients")
         if isinstance(ping_interval, (tuple, list)):
-            ping_interval = ping_interval[0]
+            ping_interval = ping_interval[0]  # _check_compat refused a grace period
         if cors_allowed_origins is not None and not isinstance(cors_allowed_origins, str):
             cors_allowed_origins = list(cors_allowed_origins)
         self._options: Dict[str, Any] = dict(
@@ -374,20 +489,50 @@ class _ServerBase:
         except (_native.ServerStopped, _native.NoSuchRequest):
             pass
         except (TypeError, ValueError):
-            logger.exception("roomcast: the return value of the server-side handler for %r cannot be sent", event)
+            self.logger.exception("roomcast: the return value of the server-side handler for %r cannot be sent", event)
+
+    def register_namespace(self, namespace_handler: Any) -> None:
+        """Registers a class-based namespace (``roomcast.Namespace`` for ``Server``,
+        ``roomcast.AsyncNamespace`` for ``AsyncServer``): events of its namespace without a
+        function handler go to its ``trigger_event``. Register before ``start()``, as for a
+        namespace's first ``on`` handler."""
+        from .namespace import _NamespaceBase
+
+        if not isinstance(namespace_handler, _NamespaceBase):
+            raise ValueError("register_namespace: not a roomcast.Namespace or roomcast.AsyncNamespace instance")
+        if namespace_handler.is_asyncio_based() != self._asyncio_based:
+            want = "AsyncNamespace" if self._asyncio_based else "Namespace"
+            raise ValueError(f"register_namespace: {type(self).__name__} takes a roomcast.{want} subclass")
+        namespace_handler._set_server(self)
+        self.namespace_handlers[namespace_handler.namespace] = namespace_handler
+
+    #: Whether handlers run on an asyncio loop (which namespace class fits).
+    _asyncio_based = False
 
     def _handler(self, nsp: str, event: str) -> Optional[Handler]:
-        return self.handlers.get(nsp, {}).get(event)
+        """The function handler of ``event``, else the class-based namespace's."""
+        h = self.handlers.get(nsp, {}).get(event)
+        if h is not None:
+            return h
+        ns = self.namespace_handlers.get(nsp)
+        # Every python-socketio event goes to trigger_event (which may be overridden);
+        # roomcast's own "disconnecting" only to a class that has the method.
+        if ns is not None and (event != "disconnecting" or ns._has_handler(event)):
+            return functools.partial(ns.trigger_event, event)
+        return None
 
     def _namespace_rules(self) -> List[Tuple[str, bool]]:
         """Namespaces for the core: ones with a ``connect`` handler get middleware, first."""
         with_connect = [n for n, h in self.handlers.items() if "connect" in h and "*" not in n]
+        with_connect += [n for n in self.namespace_handlers if n not in with_connect and "*" not in n]
+        if self._always_connect:
+            with_connect = []  # CONNECT goes out first; a refusal then disconnects
         self._middleware = set(with_connect)
         rules = [(n, True) for n in with_connect]
         if self._namespaces == "*":
             names: List[str] = ["*"]
         else:
-            names = list(_as_list(self._namespaces) or ["/"]) + list(self.handlers)
+            names = list(_as_list(self._namespaces) or ["/"]) + list(self.handlers) + list(self.namespace_handlers)
         for n in names:
             if n not in self._middleware and all(n != r[0] for r in rules):
                 rules.append((n, False))
@@ -430,7 +575,7 @@ class _ServerBase:
         try:
             return route.verify(_environ(handshake))
         except Exception:
-            logger.exception("roomcast: error in verify of plain route %s; refused", route.path)
+            self.logger.exception("roomcast: error in verify of plain route %s; refused", route.path)
             return (False, 500, "Internal Server Error")
 
     def _answer_plain_verify(self, request: int, route: Any, result: Any) -> None:
@@ -440,7 +585,7 @@ class _ServerBase:
         except (_native.NoSuchRequest, _native.ServerStopped):
             pass  # answered after allow_request_timeout (then refused), or stopped
         except _native.InvalidArgument:
-            logger.error("roomcast: verify of %s answered status %s (not 400-599); refused", route.path, status)
+            self.logger.error("roomcast: verify of %s answered status %s (not 400-599); refused", route.path, status)
             self._core_server().allow_request(request, False, 401, "Unauthorized")
 
     def _plain_call(self, ev: tuple) -> Any:
@@ -454,7 +599,7 @@ class _ServerBase:
             assert self._allow_request is not None
             return self._allow_request(_environ(handshake))
         except Exception:
-            logger.exception("roomcast: error in allow_request; the request is refused")
+            self.logger.exception("roomcast: error in allow_request; the request is refused")
             return False
 
     def _answer_allow_request(self, request: int, allowed: Any) -> None:
@@ -524,7 +669,7 @@ class _ServerBase:
         except (_native.NoSuchRequest, _native.ServerStopped):
             return False
         if core_sid != sid:  # the core promises the id it announced; say so loudly if not
-            logger.error("roomcast: socket accepted as %s, but its connect handler was told %s", core_sid, sid)
+            self.logger.error("roomcast: socket accepted as %s, but its connect handler was told %s", core_sid, sid)
         self._release(nsp, sid)
         return True
 
@@ -554,7 +699,7 @@ class _ServerBase:
             try:
                 self._core_server().set_data(nsp, sid, json.dumps(session))
             except (TypeError, ValueError) as exc:
-                logger.warning("roomcast: the session of %s is not JSON and is not kept for recovery (%s)", sid, exc)
+                self.logger.warning("roomcast: the session of %s is not JSON and is not kept for recovery (%s)", sid, exc)
             except (_native.NoSuchSocket, _native.NoSuchNamespace, _native.ServerStopped):
                 pass
 
@@ -618,7 +763,7 @@ class _ServerBase:
         targets = _as_list(to) + _as_list(room)
         native = self._core_server()
         if native.stopped:
-            logger.debug("roomcast: emit %r after stop ignored", event)
+            self.logger.debug("roomcast: emit %r after stop ignored", event)
             return
         args = _args(data)
         exclude = _as_list(skip_sid)
@@ -630,7 +775,7 @@ class _ServerBase:
                     ack_id = native.emit_with_ack(nsp, event, args, targets, exclude, self.ack_timeout)
                     self._add_callback(ack_id, callback)
         except _native.ServerStopped:
-            logger.debug("roomcast: emit %r after stop ignored", event)
+            self.logger.debug("roomcast: emit %r after stop ignored", event)
         except _native.NoSuchNamespace:
             pass  # a namespace nobody ever joined: nobody to send to
 
@@ -694,11 +839,13 @@ class _ServerBase:
 
     def _catch_all(self, nsp: str, event: str) -> Tuple[Optional[Handler], bool]:
         """The handler for ``event`` and whether it is the ``'*'`` catch-all."""
-        h = self._handler(nsp, event)
-        if h is not None:
-            return h, False
-        h = self._handler(nsp, "*")
-        return h, h is not None
+        own = self.handlers.get(nsp, {})
+        if event in own:
+            return own[event], False
+        if "*" in own:
+            return own["*"], True
+        h = self._handler(nsp, event)  # the class-based namespace, as in python-socketio
+        return h, False
 
     def _refusal(self, result: Any, exc: Optional[BaseException]) -> Optional[Dict[str, Any]]:
         if isinstance(exc, ConnectionRefusedError):

@@ -16,7 +16,7 @@ import threading
 from typing import Any, AsyncIterator, Callable, Dict, List, Optional
 
 from . import _native
-from ._base import Handler, _connecting, Reason, Rooms, _ServerBase, _accepts, _ack_args, _args, _as_list, _call_result, _environ, _no_ack, logger
+from ._base import Handler, _connecting, Reason, Rooms, _ServerBase, _accepts, _ack_args, _args, _as_list, _call_result, _environ, _no_ack
 from .cluster import ClusterResult, _reply
 from .exceptions import ConnectionRefusedError, TimeoutError
 
@@ -32,6 +32,11 @@ async def _maybe_await(value: Any) -> Any:
 
 class AsyncServer(_ServerBase):
     """A Socket.IO server for asyncio code; same options and handlers as ``Server``."""
+
+    _asyncio_based = True
+    # python-socketio's asyncio async_mode values: roomcast serves on its own port with
+    # handlers on the loop that awaited start(), whichever framework the value names.
+    _async_modes = ("asgi", "aiohttp", "tornado", "sanic")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -152,7 +157,7 @@ class AsyncServer(_ServerBase):
             try:
                 allowed = await allowed
             except Exception:
-                logger.exception("roomcast: error in allow_request; the request is refused")
+                self.logger.exception("roomcast: error in allow_request; the request is refused")
                 allowed = False
         self._answer_allow_request(request, allowed)
 
@@ -164,7 +169,7 @@ class AsyncServer(_ServerBase):
             try:
                 result = await result
             except Exception:
-                logger.exception("roomcast: error in verify of plain route %s; refused", path)
+                self.logger.exception("roomcast: error in verify of plain route %s; refused", path)
                 result = (False, 500, "Internal Server Error")
         self._answer_plain_verify(request, route, result)
 
@@ -175,7 +180,7 @@ class AsyncServer(_ServerBase):
         try:
             await self._handle(ev)
         except Exception:
-            logger.exception("roomcast: error while handling %s", ev[0])
+            self.logger.exception("roomcast: error while handling %s", ev[0])
 
     def _on_ack(self, ev: tuple) -> None:
         _, ack_id, replies, timed_out = ev
@@ -205,7 +210,7 @@ class AsyncServer(_ServerBase):
             try:
                 result = await _maybe_await(handler(event, sid, *args) if star else handler(sid, *args))
             except Exception:
-                logger.exception("roomcast: error in handler for event %r (namespace %s)", event, nsp)
+                self.logger.exception("roomcast: error in handler for event %r (namespace %s)", event, nsp)
                 return
             if token is not None:
                 try:
@@ -213,7 +218,7 @@ class AsyncServer(_ServerBase):
                 except (_native.NoSuchSocket, _native.ServerStopped):
                     pass
                 except (TypeError, ValueError):
-                    logger.exception("roomcast: the return value of the handler for %r cannot be sent as an ack", event)
+                    self.logger.exception("roomcast: the return value of the handler for %r cannot be sent as an ack", event)
         elif kind == "connect_request":
             _, request, nsp, sid, auth, handshake, recovered = ev
             if recovered:
@@ -239,12 +244,18 @@ class AsyncServer(_ServerBase):
                 self._release(nsp, sid)
                 return
             environ = self._environ[(nsp, sid)]
+            if self._always_connect:
+                # python-socketio's always_connect: CONNECT first, then the handler; a
+                # refusal disconnects without running the disconnect handler.
+                self._release(nsp, sid)
             mark = _connecting.set((nsp, sid))
             try:
                 result, exc = await self._run_connect(nsp, sid, environ, auth)
             finally:
                 _connecting.reset(mark)
             if self._refusal(result, exc) is not None and self._handler(nsp, "connect") is not None:
+                if self._always_connect:
+                    self._refused.add((nsp, sid))
                 self._disconnect(sid, nsp)
             self._release(nsp, sid)
         elif kind == "disconnecting":
@@ -254,7 +265,10 @@ class AsyncServer(_ServerBase):
                 await self._guard(handler, "disconnecting", sid, reason)
         elif kind == "disconnect":
             _, nsp, sid, reason = ev
-            await self._run_disconnect(nsp, sid, reason)
+            if (nsp, sid) in self._refused:
+                self._refused.discard((nsp, sid))
+            else:
+                await self._run_disconnect(nsp, sid, reason)
             self._forget(nsp, sid)
         elif kind == "server_side_emit":
             _, nsp, event, args, token = ev
@@ -268,7 +282,7 @@ class AsyncServer(_ServerBase):
         try:
             return await _maybe_await(fn(*args))
         except Exception:
-            logger.exception("roomcast: error in %s handler", what)
+            self.logger.exception("roomcast: error in %s handler", what)
             return None
 
     async def _run_connect(self, nsp: str, sid: str, environ: dict, auth: Any) -> tuple:
@@ -281,7 +295,7 @@ class AsyncServer(_ServerBase):
             return await _maybe_await(handler(sid, environ)), None
         except Exception as exc:
             if not isinstance(exc, ConnectionRefusedError):
-                logger.exception("roomcast: error in connect handler (namespace %s); connection refused", nsp)
+                self.logger.exception("roomcast: error in connect handler (namespace %s); connection refused", nsp)
             return None, exc
 
     async def _run_disconnect(self, nsp: str, sid: str, reason: str) -> None:

@@ -15,7 +15,7 @@ import time
 from typing import Any, Callable, Dict, Iterator, Optional
 
 from . import _native
-from ._base import Handler, _connecting, Reason, Rooms, _ServerBase, _accepts, _ack_args, _args, _as_list, _call_result, _environ, _no_ack, logger
+from ._base import Handler, _connecting, Reason, Rooms, _ServerBase, _accepts, _ack_args, _args, _as_list, _call_result, _environ, _no_ack
 from .cluster import ClusterResult, _reply
 from .exceptions import TimeoutError
 
@@ -87,7 +87,7 @@ class Server(_ServerBase):
                 try:
                     self._handle(ev)
                 except Exception:
-                    logger.exception("roomcast: error while handling %s", ev[0])
+                    self.logger.exception("roomcast: error while handling %s", ev[0])
         finally:
             self._clear_acks()
             self._stopped.set()
@@ -104,7 +104,7 @@ class Server(_ServerBase):
             try:
                 result = handler(event, sid, *args) if star else handler(sid, *args)
             except Exception:
-                logger.exception("roomcast: error in handler for event %r (namespace %s)", event, nsp)
+                self.logger.exception("roomcast: error in handler for event %r (namespace %s)", event, nsp)
                 return
             if token is not None:
                 self._send_ack(token, result, event)
@@ -145,6 +145,10 @@ class Server(_ServerBase):
                 self._release(nsp, sid)
                 return
             environ = self._environ[(nsp, sid)]
+            if self._always_connect:
+                # python-socketio's always_connect: CONNECT first, then the handler; a
+                # refusal disconnects without running the disconnect handler.
+                self._release(nsp, sid)
             # Only a connect handler added after start runs here (no middleware): it can no
             # longer refuse at CONNECT, so a refusal disconnects instead.
             mark = _connecting.set((nsp, sid))
@@ -153,6 +157,8 @@ class Server(_ServerBase):
             finally:
                 _connecting.reset(mark)
             if self._refusal(result, exc) is not None and self._handler(nsp, "connect") is not None:
+                if self._always_connect:
+                    self._refused.add((nsp, sid))
                 self._disconnect(sid, nsp)
             self._release(nsp, sid)
         elif kind == "disconnecting":
@@ -162,7 +168,10 @@ class Server(_ServerBase):
                 self._guard(handler, "disconnecting", sid, reason)
         elif kind == "disconnect":
             _, nsp, sid, reason = ev
-            self._run_disconnect(nsp, sid, reason)
+            if (nsp, sid) in self._refused:
+                self._refused.discard((nsp, sid))
+            else:
+                self._run_disconnect(nsp, sid, reason)
             self._forget(nsp, sid)
         elif kind == "server_side_emit":
             _, nsp, event, args, token = ev
@@ -181,7 +190,7 @@ class Server(_ServerBase):
         try:
             return fn(*args)
         except Exception:
-            logger.exception("roomcast: error in %s handler", what)
+            self.logger.exception("roomcast: error in %s handler", what)
             return None
 
     def _run_connect(self, nsp: str, sid: str, environ: dict, auth: Any) -> tuple:
@@ -196,7 +205,7 @@ class Server(_ServerBase):
             from .exceptions import ConnectionRefusedError
 
             if not isinstance(exc, ConnectionRefusedError):
-                logger.exception("roomcast: error in connect handler (namespace %s); connection refused", nsp)
+                self.logger.exception("roomcast: error in connect handler (namespace %s); connection refused", nsp)
             return None, exc
 
     def _run_disconnect(self, nsp: str, sid: str, reason: str) -> None:
@@ -214,7 +223,7 @@ class Server(_ServerBase):
         except (_native.NoSuchSocket, _native.ServerStopped):
             pass  # the client left before its answer
         except (TypeError, ValueError):
-            logger.exception("roomcast: the return value of the handler for %r cannot be sent as an ack", event)
+            self.logger.exception("roomcast: the return value of the handler for %r cannot be sent as an ack", event)
 
     # -------------------------------------------------------------- commands
 
