@@ -95,8 +95,9 @@
 // `ROOMCAST_EVENT_PLAIN_{REQUEST,CONNECTION,MESSAGE,CLOSE}`,
 // `roomcast_event.{route,data,data_binary,close_code}`, the handshake's `cookies`,
 // `roomcast_config_add_route`, `roomcast_config_set_route_{text,count,ms,bool}` and
-// `roomcast_plain_{send,join,leave,rooms,close}`.
-#define ROOMCAST_ABI_REVISION 16
+// `roomcast_plain_{send,join,leave,rooms,close}`;
+// 17 `roomcast_config_set_admin_ui`.
+#define ROOMCAST_ABI_REVISION 17
 
 // `roomcast_cluster_request` kind: `fetchSockets` of the sockets `to` selects (on every
 // node); `value` is a list of `{"id","handshake","rooms","data"}`.
@@ -767,6 +768,28 @@ roomcast_status roomcast_config_set_parser(struct roomcast_config *cfg, const ch
 // (see `roomcast_last_error`); false (the default) is accepted. Frames are sent
 // uncompressed.
 roomcast_status roomcast_config_set_per_message_deflate(struct roomcast_config *cfg, bool on);
+
+// (revision 17) Serves the Socket.IO admin UI (the `@socket.io/admin-ui` dashboard, hosted
+// at https://admin.socket.io or its static build) on namespace `namespace_name` (NULL:
+// "/admin"), handled by the library: the host never sees its sockets or events. It is
+// `instrument(io, { auth, readonly, mode, namespaceName, serverId })`:
+// `password_hash` is the bcrypt hash ($2a$/$2b$/$2y$) of the password of `username`
+// (NULL: "admin"); a NULL `password_hash` is `auth: false` (anyone who reaches the server
+// may use the dashboard). `readonly` refuses its join, leave, disconnect and emit
+// actions; `mode` is "development" (NULL: every socket, room change and event is shown)
+// or "production" (server stats only, nothing per message); `server_id` names this node
+// in the servers list (NULL: the host name); `stats_interval_ms` is how often the server
+// stats are sent (0: 2000). Turns metrics on. A bad value is
+// ROOMCAST_ERR_INVALID_CONFIG with `roomcast_last_error()` naming the option (e.g.
+// admin_ui_password); the hash is checked here, the namespace by `roomcast_server_start`.
+roomcast_status roomcast_config_set_admin_ui(struct roomcast_config *cfg,
+                                             const char *namespace_name,
+                                             const char *username,
+                                             const char *password_hash,
+                                             bool readonly,
+                                             const char *mode,
+                                             const char *server_id,
+                                             uint64_t stats_interval_ms);
 
 // Bound of each connection's outbound queue in bytes (default 16 MiB; each queued frame
 // counts its length plus 64 bytes). A client whose queue would pass it is dropped as a

@@ -5,7 +5,7 @@
 # (scripts/test-c.sh, scripts/test-python.sh, scripts/test-node-binding.sh, scripts/test-browser.sh,
 # scripts/test-dist.sh: the release artifacts, installed without Rust; scripts/test-cluster.sh:
 # mixed Redis clusters with Node socket.io nodes; scripts/test-hardening.sh; scripts/test-ops.sh:
-# roomcast behind nginx, TLS).
+# roomcast behind nginx, TLS; scripts/test-admin.sh: the Socket.IO admin UI).
 # Every step runs even when an earlier one failed; the summary at the end says which failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,7 +65,7 @@ step "cargo test" cargo test
 step "build examples" cargo build --release --examples -p roomcast
 step "node e2e tests" bash -c 'cd tests/node && node --test --test-reporter=spec ./*.test.mjs'
 step "python client tests" "$ROOT/.venv-tests/bin/python" -m pytest -q tests/python
-for script in test-c test-python test-node-binding test-browser test-dist test-cluster test-hardening test-ops; do
+for script in test-c test-python test-node-binding test-browser test-dist test-cluster test-hardening test-ops test-admin; do
   if [ -f "scripts/$script.sh" ]; then
     step "scripts/$script.sh" bash "scripts/$script.sh"
   fi

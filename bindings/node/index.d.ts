@@ -526,3 +526,20 @@ export interface MetricsSnapshot {
   adapter_publish_errors: number;
   handshake_seconds: { count: number; sum: number; buckets: [number, number][] };
 }
+
+/** @socket.io/admin-ui's `instrument` options (the dashboard's server side, run by the core). */
+export interface InstrumentOptions {
+  /** Required: false (no login) or basic auth with a bcrypt hash of the password. */
+  auth: false | { type: 'basic'; username: string; password: string };
+  /** Refuse the dashboard's join, leave, disconnect and emit actions (default false). */
+  readonly?: boolean;
+  /** "development" shows every socket and event; "production" the stats only (default NODE_ENV or "development"). */
+  mode?: 'development' | 'production';
+  /** The admin namespace (default "/admin"). */
+  namespaceName?: string;
+  /** This node in the dashboard's servers list (default the host name). */
+  serverId?: string;
+}
+
+/** Serves the Socket.IO admin UI on `io` (before or after listen; once). */
+export function instrument(io: Server, options: InstrumentOptions): void;

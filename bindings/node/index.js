@@ -28,6 +28,8 @@ module.exports.shardedRedisAdapter = require('./lib/cluster').shardedRedisAdapte
 module.exports.Emitter = require('./lib/cluster').Emitter;
 module.exports.setLogger = log.setLogger;
 module.exports.setLogFilter = log.setLogFilter;
+/** @socket.io/admin-ui's `instrument(io, { auth, readonly, mode, namespaceName, serverId })`. */
+module.exports.instrument = require('./lib/admin').instrument;
 module.exports.default = createServer;
 /** The roomcast version (the native module's, from the Cargo workspace; equals package.json's). */
 module.exports.version = native.version();

@@ -153,6 +153,71 @@ impl Default for RecoveryConfig {
     }
 }
 
+/// How much the admin UI sees (`mode` of `@socket.io/admin-ui`'s `instrument`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AdminMode {
+    /// Server stats only (connections, bytes and packets per second, sockets per
+    /// namespace): nothing is done per socket or per message beyond the metrics counters.
+    Production,
+    /// Also every socket (the list, connects, disconnects, rooms, transport upgrades) and
+    /// every event received and sent, forwarded to the connected dashboards (the default,
+    /// as in `@socket.io/admin-ui` without `NODE_ENV`).
+    #[default]
+    Development,
+}
+
+impl AdminMode {
+    /// `"production"` or `"development"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Production => "production",
+            Self::Development => "development",
+        }
+    }
+
+    /// From `"production"` / `"development"`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "production" => Some(Self::Production),
+            "development" => Some(Self::Development),
+            _ => None,
+        }
+    }
+}
+
+/// The server side of the Socket.IO admin UI (`@socket.io/admin-ui`'s `instrument`): a
+/// namespace served by the core itself, never seen by the host (see `server::admin`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdminUi {
+    /// The admin namespace (default `/admin`).
+    pub namespace: String,
+    /// Basic authentication: the user name and the bcrypt hash of the password, as
+    /// `instrument({ auth: { type: "basic", username, password } })` takes them; `None`
+    /// is `auth: false` (anyone who can reach the server may connect).
+    pub auth: Option<(String, String)>,
+    /// Refuse the dashboard's actions (join, leave, disconnect, emit).
+    pub readonly: bool,
+    /// What the dashboard sees (see [`AdminMode`]).
+    pub mode: AdminMode,
+    /// The id this node shows in the servers list (default: the host name).
+    pub server_id: Option<String>,
+    /// How often the server stats are sent (default 2 s).
+    pub stats_interval: Duration,
+}
+
+impl Default for AdminUi {
+    fn default() -> Self {
+        Self {
+            namespace: "/admin".into(),
+            auth: None,
+            readonly: false,
+            mode: AdminMode::Development,
+            server_id: None,
+            stats_interval: Duration::from_secs(2),
+        }
+    }
+}
+
 /// Everything a server needs to start. `Config::default()` matches socket.io's defaults.
 #[derive(Clone)]
 pub struct Config {
@@ -281,6 +346,9 @@ pub struct Config {
     /// Plain WebSocket routes whose connections share the rooms of a namespace with its
     /// Socket.IO sockets (default none; see [`PlainRoute`]).
     pub plain_routes: Vec<PlainRoute>,
+    /// Serve the Socket.IO admin UI's namespace (default: off). Turns `metrics` on (the
+    /// dashboard's charts are read from the counters).
+    pub admin_ui: Option<AdminUi>,
 }
 
 impl Default for Config {
@@ -328,6 +396,7 @@ impl Default for Config {
             metrics_path: None,
             parser: Parser::Json,
             plain_routes: Vec::new(),
+            admin_ui: None,
         }
     }
 }

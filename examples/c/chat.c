@@ -399,6 +399,15 @@ int main(void) {
     if (!check(roomcast_config_add_route(cfg, "/ws/chat"), "add_route") ||
         !check(roomcast_config_set_route_text(cfg, "/ws/chat", "delivery", "first_arg"), "set_route_text"))
         return 1;
+    /* With ADMIN_UI_PASSWORD (a bcrypt hash; user ADMIN_UI_USERNAME, default "admin") or
+     * ADMIN_UI_AUTH=false, serve the Socket.IO admin UI on /admin (ADMIN_UI_MODE,
+     * ADMIN_UI_READONLY=1 and ADMIN_UI_SERVER_ID as instrument() takes them). */
+    if ((getenv("ADMIN_UI_PASSWORD") || (getenv("ADMIN_UI_AUTH") && strcmp(getenv("ADMIN_UI_AUTH"), "false") == 0)) &&
+        !check(roomcast_config_set_admin_ui(cfg, NULL, getenv("ADMIN_UI_USERNAME"), getenv("ADMIN_UI_PASSWORD"),
+                                            getenv("ADMIN_UI_READONLY") && strcmp(getenv("ADMIN_UI_READONLY"), "1") == 0,
+                                            getenv("ADMIN_UI_MODE"), getenv("ADMIN_UI_SERVER_ID"), 0),
+               "set_admin_ui"))
+        return 1;
     if (!check(roomcast_server_start(cfg, &server), "start")) return 1;
     roomcast_config_free(cfg);
 

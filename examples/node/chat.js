@@ -9,11 +9,14 @@
 // (default 2 minutes) comes back in KPL with its name and gets what it missed.
 // With TLS_CERT and TLS_KEY (PEM files) it serves https / wss; `kill -HUP` reloads them
 // from the same paths (io.setSecureContext) without a restart.
+// With ADMIN_UI_PASSWORD (a bcrypt hash; user ADMIN_UI_USERNAME, default "admin") or
+// ADMIN_UI_AUTH=false it serves the Socket.IO admin UI (instrument(), namespace /admin),
+// with ADMIN_UI_MODE, ADMIN_UI_READONLY=1 and ADMIN_UI_SERVER_ID.
 'use strict';
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { Server, redisAdapter } = require('roomcast');
+const { Server, redisAdapter, instrument } = require('roomcast');
 
 const examples = path.join(__dirname, '..');
 const ROOM = 'KPL';
@@ -38,6 +41,18 @@ const io = new Server({
 function readTls() {
   const { TLS_CERT, TLS_KEY } = process.env;
   return TLS_CERT && TLS_KEY ? { cert: fs.readFileSync(TLS_CERT), key: fs.readFileSync(TLS_KEY) } : undefined;
+}
+
+const env = process.env;
+if (env.ADMIN_UI_PASSWORD || env.ADMIN_UI_AUTH === 'false') {
+  instrument(io, {
+    auth: env.ADMIN_UI_PASSWORD
+      ? { type: 'basic', username: env.ADMIN_UI_USERNAME || 'admin', password: env.ADMIN_UI_PASSWORD }
+      : false,
+    readonly: env.ADMIN_UI_READONLY === '1',
+    mode: env.ADMIN_UI_MODE || 'development',
+    serverId: env.ADMIN_UI_SERVER_ID || undefined,
+  });
 }
 
 const history = []; // every {name, message} so far

@@ -14,6 +14,10 @@ as text (the route's ``first_arg`` delivery rule).
 
 With TLS_CERT and TLS_KEY (PEM files) it serves https / wss (``ssl_certfile`` /
 ``ssl_keyfile``); ``kill -HUP`` reloads them from the same paths without a restart.
+
+With ADMIN_UI_PASSWORD (a bcrypt hash or a plain password; user ADMIN_UI_USERNAME, default
+"admin") or ADMIN_UI_AUTH=false it serves the Socket.IO admin UI (``sio.instrument``,
+namespace /admin), with ADMIN_UI_MODE, ADMIN_UI_READONLY=1 and ADMIN_UI_SERVER_ID.
 """
 
 import os
@@ -47,6 +51,14 @@ sio = roomcast.Server(
     metrics_path=os.environ.get("METRICS_PATH") or None,
 )
 TLS = bool(os.environ.get("TLS_CERT"))
+if os.environ.get("ADMIN_UI_PASSWORD") or os.environ.get("ADMIN_UI_AUTH") == "false":
+    password = os.environ.get("ADMIN_UI_PASSWORD")
+    sio.instrument(
+        auth={"username": os.environ.get("ADMIN_UI_USERNAME", "admin"), "password": password} if password else False,
+        mode=os.environ.get("ADMIN_UI_MODE", "development"),
+        read_only=os.environ.get("ADMIN_UI_READONLY") == "1",
+        server_id=os.environ.get("ADMIN_UI_SERVER_ID") or None,
+    )
 names = {}     # sid -> name, for sockets that told us theirs
 history = []   # every {name, message} so far
 online = 0

@@ -14,6 +14,11 @@
 //! too, from the start (the route's `rooms`): the route relays their text to the room as
 //! a `talk` event, and a `talk` emitted to KPL reaches them as a text frame (the
 //! `first_arg` delivery rule). The other examples do the same in their host code.
+//! With `ADMIN_UI_PASSWORD` (a bcrypt hash; user `ADMIN_UI_USERNAME`, default `admin`) or
+//! `ADMIN_UI_AUTH=false` it serves the Socket.IO admin UI's namespace (`/admin`), with
+//! `ADMIN_UI_MODE`, `ADMIN_UI_READONLY=1` and `ADMIN_UI_SERVER_ID` as instrument() takes them;
+//! `CORS_ORIGIN` (e.g. `https://admin.socket.io`) allows that origin, with credentials, as
+//! the dashboard served from another origin needs.
 
 use roomcast::host::{Event, Server};
 use roomcast::{BroadcastOptions, Config, Delivery, Payload, PlainRoute, RecoveryConfig, Sid};
@@ -54,6 +59,10 @@ fn main() {
             .room(ROOM)
             .delivery(Delivery::FirstArg)
             .relay("talk")],
+        admin_ui: admin_from_env(),
+        cors: std::env::var("CORS_ORIGIN")
+            .ok()
+            .and_then(|o| roomcast::host::options::cors_from(vec![o], true)),
         ..Config::default()
     };
     let (server, events) = Server::start(config).expect("cannot start the server");
@@ -143,6 +152,30 @@ fn main() {
             _ => {}
         }
     }
+}
+
+/// The admin UI from `ADMIN_UI_*` (see the module doc), when asked for.
+fn admin_from_env() -> Option<roomcast::AdminUi> {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let password = var("ADMIN_UI_PASSWORD");
+    if password.is_none() && var("ADMIN_UI_AUTH").as_deref() != Some("false") {
+        return None;
+    }
+    let mode = var("ADMIN_UI_MODE").map_or(roomcast::AdminMode::Development, |m| {
+        roomcast::AdminMode::parse(&m).expect("ADMIN_UI_MODE: development or production")
+    });
+    Some(roomcast::AdminUi {
+        auth: password.map(|p| {
+            (
+                var("ADMIN_UI_USERNAME").unwrap_or_else(|| "admin".into()),
+                p,
+            )
+        }),
+        readonly: var("ADMIN_UI_READONLY").as_deref() == Some("1"),
+        mode,
+        server_id: var("ADMIN_UI_SERVER_ID"),
+        ..roomcast::AdminUi::default()
+    })
 }
 
 /// `TLS_CERT` + `TLS_KEY`, when both are set.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use roomcast::host::options::{ConfigBuilder, ConfigError, OptionValue};
 use roomcast::host::Error;
 
-use crate::input::{put, text};
+use crate::input::{opt_text, put, text};
 use crate::registry::Registry;
 use crate::status::{guard, roomcast_status, Fail, Res, ROOMCAST_OK};
 
@@ -537,4 +537,73 @@ pub extern "C" fn roomcast_config_set_per_message_deflate(
     on: bool,
 ) -> roomcast_status {
     set(cfg, "per_message_deflate", OptionValue::Bool(on))
+}
+/// (revision 17) Serves the Socket.IO admin UI (the `@socket.io/admin-ui` dashboard, hosted
+/// at https://admin.socket.io or its static build) on namespace `namespace_name` (NULL:
+/// "/admin"), handled by the library: the host never sees its sockets or events. It is
+/// `instrument(io, { auth, readonly, mode, namespaceName, serverId })`:
+/// `password_hash` is the bcrypt hash ($2a$/$2b$/$2y$) of the password of `username`
+/// (NULL: "admin"); a NULL `password_hash` is `auth: false` (anyone who reaches the server
+/// may use the dashboard). `readonly` refuses its join, leave, disconnect and emit
+/// actions; `mode` is "development" (NULL: every socket, room change and event is shown)
+/// or "production" (server stats only, nothing per message); `server_id` names this node
+/// in the servers list (NULL: the host name); `stats_interval_ms` is how often the server
+/// stats are sent (0: 2000). Turns metrics on. A bad value is
+/// ROOMCAST_ERR_INVALID_CONFIG with `roomcast_last_error()` naming the option (e.g.
+/// admin_ui_password); the hash is checked here, the namespace by `roomcast_server_start`.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_config_set_admin_ui(
+    cfg: *mut roomcast_config,
+    namespace_name: *const c_char,
+    username: *const c_char,
+    password_hash: *const c_char,
+    readonly: bool,
+    mode: *const c_char,
+    server_id: *const c_char,
+    stats_interval_ms: u64,
+) -> roomcast_status {
+    with(cfg, |c| {
+        let opt = |ptr, what| -> Res<OptionValue> {
+            Ok(match opt_text(ptr, what)? {
+                Some(t) => OptionValue::Text(t.to_owned()),
+                None => OptionValue::Unset,
+            })
+        };
+        let password = opt(password_hash, "password_hash")?;
+        let values = [
+            ("admin_ui", OptionValue::Bool(true)),
+            ("admin_ui_namespace", opt(namespace_name, "namespace_name")?),
+            (
+                "admin_ui_auth",
+                match password {
+                    OptionValue::Unset => OptionValue::Bool(false),
+                    _ => OptionValue::Unset,
+                },
+            ),
+            ("admin_ui_username", opt(username, "username")?),
+            ("admin_ui_password", password),
+            ("admin_ui_readonly", OptionValue::Bool(readonly)),
+            ("admin_ui_mode", opt(mode, "mode")?),
+            ("admin_ui_server_id", opt(server_id, "server_id")?),
+            (
+                "admin_ui_stats_interval",
+                match stats_interval_ms {
+                    0 => OptionValue::Unset,
+                    ms => OptionValue::Duration(Duration::from_millis(ms)),
+                },
+            ),
+        ];
+        // Checked first, so a bad value leaves the config as it was.
+        let mut trial = c.clone();
+        for (name, v) in values {
+            trial.set(name, v).map_err(config_err)?;
+        }
+        if let Err(e) = trial.build() {
+            if matches!(&e, ConfigError::OutOfRange(n, _) if n.starts_with("admin_ui")) {
+                return Err(config_err(e));
+            }
+        }
+        *c = trial;
+        Ok(())
+    })
 }

@@ -80,8 +80,9 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// `ROOMCAST_EVENT_PLAIN_{REQUEST,CONNECTION,MESSAGE,CLOSE}`,
 /// `roomcast_event.{route,data,data_binary,close_code}`, the handshake's `cookies`,
 /// `roomcast_config_add_route`, `roomcast_config_set_route_{text,count,ms,bool}` and
-/// `roomcast_plain_{send,join,leave,rooms,close}`.
-pub const ROOMCAST_ABI_REVISION: u32 = 16;
+/// `roomcast_plain_{send,join,leave,rooms,close}`;
+/// 17 `roomcast_config_set_admin_ui`.
+pub const ROOMCAST_ABI_REVISION: u32 = 17;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

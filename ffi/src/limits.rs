@@ -275,6 +275,15 @@ mod tests {
             "redis_subscription_mode",
             "roomcast_config_set_redis_sharded",
         ),
+        ("admin_ui", "roomcast_config_set_admin_ui"),
+        ("admin_ui_namespace", "roomcast_config_set_admin_ui"),
+        ("admin_ui_auth", "roomcast_config_set_admin_ui"),
+        ("admin_ui_username", "roomcast_config_set_admin_ui"),
+        ("admin_ui_password", "roomcast_config_set_admin_ui"),
+        ("admin_ui_readonly", "roomcast_config_set_admin_ui"),
+        ("admin_ui_mode", "roomcast_config_set_admin_ui"),
+        ("admin_ui_server_id", "roomcast_config_set_admin_ui"),
+        ("admin_ui_stats_interval", "roomcast_config_set_admin_ui"),
     ];
 
     /// Every option of the core's table has its C setter in the committed header.

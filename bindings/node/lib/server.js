@@ -224,6 +224,7 @@ class Server {
     this.engine = new Engine(this);
     /** Plain WebSocket routes by path (see ws()). */
     this._routes = new Map();
+    this._admin = null;
     this.sockets = this.of('/');
     if (srv !== undefined && srv !== null) this.listen(srv);
   }
@@ -244,7 +245,8 @@ class Server {
     const recovery = recoveryOptions(this.opts.connectionStateRecovery);
     const redis = redisOptions(this.opts.adapter);
     this._recovery = !!recovery;
-    const options = nativeOptions(this.opts, attached ? null : srv, recovery, redis, this._routes);
+    // instrument() called before listen(): the admin UI starts with the server.
+    const options = { ...nativeOptions(this.opts, attached ? null : srv, recovery, redis, this._routes), ...(this._admin || {}) };
     this._native = new NativeServer(options, (ev) => this._onEvent(ev));
     this._clustered = !!redis;
     if (attached) {

@@ -108,6 +108,25 @@ impl NativeServer {
             .map_err(|e| err(&env, e))
     }
 
+    /// Turns the admin UI on while running; `options` holds the core's `admin_ui*` options
+    /// in camelCase (`adminUi: true` among them). Throws ERR_INVALID_CONFIG naming a bad
+    /// option, ERR_INVALID_ARGUMENT when it is on already.
+    #[napi]
+    pub fn instrument(&self, env: Env, options: JsObject) -> Result<()> {
+        let b = builder(&env, &options)?;
+        let (config, _) = b
+            .build()
+            .map_err(|e| err(&env, roomcast::host::Error::Config(e)))?;
+        let admin = config.admin_ui.ok_or_else(|| {
+            throw(
+                &env,
+                "ERR_INVALID_CONFIG",
+                "instrument: adminUi must be true".into(),
+            )
+        })?;
+        self.handle.instrument(admin).map_err(|e| err(&env, e))
+    }
+
     /// Swaps the TLS certificate chain and key (each PEM text or a file path) for new
     /// connections; throws ERR_INVALID_CONFIG when they do not load (the old ones keep
     /// serving) or the server runs without TLS.

@@ -50,7 +50,13 @@ test('commands on a gone socket fail with a code, not a message to match', async
 const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 // A valid value of each kind, and what some options need beside them to be valid.
 const SAMPLE = { bool: true, count: 3, duration: 1500, text: '/x', texts: ['*'] };
-const SPECIAL = { host: '127.0.0.1', port: 0, redis_url: 'redis://127.0.0.1:6379', redis_subscription_mode: 'dynamic', parser: 'msgpack', per_message_deflate: false };
+const HASH = '$2a$10$LN0CY/HjZaFrQrece7wEg.aJLCu.9p4ZDOv1G4VjTw8cAxplT3z1S';
+const SPECIAL = {
+  host: '127.0.0.1', port: 0, redis_url: 'redis://127.0.0.1:6379', redis_subscription_mode: 'dynamic', parser: 'msgpack', per_message_deflate: false,
+  admin_ui_password: HASH, admin_ui_mode: 'production',
+};
+// The admin UI needs credentials, or auth said to be off.
+const ADMIN = { adminUi: true, adminUiAuth: false };
 const REDIS = { redisUrl: 'redis://127.0.0.1:6379' };
 const NEEDS = {
   redis_key: REDIS,
@@ -65,6 +71,15 @@ const NEEDS = {
   cors_credentials: { corsOrigins: '*' },
   tls_cert: { tlsKey: '/x' },
   tls_key: { tlsCert: '/x' },
+  admin_ui: { adminUiAuth: false },
+  admin_ui_namespace: ADMIN,
+  admin_ui_auth: { adminUi: true, adminUiPassword: HASH },
+  admin_ui_username: { adminUi: true, adminUiPassword: HASH },
+  admin_ui_password: { adminUi: true },
+  admin_ui_readonly: ADMIN,
+  admin_ui_mode: ADMIN,
+  admin_ui_server_id: ADMIN,
+  admin_ui_stats_interval: ADMIN,
 };
 const WRONG = { bool: 'yes', count: 'ten', duration: '1s', text: 5, texts: 5 };
 

@@ -88,3 +88,14 @@ pub fn check_options(options: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
         .map(drop)
         .map_err(|e| err(Error::Config(e)))
 }
+
+/// The bcrypt hash of `password` (for `instrument(auth={"username", "password"})` with a
+/// plain password); a bcrypt hash is returned as it is.
+#[pyfunction]
+pub fn password_hash(py: Python<'_>, password: &str) -> PyResult<String> {
+    if roomcast::host::is_password_hash(password) {
+        return Ok(password.to_owned());
+    }
+    py.detach(|| roomcast::host::admin_password_hash(password))
+        .map_err(err)
+}

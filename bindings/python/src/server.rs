@@ -290,6 +290,23 @@ impl NativeServer {
         })
     }
 
+    /// Turns the admin UI on while running: `options` are the core's `admin_ui*` options
+    /// (`admin_ui=True` among them). `ConfigError` naming a bad one, `InvalidArgument`
+    /// when it is on already.
+    #[pyo3(signature = (**options))]
+    fn instrument(&self, options: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+        let (config, _) = crate::options::builder(options)?
+            .build()
+            .map_err(|e| err(Error::Config(e)))?;
+        let admin = config.admin_ui.ok_or_else(|| {
+            err(Error::Config(roomcast::host::ConfigError::OutOfRange(
+                "admin_ui".into(),
+                "instrument needs admin_ui=True",
+            )))
+        })?;
+        self.server.instrument(admin).map_err(err)
+    }
+
     /// The server's metrics as JSON text (`ConfigError` when metrics are off).
     fn metrics_json(&self) -> PyResult<String> {
         Ok(self.server.metrics().map_err(err)?.to_json())

@@ -69,7 +69,19 @@ def test_core_options_by_name_are_honoured(make_server, make_client):
 
 # A valid value of each kind, and what some options need beside them to be valid.
 _SAMPLE = {"bool": True, "count": 3, "duration": 1.5, "text": "/x", "texts": ["*"]}
-_SPECIAL = {"host": "127.0.0.1", "port": 0, "redis_url": "redis://127.0.0.1:6379", "redis_subscription_mode": "dynamic", "parser": "msgpack", "per_message_deflate": False}
+_HASH = "$2a$10$LN0CY/HjZaFrQrece7wEg.aJLCu.9p4ZDOv1G4VjTw8cAxplT3z1S"
+_SPECIAL = {
+    "host": "127.0.0.1",
+    "port": 0,
+    "redis_url": "redis://127.0.0.1:6379",
+    "redis_subscription_mode": "dynamic",
+    "parser": "msgpack",
+    "per_message_deflate": False,
+    "admin_ui_password": _HASH,
+    "admin_ui_mode": "production",
+}
+# The admin UI needs credentials, or auth said to be off.
+_ADMIN = {"admin_ui": True, "admin_ui_auth": False}
 _NEEDS = {
     "redis_key": {"redis_url": "redis://127.0.0.1:6379"},
     "redis_request_timeout": {"redis_url": "redis://127.0.0.1:6379"},
@@ -83,6 +95,15 @@ _NEEDS = {
     "cors_credentials": {"cors_origins": "*"},
     "tls_cert": {"tls_key": "/x"},
     "tls_key": {"tls_cert": "/x"},
+    "admin_ui": {"admin_ui_auth": False},
+    "admin_ui_namespace": _ADMIN,
+    "admin_ui_auth": {"admin_ui": True, "admin_ui_password": _HASH},
+    "admin_ui_username": {"admin_ui": True, "admin_ui_password": _HASH},
+    "admin_ui_password": {"admin_ui": True},
+    "admin_ui_readonly": _ADMIN,
+    "admin_ui_mode": _ADMIN,
+    "admin_ui_server_id": _ADMIN,
+    "admin_ui_stats_interval": _ADMIN,
 }
 # A value of the wrong type for each kind.
 _WRONG = {"bool": "yes", "count": "ten", "duration": "1s", "text": 5, "texts": 5}

@@ -168,6 +168,8 @@ pub trait Handler: Send + Sync + 'static {
     ) -> Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>> {
         None
     }
+    /// The session moved from polling to WebSocket.
+    fn on_upgrade(&self, _session: &SessionRef<Self::Data>) {}
     /// The session ended (called exactly once).
     fn on_close(&self, session: &SessionRef<Self::Data>, reason: CloseReason);
 }

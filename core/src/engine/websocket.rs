@@ -155,6 +155,7 @@ impl<H: Handler> Engine<H> {
             m.upgrades
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
+        self.handler.on_upgrade(&session);
         // A long-poll still waiting must give the queue up: wake it so it answers noop.
         session.wake.notify();
         let writer = tokio::spawn(write_loop(session.clone(), sink));

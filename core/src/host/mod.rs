@@ -56,6 +56,7 @@ pub use crate::adapter::redis::{EmitError, Emitter, RedisConfig};
 pub use crate::config::{Refusal, RequestInfo};
 pub use crate::engine::{CloseReason, Handshake};
 pub use crate::protocol::{placeholder, placeholder_index, Payload};
+pub use crate::server::admin::{hash_password as admin_password_hash, is_password_hash};
 pub use crate::server::{
     AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Error, Event, PlainData,
     RequestCheck, ServerAck,
@@ -219,8 +220,9 @@ impl Server {
             local_addr = l.local_addr().map_err(|e| Error::Io(e.to_string()))?;
         }
         let (tx, rx) = flume::unbounded();
-        let metrics = (config.metrics || config.metrics_path.is_some())
-            .then(|| Arc::new(crate::metrics::Metrics::default()));
+        let metrics =
+            (config.metrics || config.metrics_path.is_some() || config.admin_ui.is_some())
+                .then(|| Arc::new(crate::metrics::Metrics::default()));
         let mut io_cfg = SocketIoConfig::from_config(&config);
         io_cfg.metrics = metrics.clone();
         let io = Arc::new(SocketIo::new(io_cfg, handle.clone(), tx));
@@ -283,6 +285,9 @@ impl Server {
             handle.spawn(http::serve(listener, door.clone(), tls.clone()));
         }
         let tls_on = tls.is_some();
+        if let Some(admin) = &config.admin_ui {
+            io.install_admin(admin.clone(), engine_counts(&engine))?;
+        }
         let inner = Inner {
             io,
             engine,
@@ -364,6 +369,17 @@ impl Server {
             ))
         })?;
         Ok(metrics::snapshot(&self.inner.io, &self.inner.engine, m))
+    }
+
+    /// Turns the Socket.IO admin UI on while running (`instrument()`; see
+    /// [`crate::config::AdminUi`]). Once per server: a second call, or a namespace of that
+    /// name already in use, is refused with [`Error::InvalidArgument`]. On a server started
+    /// without metrics, the dashboard's byte and packet charts stay empty (start it with
+    /// `admin_ui` or `metrics` for them).
+    pub fn instrument(&self, admin: crate::config::AdminUi) -> Result<(), Error> {
+        let _enter = self.inner.handle.enter();
+        self.live()?
+            .install_admin(admin, engine_counts(&self.inner.engine))
     }
 
     /// A handle to the runtime the server runs on.
@@ -595,6 +611,19 @@ impl Server {
             }
         }
     }
+}
+
+/// The admin UI's view of the Engine.IO sessions: (all, polling).
+fn engine_counts(
+    engine: &Arc<crate::server::SocketIoEngine>,
+) -> crate::server::admin::EngineCounts {
+    let engine = Arc::downgrade(engine);
+    Arc::new(move || {
+        engine.upgrade().map_or((0, 0), |e| {
+            let (polling, ws) = e.sessions_by_transport();
+            (polling + ws, polling)
+        })
+    })
 }
 
 impl Drop for Inner {

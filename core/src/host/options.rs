@@ -89,6 +89,15 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("metrics_path", OptionKind::Text, "serve the metrics in the Prometheus text format 0.0.4 at this path, e.g. \"/metrics\" (default none; turns metrics on)"),
     spec("parser", OptionKind::Text, "packet encoding, socket.io's `parser`: \"json\" (socket.io-parser, the default) or \"msgpack\" (socket.io-msgpack-parser: one binary msgpack frame per packet); clients must use the same one"),
     spec("per_message_deflate", OptionKind::Bool, "WebSocket permessage-deflate (socket.io's perMessageDeflate): not supported yet, true is refused with an error saying why (default false: frames are sent uncompressed)"),
+    spec("admin_ui", OptionKind::Bool, "serve the Socket.IO admin UI (@socket.io/admin-ui's dashboard) on its own namespace, handled by the core; turns metrics on (default false; needs admin_ui_password or admin_ui_auth false)"),
+    spec("admin_ui_namespace", OptionKind::Text, "the admin UI's namespace, instrument's namespaceName (default \"/admin\"; needs admin_ui)"),
+    spec("admin_ui_auth", OptionKind::Bool, "false allows the dashboard without credentials, instrument's auth: false (default: credentials required; needs admin_ui)"),
+    spec("admin_ui_username", OptionKind::Text, "the admin UI's basic auth user name (default \"admin\"; needs admin_ui_password)"),
+    spec("admin_ui_password", OptionKind::Text, "the admin UI's basic auth password as a bcrypt hash ($2a$/$2b$/$2y$), as instrument takes it (default none; needs admin_ui)"),
+    spec("admin_ui_readonly", OptionKind::Bool, "refuse the dashboard's join, leave, disconnect and emit actions, instrument's readonly (default false; needs admin_ui)"),
+    spec("admin_ui_mode", OptionKind::Text, "\"development\" (every socket, room change and event is shown) or \"production\" (server stats only, nothing per message) (default \"development\"; needs admin_ui)"),
+    spec("admin_ui_server_id", OptionKind::Text, "this node's id in the dashboard's servers list, instrument's serverId (default: the host name; needs admin_ui)"),
+    spec("admin_ui_stats_interval", OptionKind::Duration, "how often the server stats are sent to the dashboard (default 2 s; needs admin_ui)"),
     spec("hold_connect", OptionKind::Bool, "hold each CONNECT reply until the host calls release (default false; the Python and Node bindings turn it on)"),
 ];
 
@@ -253,6 +262,9 @@ impl Config {
                 return Err(ConfigError::CredentialsWithoutOrigins);
             }
         }
+        if let Some(a) = &self.admin_ui {
+            crate::server::admin::check(a)?;
+        }
         for rule in &self.namespaces {
             match &rule.matcher {
                 NamespaceMatch::Exact(n) | NamespaceMatch::Glob(n) if !n.starts_with('/') => {
@@ -288,6 +300,89 @@ pub struct ConfigBuilder {
     sharded: (Option<bool>, Option<String>),
     /// TLS as set: certificate chain, key.
     tls: (Option<Pem>, Option<Pem>),
+    /// The admin UI as set (see [`AdminOptions`]).
+    admin: AdminOptions,
+}
+
+/// The `admin_ui*` options as set, checked together by [`ConfigBuilder::build`].
+#[derive(Clone, Debug, Default)]
+struct AdminOptions {
+    on: Option<bool>,
+    namespace: Option<String>,
+    auth: Option<bool>,
+    username: Option<String>,
+    password: Option<String>,
+    readonly: Option<bool>,
+    mode: Option<String>,
+    server_id: Option<String>,
+    stats_interval: Option<Duration>,
+}
+
+impl AdminOptions {
+    /// The admin UI config, `None` when off; an `admin_ui_*` option without `admin_ui`
+    /// is refused with its name.
+    fn build(&self) -> Result<Option<crate::config::AdminUi>, ConfigError> {
+        use crate::config::{AdminMode, AdminUi};
+        if self.on != Some(true) {
+            let set = [
+                ("admin_ui_namespace", self.namespace.is_some()),
+                ("admin_ui_auth", self.auth.is_some()),
+                ("admin_ui_username", self.username.is_some()),
+                ("admin_ui_password", self.password.is_some()),
+                ("admin_ui_readonly", self.readonly.is_some()),
+                ("admin_ui_mode", self.mode.is_some()),
+                ("admin_ui_server_id", self.server_id.is_some()),
+                ("admin_ui_stats_interval", self.stats_interval.is_some()),
+            ];
+            return match set.iter().find(|(_, s)| *s) {
+                Some((name, _)) => Err(ConfigError::OutOfRange((*name).into(), "needs admin_ui")),
+                None => Ok(None),
+            };
+        }
+        let d = AdminUi::default();
+        let auth = match (self.auth, &self.password) {
+            (Some(false), Some(_)) => {
+                return Err(ConfigError::OutOfRange(
+                    "admin_ui_password".into(),
+                    "conflicts with admin_ui_auth false",
+                ))
+            }
+            (Some(false), None) if self.username.is_some() => {
+                return Err(ConfigError::OutOfRange(
+                    "admin_ui_username".into(),
+                    "conflicts with admin_ui_auth false",
+                ))
+            }
+            (Some(false), None) => None,
+            (_, Some(p)) => Some((
+                self.username.clone().unwrap_or_else(|| "admin".into()),
+                p.clone(),
+            )),
+            (_, None) => {
+                return Err(ConfigError::OutOfRange(
+                    "admin_ui_password".into(),
+                    "is required with admin_ui (a bcrypt hash), or set admin_ui_auth to false",
+                ))
+            }
+        };
+        let mode = match &self.mode {
+            None => d.mode,
+            Some(m) => AdminMode::parse(m).ok_or_else(|| {
+                ConfigError::OutOfRange(
+                    "admin_ui_mode".into(),
+                    "must be \"development\" or \"production\"",
+                )
+            })?,
+        };
+        Ok(Some(AdminUi {
+            namespace: self.namespace.clone().unwrap_or(d.namespace),
+            auth,
+            readonly: self.readonly.unwrap_or(d.readonly),
+            mode,
+            server_id: self.server_id.clone(),
+            stats_interval: self.stats_interval.unwrap_or(d.stats_interval),
+        }))
+    }
 }
 
 impl Default for ConfigBuilder {
@@ -313,6 +408,7 @@ impl ConfigBuilder {
             streams: (None, None),
             sharded: (None, None),
             tls: (None, None),
+            admin: AdminOptions::default(),
         }
     }
 
@@ -383,6 +479,26 @@ impl ConfigBuilder {
             ("per_message_deflate", OptionValue::Bool(true)) => {
                 return Err(ConfigError::OutOfRange(name.into(), DEFLATE_UNSUPPORTED))
             }
+            ("admin_ui", OptionValue::Bool(b)) => self.admin.on = Some(b),
+            ("admin_ui", OptionValue::Unset) => self.admin.on = None,
+            ("admin_ui_namespace", OptionValue::Text(t)) => self.admin.namespace = Some(t),
+            ("admin_ui_namespace", OptionValue::Unset) => self.admin.namespace = None,
+            ("admin_ui_auth", OptionValue::Bool(b)) => self.admin.auth = Some(b),
+            ("admin_ui_auth", OptionValue::Unset) => self.admin.auth = None,
+            ("admin_ui_username", OptionValue::Text(t)) => self.admin.username = Some(t),
+            ("admin_ui_username", OptionValue::Unset) => self.admin.username = None,
+            ("admin_ui_password", OptionValue::Text(t)) => self.admin.password = Some(t),
+            ("admin_ui_password", OptionValue::Unset) => self.admin.password = None,
+            ("admin_ui_readonly", OptionValue::Bool(b)) => self.admin.readonly = Some(b),
+            ("admin_ui_readonly", OptionValue::Unset) => self.admin.readonly = None,
+            ("admin_ui_mode", OptionValue::Text(t)) => self.admin.mode = Some(t),
+            ("admin_ui_mode", OptionValue::Unset) => self.admin.mode = None,
+            ("admin_ui_server_id", OptionValue::Text(t)) => self.admin.server_id = Some(t),
+            ("admin_ui_server_id", OptionValue::Unset) => self.admin.server_id = None,
+            ("admin_ui_stats_interval", OptionValue::Duration(t)) => {
+                self.admin.stats_interval = Some(t)
+            }
+            ("admin_ui_stats_interval", OptionValue::Unset) => self.admin.stats_interval = None,
             ("allow_request", OptionValue::Bool(b)) => c.allow_request_event = b,
             ("allow_request", OptionValue::Unset) => c.allow_request_event = false,
             ("allow_request_timeout", OptionValue::Duration(t)) => {
@@ -554,6 +670,7 @@ impl ConfigBuilder {
             (None, None) => None,
             _ => return Err(ConfigError::TlsIncomplete),
         };
+        config.admin_ui = self.admin.build()?;
         config.validate()?;
         let addrs = resolve_bind(&self.host, config.bind.port())?;
         Ok((config, addrs))

@@ -54,12 +54,34 @@ impl SocketIo {
     /// [`crate::adapter::Adapter::del_sockets`]).
     fn local_rooms(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room], op: RoomOp) {
         if let Some(ns) = self.existing(nsp) {
+            // Who changes, worked out only when someone listens (see `rooms_changed`).
+            let changes: Vec<(Sid, Vec<Room>)> = if self.observes_rooms() {
+                self.selected(&ns, opts)
+                    .into_iter()
+                    .map(|sid| {
+                        let have = ns.adapter().socket_rooms(sid);
+                        let mut change: Vec<Room> = rooms
+                            .iter()
+                            .filter(|r| have.contains(r) != matches!(op, RoomOp::Join))
+                            .cloned()
+                            .collect();
+                        change.sort();
+                        change.dedup();
+                        (sid, change)
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             match op {
                 RoomOp::Join => {
                     ns.adapter().add_sockets(opts, rooms);
                     self.rooms_added(&ns.name, rooms);
                 }
                 RoomOp::Leave => ns.adapter().del_sockets(opts, rooms),
+            }
+            for (sid, change) in changes {
+                self.rooms_changed(&ns.name, sid, &change, matches!(op, RoomOp::Join));
             }
         }
     }

@@ -3,6 +3,7 @@
 //! commands (emit, join, ack, disconnect) as plain method calls that never block.
 
 mod ack;
+pub(crate) mod admin;
 mod cluster;
 mod event;
 mod inbound;
@@ -32,7 +33,7 @@ use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
 use crate::adapter::cluster::{ClusterAdapter, ServerAckFn};
-use crate::adapter::BroadcastOptions;
+use crate::adapter::{BroadcastOptions, Room};
 use crate::config::{ConfigError, NamespaceMatch, NamespaceRule, RecoveryConfig};
 use crate::engine::{CloseReason, Handler, Handshake, Message, Session, SessionRef};
 use crate::metrics::Metrics;
@@ -214,6 +215,8 @@ pub struct SocketIo {
     me: OnceLock<std::sync::Weak<SocketIo>>,
     /// Open plain WebSocket connections by id (see `plain`).
     plain: RwLock<crate::sid::SidMap<plain::PlainSession>>,
+    /// The admin UI, once turned on (see [`admin`]).
+    admin: OnceLock<Arc<admin::Admin>>,
 }
 
 impl SocketIo {
@@ -232,6 +235,7 @@ impl SocketIo {
             server_acks: Arc::new(Mutex::new(HashMap::new())),
             me: OnceLock::new(),
             plain: RwLock::new(Default::default()),
+            admin: OnceLock::new(),
         }
     }
 
@@ -376,19 +380,67 @@ impl SocketIo {
         args: &Payload,
     ) -> Result<usize, Error> {
         let ns = self.namespace(nsp)?;
+        self.sent_to_admin(&ns, opts, event, args);
+        Ok(self.emit_on(&ns, opts, event, args))
+    }
+
+    /// Tells the admin UI (development mode) who an emit goes to.
+    fn sent_to_admin(&self, ns: &Namespace, opts: &BroadcastOptions, event: &str, args: &Payload) {
+        if let Some(a) = self.admin_dev().filter(|_| !ns.internal) {
+            let mut sids = Vec::new();
+            ns.adapter()
+                .for_each_recipient(opts, &mut |sid| sids.push(sid));
+            self.admin_message(a, true, &ns.name, &sids, event, args);
+        }
+    }
+
+    /// [`SocketIo::emit`] on a namespace, without telling the admin UI.
+    fn emit_on(
+        &self,
+        ns: &Arc<Namespace>,
+        opts: &BroadcastOptions,
+        event: &str,
+        args: &Payload,
+    ) -> usize {
         if let Some(c) = self.cluster.get().filter(|c| c.ordered() && !opts.local) {
             // A streams cluster: this node's clients get it when it comes back from the
             // stream, in the cluster's order and with its offset; the count is of now.
             c.broadcast(&ns.name, opts, event, args);
             let mut n = 0;
             ns.adapter().for_each_recipient(opts, &mut |_| n += 1);
-            return Ok(n);
+            return n;
         }
-        let n = self.deliver(&ns, opts, event, args);
+        let n = self.deliver(ns, opts, event, args);
         if let Some(c) = self.cluster.get() {
             c.broadcast(&ns.name, opts, event, args);
         }
-        Ok(n)
+        n
+    }
+
+    /// The one place that hears of room membership changes of connected sockets (joins,
+    /// leaves, a socket's rooms when it connects and when it leaves), here and from other
+    /// nodes' bulk operations; it tells the admin UI.
+    pub(crate) fn rooms_changed(&self, nsp: &str, sid: Sid, rooms: &[Room], joined: bool) {
+        if rooms.is_empty() {
+            return;
+        }
+        if let Some(a) = self.admin_dev() {
+            self.admin_rooms(a, nsp, sid, rooms, joined);
+        }
+    }
+
+    /// Whether anyone listens to [`SocketIo::rooms_changed`] (so bulk operations only
+    /// work out who changed when it matters).
+    pub(crate) fn observes_rooms(&self) -> bool {
+        self.admin_dev().is_some()
+    }
+
+    /// A socket the host was told about left (its rooms are gone already).
+    fn left(&self, socket: &Socket, reason: DisconnectReason, rooms: &[Room]) {
+        if let Some(a) = self.admin_dev() {
+            self.admin_socket_disconnected(a, &socket.nsp().name, socket.sid, reason);
+        }
+        self.rooms_changed(&socket.nsp().name, socket.sid, rooms, false);
     }
 
     /// Delivers a broadcast read from a streams cluster's log at `offset`: with recovery
@@ -472,6 +524,7 @@ impl SocketIo {
         done: AckCallback,
     ) -> Result<u64, Error> {
         let ns = self.namespace(nsp)?;
+        self.sent_to_admin(&ns, opts, event, args);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let done: AckCallback = match &self.cfg.metrics {
             Some(m) => {
@@ -563,8 +616,10 @@ impl SocketIo {
                 self.cfg.max_rooms_per_socket
             )));
         }
+        let new: Vec<Room> = new.into_iter().cloned().collect();
         ns.adapter().add_all(sid, &rooms);
         self.rooms_added(&ns.name, &rooms);
+        self.rooms_changed(&ns.name, sid, &new, true);
         Ok(())
     }
 
@@ -572,8 +627,19 @@ impl SocketIo {
     pub fn leave(&self, nsp: &str, sid: Sid, rooms: &[&str]) -> Result<(), Error> {
         let ns = self.namespace(nsp)?;
         ns.socket(sid).ok_or(Error::NoSuchSocket)?;
-        let rooms: Vec<_> = rooms.iter().map(|r| Arc::from(*r)).collect();
+        let rooms: Vec<Room> = rooms.iter().map(|r| Arc::from(*r)).collect();
+        // Only the rooms it was in are reported left (looked up when someone listens).
+        let had: Vec<Room> = if self.observes_rooms() {
+            let have = ns.adapter().socket_rooms(sid);
+            let mut had: Vec<Room> = rooms.iter().filter(|r| have.contains(r)).cloned().collect();
+            had.sort();
+            had.dedup();
+            had
+        } else {
+            Vec::new()
+        };
         ns.adapter().del(sid, &rooms);
+        self.rooms_changed(&ns.name, sid, &had, false);
         Ok(())
     }
 
@@ -880,6 +946,11 @@ impl SocketIo {
             handshake: session.data.handshake.clone(),
             recovered,
         });
+        if let Some(a) = self.admin_dev() {
+            let rooms = socket.nsp().adapter().socket_rooms(socket.sid);
+            self.rooms_changed(&socket.nsp().name, socket.sid, &rooms, true);
+            self.admin_socket_connected(a, socket);
+        }
         if session.is_closed() {
             // Closed while we were connecting: make sure the socket does not linger.
             socket.close(
@@ -896,6 +967,10 @@ impl SocketIo {
         let old = session.data.sockets.lock().get(nsp).cloned();
         if let Some(old) = old {
             old.close(DisconnectReason::ClientNamespaceDisconnect, false, self);
+        }
+        if let Some(a) = self.admin.get().filter(|a| *a.nsp == *nsp) {
+            self.admin_connect(a, session, auth);
+            return;
         }
         let Some(ns) = self.namespace_for(nsp) else {
             tracing::debug!(
@@ -1077,6 +1152,15 @@ impl SocketIo {
             }
             PacketBody::Event { name, args, ack } => {
                 let Some(s) = socket else { return };
+                if s.nsp().internal {
+                    if let Some(a) = self.admin.get() {
+                        self.admin_event(a, &name, &args);
+                    }
+                    return;
+                }
+                if let Some(a) = self.admin_dev() {
+                    self.admin_message(a, false, &s.nsp().name, &[s.sid], &name, &args);
+                }
                 if let Some(m) = &self.cfg.metrics {
                     m.events_received.fetch_add(1, Ordering::Relaxed);
                 }
@@ -1189,6 +1273,9 @@ impl Handler for Arc<SocketIo> {
     }
 
     fn on_open(&self, session: &SessionRef<Client>) {
+        if let Some(a) = self.admin.get() {
+            a.raw_connection();
+        }
         let weak = Arc::downgrade(session);
         let timeout = self.cfg.connect_timeout;
         let task = self.rt.spawn(async move {
@@ -1279,7 +1366,16 @@ impl Handler for Arc<SocketIo> {
         self.dispatch(session, decoded);
     }
 
+    fn on_upgrade(&self, session: &SessionRef<Client>) {
+        if let Some(a) = self.admin_dev() {
+            self.admin_upgraded(a, session);
+        }
+    }
+
     fn on_close(&self, session: &SessionRef<Client>, reason: CloseReason) {
+        if let Some(a) = self.admin.get() {
+            a.raw_disconnection(reason);
+        }
         if let (Some(m), CloseReason::SlowConsumer) = (&self.cfg.metrics, reason) {
             m.slow_consumer_disconnects.fetch_add(1, Ordering::Relaxed);
         }

@@ -51,9 +51,22 @@ pub struct Namespace {
     metrics: Option<Arc<Metrics>>,
     /// The server's packet encoding.
     pub(crate) parser: Parser,
+    /// Served by the core itself (the admin UI): the host never hears of its sockets.
+    pub(crate) internal: bool,
 }
 
 impl Namespace {
+    /// A namespace served by the core (see `super::admin`), without recovery.
+    pub(crate) fn new_internal(
+        name: &str,
+        metrics: Option<Arc<Metrics>>,
+        parser: Parser,
+    ) -> Arc<Self> {
+        let mut ns = Self::build(name, false, false, None, false, metrics, parser);
+        ns.internal = true;
+        Arc::new(ns)
+    }
+
     pub(crate) fn new(
         name: &str,
         middleware: bool,
@@ -63,7 +76,21 @@ impl Namespace {
         metrics: Option<Arc<Metrics>>,
         parser: Parser,
     ) -> Arc<Self> {
-        Arc::new(Self {
+        Arc::new(Self::build(
+            name, middleware, dynamic, recovery, streamed, metrics, parser,
+        ))
+    }
+
+    fn build(
+        name: &str,
+        middleware: bool,
+        dynamic: bool,
+        recovery: Option<RecoveryConfig>,
+        streamed: bool,
+        metrics: Option<Arc<Metrics>>,
+        parser: Parser,
+    ) -> Self {
+        Self {
             name: Arc::from(name),
             middleware: AtomicBool::new(middleware),
             dynamic,
@@ -75,7 +102,8 @@ impl Namespace {
             recovery: recovery.map(Recovery::new),
             metrics,
             parser,
-        })
+            internal: false,
+        }
     }
 
     /// The rooms of this namespace.
@@ -428,6 +456,18 @@ impl Socket {
             return;
         }
         let rooms: Vec<Room> = self.nsp.adapter.socket_rooms(self.sid);
+        // Kept for the room observers only when there are some (see `SocketIo::left`).
+        let left: Vec<Room> = if io.observes_rooms() {
+            rooms.clone()
+        } else {
+            Vec::new()
+        };
+        if self.nsp.internal {
+            // The admin UI's own socket: the host never heard of it.
+            self.remove();
+            io.left(self, reason, &left);
+            return;
+        }
         io.report(Event::Disconnecting {
             nsp: self.nsp.name.clone(),
             sid: self.sid,
@@ -455,6 +495,7 @@ impl Socket {
             m.disconnected(reason.as_str());
         }
         self.remove();
+        io.left(self, reason, &left);
         io.report(Event::Disconnect {
             nsp: self.nsp.name.clone(),
             sid: self.sid,

@@ -618,6 +618,60 @@ class _ServerBase:
         ``metrics=True`` or ``metrics_path``; else ``roomcast.ConfigError``."""
         return json.loads(self._core_server().metrics_json())
 
+    def instrument(
+        self,
+        auth: Any = None,
+        mode: str = "development",
+        read_only: bool = False,
+        server_id: Optional[str] = None,
+        namespace: str = "/admin",
+        server_stats_interval: float = 2,
+    ) -> None:
+        """Serves the Socket.IO admin UI (the ``@socket.io/admin-ui`` dashboard, hosted at
+        https://admin.socket.io) on ``namespace``, as python-socketio's ``instrument``.
+        The namespace is handled by the core: no Python runs for it and its sockets never
+        reach this server's handlers. ``auth`` is required: ``{"username": ..., "password":
+        ...}`` (the password plain, as python-socketio takes it, or already a bcrypt hash)
+        or ``False`` (no login; never on a reachable server). ``mode`` "development" shows
+        every socket, room change and event, "production" the server stats only;
+        ``read_only`` refuses the dashboard's join, leave, disconnect and emit actions;
+        ``server_id`` names this node (default: the host name); ``server_stats_interval``
+        is in seconds. Before ``run()``/``start()`` it becomes part of the server's options;
+        on a running server it starts at once (the byte and packet charts then need
+        ``metrics=True``). Raises ``ValueError``/``TypeError`` or ``roomcast.ConfigError``
+        naming a bad argument, and ``roomcast.InvalidArgument`` when called twice."""
+        options: Dict[str, Any] = dict(
+            admin_ui=True,
+            admin_ui_mode=mode,
+            admin_ui_readonly=read_only,
+            admin_ui_server_id=server_id,
+            admin_ui_namespace=namespace,
+            admin_ui_stats_interval=server_stats_interval,
+        )
+        if auth is None:
+            raise ValueError("auth must be specified: {'username': ..., 'password': ...} or False")
+        if auth is False:
+            options["admin_ui_auth"] = False
+        elif isinstance(auth, dict):
+            unknown = set(auth) - {"username", "password"}
+            if unknown or not isinstance(auth.get("username"), str) or not isinstance(auth.get("password"), str):
+                raise TypeError(
+                    "auth: roomcast takes {'username': str, 'password': str}"
+                    + (f"; unsupported keys {sorted(unknown)}" if unknown else "")
+                )
+            options["admin_ui_username"] = auth["username"]
+            options["admin_ui_password"] = _native.password_hash(auth["password"])
+        else:
+            raise TypeError("auth: a list of credentials or a callable is not supported by roomcast; pass a dict or False")
+        with self._lock:
+            if self._options.get("admin_ui"):
+                raise _native.InvalidArgument("invalid argument: the admin UI is already on")
+            if self._native is not None and not self._native.stopped:
+                self._core_server().instrument(**options)
+            else:
+                _native.check_options(**options)
+            self._options.update(options)
+
     def reload_ssl(self, certfile: Union[str, "os.PathLike[str]"], keyfile: Union[str, "os.PathLike[str]"]) -> None:
         """Loads a new TLS certificate chain and key (PEM files, or PEM text) without a
         restart: new connections use them, open ones keep theirs. Raises
