@@ -47,6 +47,10 @@ test("a client recovers on its node with the broadcasts the other node sent mean
 
     await drop(c, ctlA);
     await ctl(ctlB, "emit", { event: "news", to: ["room1"] }, "missed 1");
+    // B's broadcast reaches A through Redis, after B's ack: wait until A delivered it (to
+    // ctlA, also in room1) before A broadcasts, or A may store "missed 2" first. Order
+    // between two nodes' broadcasts is arrival order at A, as with socket.io's adapter.
+    await eventually(() => ctlA.log.all("news").some((n) => n[0] === "missed 1"), "missed 1 on A");
     await ctl(ctlA, "emit", { event: "news", to: ["room1"] }, "missed 2");
     await ctl(ctlB, "emit", { event: "news", to: ["elsewhere"] }, "not for it");
 
