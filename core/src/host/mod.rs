@@ -30,6 +30,7 @@ use tokio::sync::watch;
 mod acks;
 mod allow;
 mod attach;
+mod carry;
 pub mod engine_io;
 mod flat;
 mod limits;
@@ -50,6 +51,9 @@ use crate::Config;
 use engine_io::RawEndpoint;
 
 pub use attach::{Bridge, BridgeOutput};
+pub use carry::{
+    CarriedOutput, CarriedRequest, CarriedSocket, HostRequest, HostResponse, Wake, WsFrame,
+};
 
 pub use crate::adapter::cluster::{ClusterReply, ClusterStats, SocketInfo};
 pub use crate::adapter::redis::{EmitError, Emitter, RedisConfig};
