@@ -13,8 +13,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 # The marker holds the list installed, so adding a package reinstalls (msgpack: the
-# python-socketio msgpack serializer).
-DEPS='pytest pytest-timeout python-socketio[client] aiohttp websocket-client msgpack'
+# python-socketio msgpack serializer; fastapi, uvicorn, websockets, httpx: the ASGI tests).
+DEPS='pytest pytest-timeout python-socketio[client] aiohttp websocket-client msgpack fastapi uvicorn websockets httpx'
 if [ "$(cat "$VENV/.test-deps" 2>/dev/null)" != "$DEPS" ]; then
   # shellcheck disable=SC2086 # one word per package
   "${PIP[@]}" install $DEPS

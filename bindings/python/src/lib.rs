@@ -5,6 +5,7 @@
 
 use pyo3::prelude::*;
 
+mod carry;
 mod cluster;
 mod convert;
 mod log;
@@ -21,6 +22,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cluster::NativeCluster>()?;
     m.add_class::<cluster::ServerAckToken>()?;
     m.add_class::<plain::NativePlain>()?;
+    m.add_class::<carry::NativeCarrier>()?;
+    m.add_class::<carry::NativeWaker>()?;
+    m.add_class::<carry::NativeRequest>()?;
+    m.add_class::<carry::NativeSocket>()?;
     m.add("RoomcastError", py.get_type::<server::RoomcastError>())?;
     m.add("NoSuchNamespace", py.get_type::<server::NoSuchNamespace>())?;
     m.add("NoSuchSocket", py.get_type::<server::NoSuchSocket>())?;

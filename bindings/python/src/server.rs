@@ -466,6 +466,12 @@ impl NativeServer {
         NativeCluster::new(self.server.clone())
     }
 
+    /// Opens carried requests and WebSockets (the engine path inside the host's own web
+    /// framework: `roomcast.ASGIApp`, `AsyncServer.attach`).
+    fn carrier(&self) -> crate::carry::NativeCarrier {
+        crate::carry::NativeCarrier::new(self.server.clone())
+    }
+
     /// Commands on plain WebSocket connections.
     fn plain(&self) -> crate::plain::NativePlain {
         crate::plain::NativePlain::new(self.server.clone())

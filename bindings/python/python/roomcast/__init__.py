@@ -22,6 +22,7 @@ from ._native import (
     ServerStopped,
 )
 from ._native import __version__ as __version__
+from .asgi import ASGIApp
 from .async_server import AsyncServer
 from .cluster import ClusterResult, RedisManager
 from .namespace import AsyncNamespace, Namespace
@@ -30,6 +31,7 @@ from .plain import PlainConnection, PlainRoute
 from .server import Server
 
 __all__ = [
+    "ASGIApp",
     "AsyncNamespace",
     "AsyncServer",
     "ClusterResult",

@@ -337,6 +337,14 @@ class _ServerBase:
 
         if isinstance(transports, str):
             transports = [transports]
+        if "listen" in options:
+            # The core's `listen` (off: connections come from the host's own HTTP server)
+            # has one meaning in Python: roomcast.ASGIApp / AsyncServer.attach turn it off.
+            raise ValueError(
+                "listen: a roomcast server listens on its own port (start/run), or is served by "
+                "your web application through roomcast.ASGIApp(sio) (uvicorn, FastAPI, Starlette) "
+                "or sio.attach(aiohttp_app), which start it without a port; pass neither True nor False"
+            )
         _check_unknown(type(self).__name__, options)
         self._check_async_mode(async_mode)
         _check_compat(type(self), json, async_handlers, allow_upgrades, http_compression, cookie, monitor_clients,
@@ -540,13 +548,16 @@ class _ServerBase:
 
     # ---------------------------------------------------------------- lifecycle
 
-    def _start_native(self, host: str, port: int) -> None:
+    def _start_native(self, host: str, port: int, listen: bool = True) -> None:
+        """Starts the core; ``listen=False`` only for ASGIApp / attach (no port: the web
+        framework carries the engine path's requests, see ``_carry``)."""
         if self._native is not None and self._pid == os.getpid() and not self._native.stopped:
             raise RuntimeError("server already started")
         self._pid = os.getpid()
         self._stopped.clear()
         routes = [r._native_options() for r in self._routes.values()]
-        self._native = _native.NativeServer(self._namespace_rules(), routes, host=host, port=port, **self._options)
+        options = self._options if listen else dict(self._options, listen=False)
+        self._native = _native.NativeServer(self._namespace_rules(), routes, host=host, port=port, **options)
         _live.add(self)
 
     def plain_route(self, path: str, verify: Optional[Callable[[Dict[str, Any]], Any]] = None, **options: Any) -> Any:

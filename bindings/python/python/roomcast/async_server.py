@@ -48,13 +48,29 @@ class AsyncServer(_ServerBase):
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> "AsyncServer":
         """Starts listening; handlers will run on the current event loop."""
+        self._start_on_loop(host, port, True)
+        return self
+
+    async def _start_attached(self) -> None:
+        """Starts without a port of its own: ``roomcast.ASGIApp`` / ``attach`` carry the
+        engine path's requests from the web framework (see ``roomcast._carry``)."""
+        self._start_on_loop("127.0.0.1", 0, False)
+
+    def _start_on_loop(self, host: str, port: int, listen: bool) -> None:
         self._loop = asyncio.get_running_loop()
         self._drained = asyncio.Event()
         self._tails = {}
-        self._start_native(host, port)
+        self._start_native(host, port, listen)
         self._dispatcher = threading.Thread(target=self._pump, name="roomcast-dispatcher", daemon=True)
         self._dispatcher.start()
-        return self
+
+    def attach(self, app: Any, socketio_path: str = "socket.io") -> None:
+        """Serves this server inside an ``aiohttp.web.Application`` at ``/socketio_path/``
+        (python-socketio's ``AsyncServer.attach``): the server starts with the application
+        (``on_startup``), without a port of its own, and stops with it (``on_shutdown``)."""
+        from ._aiohttp import attach
+
+        attach(self, app, socketio_path)
 
     async def wait(self) -> None:
         """Returns once the server has stopped and every event was handed to the loop."""
