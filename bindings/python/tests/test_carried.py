@@ -279,6 +279,14 @@ def test_asgiapp_lifespan_and_static_files_in_process(tmp_path):
         await app({"type": "lifespan"}, receive, send)
         return out
 
-    assert asyncio.run(main()) == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    async def after_shutdown():
+        out = await main()
+        # A client polling during or after shutdown does not start the server again.
+        status, body = await http("/socket.io/?EIO=4&transport=polling")
+        return out, status, body
+
+    out, status, body = asyncio.run(after_shutdown())
+    assert out == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert calls == ["up", "down"]
+    assert status == 503 and b"stopped" in body
     assert sio._native.stopped

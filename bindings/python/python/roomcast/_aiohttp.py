@@ -8,6 +8,7 @@ import contextlib
 from typing import Any, List, Tuple
 
 from ._carry import Carrier, core_close_code, engine_prefix
+from ._native import IoError, ServerStopped
 
 
 def attach(sio: Any, app: Any, socketio_path: str = "socket.io") -> None:
@@ -34,6 +35,13 @@ def attach(sio: Any, app: Any, socketio_path: str = "socket.io") -> None:
         return web.Response(status=status, headers=out, body=body)
 
     async def handler(request: Any) -> Any:
+        try:
+            return await serve(request)
+        except (ServerStopped, IoError) as e:
+            # Stopping, or over a connection limit: nothing was sent yet.
+            return web.Response(status=503, text=str(e))
+
+    async def serve(request: Any) -> Any:
         rest = request.path[len(prefix):] if request.path.startswith(prefix) else ""
         target = carrier.target(rest, request.query_string)
         if request.headers.get("Upgrade", "").lower() == "websocket":

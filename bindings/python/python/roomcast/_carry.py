@@ -89,24 +89,33 @@ class Carrier:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._lock: Optional[asyncio.Lock] = None
         self._started_here = False
+        self._closed = False
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         """Starts the server attached (no port of its own) on the running loop, unless it
-        runs already (e.g. ``await sio.start()`` also gave it a port)."""
+        runs already (e.g. ``await sio.start()`` also gave it a port). A server that was
+        stopped is not started again by a request: that request gets ``ServerStopped``
+        (503), so a shutdown is not undone by a client that polls during it."""
         loop = asyncio.get_running_loop()
-        if self._carrier is not None and self._loop is loop and not self.sio._native.stopped:
+        if self._carrier is not None and self._loop is loop:
+            if self.sio._native.stopped:
+                raise ServerStopped("the Socket.IO server has stopped")
             return
         if self._lock is None or self._loop is not loop:
             self._lock = asyncio.Lock()
         async with self._lock:
-            if self._carrier is not None and self._loop is loop and not self.sio._native.stopped:
+            if self._carrier is not None and self._loop is loop:
                 return
+            if self._closed:
+                raise ServerStopped("the Socket.IO server has stopped")
             native = self.sio._native
-            if native is None or native.stopped:
+            if native is None:
                 await self.sio._start_attached()
                 self._started_here = True
+            elif native.stopped:
+                raise ServerStopped("the Socket.IO server has stopped")
             if self._waker is not None and self._loop is not None:
                 with contextlib.suppress(Exception):
                     self._loop.remove_reader(self._waker.fileno())
@@ -116,14 +125,12 @@ class Carrier:
             self._carrier = self.sio._core_server().carrier()
 
     async def stop(self) -> None:
-        """Stops the server if this carrier started it (its clients are disconnected)."""
+        """Stops the server if this carrier started it (its clients are disconnected);
+        requests after this get ``ServerStopped``."""
+        self._closed = True
         if self._started_here and self.sio._native is not None and not self.sio._native.stopped:
             await self.sio.stop()
         self._started_here = False
-        if self._waker is not None and self._loop is not None:
-            with contextlib.suppress(Exception):
-                self._loop.remove_reader(self._waker.fileno())
-        self._carrier = None
 
     def _on_wake(self) -> None:
         for i in self._waker.take():

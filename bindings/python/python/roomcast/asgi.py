@@ -20,6 +20,7 @@ import inspect
 from typing import Any, Awaitable, Callable, Dict, Optional
 
 from ._base import _static_dir
+from ._native import IoError, ServerStopped
 from ._carry import Carrier, core_close_code, engine_prefix
 
 Scope = Dict[str, Any]
@@ -94,10 +95,17 @@ class ASGIApp:
         if rest is not None:
             query = scope.get("query_string", b"").decode("latin-1")
             target = self.carrier.target(rest, query)
-            if kind == "http":
-                await self._http(scope, receive, send, target)
-            else:
-                await self._websocket(scope, receive, send, target)
+            try:
+                if kind == "http":
+                    await self._http(scope, receive, send, target)
+                else:
+                    await self._websocket(scope, receive, send, target)
+            except (ServerStopped, IoError) as e:
+                # Stopping, or over a connection limit: nothing was sent yet.
+                if kind == "http":
+                    await _respond(send, 503, [(b"content-type", b"text/plain")], str(e).encode())
+                else:
+                    await send({"type": "websocket.close", "code": 1013})
             return
         if kind == "http" and self._static and scope.get("method") in ("GET", "HEAD"):
             if await self._static_file(scope, receive, send):
