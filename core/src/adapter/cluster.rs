@@ -4,9 +4,14 @@
 //! Socket.IO layer implements, so this module depends on nothing above it).
 
 use futures_util::future::BoxFuture;
+use parking_lot::Mutex;
 use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Display;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::oneshot;
 
 use super::{BroadcastOptions, Room};
 use crate::protocol::Payload;
@@ -23,6 +28,27 @@ pub struct SocketInfo {
     pub rooms: Vec<String>,
     /// The socket's `data` (JSON, `null` when never set).
     pub data: Value,
+}
+
+impl SocketInfo {
+    /// A socket as `fetchSockets` responses carry it in JSON (`{id, handshake, rooms,
+    /// data}`); `None` without a string `id`.
+    pub(crate) fn from_json(v: &Value) -> Option<Self> {
+        Some(Self {
+            id: v.get("id")?.as_str()?.to_owned(),
+            handshake: v.get("handshake").cloned().unwrap_or(Value::Null),
+            rooms: v
+                .get("rooms")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|r| r.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            data: v.get("data").cloned().unwrap_or(Value::Null),
+        })
+    }
 }
 
 /// The outcome of a request to every node: what arrived, and whether every node answered.
@@ -251,4 +277,161 @@ pub trait ClusterAdapter: Send + Sync + 'static {
     }
     /// Stops talking to the cluster.
     fn close(&self);
+}
+
+/// What a cluster request gathers from the other nodes' responses.
+pub(crate) enum Gathered {
+    /// `fetchSockets`.
+    Sockets(Vec<SocketInfo>),
+    /// All rooms (deduplicated).
+    Rooms(BTreeSet<String>),
+    /// `serverSideEmit` with ack: one reply per node.
+    Replies(Vec<Payload>),
+}
+
+impl Gathered {
+    pub(crate) fn into_sockets(self) -> Vec<SocketInfo> {
+        match self {
+            Gathered::Sockets(v) => v,
+            _ => Vec::new(),
+        }
+    }
+
+    pub(crate) fn into_rooms(self) -> Vec<String> {
+        match self {
+            Gathered::Rooms(v) => v.into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub(crate) fn into_replies(self) -> Vec<Payload> {
+        match self {
+            Gathered::Replies(v) => v,
+            _ => Vec::new(),
+        }
+    }
+}
+
+struct Pending {
+    expected: usize,
+    got: usize,
+    gathered: Gathered,
+    done: Option<oneshot::Sender<()>>,
+}
+
+/// The requester's side of every cluster adapter's request/response exchange, whatever
+/// the wire format: requests waiting for the other nodes' responses and ack broadcasts
+/// waiting for their clients' acks, both by request id. An adapter encodes and publishes,
+/// decodes what comes back and hands it here.
+#[derive(Default)]
+pub(crate) struct Dispatch {
+    requests: Mutex<HashMap<String, Pending>>,
+    acks: Mutex<HashMap<String, Arc<dyn RemoteAckSink>>>,
+}
+
+impl Dispatch {
+    /// The sink of this node's ack broadcast `id`, while it still takes answers.
+    pub(crate) fn ack_sink(&self, id: &str) -> Option<Arc<dyn RemoteAckSink>> {
+        self.acks.lock().get(id).cloned()
+    }
+
+    /// A response to request `id` (ignored when no such request waits): `add` merges it
+    /// into what the request gathered and says whether it counts as a node's answer.
+    pub(crate) fn answer(&self, id: &str, add: impl FnOnce(&mut Gathered) -> bool) {
+        let mut requests = self.requests.lock();
+        let Some(p) = requests.get_mut(id) else {
+            return;
+        };
+        if add(&mut p.gathered) {
+            p.got += 1;
+            if p.got >= p.expected {
+                if let Some(done) = p.done.take() {
+                    let _ = done.send(());
+                }
+            }
+        }
+    }
+
+    /// Asks every other node: `count` says how many nodes listen (this one included), then
+    /// `send` publishes the request under `id`. Resolves with what arrived when every node
+    /// answered or `timeout` fired; with this node's part only when the nodes cannot be
+    /// counted.
+    pub(crate) async fn request<E: Display>(
+        self: Arc<Self>,
+        count: impl Future<Output = Result<usize, E>>,
+        id: String,
+        gathered: Gathered,
+        timeout: Duration,
+        send: impl FnOnce(&str),
+    ) -> ClusterReply<Gathered> {
+        let expected = match count.await {
+            Ok(n) => n.saturating_sub(1),
+            Err(e) => {
+                tracing::warn!(
+                    "redis: cannot count the nodes ({e}); answering with this node only"
+                );
+                return ClusterReply {
+                    value: gathered,
+                    answered: 0,
+                    expected: 0,
+                    complete: false,
+                };
+            }
+        };
+        if expected == 0 {
+            return ClusterReply::local(gathered);
+        }
+        let (tx, rx) = oneshot::channel();
+        let pending = Pending {
+            expected,
+            got: 0,
+            gathered,
+            done: Some(tx),
+        };
+        self.requests.lock().insert(id.clone(), pending);
+        send(&id);
+        let complete = tokio::time::timeout(timeout, rx).await.is_ok();
+        let p = self.requests.lock().remove(&id).expect("only removed here");
+        if !complete {
+            tracing::warn!(
+                "redis: cluster request timed out after {timeout:?}: {} of {expected} node(s) answered",
+                p.got
+            );
+        }
+        ClusterReply {
+            value: p.gathered,
+            answered: p.got,
+            expected,
+            complete: complete || p.got >= expected,
+        }
+    }
+
+    /// Sends an ack broadcast with `send(id)` and keeps `sink` for its answers until
+    /// `timeout`; `count` (the listening nodes, this one included) tells the sink how many
+    /// other nodes will report.
+    pub(crate) fn broadcast_with_ack<E: Display>(
+        self: &Arc<Self>,
+        id: String,
+        sink: Arc<dyn RemoteAckSink>,
+        timeout: Duration,
+        count: impl Future<Output = Result<usize, E>> + Send + 'static,
+        send: impl FnOnce(&str),
+    ) {
+        self.acks.lock().insert(id.clone(), sink.clone());
+        send(&id);
+        let this = self.clone();
+        tokio::spawn(async move {
+            match count.await {
+                Ok(n) => sink.servers(n.saturating_sub(1)),
+                Err(e) => {
+                    tracing::warn!(
+                        "redis: cannot count the nodes for an ack broadcast ({e}); local acks only"
+                    );
+                    sink.servers(0);
+                }
+            }
+            tokio::time::sleep(timeout).await;
+            this.acks.lock().remove(&id);
+        });
+    }
 }

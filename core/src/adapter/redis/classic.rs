@@ -16,13 +16,13 @@ use serde_json::Value as Json;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
-use tokio::sync::oneshot;
 
 use super::conn::{Incoming, LinkError, RedisLink, Subscription};
 use super::wire::{self, kind, Body, Channels};
 use super::RedisConfig;
 use crate::adapter::cluster::{
-    ClusterAdapter, ClusterReply, ClusterStats, LocalNode, RemoteAckSink, SocketInfo,
+    ClusterAdapter, ClusterReply, ClusterStats, Dispatch, Gathered, LocalNode, RemoteAckSink,
+    SocketInfo,
 };
 use crate::adapter::{BroadcastOptions, Room};
 use crate::protocol::Payload;
@@ -36,43 +36,6 @@ pub(crate) fn uid2(n: usize) -> String {
         .collect()
 }
 
-/// What a cluster request gathers from the other nodes' responses.
-enum Acc {
-    Sockets(Vec<SocketInfo>),
-    Rooms(BTreeSet<String>),
-    Replies(Vec<Payload>),
-}
-
-impl Acc {
-    fn into_sockets(self) -> Vec<SocketInfo> {
-        match self {
-            Acc::Sockets(v) => v,
-            _ => Vec::new(),
-        }
-    }
-
-    fn into_rooms(self) -> Vec<String> {
-        match self {
-            Acc::Rooms(v) => v.into_iter().collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    fn into_replies(self) -> Vec<Payload> {
-        match self {
-            Acc::Replies(v) => v,
-            _ => Vec::new(),
-        }
-    }
-}
-
-struct Pending {
-    expected: usize,
-    got: usize,
-    acc: Acc,
-    done: Option<oneshot::Sender<()>>,
-}
-
 /// One node's classic Redis adapter (all namespaces of a server share it and its two
 /// Redis connections, so `PUBSUB NUMSUB` counts servers, as with Node's shared sub client).
 pub struct RedisAdapter {
@@ -81,8 +44,7 @@ pub struct RedisAdapter {
     link: OnceLock<Arc<RedisLink>>,
     local: Weak<dyn LocalNode>,
     channels: Mutex<HashMap<String, Channels>>,
-    requests: Mutex<HashMap<String, Pending>>,
-    acks: Mutex<HashMap<String, Arc<dyn RemoteAckSink>>>,
+    dispatch: Arc<Dispatch>,
 }
 
 impl RedisAdapter {
@@ -97,8 +59,7 @@ impl RedisAdapter {
             link: OnceLock::new(),
             local,
             channels: Mutex::new(HashMap::new()),
-            requests: Mutex::new(HashMap::new()),
-            acks: Mutex::new(HashMap::new()),
+            dispatch: Arc::default(),
         });
         let weak = Arc::downgrade(&this);
         let link = RedisLink::connect(
@@ -290,7 +251,7 @@ impl RedisAdapter {
             Some(kind::BROADCAST) => {
                 let Body::Msgpack(m) = &req else { return };
                 let Some(id) = request_id.clone() else { return };
-                if self.acks.lock().contains_key(&id) {
+                if self.dispatch.ack_sink(&id).is_some() {
                     return;
                 }
                 let Some((event, args)) = wire::field(m, "packet")
@@ -347,8 +308,7 @@ impl RedisAdapter {
         let Some(id) = res.str("requestId") else {
             return;
         };
-        let sink = self.acks.lock().get(id).cloned();
-        if let Some(sink) = sink {
+        if let Some(sink) = self.dispatch.ack_sink(id) {
             match res.u64("type") {
                 Some(kind::BROADCAST_CLIENT_COUNT) => {
                     sink.client_count(res.u64("clientCount").unwrap_or(0) as usize)
@@ -358,21 +318,17 @@ impl RedisAdapter {
             }
             return;
         }
-        let mut requests = self.requests.lock();
-        let Some(p) = requests.get_mut(id) else {
-            return;
-        };
-        let counted = match (&mut p.acc, &res) {
-            (Acc::Sockets(acc), Body::Json(j)) => {
+        self.dispatch.answer(id, |gathered| match (gathered, &res) {
+            (Gathered::Sockets(acc), Body::Json(j)) => {
                 let Some(list) = j.get("sockets").and_then(Json::as_array) else {
-                    return;
+                    return false;
                 };
-                acc.extend(list.iter().filter_map(socket_info));
+                acc.extend(list.iter().filter_map(SocketInfo::from_json));
                 true
             }
-            (Acc::Rooms(acc), Body::Json(j)) => {
+            (Gathered::Rooms(acc), Body::Json(j)) => {
                 let Some(list) = j.get("rooms").and_then(Json::as_array) else {
-                    return;
+                    return false;
                 };
                 acc.extend(list.iter().map(|r| match r {
                     Json::String(s) => s.clone(),
@@ -380,68 +336,38 @@ impl RedisAdapter {
                 }));
                 true
             }
-            (Acc::Replies(acc), _) => {
+            (Gathered::Replies(acc), _) => {
                 acc.push(res.payload("data"));
                 true
             }
             _ => false,
-        };
-        if counted {
-            p.got += 1;
-            if p.got >= p.expected {
-                if let Some(done) = p.done.take() {
-                    let _ = done.send(());
-                }
-            }
-        }
+        });
     }
 
     /// Asks every other node (`fields` follow `uid` and `requestId`); resolves with what
     /// arrived within `timeout`.
     fn request(
-        self: &Arc<Self>,
+        &self,
         nsp: &str,
         fields: Vec<(&'static str, Json)>,
-        acc: Acc,
+        gathered: Gathered,
         timeout: Duration,
-    ) -> BoxFuture<'static, ClusterReply<Acc>> {
-        let this = self.clone();
+    ) -> BoxFuture<'static, ClusterReply<Gathered>> {
         let ch = self.channels(nsp);
-        let uid = self.uid.clone();
-        let build = move |id: &str| {
+        let (link, uid) = (self.link().clone(), self.uid.clone());
+        let count = {
+            let (link, channel) = (link.clone(), ch.request.clone());
+            async move { link.numsub(&channel).await }
+        };
+        let send = move |id: &str| {
             let mut all = vec![("uid", Json::from(uid)), ("requestId", Json::from(id))];
             all.extend(fields);
-            wire::json_object(all)
+            link.publish(ch.request, wire::json_object(all));
         };
-        async move {
-            let expected = match this.link().numsub(&ch.request).await {
-                Ok(n) => n.saturating_sub(1),
-                Err(e) => {
-                    tracing::warn!("redis: cannot count the nodes ({e}); answering with this node only");
-                    return ClusterReply { value: acc, answered: 0, expected: 0, complete: false };
-                }
-            };
-            if expected == 0 {
-                return ClusterReply::local(acc);
-            }
-            let id = uid2(6);
-            let (tx, rx) = oneshot::channel();
-            this.requests.lock().insert(
-                id.clone(),
-                Pending { expected, got: 0, acc, done: Some(tx) },
-            );
-            this.publish(ch.request.clone(), build(&id));
-            let complete = tokio::time::timeout(timeout, rx).await.is_ok();
-            let p = this.requests.lock().remove(&id).expect("only removed here");
-            if !complete {
-                tracing::warn!(
-                    "redis: cluster request timed out after {timeout:?}: {} of {expected} node(s) answered",
-                    p.got
-                );
-            }
-            ClusterReply { value: p.acc, answered: p.got, expected, complete: complete || p.got >= expected }
-        }
-        .boxed()
+        self.dispatch
+            .clone()
+            .request(count, uid2(6), gathered, timeout, send)
+            .boxed()
     }
 
     fn simple_request(&self, nsp: &str, fields: Vec<(&str, Json)>) {
@@ -450,23 +376,6 @@ impl RedisAdapter {
         all.extend(fields);
         self.publish(ch.request, wire::json_object(all));
     }
-}
-
-fn socket_info(v: &Json) -> Option<SocketInfo> {
-    Some(SocketInfo {
-        id: v.get("id")?.as_str()?.to_owned(),
-        handshake: v.get("handshake").cloned().unwrap_or(Json::Null),
-        rooms: v
-            .get("rooms")
-            .and_then(Json::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|r| r.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        data: v.get("data").cloned().unwrap_or(Json::Null),
-    })
 }
 
 impl ClusterAdapter for Arc<RedisAdapter> {
@@ -502,34 +411,26 @@ impl ClusterAdapter for Arc<RedisAdapter> {
         sink: Arc<dyn RemoteAckSink>,
     ) {
         let ch = self.channels(nsp);
-        let id = uid2(6);
-        self.acks.lock().insert(id.clone(), sink.clone());
         let ms = timeout.as_millis().min(u64::MAX as u128) as u64;
-        let request = wire::encode(&Mp::Map(vec![
-            (Mp::from("uid"), Mp::from(self.uid.as_str())),
-            (Mp::from("requestId"), Mp::from(id.as_str())),
-            (Mp::from("type"), Mp::from(kind::BROADCAST)),
-            (
-                Mp::from("packet"),
-                wire::packet_mp(nsp, wire::event_data(event, args)),
-            ),
-            (Mp::from("opts"), wire::opts_mp(opts, Some(ms))),
-        ]));
-        self.publish(ch.request.clone(), request);
-        let this = self.clone();
-        tokio::spawn(async move {
-            match this.link().numsub(&ch.request).await {
-                Ok(n) => sink.servers(n.saturating_sub(1)),
-                Err(e) => {
-                    tracing::warn!(
-                        "redis: cannot count the nodes for an ack broadcast ({e}); local acks only"
-                    );
-                    sink.servers(0);
-                }
-            }
-            tokio::time::sleep(timeout).await;
-            this.acks.lock().remove(&id);
-        });
+        let count = {
+            let (link, channel) = (self.link().clone(), ch.request.clone());
+            async move { link.numsub(&channel).await }
+        };
+        let send = |id: &str| {
+            let request = wire::encode(&Mp::Map(vec![
+                (Mp::from("uid"), Mp::from(self.uid.as_str())),
+                (Mp::from("requestId"), Mp::from(id)),
+                (Mp::from("type"), Mp::from(kind::BROADCAST)),
+                (
+                    Mp::from("packet"),
+                    wire::packet_mp(nsp, wire::event_data(event, args)),
+                ),
+                (Mp::from("opts"), wire::opts_mp(opts, Some(ms))),
+            ]));
+            self.publish(ch.request.clone(), request);
+        };
+        self.dispatch
+            .broadcast_with_ack(uid2(6), sink, timeout, count, send);
     }
 
     fn add_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
@@ -565,8 +466,8 @@ impl ClusterAdapter for Arc<RedisAdapter> {
             ("type", Json::from(kind::SERVER_SIDE_EMIT)),
             ("data", wire::event_json(event, args)),
         ];
-        self.request(nsp, fields, Acc::Replies(Vec::new()), timeout)
-            .map(|r| r.map(Acc::into_replies))
+        self.request(nsp, fields, Gathered::Replies(Vec::new()), timeout)
+            .map(|r| r.map(Gathered::into_replies))
             .boxed()
     }
 
@@ -580,8 +481,8 @@ impl ClusterAdapter for Arc<RedisAdapter> {
             ("type", Json::from(kind::REMOTE_FETCH)),
             ("opts", wire::opts_json(opts)),
         ];
-        self.request(nsp, fields, Acc::Sockets(Vec::new()), timeout)
-            .map(|r| r.map(Acc::into_sockets))
+        self.request(nsp, fields, Gathered::Sockets(Vec::new()), timeout)
+            .map(|r| r.map(Gathered::into_sockets))
             .boxed()
     }
 
@@ -591,8 +492,8 @@ impl ClusterAdapter for Arc<RedisAdapter> {
         timeout: Duration,
     ) -> BoxFuture<'static, ClusterReply<Vec<String>>> {
         let fields = vec![("type", Json::from(kind::ALL_ROOMS))];
-        self.request(nsp, fields, Acc::Rooms(BTreeSet::new()), timeout)
-            .map(|r| r.map(Acc::into_rooms))
+        self.request(nsp, fields, Gathered::Rooms(BTreeSet::new()), timeout)
+            .map(|r| r.map(Gathered::into_rooms))
             .boxed()
     }
 

@@ -190,7 +190,14 @@ impl RedisLink {
             closed,
         });
         link.counters.publisher_up.store(true, Ordering::Relaxed);
-        tokio::spawn(publisher(link.clone(), out_rx));
+        tokio::spawn(send_batches(
+            link.clone(),
+            out_rx,
+            OnError::Drop,
+            |(cmd, channel, payload): &Outgoing, pipe| {
+                pipe.cmd(cmd).arg(channel).arg(&payload[..]).ignore();
+            },
+        ));
         tokio::spawn(reconnector(link.clone()));
         if let (Some(pubsub), Some(on_message)) = (pubsub, on_message) {
             tokio::spawn(subscriber(link.clone(), pubsub, sub_rx, on_message));
@@ -256,15 +263,12 @@ impl RedisLink {
     /// (no queueing) while the connection is down.
     pub async fn command<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> RedisResult<T> {
         let Some(mut conn) = self.conn.lock().clone() else {
-            return Err(RedisError::from(std::io::Error::new(
-                std::io::ErrorKind::NotConnected,
-                "redis connection is down (reconnecting)",
-            )));
+            return Err(not_connected());
         };
         match cmd.query_async(&mut conn).await {
             Ok(v) => Ok(v),
             Err(e) => {
-                if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() {
+                if transient(&e) {
                     self.lost();
                 }
                 Err(e)
@@ -275,15 +279,12 @@ impl RedisLink {
     /// Runs a pipeline on the shared connection (see [`RedisLink::command`]).
     pub async fn pipeline<T: FromRedisValue>(&self, pipe: &redis::Pipeline) -> RedisResult<T> {
         let Some(mut conn) = self.conn.lock().clone() else {
-            return Err(RedisError::from(std::io::Error::new(
-                std::io::ErrorKind::NotConnected,
-                "redis connection is down (reconnecting)",
-            )));
+            return Err(not_connected());
         };
         match pipe.query_async(&mut conn).await {
             Ok(v) => Ok(v),
             Err(e) => {
-                if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() {
+                if transient(&e) {
                     self.lost();
                 }
                 Err(e)
@@ -388,35 +389,103 @@ async fn open_pubsub(client: &Client, opts: &LinkOptions) -> RedisResult<redis::
         .map_err(|_| timeout_err("connect"))?
 }
 
-/// Sends queued publishes in order, pipelining whatever is queued into one round trip.
-async fn publisher(link: Arc<RedisLink>, mut rx: mpsc::Receiver<Outgoing>) {
+/// What [`send_batches`] does with a batch Redis did not take.
+pub(crate) enum OnError {
+    /// Drop it and count it: a publish that comes late is worth nothing.
+    Drop,
+    /// Keep it and send it again, with backoff up to `max_delay`, until Redis answers
+    /// (at least once: a batch whose answer was lost with the connection goes again); only
+    /// what Redis refuses is dropped and counted. `label` starts the log lines.
+    Retry {
+        label: &'static str,
+        max_delay: Duration,
+    },
+}
+
+/// Sends queued writes in order, pipelining whatever is queued into one round trip (up to
+/// 256 writes; `add` puts one into the pipeline), until the link closes. Every publish of a
+/// link and the streams adapter's durable writes go through here.
+pub(crate) async fn send_batches<W>(
+    link: Arc<RedisLink>,
+    mut rx: mpsc::Receiver<W>,
+    on_error: OnError,
+    add: impl Fn(&W, &mut redis::Pipeline),
+) {
     let mut closed = link.closed.subscribe();
     let mut batch = Vec::with_capacity(256);
+    let mut delay = link.opts.backoff_min;
+    let mut down = false;
     loop {
-        tokio::select! {
-            n = rx.recv_many(&mut batch, 256) => if n == 0 { return },
-            _ = closed.changed() => return,
+        if batch.is_empty() {
+            tokio::select! {
+                n = rx.recv_many(&mut batch, 256) => if n == 0 { return },
+                _ = closed.changed() => return,
+            }
         }
         let n = batch.len() as u64;
-        let Some(mut conn) = link.conn.lock().clone() else {
-            batch.clear();
-            link.publish_failed(n, "redis is down");
-            continue;
-        };
         let mut pipe = redis::pipe();
-        for (cmd, channel, payload) in batch.drain(..) {
-            pipe.cmd(cmd).arg(channel).arg(payload).ignore();
+        for w in &batch {
+            add(w, &mut pipe);
         }
-        match pipe.query_async::<()>(&mut conn).await {
-            Ok(()) => {
+        let conn = link.conn.lock().clone();
+        let connected = conn.is_some();
+        let sent = match conn {
+            Some(mut conn) => pipe.query_async::<()>(&mut conn).await,
+            None => Err(not_connected()),
+        };
+        match (sent, &on_error) {
+            (Ok(()), _) => {
                 link.counters.published.fetch_add(n, Ordering::Relaxed);
+                batch.clear();
+                delay = link.opts.backoff_min;
+                if let (true, OnError::Retry { label, .. }) = (down, &on_error) {
+                    down = false;
+                    tracing::info!("{label}: appends go through again");
+                }
             }
-            Err(e) => {
-                link.publish_failed(n, &e.to_string());
+            (Err(e), OnError::Drop) => {
+                batch.clear();
+                if connected {
+                    link.publish_failed(n, &e.to_string());
+                    link.lost();
+                } else {
+                    link.publish_failed(n, "redis is down");
+                }
+            }
+            (Err(e), OnError::Retry { label, max_delay }) if transient(&e) => {
                 link.lost();
+                if !down {
+                    down = true;
+                    tracing::warn!(
+                        "{label}: appending failed ({e}); {n}+ write(s) kept and retried until Redis answers"
+                    );
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = closed.changed() => return,
+                }
+                delay = (delay * 2).min(*max_delay);
+            }
+            (Err(e), OnError::Retry { label, .. }) => {
+                tracing::warn!("{label}: Redis refused {n} write(s): {e}");
+                link.count(0, n, 0);
+                batch.clear();
             }
         }
     }
+}
+
+/// Whether an error says the connection is gone (rather than Redis refusing a command).
+fn transient(e: &RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_timeout()
+}
+
+/// What a command gets while the shared connection is down.
+fn not_connected() -> RedisError {
+    RedisError::from(std::io::Error::new(
+        std::io::ErrorKind::NotConnected,
+        "redis connection is down (reconnecting)",
+    ))
 }
 
 /// Reopens the publishing connection after a loss, with exponential backoff.

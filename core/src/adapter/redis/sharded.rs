@@ -17,19 +17,18 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use parking_lot::Mutex;
-use rand::Rng;
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
-use tokio::sync::oneshot;
 
 use super::conn::{LinkError, RedisLink};
 use super::shard_sub::ShardSubscriber;
 use super::wire;
 use super::RedisConfig;
 use crate::adapter::cluster::{
-    ClusterAdapter, ClusterReply, ClusterStats, LocalNode, RemoteAckSink, SocketInfo,
+    ClusterAdapter, ClusterReply, ClusterStats, Dispatch, Gathered, LocalNode, RemoteAckSink,
+    SocketInfo,
 };
 use crate::adapter::{BroadcastOptions, Room};
 use crate::protocol::Payload;
@@ -73,12 +72,6 @@ pub mod kind {
     pub const BROADCAST_CLIENT_COUNT: u64 = 11;
     pub const BROADCAST_ACK: u64 = 12;
     pub const ADAPTER_CLOSE: u64 = 13;
-}
-
-/// 16 hex characters, as `randomBytes(8).toString("hex")` (uids and request ids).
-fn random_id() -> String {
-    let n: u64 = rand::rng().random();
-    format!("{n:016x}")
 }
 
 /// A decoded message: JSON with binaries as placeholders into `bins`.
@@ -157,22 +150,6 @@ fn opts_from(v: Option<&Json>) -> BroadcastOptions {
     }
 }
 
-fn opts_json(opts: &BroadcastOptions, timeout_ms: Option<u64>) -> Json {
-    let mut m = match wire::opts_json(opts) {
-        Json::Object(m) => m,
-        _ => Map::new(),
-    };
-    let mut flags = Map::new();
-    if opts.volatile {
-        flags.insert("volatile".into(), Json::Bool(true));
-    }
-    if let Some(t) = timeout_ms {
-        flags.insert("timeout".into(), Json::from(t));
-    }
-    m.insert("flags".into(), Json::Object(flags));
-    Json::Object(m)
-}
-
 /// `[event, ...args]` as JSON text, spliced from the payload's text (no re-parse).
 fn event_text(event: &str, args: &Payload) -> String {
     let name = Json::from(event).to_string();
@@ -207,18 +184,6 @@ fn object(fields: Vec<(&str, Json)>) -> Json {
     Json::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
-enum Acc {
-    Sockets(Vec<SocketInfo>),
-    Replies(Vec<Payload>),
-}
-
-struct Pending {
-    expected: usize,
-    got: usize,
-    acc: Acc,
-    done: Option<oneshot::Sender<()>>,
-}
-
 /// One node's sharded Redis adapter (shared by all namespaces of a server).
 pub struct ShardedAdapter {
     uid: String,
@@ -227,8 +192,7 @@ pub struct ShardedAdapter {
     link: OnceLock<Arc<RedisLink>>,
     subs: OnceLock<Arc<ShardSubscriber>>,
     local: Weak<dyn LocalNode>,
-    requests: Mutex<HashMap<String, Pending>>,
-    acks: Mutex<HashMap<String, Arc<dyn RemoteAckSink>>>,
+    dispatch: Arc<Dispatch>,
     /// Dynamic room channels subscribed: channel → (namespace, room).
     rooms: Mutex<HashMap<String, (String, String)>>,
 }
@@ -242,14 +206,13 @@ impl ShardedAdapter {
     ) -> Result<Arc<Self>, LinkError> {
         let mode = cfg.sharded.unwrap_or(SubscriptionMode::Dynamic);
         let this = Arc::new(Self {
-            uid: random_id(),
+            uid: wire::random_id(),
             cfg,
             mode,
             link: OnceLock::new(),
             subs: OnceLock::new(),
             local,
-            requests: Mutex::new(HashMap::new()),
-            acks: Mutex::new(HashMap::new()),
+            dispatch: Arc::default(),
             rooms: Mutex::new(HashMap::new()),
         });
         let link = RedisLink::connect_publisher(this.cfg.link.clone()).await?;
@@ -504,8 +467,7 @@ impl ShardedAdapter {
 
     fn on_response(&self, m: &Message) {
         let Some(id) = m.str("requestId") else { return };
-        let sink = self.acks.lock().get(id).cloned();
-        if let Some(sink) = sink {
+        if let Some(sink) = self.dispatch.ack_sink(id) {
             match m.kind {
                 kind::BROADCAST_CLIENT_COUNT => sink.client_count(
                     m.data
@@ -518,104 +480,43 @@ impl ShardedAdapter {
             }
             return;
         }
-        let mut requests = self.requests.lock();
-        let Some(p) = requests.get_mut(id) else {
-            return;
-        };
-        let counted = match (&mut p.acc, m.kind) {
-            (Acc::Sockets(acc), kind::FETCH_SOCKETS_RESPONSE) => {
-                let Some(list) = m.data.get("sockets").and_then(Json::as_array) else {
-                    return;
-                };
-                acc.extend(list.iter().filter_map(socket_info));
-                true
-            }
-            (Acc::Replies(acc), kind::SERVER_SIDE_EMIT_RESPONSE) => {
-                acc.push(m.value("packet"));
-                true
-            }
-            _ => false,
-        };
-        if counted {
-            p.got += 1;
-            if p.got >= p.expected {
-                if let Some(done) = p.done.take() {
-                    let _ = done.send(());
+        self.dispatch
+            .answer(id, |gathered| match (gathered, m.kind) {
+                (Gathered::Sockets(acc), kind::FETCH_SOCKETS_RESPONSE) => {
+                    let Some(list) = m.data.get("sockets").and_then(Json::as_array) else {
+                        return false;
+                    };
+                    acc.extend(list.iter().filter_map(SocketInfo::from_json));
+                    true
                 }
-            }
-        }
+                (Gathered::Replies(acc), kind::SERVER_SIDE_EMIT_RESPONSE) => {
+                    acc.push(m.value("packet"));
+                    true
+                }
+                _ => false,
+            });
     }
 
     /// Asks every other node; resolves with what arrived within `timeout`.
     fn request(
-        self: &Arc<Self>,
+        &self,
         nsp: &str,
         kind: u64,
         data: impl FnOnce(&str) -> Json + Send + 'static,
-        acc: Acc,
+        gathered: Gathered,
         timeout: Duration,
-    ) -> BoxFuture<'static, ClusterReply<Acc>> {
-        let this = self.clone();
-        let nsp = nsp.to_owned();
-        async move {
-            let channel = this.channel(&nsp);
-            let expected = match this.link().shard_numsub(&channel).await {
-                Ok(n) => n.saturating_sub(1),
-                Err(e) => {
-                    tracing::warn!("redis: cannot count the nodes ({e}); answering with this node only");
-                    return ClusterReply { value: acc, answered: 0, expected: 0, complete: false };
-                }
-            };
-            if expected == 0 {
-                return ClusterReply { value: acc, answered: 0, expected: 0, complete: true };
-            }
-            let id = random_id();
-            let (tx, rx) = oneshot::channel();
-            this.requests
-                .lock()
-                .insert(id.clone(), Pending { expected, got: 0, acc, done: Some(tx) });
-            this.publish(&nsp, channel, kind, data(&id), &[]);
-            let complete = tokio::time::timeout(timeout, rx).await.is_ok();
-            let p = this.requests.lock().remove(&id).expect("only removed here");
-            if !complete {
-                tracing::warn!(
-                    "redis: cluster request timed out after {timeout:?}: {} of {expected} node(s) answered",
-                    p.got
-                );
-            }
-            ClusterReply { value: p.acc, answered: p.got, expected, complete: complete || p.got >= expected }
-        }
-        .boxed()
-    }
-}
-
-fn socket_info(v: &Json) -> Option<SocketInfo> {
-    Some(SocketInfo {
-        id: v.get("id")?.as_str()?.to_owned(),
-        handshake: v.get("handshake").cloned().unwrap_or(Json::Null),
-        rooms: v
-            .get("rooms")
-            .and_then(Json::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|r| r.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        data: v.get("data").cloned().unwrap_or(Json::Null),
-    })
-}
-
-fn rooms_json(rooms: &[Room]) -> Json {
-    Json::Array(rooms.iter().map(|r| Json::from(&**r)).collect())
-}
-
-fn map_reply<T>(r: ClusterReply<Acc>, f: impl FnOnce(Acc) -> T) -> ClusterReply<T> {
-    ClusterReply {
-        value: f(r.value),
-        answered: r.answered,
-        expected: r.expected,
-        complete: r.complete,
+    ) -> BoxFuture<'static, ClusterReply<Gathered>> {
+        let channel = self.channel(nsp);
+        let count = {
+            let (link, channel) = (self.link().clone(), channel.clone());
+            async move { link.shard_numsub(&channel).await }
+        };
+        let (link, uid, nsp) = (self.link().clone(), self.uid.clone(), nsp.to_owned());
+        let send = move |id: &str| link.spublish(channel, encode(kind, data(id), &[], &uid, &nsp));
+        self.dispatch
+            .clone()
+            .request(count, wire::random_id(), gathered, timeout, send)
+            .boxed()
     }
 }
 
@@ -689,13 +590,13 @@ impl ClusterAdapter for Arc<ShardedAdapter> {
                         }),
                     ]),
                 ),
-                ("opts", opts_json(opts, None)),
+                ("opts", wire::flagged_opts_json(opts, None)),
             ]);
             self.publish(nsp, channel, kind::BROADCAST, data, &args.attachments);
             return;
         }
         // The hot path: JSON text spliced together, arguments never re-parsed.
-        let opts = opts_json(opts, None).to_string();
+        let opts = wire::flagged_opts_json(opts, None).to_string();
         let events = event_text(event, args);
         let uid = Json::from(self.uid.as_str()).to_string();
         let nsp_text = Json::from(nsp).to_string();
@@ -721,63 +622,49 @@ impl ClusterAdapter for Arc<ShardedAdapter> {
         timeout: Duration,
         sink: Arc<dyn RemoteAckSink>,
     ) {
-        let id = random_id();
-        self.acks.lock().insert(id.clone(), sink.clone());
         let ms = timeout.as_millis().min(u64::MAX as u128) as u64;
-        let mut data = vec![Json::from(event)];
-        data.extend(args.to_values());
-        let body = object(vec![
-            (
-                "packet",
-                object(vec![("type", Json::from(2)), ("data", Json::Array(data))]),
-            ),
-            ("requestId", Json::from(id.as_str())),
-            ("opts", opts_json(opts, Some(ms))),
-        ]);
         // Always the namespace's channel: the number of answers is SHARDNUMSUB of it.
         let channel = self.channel(nsp);
-        self.publish(
-            nsp,
-            channel.clone(),
-            kind::BROADCAST,
-            body,
-            &args.attachments,
-        );
-        let this = self.clone();
-        tokio::spawn(async move {
-            match this.link().shard_numsub(&channel).await {
-                Ok(n) => sink.servers(n.saturating_sub(1)),
-                Err(e) => {
-                    tracing::warn!(
-                        "redis: cannot count the nodes for an ack broadcast ({e}); local acks only"
-                    );
-                    sink.servers(0);
-                }
-            }
-            tokio::time::sleep(timeout).await;
-            this.acks.lock().remove(&id);
-        });
+        let count = {
+            let (link, channel) = (self.link().clone(), channel.clone());
+            async move { link.shard_numsub(&channel).await }
+        };
+        let send = |id: &str| {
+            let mut data = vec![Json::from(event)];
+            data.extend(args.to_values());
+            let body = object(vec![
+                (
+                    "packet",
+                    object(vec![("type", Json::from(2)), ("data", Json::Array(data))]),
+                ),
+                ("requestId", Json::from(id)),
+                ("opts", wire::flagged_opts_json(opts, Some(ms))),
+            ]);
+            self.publish(nsp, channel, kind::BROADCAST, body, &args.attachments);
+        };
+        self.dispatch
+            .broadcast_with_ack(wire::random_id(), sink, timeout, count, send);
     }
 
     fn add_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
         let data = object(vec![
-            ("opts", opts_json(opts, None)),
-            ("rooms", rooms_json(rooms)),
+            ("opts", wire::flagged_opts_json(opts, None)),
+            ("rooms", wire::rooms_json(rooms)),
         ]);
         self.publish(nsp, self.channel(nsp), kind::SOCKETS_JOIN, data, &[]);
     }
 
     fn del_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
         let data = object(vec![
-            ("opts", opts_json(opts, None)),
-            ("rooms", rooms_json(rooms)),
+            ("opts", wire::flagged_opts_json(opts, None)),
+            ("rooms", wire::rooms_json(rooms)),
         ]);
         self.publish(nsp, self.channel(nsp), kind::SOCKETS_LEAVE, data, &[]);
     }
 
     fn disconnect_sockets(&self, nsp: &str, opts: &BroadcastOptions, close: bool) {
         let data = object(vec![
-            ("opts", opts_json(opts, None)),
+            ("opts", wire::flagged_opts_json(opts, None)),
             ("close", Json::Bool(close)),
         ]);
         self.publish(nsp, self.channel(nsp), kind::DISCONNECT_SOCKETS, data, &[]);
@@ -808,15 +695,10 @@ impl ClusterAdapter for Arc<ShardedAdapter> {
                     ("packet", Json::Array(packet)),
                 ])
             },
-            Acc::Replies(Vec::new()),
+            Gathered::Replies(Vec::new()),
             timeout,
         )
-        .map(|r| {
-            map_reply(r, |acc| match acc {
-                Acc::Replies(v) => v,
-                _ => Vec::new(),
-            })
-        })
+        .map(|r| r.map(Gathered::into_replies))
         .boxed()
     }
 
@@ -826,20 +708,15 @@ impl ClusterAdapter for Arc<ShardedAdapter> {
         opts: &BroadcastOptions,
         timeout: Duration,
     ) -> BoxFuture<'static, ClusterReply<Vec<SocketInfo>>> {
-        let opts = opts_json(opts, None);
+        let opts = wire::flagged_opts_json(opts, None);
         self.request(
             nsp,
             kind::FETCH_SOCKETS,
             move |id| object(vec![("opts", opts), ("requestId", Json::from(id))]),
-            Acc::Sockets(Vec::new()),
+            Gathered::Sockets(Vec::new()),
             timeout,
         )
-        .map(|r| {
-            map_reply(r, |acc| match acc {
-                Acc::Sockets(v) => v,
-                _ => Vec::new(),
-            })
-        })
+        .map(|r| r.map(Gathered::into_sockets))
         .boxed()
     }
 
@@ -921,7 +798,7 @@ mod tests {
         let text = format!(
             r#"{{"type":3,"data":{{"packet":{{"type":2,"data":{}}},"opts":{}}},"uid":"u","nsp":"/"}}"#,
             event_text("hello", &args),
-            opts_json(&BroadcastOptions::all().to("room1"), None)
+            wire::flagged_opts_json(&BroadcastOptions::all().to("room1"), None)
         );
         assert_eq!(serde_json::from_str::<Json>(&text).unwrap(), s1);
         assert_eq!(event_text("x", &Payload::empty()), r#"["x"]"#);

@@ -22,39 +22,25 @@
 use base64::Engine as _;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
-use parking_lot::Mutex;
-use rand::Rng;
 use rmpv::Value as Mp;
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
-use super::conn::{Incoming, LinkError, RedisLink, Subscription};
+use super::conn::{send_batches, Incoming, LinkError, OnError, RedisLink, Subscription};
 use super::wire;
 use super::RedisConfig;
 use crate::adapter::cluster::{
-    ClusterAdapter, ClusterReply, ClusterStats, FoundSession, LocalNode, LoggedBroadcast,
-    RemoteAckSink, SessionRecord, SocketInfo,
+    ClusterAdapter, ClusterReply, ClusterStats, Dispatch, FoundSession, Gathered, LocalNode,
+    LoggedBroadcast, RemoteAckSink, SessionRecord, SocketInfo,
 };
 use crate::adapter::{BroadcastOptions, Room};
 use crate::protocol::Payload;
 
-/// `MessageType` of socket.io-adapter's `ClusterAdapter`.
-#[allow(missing_docs)]
-pub mod kind {
-    pub const BROADCAST: u64 = 3;
-    pub const SOCKETS_JOIN: u64 = 4;
-    pub const SOCKETS_LEAVE: u64 = 5;
-    pub const DISCONNECT_SOCKETS: u64 = 6;
-    pub const FETCH_SOCKETS: u64 = 7;
-    pub const FETCH_SOCKETS_RESPONSE: u64 = 8;
-    pub const SERVER_SIDE_EMIT: u64 = 9;
-    pub const SERVER_SIDE_EMIT_RESPONSE: u64 = 10;
-    pub const BROADCAST_CLIENT_COUNT: u64 = 11;
-    pub const BROADCAST_ACK: u64 = 12;
-}
+/// `MessageType` of socket.io-adapter's `ClusterAdapter` (the sharded adapter's).
+pub use super::sharded::kind;
 
 /// The session key prefix (the Node adapter's `sessionKeyPrefix` default).
 pub const SESSION_PREFIX: &str = "sio:session:";
@@ -65,12 +51,6 @@ const BLOCK: Duration = Duration::from_secs(5);
 /// Entries per `XRANGE` page of a restore, and most pages (the Node adapter's limit).
 const RANGE_PAGE: usize = 1000;
 const RANGE_PAGES: usize = 100;
-
-/// A random id like socket.io-adapter's `randomId()`: 16 hex characters.
-fn random_id() -> String {
-    let b: [u8; 8] = rand::rng().random();
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 /// A write to Redis that must not be lost to a short outage (kept in order, retried).
 enum Op {
@@ -87,18 +67,6 @@ enum Op {
     Del(String),
 }
 
-enum Acc {
-    Sockets(Vec<SocketInfo>),
-    Replies(Vec<Payload>),
-}
-
-struct Pending {
-    expected: usize,
-    got: usize,
-    acc: Acc,
-    done: Option<oneshot::Sender<()>>,
-}
-
 /// One node's Redis Streams adapter; all namespaces share it, its Redis link (pub/sub and
 /// commands), its stream reader connection and its ordered writer.
 pub struct StreamsAdapter {
@@ -107,8 +75,7 @@ pub struct StreamsAdapter {
     link: OnceLock<Arc<RedisLink>>,
     local: Weak<dyn LocalNode>,
     durable: mpsc::Sender<Op>,
-    requests: Mutex<HashMap<String, Pending>>,
-    acks: Mutex<HashMap<String, Arc<dyn RemoteAckSink>>>,
+    dispatch: Arc<Dispatch>,
     closed: watch::Sender<bool>,
 }
 
@@ -122,13 +89,12 @@ impl StreamsAdapter {
         let (durable, rx) = mpsc::channel(cfg.link.queue_bound.max(1));
         let (closed, _) = watch::channel(false);
         let this = Arc::new(Self {
-            uid: random_id(),
+            uid: wire::random_id(),
             cfg,
             link: OnceLock::new(),
             local,
             durable,
-            requests: Mutex::new(HashMap::new()),
-            acks: Mutex::new(HashMap::new()),
+            dispatch: Arc::default(),
             closed,
         });
         let weak = Arc::downgrade(&this);
@@ -159,13 +125,21 @@ impl StreamsAdapter {
             .next()
             .map_or_else(|| "0-0".to_owned(), |(id, _)| id);
         let _ = this.link.set(link.clone());
-        tokio::spawn(writer(
-            link.clone(),
-            rx,
+        // Durable writes wait out a short outage (bounded by the queue) and are retried, so
+        // they land once Redis is back.
+        let (stream, max_len, uid) = (
             this.cfg.key.clone(),
             this.cfg.stream_max_len,
             this.uid.clone(),
-            this.closed.subscribe(),
+        );
+        tokio::spawn(send_batches(
+            link.clone(),
+            rx,
+            OnError::Retry {
+                label: "redis streams",
+                max_delay: Duration::from_secs(1),
+            },
+            move |op: &Op, pipe| add_op(op, pipe, &stream, max_len, &uid),
         ));
         tokio::spawn(reader(
             Arc::downgrade(&this),
@@ -406,8 +380,7 @@ impl StreamsAdapter {
             return;
         };
         if matches!(kind, kind::BROADCAST_CLIENT_COUNT | kind::BROADCAST_ACK) {
-            let sink = self.acks.lock().get(id).cloned();
-            if let Some(sink) = sink {
+            if let Some(sink) = self.dispatch.ack_sink(id) {
                 if kind == kind::BROADCAST_CLIENT_COUNT {
                     let n = wire::field(data, "clientCount").and_then(Mp::as_u64);
                     sink.client_count(n.unwrap_or(0) as usize);
@@ -419,75 +392,48 @@ impl StreamsAdapter {
             }
             return;
         }
-        let mut requests = self.requests.lock();
-        let Some(p) = requests.get_mut(id) else {
-            return;
-        };
-        match (&mut p.acc, kind) {
-            (Acc::Sockets(acc), kind::FETCH_SOCKETS_RESPONSE) => {
+        self.dispatch.answer(id, |gathered| match (gathered, kind) {
+            (Gathered::Sockets(acc), kind::FETCH_SOCKETS_RESPONSE) => {
                 let Some(list) = wire::field(data, "sockets").and_then(Mp::as_array) else {
-                    return;
+                    return false;
                 };
                 acc.extend(list.iter().filter_map(socket_info));
+                true
             }
-            (Acc::Replies(acc), kind::SERVER_SIDE_EMIT_RESPONSE) => {
+            (Gathered::Replies(acc), kind::SERVER_SIDE_EMIT_RESPONSE) => {
                 acc.push(wire::mp_to_payload(
                     wire::field(data, "packet").unwrap_or(&Mp::Nil),
                 ));
+                true
             }
-            _ => return,
-        }
-        p.got += 1;
-        if p.got >= p.expected {
-            if let Some(done) = p.done.take() {
-                let _ = done.send(());
-            }
-        }
+            _ => false,
+        });
     }
 
     /// Asks every other node; resolves with what arrived within `timeout`.
     fn request(
-        self: &Arc<Self>,
+        &self,
         nsp: &str,
         kind: u64,
         data: Vec<(&'static str, Mp)>,
-        acc: Acc,
+        gathered: Gathered,
         timeout: Duration,
-    ) -> BoxFuture<'static, ClusterReply<Acc>> {
-        let this = self.clone();
-        let nsp = nsp.to_owned();
-        async move {
-            let expected = match this.link().numsub(&this.public(&nsp)).await {
-                Ok(n) => n.saturating_sub(1),
-                Err(e) => {
-                    tracing::warn!("redis: cannot count the nodes ({e}); answering with this node only");
-                    return ClusterReply { value: acc, answered: 0, expected: 0, complete: false };
-                }
-            };
-            if expected == 0 {
-                return ClusterReply { value: acc, answered: 0, expected: 0, complete: true };
-            }
-            let id = random_id();
-            let (tx, rx) = oneshot::channel();
-            this.requests.lock().insert(
-                id.clone(),
-                Pending { expected, got: 0, acc, done: Some(tx) },
-            );
-            let mut body: Vec<(Mp, Mp)> =
-                data.into_iter().map(|(k, v)| (Mp::from(k), v)).collect();
-            body.push((Mp::from("requestId"), Mp::from(id.as_str())));
-            this.publish(this.public(&nsp), &nsp, kind, Mp::Map(body));
-            let complete = tokio::time::timeout(timeout, rx).await.is_ok();
-            let p = this.requests.lock().remove(&id).expect("only removed here");
-            if !complete {
-                tracing::warn!(
-                    "redis: cluster request timed out after {timeout:?}: {} of {expected} node(s) answered",
-                    p.got
-                );
-            }
-            ClusterReply { value: p.acc, answered: p.got, expected, complete: complete || p.got >= expected }
-        }
-        .boxed()
+    ) -> BoxFuture<'static, ClusterReply<Gathered>> {
+        let channel = self.public(nsp);
+        let count = {
+            let (link, channel) = (self.link().clone(), channel.clone());
+            async move { link.numsub(&channel).await }
+        };
+        let (link, uid, nsp) = (self.link().clone(), self.uid.clone(), nsp.to_owned());
+        let send = move |id: &str| {
+            let mut body: Vec<(Mp, Mp)> = data.into_iter().map(|(k, v)| (Mp::from(k), v)).collect();
+            body.push((Mp::from("requestId"), Mp::from(id)));
+            link.publish(channel, response(kind, Mp::Map(body), &uid, &nsp));
+        };
+        self.dispatch
+            .clone()
+            .request(count, wire::random_id(), gathered, timeout, send)
+            .boxed()
     }
 }
 
@@ -589,26 +535,6 @@ impl Data {
         };
         Some((self.opts(), event, args))
     }
-}
-
-/// `{rooms, except, flags}` as JSON.
-fn opts_json(opts: &BroadcastOptions, timeout_ms: Option<u64>) -> Json {
-    let mut o = wire::opts_json(opts);
-    let mut flags = Map::new();
-    if opts.volatile {
-        flags.insert("volatile".into(), Json::Bool(true));
-    }
-    if let Some(t) = timeout_ms {
-        flags.insert("timeout".into(), Json::from(t));
-    }
-    o.as_object_mut()
-        .expect("opts_json is an object")
-        .insert("flags".into(), Json::Object(flags));
-    o
-}
-
-fn rooms_json(rooms: &[Room]) -> Json {
-    Json::Array(rooms.iter().map(|r| Json::from(&**r)).collect())
 }
 
 /// Entries of an `XRANGE`/`XREVRANGE` answer (or one stream of an `XREAD` answer):
@@ -761,90 +687,36 @@ async fn reader(
     }
 }
 
-/// Sends the durable writes in order, pipelined; while Redis is down they wait (bounded by
-/// the queue) and are retried, so they land once it is back (at least once: a batch whose
-/// answer was lost with the connection is sent again).
-async fn writer(
-    link: Arc<RedisLink>,
-    mut rx: mpsc::Receiver<Op>,
-    stream: String,
-    max_len: usize,
-    uid: String,
-    mut closed: watch::Receiver<bool>,
-) {
-    let mut batch: Vec<Op> = Vec::with_capacity(256);
-    let min = link.options().backoff_min;
-    let mut delay = min;
-    let mut down = false;
-    loop {
-        if batch.is_empty() {
-            tokio::select! {
-                n = rx.recv_many(&mut batch, 256) => if n == 0 { return },
-                _ = closed.changed() => return,
-            }
+/// Puts a durable write into the writer's pipeline.
+fn add_op(op: &Op, pipe: &mut redis::Pipeline, stream: &str, max_len: usize, uid: &str) {
+    match op {
+        Op::Xadd { nsp, kind, data } => {
+            pipe.cmd("XADD")
+                .arg(stream)
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(max_len)
+                .arg("*")
+                .arg("uid")
+                .arg(uid)
+                .arg("nsp")
+                .arg(nsp)
+                .arg("type")
+                .arg(kind.to_string())
+                .arg("data")
+                .arg(&data[..])
+                .ignore();
         }
-        let mut pipe = redis::pipe();
-        for op in &batch {
-            match op {
-                Op::Xadd { nsp, kind, data } => {
-                    pipe.cmd("XADD")
-                        .arg(&stream)
-                        .arg("MAXLEN")
-                        .arg("~")
-                        .arg(max_len)
-                        .arg("*")
-                        .arg("uid")
-                        .arg(&uid)
-                        .arg("nsp")
-                        .arg(nsp)
-                        .arg("type")
-                        .arg(kind.to_string())
-                        .arg("data")
-                        .arg(&data[..])
-                        .ignore();
-                }
-                Op::Set { key, value, ttl_ms } => {
-                    pipe.cmd("SET")
-                        .arg(key)
-                        .arg(value)
-                        .arg("PX")
-                        .arg((*ttl_ms).max(1))
-                        .ignore();
-                }
-                Op::Del(key) => {
-                    pipe.cmd("DEL").arg(key).ignore();
-                }
-            }
+        Op::Set { key, value, ttl_ms } => {
+            pipe.cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("PX")
+                .arg((*ttl_ms).max(1))
+                .ignore();
         }
-        let n = batch.len() as u64;
-        match link.pipeline::<()>(&pipe).await {
-            Ok(()) => {
-                link.count(n, 0, 0);
-                batch.clear();
-                delay = min;
-                if down {
-                    down = false;
-                    tracing::info!("redis streams: appends go through again");
-                }
-            }
-            Err(e) if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() => {
-                if !down {
-                    down = true;
-                    tracing::warn!(
-                        "redis streams: appending failed ({e}); {n}+ write(s) kept and retried until Redis answers"
-                    );
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = closed.changed() => return,
-                }
-                delay = (delay * 2).min(Duration::from_secs(1));
-            }
-            Err(e) => {
-                tracing::warn!("redis streams: Redis refused {n} write(s): {e}");
-                link.count(0, n, 0);
-                batch.clear();
-            }
+        Op::Del(key) => {
+            pipe.cmd("DEL").arg(key).ignore();
         }
     }
 }
@@ -999,7 +871,7 @@ impl ClusterAdapter for Arc<StreamsAdapter> {
         packet.insert("data".into(), Json::Array(data));
         let mut body = Map::new();
         body.insert("packet".into(), Json::Object(packet));
-        body.insert("opts".into(), opts_json(opts, None));
+        body.insert("opts".into(), wire::flagged_opts_json(opts, None));
         self.append(nsp, kind::BROADCAST, Json::Object(body));
     }
 
@@ -1012,55 +884,46 @@ impl ClusterAdapter for Arc<StreamsAdapter> {
         timeout: Duration,
         sink: Arc<dyn RemoteAckSink>,
     ) {
-        let id = random_id();
-        self.acks.lock().insert(id.clone(), sink.clone());
         let ms = timeout.as_millis().min(u64::MAX as u128) as u64;
-        let data = Mp::Map(vec![
-            (
-                Mp::from("packet"),
-                Mp::Map(vec![
-                    (Mp::from("type"), Mp::from(2)),
-                    (Mp::from("data"), wire::event_data(event, args)),
-                ]),
-            ),
-            (Mp::from("requestId"), Mp::from(id.as_str())),
-            (Mp::from("opts"), wire::opts_mp(opts, Some(ms))),
-        ]);
-        self.publish(self.public(nsp), nsp, kind::BROADCAST, data);
-        let this = self.clone();
-        let channel = self.public(nsp);
-        tokio::spawn(async move {
-            match this.link().numsub(&channel).await {
-                Ok(n) => sink.servers(n.saturating_sub(1)),
-                Err(e) => {
-                    tracing::warn!(
-                        "redis: cannot count the nodes for an ack broadcast ({e}); local acks only"
-                    );
-                    sink.servers(0);
-                }
-            }
-            tokio::time::sleep(timeout).await;
-            this.acks.lock().remove(&id);
-        });
+        let count = {
+            let (link, channel) = (self.link().clone(), self.public(nsp));
+            async move { link.numsub(&channel).await }
+        };
+        let send = |id: &str| {
+            let data = Mp::Map(vec![
+                (
+                    Mp::from("packet"),
+                    Mp::Map(vec![
+                        (Mp::from("type"), Mp::from(2)),
+                        (Mp::from("data"), wire::event_data(event, args)),
+                    ]),
+                ),
+                (Mp::from("requestId"), Mp::from(id)),
+                (Mp::from("opts"), wire::opts_mp(opts, Some(ms))),
+            ]);
+            self.publish(self.public(nsp), nsp, kind::BROADCAST, data);
+        };
+        self.dispatch
+            .broadcast_with_ack(wire::random_id(), sink, timeout, count, send);
     }
 
     fn add_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
         let mut m = Map::new();
-        m.insert("opts".into(), opts_json(opts, None));
-        m.insert("rooms".into(), rooms_json(rooms));
+        m.insert("opts".into(), wire::flagged_opts_json(opts, None));
+        m.insert("rooms".into(), wire::rooms_json(rooms));
         self.append(nsp, kind::SOCKETS_JOIN, Json::Object(m));
     }
 
     fn del_sockets(&self, nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) {
         let mut m = Map::new();
-        m.insert("opts".into(), opts_json(opts, None));
-        m.insert("rooms".into(), rooms_json(rooms));
+        m.insert("opts".into(), wire::flagged_opts_json(opts, None));
+        m.insert("rooms".into(), wire::rooms_json(rooms));
         self.append(nsp, kind::SOCKETS_LEAVE, Json::Object(m));
     }
 
     fn disconnect_sockets(&self, nsp: &str, opts: &BroadcastOptions, close: bool) {
         let mut m = Map::new();
-        m.insert("opts".into(), opts_json(opts, None));
+        m.insert("opts".into(), wire::flagged_opts_json(opts, None));
         m.insert("close".into(), Json::Bool(close));
         self.append(nsp, kind::DISCONNECT_SOCKETS, Json::Object(m));
     }
@@ -1081,15 +944,10 @@ impl ClusterAdapter for Arc<StreamsAdapter> {
             nsp,
             kind::SERVER_SIDE_EMIT,
             vec![("packet", wire::event_data(event, args))],
-            Acc::Replies(Vec::new()),
+            Gathered::Replies(Vec::new()),
             timeout,
         )
-        .map(|r| {
-            map_reply(r, |acc| match acc {
-                Acc::Replies(v) => v,
-                Acc::Sockets(_) => Vec::new(),
-            })
-        })
+        .map(|r| r.map(Gathered::into_replies))
         .boxed()
     }
 
@@ -1103,15 +961,10 @@ impl ClusterAdapter for Arc<StreamsAdapter> {
             nsp,
             kind::FETCH_SOCKETS,
             vec![("opts", wire::opts_mp(opts, None))],
-            Acc::Sockets(Vec::new()),
+            Gathered::Sockets(Vec::new()),
             timeout,
         )
-        .map(|r| {
-            map_reply(r, |acc| match acc {
-                Acc::Sockets(v) => v,
-                Acc::Replies(_) => Vec::new(),
-            })
-        })
+        .map(|r| r.map(Gathered::into_sockets))
         .boxed()
     }
 
@@ -1172,15 +1025,6 @@ impl ClusterAdapter for Arc<StreamsAdapter> {
         self.clone()
             .restore(nsp.to_owned(), pid.to_owned(), offset.to_owned())
             .boxed()
-    }
-}
-
-fn map_reply<T>(r: ClusterReply<Acc>, f: impl FnOnce(Acc) -> T) -> ClusterReply<T> {
-    ClusterReply {
-        value: f(r.value),
-        answered: r.answered,
-        expected: r.expected,
-        complete: r.complete,
     }
 }
 

@@ -223,13 +223,41 @@ pub fn json_opts(v: Option<&Json>) -> BroadcastOptions {
     }
 }
 
+/// Room names as a JSON array.
+pub fn rooms_json(rooms: &[Room]) -> Json {
+    Json::Array(rooms.iter().map(|r| Json::from(&**r)).collect())
+}
+
 /// JSON `{rooms, except}` of a request.
 pub fn opts_json(opts: &BroadcastOptions) -> Json {
-    let list = |r: &[Room]| Json::Array(r.iter().map(|x| Json::from(&**x)).collect());
     let mut m = Map::new();
-    m.insert("rooms".into(), list(&opts.rooms));
-    m.insert("except".into(), list(&opts.except));
+    m.insert("rooms".into(), rooms_json(&opts.rooms));
+    m.insert("except".into(), rooms_json(&opts.except));
     Json::Object(m)
+}
+
+/// JSON `{rooms, except, flags}` of socket.io-adapter's `ClusterAdapter` messages (the
+/// sharded and streams adapters): `flags` has `volatile` and the ack `timeout` when set.
+pub fn flagged_opts_json(opts: &BroadcastOptions, timeout_ms: Option<u64>) -> Json {
+    let mut m = Map::new();
+    m.insert("rooms".into(), rooms_json(&opts.rooms));
+    m.insert("except".into(), rooms_json(&opts.except));
+    let mut flags = Map::new();
+    if opts.volatile {
+        flags.insert("volatile".into(), Json::Bool(true));
+    }
+    if let Some(t) = timeout_ms {
+        flags.insert("timeout".into(), Json::from(t));
+    }
+    m.insert("flags".into(), Json::Object(flags));
+    Json::Object(m)
+}
+
+/// A random id as socket.io-adapter's `randomId()` makes it: 16 hex characters.
+pub fn random_id() -> String {
+    use rand::Rng;
+    let n: u64 = rand::rng().random();
+    format!("{n:016x}")
 }
 
 /// A broadcast message `[uid, {type, data, nsp}, {rooms, except, flags}]`.
