@@ -221,17 +221,4 @@ and cannot keep up with the fixed 40 000 deliveries/s (its latency there is queu
 PY
 cat bench/cluster.md
 
-python3 - <<'PY'
-from pathlib import Path
-bm, sec = Path("BENCHMARKS.md"), Path("bench/cluster.md").read_text().rstrip() + "\n"
-start, end = "<!-- cluster:start -->", "<!-- cluster:end -->"
-text = bm.read_text() if bm.exists() else ""
-block = f"{start}\n{sec}{end}\n"
-if start in text and end in text:
-    a, b = text.index(start), text.index(end) + len(end) + 1
-    text = text[:a] + block + text[b:]
-else:
-    text = text.rstrip() + "\n\n" + block
-bm.write_text(text)
-PY
-echo "== BENCHMARKS.md updated"
+splice_section cluster

@@ -13,6 +13,13 @@
 #   stop_server                kills SERVER_PID (if set), waits for it and lets the kernel settle
 #   listening_port LOG         waits (up to 10 s) for a server started with PORT=0 to print
 #                              "listening on http://…:<port>" into LOG and prints the port
+#   fanout_run NAME MODE [VAR=VALUE…]
+#                              one headline fan-out run (1000 clients in one room, one
+#                              sender, window 16, DURATION s) of $LOADGEN against a fresh
+#                              target/release/examples/bench-server started with that
+#                              environment; its JSON line, labelled NAME-MODE, goes to
+#                              RESULTS with "mode":MODE. A function fanout_before_stop, when
+#                              the caller defines one, runs with MODE before the server stops.
 
 bench_init() {
   ROOT=$PWD
@@ -57,6 +64,23 @@ listening_port() {
     sleep 0.05
   done
   echo "$port"
+}
+
+fanout_run() {
+  local name=$1 mode=$2 line
+  shift 2
+  while port_in_use "$PORT"; do PORT=$((PORT + 1)); done
+  env PORT="$PORT" "$@" "${PIN_SERVER[@]}" target/release/examples/bench-server > "$OUT/$name-server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 200); do port_in_use "$PORT" && break; sleep 0.05; done
+  line=$(timeout 300 "${PIN_GEN[@]}" "$LOADGEN" --port "$PORT" --pid "$SERVER_PID" --threads "$GEN_THREADS" \
+    --label "$name-$mode" --scenario fanout --clients 1000 --rooms 1 --senders 1 --window 16 \
+    --duration "$DURATION" | tail -1 || true)
+  if declare -F fanout_before_stop >/dev/null; then fanout_before_stop "$mode"; fi
+  stop_server
+  [ -n "$line" ] || line="{\"label\":\"$name-$mode\",\"error\":\"load generator failed\"}"
+  echo "${line%\}},\"mode\":\"$mode\"}" >> "$RESULTS"
+  echo "   $mode: ${line:0:200}"
 }
 
 # splice_section NAME: puts bench/NAME.md into the current BENCHMARKS.md between

@@ -17,33 +17,17 @@ cargo build --release --quiet -p roomcast-loadgen
 LOADGEN=$ROOT/target/release/loadgen
 trap stop_server EXIT
 
-# run off|on: one fan-out run, its JSON line appended to $RESULTS.
-run() {
-  local mode=$1 env=()
-  [ "$mode" = on ] && env=(METRICS_PATH=/metrics)
-  while port_in_use "$PORT"; do PORT=$((PORT + 1)); done
-  env PORT="$PORT" "${env[@]}" "${PIN_SERVER[@]}" target/release/examples/bench-server > "$OUT/metrics-server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 200); do port_in_use "$PORT" && break; sleep 0.05; done
-  local line
-  line=$(timeout 300 "${PIN_GEN[@]}" "$LOADGEN" --port "$PORT" --pid "$SERVER_PID" --threads "$GEN_THREADS" \
-    --label "metrics-$mode" --scenario fanout --clients 1000 --rooms 1 --senders 1 --window 16 \
-    --duration "$DURATION" | tail -1 || true)
-  if [ "$mode" = on ]; then
-    # The counters really counted: the scrape shows this run's deliveries.
-    curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -E '^roomcast_(deliveries|connects)_total' | sed 's/^/   /' || echo "   (scrape failed)"
-  fi
-  stop_server
-  [ -n "$line" ] || line="{\"label\":\"metrics-$mode\",\"error\":\"load generator failed\"}"
-  echo "${line%\}},\"mode\":\"$mode\"}" >> "$RESULTS"
-  echo "   $mode: ${line:0:200}"
+# The counters really counted: the scrape shows the run's deliveries.
+fanout_before_stop() {
+  [ "$1" = on ] || return 0
+  curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -E '^roomcast_(deliveries|connects)_total' | sed 's/^/   /' || echo "   (scrape failed)"
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== fan-out, metrics off / on, $REPEATS pairs of $DURATION s"
 for i in $(seq 1 "$REPEATS"); do
-  run off
-  run on
+  fanout_run metrics off
+  fanout_run metrics on METRICS_PATH=/metrics
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -93,17 +77,4 @@ print("per recipient. Gauges (sockets, rooms, sessions) are read at scrape time 
 PY
 cat bench/metrics.md
 
-python3 - <<'PY'
-from pathlib import Path
-bm, sec = Path("BENCHMARKS.md"), Path("bench/metrics.md").read_text().rstrip() + "\n"
-start, end = "<!-- metrics:start -->", "<!-- metrics:end -->"
-text = bm.read_text() if bm.exists() else ""
-block = f"{start}\n{sec}{end}\n"
-if start in text and end in text:
-    a, b = text.index(start), text.index(end) + len(end) + 1
-    text = text[:a] + block + text[b:]
-else:
-    text = text.rstrip() + "\n\n" + block
-bm.write_text(text)
-PY
-echo "== BENCHMARKS.md updated"
+splice_section metrics

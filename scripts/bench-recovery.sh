@@ -19,29 +19,11 @@ cargo build --release --quiet -p roomcast-loadgen
 LOADGEN=$ROOT/target/release/loadgen
 trap stop_server EXIT
 
-# run off|on: one fan-out run, its JSON line appended to $RESULTS.
-run() {
-  local mode=$1 env=()
-  [ "$mode" = on ] && env=(RECOVERY_MS=120000)
-  while port_in_use "$PORT"; do PORT=$((PORT + 1)); done
-  env PORT="$PORT" "${env[@]}" "${PIN_SERVER[@]}" target/release/examples/bench-server > "$OUT/recovery-server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 200); do port_in_use "$PORT" && break; sleep 0.05; done
-  local line
-  line=$(timeout 300 "${PIN_GEN[@]}" "$LOADGEN" --port "$PORT" --pid "$SERVER_PID" --threads "$GEN_THREADS" \
-    --label "recovery-$mode" --scenario fanout --clients 1000 --rooms 1 --senders 1 --window 16 \
-    --duration "$DURATION" | tail -1 || true)
-  stop_server
-  [ -n "$line" ] || line="{\"label\":\"recovery-$mode\",\"error\":\"load generator failed\"}"
-  echo "${line%\}},\"mode\":\"$mode\"}" >> "$RESULTS"
-  echo "   $mode: ${line:0:200}"
-}
-
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== fan-out, recovery off / on, $REPEATS pairs of $DURATION s"
 for i in $(seq 1 "$REPEATS"); do
-  run off
-  run on
+  fanout_run recovery off
+  fanout_run recovery on RECOVERY_MS=120000
 done
 echo "== replay buffer memory"
 MEM=$(target/release/examples/recovery-mem)
