@@ -8,7 +8,7 @@ use std::time::Duration;
 use roomcast::host::ClusterRequest;
 
 use crate::input::{payload, put, text};
-use crate::server::{roomcast_server, server};
+use crate::server::{roomcast_server, with_server};
 use crate::status::*;
 use crate::types::{broadcast_options, roomcast_target};
 
@@ -36,8 +36,7 @@ pub unsafe extern "C" fn roomcast_server_side_emit(
     event: *const c_char,
     args_json: *const c_char,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         let (nsp, event) = (text(nsp, "nsp")?, text(event, "event")?);
         let args = payload(args_json, std::ptr::null(), 0)?;
         state.server.server_side_emit(nsp, event, &args)?;
@@ -67,8 +66,7 @@ pub unsafe extern "C" fn roomcast_cluster_request(
     timeout_ms: u32,
     request_id: *mut u64,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         let nsp = text(nsp, "nsp")?;
         let misplaced = |what: &str| {
             Err(Fail::new(

@@ -6,8 +6,8 @@ use std::time::Duration;
 use roomcast::host::{ConnectRequest, Server};
 use roomcast::BroadcastOptions;
 
-use crate::input::{json_value, opt_text, payload, put, text};
-use crate::server::{roomcast_server, server};
+use crate::input::{json_value, opt_text, out_ptr, payload, put, text};
+use crate::server::{roomcast_server, server, with_server};
 use crate::status::*;
 use crate::types::{broadcast_options, roomcast_bytes, roomcast_target};
 
@@ -26,8 +26,7 @@ pub unsafe extern "C" fn roomcast_emit(
     attachments_len: usize,
     recipients: *mut usize,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         let (nsp, event) = (text(nsp, "nsp")?, text(event, "event")?);
         let args = payload(args_json, attachments, attachments_len)?;
         let n = state
@@ -49,8 +48,7 @@ pub unsafe extern "C" fn roomcast_emit_to_socket(
     attachments: *const roomcast_bytes,
     attachments_len: usize,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         let (nsp, sid, event) = (text(nsp, "nsp")?, text(sid, "sid")?, text(event, "event")?);
         let args = payload(args_json, attachments, attachments_len)?;
         match state
@@ -82,8 +80,7 @@ pub unsafe extern "C" fn roomcast_emit_with_ack(
     timeout_ms: u32,
     ack_id: *mut u64,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         let (nsp, event) = (text(nsp, "nsp")?, text(event, "event")?);
         let args = payload(args_json, attachments, attachments_len)?;
         let timeout = Duration::from_millis(timeout_ms.into());
@@ -106,8 +103,7 @@ pub unsafe extern "C" fn roomcast_ack_send(
     attachments: *const roomcast_bytes,
     attachments_len: usize,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         let args = payload(args_json, attachments, attachments_len)?;
         let pending = state.acks.take(ack).ok_or_else(no_such_ack)?;
         state.server.answer(pending, &args)?;
@@ -118,11 +114,8 @@ pub unsafe extern "C" fn roomcast_ack_send(
 /// Gives up a client's ack request without answering (consumes it like `roomcast_ack_send`).
 #[no_mangle]
 pub extern "C" fn roomcast_ack_drop(server: *mut roomcast_server, ack: u64) -> roomcast_status {
-    guard(|| {
-        self::server(server)?
-            .acks
-            .take(ack)
-            .ok_or_else(no_such_ack)?;
+    with_server(server, |state| {
+        state.acks.take(ack).ok_or_else(no_such_ack)?;
         Ok(())
     })
 }
@@ -143,8 +136,7 @@ pub unsafe extern "C" fn roomcast_release(
     nsp: *const c_char,
     sid: *const c_char,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         state.server.release(text(nsp, "nsp")?, text(sid, "sid")?)?;
         Ok(())
     })
@@ -160,8 +152,7 @@ unsafe fn bulk<T>(
     to: *const roomcast_target,
     op: impl FnOnce(&Server, &str, &BroadcastOptions, T) -> Result<(), roomcast::host::Error>,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         let nsp = text(nsp, "nsp")?;
         let arg = arg()?;
         op(&state.server, nsp, &broadcast_options(to)?, arg)?;
@@ -236,8 +227,7 @@ pub unsafe extern "C" fn roomcast_add_namespace(
     pattern: *const c_char,
     middleware: bool,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         let rule = roomcast::host::options::namespace_rule(text(pattern, "pattern")?, middleware)
             .map_err(roomcast::host::Error::Config)?;
         state.server.add_namespace(rule)?;
@@ -253,8 +243,7 @@ pub unsafe extern "C" fn roomcast_join(
     sid: *const c_char,
     room: *const c_char,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         state
             .server
             .join(text(nsp, "nsp")?, text(sid, "sid")?, &[text(room, "room")?])?;
@@ -270,8 +259,7 @@ pub unsafe extern "C" fn roomcast_leave(
     sid: *const c_char,
     room: *const c_char,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         state
             .server
             .leave(text(nsp, "nsp")?, text(sid, "sid")?, &[text(room, "room")?])?;
@@ -279,12 +267,23 @@ pub unsafe extern "C" fn roomcast_leave(
     })
 }
 
-pub(crate) fn json_string_out(out: *mut *mut c_char, list: Vec<String>) -> Res {
-    let json = serde_json::Value::from(list).to_string();
-    let c = CString::new(json)
-        .map_err(|_| Fail::new(ROOMCAST_ERR_INVALID_ARGUMENT, "NUL in a name"))?;
-    unsafe { put(out, c.into_raw()) };
-    Ok(())
+/// A command that writes a JSON array of names to `out` (free it with
+/// `roomcast_string_free`): `out` is checked first, then the handle, then `body` checks
+/// the other arguments in order.
+pub(crate) unsafe fn names_out(
+    server: *mut roomcast_server,
+    out: *mut *mut c_char,
+    body: impl FnOnce(&crate::server::ServerState) -> Res<Vec<String>>,
+) -> roomcast_status {
+    guard(|| {
+        out_ptr(out)?;
+        let list = body(&*self::server(server)?)?;
+        let json = serde_json::Value::from(list).to_string();
+        let c = CString::new(json)
+            .map_err(|_| Fail::new(ROOMCAST_ERR_INVALID_ARGUMENT, "NUL in a name"))?;
+        put(out, c.into_raw());
+        Ok(())
+    })
 }
 
 /// Writes the rooms of socket `sid` (its own id room included, sorted) as a JSON array
@@ -296,17 +295,10 @@ pub unsafe extern "C" fn roomcast_rooms_of(
     sid: *const c_char,
     out: *mut *mut c_char,
 ) -> roomcast_status {
-    guard(|| {
-        if out.is_null() {
-            return Err(Fail::new(ROOMCAST_ERR_NULL, "out is NULL"));
-        }
-        let state = self::server(server)?;
-        json_string_out(
-            out,
-            state
-                .server
-                .rooms_of(text(nsp, "nsp")?, text(sid, "sid")?)?,
-        )
+    names_out(server, out, |state| {
+        Ok(state
+            .server
+            .rooms_of(text(nsp, "nsp")?, text(sid, "sid")?)?)
     })
 }
 
@@ -321,8 +313,7 @@ pub unsafe extern "C" fn roomcast_set_data(
     sid: *const c_char,
     data_json: *const c_char,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         let data = text(data_json, "data_json")?;
         crate::input::json_value(data, "data_json")?;
         state
@@ -343,9 +334,7 @@ pub unsafe extern "C" fn roomcast_data(
     out: *mut *mut c_char,
 ) -> roomcast_status {
     guard(|| {
-        if out.is_null() {
-            return Err(Fail::new(ROOMCAST_ERR_NULL, "out is NULL"));
-        }
+        out_ptr(out)?;
         let state = self::server(server)?;
         let data = state.server.data(text(nsp, "nsp")?, text(sid, "sid")?)?;
         let ptr = match data {
@@ -369,17 +358,10 @@ pub unsafe extern "C" fn roomcast_sockets(
     to: *const roomcast_target,
     out: *mut *mut c_char,
 ) -> roomcast_status {
-    guard(|| {
-        if out.is_null() {
-            return Err(Fail::new(ROOMCAST_ERR_NULL, "out is NULL"));
-        }
-        let state = self::server(server)?;
-        json_string_out(
-            out,
-            state
-                .server
-                .sockets(text(nsp, "nsp")?, &broadcast_options(to)?)?,
-        )
+    names_out(server, out, |state| {
+        Ok(state
+            .server
+            .sockets(text(nsp, "nsp")?, &broadcast_options(to)?)?)
     })
 }
 
@@ -402,8 +384,7 @@ pub unsafe extern "C" fn roomcast_disconnect(
     sid: *const c_char,
     close_connection: bool,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         state
             .server
             .disconnect(text(nsp, "nsp")?, text(sid, "sid")?, close_connection)?;
@@ -415,10 +396,8 @@ pub unsafe extern "C" fn roomcast_disconnect(
 /// follows. `ROOMCAST_ERR_NO_SUCH_REQUEST` when already answered or the client left.
 #[no_mangle]
 pub extern "C" fn roomcast_accept(server: *mut roomcast_server, request: u64) -> roomcast_status {
-    guard(|| {
-        self::server(server)?
-            .server
-            .accept(ConnectRequest::from_id(request))?;
+    with_server(server, |state| {
+        state.server.accept(ConnectRequest::from_id(request))?;
         Ok(())
     })
 }
@@ -432,8 +411,7 @@ pub unsafe extern "C" fn roomcast_reject(
     message: *const c_char,
     data_json: *const c_char,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         let message = text(message, "message")?;
         let data = opt_text(data_json, "data_json")?;
         if let Some(d) = data {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use roomcast::host::options::{ConfigBuilder, ConfigError, OptionValue};
 use roomcast::host::Error;
 
-use crate::input::{opt_text, put, text};
+use crate::input::{opt_text, out_ptr, put, text};
 use crate::registry::Registry;
 use crate::status::{guard, roomcast_status, Fail, Res, ROOMCAST_OK};
 
@@ -44,9 +44,7 @@ pub(crate) fn set(cfg: *mut roomcast_config, name: &str, value: OptionValue) -> 
 #[no_mangle]
 pub unsafe extern "C" fn roomcast_config_new(out: *mut *mut roomcast_config) -> roomcast_status {
     guard(|| {
-        if out.is_null() {
-            return Err(Fail::new(crate::status::ROOMCAST_ERR_NULL, "out is NULL"));
-        }
+        out_ptr(out)?;
         put(out, CONFIGS.insert(Mutex::new(ConfigBuilder::new())));
         Ok(())
     })

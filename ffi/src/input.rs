@@ -18,12 +18,26 @@ pub unsafe fn text<'a>(ptr: *const c_char, what: &str) -> Res<&'a str> {
     if ptr.is_null() {
         return Err(Fail::new(ROOMCAST_ERR_NULL, format!("{what} is NULL")));
     }
-    CStr::from_ptr(ptr).to_str().map_err(|_| {
+    utf8(CStr::from_ptr(ptr).to_bytes(), what)
+}
+
+/// Bytes that must be UTF-8 text (a string argument, or a text frame's `(ptr, len)`).
+pub fn utf8<'a>(bytes: &'a [u8], what: &str) -> Res<&'a str> {
+    std::str::from_utf8(bytes).map_err(|_| {
         Fail::new(
             ROOMCAST_ERR_INVALID_UTF8,
             format!("{what} is not valid UTF-8"),
         )
     })
+}
+
+/// An out-pointer the call writes its result through: NULL is refused.
+pub fn out_ptr<T>(out: *mut T) -> Res {
+    if out.is_null() {
+        Err(Fail::new(ROOMCAST_ERR_NULL, "out is NULL"))
+    } else {
+        Ok(())
+    }
 }
 
 /// An optional string argument (NULL means absent).

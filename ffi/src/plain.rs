@@ -10,10 +10,10 @@ use std::time::Duration;
 use roomcast::host::options::{ConfigError, OptionValue};
 use roomcast::host::{Error, PlainData};
 
-use crate::commands::json_string_out;
+use crate::commands::names_out;
 use crate::config::{roomcast_config, with};
-use crate::input::{opt_text, slice, text};
-use crate::server::{roomcast_server, server};
+use crate::input::{opt_text, slice, text, utf8};
+use crate::server::{roomcast_server, with_server};
 use crate::status::*;
 
 fn route_err(e: ConfigError) -> Fail {
@@ -119,15 +119,12 @@ pub unsafe extern "C" fn roomcast_plain_send(
     len: usize,
     binary: bool,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         let bytes = slice(data, len, "data")?;
         let data = if binary {
             PlainData::Binary(bytes::Bytes::copy_from_slice(bytes))
         } else {
-            let t = std::str::from_utf8(bytes)
-                .map_err(|_| Fail::new(ROOMCAST_ERR_INVALID_UTF8, "data is not valid UTF-8"))?;
-            PlainData::Text(t.to_owned())
+            PlainData::Text(utf8(bytes, "data")?.to_owned())
         };
         state.server.plain_send(text(id, "id")?, data)?;
         Ok(())
@@ -142,8 +139,7 @@ pub unsafe extern "C" fn roomcast_plain_join(
     id: *const c_char,
     room: *const c_char,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         state
             .server
             .plain_join(text(id, "id")?, &[text(room, "room")?])?;
@@ -158,8 +154,7 @@ pub unsafe extern "C" fn roomcast_plain_leave(
     id: *const c_char,
     room: *const c_char,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         state
             .server
             .plain_leave(text(id, "id")?, &[text(room, "room")?])?;
@@ -175,12 +170,8 @@ pub unsafe extern "C" fn roomcast_plain_rooms(
     id: *const c_char,
     out: *mut *mut c_char,
 ) -> roomcast_status {
-    guard(|| {
-        if out.is_null() {
-            return Err(Fail::new(ROOMCAST_ERR_NULL, "out is NULL"));
-        }
-        let state = self::server(server)?;
-        json_string_out(out, state.server.plain_rooms(text(id, "id")?)?)
+    names_out(server, out, |state| {
+        Ok(state.server.plain_rooms(text(id, "id")?)?)
     })
 }
 
@@ -194,8 +185,7 @@ pub unsafe extern "C" fn roomcast_plain_close(
     code: u32,
     reason: *const c_char,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         let reason = opt_text(reason, "reason")?.unwrap_or("");
         let code = u16::try_from(code).unwrap_or(0);
         state.server.plain_close(text(id, "id")?, code, reason)?;

@@ -12,7 +12,7 @@ use roomcast::host::{AckTokens, Events, RecvError, Server};
 
 use crate::config::{roomcast_config, CONFIGS};
 use crate::event::{convert, roomcast_event, OwnedEvent};
-use crate::input::put;
+use crate::input::{out_ptr, put};
 use crate::registry::Registry;
 use crate::status::*;
 
@@ -70,6 +70,15 @@ pub fn server(handle: *const roomcast_server) -> Res<Arc<ServerState>> {
     SERVERS.get(handle)
 }
 
+/// Runs a command's `body` on a live server under [`guard`]: a NULL or freed handle fails
+/// first, then `body` checks the other arguments in order.
+pub fn with_server(
+    handle: *const roomcast_server,
+    body: impl FnOnce(&ServerState) -> Res,
+) -> roomcast_status {
+    guard(|| body(&*server(handle)?))
+}
+
 /// Starts a server from `cfg` (which stays owned by the caller) and writes its handle to
 /// `out`. Events queue up from the start; take them with `roomcast_server_set_callback` or
 /// `roomcast_next_event`.
@@ -79,9 +88,7 @@ pub unsafe extern "C" fn roomcast_server_start(
     out: *mut *mut roomcast_server,
 ) -> roomcast_status {
     guard(|| {
-        if out.is_null() {
-            return Err(Fail::new(ROOMCAST_ERR_NULL, "out is NULL"));
-        }
+        out_ptr(out)?;
         let (server, events) = CONFIGS.get(cfg)?.lock().start()?;
         let state = ServerState {
             server,
@@ -102,9 +109,7 @@ pub unsafe extern "C" fn roomcast_server_port(
     out: *mut u16,
 ) -> roomcast_status {
     guard(|| {
-        if out.is_null() {
-            return Err(Fail::new(ROOMCAST_ERR_NULL, "out is NULL"));
-        }
+        out_ptr(out)?;
         let port = self::server(server)?.server.local_addr().port();
         put(out, port);
         Ok(())
@@ -182,9 +187,7 @@ pub unsafe extern "C" fn roomcast_next_event(
     out: *mut *mut roomcast_event,
 ) -> roomcast_status {
     guard(|| {
-        if out.is_null() {
-            return Err(Fail::new(ROOMCAST_ERR_NULL, "out is NULL"));
-        }
+        out_ptr(out)?;
         *out = std::ptr::null_mut();
         let state = self::server(server)?;
         {
@@ -298,8 +301,7 @@ pub unsafe extern "C" fn roomcast_server_reload_tls(
     cert: *const std::ffi::c_char,
     key: *const std::ffi::c_char,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         let tls = roomcast::TlsConfig {
             cert: crate::config::pem_arg(cert, "cert")?,
             key: crate::config::pem_arg(key, "key")?,
@@ -324,8 +326,7 @@ pub unsafe extern "C" fn roomcast_server_adopt_fd(
     prefix: *const u8,
     prefix_len: usize,
 ) -> roomcast_status {
-    guard(|| {
-        let state = self::server(server)?;
+    with_server(server, |state| {
         let prefix = if prefix_len == 0 {
             Vec::new()
         } else if prefix.is_null() {
@@ -356,9 +357,7 @@ pub unsafe extern "C" fn roomcast_server_metrics(
     out: *mut *mut std::ffi::c_char,
 ) -> roomcast_status {
     guard(|| {
-        if out.is_null() {
-            return Err(Fail::new(crate::status::ROOMCAST_ERR_NULL, "out is NULL"));
-        }
+        out_ptr(out)?;
         let state = self::server(server)?;
         let json = state.server.metrics()?.to_json();
         let s = std::ffi::CString::new(json).expect("JSON text has no NUL");
