@@ -5,9 +5,7 @@
  * answered "pong-c-<n>". On "shutdown" the main thread stops the server; the exit status
  * is the number of failed expectations. Usage: cluster_test <redis-url> [subscription-mode]
  * (with a mode: the sharded adapter, roomcast_config_set_redis_sharded). */
-#include <pthread.h>
-
-#include "testutil.h"
+#include "driver.h"
 
 #define NSP "/"
 #define MAX_PENDING 32
@@ -26,25 +24,6 @@ typedef struct {
 
 static roomcast_server *server;
 
-/* Copies the first JSON string in `json` (no escapes expected) into `out`. */
-static int first_string(const char *json, char *out, size_t n) {
-    const char *a = json ? strchr(json, '"') : NULL;
-    const char *b = a ? strchr(a + 1, '"') : NULL;
-    size_t len;
-    if (!a || !b || n == 0) return 0;
-    len = (size_t)(b - a - 1);
-    if (len >= n) len = n - 1;
-    memcpy(out, a + 1, len);
-    out[len] = '\0';
-    return 1;
-}
-
-/* The first number in `json` (0 when none). */
-static long first_number(const char *json) {
-    const char *p = json;
-    while (p && *p && !(*p >= '0' && *p <= '9')) p++;
-    return p && *p ? strtol(p, NULL, 10) : 0;
-}
 
 static void start_request(state_t *st, uint64_t ack, int kind, const roomcast_target *to,
                           const char *event, const char *args, uint32_t timeout_ms) {
@@ -65,11 +44,8 @@ static void start_request(state_t *st, uint64_t ack, int kind, const roomcast_ta
 static void misuse(uint64_t ack) {
     char buf[512];
     const char *rooms[1] = {"room1"};
-    roomcast_target to;
+    roomcast_target to = rooms_target(rooms, 1);
     uint64_t id = 0;
-    memset(&to, 0, sizeof to);
-    to.rooms = rooms;
-    to.rooms_len = 1;
     snprintf(buf, sizeof buf,
              "[{\"unknownKind\":%d,\"targetOnAllRooms\":%d,\"eventOnCount\":%d,"
              "\"timeoutOnFetch\":%d,\"badJson\":%d,\"nullEvent\":%d,\"sseBadJson\":%d,"
@@ -89,16 +65,10 @@ static void misuse(uint64_t ack) {
 static void on_message(state_t *st, const roomcast_event *ev) {
     char name[64] = "";
     const char *rooms[1] = {"room1"};
-    roomcast_target to;
-    memset(&to, 0, sizeof to);
-    to.rooms = rooms;
-    to.rooms_len = 1;
+    roomcast_target to = rooms_target(rooms, 1);
     first_string(ev->args_json, name, sizeof name);
     if (strcmp(ev->event_name, "shutdown") == 0) {
-        pthread_mutex_lock(&st->lock);
-        st->shutdown = 1;
-        pthread_cond_signal(&st->wake);
-        pthread_mutex_unlock(&st->lock);
+        raise_flag(&st->lock, &st->wake, &st->shutdown);
         return;
     }
     if (strcmp(ev->event_name, "request") != 0 || ev->ack == 0) return;
@@ -124,9 +94,7 @@ static void on_message(state_t *st, const roomcast_event *ev) {
         roomcast_target one;
         EXPECT_TRUE(second && third && first_string(second, sid, sizeof sid) && first_string(third, room, sizeof room));
         target[0] = sid;
-        memset(&one, 0, sizeof one);
-        one.rooms = target;
-        one.rooms_len = 1;
+        one = rooms_target(target, 1);
         EXPECT_OK(roomcast_sockets_join(server, NSP, &one, room));
         EXPECT_OK(roomcast_ack_send(server, ev->ack, "[true]", NULL, 0));
     } else if (strcmp(name, "misuse") == 0) {

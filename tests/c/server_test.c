@@ -3,33 +3,12 @@
  * results travel back to the client as acks or emits, and the C side counts its own
  * failed expectations. On "shutdown" the main thread stops the server with clients still
  * connected and checks the shutdown contract; the exit status is the failure count. */
-#include <pthread.h>
 #include <time.h>
 
-#include "testutil.h"
+#include "driver.h"
 
 #define NSP "/"
 
-/* Just-enough JSON picking for the simple arguments the Node driver sends. */
-/* Copies the first JSON string in `json` (no escapes expected) into `out`. */
-static int first_string(const char *json, char *out, size_t n) {
-    const char *a = json ? strchr(json, '"') : NULL;
-    const char *b = a ? strchr(a + 1, '"') : NULL;
-    size_t len;
-    if (!a || !b || n == 0) return 0;
-    len = (size_t)(b - a - 1);
-    if (len >= n) len = n - 1;
-    memcpy(out, a + 1, len);
-    out[len] = '\0';
-    return 1;
-}
-
-/* The first number in `json` (0 when none). */
-static long first_number(const char *json) {
-    const char *p = json;
-    while (p && *p && !(*p >= '0' && *p <= '9')) p++;
-    return p && *p ? strtol(p, NULL, 10) : 0;
-}
 
 #define MAX_ASKS 64
 
@@ -64,9 +43,7 @@ static void misuse(const roomcast_event *ev) {
     roomcast_event *pulled = NULL;
     static const char bad_utf8[] = {'b', (char)0xff, 'd', 0};
     rooms[0] = "nobody-room";
-    memset(&to, 0, sizeof to);
-    to.rooms = rooms;
-    to.rooms_len = 1;
+    to = rooms_target(rooms, 1);
     snprintf(buf, sizeof buf,
              "{\"stop\":%d,\"free\":%d,\"invalidJson\":%d,\"notArray\":%d,\"badUtf8\":%d,"
              "\"goneSocketEmit\":%d,\"goneSocketJoin\":%d,\"setCallbackAgain\":%d,"
@@ -102,6 +79,18 @@ static void reply_json_string(uint64_t ack, roomcast_status st, char *json) {
     snprintf(buf, sizeof buf, "[%s]", st == ROOMCAST_OK ? json : "null");
     EXPECT_OK(roomcast_ack_send(server, ack, buf, NULL, 0));
     roomcast_string_free(json);
+}
+
+/* Emits "question" with an ack to `to` and remembers its id, so that the result goes to
+ * socket `asker` (called with st->lock held). */
+static void ask(state_t *st, const roomcast_target *to, long timeout_ms, const char *asker) {
+    uint64_t id = 0;
+    EXPECT_OK(roomcast_emit_with_ack(server, NSP, to, "question", "[\"q?\"]", NULL, 0, (uint32_t)timeout_ms, &id));
+    if (st->asks_len < MAX_ASKS) {
+        st->ask_ids[st->asks_len] = id;
+        snprintf(st->ask_sids[st->asks_len], sizeof st->ask_sids[0], "%s", asker);
+        st->asks_len++;
+    }
 }
 
 static void handle_message(state_t *st, const roomcast_event *ev) {
@@ -168,45 +157,30 @@ static void handle_message(state_t *st, const roomcast_event *ev) {
         EXPECT_OK(roomcast_emit(server, NSP, &to, "not-in-room", ev->args_json, NULL, 0, NULL));
     } else if (strcmp(name, "ask") == 0) {
         /* emit with ack to [me] or [everyone], a timeout in ms; the result is told later */
-        uint64_t id = 0;
         long timeout = first_number(ev->args_json);
         int everyone = strstr(ev->args_json, "\"all\"") != NULL;
         list[0] = ev->sid;
         to.rooms = list;
         to.rooms_len = everyone ? 0 : 1;
         pthread_mutex_lock(&st->lock);
-        EXPECT_OK(roomcast_emit_with_ack(server, NSP, &to, "question", "[\"q?\"]", NULL, 0, (uint32_t)timeout, &id));
-        if (st->asks_len < MAX_ASKS) {
-            st->ask_ids[st->asks_len] = id;
-            snprintf(st->ask_sids[st->asks_len], sizeof st->ask_sids[0], "%s", ev->sid);
-            st->asks_len++;
-        }
+        ask(st, &to, timeout, ev->sid);
         pthread_mutex_unlock(&st->lock);
     } else if (strcmp(name, "ask-socket") == 0) {
         /* emit with ack to another socket: [timeout_ms, sid]; the result is told to the asker */
-        uint64_t id = 0;
         long timeout = first_number(ev->args_json);
         first_string(ev->args_json, arg, sizeof arg);
         pthread_mutex_lock(&st->lock);
         list[0] = arg;
         to.rooms = list;
         to.rooms_len = 1;
-        EXPECT_OK(roomcast_emit_with_ack(server, NSP, &to, "question", "[\"q?\"]", NULL, 0, (uint32_t)timeout, &id));
-        if (st->asks_len < MAX_ASKS) {
-            st->ask_ids[st->asks_len] = id;
-            snprintf(st->ask_sids[st->asks_len], sizeof st->ask_sids[0], "%s", ev->sid);
-            st->asks_len++;
-        }
+        ask(st, &to, timeout, ev->sid);
         pthread_mutex_unlock(&st->lock);
     } else if (strcmp(name, "kick") == 0) {
         EXPECT_OK(roomcast_disconnect(server, NSP, ev->sid, strstr(ev->args_json, "true") != NULL));
     } else if (strcmp(name, "misuse") == 0) {
         misuse(ev);
     } else if (strcmp(name, "shutdown") == 0) {
-        pthread_mutex_lock(&st->lock);
-        st->shutdown = 1;
-        pthread_cond_signal(&st->wake);
-        pthread_mutex_unlock(&st->lock);
+        raise_flag(&st->lock, &st->wake, &st->shutdown);
     } else if (ev->ack) {
         EXPECT_OK(roomcast_ack_drop(server, ev->ack));
     }
