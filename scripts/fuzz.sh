@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the decoders a client can reach (fuzz/fuzz_targets, entry points in core/src/fuzz.rs).
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     default: 30 s for each of the four targets
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     default: 30 s for each of the five targets
 #   FUZZ_RUNS=10000000 scripts/fuzz.sh 0      run each target for that many inputs instead
 # Each target starts from its checked-in seeds (fuzz/corpus/<target>, read only) and its
 # dictionary (fuzz/dict/<target>.dict); what it discovers goes to fuzz/target/corpus/<target>.
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../fuzz"
 SECONDS_EACH=${1:-30}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(engine_packet polling_payload socketio_packet handshake)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(engine_packet polling_payload socketio_packet handshake msgpack_packet)
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked

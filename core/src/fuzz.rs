@@ -66,3 +66,26 @@ pub fn handshake(data: &[u8]) {
     let remote = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
     crate::engine::fuzz_handshake(&req, remote);
 }
+
+/// A binary WebSocket message under the msgpack parser (`socket.io-msgpack-parser`): one
+/// msgpack map `{type, nsp, data?, id?}`. An event or ack that the decoder accepts is
+/// encoded again as the server would relay it, and that encoding must decode too.
+pub fn msgpack_packet(data: &[u8]) {
+    use crate::protocol::{msgpack, PacketBody};
+    let Ok(packet) = crate::protocol::decode_msgpack(data, 10) else {
+        return;
+    };
+    if crate::protocol::check_placeholders(&packet).is_err() {
+        return;
+    }
+    let again = match &packet.body {
+        PacketBody::Event { name, args, ack } => {
+            msgpack::encode_event(&packet.nsp, name, args, *ack, None)
+        }
+        PacketBody::Ack { id, args } => msgpack::encode_ack(&packet.nsp, *id, args),
+        _ => return,
+    };
+    if let Err(e) = crate::protocol::decode_msgpack(&again, 10) {
+        panic!("a packet re-encoded as the server relays it does not decode: {e}");
+    }
+}

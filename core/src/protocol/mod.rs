@@ -4,7 +4,7 @@
 //! message text, i.e. with the leading Engine.IO `4`, so that the bytes can go to the
 //! transport as they are and be shared by every recipient of a broadcast.
 
-mod msgpack;
+pub(crate) mod msgpack;
 mod parser;
 mod payload;
 
