@@ -5,27 +5,17 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Emitter } from "@socket.io/redis-emitter";
 import { createClient } from "redis";
-import { startRedis, startRoomcast, startNodeNode, client, ctl, eventually, quiet } from "./harness.mjs";
+import { startMixedPair, client, ctl, eventually, quiet } from "./harness.mjs";
 
-let redis, rc, nd, rcA, rcB, ndA, ctlSock;
+let mix, redis, rc, nd, rcA, rcB, ndA, ctlSock;
 
 before(async () => {
-  redis = await startRedis();
-  rc = await startRoomcast(redis.url);
-  nd = await startNodeNode(redis.url);
-  // Wait until both nodes subscribed (serverCount is PUBSUB NUMSUB on the request channel).
-  await eventually(async () => (await nd.io.of("/").adapter.serverCount()) === 2, "two servers");
-  ctlSock = await client(rc.url);
-  rcA = await client(rc.url);
-  rcB = await client(rc.url);
-  ndA = await client(nd.url);
+  mix = await startMixedPair();
+  ({ redis, rc, nd, rcA, rcB, ndA, ctlSock } = mix);
 });
 
 after(async () => {
-  for (const c of [ctlSock, rcA, rcB, ndA]) c?.socket.close();
-  await nd?.close();
-  rc?.close();
-  await redis?.stop();
+  await mix?.close();
 });
 
 test("serverCount is 2 on both nodes", async () => {

@@ -139,6 +139,33 @@ export async function startNodeNode(redisUrl, opts = {}, { rooms = ["room1"] } =
   };
 }
 
+/**
+ * The mixed pair of classic.test.mjs and sharded.test.mjs: a redis-server, a roomcast node
+ * (the cluster example with `rcEnv`) and a Node socket.io node (`nodeOpts`, as
+ * startNodeNode), waited for until both count each other (serverCount 2), then four
+ * clients: `ctlSock`, `rcA` and `rcB` on roomcast, `ndA` on Node. `close()` closes the
+ * clients, the nodes and `redis` (a test that restarts Redis puts the new one there).
+ */
+export async function startMixedPair({ rcEnv = {}, nodeOpts = {} } = {}) {
+  const mix = {};
+  mix.redis = await startRedis();
+  mix.rc = await startRoomcast(mix.redis.url, { env: rcEnv });
+  mix.nd = await startNodeNode(mix.redis.url, nodeOpts);
+  // serverCount is PUBSUB NUMSUB (SHARDNUMSUB when sharded) on the namespace's channel.
+  await eventually(async () => (await mix.nd.io.of("/").adapter.serverCount()) === 2, "two servers");
+  mix.ctlSock = await client(mix.rc.url);
+  mix.rcA = await client(mix.rc.url);
+  mix.rcB = await client(mix.rc.url);
+  mix.ndA = await client(mix.nd.url);
+  mix.close = async () => {
+    for (const c of [mix.ctlSock, mix.rcA, mix.rcB, mix.ndA]) c?.socket.close();
+    await mix.nd?.close();
+    mix.rc?.close();
+    await mix.redis?.stop();
+  };
+  return mix;
+}
+
 /** Records every event a socket receives; `next(event)` waits for the next untaken one. */
 export function record(socket) {
   const seen = [];

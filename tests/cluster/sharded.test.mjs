@@ -7,9 +7,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createClient } from "redis";
-import { startRedis, startRoomcast, startNodeNode, client, ctl, eventually, quiet } from "./harness.mjs";
+import { startRedis, startMixedPair, client, ctl, eventually, quiet } from "./harness.mjs";
 
-let redis, rc, nd, rcA, rcB, ndA, ctlSock, probe;
+let mix, redis, rc, nd, rcA, rcB, ndA, ctlSock, probe;
 
 /** Connections subscribed to a shard channel (PUBSUB SHARDNUMSUB). */
 async function shardSubs(channel) {
@@ -18,26 +18,20 @@ async function shardSubs(channel) {
 }
 
 before(async () => {
-  redis = await startRedis();
+  mix = await startMixedPair({
+    rcEnv: { REDIS_SHARDED: "dynamic" },
+    nodeOpts: { sharded: true, subscriptionMode: "dynamic" },
+  });
+  ({ redis, rc, nd, rcA, rcB, ndA, ctlSock } = mix);
   probe = createClient({ url: redis.url });
   await probe.connect();
-  rc = await startRoomcast(redis.url, { env: { REDIS_SHARDED: "dynamic" } });
-  nd = await startNodeNode(redis.url, { sharded: true, subscriptionMode: "dynamic" });
-  await eventually(async () => (await nd.io.of("/").adapter.serverCount()) === 2, "two servers");
-  ctlSock = await client(rc.url);
-  rcA = await client(rc.url);
-  rcB = await client(rc.url);
-  ndA = await client(nd.url);
   // Both nodes have room1: both subscribe its dynamic channel.
   await eventually(async () => (await shardSubs("socket.io#/#room1#")) === 2, "room1 channel on both nodes");
 });
 
 after(async () => {
-  for (const c of [ctlSock, rcA, rcB, ndA]) c?.socket.close();
-  await nd?.close();
-  rc?.close();
   await probe?.quit().catch(() => {});
-  await redis?.stop();
+  await mix?.close();
 });
 
 test("serverCount (PUBSUB SHARDNUMSUB) is 2 on both nodes", async () => {
@@ -174,7 +168,7 @@ test("after a Redis restart the shard subscriptions come back by themselves", as
   // Local delivery goes on while Redis is down.
   await ctl(ctlSock, "emit", { event: "while-down", to: ["room1"] }, 1);
   assert.deepEqual(await rcA.log.next("while-down"), [1]);
-  redis = await startRedis(port);
+  redis = mix.redis = await startRedis(port);
   probe = createClient({ url: redis.url });
   await probe.connect();
   await eventually(async () => (await shardSubs("socket.io#/#room1#")) >= 1 && (await ctl(ctlSock, "stats")).subscribed,
