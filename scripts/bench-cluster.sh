@@ -89,6 +89,9 @@ run() {
   local cmd rport redis a b pa pb line
   cmd=$(command_of "$pair")
   rport=$(free_port)
+  # Emptied here, not by the redirection below: that happens in the child, maybe after the
+  # wait loop read the previous run's "Ready to accept".
+  : > "$OUT/redis.log"
   "${PIN_SERVER[@]}" redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no > "$OUT/redis.log" 2>&1 &
   redis=$!; PIDS+=("$redis")
   for _ in $(seq 1 200); do grep -q "Ready to accept" "$OUT/redis.log" && break; sleep 0.05; done
