@@ -58,8 +58,19 @@ impl Refusal {
     }
 }
 
+/// What goes with a handshake the host lets through: response headers (e.g. the
+/// `Set-Cookie` of a session middleware) and, optionally, the Engine.IO id the session
+/// gets instead of a random one (socket.io's `generateId`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Admission {
+    /// Headers added to the handshake's response (the polling `200` or the WebSocket `101`).
+    pub headers: Vec<(String, String)>,
+    /// The session id to use; `None` keeps the random one.
+    pub id: Option<String>,
+}
+
 /// What `allow_request` resolves to: go on with the handshake, or refuse it.
-pub type AllowFuture = Pin<Box<dyn Future<Output = Result<(), Refusal>> + Send>>;
+pub type AllowFuture = Pin<Box<dyn Future<Output = Result<Admission, Refusal>> + Send>>;
 
 /// A check run on every handshake request before any session exists (socket.io's
 /// `allowRequest`); it may wait (e.g. for a host's answer, see `host::Server::allow_request`).

@@ -15,8 +15,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Engine, Handler, Handshake, TransportKind};
-use crate::config::{AllowRequest, AllowedOrigins, Cors, Refusal, RequestInfo};
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::{Engine, Handler, Handshake, RequestError, TransportKind};
+use crate::config::{Admission, AllowRequest, AllowedOrigins, Cors, Refusal, RequestInfo};
 use crate::live::Tracker;
 
 /// Response body type used by every endpoint.
@@ -49,6 +52,9 @@ pub struct EngineConfig {
     pub cors: Option<Cors>,
     /// Handshake gate.
     pub allow_request: Option<AllowRequest>,
+    /// When set, the gate is asked only while this is true (a host turns it on when it
+    /// starts needing it, e.g. Node's `io.engine.use` after the server started).
+    pub allow_request_on: Option<Arc<AtomicBool>>,
     /// Counts live WebSocket tasks (with the HTTP connections) for a graceful stop.
     pub tracker: Tracker,
     /// The server's counters, when metrics are on (upgrades).
@@ -71,6 +77,7 @@ impl EngineConfig {
             allow_websocket: c.allow_websocket,
             cors: c.cors.clone(),
             allow_request: c.allow_request.clone(),
+            allow_request_on: None,
             tracker: Tracker::default(),
             metrics: None,
         }
@@ -223,6 +230,7 @@ pub(crate) fn handshake_of<B>(req: &Request<B>, remote: SocketAddr) -> Handshake
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0),
+        conn_id: String::new(),
     }
 }
 
@@ -292,60 +300,148 @@ impl<H: Handler> Endpoint for Engine<H> {
 }
 
 impl<H: Handler> Engine<H> {
+    /// Answers a refused request with `e`, reporting it to the handler when it wants
+    /// refusals (`context` is only built then).
+    fn refuse<B>(
+        &self,
+        e: EioError,
+        req: &Request<B>,
+        remote: SocketAddr,
+        context: impl FnOnce() -> serde_json::Value,
+    ) -> Response<Body> {
+        if self.handler.wants_request_errors() {
+            self.handler.on_request_error(RequestError {
+                code: e as u8,
+                message: e.message(),
+                context: context(),
+                method: req.method().to_string(),
+                handshake: handshake_of(req, remote),
+            });
+        }
+        e.response()
+    }
+
+    /// Whether handshakes go to the `allow_request` hook now.
+    fn asks(&self) -> Option<&AllowRequest> {
+        let on = self
+            .cfg
+            .allow_request_on
+            .as_ref()
+            .is_none_or(|f| f.load(Ordering::Relaxed));
+        self.cfg.allow_request.as_ref().filter(|_| on)
+    }
+
     async fn route(self: Arc<Self>, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
         let query = req.uri().query().unwrap_or("").to_owned();
         let q = parse_query(&query);
         let transport = match q.transport {
             Some("polling") if self.cfg.allow_polling => TransportKind::Polling,
             Some("websocket") if self.cfg.allow_websocket => TransportKind::WebSocket,
-            _ => return EioError::UnknownTransport.response(),
+            _ => {
+                return self.refuse(EioError::UnknownTransport, &req, remote, || {
+                    json!({ "transport": q.transport })
+                })
+            }
         };
         if q.eio != Some("4") {
-            return EioError::UnsupportedVersion.response();
+            return self.refuse(EioError::UnsupportedVersion, &req, remote, || {
+                json!({ "protocol": q.eio.and_then(|v| v.parse::<u32>().ok()).unwrap_or(3) })
+            });
         }
         let ws_upgrade = is_websocket_upgrade(&req);
         if transport == TransportKind::WebSocket && (!ws_upgrade || req.method() != Method::GET) {
-            return EioError::BadRequest.response();
+            return self.refuse(EioError::BadRequest, &req, remote, || match q.sid {
+                None => json!({ "name": "TRANSPORT_HANDSHAKE_ERROR" }),
+                Some(sid) => json!({
+                    "name": "TRANSPORT_MISMATCH",
+                    "transport": "websocket",
+                    "previousTransport": self.session(sid).map(|s| s.outbox.lock().transport.as_str()),
+                }),
+            });
         }
         match q.sid {
             None => {
                 if req.method() != Method::GET {
-                    return EioError::BadHandshakeMethod.response();
+                    return self.refuse(EioError::BadHandshakeMethod, &req, remote, || {
+                        json!({ "method": req.method().as_str() })
+                    });
                 }
                 if !self.handshakes.allow(remote.ip()) {
+                    if self.handler.wants_request_errors() {
+                        self.handler.on_request_error(RequestError {
+                            code: EioError::Forbidden as u8,
+                            message: EioError::Forbidden.message(),
+                            context: json!({ "message": "Too many handshakes" }),
+                            method: req.method().to_string(),
+                            handshake: handshake_of(&req, remote),
+                        });
+                    }
                     return too_many_handshakes();
                 }
-                if let Some(allow) = &self.cfg.allow_request {
+                let mut handshake = handshake_of(&req, remote);
+                let mut admission = Admission::default();
+                let mut id = self.reserve_id(None).expect("a random id is always free");
+                if let Some(allow) = self.asks() {
+                    handshake.conn_id = id.public();
                     let info = RequestInfo {
                         method: req.method().to_string(),
-                        handshake: handshake_of(&req, remote),
+                        handshake: handshake.clone(),
                     };
-                    if let Err(r) = allow(info).await {
-                        return refused(r);
+                    match allow(info).await {
+                        Ok(a) => admission = a,
+                        Err(r) => return refused(r),
+                    }
+                    if let Some(name) = admission.id.take() {
+                        id = match self.reserve_id(Some(name)) {
+                            Ok(named) => named,
+                            Err(reason) => {
+                                tracing::warn!(target: "roomcast::engine", "handshake refused: {reason}");
+                                return self.refuse(EioError::BadRequest, &req, remote, || {
+                                    json!({ "name": "ID_GENERATION_ERROR", "error": reason })
+                                });
+                            }
+                        };
                     }
                 }
-                let handshake = handshake_of(&req, remote);
-                match transport {
+                handshake.conn_id = id.public();
+                let mut resp = match transport {
                     TransportKind::Polling => {
-                        let session = self.open_session(TransportKind::Polling, handshake);
+                        let session = self.open_session(TransportKind::Polling, handshake, id);
                         self.poll_get(session).await
                     }
-                    TransportKind::WebSocket => self.websocket(req, None, handshake),
-                }
+                    TransportKind::WebSocket => self.websocket(req, None, handshake, Some(id)),
+                };
+                add_headers(&mut resp, admission.headers);
+                resp
             }
             Some(sid) => {
                 let Some(session) = self.session(sid) else {
-                    return EioError::UnknownSid.response();
+                    return self.refuse(EioError::UnknownSid, &req, remote, || {
+                        json!({ "sid": sid })
+                    });
                 };
                 match (transport, req.method().clone()) {
                     (TransportKind::WebSocket, _) => {
-                        self.websocket(req, Some(session), Handshake::default())
+                        self.websocket(req, Some(session), Handshake::default(), None)
                     }
                     (TransportKind::Polling, Method::GET) => self.poll_get(session).await,
                     (TransportKind::Polling, Method::POST) => self.poll_post(session, req).await,
                     _ => EioError::BadRequest.response(),
                 }
             }
+        }
+    }
+}
+
+/// Adds the headers a host gave with its admission (checked when it answered; one that
+/// is still not valid is skipped).
+pub(crate) fn add_headers(resp: &mut Response<Body>, headers: Vec<(String, String)>) {
+    for (name, value) in headers {
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            resp.headers_mut().append(n, v);
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod endpoint;
 mod handshake_rate;
+mod names;
 mod packet;
 pub(crate) mod plain;
 mod polling;
@@ -12,6 +13,7 @@ mod websocket;
 
 pub(crate) use endpoint::fuzz_handshake;
 pub use endpoint::{Body, Endpoint, EngineConfig};
+pub use names::{check_name, RequestError};
 pub(crate) use packet::{decode_payload, decode_text, EioPacket};
 pub use session::{Frame, Pushed, Session, SessionRef, TransportKind};
 
@@ -92,6 +94,9 @@ pub struct Handshake {
     pub address: String,
     /// When the session opened, milliseconds since the Unix epoch.
     pub issued: u64,
+    /// The Engine.IO session id the request opens (socket.io's `socket.conn.id`; empty
+    /// for a request that opens no session). Random, or the host's (`generateId`).
+    pub conn_id: String,
 }
 
 impl Handshake {
@@ -170,6 +175,13 @@ pub trait Handler: Send + Sync + 'static {
     }
     /// The session moved from polling to WebSocket.
     fn on_upgrade(&self, _session: &SessionRef<Self::Data>) {}
+    /// Whether refused requests are wanted ([`Handler::on_request_error`]); asked first so
+    /// that nothing is built for them otherwise.
+    fn wants_request_errors(&self) -> bool {
+        false
+    }
+    /// The engine refused a request (engine.io's `connection_error`).
+    fn on_request_error(&self, _error: RequestError) {}
     /// The session ended (called exactly once).
     fn on_close(&self, session: &SessionRef<Self::Data>, reason: CloseReason);
 }
@@ -179,6 +191,8 @@ pub struct Engine<H: Handler> {
     pub(crate) cfg: EngineConfig,
     pub(crate) handler: H,
     sessions: RwLock<HashMap<Sid, SessionRef<H::Data>>>,
+    /// Sessions whose id the host chose (`generateId`), by that id.
+    names: names::Names,
     pub(crate) handshakes: handshake_rate::HandshakeRate,
 }
 
@@ -193,12 +207,16 @@ impl<H: Handler> Engine<H> {
             cfg,
             handler,
             sessions: RwLock::new(HashMap::new()),
+            names: names::Names::default(),
         })
     }
 
-    /// A live session by id.
-    pub fn session(&self, sid: &str) -> Option<SessionRef<H::Data>> {
-        let sid = Sid::parse(sid)?;
+    /// A live session by the id its client knows (random, or the host's).
+    pub fn session(&self, id: &str) -> Option<SessionRef<H::Data>> {
+        let sid = match self.names.get(id) {
+            Some(sid) => sid,
+            None => Sid::parse(id).filter(|s| !self.names.is_named(s))?,
+        };
         self.sessions.read().get(&sid).cloned()
     }
 
@@ -228,15 +246,26 @@ impl<H: Handler> Engine<H> {
 
     pub(crate) fn forget(&self, sid: Sid) {
         self.sessions.write().remove(&sid);
+        self.names.remove(&sid);
     }
 
-    /// Creates a session, queues its open packet, and starts its heartbeat.
+    /// The id of a new session: random, or `name` (the host's) when valid and unused.
+    pub(crate) fn reserve_id(&self, name: Option<String>) -> Result<names::Reserved, String> {
+        self.names.reserve(name, |n| {
+            Sid::parse(n).is_some_and(|s| self.sessions.read().contains_key(&s))
+        })
+    }
+
+    /// Creates a session, queues its open packet, and starts its heartbeat. `id` is the
+    /// one [`Engine::reserve_id`] gave for this request (`handshake.conn_id` its text).
     pub(crate) fn open_session(
         self: &Arc<Self>,
         transport: TransportKind,
         handshake: Handshake,
+        id: names::Reserved,
     ) -> SessionRef<H::Data> {
-        let sid = Sid::new();
+        let sid = id.commit();
+        let public = handshake.conn_id.clone();
         let data = self.handler.create(sid, handshake);
         let session = Arc::new(Session::new(
             sid,
@@ -261,11 +290,11 @@ impl<H: Handler> Engine<H> {
                         let (engine, sid) = (engine.clone(), session.sid);
                         rt.spawn(async move {
                             tokio::time::sleep(CLOSE_LINGER).await;
-                            engine.sessions.write().remove(&sid);
+                            engine.forget(sid);
                         });
                     }
                     _ => {
-                        engine.sessions.write().remove(&session.sid);
+                        engine.forget(session.sid);
                     }
                 }
                 engine.handler.on_close(&session, reason);
@@ -277,7 +306,7 @@ impl<H: Handler> Engine<H> {
         };
         let open = format!(
             "0{{\"sid\":\"{}\",\"upgrades\":{},\"pingInterval\":{},\"pingTimeout\":{},\"maxPayload\":{}}}",
-            sid,
+            public,
             upgrades,
             self.cfg.ping_interval.as_millis(),
             self.cfg.ping_timeout.as_millis(),

@@ -177,9 +177,11 @@ impl<H: PlainHandler> Endpoint for PlainEndpoint<H> {
             }
             let accept = derive_accept_key(key.as_bytes());
             let handshake = handshake_of(&req, remote);
+            let mut headers = Vec::new();
             if let Some(verdict) = self.handler.verify(&handshake) {
-                if let Err(r) = verdict.await {
-                    return refused(r);
+                match verdict.await {
+                    Ok(a) => headers = a.headers,
+                    Err(r) => return refused(r),
                 }
             }
             // The connection opens (in its rooms, known to the host) before the 101, so a
@@ -215,13 +217,15 @@ impl<H: PlainHandler> Endpoint for PlainEndpoint<H> {
                 self.read_loop(conn, stream).await;
                 let _ = writer.await;
             });
-            Response::builder()
+            let mut resp = Response::builder()
                 .status(StatusCode::SWITCHING_PROTOCOLS)
                 .header(CONNECTION, HeaderValue::from_static("Upgrade"))
                 .header(UPGRADE, HeaderValue::from_static("websocket"))
                 .header(SEC_WEBSOCKET_ACCEPT, accept)
                 .body(Body::default())
-                .expect("static response parts are valid")
+                .expect("static response parts are valid");
+            super::endpoint::add_headers(&mut resp, headers);
+            resp
         })
     }
 }

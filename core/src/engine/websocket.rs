@@ -51,6 +51,7 @@ impl<H: Handler> Engine<H> {
         req: Request<Incoming>,
         upgrade_of: Option<SessionRef<H::Data>>,
         handshake: Handshake,
+        id: Option<super::names::Reserved>,
     ) -> Response<Body> {
         let Some(key) = req.headers().get(SEC_WEBSOCKET_KEY) else {
             return EioError::BadRequest.response();
@@ -91,14 +92,15 @@ impl<H: Handler> Engine<H> {
                 return;
             }
             let (sink, stream) = ws.split();
-            match upgrade_of {
-                None => {
-                    let session = self.open_session(TransportKind::WebSocket, handshake);
+            match (upgrade_of, id) {
+                (None, None) => {}
+                (None, Some(id)) => {
+                    let session = self.open_session(TransportKind::WebSocket, handshake, id);
                     let writer = tokio::spawn(write_loop(session.clone(), sink));
                     self.read_loop(session, stream).await;
                     let _ = writer.await;
                 }
-                Some(session) => self.upgrade(session, sink, stream).await,
+                (Some(session), _) => self.upgrade(session, sink, stream).await,
             }
         });
         Response::builder()

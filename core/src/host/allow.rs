@@ -8,31 +8,46 @@
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
-use crate::config::{AllowFuture, AllowRequest, Refusal, RequestInfo};
+use crate::config::{Admission, AllowFuture, AllowRequest, Refusal, RequestInfo};
 use crate::engine::Handshake;
 use crate::server::{Error, Event, RequestCheck, SocketIo, Verify};
 
 /// The requests waiting for the host's answer.
 pub(crate) struct AllowGate {
     io: Weak<SocketIo>,
-    waiting: Mutex<HashMap<u64, oneshot::Sender<Result<(), Refusal>>>>,
+    waiting: Mutex<HashMap<u64, oneshot::Sender<Result<Admission, Refusal>>>>,
     next: AtomicU64,
     timeout: Duration,
+    /// Whether handshakes are asked about now (the engine reads it before each one).
+    pub(crate) asking: Arc<AtomicBool>,
+    /// False when a Rust `allow_request` hook stands in for the round trip.
+    switchable: bool,
 }
 
 impl AllowGate {
-    pub(crate) fn new(io: &Arc<SocketIo>, timeout: Duration) -> Arc<Self> {
+    pub(crate) fn new(
+        io: &Arc<SocketIo>,
+        timeout: Duration,
+        asking: bool,
+        switchable: bool,
+    ) -> Arc<Self> {
         Arc::new(Self {
             io: Arc::downgrade(io),
             waiting: Mutex::new(HashMap::new()),
             next: AtomicU64::new(1),
             timeout,
+            asking: Arc::new(AtomicBool::new(asking)),
+            switchable,
         })
+    }
+
+    pub(crate) fn switchable(&self) -> bool {
+        self.switchable
     }
 
     /// The engine's hook: reports the request and waits for the answer or the timeout.
@@ -103,7 +118,7 @@ impl AllowGate {
     pub(crate) fn answer(
         &self,
         request: RequestCheck,
-        verdict: Result<(), Refusal>,
+        verdict: Result<Admission, Refusal>,
     ) -> Result<(), Error> {
         let tx = self
             .waiting

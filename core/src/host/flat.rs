@@ -35,6 +35,10 @@ pub enum EventKind {
     PlainMessage,
     /// [`Event::PlainClose`].
     PlainClose,
+    /// [`Event::ConnectionError`].
+    ConnectionError,
+    /// [`Event::Upgrade`].
+    Upgrade,
 }
 
 /// An event's fields; those its kind does not have are empty (`None`, 0, false).
@@ -76,8 +80,14 @@ pub struct FlatEvent {
     pub route: Option<Arc<str>>,
     /// What a plain connection sent (`PlainMessage`).
     pub data: Option<PlainData>,
-    /// The close status (`PlainClose`), else 0.
+    /// The close status (`PlainClose`), engine.io's error code (`ConnectionError`), else 0.
     pub code: u16,
+    /// engine.io's message for the code (`ConnectionError`).
+    pub message: Option<&'static str>,
+    /// engine.io's error context (`ConnectionError`).
+    pub context: Option<serde_json::Value>,
+    /// The Engine.IO session id (`Upgrade`).
+    pub conn_id: Option<Arc<str>>,
     /// The close reason (`PlainClose`).
     pub close_reason: Option<String>,
 }
@@ -103,6 +113,9 @@ impl FlatEvent {
             route: None,
             data: None,
             code: 0,
+            message: None,
+            context: None,
+            conn_id: None,
             close_reason: None,
         }
     }
@@ -218,6 +231,21 @@ impl AckTokens {
                 f = FlatEvent::new(EventKind::PlainClose);
                 (f.route, f.sid, f.code) = (Some(route), Some(id), code);
                 f.close_reason = Some(reason);
+            }
+            Event::ConnectionError {
+                code,
+                message,
+                context,
+                method,
+                handshake,
+            } => {
+                f = FlatEvent::new(EventKind::ConnectionError);
+                (f.code, f.message, f.context) = (code.into(), Some(message), Some(context));
+                (f.method, f.handshake) = (Some(method), Some(handshake));
+            }
+            Event::Upgrade { conn_id } => {
+                f = FlatEvent::new(EventKind::Upgrade);
+                f.conn_id = Some(conn_id);
             }
         }
         f.ack = ack;

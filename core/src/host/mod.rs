@@ -31,6 +31,7 @@ mod acks;
 mod allow;
 mod attach;
 mod carry;
+mod conn;
 pub mod engine_io;
 mod flat;
 mod limits;
@@ -57,7 +58,7 @@ pub use carry::{
 
 pub use crate::adapter::cluster::{ClusterReply, ClusterStats, SocketInfo};
 pub use crate::adapter::redis::{EmitError, Emitter, RedisConfig};
-pub use crate::config::{Refusal, RequestInfo};
+pub use crate::config::{Admission, Refusal, RequestInfo};
 pub use crate::engine::{CloseReason, Handshake};
 pub use crate::protocol::{placeholder, placeholder_index, Payload};
 pub use crate::server::admin::{hash_password as admin_password_hash, is_password_hash};
@@ -241,12 +242,20 @@ impl Server {
         }
         let connections = Tracker::default();
         // One gate answers both handshakes (allow_request) and plain routes' `verify`.
-        let verify = config.plain_routes.iter().any(|r| r.verify);
-        let allow = (config.allow_request_event || verify)
-            .then(|| allow::AllowGate::new(&io, config.allow_request_timeout));
+        // It always exists, asked about handshakes only while its switch is on (the
+        // option, or `set_allow_request` later), unless a Rust hook takes its place.
+        let own_hook = config.allow_request.is_some() && !config.allow_request_event;
+        let gate = allow::AllowGate::new(
+            &io,
+            config.allow_request_timeout,
+            config.allow_request_event,
+            !own_hook,
+        );
+        let allow = Some(gate.clone());
         let mut engine_cfg = EngineConfig::from_config(&config);
-        if let Some(gate) = allow.as_ref().filter(|_| config.allow_request_event) {
+        if !own_hook {
             engine_cfg.allow_request = Some(gate.hook());
+            engine_cfg.allow_request_on = Some(gate.asking.clone());
         }
         engine_cfg.tracker = connections.clone();
         engine_cfg.metrics = metrics.clone();
@@ -522,19 +531,7 @@ impl Server {
         request: RequestCheck,
         verdict: Result<(), Refusal>,
     ) -> Result<(), Error> {
-        self.live()?;
-        if let Err(r) = &verdict {
-            if !(400..=599).contains(&r.status) {
-                return Err(Error::InvalidArgument(format!(
-                    "refusal status {} is not an HTTP error status (400 to 599)",
-                    r.status
-                )));
-            }
-        }
-        match &self.inner.allow {
-            Some(gate) => gate.answer(request, verdict),
-            None => Err(Error::NoSuchRequest),
-        }
+        self.allow_request_with(request, verdict.map(|()| Admission::default()))
     }
 
     /// Accepts a connection that waits on middleware; returns the new socket's id.

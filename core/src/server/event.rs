@@ -271,6 +271,29 @@ pub enum Event {
         /// The close reason (without a close frame, why: "ping timeout", ...).
         reason: String,
     },
+    /// The engine refused a request (once the host turned these on with
+    /// [`crate::host::Server::report_connection_errors`]): engine.io's `connection_error`.
+    /// Refusals the host decided itself (an `allow_request` answer) are not reported.
+    ConnectionError {
+        /// engine.io's code: 0 "Transport unknown", 1 "Session ID unknown", 2 "Bad
+        /// handshake method", 3 "Bad request", 4 "Forbidden", 5 "Unsupported protocol
+        /// version".
+        code: u8,
+        /// The message for the code.
+        message: &'static str,
+        /// engine.io's context (`{"sid": ..}`, `{"transport": ..}`, `{"name": ..}`, ...).
+        context: serde_json::Value,
+        /// The request method.
+        method: String,
+        /// The request: headers, query, URL, peer address.
+        handshake: Arc<Handshake>,
+    },
+    /// A connection moved from polling to WebSocket (once the host turned these on with
+    /// [`crate::host::Server::report_upgrades`]).
+    Upgrade {
+        /// The Engine.IO session id (`Handshake::conn_id`).
+        conn_id: Arc<str>,
+    },
     /// A socket left.
     Disconnect {
         /// Namespace.

@@ -5,6 +5,7 @@
 mod ack;
 pub(crate) mod admin;
 mod cluster;
+mod engine_events;
 mod event;
 mod inbound;
 mod namespace;
@@ -217,6 +218,8 @@ pub struct SocketIo {
     plain: RwLock<crate::sid::SidMap<plain::PlainSession>>,
     /// The admin UI, once turned on (see [`admin`]).
     admin: OnceLock<Arc<admin::Admin>>,
+    /// Connection events the host asked for (see [`engine_events`]).
+    engine_reports: engine_events::EngineReports,
 }
 
 impl SocketIo {
@@ -236,6 +239,7 @@ impl SocketIo {
             me: OnceLock::new(),
             plain: RwLock::new(Default::default()),
             admin: OnceLock::new(),
+            engine_reports: Default::default(),
         }
     }
 
@@ -1370,6 +1374,15 @@ impl Handler for Arc<SocketIo> {
         if let Some(a) = self.admin_dev() {
             self.admin_upgraded(a, session);
         }
+        self.upgraded(session);
+    }
+
+    fn wants_request_errors(&self) -> bool {
+        self.wants_errors()
+    }
+
+    fn on_request_error(&self, error: crate::engine::RequestError) {
+        self.connection_error(error);
     }
 
     fn on_close(&self, session: &SessionRef<Client>, reason: CloseReason) {
