@@ -96,8 +96,13 @@
 // `roomcast_event.{route,data,data_binary,close_code}`, the handshake's `cookies`,
 // `roomcast_config_add_route`, `roomcast_config_set_route_{text,count,ms,bool}` and
 // `roomcast_plain_{send,join,leave,rooms,close}`;
-// 17 `roomcast_config_set_admin_ui`.
-#define ROOMCAST_ABI_REVISION 17
+// 17 `roomcast_config_set_admin_ui`; 18 the Engine.IO connection:
+// `ROOMCAST_EVENT_{CONNECTION_ERROR,UPGRADE}`,
+// `roomcast_event.{conn_id,error_code,context_json,method}`, the handshake's `conn_id`,
+// `roomcast_report_{connection_errors,upgrades}`, `roomcast_set_allow_request`,
+// `roomcast_allow_request_with`, `roomcast_connection_transport` and
+// `roomcast_close_connection`.
+#define ROOMCAST_ABI_REVISION 18
 
 // `roomcast_cluster_request` kind: `fetchSockets` of the sockets `to` selects (on every
 // node); `value` is a list of `{"id","handshake","rooms","data"}`.
@@ -232,6 +237,13 @@ enum roomcast_event_kind
   // (revision 16) A plain connection `sid` closed with `close_code` and `reason` (the
   // client's close frame, else the server's, else 1006 and why, e.g. "ping timeout").
   ROOMCAST_EVENT_PLAIN_CLOSE = 13,
+  // (revision 18, with `roomcast_report_connection_errors`) The engine refused a request
+  // (engine.io's `connection_error`): `error_code`, its message in `reason`,
+  // `context_json`, `method`, `handshake_json`. `nsp` and `sid` are NULL.
+  ROOMCAST_EVENT_CONNECTION_ERROR = 14,
+  // (revision 18, with `roomcast_report_upgrades`) Connection `conn_id` moved from
+  // polling to WebSocket. `nsp` and `sid` are NULL.
+  ROOMCAST_EVENT_UPGRADE = 15,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -319,8 +331,11 @@ typedef struct roomcast_event {
   // CONNECTION).
   const char *auth_json;
   // The opening HTTP request as JSON: `{"headers":{..},"query":"raw query","url":..,
-  // "address":..,"issued":ms,"cookies":[[name,value],..]}` (CONNECT_REQUEST, CONNECTION,
-  // ALLOW_REQUEST, PLAIN_REQUEST, PLAIN_CONNECTION; `cookies` since revision 16).
+  // "address":..,"issued":ms,"cookies":[[name,value],..],"conn_id":".."}` (CONNECT_REQUEST,
+  // CONNECTION, ALLOW_REQUEST, PLAIN_REQUEST, PLAIN_CONNECTION, CONNECTION_ERROR;
+  // `cookies` since revision 16; `conn_id`, the Engine.IO connection id, since revision
+  // 18: for ALLOW_REQUEST the id the session gets unless `roomcast_allow_request_with`
+  // names another, empty where no session opens).
   const char *handshake_json;
   // socket.io's reason string, e.g. "transport close", "client namespace disconnect",
   // "server shutting down" (DISCONNECTING, DISCONNECT).
@@ -368,6 +383,17 @@ typedef struct roomcast_event {
   // The close status (PLAIN_CLOSE; its reason is in `reason`). Appended in ABI
   // revision 16.
   uint32_t close_code;
+  // The Engine.IO connection id (UPGRADE; the other kinds carry it as the
+  // `handshake_json`'s `conn_id`). Appended in ABI revision 18.
+  const char *conn_id;
+  // engine.io's error code, 0 to 5 (CONNECTION_ERROR). Appended in ABI revision 18.
+  uint32_t error_code;
+  // engine.io's error context, a JSON object such as `{"sid":".."}` or
+  // `{"name":"TRANSPORT_HANDSHAKE_ERROR"}` (CONNECTION_ERROR). Appended in ABI
+  // revision 18.
+  const char *context_json;
+  // The request method (CONNECTION_ERROR). Appended in ABI revision 18.
+  const char *method;
 } roomcast_event;
 
 // The event callback: runs on the server's dispatcher thread, one event at a time, in
@@ -790,6 +816,44 @@ roomcast_status roomcast_config_set_admin_ui(struct roomcast_config *cfg,
                                              const char *mode,
                                              const char *server_id,
                                              uint64_t stats_interval_ms);
+
+// Turns `ROOMCAST_EVENT_CONNECTION_ERROR` on or off (off at start): each request the
+// engine refuses, with engine.io's `error_code` (0 "Transport unknown", 1 "Session ID
+// unknown", 2 "Bad handshake method", 3 "Bad request", 4 "Forbidden", 5 "Unsupported
+// protocol version"), its message in `reason`, `context_json`, `method` and
+// `handshake_json`. Refusals the host answered itself are not reported. Since ABI
+// revision 18.
+roomcast_status roomcast_report_connection_errors(struct roomcast_server *srv, bool on);
+
+// Turns `ROOMCAST_EVENT_UPGRADE` on or off (off at start): a connection (`conn_id`)
+// moved from polling to WebSocket. Since ABI revision 18.
+roomcast_status roomcast_report_upgrades(struct roomcast_server *srv, bool on);
+
+// Turns `ROOMCAST_EVENT_ALLOW_REQUEST` on or off while running (it starts as
+// `roomcast_config_set_allow_request` says). Since ABI revision 18.
+roomcast_status roomcast_set_allow_request(struct roomcast_server *srv, bool on);
+
+// Lets a `ROOMCAST_EVENT_ALLOW_REQUEST` handshake go on, with `headers_json` (NULL, or a
+// JSON array of `[name, value]` pairs added to its response, e.g. a `Set-Cookie`) and
+// `conn_id` (NULL keeps the random id; else the session id to use: 1 to 128 characters
+// of `A-Z a-z 0-9 - _ . ~`). A malformed header or id is `ROOMCAST_ERR_INVALID_ARGUMENT`
+// and the request still waits; an id already in use refuses the handshake with 400.
+// Since ABI revision 18.
+roomcast_status roomcast_allow_request_with(struct roomcast_server *srv,
+                                            uint64_t request,
+                                            const char *headers_json,
+                                            const char *conn_id);
+
+// Writes the transport connection `conn_id` uses now to `out` ("polling" or
+// "websocket", a static string; "polling" while an upgrade is in progress);
+// `ROOMCAST_ERR_NO_SUCH_SOCKET` once it is closed. Since ABI revision 18.
+roomcast_status roomcast_connection_transport(struct roomcast_server *srv,
+                                              const char *conn_id,
+                                              const char **out);
+
+// Closes connection `conn_id` (socket.io's `socket.conn.close()`): its sockets disconnect
+// with "forced close". `ROOMCAST_ERR_NO_SUCH_SOCKET` when it is gone. Since ABI revision 18.
+roomcast_status roomcast_close_connection(struct roomcast_server *srv, const char *conn_id);
 
 // Bound of each connection's outbound queue in bytes (default 16 MiB; each queued frame
 // counts its length plus 64 bytes). A client whose queue would pass it is dropped as a

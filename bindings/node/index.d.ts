@@ -48,6 +48,12 @@ export interface ServerOptions {
   allowRequest?: (req: AllowRequestInfo, callback: (err: string | null | undefined, success: boolean) => void) => void;
   /** How long a handshake waits for `allowRequest`'s callback before it is refused (default 10000 ms). */
   allowRequestTimeout?: number;
+  /**
+   * engine.io's `generateId`: the Engine.IO id of each connection (`socket.conn.id`), sync
+   * or async; 1 to 128 characters of `A-Z a-z 0-9 - _ . ~`, unique (else that handshake is
+   * refused with a `connection_error` ID_GENERATION_ERROR).
+   */
+  generateId?: (req: HandshakeRequest) => string | Promise<string>;
   /** Most binary attachments in one packet (default 10; 0 refuses binary packets). */
   maxAttachments?: number;
   /** Bound of each connection's outbound queue in frames (default 65536, at least 1). */
@@ -248,12 +254,65 @@ export interface HandshakeRequest {
   [key: string]: any;
 }
 
+/** The `res` an engine middleware gets: a ServerResponse-like object that collects headers. */
+export interface EngineResponse extends EventEmitter {
+  statusCode: number;
+  readonly headersSent: boolean;
+  setHeader(name: string, value: string | number | readonly string[]): this;
+  getHeader(name: string): string | number | string[] | undefined;
+  getHeaders(): Record<string, string | number | string[] | undefined>;
+  hasHeader(name: string): boolean;
+  removeHeader(name: string): void;
+  writeHead(status: number, headers?: Record<string, string | string[]>): this;
+  write(chunk: string | Uint8Array): boolean;
+  end(chunk?: string | Uint8Array | (() => void), cb?: () => void): this;
+}
+
+/** engine.io's `connection_error` event: socket.io's codes 0 to 5 and their messages. */
+export interface EngineConnectionError {
+  req: HandshakeRequest;
+  /** 0 "Transport unknown", 1 "Session ID unknown", 2 "Bad handshake method", 3 "Bad request", 4 "Forbidden", 5 "Unsupported protocol version". */
+  code: 0 | 1 | 2 | 3 | 4 | 5;
+  message: string;
+  /** engine.io's context: `{ sid }`, `{ transport }`, `{ method }`, `{ protocol }`, `{ message }`, `{ name, ... }`. */
+  context: Record<string, any>;
+}
+
 /** `io.engine`: socket.io's Engine.IO server object. */
 export interface Engine extends EventEmitter {
   readonly clientsCount: number;
-  /** Engine middleware: not supported yet, throws (use the allowRequest option). */
-  use(fn: (req: any, res: any, next: (err?: any) => void) => void): this;
+  /**
+   * Engine middleware (connect/express style, e.g. express-session), run on each
+   * handshake request; `req` becomes `socket.request`, headers set on `res` go into the
+   * handshake's response. `next(err)` refuses with 400 and a `connection_error`.
+   */
+  use(fn: (req: HandshakeRequest, res: EngineResponse, next: (err?: any) => void) => void): this;
+  /** engine.io's generateId hook (also the `generateId` option). */
+  generateId: ((req: HandshakeRequest) => string | Promise<string>) | undefined;
+  on(ev: 'connection_error', listener: (err: EngineConnectionError) => void): this;
   on(ev: string, listener: (...args: any[]) => void): this;
+}
+
+/** `socket.conn`: the Engine.IO connection, shared by a client's sockets of every namespace. */
+export interface EngineConnection extends EventEmitter {
+  /** The Engine.IO id (random, or `generateId`'s). */
+  readonly id: string;
+  readonly request: HandshakeRequest;
+  readonly protocol: number;
+  readonly remoteAddress: string;
+  /** 'open' while connected, then 'closed'. */
+  readonly readyState: 'open' | 'closed';
+  /** Whether the connection is on WebSocket now. */
+  readonly upgraded: boolean;
+  /** The transport now: its name is 'polling' or 'websocket' (live). */
+  readonly transport: { readonly name: 'polling' | 'websocket'; readonly writable: boolean };
+  /** Closes the connection: its sockets disconnect with "forced close". */
+  close(): this;
+  on(ev: 'upgrade', listener: (transport: { readonly name: 'polling' | 'websocket' }) => void): this;
+  on(ev: 'close', listener: (reason: string) => void): this;
+  on(ev: string, listener: (...args: any[]) => void): this;
+  once(ev: 'upgrade', listener: (transport: { readonly name: 'polling' | 'websocket' }) => void): this;
+  once(ev: string, listener: (...args: any[]) => void): this;
 }
 
 /**
@@ -283,6 +342,8 @@ export class Socket<
   readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   readonly handshake: Handshake;
   readonly request: HandshakeRequest;
+  /** The Engine.IO connection (transport, upgrade event, close()). */
+  readonly conn: EngineConnection;
   data: SocketData;
   connected: boolean;
   readonly disconnected: boolean;

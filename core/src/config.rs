@@ -39,7 +39,7 @@ pub struct RequestInfo {
 }
 
 /// Why `allow_request` refused a handshake: the HTTP status and the `message` of the body
-/// `{"code":4,"message":..}` (engine.io's FORBIDDEN).
+/// `{"code":4,"message":..}` (engine.io's FORBIDDEN; code 3, BAD_REQUEST, with status 400).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
     /// HTTP status, 400 to 599 (engine.io always answers 403).

@@ -34,7 +34,11 @@ fn connection_error(events: &roomcast::Events) -> (u8, &'static str, serde_json:
             method,
             handshake,
         } => {
-            assert!(handshake.url.starts_with("/socket.io/"), "{}", handshake.url);
+            assert!(
+                handshake.url.starts_with("/socket.io/"),
+                "{}",
+                handshake.url
+            );
             (code, message, context, method)
         }
         other => panic!("expected ConnectionError, got {other:?}"),

@@ -219,6 +219,8 @@ fn main() {
             | Event::PlainConnection { .. }
             | Event::PlainMessage { .. }
             | Event::PlainClose { .. } => {}
+            // Off unless turned on (report_connection_errors / report_upgrades).
+            Event::ConnectionError { .. } | Event::Upgrade { .. } => {}
         }
     }
 }

@@ -51,6 +51,13 @@ pub enum roomcast_event_kind {
     /// (revision 16) A plain connection `sid` closed with `close_code` and `reason` (the
     /// client's close frame, else the server's, else 1006 and why, e.g. "ping timeout").
     ROOMCAST_EVENT_PLAIN_CLOSE = 13,
+    /// (revision 18, with `roomcast_report_connection_errors`) The engine refused a request
+    /// (engine.io's `connection_error`): `error_code`, its message in `reason`,
+    /// `context_json`, `method`, `handshake_json`. `nsp` and `sid` are NULL.
+    ROOMCAST_EVENT_CONNECTION_ERROR = 14,
+    /// (revision 18, with `roomcast_report_upgrades`) Connection `conn_id` moved from
+    /// polling to WebSocket. `nsp` and `sid` are NULL.
+    ROOMCAST_EVENT_UPGRADE = 15,
 }
 
 /// One client's reply to an emit with ack.
@@ -92,8 +99,11 @@ pub struct roomcast_event {
     /// CONNECTION).
     pub auth_json: *const c_char,
     /// The opening HTTP request as JSON: `{"headers":{..},"query":"raw query","url":..,
-    /// "address":..,"issued":ms,"cookies":[[name,value],..]}` (CONNECT_REQUEST, CONNECTION,
-    /// ALLOW_REQUEST, PLAIN_REQUEST, PLAIN_CONNECTION; `cookies` since revision 16).
+    /// "address":..,"issued":ms,"cookies":[[name,value],..],"conn_id":".."}` (CONNECT_REQUEST,
+    /// CONNECTION, ALLOW_REQUEST, PLAIN_REQUEST, PLAIN_CONNECTION, CONNECTION_ERROR;
+    /// `cookies` since revision 16; `conn_id`, the Engine.IO connection id, since revision
+    /// 18: for ALLOW_REQUEST the id the session gets unless `roomcast_allow_request_with`
+    /// names another, empty where no session opens).
     pub handshake_json: *const c_char,
     /// socket.io's reason string, e.g. "transport close", "client namespace disconnect",
     /// "server shutting down" (DISCONNECTING, DISCONNECT).
@@ -141,6 +151,17 @@ pub struct roomcast_event {
     /// The close status (PLAIN_CLOSE; its reason is in `reason`). Appended in ABI
     /// revision 16.
     pub close_code: u32,
+    /// The Engine.IO connection id (UPGRADE; the other kinds carry it as the
+    /// `handshake_json`'s `conn_id`). Appended in ABI revision 18.
+    pub conn_id: *const c_char,
+    /// engine.io's error code, 0 to 5 (CONNECTION_ERROR). Appended in ABI revision 18.
+    pub error_code: u32,
+    /// engine.io's error context, a JSON object such as `{"sid":".."}` or
+    /// `{"name":"TRANSPORT_HANDSHAKE_ERROR"}` (CONNECTION_ERROR). Appended in ABI
+    /// revision 18.
+    pub context_json: *const c_char,
+    /// The request method (CONNECTION_ERROR). Appended in ABI revision 18.
+    pub method: *const c_char,
 }
 
 /// An event and everything its pointers point into. `ev` comes first so a
@@ -212,6 +233,7 @@ impl Builder {
             .collect();
         let json = serde_json::json!({
             "headers": headers, "query": h.query, "url": h.url, "address": h.address, "issued": h.issued,
+            "conn_id": h.conn_id,
             "cookies": h.cookies().into_iter().map(|(k, v)| serde_json::json!([k, v])).collect::<Vec<_>>(),
         });
         self.s(&json.to_string())
@@ -249,6 +271,10 @@ fn empty(kind: roomcast_event_kind) -> roomcast_event {
         },
         data_binary: false,
         close_code: 0,
+        conn_id: null,
+        error_code: 0,
+        context_json: null,
+        method: null,
     }
 }
 
@@ -277,7 +303,10 @@ pub fn convert(event: Event, acks: &AckTokens) -> Box<OwnedEvent> {
         EventKind::PlainConnection => ROOMCAST_EVENT_PLAIN_CONNECTION,
         EventKind::PlainMessage => ROOMCAST_EVENT_PLAIN_MESSAGE,
         EventKind::PlainClose => ROOMCAST_EVENT_PLAIN_CLOSE,
+        EventKind::ConnectionError => ROOMCAST_EVENT_CONNECTION_ERROR,
+        EventKind::Upgrade => ROOMCAST_EVENT_UPGRADE,
     };
+    let error = f.kind == EventKind::ConnectionError;
     let mut ev = roomcast_event {
         nsp: b.opt(f.nsp.as_deref()),
         sid: b.opt(f.sid.as_ref().map(|s| s.as_str())),
@@ -290,7 +319,12 @@ pub fn convert(event: Event, acks: &AckTokens) -> Box<OwnedEvent> {
             .handshake
             .as_ref()
             .map_or(std::ptr::null(), |h| b.handshake(h)),
-        reason: b.opt(f.reason.map(|r| r.as_str()).or(f.close_reason.as_deref())),
+        reason: b.opt(
+            f.reason
+                .map(|r| r.as_str())
+                .or(f.close_reason.as_deref())
+                .or(f.message),
+        ),
         rooms_json: match &f.rooms {
             Some(rooms) => b.s(&serde_json::Value::from(rooms.clone()).to_string()),
             None => std::ptr::null(),
@@ -299,7 +333,18 @@ pub fn convert(event: Event, acks: &AckTokens) -> Box<OwnedEvent> {
         request: f.request,
         recovered: f.recovered,
         route: b.opt(f.route.as_deref()),
-        close_code: u32::from(f.code),
+        close_code: if error { 0 } else { u32::from(f.code) },
+        error_code: if error { u32::from(f.code) } else { 0 },
+        conn_id: b.opt(f.conn_id.as_deref()),
+        context_json: match &f.context {
+            Some(c) => b.s(&c.to_string()),
+            None => std::ptr::null(),
+        },
+        method: if error {
+            b.opt(f.method.as_deref())
+        } else {
+            std::ptr::null()
+        },
         ..empty(kind)
     };
     if let Some(data) = &f.data {

@@ -17,6 +17,7 @@ mod allow;
 mod cluster;
 mod commands;
 mod config;
+mod conn;
 mod event;
 mod input;
 mod limits;
@@ -81,8 +82,13 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// `roomcast_event.{route,data,data_binary,close_code}`, the handshake's `cookies`,
 /// `roomcast_config_add_route`, `roomcast_config_set_route_{text,count,ms,bool}` and
 /// `roomcast_plain_{send,join,leave,rooms,close}`;
-/// 17 `roomcast_config_set_admin_ui`.
-pub const ROOMCAST_ABI_REVISION: u32 = 17;
+/// 17 `roomcast_config_set_admin_ui`; 18 the Engine.IO connection:
+/// `ROOMCAST_EVENT_{CONNECTION_ERROR,UPGRADE}`,
+/// `roomcast_event.{conn_id,error_code,context_json,method}`, the handshake's `conn_id`,
+/// `roomcast_report_{connection_errors,upgrades}`, `roomcast_set_allow_request`,
+/// `roomcast_allow_request_with`, `roomcast_connection_transport` and
+/// `roomcast_close_connection`.
+pub const ROOMCAST_ABI_REVISION: u32 = 18;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

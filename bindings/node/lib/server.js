@@ -72,7 +72,7 @@ function recoveryOptions(csr) {
  * option table), and the core refuses an unknown one with an ERR_INVALID_CONFIG error
  * naming it.
  */
-const LAYER_OPTIONS = new Set(['serveClient', 'clientDir', 'serveStatic', 'transports', 'cors', 'maxHttpBufferSize', 'connectionStateRecovery', 'adapter', 'allowRequest', 'tls', 'parser', 'perMessageDeflate']);
+const LAYER_OPTIONS = new Set(['serveClient', 'clientDir', 'serveStatic', 'transports', 'cors', 'maxHttpBufferSize', 'connectionStateRecovery', 'adapter', 'allowRequest', 'tls', 'parser', 'perMessageDeflate', 'generateId']);
 
 /** `{type: 2, nsp: "/", data: ["e", 1]}` as msgpack: what a msgpack parser's Encoder writes. */
 const MSGPACK_PROBE = Buffer.from([0x83, 0xa4, 0x74, 0x79, 0x70, 0x65, 0x02, 0xa3, 0x6e, 0x73, 0x70, 0xa1, 0x2f, 0xa4, 0x64, 0x61, 0x74, 0x61, 0x92, 0xa1, 0x65, 0x01]);
@@ -162,7 +162,7 @@ function nativeOptions(o, port, recovery, redis, routes) {
   }
   if (o.allowRequest !== undefined && o.allowRequest !== null) {
     if (typeof o.allowRequest !== 'function') throw new TypeError('allowRequest must be a function (req, callback)');
-    // The core asks about every handshake (an "allow_request" event, see _onAllowRequest).
+    // The core asks about every handshake (an "allow_request" event, see engine.js).
     out.allowRequest = true;
   }
   const tls = tlsOptions(o.tls);
@@ -247,11 +247,22 @@ class Server {
     this._recovery = !!recovery;
     // instrument() called before listen(): the admin UI starts with the server.
     const options = { ...nativeOptions(this.opts, attached ? null : srv, recovery, redis, this._routes), ...(this._admin || {}) };
+    if (this.opts.generateId !== undefined && typeof this.opts.generateId !== 'function') {
+      throw new TypeError('generateId must be a function (req) => string');
+    }
+    // Engine middlewares and generateId run in the handshake round trip (see engine.js).
+    if (this.engine._asks()) options.allowRequest = true;
     this._native = new NativeServer(options, (ev) => this._onEvent(ev));
+    this.engine._started();
     this._clustered = !!redis;
     if (attached) {
       this.httpServer = srv;
-      this._release = takeOver(srv, this.opts.path, this._native, this._attachStats);
+      // The engine path and each plain WebSocket route's path go to the core; given back
+      // in the reverse order on close.
+      const releases = [this.opts.path, ...this._routes.keys()].map((p) => takeOver(srv, p, this._native, this._attachStats));
+      this._release = () => {
+        for (const r of releases.reverse()) r();
+      };
     }
     for (const nsp of this._nsps.values()) this._declare(nsp);
     for (const p of this._parents) this._declareDynamic(p);
@@ -297,17 +308,7 @@ class Server {
    * socket.io's `request` (method, url, headers, connection.remoteAddress, _query).
    */
   _requestOf(hs) {
-    const peer = { remoteAddress: hs.address, encrypted: !!this.opts.tls };
-    const request = {
-      method: 'GET',
-      url: hs.url,
-      httpVersion: '1.1',
-      headers: { ...hs.headers },
-      connection: peer,
-      socket: peer,
-      _query: Object.fromEntries(new URLSearchParams(hs.query)),
-    };
-    return request;
+    return this.engine._request(hs);
   }
 
   /** Starts a cluster request; resolves with its parsed answer (rejects on error). */
@@ -516,7 +517,13 @@ class Server {
     try {
       switch (ev[0]) {
         case 'allow_request':
-          this._onAllowRequest(ev[1], ev[2], ev[3]);
+          this.engine._onHandshake(ev[1], ev[2], ev[3]);
+          break;
+        case 'connection_error':
+          this.engine._onCoreError(ev[1], ev[2], ev[3], ev[4], ev[5]);
+          break;
+        case 'upgrade':
+          this.engine._onUpgrade(ev[1]);
           break;
         case 'connect_request':
           this._onConnectRequest(ev[1], ev[2], ev[3], ev[4], ev[5]);
@@ -565,41 +572,6 @@ class Server {
     }
   }
 
-  /**
-   * socket.io's `allowRequest(req, callback(err, success))` for one handshake: `req` has
-   * what an IncomingMessage of the handshake would (`method`, `url`, `headers`, `_query`,
-   * `connection`/`socket.remoteAddress`). A refusal answers 403 with engine.io's body
-   * `{"code":4,"message":err || "Forbidden"}`; only the first answer counts, and one that
-   * never comes is refused by the core after `allowRequestTimeout` (10 s).
-   */
-  _onAllowRequest(id, method, hs) {
-    const req = {
-      method,
-      url: hs.url,
-      headers: hs.headers,
-      _query: Object.fromEntries(new URLSearchParams(hs.query)),
-      connection: { remoteAddress: hs.address },
-      socket: { remoteAddress: hs.address },
-    };
-    let answered = false;
-    const callback = (err, success) => {
-      if (answered) return;
-      answered = true;
-      if (success) {
-        this._command('allowRequest', id, true);
-        return;
-      }
-      const message = err instanceof Error ? err.message : err;
-      this._command('allowRequest', id, false, 403, message ? String(message) : 'Forbidden');
-    };
-    try {
-      this.opts.allowRequest(req, callback);
-    } catch (err) {
-      callback(err, false);
-      report(err);
-    }
-  }
-
   async _findNamespace(name, auth) {
     const nsp = this._nsps.get(name);
     if (nsp) return nsp;
@@ -614,7 +586,7 @@ class Server {
   }
 
   async _onConnectRequest(request, name, hs, futureSid, recovered) {
-    const req = this._requestOf(hs);
+    const conn = this.engine._conn(hs);
     const handshake = buildHandshake(hs);
     const nsp = await this._findNamespace(name, handshake.auth);
     if (!nsp) {
@@ -623,7 +595,8 @@ class Server {
     }
     // Middleware sees the id the socket will have, as in socket.io.
     const socket = new Socket(nsp, futureSid, handshake);
-    socket.request = req;
+    socket.conn = conn;
+    socket.request = conn.request;
     socket.recovered = !!recovered;
     const fns = nsp._fns.slice();
     const run = (i) => {
@@ -671,8 +644,10 @@ class Server {
       nsp._pending.delete(sid);
     } else {
       socket = new Socket(nsp, sid, buildHandshake(hs));
-      socket.request = this._requestOf(hs);
+      socket.conn = this.engine._conn(hs);
+      socket.request = socket.conn.request;
     }
+    this.engine._attach(socket.conn);
     socket.recovered = !!recovered;
     if (recovered) this._restoreData(socket);
     socket.connected = true;
@@ -756,6 +731,7 @@ class Server {
     if (!socket) return;
     this._saveData(socket);
     nsp.sockets.delete(sid);
+    if (socket.conn) this.engine._detach(socket.conn, reason);
     socket.connected = false;
     socket._lastRooms = new Set();
     socket._emitReserved('disconnect', reason);

@@ -88,6 +88,7 @@ pub fn handshake_to_js(env: &Env, h: &Handshake, auth: Option<&str>) -> Result<J
     o.set_named_property("url", env.create_string(&h.url)?)?;
     o.set_named_property("address", env.create_string(&h.address)?)?;
     o.set_named_property("issued", env.create_double(h.issued as f64)?)?;
+    o.set_named_property("connId", env.create_string(&h.conn_id)?)?;
     let mut cookies = env.create_object()?;
     for (name, value) in h.cookies() {
         // The first of a repeated name wins, as the `cookie` module parses.

@@ -15,7 +15,8 @@
 //! plain WebSocket routes' `["plain_request", requestId, route, handshake]`,
 //! `["plain_connection", route, id, handshake]`, `["plain_message", route, id, data]`
 //! (a string for text, a Buffer for binary), `["plain_close", route, id, code, reason]`,
-//! `["closed"]`. `args` is JSON text, or an array when it carries binary.
+//! the engine's `["connection_error", code, message, contextJson, method, handshake]` and
+//! `["upgrade", connId]`, `["closed"]`. `args` is JSON text, or an array when it carries binary.
 
 use napi::threadsafe_function::{
     ErrorStrategy, ThreadSafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
@@ -183,6 +184,15 @@ fn event_to_js(env: &Env, f: FlatEvent) -> Result<Vec<JsUnknown>> {
                 data,
             ]
         }
+        EventKind::ConnectionError => vec![
+            s(env, "connection_error")?,
+            number(u64::from(f.code))?,
+            text(f.message)?,
+            s(env, &f.context.map(|c| c.to_string()).unwrap_or_default())?,
+            text(f.method.as_deref())?,
+            handshake,
+        ],
+        EventKind::Upgrade => vec![s(env, "upgrade")?, text(f.conn_id.as_deref())?],
         EventKind::PlainClose => vec![
             s(env, "plain_close")?,
             text(f.route.as_deref())?,

@@ -5,6 +5,7 @@
 //! stream to one JavaScript callback through one thread-safe function per server.
 
 mod attach;
+mod conn;
 mod convert;
 mod emitter;
 mod events;

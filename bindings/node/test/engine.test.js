@@ -1,18 +1,19 @@
 'use strict';
 // io.engine and socket.request: clientsCount follows the connections (own port and
 // attached); socket.request has the handshake's method, url, headers, remote address and
-// _query; io.engine.use and generateId, not supported yet, are refused with errors naming them.
+// _query; io.engine.use and generateId take functions only (see engine-middleware.test.js).
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const { ioc, roomcast, once, serve, client } = require('./helpers');
 
-test('standalone port: socket.request has the handshake parts; clientsCount; use/generateId refused', async (t) => {
+test('standalone port: socket.request has the handshake parts; clientsCount; use/generateId take functions', async (t) => {
   const io = serve(t);
   assert.equal(io.engine.clientsCount, 0);
-  assert.throws(() => io.engine.use(() => {}), /io\.engine\.use is not supported yet/);
-  assert.throws(() => { io.engine.generateId = () => 'x'; }, /generateId is not supported/);
+  assert.throws(() => io.engine.use('session'), /io\.engine\.use takes a middleware function/);
+  assert.throws(() => { io.engine.generateId = 'x'; }, /generateId must be a function/);
+  assert.throws(() => new roomcast.Server({ generateId: 7 }).listen(0), /generateId must be a function/);
   const conn = once(io, 'connection');
   client(t, io, '/', { extraHeaders: { 'x-test': 'yes' } });
   const [socket] = await conn;

@@ -259,6 +259,12 @@ fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>>
             code,
             reason,
         } => ("plain_close", &*route, id.as_str(), code, reason).into_pyobject(py)?,
+        // Never turned on from Python (python-socketio has no `connection_error` event
+        // nor `socket.conn`); passed on by kind for completeness.
+        Event::ConnectionError { code, message, .. } => {
+            ("connection_error", code, message).into_pyobject(py)?
+        }
+        Event::Upgrade { conn_id } => ("upgrade", &*conn_id).into_pyobject(py)?,
     };
     Ok(t)
 }

@@ -136,14 +136,20 @@ impl EioError {
     }
 }
 
-/// An `allow_request` refusal: its status, with engine.io's FORBIDDEN body
-/// `{"code":4,"message":..}`.
+/// An `allow_request` refusal: its status, with engine.io's body `{"code":4,"message":..}`
+/// (FORBIDDEN), or code 3 (BAD_REQUEST) for a 400, as engine.io answers a failed engine
+/// middleware.
 fn refused(r: Refusal) -> Response<Body> {
     let status = StatusCode::from_u16(r.status)
         .ok()
         .filter(|s| s.is_client_error() || s.is_server_error())
         .unwrap_or(StatusCode::FORBIDDEN);
-    let body = serde_json::json!({ "code": EioError::Forbidden as u8, "message": r.message });
+    let code = if status == StatusCode::BAD_REQUEST {
+        EioError::BadRequest
+    } else {
+        EioError::Forbidden
+    };
+    let body = serde_json::json!({ "code": code as u8, "message": r.message });
     Response::builder()
         .status(status)
         .header(CONTENT_TYPE, "application/json")
@@ -338,15 +344,21 @@ impl<H: Handler> Engine<H> {
             Some("polling") if self.cfg.allow_polling => TransportKind::Polling,
             Some("websocket") if self.cfg.allow_websocket => TransportKind::WebSocket,
             _ => {
-                return self.refuse(EioError::UnknownTransport, &req, remote, || {
-                    json!({ "transport": q.transport })
-                })
+                return self.refuse(
+                    EioError::UnknownTransport,
+                    &req,
+                    remote,
+                    || json!({ "transport": q.transport }),
+                )
             }
         };
         if q.eio != Some("4") {
-            return self.refuse(EioError::UnsupportedVersion, &req, remote, || {
-                json!({ "protocol": q.eio.and_then(|v| v.parse::<u32>().ok()).unwrap_or(3) })
-            });
+            return self.refuse(
+                EioError::UnsupportedVersion,
+                &req,
+                remote,
+                || json!({ "protocol": q.eio.and_then(|v| v.parse::<u32>().ok()).unwrap_or(3) }),
+            );
         }
         let ws_upgrade = is_websocket_upgrade(&req);
         if transport == TransportKind::WebSocket && (!ws_upgrade || req.method() != Method::GET) {
@@ -362,9 +374,12 @@ impl<H: Handler> Engine<H> {
         match q.sid {
             None => {
                 if req.method() != Method::GET {
-                    return self.refuse(EioError::BadHandshakeMethod, &req, remote, || {
-                        json!({ "method": req.method().as_str() })
-                    });
+                    return self.refuse(
+                        EioError::BadHandshakeMethod,
+                        &req,
+                        remote,
+                        || json!({ "method": req.method().as_str() }),
+                    );
                 }
                 if !self.handshakes.allow(remote.ip()) {
                     if self.handler.wants_request_errors() {
@@ -396,9 +411,12 @@ impl<H: Handler> Engine<H> {
                             Ok(named) => named,
                             Err(reason) => {
                                 tracing::warn!(target: "roomcast::engine", "handshake refused: {reason}");
-                                return self.refuse(EioError::BadRequest, &req, remote, || {
-                                    json!({ "name": "ID_GENERATION_ERROR", "error": reason })
-                                });
+                                return self.refuse(
+                                    EioError::BadRequest,
+                                    &req,
+                                    remote,
+                                    || json!({ "name": "ID_GENERATION_ERROR", "error": reason }),
+                                );
                             }
                         };
                     }
@@ -416,9 +434,12 @@ impl<H: Handler> Engine<H> {
             }
             Some(sid) => {
                 let Some(session) = self.session(sid) else {
-                    return self.refuse(EioError::UnknownSid, &req, remote, || {
-                        json!({ "sid": sid })
-                    });
+                    return self.refuse(
+                        EioError::UnknownSid,
+                        &req,
+                        remote,
+                        || json!({ "sid": sid }),
+                    );
                 };
                 match (transport, req.method().clone()) {
                     (TransportKind::WebSocket, _) => {

@@ -183,6 +183,8 @@ mod tests {
         // A random id is not in the table.
         let r = names.reserve(None, |_| false).unwrap();
         assert_eq!(r.public().len(), 20);
-        assert!(names.reserve(Some("taken".into()), |n| n == "taken").is_err());
+        assert!(names
+            .reserve(Some("taken".into()), |n| n == "taken")
+            .is_err());
     }
 }

@@ -94,6 +94,26 @@ void size;
 const count: number = io.engine.clientsCount;
 void count;
 
+// io.engine: middleware, generateId, connection_error; socket.conn.
+io.engine.use((req, res, next) => {
+  res.setHeader('X-Seen', req.url);
+  next();
+});
+io.engine.generateId = (req) => `id-${req._query.user}`;
+io.engine.on('connection_error', (err) => {
+  const code: 0 | 1 | 2 | 3 | 4 | 5 = err.code;
+  void [code, err.message, err.context, err.req.url];
+});
+io.on('connection', (socket) => {
+  const name: 'polling' | 'websocket' = socket.conn.transport.name;
+  void name;
+  socket.conn.once('upgrade', (transport) => void transport.name);
+  // @ts-expect-error the transport name is one of two
+  const wrong: 'carrier' = socket.conn.transport.name;
+  void wrong;
+  if (socket.conn.readyState === 'open') socket.conn.close();
+});
+
 // Untyped use keeps working.
 const plain = new Server(3000);
 plain.on('connection', (socket) => {
