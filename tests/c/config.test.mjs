@@ -180,6 +180,28 @@ test("allow_request: the C host answers each handshake; a refusal gets its statu
   }
 });
 
+test("revision 18: allow_request_with (headers, connection id), CONNECTION_ERROR and UPGRADE events, close_connection", async () => {
+  const named = await fetch(engineUrl(gated, "transport=polling"), { headers: { "x-token": "named" } });
+  assert.equal(named.status, 200);
+  assert.equal(named.headers.get("set-cookie"), "c=1; Path=/");
+  assert.match(await named.text(), /^0\{"sid":"c-user-7"/);
+  const observer = await client(gated, { transports: ["websocket"], extraHeaders: { "x-token": "let-me-in" } });
+  // A refusal of the engine, reported to the C host with engine.io's code and context.
+  const bad = await fetch(engineUrl(gated, "transport=carrier"));
+  assert.equal(bad.status, 400);
+  assert.deepEqual(await observer.log.next("conn-error"), [0, "Transport unknown", { transport: "carrier" }, "GET"]);
+  // A client that upgrades: the host hears it with the connection's id and transport.
+  const upgrading = await client(gated, { transports: ["polling", "websocket"], extraHeaders: { "x-token": "let-me-in" } });
+  const id = upgrading.socket.io.engine.id;
+  let upgraded;
+  do upgraded = await observer.log.next("upgraded"); while (upgraded[0] !== id);
+  assert.deepEqual(upgraded, [id, "websocket"]);
+  // The host closes that connection; asking again finds nothing.
+  assert.deepEqual(await call(observer.socket, "close-conn", id), [0]);
+  assert.equal(await upgrading.disconnected, "transport close");
+  assert.notEqual((await call(observer.socket, "close-conn", id))[0], 0);
+});
+
 test("listen off + adopt_fd: the host's own listener hands connections in; polling, WebSocket, upgrade", async () => {
   for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
     const { socket } = await client(attached, { transports });

@@ -7,7 +7,12 @@
  *   roomcast_server_adopt_fd, whose misuse it checks first),
  *   --allow-request (each handshake is an ALLOW_REQUEST event, 500 ms to answer: header
  *   x-token "let-me-in" is allowed, "wrong" refused with 401 "bad token", x-silent gets no
- *   answer, anything else the default 403 "Forbidden").
+ *   answer, anything else the default 403 "Forbidden"; revision 18: "named" is let
+ *   through with roomcast_allow_request_with, a Set-Cookie header and the connection id
+ *   "c-user-7"; the server reports CONNECTION_ERROR events to everyone as "conn-error"
+ *   [code, message, context, method] and UPGRADE events as "upgraded" [conn_id,
+ *   transport]; "close-conn" [conn_id] closes that connection with
+ *   roomcast_close_connection and acks the status).
  * Before starting, it checks every setter of the limits and timeouts (ABI revision 6):
  * a sensible value is taken, 0 (where it makes no sense) and a duration over a year are
  * ROOMCAST_ERR_INVALID_CONFIG with an error naming the option.
@@ -31,6 +36,7 @@ static roomcast_server *server;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static int shutdown_asked = 0;
+static int gated_mode = 0;
 
 /* --attached: the host's own listener; each accepted connection goes to the server. */
 static int own_listener = -1;
@@ -189,8 +195,32 @@ static void on_message(const roomcast_event *ev) {
         shutdown_asked = 1;
         pthread_cond_signal(&wake);
         pthread_mutex_unlock(&lock);
+    } else if (strcmp(ev->event_name, "close-conn") == 0 && ev->ack) {
+        /* args_json is ["<conn id>"]: the id is between the first two quotes. */
+        char id[160] = {0};
+        const char *a = strchr(ev->args_json, '"');
+        const char *b = a ? strchr(a + 1, '"') : NULL;
+        if (a && b && (size_t)(b - a - 1) < sizeof id) memcpy(id, a + 1, (size_t)(b - a - 1));
+        snprintf(buf, sizeof buf, "[%d]", (int)roomcast_close_connection(server, id));
+        EXPECT_OK(roomcast_ack_send(server, ev->ack, buf, NULL, 0));
     } else if (ev->ack) {
         EXPECT_OK(roomcast_ack_drop(server, ev->ack));
+    }
+}
+
+/* Revision 18: what the engine refused, and upgrades, told to everyone. */
+static void on_engine_event(const roomcast_event *ev) {
+    char buf[1024];
+    if (ev->kind == ROOMCAST_EVENT_CONNECTION_ERROR) {
+        EXPECT_TRUE(ev->reason != NULL && ev->context_json != NULL && ev->method != NULL && ev->handshake_json != NULL);
+        snprintf(buf, sizeof buf, "[%u,\"%s\",%s,\"%s\"]", ev->error_code, ev->reason, ev->context_json, ev->method);
+        EXPECT_OK(roomcast_emit(server, NSP, NULL, "conn-error", buf, NULL, 0, NULL));
+    } else {
+        const char *transport = NULL;
+        EXPECT_TRUE(ev->conn_id != NULL);
+        EXPECT_OK(roomcast_connection_transport(server, ev->conn_id, &transport));
+        snprintf(buf, sizeof buf, "[\"%s\",\"%s\"]", ev->conn_id, transport ? transport : "");
+        EXPECT_OK(roomcast_emit(server, NSP, NULL, "upgraded", buf, NULL, 0, NULL));
     }
 }
 
@@ -199,7 +229,14 @@ static void on_allow_request(const roomcast_event *ev) {
     EXPECT_TRUE(ev->request != 0 && h != NULL && ev->nsp == NULL && ev->sid == NULL);
     if (!h) return;
     EXPECT_TRUE(strstr(h, "\"url\":\"/socket.io/?EIO=4") != NULL);
-    if (strstr(h, "\"x-token\":\"let-me-in\"")) {
+    if (strstr(h, "\"x-token\":\"named\"")) {
+        /* The id the session would get is in the handshake; bad input is refused by name. */
+        EXPECT_TRUE(strstr(h, "\"conn_id\":\"") != NULL);
+        EXPECT_STATUS(roomcast_allow_request_with(server, ev->request, "{\"a\":1}", NULL), ROOMCAST_ERR_INVALID_JSON);
+        EXPECT_STATUS(roomcast_allow_request_with(server, ev->request, NULL, "no spaces"), ROOMCAST_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(roomcast_allow_request_with(server, ev->request, "[[\"Bad Name\",\"x\"]]", NULL), ROOMCAST_ERR_INVALID_ARGUMENT);
+        EXPECT_OK(roomcast_allow_request_with(server, ev->request, "[[\"Set-Cookie\",\"c=1; Path=/\"]]", "c-user-7"));
+    } else if (strstr(h, "\"x-token\":\"let-me-in\"")) {
         EXPECT_OK(roomcast_allow_request(server, ev->request, 1, 0, NULL));
         /* Answered once only. */
         EXPECT_STATUS(roomcast_allow_request(server, ev->request, 1, 0, NULL), ROOMCAST_ERR_NO_SUCH_REQUEST);
@@ -217,6 +254,10 @@ static void on_event(void *user_data, const roomcast_event *ev) {
     switch (ev->kind) {
     case ROOMCAST_EVENT_ALLOW_REQUEST:
         on_allow_request(ev);
+        break;
+    case ROOMCAST_EVENT_CONNECTION_ERROR:
+    case ROOMCAST_EVENT_UPGRADE:
+        on_engine_event(ev);
         break;
     case ROOMCAST_EVENT_CONNECTION:
         snprintf(buf, sizeof buf, "[\"%s\",null]", ev->sid);
@@ -296,6 +337,7 @@ int main(int argc, char **argv) {
         } else if (strcmp(a, "--allow-request") == 0) {
             EXPECT_OK(roomcast_config_set_allow_request(cfg, 1));
             EXPECT_OK(roomcast_config_set_allow_request_timeout_ms(cfg, 500));
+            gated_mode = 1;
         } else if (strcmp(a, "--max-connections") == 0) {
             EXPECT_OK(roomcast_config_set_max_connections(cfg, (size_t)atol(v)));
             i++;
@@ -315,6 +357,15 @@ int main(int argc, char **argv) {
     EXPECT_OK(roomcast_server_port(server, &port));
     if (own_listener == 0) port = attach_own_listener();
     EXPECT_OK(roomcast_server_set_callback(server, on_event, NULL, NULL));
+    if (gated_mode) {
+        const char *transport = "unset";
+        EXPECT_OK(roomcast_report_connection_errors(server, 1));
+        EXPECT_OK(roomcast_report_upgrades(server, 1));
+        EXPECT_STATUS(roomcast_connection_transport(server, "nope", &transport), ROOMCAST_ERR_NO_SUCH_SOCKET);
+        EXPECT_STATUS(roomcast_close_connection(server, "nope"), ROOMCAST_ERR_NO_SUCH_SOCKET);
+        EXPECT_STATUS(roomcast_close_connection(server, NULL), ROOMCAST_ERR_NULL);
+        EXPECT_OK(roomcast_set_allow_request(server, 1));
+    }
     printf("listening on http://127.0.0.1:%u\n", (unsigned)port);
     fflush(stdout);
 
