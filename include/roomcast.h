@@ -845,7 +845,8 @@ roomcast_status roomcast_allow_request_with(struct roomcast_server *srv,
                                             const char *conn_id);
 
 // Writes the transport connection `conn_id` uses now to `out` ("polling" or
-// "websocket", a static string; "polling" while an upgrade is in progress);
+// "websocket", a static string; "polling" while an upgrade is in progress; NULL `out` is
+// `ROOMCAST_ERR_NULL`);
 // `ROOMCAST_ERR_NO_SUCH_SOCKET` once it is closed. Since ABI revision 18.
 roomcast_status roomcast_connection_transport(struct roomcast_server *srv,
                                               const char *conn_id,

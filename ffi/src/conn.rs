@@ -8,8 +8,8 @@ use std::ffi::c_char;
 
 use roomcast::host::{Admission, RequestCheck};
 
-use crate::input::{opt_text, put, text};
-use crate::server::{roomcast_server, server};
+use crate::input::{opt_text, out_ptr, put, text};
+use crate::server::{roomcast_server, with_server};
 use crate::status::*;
 
 /// Turns `ROOMCAST_EVENT_CONNECTION_ERROR` on or off (off at start): each request the
@@ -23,7 +23,9 @@ pub unsafe extern "C" fn roomcast_report_connection_errors(
     srv: *mut roomcast_server,
     on: bool,
 ) -> roomcast_status {
-    guard(|| Ok(server(srv)?.server.report_connection_errors(on)?))
+    with_server(srv, |state| {
+        Ok(state.server.report_connection_errors(on)?)
+    })
 }
 
 /// Turns `ROOMCAST_EVENT_UPGRADE` on or off (off at start): a connection (`conn_id`)
@@ -33,7 +35,7 @@ pub unsafe extern "C" fn roomcast_report_upgrades(
     srv: *mut roomcast_server,
     on: bool,
 ) -> roomcast_status {
-    guard(|| Ok(server(srv)?.server.report_upgrades(on)?))
+    with_server(srv, |state| Ok(state.server.report_upgrades(on)?))
 }
 
 /// Turns `ROOMCAST_EVENT_ALLOW_REQUEST` on or off while running (it starts as
@@ -43,7 +45,7 @@ pub unsafe extern "C" fn roomcast_set_allow_request(
     srv: *mut roomcast_server,
     on: bool,
 ) -> roomcast_status {
-    guard(|| Ok(server(srv)?.server.set_allow_request(on)?))
+    with_server(srv, |state| Ok(state.server.set_allow_request(on)?))
 }
 
 /// Lets a `ROOMCAST_EVENT_ALLOW_REQUEST` handshake go on, with `headers_json` (NULL, or a
@@ -59,8 +61,7 @@ pub unsafe extern "C" fn roomcast_allow_request_with(
     headers_json: *const c_char,
     conn_id: *const c_char,
 ) -> roomcast_status {
-    guard(|| {
-        let state = server(srv)?;
+    with_server(srv, |state| {
         let headers = match opt_text(headers_json, "headers_json")? {
             None => Vec::new(),
             Some(t) => serde_json::from_str::<Vec<(String, String)>>(t).map_err(|e| {
@@ -80,7 +81,8 @@ pub unsafe extern "C" fn roomcast_allow_request_with(
 }
 
 /// Writes the transport connection `conn_id` uses now to `out` ("polling" or
-/// "websocket", a static string; "polling" while an upgrade is in progress);
+/// "websocket", a static string; "polling" while an upgrade is in progress; NULL `out` is
+/// `ROOMCAST_ERR_NULL`);
 /// `ROOMCAST_ERR_NO_SUCH_SOCKET` once it is closed. Since ABI revision 18.
 #[no_mangle]
 pub unsafe extern "C" fn roomcast_connection_transport(
@@ -88,8 +90,8 @@ pub unsafe extern "C" fn roomcast_connection_transport(
     conn_id: *const c_char,
     out: *mut *const c_char,
 ) -> roomcast_status {
-    guard(|| {
-        let state = server(srv)?;
+    with_server(srv, |state| {
+        out_ptr(out)?;
         let name = state
             .server
             .connection_transport(text(conn_id, "conn_id")?)
@@ -110,8 +112,7 @@ pub unsafe extern "C" fn roomcast_close_connection(
     srv: *mut roomcast_server,
     conn_id: *const c_char,
 ) -> roomcast_status {
-    guard(|| {
-        let state = server(srv)?;
+    with_server(srv, |state| {
         state.server.close_connection(text(conn_id, "conn_id")?)?;
         Ok(())
     })

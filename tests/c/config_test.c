@@ -362,6 +362,7 @@ int main(int argc, char **argv) {
         EXPECT_OK(roomcast_report_connection_errors(server, 1));
         EXPECT_OK(roomcast_report_upgrades(server, 1));
         EXPECT_STATUS(roomcast_connection_transport(server, "nope", &transport), ROOMCAST_ERR_NO_SUCH_SOCKET);
+        EXPECT_STATUS(roomcast_connection_transport(server, "nope", NULL), ROOMCAST_ERR_NULL);
         EXPECT_STATUS(roomcast_close_connection(server, "nope"), ROOMCAST_ERR_NO_SUCH_SOCKET);
         EXPECT_STATUS(roomcast_close_connection(server, NULL), ROOMCAST_ERR_NULL);
         EXPECT_OK(roomcast_set_allow_request(server, 1));
