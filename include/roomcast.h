@@ -101,8 +101,9 @@
 // `roomcast_event.{conn_id,error_code,context_json,method}`, the handshake's `conn_id`,
 // `roomcast_report_{connection_errors,upgrades}`, `roomcast_set_allow_request`,
 // `roomcast_allow_request_with`, `roomcast_connection_transport` and
-// `roomcast_close_connection`.
-#define ROOMCAST_ABI_REVISION 18
+// `roomcast_close_connection`; 19 carried traffic: `roomcast_carry_request`,
+// `roomcast_carry_websocket`, `roomcast_carried_{send,recv,close,free}`.
+#define ROOMCAST_ABI_REVISION 19
 
 // `roomcast_cluster_request` kind: `fetchSockets` of the sockets `to` selects (on every
 // node); `value` is a list of `{"id","handshake","rooms","data"}`.
@@ -194,6 +195,23 @@ typedef int32_t roomcast_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// What `roomcast_carried_recv` found.
+typedef enum roomcast_carried_kind {
+  // Nothing for now: wait for the wake callback.
+  ROOMCAST_CARRIED_NONE = 0,
+  // The core accepted the handshake: accept the peer's WebSocket.
+  ROOMCAST_CARRIED_ACCEPT = 1,
+  // The core refused it: answer with `http_status`, `headers`, `data` (the body).
+  ROOMCAST_CARRIED_REFUSE = 2,
+  // A text message for the peer (`data`, `data_len`, UTF-8).
+  ROOMCAST_CARRIED_TEXT = 3,
+  // A binary message for the peer.
+  ROOMCAST_CARRIED_BINARY = 4,
+  // The core closed: close the peer with `close_code` (1005/1006: no code to send)
+  // and `data` (the reason). Nothing follows.
+  ROOMCAST_CARRIED_CLOSE = 5,
+} roomcast_carried_kind;
+
 // What happened.
 enum roomcast_event_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -258,6 +276,35 @@ typedef struct roomcast_config roomcast_config;
 
 // Opaque handle of a running (or stopped, not yet freed) server.
 typedef struct roomcast_server roomcast_server;
+
+// Called once with the core's response to a carried request, on a library thread that
+// must not block (queue it for your own thread). `status` is ROOMCAST_OK with the
+// response, or the error (ROOMCAST_ERR_STOPPED, ROOMCAST_ERR_IO) with `http_status` 0.
+// `headers` (`Name: value\r\n` lines) and `body` are valid during the call only.
+typedef void (*roomcast_carry_done)(void *user_data,
+                                    roomcast_status status,
+                                    uint16_t http_status,
+                                    const char *headers,
+                                    const uint8_t *body,
+                                    size_t body_len);
+
+// Called when carried WebSocket `socket` may be read again (`roomcast_carried_recv`
+// returned ROOMCAST_CARRIED_NONE before) or written again (`roomcast_carried_send` said
+// `*accepted = false`), on a library thread that must not block: signal your own loop.
+// Wakes may be spurious; none is lost.
+typedef void (*roomcast_carried_wake)(void *user_data, uint64_t socket);
+
+// One output of a carried WebSocket; pointers stay valid until the next
+// `roomcast_carried_recv` or `roomcast_carried_free` on the same socket.
+typedef struct roomcast_carried_output {
+  enum roomcast_carried_kind kind;
+  uint16_t http_status;
+  uint16_t close_code;
+  // REFUSE: the response's `Name: value\r\n` lines; NULL otherwise.
+  const char *headers;
+  const uint8_t *data;
+  size_t data_len;
+} roomcast_carried_output;
 
 // Who receives an emit. A socket id works as a room, so:
 // everyone = NULL target (or all fields zero); one socket = `rooms = {sid}`;
@@ -441,6 +488,67 @@ roomcast_status roomcast_allow_request(struct roomcast_server *srv,
                                        bool allow,
                                        uint16_t status,
                                        const char *message);
+
+// (revision 19) Passes one HTTP request the host received for the engine path (a polling
+// GET or POST, a CORS preflight, ...) from `remote_ip`:`remote_port` to the core:
+// `method`, `target` (path and query, e.g. "/socket.io/?EIO=4&transport=polling"),
+// `headers` (`Name: value\r\n` lines, NULL for none), `body` (`body_len` bytes). The
+// response comes once through `done` (a long poll waits in the core as on its own port).
+// Any thread. ROOMCAST_ERR_IO over a connection limit, ROOMCAST_ERR_STOPPED after stop
+// (then `done` is not called).
+roomcast_status roomcast_carry_request(struct roomcast_server *srv,
+                                       const char *remote_ip,
+                                       uint16_t remote_port,
+                                       const char *method,
+                                       const char *target,
+                                       const char *headers,
+                                       const uint8_t *body,
+                                       size_t body_len,
+                                       roomcast_carry_done done,
+                                       void *user_data);
+
+// (revision 19) Opens a WebSocket whose handshake the host received (`target`, `headers`
+// as in `roomcast_carry_request`) and whose messages it carries; writes its number to
+// `out_socket`. Read the core's outputs with `roomcast_carried_recv` (the first is
+// ACCEPT or REFUSE), pass the peer's messages with `roomcast_carried_send`, its close with
+// `roomcast_carried_close`, and release it with `roomcast_carried_free`. `wake` (may be
+// NULL for hosts that poll) says when to look again.
+roomcast_status roomcast_carry_websocket(struct roomcast_server *srv,
+                                         const char *remote_ip,
+                                         uint16_t remote_port,
+                                         const char *target,
+                                         const char *headers,
+                                         roomcast_carried_wake wake,
+                                         void *user_data,
+                                         uint64_t *out_socket);
+
+// (revision 19) Passes one message from the peer to the core: `data` (`len` bytes; text
+// must be UTF-8), `binary` false for a text message. `*accepted` false: the core's queue
+// is full; read nothing more from the peer until woken, then send the same message again.
+// ROOMCAST_ERR_STOPPED once the core's side is closed.
+roomcast_status roomcast_carried_send(struct roomcast_server *srv,
+                                      uint64_t socket,
+                                      const uint8_t *data,
+                                      size_t len,
+                                      bool binary,
+                                      bool *accepted);
+
+// (revision 19) The core's next output for carried WebSocket `socket` into `*out`
+// (`kind` ROOMCAST_CARRIED_NONE when there is none yet).
+roomcast_status roomcast_carried_recv(struct roomcast_server *srv,
+                                      uint64_t socket,
+                                      struct roomcast_carried_output *out);
+
+// (revision 19) The peer closed (or went away) with `code` (1005 when it gave none) and
+// `reason` (NULL for none): the core ends the session as a transport close.
+roomcast_status roomcast_carried_close(struct roomcast_server *srv,
+                                       uint64_t socket,
+                                       uint16_t code,
+                                       const char *reason);
+
+// (revision 19) Releases carried WebSocket `socket` (closing it for the core if still
+// open); its number is invalid afterwards.
+roomcast_status roomcast_carried_free(struct roomcast_server *srv, uint64_t socket);
 
 // (revision 9) `serverSideEmit`: every other node of the cluster gets `event` with
 // `args_json` (a JSON array text, NULL = no arguments; no binary: the wire format carries

@@ -66,7 +66,7 @@ step "include/roomcast.h matches cbindgen (--verify)" \
 mkdir -p "$OUT"
 CFLAGS=(-std=c99 -Wall -Wextra -Werror -pedantic -D_POSIX_C_SOURCE=200809L -pthread -g -Iinclude)
 LDFLAGS=(-L"$LIB" -lroomcast -Wl,-rpath,"$LIB")
-for t in server_test pull_test misuse_test config_test cluster_test log_test; do
+for t in server_test pull_test misuse_test config_test cluster_test log_test carry_test; do
   step "cc -std=c99 tests/c/$t.c" cc "${CFLAGS[@]}" "tests/c/$t.c" "${LDFLAGS[@]}" -o "$OUT/$t"
 done
 step "cc -std=c99 examples/c/chat.c" cc "${CFLAGS[@]}" examples/c/chat.c "${LDFLAGS[@]}" -o "$OUT/chat"
@@ -88,6 +88,8 @@ step "static libroomcast.a links a program" \
 VALGRIND=(valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,possible --error-exitcode=99
   --suppressions=tests/c/valgrind.supp)
 step "misuse_test" timeout 120 "$OUT/misuse_test"
+step "carry_test" timeout 120 "$OUT/carry_test"
+step "valgrind carry_test" timeout 600 "${VALGRIND[@]}" "$OUT/carry_test"
 step "cpp_smoke" timeout 120 "$OUT/cpp_smoke"
 step "misuse_test (static)" timeout 120 "$OUT/misuse_static"
 step "valgrind misuse_test" timeout 600 "${VALGRIND[@]}" "$OUT/misuse_test"

@@ -14,6 +14,7 @@
 #![allow(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 mod allow;
+mod carry;
 mod cluster;
 mod commands;
 mod config;
@@ -29,6 +30,7 @@ mod status;
 mod types;
 
 pub use allow::*;
+pub use carry::*;
 pub use cluster::*;
 pub use commands::*;
 pub use config::*;
@@ -87,8 +89,9 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// `roomcast_event.{conn_id,error_code,context_json,method}`, the handshake's `conn_id`,
 /// `roomcast_report_{connection_errors,upgrades}`, `roomcast_set_allow_request`,
 /// `roomcast_allow_request_with`, `roomcast_connection_transport` and
-/// `roomcast_close_connection`.
-pub const ROOMCAST_ABI_REVISION: u32 = 18;
+/// `roomcast_close_connection`; 19 carried traffic: `roomcast_carry_request`,
+/// `roomcast_carry_websocket`, `roomcast_carried_{send,recv,close,free}`.
+pub const ROOMCAST_ABI_REVISION: u32 = 19;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

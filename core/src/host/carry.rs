@@ -31,8 +31,9 @@ use tokio::io::DuplexStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 
 use super::{Error, Server};
 
@@ -81,12 +82,17 @@ pub struct HostResponse {
 /// A request in progress; dropping it (or [`CarriedRequest::cancel`]) aborts it as a
 /// client closing its connection would, and its `done` is not called.
 pub struct CarriedRequest {
-    _cancel: oneshot::Sender<()>,
+    cancel: oneshot::Sender<bool>,
 }
 
 impl CarriedRequest {
     /// The host's peer went away: abort.
     pub fn cancel(self) {}
+
+    /// Lets the request run to its end (`done` is called) without keeping this handle.
+    pub fn detach(self) {
+        let _ = self.cancel.send(false);
+    }
 }
 
 /// A message of a carried WebSocket, either way.
@@ -284,6 +290,28 @@ fn close_of(frame: Option<CloseFrame>) -> CarriedOutput {
     }
 }
 
+/// Sends the upgrade request over the host's end of a pipe: the upgraded stream, or the
+/// core's whole refusal.
+async fn upgrade(
+    io: DuplexStream,
+    request: hyper::Request<Full<Bytes>>,
+) -> Result<Result<hyper::upgrade::Upgraded, HostResponse>, Error> {
+    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(io_error)?;
+    tokio::spawn(async move {
+        let _ = conn.with_upgrades().await;
+    });
+    let resp = send.send_request(request).await.map_err(io_error)?;
+    if resp.status() == hyper::StatusCode::SWITCHING_PROTOCOLS {
+        return hyper::upgrade::on(resp).await.map(Ok).map_err(io_error);
+    }
+    let status = resp.status().as_u16();
+    let (parts, body) = resp.into_parts();
+    let body = body.collect().await.map_err(io_error)?.to_bytes();
+    Ok(Err(response_of(status, &parts.headers, body)))
+}
+
 /// Runs a carried WebSocket's host side: the handshake, then the messages both ways.
 async fn run_socket(
     io: DuplexStream,
@@ -297,10 +325,9 @@ async fn run_socket(
         shared.readable();
         sent
     };
-    // The client handshake wants an absolute URI; only its path and query are sent.
     let mut b = hyper::Request::builder()
         .method("GET")
-        .uri(format!("ws://localhost{}", req.target));
+        .uri(req.target.as_str());
     let mut has_host = false;
     for (k, v) in &req.headers {
         // The core's side speaks no extension with this end; the key is this end's own.
@@ -322,7 +349,7 @@ async fn run_socket(
         .header("upgrade", "websocket")
         .header("sec-websocket-version", "13")
         .header("sec-websocket-key", generate_key())
-        .body(());
+        .body(Full::new(Bytes::new()));
     let Ok(request) = request else {
         emit(CarriedOutput::Refused(response_of(
             400,
@@ -331,25 +358,11 @@ async fn run_socket(
         )));
         return;
     };
-    // No size limit on this end: the core enforces `max_payload` on what the peer sends
-    // when it reads this end's frames.
-    let config = WebSocketConfig::default()
-        .max_message_size(None)
-        .max_frame_size(None);
-    let handshake = tokio::time::timeout(
-        HANDSHAKE,
-        tokio_tungstenite::client_async_with_config(request, io, Some(config)),
-    )
-    .await;
-    let ws = match handshake {
-        Ok(Ok((ws, _))) => ws,
-        Ok(Err(WsError::Http(resp))) => {
-            let body = Bytes::from(resp.body().clone().unwrap_or_default());
-            emit(CarriedOutput::Refused(response_of(
-                resp.status().as_u16(),
-                resp.headers(),
-                body,
-            )));
+    let handshake = tokio::time::timeout(HANDSHAKE, upgrade(io, request)).await;
+    let upgraded = match handshake {
+        Ok(Ok(Ok(upgraded))) => upgraded,
+        Ok(Ok(Err(refusal))) => {
+            emit(CarriedOutput::Refused(refusal));
             return;
         }
         other => {
@@ -364,6 +377,13 @@ async fn run_socket(
             return;
         }
     };
+    // No size limit on this end: the core enforces `max_payload` on what the peer sends
+    // when it reads this end's frames.
+    let config = WebSocketConfig::default()
+        .max_message_size(None)
+        .max_frame_size(None);
+    let ws =
+        WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Client, Some(config)).await;
     emit(CarriedOutput::Accepted);
     let (mut sink, mut stream) = ws.split();
     let writer_shared = shared.clone();
@@ -451,14 +471,19 @@ impl Server {
         if !self.inner.door.adopt(theirs, remote) {
             return Err(refused());
         }
-        let (cancel, mut cancelled) = oneshot::channel::<()>();
+        let (cancel, mut cancelled) = oneshot::channel::<bool>();
         tokio::spawn(async move {
+            let work = exchange(ours, request);
+            tokio::pin!(work);
             tokio::select! {
-                r = exchange(ours, request) => done(r),
-                _ = &mut cancelled => {}
+                r = &mut work => done(r),
+                // Detached (`false`): run to the end; cancelled or dropped: abort.
+                c = &mut cancelled => if c == Ok(false) {
+                    done(work.await);
+                }
             }
         });
-        Ok(CarriedRequest { _cancel: cancel })
+        Ok(CarriedRequest { cancel })
     }
 
     /// Opens a WebSocket from `remote` whose handshake (`request`: method GET, the target
