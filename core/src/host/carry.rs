@@ -152,6 +152,7 @@ pub struct CarriedSocket {
     output: flume::Receiver<CarriedOutput>,
     shared: Arc<Shared>,
     closed: Mutex<bool>,
+    gone: Mutex<bool>,
 }
 
 impl CarriedSocket {
@@ -196,11 +197,63 @@ impl CarriedSocket {
     /// The next output, or `None` for now (the host is woken with [`Wake::Readable`] when
     /// there is more). After [`CarriedOutput::Close`] or `Refused` nothing more comes.
     pub fn recv(&self) -> Option<CarriedOutput> {
-        if let Ok(o) = self.output.try_recv() {
-            return Some(o);
+        match self.output.try_recv() {
+            Ok(o) => return Some(o),
+            Err(flume::TryRecvError::Disconnected) => return self.ended(),
+            Err(flume::TryRecvError::Empty) => {}
         }
         self.shared.want_read.store(true, Ordering::SeqCst);
-        self.output.try_recv().ok()
+        match self.output.try_recv() {
+            Ok(o) => Some(o),
+            Err(flume::TryRecvError::Disconnected) => self.ended(),
+            Err(flume::TryRecvError::Empty) => None,
+        }
+    }
+
+    /// The core's side is gone without a last word (its runtime stopped under it): one
+    /// close for the host, then nothing.
+    fn ended(&self) -> Option<CarriedOutput> {
+        let mut gone = self.gone.lock();
+        if std::mem::replace(&mut *gone, true) {
+            return None;
+        }
+        Some(CarriedOutput::Close {
+            code: 1006,
+            reason: String::new(),
+        })
+    }
+}
+
+/// Wakes the host when the socket's task ends, however it ends (also when a stopping
+/// runtime drops it): `recv` then reports the end.
+struct WakeOnDrop(Arc<Shared>);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        (self.0.wake)(Wake::Readable);
+    }
+}
+
+/// Calls `done` once: with the result, or with [`Error::Stopped`] when the request's task
+/// is dropped first (a stopping runtime); not at all when the host cancelled.
+struct Done<F: FnOnce(Result<HostResponse, Error>)>(Option<F>);
+
+impl<F: FnOnce(Result<HostResponse, Error>)> Done<F> {
+    fn call(&mut self, r: Result<HostResponse, Error>) {
+        if let Some(f) = self.0.take() {
+            f(r);
+        }
+    }
+
+    /// The host cancelled: nothing is called.
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl<F: FnOnce(Result<HostResponse, Error>)> Drop for Done<F> {
+    fn drop(&mut self) {
+        self.call(Err(Error::Stopped));
     }
 }
 
@@ -320,6 +373,7 @@ async fn run_socket(
     output: flume::Sender<CarriedOutput>,
     shared: Arc<Shared>,
 ) {
+    let _wake = WakeOnDrop(shared.clone());
     let emit = |o: CarriedOutput| {
         let sent = output.try_send(o).is_ok();
         shared.readable();
@@ -472,14 +526,17 @@ impl Server {
             return Err(refused());
         }
         let (cancel, mut cancelled) = oneshot::channel::<bool>();
+        let mut done = Done(Some(done));
         tokio::spawn(async move {
             let work = exchange(ours, request);
             tokio::pin!(work);
             tokio::select! {
-                r = &mut work => done(r),
+                r = &mut work => done.call(r),
                 // Detached (`false`): run to the end; cancelled or dropped: abort.
                 c = &mut cancelled => if c == Ok(false) {
-                    done(work.await);
+                    done.call(work.await);
+                } else {
+                    done.disarm();
                 }
             }
         });
@@ -518,6 +575,7 @@ impl Server {
             output: out_rx,
             shared,
             closed: Mutex::new(false),
+            gone: Mutex::new(false),
         })
     }
 }
