@@ -354,6 +354,11 @@ pub struct Config {
     /// Packet encoding of every connection, socket.io's `parser` (default JSON). Clients
     /// must use the same parser: one that does not is refused (see [`Parser`]).
     pub parser: Parser,
+    /// WebSocket permessage-deflate, socket.io's `perMessageDeflate` (default: off, as in
+    /// socket.io 4). When on, a client that offers the extension gets messages of at least
+    /// `threshold` bytes compressed, each on its own (no context takeover either way, so
+    /// no compression state stays per connection), and may send compressed ones.
+    pub per_message_deflate: Option<DeflateConfig>,
     /// Plain WebSocket routes whose connections share the rooms of a namespace with its
     /// Socket.IO sockets (default none; see [`PlainRoute`]).
     pub plain_routes: Vec<PlainRoute>,
@@ -406,12 +411,14 @@ impl Default for Config {
             metrics: false,
             metrics_path: None,
             parser: Parser::Json,
+            per_message_deflate: None,
             plain_routes: Vec::new(),
             admin_ui: None,
         }
     }
 }
 
+pub use crate::engine::DeflateConfig;
 pub use crate::protocol::Parser;
 
 impl std::fmt::Debug for Config {

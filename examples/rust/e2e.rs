@@ -6,7 +6,8 @@
 //! `CONNECT_TIMEOUT` (ms), `MAX_PAYLOAD` (bytes), `CORS_ORIGIN` (an origin or `*`);
 //! `RECOVERY_MS` turns connection state recovery on with that window,
 //! `RECOVERY_SKIP_MIDDLEWARES=0` runs `/admin`'s middleware on recovered sockets too and
-//! `RECOVERY_MAX_PACKETS` bounds the replay buffer.
+//! `RECOVERY_MAX_PACKETS` bounds the replay buffer; `PER_MESSAGE_DEFLATE=<threshold>` turns
+//! permessage-deflate on with that threshold (bytes).
 //!
 //! Namespaces: `/`, `/admin` (middleware: only `auth.token == "secret"` gets in, others get
 //! CONNECT_ERROR `unauthorized` with data `{"code":401}`) and any `/dyn-*`.
@@ -97,6 +98,11 @@ fn config() -> Config {
     }
     if let Some(v) = env_num("MAX_PENDING_BYTES") {
         c.max_pending_bytes = v as usize
+    }
+    if let Some(threshold) = env_num("PER_MESSAGE_DEFLATE") {
+        c.per_message_deflate = Some(roomcast::DeflateConfig {
+            threshold: threshold as usize,
+        });
     }
     if let Ok(p) = std::env::var("PARSER") {
         c.parser = roomcast::config::Parser::from_name(&p).expect("PARSER is json or msgpack");
@@ -341,6 +347,9 @@ fn handle(event: &str, m: Msg<'_>) {
             m.emit_from(to, 1);
         }
         "volatile" => m.emit_from(BroadcastOptions::socket(m.sid).volatile(), 0),
+        // socket.io's `io.compress(false).to(room).emit(...)` and `socket.compress(false).emit`.
+        "to-room-uncompressed" => m.emit_from(all().to(&m.text(0)).compress(false), 1),
+        "uncompressed" => m.emit_from(BroadcastOptions::socket(m.sid).compress(false), 0),
         "server-ack" => {
             // (event, timeoutMs, ...args, ack): ask the sender, answer {ok: its reply} or {timeout: true}.
             let timeout = Duration::from_millis(m.arg(1).as_u64().unwrap_or(1000));

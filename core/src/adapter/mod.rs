@@ -25,6 +25,10 @@ pub struct BroadcastOptions {
     /// Deliver on this node only: a remote adapter does not forward the broadcast (no
     /// effect with the in-memory adapter; socket.io's `local` flag).
     pub local: bool,
+    /// socket.io's `compress` flag: `Some(false)` (`compress(false)`) sends the packet
+    /// uncompressed even to clients that negotiated permessage-deflate; unset or true
+    /// compresses it for them when it is at least the threshold long.
+    pub compress: Option<bool>,
 }
 
 impl BroadcastOptions {
@@ -49,6 +53,11 @@ impl BroadcastOptions {
     /// Marks the emit volatile.
     pub fn volatile(mut self) -> Self {
         self.volatile = true;
+        self
+    }
+    /// Sets the `compress` flag (socket.io's `compress(false)` sends it uncompressed).
+    pub fn compress(mut self, on: bool) -> Self {
+        self.compress = Some(on);
         self
     }
 }

@@ -59,6 +59,8 @@ pub struct EngineConfig {
     pub tracker: Tracker,
     /// The server's counters, when metrics are on (upgrades).
     pub metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
+    /// WebSocket permessage-deflate, when on (see `deflate`).
+    pub per_message_deflate: Option<super::DeflateConfig>,
 }
 
 impl EngineConfig {
@@ -80,6 +82,7 @@ impl EngineConfig {
             allow_request_on: None,
             tracker: Tracker::default(),
             metrics: None,
+            per_message_deflate: c.per_message_deflate,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! and the server-driven heartbeat. The engine knows sessions and frames only; the layer
 //! above plugs in through [`Handler`].
 
+pub(crate) mod deflate;
 mod endpoint;
 mod handshake_rate;
 mod names;
@@ -9,9 +10,10 @@ mod packet;
 pub(crate) mod plain;
 mod polling;
 mod session;
-mod websocket;
+pub(crate) mod websocket;
 
 pub(crate) use endpoint::fuzz_handshake;
+pub use deflate::{DeflateConfig, Deflatable};
 pub use endpoint::{Body, Endpoint, EngineConfig};
 pub use names::{check_name, RequestError};
 pub(crate) use packet::{decode_payload, decode_text, EioPacket};

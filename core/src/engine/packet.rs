@@ -65,9 +65,10 @@ pub fn encode_payload<'a>(frames: impl IntoIterator<Item = &'a Frame>) -> Bytes 
         if i > 0 {
             buf.put_u8(0x1e);
         }
-        match f {
+        match f.plain() {
             Frame::Text(t) => buf.put_slice(t.as_bytes()),
-            Frame::Binary(b) => {
+            Frame::Binary(_) | Frame::Deflatable(_) => {
+                let b = f.payload();
                 buf.put_u8(b'b');
                 let start = buf.len();
                 let n = base64::encoded_len(b.len(), true).expect("attachment size fits in memory");

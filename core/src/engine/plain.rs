@@ -8,11 +8,10 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use hyper::body::Incoming;
 use hyper::header::{
-    HeaderValue, CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION,
+    HeaderValue, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION,
     UPGRADE,
 };
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::future::Future;
@@ -30,7 +29,8 @@ use tokio_tungstenite::WebSocketStream;
 use super::endpoint::{handshake_of, is_websocket_upgrade, text_response, Body, Endpoint};
 use super::handshake_rate::HandshakeRate;
 use super::websocket::{
-    close_code, error_reason, write_batch, WsSink, WsStream, CLOSE_GRACE, READ_BUFFER,
+    close_code, deflate_answer, error_reason, switching_protocols, write_batch, ws_io, WsSink,
+    WsStream, CLOSE_GRACE, READ_BUFFER,
 };
 use super::{heartbeat, CloseReason, Handshake, Message, Session, SessionRef, TransportKind};
 use crate::config::{AllowFuture, Refusal};
@@ -47,6 +47,8 @@ pub(crate) struct PlainConfig {
     pub max_buffered_bytes: usize,
     pub handshakes_per_sec: u32,
     pub handshakes_per_sec_per_ip: u32,
+    /// Negotiate permessage-deflate with clients that offer it (see `deflate`).
+    pub per_message_deflate: bool,
     /// Counts live WebSocket tasks for a graceful stop.
     pub tracker: Tracker,
 }
@@ -176,6 +178,8 @@ impl<H: PlainHandler> Endpoint for PlainEndpoint<H> {
                 return text_response(StatusCode::TOO_MANY_REQUESTS, "Too many handshakes");
             }
             let accept = derive_accept_key(key.as_bytes());
+            let extensions = deflate_answer(self.cfg.per_message_deflate, req.headers());
+            let deflate = extensions.is_some();
             let handshake = handshake_of(&req, remote);
             let mut headers = Vec::new();
             if let Some(verdict) = self.handler.verify(&handshake) {
@@ -207,23 +211,17 @@ impl<H: PlainHandler> Endpoint for PlainEndpoint<H> {
                     .max_message_size(Some(max))
                     .max_frame_size(Some(max));
                 let ws = WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
+                    ws_io(upgraded, deflate, max),
                     Role::Server,
                     Some(config),
                 )
                 .await;
                 let (sink, stream) = ws.split();
-                let writer = tokio::spawn(write_loop(conn.clone(), sink));
+                let writer = tokio::spawn(write_loop(conn.clone(), sink, deflate));
                 self.read_loop(conn, stream).await;
                 let _ = writer.await;
             });
-            let mut resp = Response::builder()
-                .status(StatusCode::SWITCHING_PROTOCOLS)
-                .header(CONNECTION, HeaderValue::from_static("Upgrade"))
-                .header(UPGRADE, HeaderValue::from_static("websocket"))
-                .header(SEC_WEBSOCKET_ACCEPT, accept)
-                .body(Body::default())
-                .expect("static response parts are valid");
+            let mut resp = switching_protocols(accept, extensions);
             super::endpoint::add_headers(&mut resp, headers);
             resp
         })
@@ -322,7 +320,7 @@ impl<H: PlainHandler> PlainEndpoint<H> {
 }
 
 /// Drains the queue into the socket (a due ping first), then sends the close frame.
-async fn write_loop<D>(conn: PlainRef<D>, mut sink: WsSink) {
+async fn write_loop<D>(conn: PlainRef<D>, mut sink: WsSink, deflate: bool) {
     let mut batch = VecDeque::new();
     loop {
         let closed = {
@@ -336,7 +334,7 @@ async fn write_loop<D>(conn: PlainRef<D>, mut sink: WsSink) {
             .swap(false, Ordering::AcqRel)
             .then(|| WsMessage::Ping(Bytes::new()));
         if !batch.is_empty() || ping.is_some() {
-            if let Err(why) = write_batch(&conn, &mut sink, ping, &mut batch).await {
+            if let Err(why) = write_batch(&conn, &mut sink, ping, &mut batch, deflate).await {
                 conn.close(why);
                 break;
             }

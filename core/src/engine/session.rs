@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use tokio::sync::Notify;
 
+use super::deflate::Deflatable;
 use super::CloseReason;
 use crate::sid::Sid;
 use crate::text::Text;
@@ -31,6 +32,65 @@ pub enum Frame {
     Text(Text),
     /// A binary message (raw bytes on WebSocket, `b`+base64 on polling).
     Binary(Bytes),
+    /// A text or binary message that goes compressed to a WebSocket that negotiated
+    /// permessage-deflate (compressed once for all of them), as it is elsewhere.
+    Deflatable(Deflatable),
+}
+
+impl Frame {
+    /// The message's bytes, uncompressed.
+    pub fn payload(&self) -> &[u8] {
+        match self {
+            Self::Text(t) => t.as_bytes(),
+            Self::Binary(b) => b,
+            Self::Deflatable(d) => d.frame().payload(),
+        }
+    }
+
+    /// The uncompressed frame (text or binary): the frame itself unless deflatable.
+    pub fn plain(&self) -> &Frame {
+        match self {
+            Self::Deflatable(d) => d.frame(),
+            other => other,
+        }
+    }
+
+    /// Length of the uncompressed message in bytes.
+    pub fn len(&self) -> usize {
+        self.payload().len()
+    }
+
+    /// Whether the message is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A binary attachment queued after a message's first frame: raw bytes, or a frame
+/// (deflatable, when the message goes out with permessage-deflate).
+pub(crate) trait Attachment {
+    /// The frame queued.
+    fn frame(&self) -> Frame;
+    /// Its length in bytes.
+    fn size(&self) -> usize;
+}
+
+impl Attachment for Bytes {
+    fn frame(&self) -> Frame {
+        Frame::Binary(self.clone())
+    }
+    fn size(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Attachment for Frame {
+    fn frame(&self) -> Frame {
+        self.clone()
+    }
+    fn size(&self) -> usize {
+        self.len()
+    }
 }
 
 /// Which transport currently carries the session.
@@ -78,11 +138,7 @@ pub(crate) const FRAME_OVERHEAD: usize = 64;
 
 /// What one frame counts against the byte bound.
 pub(crate) fn frame_cost(f: &Frame) -> usize {
-    FRAME_OVERHEAD
-        + match f {
-            Frame::Text(t) => t.len(),
-            Frame::Binary(b) => b.len(),
-        }
+    FRAME_OVERHEAD + f.len()
 }
 
 impl Outbox {
@@ -225,16 +281,16 @@ impl<D> Session<D> {
     /// Queues one message: its first frame (a text `4…` or a binary packet) and its binary
     /// attachments, all or nothing. Closes the session with "slow consumer" when the queue
     /// is full.
-    pub(crate) fn push(&self, head: Frame, binary: &[Bytes], volatile: bool) -> Pushed {
+    pub(crate) fn push<A: Attachment>(&self, head: Frame, binary: &[A], volatile: bool) -> Pushed {
         self.push_frames(head, binary, volatile)
     }
 
     /// Queues one raw frame (e.g. a bare binary message); overflow closes the session.
     pub fn push_frame(&self, frame: Frame) -> Pushed {
-        self.push_frames(frame, &[], false)
+        self.push_frames::<Bytes>(frame, &[], false)
     }
 
-    fn push_frames(&self, head: Frame, binary: &[Bytes], volatile: bool) -> Pushed {
+    fn push_frames<A: Attachment>(&self, head: Frame, binary: &[A], volatile: bool) -> Pushed {
         let (pushed, wake) = self.enqueue(head, binary, volatile);
         match pushed {
             Pushed::Overflow => {
@@ -254,7 +310,12 @@ impl<D> Session<D> {
     /// drainer takes everything queued after it in the same pass). Closing on overflow is
     /// left to the caller, so a broadcast can do it once no lock is held, and batch its
     /// wake-ups.
-    pub(crate) fn enqueue(&self, head: Frame, binary: &[Bytes], volatile: bool) -> (Pushed, bool) {
+    pub(crate) fn enqueue<A: Attachment>(
+        &self,
+        head: Frame,
+        binary: &[A],
+        volatile: bool,
+    ) -> (Pushed, bool) {
         let n = 1 + binary.len();
         let mut o = self.outbox.lock();
         if o.closed.is_some() {
@@ -263,7 +324,7 @@ impl<D> Session<D> {
         let cost = frame_cost(&head)
             + binary
                 .iter()
-                .map(|b| FRAME_OVERHEAD + b.len())
+                .map(|b| FRAME_OVERHEAD + b.size())
                 .sum::<usize>();
         let full = o.frames.len() + n > o.max_frames || o.bytes + cost > o.max_bytes;
         if volatile {
@@ -281,7 +342,7 @@ impl<D> Session<D> {
         let was_empty = o.frames.is_empty();
         o.bytes += cost;
         o.frames.push_back(head);
-        o.frames.extend(binary.iter().cloned().map(Frame::Binary));
+        o.frames.extend(binary.iter().map(Attachment::frame));
         (Pushed::Queued, was_empty)
     }
 
@@ -390,6 +451,8 @@ mod tests {
         Session::new(Sid::new(), (), transport, max, usize::MAX)
     }
 
+    const NONE: &[Bytes] = &[];
+
     fn text(s: &'static str) -> Text {
         Text::from_static(s)
     }
@@ -398,11 +461,11 @@ mod tests {
     fn only_the_push_that_fills_an_empty_queue_wakes_the_drainer() {
         let s = session(8, TransportKind::WebSocket);
         assert_eq!(
-            s.enqueue(Frame::Text(text("4a")), &[], false),
+            s.enqueue(Frame::Text(text("4a")), NONE, false),
             (Pushed::Queued, true)
         );
         assert_eq!(
-            s.enqueue(Frame::Text(text("4b")), &[], false),
+            s.enqueue(Frame::Text(text("4b")), NONE, false),
             (Pushed::Queued, false)
         );
         let o = s.outbox.lock();
@@ -429,22 +492,22 @@ mod tests {
     fn volatile_packets_are_dropped_when_the_transport_cannot_take_them() {
         let ws = session(8, TransportKind::WebSocket);
         assert_eq!(
-            ws.enqueue(Frame::Text(text("4a")), &[], true).0,
+            ws.enqueue(Frame::Text(text("4a")), NONE, true).0,
             Pushed::Queued
         );
         // The writer has not drained the first one: busy, so the next volatile is dropped.
         assert_eq!(
-            ws.enqueue(Frame::Text(text("4b")), &[], true).0,
+            ws.enqueue(Frame::Text(text("4b")), NONE, true).0,
             Pushed::Dropped
         );
         let poll = session(8, TransportKind::Polling);
         assert_eq!(
-            poll.enqueue(Frame::Text(text("4a")), &[], true).0,
+            poll.enqueue(Frame::Text(text("4a")), NONE, true).0,
             Pushed::Dropped
         );
         poll.outbox.lock().get_waiting = true;
         assert_eq!(
-            poll.enqueue(Frame::Text(text("4a")), &[], true).0,
+            poll.enqueue(Frame::Text(text("4a")), NONE, true).0,
             Pushed::Queued
         );
     }
@@ -455,12 +518,12 @@ mod tests {
         let closed = Arc::new(Mutex::new(Vec::new()));
         let seen = closed.clone();
         s.set_closer(Box::new(move |r| seen.lock().push(r)));
-        assert_eq!(s.push(Frame::Text(text("4a")), &[], false), Pushed::Queued);
-        assert_eq!(s.push(Frame::Text(text("4b")), &[], false), Pushed::Closed);
+        assert_eq!(s.push(Frame::Text(text("4a")), NONE, false), Pushed::Queued);
+        assert_eq!(s.push(Frame::Text(text("4b")), NONE, false), Pushed::Closed);
         assert!(s.is_closed());
         s.close(CloseReason::TransportClose);
         assert_eq!(*closed.lock(), vec![CloseReason::SlowConsumer]);
-        assert_eq!(s.push(Frame::Text(text("4c")), &[], false), Pushed::Closed);
+        assert_eq!(s.push(Frame::Text(text("4c")), NONE, false), Pushed::Closed);
         // A slow consumer's queue is released at close (issue 12), and control frames are
         // refused after close too.
         s.push_control(Frame::Text(text("2")));

@@ -3,24 +3,29 @@
 
 use futures_util::{SinkExt, StreamExt};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, UPGRADE};
+use hyper::header::{
+    HeaderValue, CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS, SEC_WEBSOCKET_KEY,
+    UPGRADE,
+};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::{Frame as WsFrame, FrameHeader};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
+use super::deflate::{negotiate, DeflateError, InflateIo};
 use super::endpoint::{Body, EioError};
 use super::packet::{decode_text, EioPacket};
 use super::{CloseReason, Engine, Frame, Handler, Handshake, SessionRef, TransportKind};
 
-pub(crate) type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+pub(crate) type Ws = WebSocketStream<InflateIo<TokioIo<hyper::upgrade::Upgraded>>>;
 pub(crate) type WsSink = futures_util::stream::SplitSink<Ws, WsMessage>;
 pub(crate) type WsStream = futures_util::stream::SplitStream<Ws>;
 
@@ -32,7 +37,9 @@ pub(crate) const READ_BUFFER: usize = 4 * 1024;
 /// How long a client may take between `2probe` and `5`.
 const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn to_ws(frame: Frame) -> WsMessage {
+/// The WebSocket message of a frame; `deflate`: the connection negotiated
+/// permessage-deflate, so a deflatable frame goes compressed (RSV1 set).
+pub(crate) fn to_ws(frame: Frame, deflate: bool) -> WsMessage {
     match frame {
         Frame::Text(t) => {
             // SAFETY: `Text` is valid UTF-8 by construction (see `crate::text`).
@@ -40,7 +47,52 @@ fn to_ws(frame: Frame) -> WsMessage {
             WsMessage::Text(utf8)
         }
         Frame::Binary(b) => WsMessage::Binary(b),
+        Frame::Deflatable(d) => match d.deflated().filter(|_| deflate) {
+            Some(z) => {
+                let data = match d.frame() {
+                    Frame::Text(_) => Data::Text,
+                    _ => Data::Binary,
+                };
+                let header = FrameHeader {
+                    is_final: true,
+                    rsv1: true,
+                    rsv2: false,
+                    rsv3: false,
+                    opcode: OpCode::Data(data),
+                    mask: None,
+                };
+                WsMessage::Frame(WsFrame::from_payload(header, z.clone()))
+            }
+            None => to_ws(d.frame().clone(), false),
+        },
     }
+}
+
+/// The server's side of the permessage-deflate handshake: the `Sec-WebSocket-Extensions`
+/// answer, when the server has deflate on and the client offered something acceptable.
+pub(crate) fn deflate_answer(
+    on: bool,
+    headers: &hyper::HeaderMap,
+) -> Option<&'static str> {
+    if !on {
+        return None;
+    }
+    negotiate(
+        headers
+            .get_all(SEC_WEBSOCKET_EXTENSIONS)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    )
+}
+
+/// The socket under tungstenite: inflating compressed messages up to `max` bytes when
+/// deflate was agreed.
+pub(crate) fn ws_io(
+    upgraded: hyper::upgrade::Upgraded,
+    deflate: bool,
+    max: usize,
+) -> InflateIo<TokioIo<hyper::upgrade::Upgraded>> {
+    InflateIo::new(TokioIo::new(upgraded), deflate.then_some(max))
 }
 
 impl<H: Handler> Engine<H> {
@@ -63,6 +115,8 @@ impl<H: Handler> Engine<H> {
             o.transport != TransportKind::Polling || o.upgrading || o.closed.is_some()
         });
         let accept = derive_accept_key(key.as_bytes());
+        let extensions = deflate_answer(self.cfg.per_message_deflate.is_some(), req.headers());
+        let deflate = extensions.is_some();
         let max = self.cfg.max_payload;
         let live = self.cfg.tracker.enter();
         // The connection keeps its place in the connection count while it is a WebSocket.
@@ -82,7 +136,7 @@ impl<H: Handler> Engine<H> {
                 .max_message_size(Some(max))
                 .max_frame_size(Some(max));
             let mut ws = WebSocketStream::from_raw_socket(
-                TokioIo::new(upgraded),
+                ws_io(upgraded, deflate, max),
                 Role::Server,
                 Some(config),
             )
@@ -96,20 +150,14 @@ impl<H: Handler> Engine<H> {
                 (None, None) => {}
                 (None, Some(id)) => {
                     let session = self.open_session(TransportKind::WebSocket, handshake, id);
-                    let writer = tokio::spawn(write_loop(session.clone(), sink));
+                    let writer = tokio::spawn(write_loop(session.clone(), sink, deflate));
                     self.read_loop(session, stream).await;
                     let _ = writer.await;
                 }
-                (Some(session), _) => self.upgrade(session, sink, stream).await,
+                (Some(session), _) => self.upgrade(session, sink, stream, deflate).await,
             }
         });
-        Response::builder()
-            .status(StatusCode::SWITCHING_PROTOCOLS)
-            .header(CONNECTION, HeaderValue::from_static("Upgrade"))
-            .header(UPGRADE, HeaderValue::from_static("websocket"))
-            .header(SEC_WEBSOCKET_ACCEPT, accept)
-            .body(Body::default())
-            .expect("static response parts are valid")
+        switching_protocols(accept, extensions)
     }
 
     async fn upgrade(
@@ -117,6 +165,7 @@ impl<H: Handler> Engine<H> {
         session: SessionRef<H::Data>,
         mut sink: WsSink,
         mut stream: WsStream,
+        deflate: bool,
     ) {
         let probe = tokio::time::timeout(UPGRADE_TIMEOUT, async {
             // Expect `2probe`, answer `3probe`, then wait for `5`.
@@ -160,7 +209,7 @@ impl<H: Handler> Engine<H> {
         self.handler.on_upgrade(&session);
         // A long-poll still waiting must give the queue up: wake it so it answers noop.
         session.wake.notify();
-        let writer = tokio::spawn(write_loop(session.clone(), sink));
+        let writer = tokio::spawn(write_loop(session.clone(), sink, deflate));
         self.read_loop(session, stream).await;
         let _ = writer.await;
     }
@@ -216,6 +265,23 @@ impl<H: Handler> Engine<H> {
     }
 }
 
+/// The 101 answer to a WebSocket upgrade, with the agreed extension if any.
+pub(crate) fn switching_protocols(
+    accept: String,
+    extensions: Option<&'static str>,
+) -> Response<Body> {
+    let mut r = Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(CONNECTION, HeaderValue::from_static("Upgrade"))
+        .header(UPGRADE, HeaderValue::from_static("websocket"))
+        .header(SEC_WEBSOCKET_ACCEPT, accept);
+    if let Some(e) = extensions {
+        r = r.header(SEC_WEBSOCKET_EXTENSIONS, HeaderValue::from_static(e));
+    }
+    r.body(Body::default())
+        .expect("static response parts are valid")
+}
+
 /// A peer that just went away is a "transport close", as in the reference server; anything
 /// else (oversized message, protocol violation) is a "transport error".
 pub(crate) fn error_reason(e: &WsError) -> CloseReason {
@@ -245,6 +311,7 @@ pub(crate) fn error_reason(e: &WsError) -> CloseReason {
 /// violations; none when the peer is gone.
 pub(crate) fn close_code(e: &WsError) -> Option<CloseCode> {
     match e {
+        WsError::Io(io) => DeflateError::of(io).map(DeflateError::close_code),
         WsError::Capacity(_) => Some(CloseCode::Size),
         WsError::Utf8(_) => Some(CloseCode::Invalid),
         WsError::Protocol(p) => {
@@ -267,12 +334,14 @@ pub(crate) const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// Writes one batch, giving up at once if the session closes for a reason that drops its
 /// queue (the peer will never read it); the write itself fails after `write_timeout`
 /// without progress (the socket is wrapped in a `StallGuard`). `first` goes before the
-/// batch (a plain WebSocket's ping).
+/// batch (a plain WebSocket's ping). `deflate`: the connection negotiated
+/// permessage-deflate.
 pub(crate) async fn write_batch<D>(
     session: &SessionRef<D>,
     sink: &mut WsSink,
     first: Option<WsMessage>,
     batch: &mut VecDeque<Frame>,
+    deflate: bool,
 ) -> Result<(), CloseReason> {
     let closed = session.closed_signal.notified();
     tokio::pin!(closed);
@@ -283,7 +352,7 @@ pub(crate) async fn write_batch<D>(
             sink.feed(m).await?;
         }
         for frame in batch.drain(..) {
-            sink.feed(to_ws(frame)).await?;
+            sink.feed(to_ws(frame, deflate)).await?;
         }
         sink.flush().await
     };
@@ -303,7 +372,7 @@ pub(crate) async fn write_batch<D>(
 }
 
 /// Drains the session's queue into the socket, batching whatever is queued per flush.
-async fn write_loop<D>(session: SessionRef<D>, mut sink: WsSink) {
+async fn write_loop<D>(session: SessionRef<D>, mut sink: WsSink, deflate: bool) {
     let mut batch = VecDeque::new();
     loop {
         let closed = {
@@ -312,7 +381,7 @@ async fn write_loop<D>(session: SessionRef<D>, mut sink: WsSink) {
             o.closed
         };
         if !batch.is_empty() {
-            if let Err(reason) = write_batch(&session, &mut sink, None, &mut batch).await {
+            if let Err(reason) = write_batch(&session, &mut sink, None, &mut batch, deflate).await {
                 session.close(reason);
                 break;
             }

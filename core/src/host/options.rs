@@ -88,7 +88,8 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("metrics", OptionKind::Bool, "count the server's metrics, readable from the host's snapshot call (default false; metrics_path turns it on)"),
     spec("metrics_path", OptionKind::Text, "serve the metrics in the Prometheus text format 0.0.4 at this path, e.g. \"/metrics\" (default none; turns metrics on)"),
     spec("parser", OptionKind::Text, "packet encoding, socket.io's `parser`: \"json\" (socket.io-parser, the default) or \"msgpack\" (socket.io-msgpack-parser: one binary msgpack frame per packet); clients must use the same one"),
-    spec("per_message_deflate", OptionKind::Bool, "WebSocket permessage-deflate (socket.io's perMessageDeflate): not supported yet, true is refused with an error saying why (default false: frames are sent uncompressed)"),
+    spec("per_message_deflate", OptionKind::Bool, "WebSocket permessage-deflate (RFC 7692), socket.io's perMessageDeflate: negotiated with clients that offer it, always with no context takeover either way (no compression state kept per connection); a broadcast is compressed once for all its recipients (default false, as in socket.io 4)"),
+    spec("per_message_deflate_threshold", OptionKind::Count, "with per_message_deflate: messages shorter than this many bytes go uncompressed, perMessageDeflate's `threshold` (default 1024; needs per_message_deflate)"),
     spec("admin_ui", OptionKind::Bool, "serve the Socket.IO admin UI (@socket.io/admin-ui's dashboard) on its own namespace, handled by the core; turns metrics on (default false; needs admin_ui_password or admin_ui_auth false)"),
     spec("admin_ui_namespace", OptionKind::Text, "the admin UI's namespace, instrument's namespaceName (default \"/admin\"; needs admin_ui)"),
     spec("admin_ui_auth", OptionKind::Bool, "false allows the dashboard without credentials, instrument's auth: false (default: credentials required; needs admin_ui)"),
@@ -100,10 +101,6 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("admin_ui_stats_interval", OptionKind::Duration, "how often the server stats are sent to the dashboard (default 2 s; needs admin_ui)"),
     spec("hold_connect", OptionKind::Bool, "hold each CONNECT reply until the host calls release (default false; the Python and Node bindings turn it on)"),
 ];
-
-/// Why `per_message_deflate` is refused: the WebSocket layer cannot carry it, and an
-/// accepted-but-ignored option would mislead.
-const DEFLATE_UNSUPPORTED: &str = "permessage-deflate is not supported: the WebSocket layer (tungstenite 0.28, like every tungstenite release on crates.io) has no extension support and fails any frame with RSV1 set, so compressed client messages could not be read; leave it off (socket.io's default)";
 
 /// The spec of option `name`, if there is one.
 pub fn option(name: &str) -> Option<&'static OptionSpec> {
@@ -300,6 +297,8 @@ pub struct ConfigBuilder {
     sharded: (Option<bool>, Option<String>),
     /// TLS as set: certificate chain, key.
     tls: (Option<Pem>, Option<Pem>),
+    /// permessage-deflate as set: on, threshold.
+    deflate: (Option<bool>, Option<usize>),
     /// The admin UI as set (see [`AdminOptions`]).
     admin: AdminOptions,
 }
@@ -408,6 +407,7 @@ impl ConfigBuilder {
             streams: (None, None),
             sharded: (None, None),
             tls: (None, None),
+            deflate: (None, None),
             admin: AdminOptions::default(),
         }
     }
@@ -475,10 +475,12 @@ impl ConfigBuilder {
                 ))?
             }
             ("parser", OptionValue::Unset) => c.parser = Parser::Json,
-            ("per_message_deflate", OptionValue::Bool(false) | OptionValue::Unset) => {}
-            ("per_message_deflate", OptionValue::Bool(true)) => {
-                return Err(ConfigError::OutOfRange(name.into(), DEFLATE_UNSUPPORTED))
+            ("per_message_deflate", OptionValue::Bool(b)) => self.deflate.0 = Some(b),
+            ("per_message_deflate", OptionValue::Unset) => self.deflate.0 = None,
+            ("per_message_deflate_threshold", OptionValue::Count(n)) => {
+                self.deflate.1 = Some(count(name, n)?)
             }
+            ("per_message_deflate_threshold", OptionValue::Unset) => self.deflate.1 = None,
             ("admin_ui", OptionValue::Bool(b)) => self.admin.on = Some(b),
             ("admin_ui", OptionValue::Unset) => self.admin.on = None,
             ("admin_ui_namespace", OptionValue::Text(t)) => self.admin.namespace = Some(t),
@@ -603,6 +605,18 @@ impl ConfigBuilder {
     pub fn build(&self) -> Result<(Config, Vec<SocketAddr>), ConfigError> {
         let mut config = self.config.clone();
         config.cors = cors_from(self.cors_origins.clone(), self.cors_credentials);
+        config.per_message_deflate = match self.deflate {
+            (Some(true), threshold) => Some(crate::config::DeflateConfig {
+                threshold: threshold.unwrap_or(crate::config::DeflateConfig::default().threshold),
+            }),
+            (_, Some(_)) => {
+                return Err(ConfigError::OutOfRange(
+                    "per_message_deflate_threshold".into(),
+                    "needs per_message_deflate",
+                ))
+            }
+            (_, None) => None,
+        };
         config.connection_state_recovery = match self.recovery {
             (Some(d), skip, max) if !d.is_zero() => {
                 let defaults = RecoveryConfig::default();
@@ -759,8 +773,7 @@ mod tests {
     fn every_option_in_the_table_can_be_set() {
         for o in OPTIONS {
             let v = match o.kind {
-                // The one Bool whose `true` is refused (see `DEFLATE_UNSUPPORTED`).
-                OptionKind::Bool => OptionValue::Bool(o.name != "per_message_deflate"),
+                OptionKind::Bool => OptionValue::Bool(true),
                 OptionKind::Count => OptionValue::Count(1),
                 OptionKind::Duration => OptionValue::Duration(Duration::from_millis(5)),
                 OptionKind::Text => OptionValue::Text(match o.name {
@@ -780,7 +793,7 @@ mod tests {
     }
 
     #[test]
-    fn parser_is_json_or_msgpack_and_deflate_is_refused_saying_why() {
+    fn parser_is_json_or_msgpack() {
         let mut b = ConfigBuilder::new();
         b.set("parser", OptionValue::Text("msgpack".into()))
             .unwrap();
@@ -789,13 +802,32 @@ mod tests {
             b.set("parser", OptionValue::Text("yaml".into())).unwrap_err(),
             ConfigError::OutOfRange(n, _) if n == "parser"
         ));
+    }
+
+    #[test]
+    fn deflate_is_off_by_default_and_its_threshold_needs_it() {
+        use crate::config::DeflateConfig;
+        let mut b = ConfigBuilder::new();
+        assert_eq!(b.build().unwrap().0.per_message_deflate, None);
+        b.set("per_message_deflate", OptionValue::Bool(true))
+            .unwrap();
+        assert_eq!(
+            b.build().unwrap().0.per_message_deflate,
+            Some(DeflateConfig { threshold: 1024 })
+        );
+        b.set("per_message_deflate_threshold", OptionValue::Count(0))
+            .unwrap();
+        assert_eq!(
+            b.build().unwrap().0.per_message_deflate,
+            Some(DeflateConfig { threshold: 0 })
+        );
         b.set("per_message_deflate", OptionValue::Bool(false))
             .unwrap();
-        let err = b
-            .set("per_message_deflate", OptionValue::Bool(true))
-            .unwrap_err();
-        assert!(err.to_string().contains("per_message_deflate"), "{err}");
-        assert!(err.to_string().contains("RSV1"), "{err}");
+        let err = b.build().unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::OutOfRange(n, _) if n == "per_message_deflate_threshold"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub(crate) fn endpoints(
                 max_buffered_bytes: config.max_buffered_bytes,
                 handshakes_per_sec: config.handshakes_per_sec,
                 handshakes_per_sec_per_ip: config.handshakes_per_sec_per_ip,
+                per_message_deflate: config.per_message_deflate.is_some(),
                 tracker: tracker.clone(),
             };
             let handler = RouteHandler::new(io, route, gate.map(|g| g.plain_hook()));

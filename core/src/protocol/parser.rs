@@ -28,19 +28,15 @@ impl Encoded {
 
     /// The text frame of a JSON-parser packet.
     pub fn text(&self) -> Option<&Text> {
-        match &self.head {
+        match self.head.plain() {
             Frame::Text(t) => Some(t),
-            Frame::Binary(_) => None,
+            _ => None,
         }
     }
 
     /// Bytes on the wire, attachments included (for the metrics).
     pub fn len(&self) -> usize {
-        let head = match &self.head {
-            Frame::Text(t) => t.len(),
-            Frame::Binary(b) => b.len(),
-        };
-        head + self.binary.iter().map(Bytes::len).sum::<usize>()
+        self.head.len() + self.binary.iter().map(Bytes::len).sum::<usize>()
     }
 
     /// Whether nothing is sent (never the case for a packet).

@@ -411,7 +411,12 @@ impl SocketIo {
             }
             all.insert(
                 admin.nsp.clone(),
-                Namespace::new_internal(&admin.nsp, self.cfg.metrics.clone(), self.cfg.parser),
+                Namespace::new_internal(
+                    &admin.nsp,
+                    self.cfg.metrics.clone(),
+                    self.cfg.parser,
+                    self.cfg.deflate_threshold,
+                ),
             );
         }
         if let Some(c) = self.cluster.get() {
@@ -713,7 +718,7 @@ impl SocketIo {
 /// A CONNECT_ERROR in the server's parser (the dashboard must use the same one).
 fn refuse(parser: Parser, admin: &Admin, session: &SessionRef<Client>, message: &str) {
     let packet = parser.encode_connect_error(&admin.nsp, message, None);
-    session.push(packet.head, &[], false);
+    session.push_frame(packet.head);
 }
 
 #[cfg(test)]

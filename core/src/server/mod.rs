@@ -12,6 +12,7 @@ mod namespace;
 mod plain;
 mod recovery;
 mod stream_log;
+mod wire;
 
 pub use ack::AckCallback;
 pub use event::{
@@ -129,6 +130,9 @@ pub struct SocketIoConfig {
     pub metrics: Option<Arc<Metrics>>,
     /// Packet encoding (socket.io's `parser`).
     pub parser: Parser,
+    /// Messages at least this long are compressed for clients that negotiated
+    /// permessage-deflate; `None`: deflate is off.
+    pub deflate_threshold: Option<usize>,
 }
 
 impl SocketIoConfig {
@@ -151,6 +155,7 @@ impl SocketIoConfig {
             max_pending_bytes_total: c.max_pending_bytes_total,
             metrics: None,
             parser: c.parser,
+            deflate_threshold: c.per_message_deflate.map(|d| d.threshold),
         }
     }
 }
@@ -305,7 +310,7 @@ impl SocketIo {
                     self.cfg.recovery.clone(),
                     self.cfg.streamed,
                     self.cfg.metrics.clone(),
-                    self.cfg.parser,
+                    (self.cfg.parser, self.cfg.deflate_threshold),
                 )
             })
             .clone();
@@ -770,7 +775,7 @@ impl SocketIo {
         match p.socket {
             Some((socket, _)) => socket.refuse(&packet),
             None => {
-                session.push(packet.head, &[], false);
+                session.push_frame(packet.head);
             }
         }
         Ok(())
@@ -988,7 +993,7 @@ impl SocketIo {
                 .cfg
                 .parser
                 .encode_connect_error(nsp, "Invalid namespace", None);
-            session.push(packet.head, &[], false);
+            session.push_frame(packet.head);
             return;
         };
         if ns.stream_log.is_some() {

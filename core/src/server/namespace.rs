@@ -10,6 +10,7 @@ use super::ack::Collector;
 use super::plain::{PlainFanout, PlainSession, PlainSource};
 use super::recovery::{self, Recovery};
 use super::stream_log::StreamLog;
+use super::wire::Wire;
 use super::{Client, DisconnectReason, Event, SocketIo};
 use crate::adapter::{Adapter, BroadcastOptions, LocalAdapter, Room};
 use crate::config::RecoveryConfig;
@@ -51,6 +52,8 @@ pub struct Namespace {
     metrics: Option<Arc<Metrics>>,
     /// The server's packet encoding.
     pub(crate) parser: Parser,
+    /// The permessage-deflate threshold, when deflate is on (see `super::wire`).
+    pub(crate) deflate: Option<usize>,
     /// Served by the core itself (the admin UI): the host never hears of its sockets.
     pub(crate) internal: bool,
 }
@@ -61,8 +64,9 @@ impl Namespace {
         name: &str,
         metrics: Option<Arc<Metrics>>,
         parser: Parser,
+        deflate: Option<usize>,
     ) -> Arc<Self> {
-        let mut ns = Self::build(name, false, false, None, false, metrics, parser);
+        let mut ns = Self::build(name, false, false, None, false, metrics, (parser, deflate));
         ns.internal = true;
         Arc::new(ns)
     }
@@ -74,10 +78,10 @@ impl Namespace {
         recovery: Option<RecoveryConfig>,
         streamed: bool,
         metrics: Option<Arc<Metrics>>,
-        parser: Parser,
+        wire: (Parser, Option<usize>),
     ) -> Arc<Self> {
         Arc::new(Self::build(
-            name, middleware, dynamic, recovery, streamed, metrics, parser,
+            name, middleware, dynamic, recovery, streamed, metrics, wire,
         ))
     }
 
@@ -88,7 +92,7 @@ impl Namespace {
         recovery: Option<RecoveryConfig>,
         streamed: bool,
         metrics: Option<Arc<Metrics>>,
-        parser: Parser,
+        (parser, deflate): (Parser, Option<usize>),
     ) -> Self {
         Self {
             name: Arc::from(name),
@@ -102,6 +106,7 @@ impl Namespace {
             recovery: recovery.map(Recovery::new),
             metrics,
             parser,
+            deflate,
             internal: false,
         }
     }
@@ -215,6 +220,7 @@ impl Namespace {
         let mut dropped = 0;
         let mut overflowed = Vec::new();
         let mut to_wake = Vec::new();
+        let wire = Wire::new(packet, self.deflate, opts.compress != Some(false));
         {
             let sockets = self.sockets.read();
             // Plain connections get emits to rooms (their own id's included), not the
@@ -236,10 +242,7 @@ impl Namespace {
                     // Registered before the push: a fast client may answer at once.
                     m.socket.acks.lock().insert(c.id, c.clone());
                 }
-                match m
-                    .session
-                    .enqueue(packet.head.clone(), &packet.binary, opts.volatile)
-                {
+                match wire.enqueue(&m.session, opts.volatile) {
                     (Pushed::Queued, wake) => {
                         delivered += 1;
                         if let Some(c) = ack {
@@ -419,8 +422,7 @@ impl Socket {
         if let Some(m) = &self.nsp.metrics {
             m.sent(packet.len());
         }
-        self.session
-            .push(packet.head.clone(), &packet.binary, false);
+        Wire::new(packet, self.nsp.deflate, true).push(&self.session);
     }
 
     pub(crate) fn on_ack(&self, id: u64, args: Payload) {

@@ -140,13 +140,13 @@ fn opts_from(v: Option<&Json>) -> BroadcastOptions {
         v.and_then(|o| o.get("flags"))
             .and_then(|f| f.get(name))
             .and_then(Json::as_bool)
-            == Some(true)
     };
     BroadcastOptions {
         rooms: wire::json_rooms(v.and_then(|o| o.get("rooms"))),
         except: wire::json_rooms(v.and_then(|o| o.get("except"))),
-        volatile: flag("volatile"),
+        volatile: flag("volatile") == Some(true),
         local: false,
+        compress: flag("compress"),
     }
 }
 

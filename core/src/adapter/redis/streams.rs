@@ -505,11 +505,13 @@ impl Data {
             Data::Json(j) => {
                 let o = j.get("opts");
                 let mut opts = wire::json_opts(o);
-                opts.volatile = o
-                    .and_then(|o| o.get("flags"))
-                    .and_then(|f| f.get("volatile"))
-                    .and_then(Json::as_bool)
-                    == Some(true);
+                let flag = |name: &str| {
+                    o.and_then(|o| o.get("flags"))
+                        .and_then(|f| f.get(name))
+                        .and_then(Json::as_bool)
+                };
+                opts.volatile = flag("volatile") == Some(true);
+                opts.compress = flag("compress");
                 opts
             }
             Data::Msgpack(m) => wire::mp_opts(wire::field(m, "opts")),

@@ -128,6 +128,9 @@ pub fn opts_mp(opts: &BroadcastOptions, timeout_ms: Option<u64>) -> Mp {
     if opts.volatile {
         flags.push((Mp::from("volatile"), Mp::Boolean(true)));
     }
+    if let Some(c) = opts.compress {
+        flags.push((Mp::from("compress"), Mp::Boolean(c)));
+    }
     if let Some(t) = timeout_ms {
         flags.push((Mp::from("timeout"), Mp::from(t)));
     }
@@ -204,12 +207,13 @@ pub fn mp_opts(v: Option<&Mp>) -> BroadcastOptions {
         return BroadcastOptions::default();
     };
     let flags = field(v, "flags");
-    let flag = |name| flags.and_then(|f| field(f, name)).and_then(Mp::as_bool) == Some(true);
+    let flag = |name| flags.and_then(|f| field(f, name)).and_then(Mp::as_bool);
     BroadcastOptions {
         rooms: mp_rooms(field(v, "rooms")),
         except: mp_rooms(field(v, "except")),
-        volatile: flag("volatile"),
+        volatile: flag("volatile") == Some(true),
         local: false,
+        compress: flag("compress"),
     }
 }
 
@@ -220,6 +224,7 @@ pub fn json_opts(v: Option<&Json>) -> BroadcastOptions {
         except: json_rooms(v.and_then(|o| o.get("except"))),
         volatile: false,
         local: false,
+        compress: None,
     }
 }
 
@@ -237,7 +242,8 @@ pub fn opts_json(opts: &BroadcastOptions) -> Json {
 }
 
 /// JSON `{rooms, except, flags}` of socket.io-adapter's `ClusterAdapter` messages (the
-/// sharded and streams adapters): `flags` has `volatile` and the ack `timeout` when set.
+/// sharded and streams adapters): `flags` has `volatile`, `compress` and the ack `timeout`
+/// when set.
 pub fn flagged_opts_json(opts: &BroadcastOptions, timeout_ms: Option<u64>) -> Json {
     let mut m = Map::new();
     m.insert("rooms".into(), rooms_json(&opts.rooms));
@@ -245,6 +251,9 @@ pub fn flagged_opts_json(opts: &BroadcastOptions, timeout_ms: Option<u64>) -> Js
     let mut flags = Map::new();
     if opts.volatile {
         flags.insert("volatile".into(), Json::Bool(true));
+    }
+    if let Some(c) = opts.compress {
+        flags.insert("compress".into(), Json::Bool(c));
     }
     if let Some(t) = timeout_ms {
         flags.insert("timeout".into(), Json::from(t));
