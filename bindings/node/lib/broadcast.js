@@ -45,9 +45,12 @@ class BroadcastOperator {
     return new BroadcastOperator(this._nsp, this._rooms, this._except, { ...this._flags, local: true });
   }
 
-  /** Accepted for compatibility; compression is not applied. */
-  compress() {
-    return this;
+  /**
+   * socket.io's compress flag: false sends the packet uncompressed even to clients that
+   * negotiated permessage-deflate (see the server's `perMessageDeflate`).
+   */
+  compress(compress) {
+    return new BroadcastOperator(this._nsp, this._rooms, this._except, { ...this._flags, compress: !!compress });
   }
 
   /** Acks are awaited at most `ms`; the callback then gets an error and what arrived. */
@@ -72,7 +75,7 @@ class BroadcastOperator {
     const targets = this._nsp._targets();
     if (!ack) {
       const local = !!this._flags.local;
-      for (const nsp of targets) server._command('emit', nsp.name, rooms, except, volatile, String(ev), json, bins, local);
+      for (const nsp of targets) server._command('emit', nsp.name, rooms, except, volatile, String(ev), json, bins, local, this._flags.compress);
       return true;
     }
     let pending = targets.length;
@@ -89,7 +92,7 @@ class BroadcastOperator {
       return true;
     }
     for (const nsp of targets) {
-      server._emitWithAck(nsp.name, rooms, except, volatile, String(ev), json, bins, this._flags.timeout, done);
+      server._emitWithAck(nsp.name, rooms, except, volatile, String(ev), json, bins, this._flags.timeout, done, this._flags.compress);
     }
     return true;
   }

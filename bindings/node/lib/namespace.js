@@ -60,8 +60,8 @@ class Namespace extends EventEmitter {
     return this._operator().local;
   }
 
-  compress() {
-    return this;
+  compress(compress) {
+    return this._operator().compress(compress);
   }
 
   timeout(ms) {

@@ -118,6 +118,33 @@ function tlsOptions(tls) {
   return { tlsCert: pem(tls.cert, 'cert'), tlsKey: pem(tls.key, 'key') };
 }
 
+/**
+ * socket.io's `perMessageDeflate` (false by default; true or ws's options object) as the
+ * core's per_message_deflate options. Of ws's sub-options, `threshold` is honoured;
+ * `serverNoContextTakeover` and `clientNoContextTakeover` may be true (roomcast always
+ * agrees on both: no compression state per connection); any other is refused by name.
+ */
+function deflateOptions(pmd) {
+  if (pmd === undefined || pmd === false) return pmd === false ? { perMessageDeflate: false } : {};
+  if (pmd === true) return { perMessageDeflate: true };
+  if (typeof pmd !== 'object' || pmd === null || Array.isArray(pmd)) {
+    throw new TypeError('perMessageDeflate must be a boolean or an options object { threshold }');
+  }
+  const out = { perMessageDeflate: true };
+  for (const [k, v] of Object.entries(pmd)) {
+    if (v === undefined) continue;
+    if (k === 'threshold') {
+      if (!Number.isInteger(v) || v < 0) throw new TypeError('perMessageDeflate.threshold must be a non-negative integer (bytes)');
+      out.perMessageDeflateThreshold = v;
+    } else if (k === 'serverNoContextTakeover' || k === 'clientNoContextTakeover') {
+      if (v !== true) throw new TypeError(`perMessageDeflate.${k}: only true is supported (roomcast keeps no compression context between messages, so memory per connection stays bounded)`);
+    } else {
+      throw new TypeError(`perMessageDeflate.${k} is not supported (roomcast takes threshold, serverNoContextTakeover: true and clientNoContextTakeover: true)`);
+    }
+  }
+  return out;
+}
+
 /** The core's options; `port` null: attached to the user's http.Server (no listener). */
 function nativeOptions(o, port, recovery, redis, routes) {
   const out = {};
@@ -132,9 +159,7 @@ function nativeOptions(o, port, recovery, redis, routes) {
     out.port = Number(port) || 0;
   }
   if (o.maxHttpBufferSize !== undefined) out.maxPayload = o.maxHttpBufferSize;
-  // socket.io's perMessageDeflate (true or an options object) is refused by the core
-  // with an error saying why; false is socket.io's default.
-  if (o.perMessageDeflate !== undefined) out.perMessageDeflate = !!o.perMessageDeflate;
+  Object.assign(out, deflateOptions(o.perMessageDeflate));
   const parser = parserName(o.parser);
   if (parser !== undefined) out.parser = parser;
   out.allowPolling = transports.includes('polling');
@@ -424,7 +449,7 @@ class Server {
   except(room) { return this.sockets.except(room); }
   get volatile() { return this.sockets.volatile; }
   get local() { return this.sockets.local; }
-  compress() { return this; }
+  compress(compress) { return this.sockets.compress(compress); }
   timeout(ms) { return this.sockets.timeout(ms); }
   emit(ev, ...args) { return this.sockets.emit(ev, ...args); }
   emitWithAck(ev, ...args) { return this.sockets.emitWithAck(ev, ...args); }
@@ -497,9 +522,9 @@ class Server {
   }
 
   /** Emits with ack; done(replies [{sid, args}], timedOut) runs once. */
-  _emitWithAck(nsp, rooms, except, volatile, ev, json, bins, timeout, done) {
+  _emitWithAck(nsp, rooms, except, volatile, ev, json, bins, timeout, done, compress) {
     if (!this._native || this._closed) return;
-    const id = this._command('emitWithAck', nsp, rooms, except, volatile, ev, json, bins, timeout === undefined ? NO_TIMEOUT_MS : timeout);
+    const id = this._command('emitWithAck', nsp, rooms, except, volatile, ev, json, bins, timeout === undefined ? NO_TIMEOUT_MS : timeout, compress);
     if (id === undefined) return;
     const entry = { done, timer: null };
     if (timeout !== undefined) {

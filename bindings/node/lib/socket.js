@@ -86,7 +86,7 @@ class Socket extends EventEmitter {
     const [json, bins] = encode(args);
     const volatile = !!flags.volatile;
     if (!ack) {
-      this.server._command('emit', this.nsp.name, [this.id], [], volatile, String(ev), json, bins);
+      this.server._command('emit', this.nsp.name, [this.id], [], volatile, String(ev), json, bins, false, flags.compress);
       return true;
     }
     const withTimeout = flags.timeout !== undefined;
@@ -99,7 +99,7 @@ class Socket extends EventEmitter {
         // Nobody received it (already gone): fail when the timeout would have fired.
         else this.server._timer(() => ack.call(this, timeoutError()), flags.timeout);
       }
-    });
+    }, flags.compress);
     return true;
   }
 
@@ -164,7 +164,9 @@ class Socket extends EventEmitter {
     return this;
   }
 
-  compress() {
+  /** false: the next emit goes uncompressed even with permessage-deflate negotiated. */
+  compress(compress) {
+    this.flags.compress = !!compress;
     return this;
   }
 

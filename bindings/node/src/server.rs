@@ -56,12 +56,18 @@ pub(crate) fn ms(v: f64) -> Duration {
     Duration::from_millis(v.max(0.0) as u64)
 }
 
-fn broadcast(rooms: Vec<String>, except: Vec<String>, volatile: bool) -> BroadcastOptions {
+fn broadcast(
+    rooms: Vec<String>,
+    except: Vec<String>,
+    volatile: bool,
+    compress: Option<bool>,
+) -> BroadcastOptions {
     BroadcastOptions {
         rooms: rooms.into_iter().map(Arc::from).collect(),
         except: except.into_iter().map(Arc::from).collect(),
         volatile,
         local: false,
+        compress,
     }
 }
 
@@ -191,7 +197,7 @@ impl NativeServer {
         join: Vec<String>,
         leave: bool,
     ) -> Result<()> {
-        let to = broadcast(rooms, except, false);
+        let to = broadcast(rooms, except, false, None);
         let join: Vec<&str> = join.iter().map(String::as_str).collect();
         let r = if leave {
             self.handle.sockets_leave(&nsp, &to, &join)
@@ -211,7 +217,7 @@ impl NativeServer {
         except: Vec<String>,
         close: bool,
     ) -> Result<()> {
-        let to = broadcast(rooms, except, false);
+        let to = broadcast(rooms, except, false, None);
         self.handle
             .disconnect_sockets(&nsp, &to, close)
             .map_err(|e| err(&env, e))
@@ -261,7 +267,7 @@ impl NativeServer {
         let id = self
             .next_request
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let to = broadcast(rooms, except, false);
+        let to = broadcast(rooms, except, false, None);
         let args = payload(&json, None).map_err(|e| err(&env, e))?;
         let server = self.handle.clone();
         let Some(deliver) = self.deliver.lock().clone() else {
@@ -297,9 +303,10 @@ impl NativeServer {
         json: String,
         attachments: Option<Vec<JsBuffer>>,
         local: Option<bool>,
+        compress: Option<bool>,
     ) -> Result<u32> {
         let args = payload(&json, attachments).map_err(|e| err(&env, e))?;
-        let mut to = broadcast(rooms, except, volatile);
+        let mut to = broadcast(rooms, except, volatile, compress);
         to.local = local.unwrap_or(false);
         self.handle
             .emit(&nsp, &to, &event, &args)
@@ -321,9 +328,10 @@ impl NativeServer {
         json: String,
         attachments: Option<Vec<JsBuffer>>,
         timeout_ms: f64,
+        compress: Option<bool>,
     ) -> Result<f64> {
         let args = payload(&json, attachments).map_err(|e| err(&env, e))?;
-        let to = broadcast(rooms, except, volatile);
+        let to = broadcast(rooms, except, volatile, compress);
         self.handle
             .emit_with_ack(&nsp, &to, &event, &args, ms(timeout_ms))
             .map(|id| id as f64)
@@ -404,7 +412,7 @@ impl NativeServer {
         except: Vec<String>,
     ) -> Result<Vec<String>> {
         self.handle
-            .sockets(&nsp, &broadcast(rooms, except, false))
+            .sockets(&nsp, &broadcast(rooms, except, false, None))
             .map_err(|e| err(&env, e))
     }
 

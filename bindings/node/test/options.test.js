@@ -17,14 +17,20 @@ function refused(opts, pattern) {
   assert.match(err.message, pattern);
 }
 
+function refusedType(opts, pattern) {
+  assert.throws(() => new roomcast.Server({ host: '127.0.0.1', ...opts }).listen(0), (e) => e instanceof TypeError && pattern.test(e.message));
+}
+
 test('unknown options, wrong types and invalid combinations are refused by name', () => {
   refused({ noSuchOption: 1 }, /noSuchOption/);
   refused({ maxBufferedFrames: 0 }, /max_buffered_frames/);
   refused({ maxAttachments: 'ten' }, /max_attachments/);
   refused({ transports: [] }, /allow_polling and allow_websocket/);
   refused({ path: '/a?b' }, /path/);
-  refused({ perMessageDeflate: true }, /per_message_deflate.*not supported/);
-  refused({ perMessageDeflate: { threshold: 1024 } }, /per_message_deflate.*not supported/);
+  refusedType({ perMessageDeflate: { zlibDeflateOptions: { level: 1 } } }, /perMessageDeflate\.zlibDeflateOptions/);
+  refusedType({ perMessageDeflate: { serverNoContextTakeover: false } }, /perMessageDeflate\.serverNoContextTakeover/);
+  refusedType({ perMessageDeflate: { threshold: -1 } }, /perMessageDeflate\.threshold/);
+  refusedType({ perMessageDeflate: 'yes' }, /perMessageDeflate/);
 });
 
 test('core options are honoured under their camelCase names', async (t) => {
@@ -52,7 +58,7 @@ const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 const SAMPLE = { bool: true, count: 3, duration: 1500, text: '/x', texts: ['*'] };
 const HASH = '$2a$10$LN0CY/HjZaFrQrece7wEg.aJLCu.9p4ZDOv1G4VjTw8cAxplT3z1S';
 const SPECIAL = {
-  host: '127.0.0.1', port: 0, redis_url: 'redis://127.0.0.1:6379', redis_subscription_mode: 'dynamic', parser: 'msgpack', per_message_deflate: false,
+  host: '127.0.0.1', port: 0, redis_url: 'redis://127.0.0.1:6379', redis_subscription_mode: 'dynamic', parser: 'msgpack',
   admin_ui_password: HASH, admin_ui_mode: 'production',
 };
 // The admin UI needs credentials, or auth said to be off.
@@ -66,6 +72,7 @@ const NEEDS = {
   redis_stream_max_len: { ...REDIS, redisStreams: true },
   redis_sharded: REDIS,
   redis_subscription_mode: { ...REDIS, redisSharded: true },
+  per_message_deflate_threshold: { perMessageDeflate: true },
   recovery_skip_middlewares: { recoveryMaxDisconnectionDuration: 1000 },
   recovery_max_packets: { recoveryMaxDisconnectionDuration: 1000 },
   cors_credentials: { corsOrigins: '*' },
