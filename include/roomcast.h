@@ -102,8 +102,10 @@
 // `roomcast_report_{connection_errors,upgrades}`, `roomcast_set_allow_request`,
 // `roomcast_allow_request_with`, `roomcast_connection_transport` and
 // `roomcast_close_connection`; 19 carried traffic: `roomcast_carry_request`,
-// `roomcast_carry_websocket`, `roomcast_carried_{send,recv,close,free}`.
-#define ROOMCAST_ABI_REVISION 19
+// `roomcast_carry_websocket`, `roomcast_carried_{send,recv,close,free}`;
+// 20 permessage-deflate works:
+// `roomcast_config_set_per_message_deflate_threshold` and `ROOMCAST_TARGET_NO_COMPRESS`.
+#define ROOMCAST_ABI_REVISION 20
 
 // `roomcast_cluster_request` kind: `fetchSockets` of the sockets `to` selects (on every
 // node); `value` is a list of `{"id","handshake","rooms","data"}`.
@@ -141,6 +143,10 @@
 
 // `roomcast_target.flags`: deliver on this node only (no effect with one process).
 #define ROOMCAST_TARGET_LOCAL 2
+
+// `roomcast_target.flags` (revision 20): send uncompressed even to clients that negotiated
+// permessage-deflate, socket.io's `compress(false)`.
+#define ROOMCAST_TARGET_NO_COMPRESS 4
 
 // Result of every fallible call: `ROOMCAST_OK` (0) or a negative error code. On error,
 // `roomcast_last_error()` on the same thread says more.
@@ -897,11 +903,19 @@ roomcast_status roomcast_config_set_metrics_path(struct roomcast_config *cfg, co
 // `ROOMCAST_ERR_INVALID_CONFIG`.
 roomcast_status roomcast_config_set_parser(struct roomcast_config *cfg, const char *parser);
 
-// (revision 15) WebSocket permessage-deflate, socket.io's `perMessageDeflate`. Not
-// supported yet: `on` = true is `ROOMCAST_ERR_INVALID_CONFIG` with a message saying why
-// (see `roomcast_last_error`); false (the default) is accepted. Frames are sent
-// uncompressed.
+// (revision 15; works since revision 20) WebSocket permessage-deflate (RFC 7692),
+// socket.io's `perMessageDeflate`, default off. On: a client that offers it gets messages
+// of at least the threshold (1024 bytes unless set) compressed, with no context takeover
+// either way (no compression state per connection); a broadcast is compressed once for
+// all its recipients. `ROOMCAST_TARGET_NO_COMPRESS` sends one emit uncompressed.
 roomcast_status roomcast_config_set_per_message_deflate(struct roomcast_config *cfg, bool on);
+
+// (revision 20) With permessage-deflate on: messages shorter than `bytes` go uncompressed
+// (perMessageDeflate's `threshold`, default 1024). Set without
+// `roomcast_config_set_per_message_deflate(cfg, true)`, the server refuses to start with
+// `ROOMCAST_ERR_INVALID_CONFIG` naming it.
+roomcast_status roomcast_config_set_per_message_deflate_threshold(struct roomcast_config *cfg,
+                                                                  size_t bytes);
 
 // (revision 17) Serves the Socket.IO admin UI (the `@socket.io/admin-ui` dashboard, hosted
 // at https://admin.socket.io or its static build) on namespace `namespace_name` (NULL:

@@ -525,16 +525,33 @@ pub unsafe extern "C" fn roomcast_config_set_parser(
     })
 }
 
-/// (revision 15) WebSocket permessage-deflate, socket.io's `perMessageDeflate`. Not
-/// supported yet: `on` = true is `ROOMCAST_ERR_INVALID_CONFIG` with a message saying why
-/// (see `roomcast_last_error`); false (the default) is accepted. Frames are sent
-/// uncompressed.
+/// (revision 15; works since revision 20) WebSocket permessage-deflate (RFC 7692),
+/// socket.io's `perMessageDeflate`, default off. On: a client that offers it gets messages
+/// of at least the threshold (1024 bytes unless set) compressed, with no context takeover
+/// either way (no compression state per connection); a broadcast is compressed once for
+/// all its recipients. `ROOMCAST_TARGET_NO_COMPRESS` sends one emit uncompressed.
 #[no_mangle]
 pub extern "C" fn roomcast_config_set_per_message_deflate(
     cfg: *mut roomcast_config,
     on: bool,
 ) -> roomcast_status {
     set(cfg, "per_message_deflate", OptionValue::Bool(on))
+}
+
+/// (revision 20) With permessage-deflate on: messages shorter than `bytes` go uncompressed
+/// (perMessageDeflate's `threshold`, default 1024). Set without
+/// `roomcast_config_set_per_message_deflate(cfg, true)`, the server refuses to start with
+/// `ROOMCAST_ERR_INVALID_CONFIG` naming it.
+#[no_mangle]
+pub extern "C" fn roomcast_config_set_per_message_deflate_threshold(
+    cfg: *mut roomcast_config,
+    bytes: usize,
+) -> roomcast_status {
+    set(
+        cfg,
+        "per_message_deflate_threshold",
+        OptionValue::Count(bytes as u64),
+    )
 }
 /// (revision 17) Serves the Socket.IO admin UI (the `@socket.io/admin-ui` dashboard, hosted
 /// at https://admin.socket.io or its static build) on namespace `namespace_name` (NULL:

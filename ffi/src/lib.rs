@@ -90,8 +90,10 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// `roomcast_report_{connection_errors,upgrades}`, `roomcast_set_allow_request`,
 /// `roomcast_allow_request_with`, `roomcast_connection_transport` and
 /// `roomcast_close_connection`; 19 carried traffic: `roomcast_carry_request`,
-/// `roomcast_carry_websocket`, `roomcast_carried_{send,recv,close,free}`.
-pub const ROOMCAST_ABI_REVISION: u32 = 19;
+/// `roomcast_carry_websocket`, `roomcast_carried_{send,recv,close,free}`;
+/// 20 permessage-deflate works:
+/// `roomcast_config_set_per_message_deflate_threshold` and `ROOMCAST_TARGET_NO_COMPRESS`.
+pub const ROOMCAST_ABI_REVISION: u32 = 20;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

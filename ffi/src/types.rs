@@ -21,6 +21,9 @@ pub struct roomcast_bytes {
 pub const ROOMCAST_TARGET_VOLATILE: u32 = 1;
 /// `roomcast_target.flags`: deliver on this node only (no effect with one process).
 pub const ROOMCAST_TARGET_LOCAL: u32 = 2;
+/// `roomcast_target.flags` (revision 20): send uncompressed even to clients that negotiated
+/// permessage-deflate, socket.io's `compress(false)`.
+pub const ROOMCAST_TARGET_NO_COMPRESS: u32 = 4;
 
 /// Who receives an emit. A socket id works as a room, so:
 /// everyone = NULL target (or all fields zero); one socket = `rooms = {sid}`;
@@ -56,6 +59,9 @@ pub unsafe fn broadcast_options(to: *const roomcast_target) -> Res<BroadcastOpti
         }
         opts.volatile = t.flags & ROOMCAST_TARGET_VOLATILE != 0;
         opts.local = t.flags & ROOMCAST_TARGET_LOCAL != 0;
+        if t.flags & ROOMCAST_TARGET_NO_COMPRESS != 0 {
+            opts.compress = Some(false);
+        }
     }
     Ok(opts)
 }

@@ -159,7 +159,8 @@ static void check_limit_setters(void) {
     EXPECT_OK(roomcast_config_set_parser(cfg, NULL));
     expect_refused(roomcast_config_set_parser(cfg, "yaml"), "parser");
     EXPECT_OK(roomcast_config_set_per_message_deflate(cfg, 0));
-    expect_refused(roomcast_config_set_per_message_deflate(cfg, 1), "permessage-deflate is not supported");
+    EXPECT_OK(roomcast_config_set_per_message_deflate(cfg, 1));
+    EXPECT_OK(roomcast_config_set_per_message_deflate_threshold(cfg, 256));
     expect_refused(roomcast_config_set_allow_request_timeout_ms(cfg, 0), "allow_request_timeout");
     EXPECT_OK(roomcast_config_set_redis_specific_response_channel(cfg, 1));
     /* The Redis options need a URL: refused at start, naming them. */

@@ -13,7 +13,7 @@ import roomcast
         ({"max_attachments": "ten"}, "max_attachments"),
         ({"allow_polling": False, "allow_websocket": False}, "allow_polling and allow_websocket"),
         ({"path": "/a?b"}, "path"),
-        ({"per_message_deflate": True}, "per_message_deflate.*not supported"),
+        ({"per_message_deflate_threshold": 10}, "per_message_deflate_threshold.*needs per_message_deflate"),
     ],
 )
 def test_invalid_options_raise_config_error_naming_them(make_server, options, match):
@@ -76,7 +76,6 @@ _SPECIAL = {
     "redis_url": "redis://127.0.0.1:6379",
     "redis_subscription_mode": "dynamic",
     "parser": "msgpack",
-    "per_message_deflate": False,
     "admin_ui_password": _HASH,
     "admin_ui_mode": "production",
 }
@@ -90,6 +89,7 @@ _NEEDS = {
     "redis_stream_max_len": {"redis_url": "redis://127.0.0.1:6379", "redis_streams": True},
     "redis_sharded": {"redis_url": "redis://127.0.0.1:6379"},
     "redis_subscription_mode": {"redis_url": "redis://127.0.0.1:6379", "redis_sharded": True},
+    "per_message_deflate_threshold": {"per_message_deflate": True},
     "recovery_skip_middlewares": {"recovery_max_disconnection_duration": 1},
     "recovery_max_packets": {"recovery_max_disconnection_duration": 1},
     "cors_credentials": {"cors_origins": "*"},

@@ -12,8 +12,8 @@ mod polling;
 mod session;
 pub(crate) mod websocket;
 
+pub use deflate::{Deflatable, DeflateConfig};
 pub(crate) use endpoint::fuzz_handshake;
-pub use deflate::{DeflateConfig, Deflatable};
 pub use endpoint::{Body, Endpoint, EngineConfig};
 pub use names::{check_name, RequestError};
 pub(crate) use packet::{decode_payload, decode_text, EioPacket};

@@ -70,10 +70,7 @@ pub(crate) fn to_ws(frame: Frame, deflate: bool) -> WsMessage {
 
 /// The server's side of the permessage-deflate handshake: the `Sec-WebSocket-Extensions`
 /// answer, when the server has deflate on and the client offered something acceptable.
-pub(crate) fn deflate_answer(
-    on: bool,
-    headers: &hyper::HeaderMap,
-) -> Option<&'static str> {
+pub(crate) fn deflate_answer(on: bool, headers: &hyper::HeaderMap) -> Option<&'static str> {
     if !on {
         return None;
     }

@@ -30,7 +30,8 @@
 use std::sync::Arc;
 
 pub use crate::engine::{
-    CloseReason, Deflatable, Frame, Handler, Handshake, Message, Pushed, Session, SessionRef, TransportKind,
+    CloseReason, Deflatable, Frame, Handler, Handshake, Message, Pushed, Session, SessionRef,
+    TransportKind,
 };
 use crate::engine::{Endpoint, Engine, EngineConfig};
 pub use crate::text::Text;

@@ -214,7 +214,9 @@ impl Inflater {
                     self.part = if left == n as u64 {
                         Part::Header
                     } else {
-                        Part::Pass { left: left - n as u64 }
+                        Part::Pass {
+                            left: left - n as u64,
+                        }
                     };
                     Ok(n)
                 }
@@ -242,8 +244,13 @@ impl Inflater {
         let h = &self.header[..self.have];
         let (b0, b1) = (h[0], h[1]);
         let len = payload_len(h);
-        let (fin, rsv1, other_rsv, opcode, masked) =
-            (b0 & 0x80 != 0, b0 & 0x40 != 0, b0 & 0x30 != 0, b0 & 0x0f, b1 & 0x80 != 0);
+        let (fin, rsv1, other_rsv, opcode, masked) = (
+            b0 & 0x80 != 0,
+            b0 & 0x40 != 0,
+            b0 & 0x30 != 0,
+            b0 & 0x0f,
+            b1 & 0x80 != 0,
+        );
         let data = opcode == 1 || opcode == 2;
         let starts = data && rsv1 && self.message.is_none();
         let continues = opcode == 0 && !rsv1 && self.message.is_some();
@@ -284,10 +291,18 @@ impl Inflater {
 
     /// Unmasks and inflates payload bytes of a compressed message's frame.
     fn payload(&mut self, input: &[u8]) -> Result<usize, DeflateError> {
-        let Part::Inflate { left, mask, at, fin } = &mut self.part else {
+        let Part::Inflate {
+            left,
+            mask,
+            at,
+            fin,
+        } = &mut self.part
+        else {
             unreachable!("payload() runs in the inflate part");
         };
-        let n = input.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
+        let n = input
+            .len()
+            .min(usize::try_from(*left).unwrap_or(usize::MAX));
         let mut chunk = [0u8; 8192];
         let n = n.min(chunk.len());
         for (i, (c, b)) in chunk.iter_mut().zip(&input[..n]).enumerate() {
@@ -339,10 +354,9 @@ fn inflate(
             m.data.reserve_exact(room.min(m.data.len().max(4096)));
         }
         let (in0, out0) = (m.z.total_in(), m.z.total_out());
-        let status = m
-            .z
-            .decompress_vec(input, &mut m.data, flush)
-            .map_err(|_| DeflateError::Corrupt)?;
+        let status =
+            m.z.decompress_vec(input, &mut m.data, flush)
+                .map_err(|_| DeflateError::Corrupt)?;
         if m.data.len() > max {
             return Err(DeflateError::TooBig);
         }

@@ -119,7 +119,11 @@ pub fn compress(data: &[u8]) -> Bytes {
         loop {
             let consumed = usize::try_from(c.total_in()).unwrap_or(usize::MAX);
             let status = c
-                .compress_vec(&data[consumed.min(data.len())..], &mut out, FlushCompress::Sync)
+                .compress_vec(
+                    &data[consumed.min(data.len())..],
+                    &mut out,
+                    FlushCompress::Sync,
+                )
                 .expect("deflate of an in-memory buffer cannot fail");
             let done = c.total_in() as usize == data.len() && out.len() < out.capacity();
             if done || status == Status::StreamEnd {

@@ -44,7 +44,10 @@ fn offers_the_server_cannot_honour_are_declined_and_the_next_one_taken() {
         negotiate(["permessage-deflate; server_max_window_bits=10, permessage-deflate"]),
         Some(AGREED)
     );
-    assert_eq!(negotiate(["permessage-deflate; server_max_window_bits=10"]), None);
+    assert_eq!(
+        negotiate(["permessage-deflate; server_max_window_bits=10"]),
+        None
+    );
     for bad in [
         "permessage-deflate; foo",
         "permessage-deflate; client_max_window_bits; client_max_window_bits",
@@ -165,8 +168,14 @@ async fn compressed_and_plain_messages_arrive_as_sent() {
         .write_all(&frame(true, true, 1, &compress(big.as_bytes())))
         .await
         .unwrap();
-    client.write_all(&frame(true, false, 1, b"4small")).await.unwrap();
-    client.write_all(&frame(true, true, 2, &compress(&bin))).await.unwrap();
+    client
+        .write_all(&frame(true, false, 1, b"4small"))
+        .await
+        .unwrap();
+    client
+        .write_all(&frame(true, true, 2, &compress(&bin)))
+        .await
+        .unwrap();
     assert_eq!(next(&mut ws).await.unwrap(), Message::text(big));
     assert_eq!(next(&mut ws).await.unwrap(), Message::text("4small"));
     assert_eq!(next(&mut ws).await.unwrap(), Message::binary(bin));
@@ -205,7 +214,10 @@ async fn a_message_made_with_a_context_free_zlib_stream_ending_in_a_final_block(
     c.compress_vec(text.as_bytes(), &mut z, FlushCompress::Finish)
         .unwrap();
     client.write_all(&frame(true, true, 1, &z)).await.unwrap();
-    client.write_all(&frame(true, false, 1, b"after")).await.unwrap();
+    client
+        .write_all(&frame(true, false, 1, b"after"))
+        .await
+        .unwrap();
     assert_eq!(next(&mut ws).await.unwrap(), Message::text(text));
     assert_eq!(next(&mut ws).await.unwrap(), Message::text("after"));
 }
@@ -237,10 +249,16 @@ async fn a_zip_bomb_is_refused_with_1009_without_inflating_it_all() {
     let zeros = vec![0u8; 16 << 20];
     let z = compress(&zeros);
     assert!(z.len() < 1 << 20);
-    assert_eq!(refused(frame(true, true, 2, &z), 1_000_000).await, Some(CloseCode::Size));
+    assert_eq!(
+        refused(frame(true, true, 2, &z), 1_000_000).await,
+        Some(CloseCode::Size)
+    );
     // Compressed bytes past the limit are refused too, whatever they inflate to.
     let z = compress(&vec![7u8; 4000]);
-    assert_eq!(refused(frame(true, true, 2, &z), 10).await, Some(CloseCode::Size));
+    assert_eq!(
+        refused(frame(true, true, 2, &z), 10).await,
+        Some(CloseCode::Size)
+    );
 }
 
 #[tokio::test]
@@ -252,9 +270,13 @@ async fn corrupt_deflate_data_is_refused_with_1007() {
 #[tokio::test]
 async fn without_the_extension_bytes_pass_through_and_rsv1_is_refused() {
     let (client, server) = tokio::io::duplex(1 << 16);
-    let mut ws = WebSocketStream::from_raw_socket(InflateIo::new(server, None), Role::Server, None).await;
+    let mut ws =
+        WebSocketStream::from_raw_socket(InflateIo::new(server, None), Role::Server, None).await;
     let mut client = client;
-    client.write_all(&frame(true, false, 1, b"4plain")).await.unwrap();
+    client
+        .write_all(&frame(true, false, 1, b"4plain"))
+        .await
+        .unwrap();
     assert_eq!(next(&mut ws).await.unwrap(), Message::text("4plain"));
     client
         .write_all(&frame(true, true, 1, &compress(b"4zipped")))
@@ -268,7 +290,9 @@ async fn without_the_extension_bytes_pass_through_and_rsv1_is_refused() {
 async fn the_writer_sends_deflatable_frames_compressed_with_rsv1() {
     use futures_util::SinkExt;
     let (mut client, server) = tokio::io::duplex(1 << 20);
-    let ws = WebSocketStream::from_raw_socket(InflateIo::new(server, Some(1 << 20)), Role::Server, None).await;
+    let ws =
+        WebSocketStream::from_raw_socket(InflateIo::new(server, Some(1 << 20)), Role::Server, None)
+            .await;
     let (mut sink, _stream) = ws.split();
     let text = "42[\"news\",\"".to_owned() + &"deflate me ".repeat(400) + "\"]";
     let frame = Deflatable::wrap(Frame::Text(Text::from(text.clone())));
