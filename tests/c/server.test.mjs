@@ -5,6 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startC, connect, connectError, call } from "./harness.mjs";
+import { probe, EXPECTED } from "../node/deflate_probe.mjs";
 
 let server;
 const open = [];
@@ -196,6 +197,10 @@ test("disconnect reasons: client leaves, server kicks, transport closes; then th
   const droppedGone = gone(dropped.socket.id);
   dropped.socket.io.engine.close();
   assert.equal((await droppedGone).reason, "transport close");
+});
+
+test("permessage-deflate: negotiated with socket.io-client, compressed above the threshold, ROOMCAST_TARGET_NO_COMPRESS honoured", async () => {
+  assert.deepEqual(await probe(server.url), EXPECTED);
 });
 
 test("stop with clients connected: they are disconnected, no leak, no callback after stop", async () => {

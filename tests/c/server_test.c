@@ -107,6 +107,21 @@ static void handle_message(state_t *st, const roomcast_event *ev) {
         EXPECT_TRUE(ev->ack != 0);
         EXPECT_OK(roomcast_ack_send(server, ev->ack, ev->args_json, ev->attachments, ev->attachments_len));
         EXPECT_STATUS(roomcast_ack_send(server, ev->ack, "[]", NULL, 0), ROOMCAST_ERR_NO_SUCH_ACK);
+    } else if (strcmp(name, "deflate-go") == 0) {
+        /* tests/node/deflate_probe.mjs: compressed and compress-off emits, to the socket
+         * and to a room (ROOMCAST_TARGET_NO_COMPRESS is socket.io's compress(false)). */
+        const char *room[1] = {"deflate-room"};
+        list[0] = ev->sid;
+        EXPECT_OK(roomcast_join(server, NSP, ev->sid, "deflate-room"));
+        EXPECT_OK(roomcast_emit_to_socket(server, NSP, ev->sid, "zipped", ev->args_json, NULL, 0));
+        to.rooms = list;
+        to.rooms_len = 1;
+        to.flags = ROOMCAST_TARGET_NO_COMPRESS;
+        EXPECT_OK(roomcast_emit(server, NSP, &to, "plain", ev->args_json, NULL, 0, NULL));
+        to.rooms = room;
+        EXPECT_OK(roomcast_emit(server, NSP, &to, "room-plain", ev->args_json, NULL, 0, NULL));
+        to.flags = 0;
+        EXPECT_OK(roomcast_emit(server, NSP, &to, "room-zipped", ev->args_json, NULL, 0, NULL));
     } else if (strcmp(name, "echo-emit") == 0) {
         EXPECT_OK(roomcast_emit_to_socket(server, NSP, ev->sid, "echo", ev->args_json, ev->attachments,
                                           ev->attachments_len));
@@ -294,6 +309,10 @@ int main(void) {
     pthread_cond_init(&st.wake, NULL);
     EXPECT_OK(roomcast_config_new(&cfg));
     EXPECT_OK(roomcast_config_set_port(cfg, 0));
+    /* permessage-deflate on: clients that offer it (socket.io-client does) get it in every
+     * test; "deflate-go" checks it frame by frame. */
+    EXPECT_OK(roomcast_config_set_per_message_deflate(cfg, 1));
+    EXPECT_OK(roomcast_config_set_per_message_deflate_threshold(cfg, 1024));
     EXPECT_OK(roomcast_config_add_namespace(cfg, "/private", 1));
     EXPECT_OK(roomcast_config_add_namespace(cfg, "/dyn-*", 0));
     EXPECT_OK(roomcast_server_start(cfg, &server));

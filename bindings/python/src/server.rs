@@ -376,7 +376,9 @@ impl NativeServer {
 
     /// Emits `event` with `args` (a list) to `rooms` (all when empty) minus `exclude`;
     /// returns how many sockets it was queued for.
-    #[pyo3(signature = (nsp, event, args, rooms=vec![], exclude=vec![], volatile=false))]
+    /// `compress` false: uncompressed even where permessage-deflate was negotiated.
+    #[pyo3(signature = (nsp, event, args, rooms=vec![], exclude=vec![], volatile=false, compress=true))]
+    #[allow(clippy::too_many_arguments)]
     fn emit(
         &self,
         nsp: &str,
@@ -385,16 +387,19 @@ impl NativeServer {
         rooms: Vec<String>,
         exclude: Vec<String>,
         volatile: bool,
+        compress: bool,
     ) -> PyResult<usize> {
         let payload = convert::to_payload(args)?;
         let mut opts = options(rooms, exclude);
         opts.volatile = volatile;
+        opts.compress = Some(compress);
         self.server.emit(nsp, &opts, event, &payload).map_err(err)
     }
 
     /// Emits asking for acknowledgements; the replies arrive later as one
     /// `("ack", id, [(sid, args)], timed_out)` event. Returns the id.
-    #[pyo3(signature = (nsp, event, args, rooms, exclude, timeout))]
+    #[pyo3(signature = (nsp, event, args, rooms, exclude, timeout, compress=true))]
+    #[allow(clippy::too_many_arguments)]
     fn emit_with_ack(
         &self,
         nsp: &str,
@@ -403,12 +408,13 @@ impl NativeServer {
         rooms: Vec<String>,
         exclude: Vec<String>,
         timeout: f64,
+        compress: bool,
     ) -> PyResult<u64> {
         let payload = convert::to_payload(args)?;
         self.server
             .emit_with_ack(
                 nsp,
-                &options(rooms, exclude),
+                &options(rooms, exclude).compress(compress),
                 event,
                 &payload,
                 secs(timeout, "timeout")?,

@@ -180,6 +180,28 @@ def _recovery(options: Optional[Dict[str, Any]]) -> Optional[Tuple[float, bool, 
     return (window / 1000.0, o["skipMiddlewares"], packets)
 
 
+def _deflate_options(options: Dict[str, Any]) -> None:
+    """``per_message_deflate`` as True/False or a dict ``{"threshold": bytes}`` (ws's and
+    socket.io's ``perMessageDeflate`` options, in Python's spelling): the dict becomes the
+    core's ``per_message_deflate`` and ``per_message_deflate_threshold``. The context
+    takeover keys may be True (roomcast always agrees on no context takeover, so memory per
+    connection stays bounded); any other key raises ``ValueError`` naming it."""
+    pmd = options.get("per_message_deflate")
+    if not isinstance(pmd, dict):
+        return
+    options["per_message_deflate"] = True
+    for key, value in pmd.items():
+        if key == "threshold":
+            options["per_message_deflate_threshold"] = value
+        elif key in ("server_no_context_takeover", "client_no_context_takeover"):
+            if value is not True:
+                raise ValueError(f"per_message_deflate[{key!r}]: only True is supported (roomcast keeps no "
+                                 "compression context between messages, so memory per connection stays bounded)")
+        else:
+            raise ValueError(f"per_message_deflate[{key!r}] is not supported (roomcast takes threshold, "
+                             "server_no_context_takeover=True and client_no_context_takeover=True)")
+
+
 def _parser(serializer: Any) -> str:
     """python-socketio's ``serializer`` as the core's ``parser`` ("json" or "msgpack")."""
     if serializer in ("default", "json"):
@@ -409,6 +431,7 @@ class _ServerBase:
         self._allow_request = allow_request
         if allow_request is not None:
             self._options["allow_request"] = True
+        _deflate_options(options)
         self._options.update(options)
         # Connect handlers run before the client sees CONNECT (see the module docstring).
         self._options["hold_connect"] = True
@@ -823,6 +846,7 @@ class _ServerBase:
         skip_sid: Rooms = None,
         namespace: Optional[str] = None,
         callback: Optional[Callable[..., Any]] = None,
+        compress: bool = True,
     ) -> None:
         nsp = namespace or "/"
         targets = _as_list(to) + _as_list(room)
@@ -834,10 +858,11 @@ class _ServerBase:
         exclude = _as_list(skip_sid)
         try:
             if callback is None:
-                native.emit(nsp, event, args, targets, exclude)
+                native.emit(nsp, event, args, targets, exclude, compress=bool(compress))
             else:
                 with self._lock:  # held so that the ack event finds the callback
-                    ack_id = native.emit_with_ack(nsp, event, args, targets, exclude, self.ack_timeout)
+                    ack_id = native.emit_with_ack(nsp, event, args, targets, exclude, self.ack_timeout,
+                                                  compress=bool(compress))
                     self._add_callback(ack_id, callback)
         except _native.ServerStopped:
             self.logger.debug("roomcast: emit %r after stop ignored", event)

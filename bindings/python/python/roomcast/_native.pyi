@@ -58,10 +58,12 @@ class NativeServer:
     def metrics_json(self) -> str: ...
     def next_event(self, timeout: Optional[float] = None) -> Optional[Event]: ...
     def emit(
-        self, nsp: str, event: str, args: Sequence[Any], rooms: Sequence[str] = ..., exclude: Sequence[str] = ..., volatile: bool = False
+        self, nsp: str, event: str, args: Sequence[Any], rooms: Sequence[str] = ..., exclude: Sequence[str] = ...,
+        volatile: bool = False, compress: bool = True
     ) -> int: ...
     def emit_with_ack(
-        self, nsp: str, event: str, args: Sequence[Any], rooms: Sequence[str], exclude: Sequence[str], timeout: float
+        self, nsp: str, event: str, args: Sequence[Any], rooms: Sequence[str], exclude: Sequence[str], timeout: float,
+        compress: bool = True
     ) -> int: ...
     def call(
         self, nsp: str, event: str, args: Sequence[Any], rooms: Sequence[str], timeout: float

@@ -334,10 +334,11 @@ class AsyncServer(_ServerBase):
         skip_sid: Rooms = None,
         namespace: Optional[str] = None,
         callback: Optional[Callable[..., Any]] = None,
+        compress: bool = True,
         **_ignored: Any,
     ) -> None:
         """As ``Server.emit``; ``callback`` may be a coroutine function."""
-        self._emit(event, data, to, room, skip_sid, namespace, callback)
+        self._emit(event, data, to, room, skip_sid, namespace, callback, compress)
 
     async def send(
         self,
@@ -347,10 +348,11 @@ class AsyncServer(_ServerBase):
         skip_sid: Rooms = None,
         namespace: Optional[str] = None,
         callback: Optional[Callable[..., Any]] = None,
+        compress: bool = True,
         **_ignored: Any,
     ) -> None:
         """Emits a ``message`` event."""
-        self._emit("message", data, to, room, skip_sid, namespace, callback)
+        self._emit("message", data, to, room, skip_sid, namespace, callback, compress)
 
     async def call(
         self,

@@ -236,13 +236,16 @@ class Server(_ServerBase):
         skip_sid: Rooms = None,
         namespace: Optional[str] = None,
         callback: Optional[Callable[..., Any]] = None,
+        compress: bool = True,
         **_ignored: Any,
     ) -> None:
         """Emits ``event`` to everyone in ``namespace``, or to ``to``/``room`` (a sid or room,
         or a list of them), minus ``skip_sid``. ``data`` is one argument, a tuple of several,
         or None for none. ``callback(*args)`` runs (on the dispatcher) with each recipient's
-        acknowledgement, if it comes within ``ack_timeout``."""
-        self._emit(event, data, to, room, skip_sid, namespace, callback)
+        acknowledgement, if it comes within ``ack_timeout``. ``compress=False`` sends it
+        uncompressed even to clients that negotiated permessage-deflate (socket.io's
+        ``compress(false)``; see ``per_message_deflate``)."""
+        self._emit(event, data, to, room, skip_sid, namespace, callback, compress)
 
     def send(
         self,
@@ -252,10 +255,11 @@ class Server(_ServerBase):
         skip_sid: Rooms = None,
         namespace: Optional[str] = None,
         callback: Optional[Callable[..., Any]] = None,
+        compress: bool = True,
         **_ignored: Any,
     ) -> None:
         """Emits a ``message`` event."""
-        self._emit("message", data, to, room, skip_sid, namespace, callback)
+        self._emit("message", data, to, room, skip_sid, namespace, callback, compress)
 
     def call(
         self,
