@@ -8,6 +8,9 @@
 // With REDIS_URL set, the node joins a cluster with @socket.io/redis-adapter (classic
 // createAdapter, node-redis clients, as the adapter's README shows; key REDIS_KEY, default
 // "socket.io"), for the cluster scenario of scripts/bench-cluster.sh.
+// PER_MESSAGE_DEFLATE=<threshold> turns socket.io's perMessageDeflate on with that
+// threshold (ws's other defaults: context takeover kept per connection), for
+// scripts/bench-deflate.sh.
 "use strict";
 const http = require("http");
 const { Server } = require("socket.io");
@@ -26,7 +29,11 @@ async function adapter() {
 
 async function main() {
   const httpServer = http.createServer();
-  const io = new Server(httpServer, { adapter: await adapter() });
+  const deflate = process.env.PER_MESSAGE_DEFLATE;
+  const io = new Server(httpServer, {
+    adapter: await adapter(),
+    perMessageDeflate: deflate ? { threshold: Number(deflate) } : false,
+  });
 
   io.on("connection", (socket) => {
     socket.on("join", (room, ack) => {

@@ -17,6 +17,8 @@
 //! `REDIS_URL` joins a cluster in `@socket.io/redis-adapter`'s format (key `REDIS_KEY`,
 //! default `socket.io`), for the cluster scenario of `scripts/bench-cluster.sh`.
 //! `METRICS_PATH` turns metrics on and serves them there (for `scripts/bench-metrics.sh`).
+//! `PER_MESSAGE_DEFLATE=<threshold>` turns permessage-deflate on with that threshold in bytes
+//! (for `scripts/bench-deflate.sh`).
 
 use roomcast::host::{Event, Events, RedisConfig, Server};
 use roomcast::{BroadcastOptions, Config, Payload, RecoveryConfig};
@@ -43,6 +45,10 @@ fn main() {
                 .key(std::env::var("REDIS_KEY").unwrap_or_else(|_| "socket.io".into()))
         }),
         metrics_path: std::env::var("METRICS_PATH").ok(),
+        per_message_deflate: std::env::var("PER_MESSAGE_DEFLATE")
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .map(|threshold| roomcast::DeflateConfig { threshold }),
         ..Config::default()
     };
     let (server, events) = Server::start(config).expect("cannot start the server");

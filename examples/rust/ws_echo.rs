@@ -7,7 +7,9 @@
 //!
 //! Run with `cargo run --release --example ws-echo` (`PORT`, default 3000; `PORT=0` picks
 //! a free one). `PING_INTERVAL` and `PING_TIMEOUT` (ms) set the WebSocket keepalive,
-//! `MAX_MESSAGE_SIZE` (bytes) the largest message (a bigger one closes with 1009).
+//! `MAX_MESSAGE_SIZE` (bytes) the largest message (a bigger one closes with 1009);
+//! `PER_MESSAGE_DEFLATE=<threshold>` turns permessage-deflate on (echoes of at least that
+//! many bytes go compressed to clients that negotiated it).
 
 use roomcast::config::Refusal;
 use roomcast::host::{Event, PlainData, Server};
@@ -30,6 +32,9 @@ fn main() {
     let config = Config {
         bind: ([127, 0, 0, 1], env_num("PORT").unwrap_or(3000) as u16).into(),
         plain_routes: vec![echo, private],
+        per_message_deflate: env_num("PER_MESSAGE_DEFLATE").map(|t| roomcast::DeflateConfig {
+            threshold: t as usize,
+        }),
         ..Config::default()
     };
     let (server, events) = Server::start(config).expect("cannot start the server");

@@ -140,3 +140,23 @@ test("a zip bomb is closed with 1009 and corrupt data with 1007; other clients g
     socket.close();
   }
 });
+
+test("plain WebSocket routes negotiate it too: a compressed text is read and its echo goes compressed", async () => {
+  const echo = await startServer("ws-echo", { PER_MESSAGE_DEFLATE: "1024" });
+  try {
+    const raw = await rawWebSocket(`${echo.url}/test`, "permessage-deflate; client_max_window_bits");
+    assert.equal(raw.headers["sec-websocket-extensions"], AGREED);
+    const text = "plain route ".repeat(500);
+    raw.send(frame({ rsv1: true, payload: deflate(text) }));
+    const f = await raw.next((x) => x.opcode === 1);
+    assert.ok(f.rsv1, "the echo came compressed");
+    assert.equal(textOf(f), `ECHO: ${text}`);
+    raw.send(frame({ payload: "short" }));
+    const g = await raw.next((x) => x.opcode === 1);
+    assert.equal(g.rsv1, false, "below the threshold");
+    assert.equal(textOf(g), "ECHO: short");
+    raw.close();
+  } finally {
+    echo.close();
+  }
+});

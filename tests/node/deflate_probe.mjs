@@ -29,9 +29,11 @@ function withTimeout(p, what, ms = 10_000) {
  */
 export async function probe(url) {
   const socket = io(url, { forceNew: true, reconnection: false, transports: ["websocket"] });
-  const raw = await rawSocketIo(url);
+  const connected = new Promise((resolve, reject) => { socket.once("connect", resolve); socket.once("connect_error", reject); });
+  connected.catch(() => {});
+  const raw = await rawSocketIo(url).catch((e) => { socket.close(); throw e; });
   try {
-    await withTimeout(new Promise((resolve, reject) => { socket.once("connect", resolve); socket.once("connect_error", reject); }), "connect");
+    await withTimeout(connected, "connect");
     const big = "deflate probe ".repeat(400);
     const ack = (x) => withTimeout(socket.emitWithAck("echo", x), "echo");
     const bin = Buffer.alloc(32 * 1024, "bin");

@@ -215,12 +215,13 @@ impl Namespace {
         rt: &Handle,
     ) -> usize {
         let on_runtime = Handle::try_current().is_ok();
-        let mut plain_out = PlainFanout::new(plain, on_runtime);
+        let compress = opts.compress != Some(false);
+        let mut plain_out = PlainFanout::new(plain, on_runtime, self.deflate.filter(|_| compress));
         let mut delivered = 0;
         let mut dropped = 0;
         let mut overflowed = Vec::new();
         let mut to_wake = Vec::new();
-        let wire = Wire::new(packet, self.deflate, opts.compress != Some(false));
+        let wire = Wire::new(packet, self.deflate, compress);
         {
             let sockets = self.sockets.read();
             // Plain connections get emits to rooms (their own id's included), not the

@@ -25,7 +25,7 @@ use super::{Error, Event, Namespace, SocketIo};
 use crate::adapter::{BroadcastOptions, Room};
 use crate::config::AllowFuture;
 use crate::engine::plain::{PlainHandler, PlainRef};
-use crate::engine::{CloseReason, Frame, Handshake, Message, Pushed};
+use crate::engine::{CloseReason, Deflatable, Frame, Handshake, Message, Pushed};
 use crate::protocol::{placeholder_index, Payload};
 use crate::route::{Delivery, PlainRoute};
 use crate::sid::Sid;
@@ -245,6 +245,10 @@ impl SocketIo {
             PlainData::Text(t) => Frame::Text(Text::from(t)),
             PlainData::Binary(b) => Frame::Binary(b),
         };
+        let frame = match self.cfg.deflate_threshold {
+            Some(threshold) if frame.len() >= threshold => Deflatable::wrap(frame),
+            _ => frame,
+        };
         if let Some(m) = &self.cfg.metrics {
             m.sent(frame.len());
         }
@@ -382,6 +386,10 @@ fn first_arg(args: &Payload) -> Frame {
 pub(crate) struct PlainFanout<'a> {
     source: &'a PlainSource<'a>,
     on_runtime: bool,
+    /// The deflate threshold when this broadcast may go compressed (see `super::wire`),
+    /// and each delivery rule's deflatable head, made once per broadcast.
+    deflate: Option<usize>,
+    deflatable: [Option<Frame>; 2],
     pub(crate) delivered: usize,
     pub(crate) dropped: usize,
     to_wake: Vec<PlainSession>,
@@ -389,10 +397,16 @@ pub(crate) struct PlainFanout<'a> {
 }
 
 impl<'a> PlainFanout<'a> {
-    pub(crate) fn new(source: &'a PlainSource<'a>, on_runtime: bool) -> Self {
+    pub(crate) fn new(
+        source: &'a PlainSource<'a>,
+        on_runtime: bool,
+        deflate: Option<usize>,
+    ) -> Self {
         Self {
             source,
             on_runtime,
+            deflate,
+            deflatable: [None, None],
             delivered: 0,
             dropped: 0,
             to_wake: Vec::new(),
@@ -402,8 +416,17 @@ impl<'a> PlainFanout<'a> {
 
     /// Queues the broadcast for one plain member.
     pub(crate) fn offer(&mut self, conn: &PlainSession, volatile: bool) {
-        let (head, bins) = self.source.form(conn.data.user.route.delivery);
-        match conn.enqueue(head.clone(), bins, volatile) {
+        let rule = conn.data.user.route.delivery;
+        let (head, bins) = self.source.form(rule);
+        let head = match self.deflate {
+            Some(threshold) if head.len() >= threshold => {
+                let slot = &mut self.deflatable[usize::from(rule == Delivery::FirstArg)];
+                slot.get_or_insert_with(|| Deflatable::wrap(head.clone()))
+                    .clone()
+            }
+            _ => head.clone(),
+        };
+        match conn.enqueue(head, bins, volatile) {
             (Pushed::Queued, wake) => {
                 self.delivered += 1;
                 if wake && self.on_runtime {
