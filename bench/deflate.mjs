@@ -43,11 +43,15 @@ const ticks = () => {
 const TICK_S = 0.01;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** A chat-like message of about `n` bytes: words from a small vocabulary, as JSON. */
-function payload(n) {
+/**
+ * A chat-like message of about `n` bytes: words from a small vocabulary, as JSON; each
+ * `seed` gives a different one (so a compressor that keeps context between messages
+ * cannot just point back at the previous, identical message).
+ */
+function payload(n, seed) {
   const words = ["room", "message", "hello", "roomcast", "socket", "delivery", "the", "a", "compressed", "frame",
     "user", "joined", "left", "typing", "broadcast", "server", "client", "news", "update", "score"];
-  let seed = 7;
+  seed = seed * 7919 + 7;
   const items = [];
   let size = 0;
   while (size < n) {
@@ -90,7 +94,7 @@ async function main() {
   const rssConnected = rssKb();
   const sender = all[0];
   const perMessage = clients - 1;
-  const data = JSON.stringify(["broadcast", "bench", payload(payloadBytes)]);
+  const frames = Array.from({ length: messages }, (_, i) => "42" + JSON.stringify(["broadcast", "bench", payload(payloadBytes, i)]));
   const bytesRead = () => all.reduce((n, ws) => n + ws._socket.bytesRead, 0);
   const read0 = bytesRead();
   const t0 = ticks();
@@ -100,7 +104,7 @@ async function main() {
     const timer = setTimeout(() => reject(new Error(`only ${received} of ${messages * perMessage} deliveries in time`)), DEADLINE);
     const pump = () => {
       while (sent < messages && sent * perMessage - received < windowSize * perMessage) {
-        sender.send("42" + data);
+        sender.send(frames[sent]);
         sent++;
       }
       if (received >= messages * perMessage) { clearTimeout(timer); resolve(); } else setTimeout(pump, 1);
@@ -117,7 +121,7 @@ async function main() {
     label,
     clients,
     messages,
-    payload_bytes: data.length - '["broadcast","bench",]'.length,
+    payload_bytes: frames[0].length - '42["broadcast","bench",]'.length,
     extensions: sender.extensions ? (sender._extensions["permessage-deflate"] ? "permessage-deflate" : sender.extensions) : "",
     rss_before_kb: rssBefore,
     rss_connected_kb: rssConnected,
