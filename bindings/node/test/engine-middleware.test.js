@@ -155,6 +155,12 @@ test('engine middleware refusals: next(err), a middleware that answers itself, o
   await once(good, 'connect');
 });
 
+// connection_error reaches JS through the event queue, so it can arrive after the client
+// already saw its connect_error: wait for the reports a check needs (bounded by the test's timeout).
+async function reported(errors, io, pred) {
+  while (!pred(errors)) await once(io.engine, 'connection_error');
+}
+
 test('generateId: the option, the io.engine setter (async), duplicates and malformed ids refused', async (t) => {
   let n = 0;
   const io = new roomcast.Server({ host: '127.0.0.1', generateId: (req) => `user-${req._query.who}-${n++}` });
@@ -183,6 +189,7 @@ test('generateId: the option, the io.engine setter (async), duplicates and malfo
   const c = ioc(url, { forceNew: true, reconnection: false, transports: ['websocket'] });
   t.after(() => c.disconnect());
   await once(c, 'connect_error');
+  await reported(errors, io, (xs) => xs.some((e) => e.context.name === 'ID_GENERATION_ERROR'));
   const dup = errors.find((e) => e.code === 3 && e.context.name === 'ID_GENERATION_ERROR');
   assert.ok(dup, JSON.stringify(errors.map((e) => [e.code, e.context])));
   assert.match(String(dup.context.error), /already in use/);
@@ -196,6 +203,7 @@ test('generateId: the option, the io.engine setter (async), duplicates and malfo
   const e = ioc(url, { forceNew: true, reconnection: false, transports: ['polling'] });
   t.after(() => e.disconnect());
   await once(e, 'connect_error');
+  await reported(errors, io, (xs) => xs.filter((x) => x.context.name === 'ID_GENERATION_ERROR').length >= 3);
   const reasons = errors.filter((x) => x.context.name === 'ID_GENERATION_ERROR').map((x) => String(x.context.error.message || x.context.error));
   assert.ok(reasons.some((r) => /generateId: a session id must be/.test(r)), reasons.join(' | '));
   assert.ok(reasons.some((r) => /no ids left/.test(r)), reasons.join(' | '));
