@@ -31,7 +31,7 @@ export async function startServer(name, env = {}) {
   const lines = createInterface({ input: proc.stdout });
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} printed no port; stderr: ${stderr}`)), DEADLINE);
-    proc.once("exit", (code) => { clearTimeout(timer); reject(new Error(`${name} exited (${code}): ${stderr}`)); });
+    proc.once("close", (code) => { clearTimeout(timer); reject(new Error(`${name} exited (${code}): ${stderr}`)); });
     lines.once("line", (line) => {
       clearTimeout(timer);
       const m = /^listening on https?:\/\/[^:]+:(\d+)/.exec(line);
