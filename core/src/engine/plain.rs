@@ -26,8 +26,8 @@ use tokio_tungstenite::WebSocketStream;
 use super::endpoint::{handshake_of, is_websocket_upgrade, text_response, Body, Endpoint};
 use super::handshake_rate::HandshakeRate;
 use super::websocket::{
-    close_code, deflate_answer, error_reason, switching_protocols, write_batch, ws_io, WsSink,
-    WsStream, CLOSE_GRACE, READ_BUFFER,
+    close_code, deflate_answer, end_socket, error_reason, switching_protocols, write_batch, ws_io,
+    WsSink, WsStream, CLOSE_GRACE, READ_BUFFER,
 };
 use super::{heartbeat, CloseReason, Handshake, Message, Session, SessionRef, TransportKind};
 use crate::config::{AllowFuture, Refusal};
@@ -215,8 +215,8 @@ impl<H: PlainHandler> Endpoint for PlainEndpoint<H> {
                 .await;
                 let (sink, stream) = ws.split();
                 let writer = tokio::spawn(write_loop(conn.clone(), sink, deflate));
-                self.read_loop(conn, stream).await;
-                let _ = writer.await;
+                let unread = self.read_loop(conn, stream).await;
+                end_socket(unread, writer).await;
             });
             let mut resp = switching_protocols(accept, extensions);
             super::endpoint::add_headers(&mut resp, headers);
@@ -261,26 +261,29 @@ impl<H: PlainHandler> PlainEndpoint<H> {
         Some(conn)
     }
 
-    async fn read_loop(&self, conn: PlainRef<H::Data>, mut stream: WsStream) {
+    /// Reads until the connection ends; returns the stream when it stopped on bad input the
+    /// server answers with a close code (see [`end_socket`]).
+    async fn read_loop(&self, conn: PlainRef<H::Data>, mut stream: WsStream) -> Option<WsStream> {
+        let mut unread = None;
         let why = loop {
             if let Some(room) = self.handler.ready(&conn) {
                 let _hold = conn.hold_reads();
                 let closed = conn.closed_signal.notified();
                 if conn.is_closed() {
-                    return;
+                    return None;
                 }
                 tokio::select! {
                     _ = room => {}
-                    _ = closed => return,
+                    _ = closed => return None,
                 }
             }
             let closed = conn.closed_signal.notified();
             if conn.is_closed() {
-                return;
+                return None;
             }
             let msg = tokio::select! {
                 m = stream.next() => m,
-                _ = closed => return,
+                _ = closed => return None,
             };
             match msg {
                 Some(Ok(WsMessage::Text(t))) => {
@@ -307,17 +310,20 @@ impl<H: PlainHandler> PlainEndpoint<H> {
                             _ => "protocol error",
                         };
                         *conn.data.sent.lock() = Some((u16::from(code), reason.to_owned()));
+                        unread = Some(stream);
                     }
                     break error_reason(&e);
                 }
             }
         };
         conn.close(why);
+        unread
     }
 }
 
-/// Drains the queue into the socket (a due ping first), then sends the close frame.
-async fn write_loop<D>(conn: PlainRef<D>, mut sink: WsSink, deflate: bool) {
+/// Drains the queue into the socket (a due ping first), then sends the close frame; gives
+/// the sink back unless a write failed.
+async fn write_loop<D>(conn: PlainRef<D>, mut sink: WsSink, deflate: bool) -> Option<WsSink> {
     let mut batch = VecDeque::new();
     loop {
         let closed = {
@@ -333,7 +339,9 @@ async fn write_loop<D>(conn: PlainRef<D>, mut sink: WsSink, deflate: bool) {
         if !batch.is_empty() || ping.is_some() {
             if let Err(why) = write_batch(&conn, &mut sink, ping, &mut batch, deflate).await {
                 conn.close(why);
-                break;
+                drop(batch);
+                conn.outbox.lock().release();
+                return None;
             }
         }
         if let Some(why) = closed {
@@ -363,4 +371,5 @@ async fn write_loop<D>(conn: PlainRef<D>, mut sink: WsSink, deflate: bool) {
     }
     drop(batch);
     conn.outbox.lock().release();
+    Some(sink)
 }

@@ -12,6 +12,8 @@ use hyper_util::rt::TokioIo;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::{Frame as WsFrame, FrameHeader};
@@ -148,8 +150,8 @@ impl<H: Handler> Engine<H> {
                 (None, Some(id)) => {
                     let session = self.open_session(TransportKind::WebSocket, handshake, id);
                     let writer = tokio::spawn(write_loop(session.clone(), sink, deflate));
-                    self.read_loop(session, stream).await;
-                    let _ = writer.await;
+                    let unread = self.read_loop(session, stream).await;
+                    end_socket(unread, writer).await;
                 }
                 (Some(session), _) => self.upgrade(session, sink, stream, deflate).await,
             }
@@ -207,31 +209,38 @@ impl<H: Handler> Engine<H> {
         // A long-poll still waiting must give the queue up: wake it so it answers noop.
         session.wake.notify();
         let writer = tokio::spawn(write_loop(session.clone(), sink, deflate));
-        self.read_loop(session, stream).await;
-        let _ = writer.await;
+        let unread = self.read_loop(session, stream).await;
+        end_socket(unread, writer).await;
     }
 
-    async fn read_loop(&self, session: SessionRef<H::Data>, mut stream: WsStream) {
+    /// Reads until the session ends; returns the stream when it stopped on bad input the
+    /// server answers with a close code (see [`end_socket`]).
+    async fn read_loop(
+        &self,
+        session: SessionRef<H::Data>,
+        mut stream: WsStream,
+    ) -> Option<WsStream> {
+        let mut unread = None;
         let reason = loop {
             if let Some(room) = self.handler.ready(&session) {
                 // Backpressure: the host has too much of ours waiting; read nothing.
                 let _hold = session.hold_reads();
                 let closed = session.closed_signal.notified();
                 if session.is_closed() {
-                    return;
+                    return None;
                 }
                 tokio::select! {
                     _ = room => {}
-                    _ = closed => return,
+                    _ = closed => return None,
                 }
             }
             let closed = session.closed_signal.notified();
             if session.is_closed() {
-                return;
+                return None;
             }
             let msg = tokio::select! {
                 m = stream.next() => m,
-                _ = closed => return,
+                _ = closed => return None,
             };
             match msg {
                 Some(Ok(WsMessage::Text(t))) => {
@@ -253,12 +262,14 @@ impl<H: Handler> Engine<H> {
                 Some(Err(e)) => {
                     if let Some(code) = close_code(&e) {
                         session.outbox.lock().close_code = Some(code);
+                        unread = Some(stream);
                     }
                     break error_reason(&e);
                 }
             }
         };
         session.close(reason);
+        unread
     }
 }
 
@@ -328,6 +339,33 @@ pub(crate) fn close_code(e: &WsError) -> Option<CloseCode> {
 /// last packets and the close frame) before the socket is dropped.
 pub(crate) const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
+/// Ends a socket whose read side stopped on bad input (an oversized message, a protocol
+/// violation): once the writer has sent the close frame and handed its half back, shuts
+/// the write side and reads and discards what the peer still sends, until it closes or
+/// [`CLOSE_GRACE`] passes. Dropping a socket with unread input makes the kernel answer
+/// with a reset, which can overtake the close frame (the peer would see 1006, not the
+/// code); the `ws` module lingers the same way.
+pub(crate) async fn end_socket(unread: Option<WsStream>, writer: JoinHandle<Option<WsSink>>) {
+    let sink = writer.await.ok().flatten();
+    let (Some(stream), Some(sink)) = (unread, sink) else {
+        return;
+    };
+    let Ok(ws) = stream.reunite(sink) else {
+        return;
+    };
+    let mut io = ws.into_inner().into_inner();
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        let _ = io.shutdown().await;
+        let mut buf = vec![0u8; 16 * 1024];
+        while let Ok(n) = io.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 /// Writes one batch, giving up at once if the session closes for a reason that drops its
 /// queue (the peer will never read it); the write itself fails after `write_timeout`
 /// without progress (the socket is wrapped in a `StallGuard`). `first` goes before the
@@ -368,8 +406,9 @@ pub(crate) async fn write_batch<D>(
     result.map_err(|e| error_reason(&e))
 }
 
-/// Drains the session's queue into the socket, batching whatever is queued per flush.
-async fn write_loop<D>(session: SessionRef<D>, mut sink: WsSink, deflate: bool) {
+/// Drains the session's queue into the socket, batching whatever is queued per flush;
+/// gives the sink back unless a write failed.
+async fn write_loop<D>(session: SessionRef<D>, mut sink: WsSink, deflate: bool) -> Option<WsSink> {
     let mut batch = VecDeque::new();
     loop {
         let closed = {
@@ -380,7 +419,9 @@ async fn write_loop<D>(session: SessionRef<D>, mut sink: WsSink, deflate: bool) 
         if !batch.is_empty() {
             if let Err(reason) = write_batch(&session, &mut sink, None, &mut batch, deflate).await {
                 session.close(reason);
-                break;
+                drop(batch);
+                session.outbox.lock().release();
+                return None;
             }
         }
         if let Some(reason) = closed {
@@ -400,8 +441,9 @@ async fn write_loop<D>(session: SessionRef<D>, mut sink: WsSink, deflate: bool) 
         }
         session.wake.wait().await;
     }
-    // The socket goes with `sink` (the reader has returned or will on the close signal);
-    // whatever was queued goes now, not when the last reference to the session does.
+    // Whatever was queued goes now, not when the last reference to the session does; the
+    // sink goes back to `end_socket`, which drops the socket (after lingering if need be).
     drop(batch);
     session.outbox.lock().release();
+    Some(sink)
 }

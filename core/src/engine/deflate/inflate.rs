@@ -75,6 +75,11 @@ impl<S> InflateIo<S> {
             state: deflate.map(|max| Box::new(Inflater::new(max))),
         }
     }
+
+    /// The socket underneath (what is left unread in the inflater is dropped).
+    pub(crate) fn into_inner(self) -> S {
+        self.inner
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for InflateIo<S> {
