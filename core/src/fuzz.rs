@@ -68,8 +68,9 @@ pub fn handshake(data: &[u8]) {
 }
 
 /// A binary WebSocket message under the msgpack parser (`socket.io-msgpack-parser`): one
-/// msgpack map `{type, nsp, data?, id?}`. An event or ack that the decoder accepts is
-/// encoded again as the server would relay it, and that encoding must decode too.
+/// msgpack map `{type, nsp, data?, id?}`. The arguments of an event or ack that the decoder
+/// accepts must parse as the host will parse them, and the packet encoded again as the
+/// server would relay it must decode too.
 pub fn msgpack_packet(data: &[u8]) {
     use crate::protocol::{msgpack, PacketBody};
     let Ok(packet) = crate::protocol::decode_msgpack(data, 10) else {
@@ -85,6 +86,12 @@ pub fn msgpack_packet(data: &[u8]) {
         PacketBody::Ack { id, args } => msgpack::encode_ack(&packet.nsp, *id, args),
         _ => return,
     };
+    let (PacketBody::Event { args, .. } | PacketBody::Ack { args, .. }) = &packet.body else {
+        return;
+    };
+    if let Err(e) = serde_json::from_str::<Vec<serde_json::Value>>(args.json()) {
+        panic!("accepted arguments that a host cannot parse: {e}");
+    }
     if let Err(e) = crate::protocol::decode_msgpack(&again, 10) {
         panic!("a packet re-encoded as the server relays it does not decode: {e}");
     }

@@ -53,6 +53,18 @@ pub enum DecodeError {
 /// of reaching the host as no arguments).
 pub const MAX_DEPTH: usize = 127;
 
+/// The one nesting rule of both parsers: the JSON a packet carries (what a host receives)
+/// nests arrays and objects at most [`MAX_DEPTH`] deep. The msgpack parser applies it to
+/// the JSON it converted a packet to, so a packet is accepted by one parser exactly when
+/// its JSON form would be by the other.
+pub(crate) fn check_depth(json: &str) -> Result<(), DecodeError> {
+    if depth_within(json, MAX_DEPTH) {
+        Ok(())
+    } else {
+        Err(DecodeError::TooDeep)
+    }
+}
+
 /// Whether `json` nests arrays and objects at most `max` deep (strings are skipped).
 fn depth_within(json: &str, max: usize) -> bool {
     let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
@@ -245,9 +257,7 @@ pub fn decode(text: &str, max_attachments: usize) -> Result<Decoded, DecodeError
         }
     };
     let json = &text[i..];
-    if !depth_within(json, MAX_DEPTH) {
-        return Err(DecodeError::TooDeep);
-    }
+    check_depth(json)?;
 
     let body = match kind {
         0 => {

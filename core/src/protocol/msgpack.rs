@@ -10,8 +10,8 @@ use bytes::Bytes;
 use rmpv::Value as Mp;
 use serde_json::{Map, Value as Json};
 
+use super::{check_depth, MAX_DEPTH, RESERVED_EVENTS};
 use super::{placeholder, placeholder_index, DecodeError, Packet, PacketBody, Payload};
-use super::{MAX_DEPTH, RESERVED_EVENTS};
 
 /// Converts a JSON value (with placeholders pointing into `bins`) to msgpack (with `bin`).
 pub(crate) fn json_to_mp(v: &Json, bins: &[Bytes]) -> Mp {
@@ -162,6 +162,14 @@ pub(crate) fn encode_disconnect(nsp: &str) -> Bytes {
     packet(1, nsp, None, None)
 }
 
+/// The msgpack library's depth budget: only a guard for its recursion, loose enough to
+/// read every packet whose JSON form is within [`MAX_DEPTH`]. The library spends a unit
+/// on every value and one more on each array, map, string or binary body (a string two,
+/// an ext three), so an integer map key costs less than the string key it becomes when
+/// relayed; its count cannot be the limit. The packet map adds a level over the JSON.
+/// The limit itself is [`check_depth`] on the converted JSON, the JSON parser's rule.
+const READ_DEPTH: usize = 2 * (MAX_DEPTH + 1) + 3;
+
 /// A field of a msgpack map by string key.
 fn field<'a>(map: &'a [(Mp, Mp)], key: &str) -> Option<&'a Mp> {
     map.iter()
@@ -171,15 +179,13 @@ fn field<'a>(map: &'a [(Mp, Mp)], key: &str) -> Option<&'a Mp> {
 
 /// Decodes one packet from a binary message, with the checks of socket.io-msgpack-parser's
 /// decoder (type, namespace string, integer ack id, data shape) and the JSON parser's
-/// limits (nesting, attachment count, reserved event names).
+/// limits (nesting of the converted JSON, attachment count, reserved event names).
 pub fn decode(bytes: &[u8], max_attachments: usize) -> Result<Packet, DecodeError> {
     let mut rd = bytes;
-    // One level for the packet map, as the JSON form counts the event array.
-    let v =
-        rmpv::decode::read_value_with_max_depth(&mut rd, MAX_DEPTH + 1).map_err(|e| match e {
-            rmpv::decode::Error::DepthLimitExceeded => DecodeError::TooDeep,
-            _ => DecodeError::BadMsgpack,
-        })?;
+    let v = rmpv::decode::read_value_with_max_depth(&mut rd, READ_DEPTH).map_err(|e| match e {
+        rmpv::decode::Error::DepthLimitExceeded => DecodeError::TooDeep,
+        _ => DecodeError::BadMsgpack,
+    })?;
     if !rd.is_empty() {
         return Err(DecodeError::BadMsgpack);
     }
@@ -251,6 +257,11 @@ pub fn decode(bytes: &[u8], max_attachments: usize) -> Result<Packet, DecodeErro
         4 => return Err(DecodeError::BadPayload("clients do not send CONNECT_ERROR")),
         _ => return Err(DecodeError::UnknownType),
     };
+    match &body {
+        PacketBody::Connect(Some(json)) => check_depth(json)?,
+        PacketBody::Event { args, .. } | PacketBody::Ack { args, .. } => check_depth(args.json())?,
+        _ => {}
+    }
     if bins.len() > max_attachments {
         return Err(DecodeError::BadAttachments);
     }

@@ -190,3 +190,116 @@ fn connect_error_and_disconnect_have_the_reference_shape() {
         ])
     );
 }
+
+/// `{1: {1: … {1: 1}}}`, `levels` maps deep, keyed by integers.
+fn int_keyed_maps(levels: usize) -> Mp {
+    (0..levels).fold(Mp::from(1), |inner, _| Mp::Map(vec![(Mp::from(1), inner)]))
+}
+
+/// An EVENT `["e", arg]` as a msgpack client sends it.
+fn event_with(arg: Mp) -> Vec<u8> {
+    map(vec![
+        ("type", Mp::from(2)),
+        ("nsp", Mp::from("/")),
+        ("data", Mp::Array(vec![Mp::from("e"), arg])),
+    ])
+}
+
+/// The EVENT as the server relays it (the fuzz target's round trip).
+fn relayed(p: &Packet) -> Bytes {
+    let PacketBody::Event { name, args, ack } = &p.body else {
+        panic!("not an event")
+    };
+    encode_event(&p.nsp, name, args, *ack, None)
+}
+
+#[test]
+fn integer_keyed_maps_near_the_depth_limit_relay_and_decode_again() {
+    // The fuzz finding: integer keys become string keys when relayed, which msgpack
+    // libraries count deeper than integers; near the limit the relayed packet was refused.
+    for levels in 55..MAX_DEPTH {
+        let p = decode(&event_with(int_keyed_maps(levels)), 10)
+            .unwrap_or_else(|e| panic!("{levels} maps deep: {e}"));
+        let again =
+            decode(&relayed(&p), 10).unwrap_or_else(|e| panic!("{levels} maps deep, relayed: {e}"));
+        assert_eq!(again, p, "{levels} maps deep");
+    }
+    // With the event array, MAX_DEPTH maps are one level too many.
+    assert_eq!(
+        decode(&event_with(int_keyed_maps(MAX_DEPTH)), 10),
+        Err(DecodeError::TooDeep)
+    );
+}
+
+#[test]
+fn depth_limit_is_the_json_parsers() {
+    // The event array counts one level, as `["e", …]` does in the JSON form; each map or
+    // array below it one more, and a binary (a placeholder object to the host) one more.
+    for (levels, leaf) in [
+        (MAX_DEPTH - 2, Mp::from("s")),
+        (MAX_DEPTH - 1, Mp::from("s")),
+        (MAX_DEPTH - 1, Mp::Binary(vec![1])),
+        (MAX_DEPTH, Mp::from(1)),
+    ] {
+        let arg = (0..levels).fold(leaf.clone(), |inner, i| {
+            if i % 2 == 0 {
+                Mp::Array(vec![inner])
+            } else {
+                Mp::Map(vec![(Mp::from("k"), inner)])
+            }
+        });
+        let json_args = Payload::from_values(&[mp_to_json(&arg, &mut Vec::new())]);
+        let text = format!("2[\"e\",{}", &json_args.json()[1..]);
+        let by_json = super::super::decode(&text, 10).map(|_| ());
+        let by_msgpack = decode(&event_with(arg), 10);
+        let depth = levels + 1 + usize::from(matches!(leaf, Mp::Binary(_)));
+        assert_eq!(
+            by_msgpack.as_ref().map(|_| ()),
+            by_json.as_ref().map(|_| ()),
+            "{levels} levels over {leaf:?}"
+        );
+        assert_eq!(
+            by_msgpack.is_ok(),
+            depth <= MAX_DEPTH,
+            "{levels} levels over {leaf:?}"
+        );
+        if let Ok(p) = by_msgpack {
+            let PacketBody::Event { args, .. } = p.body else {
+                panic!()
+            };
+            assert_eq!(
+                args.to_values().len(),
+                1,
+                "the host can parse what was accepted"
+            );
+        }
+    }
+    // A CONNECT's auth object: the same rule.
+    let auth = (0..MAX_DEPTH).fold(Mp::from("s"), |inner, _| {
+        Mp::Map(vec![(Mp::from(1), inner)])
+    });
+    let deepest = map(vec![
+        ("type", Mp::from(0)),
+        ("nsp", Mp::from("/")),
+        ("data", auth),
+    ]);
+    assert!(decode(&deepest, 10).is_ok(), "{MAX_DEPTH} levels of auth");
+    let too_deep = map(vec![
+        ("type", Mp::from(0)),
+        ("nsp", Mp::from("/")),
+        ("data", int_keyed_maps(MAX_DEPTH + 1)),
+    ]);
+    assert_eq!(decode(&too_deep, 10), Err(DecodeError::TooDeep));
+}
+
+#[test]
+fn fuzz_seeds_pass_the_fuzz_check() {
+    // seed16 is the fuzz finding above (61 integer-keyed maps); the check panics on failure.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/msgpack_packet");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        crate::fuzz::msgpack_packet(&std::fs::read(entry.unwrap().path()).unwrap());
+        seen += 1;
+    }
+    assert!(seen >= 17, "only {seen} seeds in {dir}");
+}
