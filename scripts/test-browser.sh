@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The chat page in a real headless Chromium against the Rust chat example
-# (tests/browser/chat.test.mjs). Installs what is missing: Debian's chromium (apt, only when
+# (tests/browser/chat.test.mjs), and a page served by express with roomcast's Node Server
+# attached (tests/browser/express-session.test.mjs). Installs what is missing: Debian's chromium (apt, only when
 # /usr/bin/chromium is absent), playwright-core (npm ci in tests/browser; it never downloads
-# a browser), the socket.io-client bundle (npm ci in examples), and builds the chat example
-# (a no-op when scripts/test.sh already built the examples). Leaves a screenshot in
+# a browser), the socket.io-client bundle (npm ci in examples) and express (npm ci in
+# tests/node), and builds the chat example and the Node binding in bindings/node (no-ops
+# when scripts/test.sh already built the examples and scripts/test-node-binding.sh the binding). Leaves a screenshot in
 # target/chat.png. Set CHROMIUM=/path/to/chrome to use another Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,8 +34,10 @@ npm_install() {
 }
 npm_install tests/browser
 npm_install examples
+npm_install tests/node
 
 timeout 1200 cargo build --release --example chat -p roomcast --quiet
+(cd bindings/node && timeout 1500 node scripts/build-native.js >/dev/null)
 
 cd tests/browser
 # Each wait in the test has its own deadline; this bounds the whole run.
