@@ -290,6 +290,8 @@ export interface Engine extends EventEmitter {
   /** engine.io's generateId hook (also the `generateId` option). */
   generateId: ((req: HandshakeRequest) => string | Promise<string>) | undefined;
   on(ev: 'connection_error', listener: (err: EngineConnectionError) => void): this;
+  /** Add or change the handshake response's headers (`headers` and `connection` throw). */
+  on(ev: 'initial_headers', listener: (headers: Record<string, string | string[]>, req: HandshakeRequest) => void): this;
   on(ev: string, listener: (...args: any[]) => void): this;
 }
 

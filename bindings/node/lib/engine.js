@@ -20,11 +20,22 @@
 //   the core reports its own refusals once a listener is registered; this layer reports
 //   the ones it decides (middleware, allowRequest, generateId).
 // - `socket.conn` objects (see conn.js), and their `upgrade` events.
+// - `initial_headers` `(headers, req)`: listeners add or change the handshake response's
+//   headers (a sticky-session cookie...), as engine.io; listening turns the round trip on.
+//   engine.io's `headers` (every HTTP response, each long-poll included) and raw
+//   `connection` events are refused when listened to: the core answers later requests
+//   without a JavaScript round trip, and sockets are reached through socket.io's events.
 
 const { EventEmitter } = require('node:events');
 const { Conn } = require('./conn');
 const { EngineResponse } = require('./engine-response');
 const { report } = require('./errors');
+
+/** engine.io events this engine does not emit, and why (listening to them throws). */
+const REFUSED_EVENTS = {
+  headers: 'the core answers the requests after the handshake without a JavaScript round trip; use "initial_headers" for the handshake response',
+  connection: 'there is no raw Engine.IO socket in JavaScript; use io.on("connection") and socket.conn',
+};
 
 /** socket.io's engine error messages by code (engine.io Server.errorMessages). */
 const MESSAGES = ['Transport unknown', 'Session ID unknown', 'Bad handshake method', 'Bad request', 'Forbidden', 'Unsupported protocol version'];
@@ -42,6 +53,8 @@ class Engine extends EventEmitter {
     this._errors = false;
     this._upgrades = false;
     this.on('newListener', (ev) => {
+      if (REFUSED_EVENTS[ev]) throw new Error(`roomcast: io.engine does not emit "${ev}": ${REFUSED_EVENTS[ev]}`);
+      if (ev === 'initial_headers') this._native('setAllowRequest', true);
       if (ev === 'connection_error' && !this._errors) {
         this._errors = true;
         this._native('reportConnectionErrors', true);
@@ -93,7 +106,12 @@ class Engine extends EventEmitter {
 
   /** Whether each handshake goes through the round trip (set before the core starts). */
   _asks() {
-    return this._middlewares.length > 0 || typeof this.generateId === 'function' || typeof this._io.opts.allowRequest === 'function';
+    return (
+      this._middlewares.length > 0 ||
+      typeof this.generateId === 'function' ||
+      typeof this._io.opts.allowRequest === 'function' ||
+      this.listenerCount('initial_headers') > 0
+    );
   }
 
   /** The core started: turns on what was asked for before. */
@@ -194,6 +212,17 @@ class Engine extends EventEmitter {
           // hooks (express-session sets its cookie there), end their end hooks (a
           // session save, which may be asynchronous: the answer waits for it).
           finishing = true;
+          if (!res.headersSent && this.listenerCount('initial_headers') > 0) {
+            const headers = {};
+            try {
+              this.emit('initial_headers', headers, req);
+            } catch (e) {
+              report(e);
+            }
+            for (const [name, value] of Object.entries(headers)) {
+              if (value !== undefined && value !== null) res.setHeader(name, value);
+            }
+          }
           if (!res.headersSent) res.writeHead(200);
           res._onEnd = () => admit(connId);
           if (res.writableEnded) admit(connId);

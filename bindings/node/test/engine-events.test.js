@@ -143,3 +143,26 @@ test('io.ws routes on the user\'s http server (attached): ws and socket.io clien
   assert.deepEqual(said, [['open', '/ws/chat?me=1']]);
   ws.ws.close();
 });
+
+test('initial_headers: listeners set headers of the handshake response; headers and connection are refused by name', async (t) => {
+  const io = serve(t);
+  const seen = [];
+  io.engine.on('initial_headers', (headers, req) => {
+    seen.push(req.url);
+    headers['x-served-by'] = 'node-a';
+    headers['set-cookie'] = ['sticky=a; Path=/', 'other=1; Path=/'];
+  });
+  const res = await request(io.port, 'GET', '/socket.io/?EIO=4&transport=polling&k=1');
+  assert.equal(res.status, 200);
+  assert.equal(res.headers['x-served-by'], 'node-a');
+  assert.deepEqual(res.headers['set-cookie'], ['sticky=a; Path=/', 'other=1; Path=/']);
+  assert.deepEqual(seen, ['/socket.io/?EIO=4&transport=polling&k=1']);
+  // The client still connects (over WebSocket directly too), and the listener saw it.
+  const socket = ioc(`http://127.0.0.1:${io.port}`, { forceNew: true, reconnection: false, transports: ['websocket'] });
+  t.after(() => socket.disconnect());
+  await once(socket, 'connect');
+  assert.equal(seen.length, 2);
+  assert.throws(() => io.engine.on('headers', () => {}), /does not emit "headers".*initial_headers/);
+  assert.throws(() => io.engine.on('connection', () => {}), /does not emit "connection"/);
+  assert.equal(io.engine.listenerCount('headers'), 0);
+});
