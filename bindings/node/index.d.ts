@@ -7,6 +7,17 @@ import type { Server as HttpsServer } from 'node:https';
 /** The user's own server, whose engine path roomcast takes over (as socket.io's attach). */
 export type AttachableServer = HttpServer | HttpsServer;
 
+/**
+ * `io.httpServer` when roomcast listens on its own port (`new Server(3000)`): a view of the
+ * core's listener, not an http.Server. Emits 'close' once `io.close()` is done.
+ */
+export interface CoreListener extends EventEmitter {
+  /** True from listen() until io.close(). */
+  readonly listening: boolean;
+  /** As net.Server#address(); null before listen. */
+  address(): { address: string; family: string; port: number } | null;
+}
+
 export interface CorsOptions {
   /** "*" or true: any origin; otherwise the allowed origin(s). */
   origin?: '*' | true | string | string[];
@@ -220,6 +231,8 @@ export interface SocketReservedEvents {
 export interface NamespaceReservedEvents<L extends EventsMap, E extends EventsMap, S extends EventsMap, D> {
   connect: (socket: Socket<L, E, S, D>) => void;
   connection: (socket: Socket<L, E, S, D>) => void;
+  /** On the main namespace (io.on): a namespace was made, by io.of(name) or as a dynamic child. */
+  new_namespace: (namespace: Namespace<L, E, S, D>) => void;
 }
 export type Middleware<L extends EventsMap = DefaultEventsMap, E extends EventsMap = L, S extends EventsMap = DefaultEventsMap, D = any> =
   (socket: Socket<L, E, S, D>, next: (err?: ExtendedError) => void) => void;
@@ -237,6 +250,8 @@ export class BroadcastOperator<EmitEvents extends EventsMap = DefaultEventsMap, 
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
   emitWithAck<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: AllButLast<EventParams<EmitEvents, Ev>>): Promise<AckResult<EmitEvents[Ev]>>;
   fetchSockets(): Promise<Array<RemoteSocket<EmitEvents, SocketData>>>;
+  /** The ids of the selected sockets (socket.io's deprecated allSockets()). */
+  allSockets(): Promise<Set<string>>;
   socketsJoin(room: Room | Room[]): void;
   socketsLeave(room: Room | Room[]): void;
   disconnectSockets(close?: boolean): void;
@@ -346,6 +361,8 @@ export class Socket<
   readonly request: HandshakeRequest;
   /** The Engine.IO connection (transport, upgrade event, close()). */
   readonly conn: EngineConnection;
+  /** socket.io's `socket.client`: one object for the sockets of one connection. */
+  readonly client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   data: SocketData;
   connected: boolean;
   readonly disconnected: boolean;
@@ -406,6 +423,8 @@ export class Namespace<
   serverSideEmit<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean;
   serverSideEmitWithAck<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: AllButLast<EventParams<ServerSideEvents, Ev>>): Promise<Array<AckResult<ServerSideEvents[Ev]>>>;
   fetchSockets(): Promise<Array<RemoteSocket<EmitEvents, SocketData>>>;
+  /** The ids of the selected sockets (socket.io's deprecated allSockets()). */
+  allSockets(): Promise<Set<string>>;
   socketsJoin(room: Room | Room[]): void;
   socketsLeave(room: Room | Room[]): void;
   disconnectSockets(close?: boolean): void;
@@ -417,6 +436,15 @@ export class Namespace<
     ev: Ev,
     listener: ReservedOrUserListener<NamespaceReservedEvents<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, ServerSideEvents, Ev>,
   ): this;
+}
+
+/** socket.io's Client (`socket.client`): the connection a client's sockets share. */
+export interface Client<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents, ServerSideEvents extends EventsMap = DefaultEventsMap, SocketData = any> {
+  readonly conn: EngineConnection;
+  /** The Engine.IO id (conn.id). */
+  readonly id: string;
+  readonly request: HandshakeRequest;
+  readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
 }
 
 /** A socket as fetchSockets() returns it (this node's or another's in a Redis cluster). */
@@ -491,8 +519,11 @@ export class Server<
   constructor(port?: number, opts?: ServerOptions);
   constructor(srv: AttachableServer, opts?: ServerOptions);
   constructor(opts?: ServerOptions);
-  /** The http.Server attached to (new Server(httpServer), attach, listen), else null. */
-  readonly httpServer: AttachableServer | null;
+  /**
+   * The http.Server attached to (new Server(httpServer), attach, listen); on roomcast's own
+   * port a CoreListener (its address()); null before listen.
+   */
+  readonly httpServer: AttachableServer | CoreListener | null;
   readonly opts: ServerOptions;
   /** The Engine.IO server object (clientsCount, use, connection_error). */
   readonly engine: Engine;
@@ -520,6 +551,8 @@ export class Server<
   serverSideEmit<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: EventParams<ServerSideEvents, Ev>): boolean;
   serverSideEmitWithAck<Ev extends EventNames<ServerSideEvents>>(ev: Ev, ...args: AllButLast<EventParams<ServerSideEvents, Ev>>): Promise<Array<AckResult<ServerSideEvents[Ev]>>>;
   fetchSockets(): Promise<Array<RemoteSocket<EmitEvents, SocketData>>>;
+  /** The ids of the selected sockets (socket.io's deprecated allSockets()). */
+  allSockets(): Promise<Set<string>>;
   socketsJoin(room: Room | Room[]): void;
   socketsLeave(room: Room | Room[]): void;
   disconnectSockets(close?: boolean): void;

@@ -35,6 +35,21 @@ class BroadcastOperator {
     return new BroadcastOperator(this._nsp, this._rooms, ex, this._flags);
   }
 
+  /** The rooms (or socket ids) selected; empty: the whole namespace. */
+  get rooms() {
+    return new Set(this._rooms);
+  }
+
+  /** The rooms (or socket ids) skipped. */
+  get exceptRooms() {
+    return new Set(this._except);
+  }
+
+  /** The flags (volatile, local, compress, timeout) as socket.io's operator has them. */
+  get flags() {
+    return { ...this._flags };
+  }
+
   /** Drops the packet for clients that cannot take it right now. */
   get volatile() {
     return new BroadcastOperator(this._nsp, this._rooms, this._except, { ...this._flags, volatile: true });
@@ -134,6 +149,11 @@ class BroadcastOperator {
       for (const d of r.value) out.push(nsp.sockets.get(d.id) || new RemoteSocket(nsp, d));
     }
     return out;
+  }
+
+  /** The ids of the selected sockets, as a Set (socket.io's deprecated allSockets()). */
+  async allSockets() {
+    return new Set((await this.fetchSockets()).map((s) => s.id));
   }
 
   /** Makes the selected sockets (on every cluster node) join room(s). */

@@ -90,6 +90,11 @@ class Namespace extends EventEmitter {
     return this._operator().fetchSockets();
   }
 
+  /** The ids of the namespace's sockets, as a Set (socket.io's deprecated allSockets()). */
+  allSockets() {
+    return this._operator().allSockets();
+  }
+
   socketsJoin(room) {
     this._operator().socketsJoin(room);
   }
@@ -162,6 +167,12 @@ class ParentNamespace extends Namespace {
     return [...this.children];
   }
 
+  /** For a RegExp matcher: whether it matches `name`. */
+  _matchesSync(name) {
+    this.matcher.lastIndex = 0;
+    return this.matcher.test(name);
+  }
+
   /** Whether `name` belongs to this dynamic namespace (a promise for function matchers). */
   _matches(name, auth) {
     if (this.matcher instanceof RegExp) {
@@ -180,6 +191,7 @@ class ParentNamespace extends Namespace {
     child._dynamic = true;
     for (const ev of ['connect', 'connection']) for (const l of this.listeners(ev)) child.on(ev, l);
     this.children.add(child);
+    this.server.sockets._emitReserved('new_namespace', child);
     return child;
   }
 }

@@ -8,6 +8,7 @@ const { decode } = require('./payload');
 const { report, timeoutError } = require('./errors');
 const { takeOver, isHttpServer } = require('./attach');
 const { Engine } = require('./engine');
+const { CoreListener, ownOptions } = require('./listener');
 
 /** The core needs a bound: "no timeout" acks wait this long (one year). */
 const NO_TIMEOUT_MS = 365 * 24 * 3600 * 1000;
@@ -260,7 +261,14 @@ class Server {
    * as socket.io's attach; every other request stays with its own listeners.
    */
   listen(srv, opts) {
-    if (this._native) throw new Error('already listening');
+    if (this._native) {
+      if (!this._stopped) throw new Error('already listening');
+      // Listening again once close() is done, as socket.io allows: a new core server.
+      this._native = null;
+      this._closed = false;
+      this._stopped = false;
+      this.httpServer = null;
+    }
     if (opts) this.opts = { ...this.opts, ...opts };
     const attached = isHttpServer(srv);
     if (!attached && srv !== undefined && !(Number.isInteger(Number(srv)) && Number(srv) >= 0)) {
@@ -277,7 +285,7 @@ class Server {
     }
     // Engine middlewares and generateId run in the handshake round trip (see engine.js).
     if (this.engine._asks()) options.allowRequest = true;
-    this._native = new NativeServer(options, (ev) => this._onEvent(ev));
+    this._native = new NativeServer(ownOptions(options), (ev) => this._onEvent(ev));
     this.engine._started();
     this._clustered = !!redis;
     if (attached) {
@@ -288,6 +296,9 @@ class Server {
       this._release = () => {
         for (const r of releases.reverse()) r();
       };
+    } else {
+      // The core's own listener, as socket.io's io.httpServer (see listener.js).
+      this.httpServer = new CoreListener(this);
     }
     for (const nsp of this._nsps.values()) this._declare(nsp);
     for (const p of this._parents) this._declareDynamic(p);
@@ -428,10 +439,16 @@ class Server {
       name = String(name);
       if (!name.startsWith('/')) name = `/${name}`;
       nsp = this._nsps.get(name);
-      if (!nsp) {
+      // A name a RegExp parent matches becomes its child, as socket.io's of().
+      const parent = nsp ? null : this._parents.find((p) => p.matcher instanceof RegExp && p._matchesSync(name));
+      if (parent) {
+        nsp = parent._createChild(name);
+        this._nsps.set(name, nsp);
+      } else if (!nsp) {
         nsp = new Namespace(this, name);
         this._nsps.set(name, nsp);
         this._declare(nsp);
+        if (name !== '/') this.sockets._emitReserved('new_namespace', nsp);
       }
     }
     if (fn) nsp.on('connect', fn);
@@ -458,6 +475,7 @@ class Server {
   serverSideEmit(ev, ...args) { return this.sockets.serverSideEmit(ev, ...args); }
   serverSideEmitWithAck(ev, ...args) { return this.sockets.serverSideEmitWithAck(ev, ...args); }
   fetchSockets() { return this.sockets.fetchSockets(); }
+  allSockets() { return this.sockets.allSockets(); }
   socketsJoin(room) { this.sockets.socketsJoin(room); }
   socketsLeave(room) { this.sockets.socketsLeave(room); }
   disconnectSockets(close = false) { this.sockets.disconnectSockets(close); }
@@ -468,6 +486,7 @@ class Server {
    * server keeps the process alive. Pending server->client acks are dropped.
    */
   close(fn) {
+    let httpError;
     const done = new Promise((resolve) => {
       if (!this._native || (this._closed && this._onClosed.length === 0)) {
         resolve();
@@ -478,13 +497,17 @@ class Server {
         this._closed = true;
         this._native.close();
         // As socket.io: closing the server closes the http.Server it is attached to.
-        if (this.httpServer) {
+        if (this._release) {
           this._release();
-          this.httpServer.close(() => {});
+          this._release = null;
+          // Its error (ERR_SERVER_NOT_RUNNING when it never listened) goes to fn, as socket.io.
+          this.httpServer.close((err) => {
+            httpError = err;
+          });
         }
       }
     });
-    if (fn) done.then(() => fn());
+    if (fn) done.then(() => fn(httpError));
     return done;
   }
 
@@ -602,6 +625,9 @@ class Server {
     if (nsp) return nsp;
     for (const p of this._parents) {
       if (await p._matches(name, auth)) {
+        // Another connection to the same name may have created it meanwhile (#4136).
+        const made = this._nsps.get(name);
+        if (made) return made;
         const child = p._createChild(name);
         this._nsps.set(name, child);
         return child;
@@ -645,6 +671,7 @@ class Server {
             }
           }
           this._command('reject', request, String(err.message || err), data == null ? undefined : data);
+          this._dropIfEmptyChild(nsp);
         } else {
           run(i + 1);
         }
@@ -760,22 +787,34 @@ class Server {
     socket.connected = false;
     socket._lastRooms = new Set();
     socket._emitReserved('disconnect', reason);
-    if (nsp._dynamic && nsp.sockets.size === 0 && this.opts.cleanupEmptyChildNamespaces) {
-      // cleanupEmptyChildNamespaces: the core has dropped the namespace; so does this layer,
-      // as socket.io removes the child from `_nsps` and its parent's `children`.
-      this._nsps.delete(name);
-      for (const p of this._parents) p.children.delete(nsp);
-    }
+    this._dropIfEmptyChild(nsp);
+  }
+
+  /**
+   * cleanupEmptyChildNamespaces: a child of a dynamic namespace left without sockets (its
+   * last one disconnected, or middleware refused the only one) is dropped, as socket.io
+   * removes it from `_nsps` and its parent's `children`; the next connection to the name
+   * makes a new child. (The core drops its namespace when the last socket leaves; one whose
+   * only connection was refused stays in the core until a socket leaves it.)
+   */
+  _dropIfEmptyChild(nsp) {
+    if (!nsp._dynamic || !this.opts.cleanupEmptyChildNamespaces) return;
+    if (nsp.sockets.size > 0 || nsp._pending.size > 0 || this._nsps.get(nsp.name) !== nsp) return;
+    this._nsps.delete(nsp.name);
+    for (const p of this._parents) p.children.delete(nsp);
   }
 
   _onNativeClosed() {
     this._closed = true;
+    /** The core server is gone: listen() may start a new one. */
+    this._stopped = true;
     for (const t of this._timers) clearTimeout(t);
     this._timers.clear();
     this._acks.clear();
     const waiting = this._onClosed;
     this._onClosed = [];
     for (const resolve of waiting) resolve();
+    if (this.httpServer instanceof CoreListener) this.httpServer.emit('close');
   }
 }
 

@@ -159,9 +159,22 @@ class Socket extends EventEmitter {
     return this;
   }
 
+  /** Everyone in the namespace but this socket, on this node only (as socket.io's). */
   get local() {
-    this.flags.local = true;
-    return this;
+    const op = this._operator().local;
+    this.flags = {};
+    return op;
+  }
+
+  /**
+   * socket.io's `socket.client`: the client's connection as a whole, one object shared by
+   * its sockets of every namespace: `conn`, `id` (the Engine.IO id), `request`, `server`.
+   */
+  get client() {
+    const conn = this.conn;
+    if (!conn) return undefined;
+    if (!conn._client) conn._client = { conn, id: conn.id, request: conn.request, server: this.server };
+    return conn._client;
   }
 
   /** false: the next emit goes uncompressed even with permessage-deflate negotiated. */

@@ -114,6 +114,17 @@ io.on('connection', (socket) => {
   if (socket.conn.readyState === 'open') socket.conn.close();
 });
 
+// socket.client, allSockets(), new_namespace, io.httpServer on the own port.
+io.on('connection', (socket) => {
+  const sameConn: boolean = socket.client.conn === socket.conn;
+  void [sameConn, socket.client.id, socket.client.request.headers];
+});
+void io.allSockets().then((ids) => ids.has('x'));
+void io.to('r').allSockets().then((ids: Set<string>) => ids.size);
+io.on('new_namespace', (nsp) => void nsp.name);
+const bound = io.httpServer?.address();
+void (bound && typeof bound === 'object' ? bound.port : 0);
+
 // Untyped use keeps working.
 const plain = new Server(3000);
 plain.on('connection', (socket) => {
