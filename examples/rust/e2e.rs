@@ -7,7 +7,9 @@
 //! `RECOVERY_MS` turns connection state recovery on with that window,
 //! `RECOVERY_SKIP_MIDDLEWARES=0` runs `/admin`'s middleware on recovered sockets too and
 //! `RECOVERY_MAX_PACKETS` bounds the replay buffer; `PER_MESSAGE_DEFLATE=<threshold>` turns
-//! permessage-deflate on with that threshold (bytes).
+//! permessage-deflate on with that threshold (bytes); `MAX_PENDING_EVENTS`,
+//! `MAX_PENDING_BYTES` and `MAX_PENDING_EVENTS_TOTAL` bound the host's event queue per
+//! connection and server-wide.
 //!
 //! Namespaces: `/`, `/admin` (middleware: only `auth.token == "secret"` gets in, others get
 //! CONNECT_ERROR `unauthorized` with data `{"code":401}`) and any `/dyn-*`.
@@ -98,6 +100,9 @@ fn config() -> Config {
     }
     if let Some(v) = env_num("MAX_PENDING_BYTES") {
         c.max_pending_bytes = v as usize
+    }
+    if let Some(v) = env_num("MAX_PENDING_EVENTS_TOTAL") {
+        c.max_pending_events_total = v as usize
     }
     if let Some(threshold) = env_num("PER_MESSAGE_DEFLATE") {
         c.per_message_deflate = Some(roomcast::DeflateConfig {

@@ -1272,7 +1272,11 @@ impl Handler for Arc<SocketIo> {
         session: &SessionRef<Client>,
     ) -> Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>> {
         let conn = &session.data.inbound;
-        if conn.has_room() && self.inbound.has_room() {
+        // A connection with no socket yet has only CONNECTs to send: they are read past a
+        // full server-wide queue (its own budget still applies), or the connect timeout
+        // would close a new client for the host's backlog.
+        let server_room = self.inbound.has_room() || session.data.sockets.lock().is_empty();
+        if conn.has_room() && server_room {
             return None;
         }
         Some(Box::pin(Budget::wait_for_room(
