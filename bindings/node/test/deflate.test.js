@@ -57,6 +57,34 @@ test('perMessageDeflate: compress(false) on a socket and on io.to(room) goes unc
   }
 });
 
+test('perMessageDeflate: emits of the connection handler keep their compress flag past the held CONNECT', async (t) => {
+  // The handler runs before the client gets CONNECT; what it emits waits for the CONNECT
+  // and must then go as the emit asked.
+  const { rawSocketIo } = await raw();
+  const io = serve(t, { perMessageDeflate: { threshold: 1024 } });
+  const big = 'held until connect '.repeat(300);
+  io.on('connection', (socket) => {
+    socket.compress(false).emit('connect-plain', big);
+    socket.emit('connect-zipped', big);
+    io.compress(false).to(socket.id).emit('connect-room-plain', big);
+    io.to(socket.id).emit('connect-room-zipped', big);
+  });
+  const c = await rawSocketIo(`http://127.0.0.1:${io.port}`);
+  t.after(() => c.close());
+  assert.equal(c.headers['sec-websocket-extensions'], AGREED);
+  for (const [ev, compressed] of [['connect-plain', false], ['connect-zipped', true], ['connect-room-plain', false], ['connect-room-zipped', true]]) {
+    const { frame, args } = await c.event(ev);
+    assert.equal(frame.rsv1, compressed, ev);
+    assert.deepEqual(args, [big]);
+  }
+  // socket.io-client (deflate negotiated) gets both intact, after its connect.
+  const s = client(t, io);
+  const got = [once(s, 'connect-plain'), once(s, 'connect-zipped')];
+  await connected(s);
+  assert.match(s.io.engine.transport.ws.extensions, /^permessage-deflate/);
+  assert.deepEqual(await Promise.all(got), [[big], [big]]);
+});
+
 test('perMessageDeflate off (the default): no extension is negotiated', async (t) => {
   const { rawSocketIo } = await raw();
   const io = serve(t);

@@ -234,7 +234,9 @@ impl Namespace {
                     }
                     return;
                 };
-                if m.held.load(Ordering::Acquire) && m.socket.hold(packet, opts.volatile, ack) {
+                if m.held.load(Ordering::Acquire)
+                    && m.socket.hold(packet, opts.volatile, compress, ack)
+                {
                     delivered += usize::from(!opts.volatile);
                     dropped += usize::from(opts.volatile);
                     return;
@@ -296,6 +298,13 @@ impl Namespace {
     }
 }
 
+/// A packet sent to a socket while its CONNECT is held, with what the emit asked for it.
+struct Held {
+    packet: Encoded,
+    /// The emit's `compress` flag: `compress(false)` stays uncompressed after the release.
+    compress: bool,
+}
+
 /// A client's membership in one namespace.
 ///
 /// A socket may start *held* (the host's connect-hold mode): it is in the namespace, so
@@ -318,7 +327,7 @@ pub struct Socket {
     /// The client's `auth` object (JSON text), for `fetchSockets`.
     pub(crate) auth: Option<String>,
     /// `Some(what waits)` while the CONNECT is held.
-    held: Mutex<Option<Vec<Encoded>>>,
+    held: Mutex<Option<Vec<Held>>>,
     /// Whether the host has been told (a `Connection` event); a socket still waiting on
     /// middleware leaves silently.
     announced: AtomicBool,
@@ -358,9 +367,15 @@ impl Socket {
         self.announced.load(Ordering::Acquire)
     }
 
-    /// Keeps `packet` for later when the CONNECT is still held (a volatile one is dropped);
-    /// false when the socket is not held (the caller sends it now).
-    fn hold(&self, packet: &Encoded, volatile: bool, ack: Option<&Arc<Collector>>) -> bool {
+    /// Keeps `packet` for later when the CONNECT is still held (a volatile one is dropped),
+    /// with its `compress` flag; false when the socket is not held (the caller sends it now).
+    fn hold(
+        &self,
+        packet: &Encoded,
+        volatile: bool,
+        compress: bool,
+        ack: Option<&Arc<Collector>>,
+    ) -> bool {
         let mut held = self.held.lock();
         let Some(queue) = held.as_mut() else {
             return false;
@@ -370,7 +385,10 @@ impl Socket {
                 self.acks.lock().insert(c.id, c.clone());
                 c.add_recipient(self.sid);
             }
-            queue.push(packet.clone());
+            queue.push(Held {
+                packet: packet.clone(),
+                compress,
+            });
         }
         true
     }
@@ -383,8 +401,8 @@ impl Socket {
             return false;
         };
         self.send_now(&self.connect_packet());
-        for packet in &queue {
-            self.send_now(packet);
+        for held in &queue {
+            self.deliver(&held.packet, held.compress);
         }
         drop(held);
         if let Some(m) = self.nsp.sockets.read().get(&self.sid) {
@@ -404,7 +422,7 @@ impl Socket {
 
     /// Queues a packet for this socket alone (never volatile); held with the CONNECT.
     pub(crate) fn send(&self, packet: &Encoded) {
-        if !self.hold(packet, false, None) {
+        if !self.hold(packet, false, true, None) {
             self.send_now(packet);
         }
     }
@@ -420,10 +438,15 @@ impl Socket {
 
     /// Queues a packet now, past the hold (a recovery's missed packets precede CONNECT).
     pub(crate) fn send_now(&self, packet: &Encoded) {
+        self.deliver(packet, true);
+    }
+
+    /// Queues a packet now; `compress`: the emit's flag (false: never deflated).
+    fn deliver(&self, packet: &Encoded, compress: bool) {
         if let Some(m) = &self.nsp.metrics {
             m.sent(packet.len());
         }
-        Wire::new(packet, self.nsp.deflate, true).push(&self.session);
+        Wire::new(packet, self.nsp.deflate, compress).push(&self.session);
     }
 
     pub(crate) fn on_ack(&self, id: u64, args: Payload) {
