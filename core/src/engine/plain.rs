@@ -26,8 +26,8 @@ use tokio_tungstenite::WebSocketStream;
 use super::endpoint::{handshake_of, is_websocket_upgrade, text_response, Body, Endpoint};
 use super::handshake_rate::HandshakeRate;
 use super::websocket::{
-    close_code, deflate_answer, end_socket, error_reason, switching_protocols, write_batch, ws_io,
-    WsSink, WsStream, CLOSE_GRACE, READ_BUFFER,
+    close_code, deflate_answer, end_socket, error_reason, next_message, switching_protocols,
+    write_batch, ws_io, WsSink, WsStream, CLOSE_GRACE, READ_BUFFER,
 };
 use super::{heartbeat, CloseReason, Handshake, Message, Session, SessionRef, TransportKind};
 use crate::config::{AllowFuture, Refusal};
@@ -266,25 +266,9 @@ impl<H: PlainHandler> PlainEndpoint<H> {
     async fn read_loop(&self, conn: PlainRef<H::Data>, mut stream: WsStream) -> Option<WsStream> {
         let mut unread = None;
         let why = loop {
-            if let Some(room) = self.handler.ready(&conn) {
-                let _hold = conn.hold_reads();
-                let closed = conn.closed_signal.notified();
-                if conn.is_closed() {
-                    return None;
-                }
-                tokio::select! {
-                    _ = room => {}
-                    _ = closed => return None,
-                }
-            }
-            let closed = conn.closed_signal.notified();
-            if conn.is_closed() {
-                return None;
-            }
-            let msg = tokio::select! {
-                m = stream.next() => m,
-                _ = closed => return None,
-            };
+            let room = self.handler.ready(&conn);
+            // `None`: closed meanwhile, by whoever closed it.
+            let msg = next_message(&conn, room, &mut stream).await?;
             match msg {
                 Some(Ok(WsMessage::Text(t))) => {
                     self.handler.on_message(&conn, Message::Text(t.as_str()))

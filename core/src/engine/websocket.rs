@@ -10,6 +10,8 @@ use hyper::header::{
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -25,7 +27,7 @@ use tokio_tungstenite::WebSocketStream;
 use super::deflate::{negotiate, DeflateError, InflateIo};
 use super::endpoint::{Body, EioError};
 use super::packet::{decode_text, EioPacket};
-use super::{CloseReason, Engine, Frame, Handler, Handshake, SessionRef, TransportKind};
+use super::{CloseReason, Engine, Frame, Handler, Handshake, Session, SessionRef, TransportKind};
 
 pub(crate) type Ws = WebSocketStream<InflateIo<TokioIo<hyper::upgrade::Upgraded>>>;
 pub(crate) type WsSink = futures_util::stream::SplitSink<Ws, WsMessage>;
@@ -222,26 +224,9 @@ impl<H: Handler> Engine<H> {
     ) -> Option<WsStream> {
         let mut unread = None;
         let reason = loop {
-            if let Some(room) = self.handler.ready(&session) {
-                // Backpressure: the host has too much of ours waiting; read nothing.
-                let _hold = session.hold_reads();
-                let closed = session.closed_signal.notified();
-                if session.is_closed() {
-                    return None;
-                }
-                tokio::select! {
-                    _ = room => {}
-                    _ = closed => return None,
-                }
-            }
-            let closed = session.closed_signal.notified();
-            if session.is_closed() {
-                return None;
-            }
-            let msg = tokio::select! {
-                m = stream.next() => m,
-                _ = closed => return None,
-            };
+            let room = self.handler.ready(&session);
+            // `None`: closed meanwhile, by whoever closed it.
+            let msg = next_message(&session, room, &mut stream).await?;
             match msg {
                 Some(Ok(WsMessage::Text(t))) => {
                     let ok = match decode_text(t.as_str()) {
@@ -270,6 +255,35 @@ impl<H: Handler> Engine<H> {
         };
         session.close(reason);
         unread
+    }
+}
+
+/// Waits until the layer above has room for another message (`room`, its backpressure
+/// wait, if any: nothing is read meanwhile), then reads the next one; `None` when the
+/// session closed first.
+pub(crate) async fn next_message<D>(
+    session: &Session<D>,
+    room: Option<Pin<Box<dyn Future<Output = ()> + Send + 'static>>>,
+    stream: &mut WsStream,
+) -> Option<Option<Result<WsMessage, WsError>>> {
+    if let Some(room) = room {
+        let _hold = session.hold_reads();
+        let closed = session.closed_signal.notified();
+        if session.is_closed() {
+            return None;
+        }
+        tokio::select! {
+            _ = room => {}
+            _ = closed => return None,
+        }
+    }
+    let closed = session.closed_signal.notified();
+    if session.is_closed() {
+        return None;
+    }
+    tokio::select! {
+        m = stream.next() => Some(m),
+        _ = closed => None,
     }
 }
 
