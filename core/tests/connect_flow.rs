@@ -263,3 +263,45 @@ fn the_builder_refuses_each_invalid_combination_with_its_own_error() {
         Err(Error::Config(ConfigError::UnresolvableHost(_)))
     ));
 }
+
+#[test]
+fn disconnect_with_close_connection_takes_every_namespace_of_the_connection_alike() {
+    // socket.io's `socket.disconnect(true)`: Client#_disconnect disconnects each socket of
+    // the connection ("server namespace disconnect", a DISCONNECT packet each), then closes.
+    let mut cfg = config();
+    cfg.namespaces = vec![NamespaceRule::exact("/"), NamespaceRule::exact("/b")];
+    let (server, events) = Server::start(cfg).unwrap();
+    let rt = runtime();
+    let mut ws = rt.block_on(connect(&server));
+    let Event::Connection { sid, .. } = recv(&events) else {
+        panic!("expected a connection")
+    };
+    rt.block_on(send(&mut ws, "40/b,"));
+    assert!(rt
+        .block_on(next_text(&mut ws))
+        .starts_with("40/b,{\"sid\":"));
+    assert!(matches!(recv(&events), Event::Connection { .. }));
+
+    server.disconnect("/", sid.as_str(), true).unwrap();
+    let mut packets = vec![
+        rt.block_on(next_text(&mut ws)),
+        rt.block_on(next_text(&mut ws)),
+    ];
+    packets.sort();
+    assert_eq!(packets, ["41", "41/b,"]);
+    let mut reasons = Vec::new();
+    while reasons.len() < 2 {
+        if let Event::Disconnect { nsp, reason, .. } = recv(&events) {
+            reasons.push((nsp.to_string(), reason));
+        }
+    }
+    reasons.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        reasons,
+        [
+            ("/".to_owned(), DisconnectReason::ServerNamespaceDisconnect),
+            ("/b".to_owned(), DisconnectReason::ServerNamespaceDisconnect),
+        ]
+    );
+    server.stop(std::time::Duration::from_secs(2));
+}

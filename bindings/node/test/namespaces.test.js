@@ -160,3 +160,25 @@ test('disconnect reasons on both sides, and disconnecting still sees the rooms',
   assert.deepEqual(reasons.splice(0).map((r) => r[1]), ['server shutting down', 'server shutting down']);
   assert.equal((await clientReason)[0], 'transport close');
 });
+
+test('disconnect(true) closes the whole connection: its sockets in every namespace leave with "server namespace disconnect"', async (t) => {
+  // socket.io: Client#_disconnect calls disconnect() on each of the connection's sockets.
+  const io = serve(t);
+  const reasons = [];
+  const record = (nsp) => (s) => s.on('disconnect', (reason) => reasons.push([nsp, reason]));
+  io.on('connection', record('/'));
+  const other = io.of('/other');
+  other.on('connection', record('/other'));
+  const conns = Promise.all([nextConnection(io), nextConnection(other)]);
+  const main = client(t, io);
+  const sibling = main.io.socket('/other'); // the same connection (one Manager)
+  sibling.connect();
+  t.after(() => sibling.disconnect());
+  await Promise.all([connected(main), connected(sibling)]);
+  const [s] = await conns;
+  const clientReasons = Promise.all([once(main, 'disconnect'), once(sibling, 'disconnect')]);
+  s.disconnect(true);
+  assert.deepEqual((await clientReasons).map(([r]) => r), ['io server disconnect', 'io server disconnect']);
+  while (reasons.length < 2) await sleep(10);
+  assert.deepEqual(reasons.sort(), [['/', 'server namespace disconnect'], ['/other', 'server namespace disconnect']]);
+});

@@ -704,12 +704,21 @@ impl SocketIo {
     }
 
     /// Removes a socket from its namespace (it is told with a DISCONNECT packet); with
-    /// `close_connection`, also closes its whole connection.
+    /// `close_connection`, also closes its whole connection. As socket.io's
+    /// `socket.disconnect(true)` (`Client#_disconnect`), every socket of that connection,
+    /// in any namespace, then leaves the same way: "server namespace disconnect" on the
+    /// server, a DISCONNECT packet ("io server disconnect") to the client, before the
+    /// connection closes.
     pub fn disconnect(&self, nsp: &str, sid: Sid, close_connection: bool) -> Result<(), Error> {
         let socket = self.socket(nsp, sid)?;
         socket.close(DisconnectReason::ServerNamespaceDisconnect, true, self);
         if close_connection {
-            socket.session().close(CloseReason::ForcedClose);
+            let session = socket.session();
+            let siblings: Vec<_> = session.data.sockets.lock().values().cloned().collect();
+            for s in siblings {
+                s.close(DisconnectReason::ServerNamespaceDisconnect, true, self);
+            }
+            session.close(CloseReason::ForcedClose);
         }
         Ok(())
     }
