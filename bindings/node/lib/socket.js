@@ -238,13 +238,17 @@ class Socket extends EventEmitter {
     return this._anyOutgoing.slice();
   }
 
-  /** Runs the socket middleware, then the catch-all and the event's listeners. */
+  /**
+   * Runs the catch-all listeners, then the socket middleware, then the event's listeners
+   * (while still connected). As in socket.io, `onAny` sees every incoming event, also one
+   * a middleware then rejects.
+   */
   _dispatch(packet) {
+    for (const l of this._any.slice()) guarded(l, this, packet);
     const fns = this._fns.slice();
     const run = (i) => {
       if (i === fns.length) {
-        for (const l of this._any.slice()) guarded(l, this, packet);
-        guarded(emitLocal, this, packet);
+        if (this.connected) guarded(emitLocal, this, packet);
         return;
       }
       guarded(fns[i], this, [

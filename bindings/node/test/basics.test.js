@@ -114,6 +114,26 @@ test('on/once/off and onAny/offAny on the server socket', async (t) => {
   assert.deepEqual(seen, [['any', 'x', 1], ['on', 1], ['once', 1], ['any', 'x', 2], ['on', 2], ['any', 'end']]);
 });
 
+test('onAny sees events that socket.use middleware rejects; their listeners do not run', async (t) => {
+  // socket.io calls the catch-all listeners before the packet middleware (Socket#onevent).
+  const io = serve(t);
+  const conn = nextConnection(io);
+  const c = client(t, io);
+  const s = await conn;
+  const seen = [];
+  s.use(([event], next) => (event === 'bad' ? next(new Error(`no ${event}`)) : next()));
+  s.onAny((ev, ...args) => seen.push(['any', ev, ...args]));
+  s.on('bad', (v) => seen.push(['on', 'bad', v]));
+  s.on('good', (v) => seen.push(['on', 'good', v]));
+  s.on('error', (err) => seen.push(['error', err.message]));
+  const done = once(s, 'end');
+  c.emit('bad', 1);
+  c.emit('good', 2);
+  c.emit('end');
+  await done;
+  assert.deepEqual(seen, [['any', 'bad', 1], ['error', 'no bad'], ['any', 'good', 2], ['on', 'good', 2], ['any', 'end']]);
+});
+
 test('broadcast: io.emit, to/in, except, socket.broadcast, socket.to, socket.except', async (t) => {
   const io = serve(t);
   const conns = collect(io, 'connection', 3);
