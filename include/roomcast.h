@@ -104,8 +104,11 @@
 // `roomcast_close_connection`; 19 carried traffic: `roomcast_carry_request`,
 // `roomcast_carry_websocket`, `roomcast_carried_{send,recv,close,free}`;
 // 20 permessage-deflate works:
-// `roomcast_config_set_per_message_deflate_threshold` and `ROOMCAST_TARGET_NO_COMPRESS`.
-#define ROOMCAST_ABI_REVISION 20
+// `roomcast_config_set_per_message_deflate_threshold` and `ROOMCAST_TARGET_NO_COMPRESS`;
+// 21 CORS origins by pattern and by the host: `roomcast_config_add_cors_origin_pattern`,
+// `roomcast_config_set_cors_origin_hook`, `ROOMCAST_EVENT_CORS_ORIGIN` and
+// `roomcast_allow_origin`.
+#define ROOMCAST_ABI_REVISION 21
 
 // `roomcast_cluster_request` kind: `fetchSockets` of the sockets `to` selects (on every
 // node); `value` is a list of `{"id","handshake","rooms","data"}`.
@@ -268,6 +271,12 @@ enum roomcast_event_kind
   // (revision 18, with `roomcast_report_upgrades`) Connection `conn_id` moved from
   // polling to WebSocket. `nsp` and `sid` are NULL.
   ROOMCAST_EVENT_UPGRADE = 15,
+  // (revision 21, with `roomcast_config_set_cors_origin_hook`) A request to the
+  // Engine.IO path (preflights included) asks whether its origin may read the response:
+  // `request`, `method`, `handshake_json` (its `headers` hold `origin`, absent for a
+  // client that is not a browser). Answer with `roomcast_allow_origin`. `nsp` and `sid`
+  // are NULL.
+  ROOMCAST_EVENT_CORS_ORIGIN = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -494,6 +503,20 @@ roomcast_status roomcast_allow_request(struct roomcast_server *srv,
                                        bool allow,
                                        uint16_t status,
                                        const char *message);
+
+// Answers a `ROOMCAST_EVENT_CORS_ORIGIN` (`ev->request`). With `status` 0, `allowed`
+// says whether the request's origin may read the response (true:
+// `Access-Control-Allow-Origin` is that origin; false: no CORS headers, the request goes
+// on, as the cors package does). A `status` of 400 to 599 refuses the request instead,
+// with engine.io's body `{"code":3 or 4,"message":message}` (`message` NULL means "Bad
+// request"; engine.io answers an error of its cors middleware with 400 "Bad request").
+// `ROOMCAST_ERR_NO_SUCH_REQUEST` when answered already or past the timeout;
+// `ROOMCAST_ERR_INVALID_ARGUMENT` for another status. Since ABI revision 21.
+roomcast_status roomcast_allow_origin(struct roomcast_server *srv,
+                                      uint64_t request,
+                                      bool allowed,
+                                      uint16_t status,
+                                      const char *message);
 
 // (revision 19) Passes one HTTP request the host received for the engine path (a polling
 // GET or POST, a CORS preflight, ...) from `remote_ip`:`remote_port` to the core:
@@ -754,6 +777,20 @@ roomcast_status roomcast_config_set_path(struct roomcast_config *cfg, const char
 // Allows cross-origin requests from `origin` (e.g. "http://localhost:8080"); "*" allows
 // any origin. Call once per origin.
 roomcast_status roomcast_config_add_cors_origin(struct roomcast_config *cfg, const char *origin);
+
+// Allows cross-origin requests from every origin the regular expression `pattern`
+// matches (the regex crate's syntax, searched anywhere in the origin: anchor it, e.g.
+// `^https://[a-z]+\.example\.com$`). Call once per pattern; `ROOMCAST_ERR_INVALID_CONFIG`
+// for an invalid one (the last error names it). Since ABI revision 21.
+roomcast_status roomcast_config_add_cors_origin_pattern(struct roomcast_config *cfg,
+                                                        const char *pattern);
+
+// Lets the host decide each request's origin (socket.io's `cors.origin` function):
+// every request to the Engine.IO path, preflights included, arrives as a
+// `ROOMCAST_EVENT_CORS_ORIGIN` event to answer with `roomcast_allow_origin` (within the
+// allow_request timeout, else the request is refused with 403). Not with CORS origins or
+// patterns (`ROOMCAST_ERR_INVALID_CONFIG` at start). Since ABI revision 21.
+roomcast_status roomcast_config_set_cors_origin_hook(struct roomcast_config *cfg, bool hook);
 
 // Sends `Access-Control-Allow-Credentials: true` to allowed origins (needs at least one
 // CORS origin, else `roomcast_server_start` fails with `ROOMCAST_ERR_INVALID_CONFIG`).

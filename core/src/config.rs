@@ -18,6 +18,66 @@ pub enum AllowedOrigins {
     Any,
     /// Only these exact origins (e.g. `http://localhost:3000`); others get no CORS headers.
     List(Vec<String>),
+    /// These exact origins and every origin one of the patterns matches (the cors
+    /// package's RegExp origins); others get no CORS headers.
+    Matching {
+        /// Origins allowed as they are.
+        exact: Vec<String>,
+        /// Origins allowed when a pattern matches them.
+        patterns: Vec<OriginPattern>,
+    },
+    /// The host decides each request's origin (socket.io's `cors.origin` function,
+    /// python-socketio's callable `cors_allowed_origins`): every request to the Engine.IO
+    /// path, preflights included, waits for the host's answer (see
+    /// `host::Server::allow_origin`).
+    Host,
+}
+
+/// A regular expression (the `regex` crate's syntax) an allowed origin matches anywhere,
+/// as JavaScript's `RegExp#test` does: anchor it (`^https://.*\.example\.com$`) to match
+/// whole origins.
+#[derive(Clone, Debug)]
+pub struct OriginPattern(regex::Regex);
+
+impl OriginPattern {
+    /// Compiles `pattern`; the error says why it is not a valid expression.
+    pub fn new(pattern: &str) -> Result<Self, String> {
+        regex::Regex::new(pattern).map(Self).map_err(|e| {
+            format!("cors origin pattern {pattern:?} is not a valid regular expression: {e}")
+        })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// Whether `origin` matches.
+    pub fn matches(&self, origin: &str) -> bool {
+        self.0.is_match(origin)
+    }
+}
+
+impl PartialEq for OriginPattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for OriginPattern {}
+
+impl AllowedOrigins {
+    /// Whether `origin` is allowed by a list or patterns (`Any` and `Host` are decided
+    /// elsewhere and answer false here).
+    pub fn lists(&self, origin: &str) -> bool {
+        match self {
+            Self::List(list) => list.iter().any(|a| a == origin),
+            Self::Matching { exact, patterns } => {
+                exact.iter().any(|a| a == origin) || patterns.iter().any(|p| p.matches(origin))
+            }
+            Self::Any | Self::Host => false,
+        }
+    }
 }
 
 /// CORS settings, applied to every Engine.IO response including errors and preflights.
@@ -75,6 +135,14 @@ pub type AllowFuture = Pin<Box<dyn Future<Output = Result<Admission, Refusal>> +
 /// A check run on every handshake request before any session exists (socket.io's
 /// `allowRequest`); it may wait (e.g. for a host's answer, see `host::Server::allow_request`).
 pub type AllowRequest = Arc<dyn Fn(RequestInfo) -> AllowFuture + Send + Sync>;
+
+/// What the host says of a request's origin ([`AllowedOrigins::Host`]): allowed or not
+/// (the request goes on either way), or a refusal that answers the request.
+pub type OriginFuture = Pin<Box<dyn Future<Output = Result<bool, Refusal>> + Send>>;
+
+/// Asks the host about a request's origin (the request's Origin header is in its
+/// handshake's headers, absent for a client that is not a browser).
+pub type OriginCheck = Arc<dyn Fn(RequestInfo) -> OriginFuture + Send + Sync>;
 
 /// How a namespace name is matched.
 #[derive(Clone)]
@@ -473,6 +541,8 @@ pub enum ConfigError {
     WrongType(String, OptionKind),
     /// The value is out of range for the option (`name`, what is allowed).
     OutOfRange(String, &'static str),
+    /// The value of the option (`name`) is invalid, for the reason given.
+    Invalid(String, String),
     /// Both `allow_polling` and `allow_websocket` are off: no client could connect.
     NoTransport,
     /// The path contains `?` or `#`.
@@ -501,6 +571,7 @@ impl fmt::Display for ConfigError {
             Self::UnknownOption(n) => write!(f, "unknown option {n:?}"),
             Self::WrongType(n, k) => write!(f, "option {n:?} takes a {}", kind_name(*k)),
             Self::OutOfRange(n, why) => write!(f, "option {n:?}: {why}"),
+            Self::Invalid(n, why) => write!(f, "option {n:?}: {why}"),
             Self::NoTransport => f.write_str(
                 "allow_polling and allow_websocket are both off: keep at least one transport",
             ),

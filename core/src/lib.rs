@@ -32,7 +32,7 @@ pub mod tls;
 pub use adapter::BroadcastOptions;
 pub use config::{
     AdminMode, AdminUi, AllowedOrigins, Config, Cors, DeflateConfig, Delivery, NamespaceMatch,
-    NamespaceRule, PlainRoute, RecoveryConfig,
+    NamespaceRule, OriginPattern, PlainRoute, RecoveryConfig,
 };
 pub use host::{Event, Events, Server};
 pub use protocol::Payload;

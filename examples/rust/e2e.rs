@@ -152,6 +152,10 @@ fn main() {
             Event::AllowRequest { request, .. } => {
                 server.allow_request(request, Ok(())).ok();
             }
+            // Nor cors_origin_hook.
+            Event::CorsOrigin { request, .. } => {
+                server.allow_origin(request, Ok(false)).ok();
+            }
             Event::ConnectRequest { request, auth, .. } => {
                 let token = auth
                     .as_deref()

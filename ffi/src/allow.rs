@@ -73,3 +73,37 @@ pub unsafe extern "C" fn roomcast_allow_request(
         Ok(())
     })
 }
+
+/// Answers a `ROOMCAST_EVENT_CORS_ORIGIN` (`ev->request`). With `status` 0, `allowed`
+/// says whether the request's origin may read the response (true:
+/// `Access-Control-Allow-Origin` is that origin; false: no CORS headers, the request goes
+/// on, as the cors package does). A `status` of 400 to 599 refuses the request instead,
+/// with engine.io's body `{"code":3 or 4,"message":message}` (`message` NULL means "Bad
+/// request"; engine.io answers an error of its cors middleware with 400 "Bad request").
+/// `ROOMCAST_ERR_NO_SUCH_REQUEST` when answered already or past the timeout;
+/// `ROOMCAST_ERR_INVALID_ARGUMENT` for another status. Since ABI revision 21.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_allow_origin(
+    srv: *mut roomcast_server,
+    request: u64,
+    allowed: bool,
+    status: u16,
+    message: *const c_char,
+) -> roomcast_status {
+    guard(|| {
+        let state = server(srv)?;
+        let verdict = match status {
+            0 => Ok(allowed),
+            _ => Err(Refusal {
+                status,
+                message: opt_text(message, "message")?
+                    .unwrap_or("Bad request")
+                    .to_owned(),
+            }),
+        };
+        state
+            .server
+            .allow_origin(RequestCheck::from_id(request), verdict)?;
+        Ok(())
+    })
+}

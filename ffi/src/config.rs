@@ -112,6 +112,34 @@ pub unsafe extern "C" fn roomcast_config_add_cors_origin(
     })
 }
 
+/// Allows cross-origin requests from every origin the regular expression `pattern`
+/// matches (the regex crate's syntax, searched anywhere in the origin: anchor it, e.g.
+/// `^https://[a-z]+\.example\.com$`). Call once per pattern; `ROOMCAST_ERR_INVALID_CONFIG`
+/// for an invalid one (the last error names it). Since ABI revision 21.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_config_add_cors_origin_pattern(
+    cfg: *mut roomcast_config,
+    pattern: *const c_char,
+) -> roomcast_status {
+    with(cfg, |c| {
+        c.add_cors_origin_pattern(text(pattern, "pattern")?)
+            .map_err(config_err)
+    })
+}
+
+/// Lets the host decide each request's origin (socket.io's `cors.origin` function):
+/// every request to the Engine.IO path, preflights included, arrives as a
+/// `ROOMCAST_EVENT_CORS_ORIGIN` event to answer with `roomcast_allow_origin` (within the
+/// allow_request timeout, else the request is refused with 403). Not with CORS origins or
+/// patterns (`ROOMCAST_ERR_INVALID_CONFIG` at start). Since ABI revision 21.
+#[no_mangle]
+pub extern "C" fn roomcast_config_set_cors_origin_hook(
+    cfg: *mut roomcast_config,
+    hook: bool,
+) -> roomcast_status {
+    set(cfg, "cors_origin_hook", OptionValue::Bool(hook))
+}
+
 /// Sends `Access-Control-Allow-Credentials: true` to allowed origins (needs at least one
 /// CORS origin, else `roomcast_server_start` fails with `ROOMCAST_ERR_INVALID_CONFIG`).
 /// With origin "*", the request's Origin is echoed instead of `*`, because browsers refuse

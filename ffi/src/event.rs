@@ -58,6 +58,12 @@ pub enum roomcast_event_kind {
     /// (revision 18, with `roomcast_report_upgrades`) Connection `conn_id` moved from
     /// polling to WebSocket. `nsp` and `sid` are NULL.
     ROOMCAST_EVENT_UPGRADE = 15,
+    /// (revision 21, with `roomcast_config_set_cors_origin_hook`) A request to the
+    /// Engine.IO path (preflights included) asks whether its origin may read the response:
+    /// `request`, `method`, `handshake_json` (its `headers` hold `origin`, absent for a
+    /// client that is not a browser). Answer with `roomcast_allow_origin`. `nsp` and `sid`
+    /// are NULL.
+    ROOMCAST_EVENT_CORS_ORIGIN = 16,
 }
 
 /// One client's reply to an emit with ack.
@@ -305,6 +311,7 @@ pub fn convert(event: Event, acks: &AckTokens) -> Box<OwnedEvent> {
         EventKind::PlainClose => ROOMCAST_EVENT_PLAIN_CLOSE,
         EventKind::ConnectionError => ROOMCAST_EVENT_CONNECTION_ERROR,
         EventKind::Upgrade => ROOMCAST_EVENT_UPGRADE,
+        EventKind::CorsOrigin => ROOMCAST_EVENT_CORS_ORIGIN,
     };
     let error = f.kind == EventKind::ConnectionError;
     let mut ev = roomcast_event {

@@ -92,8 +92,11 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// `roomcast_close_connection`; 19 carried traffic: `roomcast_carry_request`,
 /// `roomcast_carry_websocket`, `roomcast_carried_{send,recv,close,free}`;
 /// 20 permessage-deflate works:
-/// `roomcast_config_set_per_message_deflate_threshold` and `ROOMCAST_TARGET_NO_COMPRESS`.
-pub const ROOMCAST_ABI_REVISION: u32 = 20;
+/// `roomcast_config_set_per_message_deflate_threshold` and `ROOMCAST_TARGET_NO_COMPRESS`;
+/// 21 CORS origins by pattern and by the host: `roomcast_config_add_cors_origin_pattern`,
+/// `roomcast_config_set_cors_origin_hook`, `ROOMCAST_EVENT_CORS_ORIGIN` and
+/// `roomcast_allow_origin`.
+pub const ROOMCAST_ABI_REVISION: u32 = 21;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

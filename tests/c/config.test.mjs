@@ -13,6 +13,8 @@ let limited; // one connection at a time
 let gated; // allow_request: the host decides each handshake
 let attached; // listen off: the program accepts and hands each connection in (adopt_fd)
 let packed; // parser msgpack
+let patterned; // CORS: an exact origin and a pattern
+let hooked; // CORS: the host decides each request's origin
 const open = [];
 
 async function client(server, opts = {}) {
@@ -32,7 +34,7 @@ async function goneReason(observer, sid) {
 const engineUrl = (server, query) => `${server.url}/socket.io/?EIO=4&${query}`;
 
 before(async () => {
-  [plain, wsOnly, pollingOnly, limited, gated, attached, packed] = await Promise.all([
+  [plain, wsOnly, pollingOnly, limited, gated, attached, packed, patterned, hooked] = await Promise.all([
     startC("config_test"),
     startC("config_test", ["--no-polling", "--max-attachments", "2", "--worker-threads", "1"]),
     startC("config_test", [
@@ -43,11 +45,13 @@ before(async () => {
     startC("config_test", ["--allow-request"]),
     startC("config_test", ["--attached"]),
     startC("config_test", ["--parser", "msgpack"]),
+    startC("config_test", ["--cors", ORIGIN, "--cors-pattern", "^https?://[a-z]+\\.b\\.example$"]),
+    startC("config_test", ["--cors-hook", "--cors-credentials"]),
   ]);
 });
 after(() => {
   for (const s of open) s.close();
-  for (const s of [plain, wsOnly, pollingOnly, limited, gated, attached, packed]) s?.kill();
+  for (const s of [plain, wsOnly, pollingOnly, limited, gated, attached, packed, patterned, hooked]) s?.kill();
 });
 
 test("allow_polling off: a polling handshake is 400 code 0 'Transport unknown'; WebSocket clients connect", async () => {
@@ -214,6 +218,45 @@ test("listen off + adopt_fd: the host's own listener hands connections in; polli
   }
 });
 
+/** The Access-Control-Allow-Origin a polling handshake (or its preflight) from `origin` gets, and the response. */
+async function corsOf(server, origin, preflight = false) {
+  const headers = origin === undefined ? {} : { origin };
+  if (preflight) headers["access-control-request-method"] = "POST";
+  const res = await fetch(engineUrl(server, "transport=polling"), { method: preflight ? "OPTIONS" : "GET", headers });
+  return [res.headers.get("access-control-allow-origin"), res];
+}
+
+test("revision 21: cors origin patterns beside exact origins, preflights included", async () => {
+  for (const preflight of [false, true]) {
+    assert.equal((await corsOf(patterned, ORIGIN, preflight))[0], ORIGIN);
+    assert.equal((await corsOf(patterned, "https://x.b.example", preflight))[0], "https://x.b.example");
+    assert.equal((await corsOf(patterned, "https://x.b.example.evil", preflight))[0], null);
+    assert.equal((await corsOf(patterned, "http://other.example", preflight))[0], null);
+  }
+});
+
+test("revision 21: cors_origin_hook, the C host decides each request's origin", async () => {
+  for (const preflight of [false, true]) {
+    const [allowed, res] = await corsOf(hooked, "http://app.ok.example", preflight);
+    assert.equal(allowed, "http://app.ok.example");
+    assert.equal(res.headers.get("access-control-allow-credentials"), "true");
+    const [denied, ok] = await corsOf(hooked, "http://elsewhere.example", preflight);
+    assert.equal(denied, null);
+    assert.equal(ok.status, preflight ? 204 : 200);
+  }
+  const [none, refused] = await corsOf(hooked, "http://bad.example");
+  assert.equal(none, null);
+  assert.equal(refused.status, 400);
+  assert.deepEqual(await refused.json(), { code: 3, message: "Bad request" });
+  // A socket.io client with an allowed origin connects over polling and WebSocket.
+  for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
+    const { socket } = await client(hooked, { transports, extraHeaders: { origin: "http://app.ok.example" } });
+    assert.deepEqual(await call(socket, "echo", "cors"), ["cors"]);
+    socket.close();
+  }
+  await connectError(hooked.url, "/", { transports: ["polling"], extraHeaders: { origin: "http://bad.example" } });
+});
+
 test("parser msgpack: a socket.io-msgpack-parser client echoes JSON and binary through the C host; a JSON client is refused", async () => {
   for (const transports of [["websocket"], ["polling"]]) {
     const { socket } = await client(packed, { parser: msgpackParser, transports });
@@ -226,7 +269,7 @@ test("parser msgpack: a socket.io-msgpack-parser client echoes JSON and binary t
 });
 
 test("each server stops cleanly on request (no leak under valgrind)", async () => {
-  for (const server of [plain, wsOnly, pollingOnly, limited, gated, attached, packed]) {
+  for (const server of [plain, wsOnly, pollingOnly, limited, gated, attached, packed, patterned, hooked]) {
     const ws = server === wsOnly || server === limited;
     const deadline = Date.now() + 10_000;
     let socket;

@@ -12,7 +12,11 @@
  *   "c-user-7"; the server reports CONNECTION_ERROR events to everyone as "conn-error"
  *   [code, message, context, method] and UPGRADE events as "upgraded" [conn_id,
  *   transport]; "close-conn" [conn_id] closes that connection with
- *   roomcast_close_connection and acks the status).
+ *   roomcast_close_connection and acks the status),
+ *   --cors-pattern P (revision 21: origins matching regular expression P are allowed),
+ *   --cors-hook (revision 21: each request's origin is a CORS_ORIGIN event: an origin
+ *   ending in ".ok.example" is allowed, "http://bad.example" refuses the request with the
+ *   default 400 "Bad request", any other origin, or none, is not allowed).
  * Before starting, it checks every setter of the limits and timeouts (ABI revision 6):
  * a sensible value is taken, 0 (where it makes no sense) and a duration over a year are
  * ROOMCAST_ERR_INVALID_CONFIG with an error naming the option.
@@ -162,6 +166,9 @@ static void check_limit_setters(void) {
     EXPECT_OK(roomcast_config_set_per_message_deflate(cfg, 1));
     EXPECT_OK(roomcast_config_set_per_message_deflate_threshold(cfg, 256));
     expect_refused(roomcast_config_set_allow_request_timeout_ms(cfg, 0), "allow_request_timeout");
+    expect_refused(roomcast_config_add_cors_origin_pattern(cfg, "(unclosed"), "cors_origin_patterns");
+    EXPECT_STATUS(roomcast_config_add_cors_origin_pattern(cfg, NULL), ROOMCAST_ERR_NULL);
+    EXPECT_OK(roomcast_config_set_cors_origin_hook(cfg, 0));
     EXPECT_OK(roomcast_config_set_redis_specific_response_channel(cfg, 1));
     /* The Redis options need a URL: refused at start, naming them. */
     expect_refused(roomcast_server_start(cfg, &server), "redis_request_timeout");
@@ -249,12 +256,32 @@ static void on_allow_request(const roomcast_event *ev) {
     }
 }
 
+/* Revision 21: --cors-hook decides each request's origin from its handshake's headers. */
+static void on_cors_origin(const roomcast_event *ev) {
+    const char *h = ev->handshake_json ? ev->handshake_json : "";
+    const char *origin = strstr(h, "\"origin\":\"");
+    const char *end = origin ? strchr(origin + 10, '"') : NULL;
+    if (origin && strstr(origin, "\"origin\":\"http://bad.example\"") == origin) {
+        EXPECT_STATUS(roomcast_allow_origin(server, ev->request, 0, 200, NULL), ROOMCAST_ERR_INVALID_ARGUMENT);
+        EXPECT_OK(roomcast_allow_origin(server, ev->request, 0, 400, NULL));
+    } else if (end && end - origin > 21 && strncmp(end - 11, ".ok.example", 11) == 0) {
+        EXPECT_OK(roomcast_allow_origin(server, ev->request, 1, 0, NULL));
+        /* Answered once only. */
+        EXPECT_STATUS(roomcast_allow_origin(server, ev->request, 1, 0, NULL), ROOMCAST_ERR_NO_SUCH_REQUEST);
+    } else {
+        EXPECT_OK(roomcast_allow_origin(server, ev->request, 0, 0, NULL));
+    }
+}
+
 static void on_event(void *user_data, const roomcast_event *ev) {
     char buf[256];
     (void)user_data;
     switch (ev->kind) {
     case ROOMCAST_EVENT_ALLOW_REQUEST:
         on_allow_request(ev);
+        break;
+    case ROOMCAST_EVENT_CORS_ORIGIN:
+        on_cors_origin(ev);
         break;
     case ROOMCAST_EVENT_CONNECTION_ERROR:
     case ROOMCAST_EVENT_UPGRADE:
@@ -326,6 +353,11 @@ int main(int argc, char **argv) {
         } else if (strcmp(a, "--cors") == 0) {
             EXPECT_OK(roomcast_config_add_cors_origin(cfg, v));
             i++;
+        } else if (strcmp(a, "--cors-pattern") == 0) {
+            EXPECT_OK(roomcast_config_add_cors_origin_pattern(cfg, v));
+            i++;
+        } else if (strcmp(a, "--cors-hook") == 0) {
+            EXPECT_OK(roomcast_config_set_cors_origin_hook(cfg, 1));
         } else if (strcmp(a, "--max-attachments") == 0) {
             EXPECT_OK(roomcast_config_set_max_attachments(cfg, (size_t)atol(v)));
             i++;

@@ -1,11 +1,11 @@
 //! The Engine.IO connection for JavaScript (`io.engine`, `socket.conn`): see
-//! `roomcast::host::Server::{allow_request_with, set_allow_request,
+//! `roomcast::host::Server::{allow_request_with, allow_origin, set_allow_request,
 //! report_connection_errors, report_upgrades, connection_transport, close_connection}`.
 
 use napi::bindgen_prelude::*;
 use napi::Env;
 use napi_derive::napi;
-use roomcast::host::{Admission, RequestCheck};
+use roomcast::host::{Admission, Refusal, RequestCheck};
 
 use crate::server::{err, NativeServer};
 
@@ -40,6 +40,30 @@ impl NativeServer {
         };
         self.handle
             .allow_request_with(RequestCheck::from_id(request as u64), Ok(admission))
+            .map_err(|e| err(&env, e))
+    }
+
+    /// Answers a `cors_origin` event (the `corsOriginHook` option): `allowed` says whether
+    /// the request's origin may read the response; a `status` (400 to 599) refuses the
+    /// request instead, with `message` (default "Bad request").
+    #[napi]
+    pub fn allow_origin(
+        &self,
+        env: Env,
+        request: f64,
+        allowed: bool,
+        status: Option<u32>,
+        message: Option<String>,
+    ) -> Result<()> {
+        let verdict = match status {
+            None => Ok(allowed),
+            Some(s) => Err(Refusal {
+                status: s.min(u32::from(u16::MAX)) as u16,
+                message: message.unwrap_or_else(|| "Bad request".into()),
+            }),
+        };
+        self.handle
+            .allow_origin(RequestCheck::from_id(request as u64), verdict)
             .map_err(|e| err(&env, e))
     }
 

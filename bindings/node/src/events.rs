@@ -8,6 +8,7 @@
 //!
 //! Each event reaches JavaScript as an array `[kind, ...fields]`:
 //! `["allow_request", requestId, method, handshake]`,
+//! `["cors_origin", requestId, method, handshake]`,
 //! `["connect_request", requestId, nsp, handshake, futureSid]`, `["connection", nsp, sid, handshake]`,
 //! `["message", nsp, sid, event, args, ackKey|null]`, `["ack", id, [[sid, args]...], timedOut]`,
 //! `["disconnecting", nsp, sid, reason, rooms]`, `["disconnect", nsp, sid, reason]`,
@@ -193,6 +194,12 @@ fn event_to_js(env: &Env, f: FlatEvent) -> Result<Vec<JsUnknown>> {
             handshake,
         ],
         EventKind::Upgrade => vec![s(env, "upgrade")?, text(f.conn_id.as_deref())?],
+        EventKind::CorsOrigin => vec![
+            s(env, "cors_origin")?,
+            number(f.request)?,
+            text(f.method.as_deref())?,
+            handshake,
+        ],
         EventKind::PlainClose => vec![
             s(env, "plain_close")?,
             text(f.route.as_deref())?,

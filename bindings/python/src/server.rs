@@ -265,6 +265,11 @@ fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>>
             ("connection_error", code, message).into_pyobject(py)?
         }
         Event::Upgrade { conn_id } => ("upgrade", &*conn_id).into_pyobject(py)?,
+        Event::CorsOrigin {
+            request,
+            method,
+            handshake: h,
+        } => ("cors_origin", request.id(), method, handshake(py, &h)?).into_pyobject(py)?,
     };
     Ok(t)
 }
@@ -562,6 +567,29 @@ impl NativeServer {
         };
         self.server
             .allow_request(RequestCheck::from_id(request), verdict)
+            .map_err(err)
+    }
+
+    /// Answers origin check `request` (the `cors_origin_hook` option): `allowed` says
+    /// whether the request's origin may read the response; a `status` (400 to 599)
+    /// refuses the request instead, with engine.io's body `{"code":..,"message":message}`.
+    #[pyo3(signature = (request, allowed, status=None, message="Bad request"))]
+    fn allow_origin(
+        &self,
+        request: u64,
+        allowed: bool,
+        status: Option<u16>,
+        message: &str,
+    ) -> PyResult<()> {
+        let verdict = match status {
+            None => Ok(allowed),
+            Some(status) => Err(Refusal {
+                status,
+                message: message.to_owned(),
+            }),
+        };
+        self.server
+            .allow_origin(RequestCheck::from_id(request), verdict)
             .map_err(err)
     }
 

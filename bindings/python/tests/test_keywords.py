@@ -239,7 +239,6 @@ def test_engineio_keywords_roomcast_cannot_honour_name_themselves(make_server):
         ({"cookie": "io"}, "cookie"),
         ({"cookie": {"name": "io"}}, "cookie"),
         ({"monitor_clients": False}, "monitor_clients"),
-        ({"cors_allowed_origins": lambda origin: True}, "cors_allowed_origins"),
         ({"ping_interval": (25, 5)}, "ping_interval"),
     ]
     for kwargs, name in cases:

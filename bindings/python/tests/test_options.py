@@ -78,6 +78,7 @@ _SPECIAL = {
     "parser": "msgpack",
     "admin_ui_password": _HASH,
     "admin_ui_mode": "production",
+    "cors_origin_patterns": [r"^https://[a-z]+\.example$"],
 }
 # The admin UI needs credentials, or auth said to be off.
 _ADMIN = {"admin_ui": True, "admin_ui_auth": False}

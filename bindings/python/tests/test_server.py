@@ -577,6 +577,54 @@ def test_static_files_client_bundle_and_cors(make_server, tmp_path):
         assert resp.read().startswith(b"0{")
 
 
+def _acao(port, origin, preflight=False):
+    """The Access-Control-Allow-Origin a polling handshake (or its preflight) from ``origin`` gets."""
+    headers = {} if origin is None else {"Origin": origin}
+    if preflight:
+        headers["Access-Control-Request-Method"] = "POST"
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling",
+                                 headers=headers, method="OPTIONS" if preflight else "GET")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.headers["Access-Control-Allow-Origin"]
+
+
+def test_cors_allowed_origins_callable_decides_every_request(make_server, make_client):
+    asked = []
+
+    def allowed(origin):
+        asked.append(origin)
+        return origin in (None, "http://app.example")
+
+    sio = make_server(cors_allowed_origins=allowed)
+    sio.on("echo", lambda sid, v: v)
+    sio.start()
+    assert _acao(sio.port, "http://app.example") == "http://app.example"
+    assert _acao(sio.port, "http://app.example", preflight=True) == "http://app.example"
+    assert _acao(sio.port, "http://evil.example") is None
+    assert _acao(sio.port, "http://evil.example", preflight=True) is None
+    assert asked == ["http://app.example", "http://app.example", "http://evil.example", "http://evil.example"]
+    # A python-socketio client (no Origin header) is asked about too, with None.
+    c = make_client(sio, transports=["polling"])
+    assert c.call("echo", "hi", timeout=10) == "hi"
+    assert None in asked
+
+
+def test_cors_allowed_origins_callable_with_environ_and_errors(make_server):
+    seen = []
+
+    def allowed(origin, environ):
+        seen.append((origin, environ["PATH_INFO"]))
+        if origin == "http://boom.example":
+            raise RuntimeError("boom")
+        return origin.endswith(".trusted.example")
+
+    sio = make_server(cors_allowed_origins=allowed)
+    sio.start()
+    assert _acao(sio.port, "http://a.trusted.example") == "http://a.trusted.example"
+    assert _acao(sio.port, "http://boom.example") is None  # an exception: not allowed
+    assert seen == [("http://a.trusted.example", "/socket.io/"), ("http://boom.example", "/socket.io/")]
+
+
 def test_handshake_options_reach_the_client(make_server):
     sio = make_server(ping_interval=7, ping_timeout=3, max_http_buffer_size=12345)
     sio.start()

@@ -19,7 +19,9 @@ use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{Engine, Handler, Handshake, RequestError, TransportKind};
-use crate::config::{Admission, AllowRequest, AllowedOrigins, Cors, Refusal, RequestInfo};
+use crate::config::{
+    Admission, AllowRequest, AllowedOrigins, Cors, OriginCheck, Refusal, RequestInfo,
+};
 use crate::live::Tracker;
 
 /// Response body type used by every endpoint.
@@ -52,6 +54,9 @@ pub struct EngineConfig {
     pub cors: Option<Cors>,
     /// Handshake gate.
     pub allow_request: Option<AllowRequest>,
+    /// Who decides each request's origin when CORS says [`AllowedOrigins::Host`] (none:
+    /// no origin is allowed).
+    pub origin_check: Option<OriginCheck>,
     /// When set, the gate is asked only while this is true (a host turns it on when it
     /// starts needing it, e.g. Node's `io.engine.use` after the server started).
     pub allow_request_on: Option<Arc<AtomicBool>>,
@@ -79,6 +84,7 @@ impl EngineConfig {
             allow_websocket: c.allow_websocket,
             cors: c.cors.clone(),
             allow_request: c.allow_request.clone(),
+            origin_check: None,
             allow_request_on: None,
             tracker: Tracker::default(),
             metrics: None,
@@ -243,18 +249,21 @@ pub(crate) fn handshake_of<B>(req: &Request<B>, remote: SocketAddr) -> Handshake
     }
 }
 
-/// Adds CORS headers for `origin` (the request's Origin header) to a response.
-fn apply_cors(cors: &Cors, origin: Option<&HeaderValue>, resp: &mut Response<Body>) {
+/// Adds CORS headers for `origin` (the request's Origin header) to a response;
+/// `host_allowed` is the host's verdict on it ([`AllowedOrigins::Host`]).
+fn apply_cors(
+    cors: &Cors,
+    origin: Option<&HeaderValue>,
+    host_allowed: bool,
+    resp: &mut Response<Body>,
+) {
     let h = resp.headers_mut();
     let allowed = match (&cors.origins, origin) {
         (AllowedOrigins::Any, Some(o)) if cors.credentials => Some(o.clone()),
         (AllowedOrigins::Any, _) => Some(HeaderValue::from_static("*")),
-        (AllowedOrigins::List(list), Some(o)) => o
-            .to_str()
-            .ok()
-            .filter(|o| list.iter().any(|a| a == o))
-            .map(|_| o.clone()),
-        (AllowedOrigins::List(_), None) => None,
+        (AllowedOrigins::Host, Some(o)) => host_allowed.then(|| o.clone()),
+        (list, Some(o)) => o.to_str().ok().filter(|o| list.lists(o)).map(|_| o.clone()),
+        (_, None) => None,
     };
     let Some(allowed) = allowed else { return };
     if allowed != "*" {
@@ -277,6 +286,25 @@ impl<H: Handler> Endpoint for Engine<H> {
     ) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> {
         Box::pin(async move {
             let origin = req.headers().get(ORIGIN).cloned();
+            // The host decides the origin first (as the cors middleware runs first in
+            // engine.io): an error refuses the request, without CORS headers.
+            let mut host_allowed = false;
+            if let Some(Cors {
+                origins: AllowedOrigins::Host,
+                ..
+            }) = &self.cfg.cors
+            {
+                if let Some(check) = &self.cfg.origin_check {
+                    let info = RequestInfo {
+                        method: req.method().to_string(),
+                        handshake: handshake_of(&req, remote),
+                    };
+                    match check(info).await {
+                        Ok(allowed) => host_allowed = allowed,
+                        Err(r) => return refused(r),
+                    }
+                }
+            }
             let preflight_headers = req.headers().get("access-control-request-headers").cloned();
             let is_preflight = req.method() == Method::OPTIONS;
             let mut resp = if is_preflight {
@@ -300,7 +328,7 @@ impl<H: Handler> Endpoint for Engine<H> {
             };
             if let Some(cors) = &self.cfg.cors {
                 if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
-                    apply_cors(cors, origin.as_ref(), &mut resp);
+                    apply_cors(cors, origin.as_ref(), host_allowed, &mut resp);
                 }
             }
             resp

@@ -39,6 +39,8 @@ pub enum EventKind {
     ConnectionError,
     /// [`Event::Upgrade`].
     Upgrade,
+    /// [`Event::CorsOrigin`].
+    CorsOrigin,
 }
 
 /// An event's fields; those its kind does not have are empty (`None`, 0, false).
@@ -46,7 +48,7 @@ pub enum EventKind {
 pub struct FlatEvent {
     /// What happened.
     pub kind: EventKind,
-    /// Namespace (all kinds but `AllowRequest` and `AckResponse`).
+    /// Namespace (all kinds but `AllowRequest`, `CorsOrigin` and `AckResponse`).
     pub nsp: Option<Arc<str>>,
     /// The socket (for `ConnectRequest`, the id it will have once accepted).
     pub sid: Option<Sid>,
@@ -56,15 +58,16 @@ pub struct FlatEvent {
     pub args: Option<Payload>,
     /// The client's `auth` JSON text (`ConnectRequest`, `Connection`), when it sent one.
     pub auth: Option<String>,
-    /// The opening request (`AllowRequest`, `ConnectRequest`, `Connection`).
+    /// The opening request (`AllowRequest`, `CorsOrigin`, `ConnectRequest`, `Connection`).
     pub handshake: Option<Arc<Handshake>>,
-    /// Request method (`AllowRequest`).
+    /// Request method (`AllowRequest`, `CorsOrigin`).
     pub method: Option<String>,
     /// Why (`Disconnecting`, `Disconnect`).
     pub reason: Option<DisconnectReason>,
     /// The socket's rooms (`Disconnecting`).
     pub rooms: Option<Vec<String>>,
-    /// The request id to answer (`AllowRequest`: `allow_request`; `ConnectRequest`:
+    /// The request id to answer (`AllowRequest`: `allow_request`; `CorsOrigin`:
+    /// `allow_origin`; `ConnectRequest`:
     /// `accept`/`reject`), or the id a `ClusterReply` answers, else 0.
     pub request: u64,
     /// The ack token of a `Message` or `ServerSideEmit` that waits for an answer (see
@@ -134,6 +137,16 @@ impl AckTokens {
                 handshake,
             } => {
                 f = FlatEvent::new(EventKind::AllowRequest);
+                f.request = request.id();
+                f.method = Some(method);
+                f.handshake = Some(handshake);
+            }
+            Event::CorsOrigin {
+                request,
+                method,
+                handshake,
+            } => {
+                f = FlatEvent::new(EventKind::CorsOrigin);
                 f.request = request.id();
                 f.method = Some(method);
                 f.handshake = Some(handshake);

@@ -42,7 +42,7 @@ mod plain;
 pub mod routes;
 
 use crate::adapter::BroadcastOptions;
-use crate::config::{NamespaceMatch, NamespaceRule};
+use crate::config::{AllowedOrigins, NamespaceMatch, NamespaceRule};
 use crate::engine::{Engine, EngineConfig};
 use crate::http::{self, Router};
 use crate::live::Tracker;
@@ -256,6 +256,9 @@ impl Server {
         if !own_hook {
             engine_cfg.allow_request = Some(gate.hook());
             engine_cfg.allow_request_on = Some(gate.asking.clone());
+        }
+        if matches!(&config.cors, Some(c) if c.origins == AllowedOrigins::Host) {
+            engine_cfg.origin_check = Some(gate.origin_hook());
         }
         engine_cfg.tracker = connections.clone();
         engine_cfg.metrics = metrics.clone();
@@ -532,6 +535,32 @@ impl Server {
         verdict: Result<(), Refusal>,
     ) -> Result<(), Error> {
         self.allow_request_with(request, verdict.map(|()| Admission::default()))
+    }
+
+    /// Answers an [`Event::CorsOrigin`] (the `cors_origin_hook` option): `Ok(true)` allows
+    /// the request's origin (`Access-Control-Allow-Origin` is that origin), `Ok(false)` does
+    /// not (no CORS headers; the request goes on, as the cors package does), and a
+    /// [`Refusal`] answers the request with its status (400 to 599; engine.io answers an
+    /// error of its cors middleware with 400 "Bad request"). `NoSuchRequest` when it was
+    /// answered already or timed out (`allow_request_timeout`: then it was refused).
+    pub fn allow_origin(
+        &self,
+        request: RequestCheck,
+        verdict: Result<bool, Refusal>,
+    ) -> Result<(), Error> {
+        self.live()?;
+        if let Err(r) = &verdict {
+            if !(400..=599).contains(&r.status) {
+                return Err(Error::InvalidArgument(format!(
+                    "refusal status {} is not an HTTP error status (400 to 599)",
+                    r.status
+                )));
+            }
+        }
+        match &self.inner.allow {
+            Some(gate) => gate.answer_origin(request, verdict),
+            None => Err(Error::NoSuchRequest),
+        }
     }
 
     /// Accepts a connection that waits on middleware; returns the new socket's id.

@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use super::{limits, Error, Events, Server};
 use crate::adapter::redis::SubscriptionMode;
-use crate::config::{AllowedOrigins, Cors, NamespaceMatch, NamespaceRule, Parser, RecoveryConfig};
+use crate::config::{
+    AllowedOrigins, Cors, NamespaceMatch, NamespaceRule, OriginPattern, Parser, RecoveryConfig,
+};
 pub use crate::config::{ConfigError, OptionKind};
 use crate::tls::{Pem, TlsConfig};
 use crate::Config;
@@ -66,7 +68,9 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("allow_polling", OptionKind::Bool, "accept HTTP long-polling (default true)"),
     spec("allow_websocket", OptionKind::Bool, "accept WebSocket (default true)"),
     spec("cors_origins", OptionKind::Texts, "origins allowed cross-origin requests; \"*\" any (default none: CORS off)"),
-    spec("cors_credentials", OptionKind::Bool, "send Access-Control-Allow-Credentials (default false; needs cors_origins)"),
+    spec("cors_credentials", OptionKind::Bool, "send Access-Control-Allow-Credentials (default false; needs cors_origins, cors_origin_patterns or cors_origin_hook)"),
+    spec("cors_origin_patterns", OptionKind::Texts, "origins allowed when one of these regular expressions (the regex crate's syntax) matches them anywhere, as the cors package's RegExp origins; anchor them with ^ and $ (default none)"),
+    spec("cors_origin_hook", OptionKind::Bool, "the host decides each request's origin (socket.io's cors.origin function): every request to the Engine.IO path, preflights included, is a CorsOrigin event answered with allow_origin; not with cors_origins or cors_origin_patterns (default false)"),
     spec("static_dir", OptionKind::Text, "serve files from this directory outside the Engine.IO path (default none)"),
     spec("client_dist_dir", OptionKind::Text, "serve <path>socket.io.min.js and friends from this directory (default none)"),
     spec("worker_threads", OptionKind::Count, "worker threads of the server's runtime (default: CPU count; at least 1)"),
@@ -167,6 +171,43 @@ pub fn namespace_rule(pattern: &str, middleware: bool) -> Result<NamespaceRule, 
         matcher,
         middleware,
     })
+}
+
+/// CORS from exact origins, patterns (compiled, see [`OriginPattern`]) and whether the
+/// host decides: `"*"` among the origins allows any origin; nothing at all turns CORS off.
+pub fn cors_with(
+    origins: Vec<String>,
+    patterns: &[String],
+    hook: bool,
+    credentials: bool,
+) -> Result<Option<Cors>, ConfigError> {
+    if hook {
+        if !origins.is_empty() || !patterns.is_empty() {
+            return Err(ConfigError::OutOfRange(
+                "cors_origin_hook".into(),
+                "decides every origin: leave cors_origins and cors_origin_patterns unset",
+            ));
+        }
+        return Ok(Some(Cors {
+            origins: AllowedOrigins::Host,
+            credentials,
+        }));
+    }
+    if patterns.is_empty() || origins.iter().any(|o| o == "*") {
+        return Ok(cors_from(origins, credentials));
+    }
+    let patterns = patterns
+        .iter()
+        .map(|p| OriginPattern::new(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|why| ConfigError::Invalid("cors_origin_patterns".into(), why))?;
+    Ok(Some(Cors {
+        origins: AllowedOrigins::Matching {
+            exact: origins,
+            patterns,
+        },
+        credentials,
+    }))
 }
 
 /// CORS from a list of origins: `"*"` anywhere allows any origin; an empty list turns
@@ -282,6 +323,9 @@ pub struct ConfigBuilder {
     host: String,
     cors_origins: Vec<String>,
     cors_credentials: bool,
+    /// `cors_origin_patterns` as set (compiled when set, to refuse a bad one there).
+    cors_patterns: Vec<String>,
+    cors_hook: bool,
     /// Connection state recovery as set: duration (on when above 0), skip, max packets.
     recovery: (Option<Duration>, Option<bool>, Option<usize>),
     /// Redis cluster as set: url, key, request timeout, specific response channel.
@@ -402,6 +446,8 @@ impl ConfigBuilder {
             host: "127.0.0.1".into(),
             cors_origins: Vec::new(),
             cors_credentials: false,
+            cors_patterns: Vec::new(),
+            cors_hook: false,
             recovery: (None, None, None),
             redis: (None, None, None, None),
             streams: (None, None),
@@ -456,6 +502,19 @@ impl ConfigBuilder {
             ("cors_origins", OptionValue::Text(o)) => self.cors_origins = vec![o],
             ("cors_origins", OptionValue::Unset) => self.cors_origins.clear(),
             ("cors_credentials", OptionValue::Bool(b)) => self.cors_credentials = b,
+            ("cors_origin_patterns", OptionValue::Texts(list)) => {
+                for p in &list {
+                    OriginPattern::new(p).map_err(|why| ConfigError::Invalid(name.into(), why))?;
+                }
+                self.cors_patterns = list;
+            }
+            ("cors_origin_patterns", OptionValue::Text(p)) => {
+                OriginPattern::new(&p).map_err(|why| ConfigError::Invalid(name.into(), why))?;
+                self.cors_patterns = vec![p];
+            }
+            ("cors_origin_patterns", OptionValue::Unset) => self.cors_patterns.clear(),
+            ("cors_origin_hook", OptionValue::Bool(b)) => self.cors_hook = b,
+            ("cors_origin_hook", OptionValue::Unset) => self.cors_hook = false,
             ("static_dir", OptionValue::Text(p)) => c.static_dir = Some(p.into()),
             ("static_dir", OptionValue::Unset) => c.static_dir = None,
             ("client_dist_dir", OptionValue::Text(p)) => c.client_dist_dir = Some(p.into()),
@@ -604,7 +663,12 @@ impl ConfigBuilder {
     /// The validated config and the addresses to try, in order.
     pub fn build(&self) -> Result<(Config, Vec<SocketAddr>), ConfigError> {
         let mut config = self.config.clone();
-        config.cors = cors_from(self.cors_origins.clone(), self.cors_credentials);
+        config.cors = cors_with(
+            self.cors_origins.clone(),
+            &self.cors_patterns,
+            self.cors_hook,
+            self.cors_credentials,
+        )?;
         config.per_message_deflate = match self.deflate {
             (Some(true), threshold) => Some(crate::config::DeflateConfig {
                 threshold: threshold.unwrap_or(crate::config::DeflateConfig::default().threshold),
@@ -750,6 +814,15 @@ impl ConfigBuilder {
     pub fn add_cors_origin(&mut self, origin: &str) {
         self.cors_origins.push(origin.to_owned());
     }
+
+    /// Adds one CORS origin pattern (see [`OriginPattern`]); an invalid one is refused
+    /// naming `cors_origin_patterns`.
+    pub fn add_cors_origin_pattern(&mut self, pattern: &str) -> Result<(), ConfigError> {
+        OriginPattern::new(pattern)
+            .map_err(|why| ConfigError::Invalid("cors_origin_patterns".into(), why))?;
+        self.cors_patterns.push(pattern.to_owned());
+        Ok(())
+    }
 }
 
 /// Replaces the rule with the same exact name or glob, or appends it.
@@ -782,7 +855,10 @@ mod tests {
                     "parser" => "msgpack".into(),
                     _ => "/x".into(),
                 }),
-                OptionKind::Texts => OptionValue::Texts(vec!["*".into()]),
+                OptionKind::Texts => OptionValue::Texts(vec![match o.name {
+                    "cors_origin_patterns" => r"^https://[a-z]+\.example$".into(),
+                    _ => "*".into(),
+                }]),
             };
             let mut b = ConfigBuilder::new();
             b.set(o.name, v)
@@ -790,6 +866,37 @@ mod tests {
             b.set(o.name, OptionValue::Unset)
                 .unwrap_or_else(|e| panic!("unset {}: {e}", o.name));
         }
+    }
+
+    #[test]
+    fn cors_patterns_match_anywhere_and_the_hook_stands_alone() {
+        let mut b = ConfigBuilder::new();
+        b.set("cors_origins", OptionValue::Text("http://a.example".into()))
+            .unwrap();
+        b.set(
+            "cors_origin_patterns",
+            OptionValue::Texts(vec![r"\.b\.example$".into()]),
+        )
+        .unwrap();
+        let origins = b.build().unwrap().0.cors.unwrap().origins;
+        assert!(origins.lists("http://a.example"));
+        assert!(origins.lists("https://x.b.example"));
+        assert!(!origins.lists("https://x.b.example.evil"));
+        assert!(!origins.lists("http://c.example"));
+        let bad = b.set("cors_origin_patterns", OptionValue::Text("(".into()));
+        assert!(matches!(bad, Err(ConfigError::Invalid(n, _)) if n == "cors_origin_patterns"));
+        b.set("cors_origin_hook", OptionValue::Bool(true)).unwrap();
+        assert!(matches!(
+            b.build(),
+            Err(ConfigError::OutOfRange(n, _)) if n == "cors_origin_hook"
+        ));
+        let mut hook = ConfigBuilder::new();
+        hook.set("cors_origin_hook", OptionValue::Bool(true))
+            .unwrap();
+        assert_eq!(
+            hook.build().unwrap().0.cors.unwrap().origins,
+            AllowedOrigins::Host
+        );
     }
 
     #[test]

@@ -156,6 +156,19 @@ pub enum Event {
         /// The request: headers, query, URL, peer address.
         handshake: Arc<Handshake>,
     },
+    /// A request to the Engine.IO path asks whether its origin may read the response
+    /// (with the `cors_origin_hook` option; every request, preflights included): answer
+    /// with [`crate::host::Server::allow_origin`] before `allow_request_timeout` (then it
+    /// is refused with 403). Its Origin header is in `handshake.headers` (absent for a
+    /// client that is not a browser).
+    CorsOrigin {
+        /// Pass to `allow_origin`.
+        request: RequestCheck,
+        /// Request method (`OPTIONS` for a preflight).
+        method: String,
+        /// The request: headers, query, URL, peer address.
+        handshake: Arc<Handshake>,
+    },
     /// A client asks to join a namespace that has middleware; answer with
     /// [`crate::host::Server::accept`] or [`crate::host::Server::reject`].
     ConnectRequest {

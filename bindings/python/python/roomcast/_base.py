@@ -140,6 +140,21 @@ def _environ(handshake: Dict[str, Any]) -> Dict[str, Any]:
     return env
 
 
+def _positional_count(fn: Callable[..., Any]) -> int:
+    """How many positional arguments ``fn`` takes (a large number for ``*args``)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 1
+    count = 0
+    for p in params:
+        if p.kind == p.VAR_POSITIONAL:
+            return 1 << 16
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            count += 1
+    return count
+
+
 def _static_dir(static_files: Any) -> Optional[str]:
     if static_files is None:
         return None
@@ -258,8 +273,6 @@ def _check_compat(cls: type, json_module: Any, async_handlers: Optional[bool], a
     if monitor_clients is False:
         raise ValueError("monitor_clients=False: roomcast's heartbeat always disconnects clients that stop "
                          "answering pings; it cannot be turned off")
-    if callable(cors_allowed_origins):
-        raise ValueError("cors_allowed_origins: a callable is not supported; pass '*', an origin or a list")
     if isinstance(ping_interval, (tuple, list)) and (len(ping_interval) != 2 or ping_interval[1]):
         raise ValueError("ping_interval: a grace period is not supported; pass seconds, or (seconds, 0)")
 
@@ -309,7 +322,7 @@ class _ServerBase:
 
     def __init__(
         self,
-        cors_allowed_origins: Union[str, Sequence[str], None] = None,
+        cors_allowed_origins: Union[str, Sequence[str], Callable[..., Any], None] = None,
         ping_interval: float = 25,
         ping_timeout: float = 20,
         max_http_buffer_size: int = 1_000_000,
@@ -388,7 +401,13 @@ class _ServerBase:
             raise ValueError("client_manager: a write_only RedisManager cannot serve clients")
         if isinstance(ping_interval, (tuple, list)):
             ping_interval = ping_interval[0]  # _check_compat refused a grace period
-        if cors_allowed_origins is not None and not isinstance(cors_allowed_origins, str):
+        #: A callable ``cors_allowed_origins(origin[, environ])``: asked about every request's
+        #: Origin (``None`` for a client that is not a browser), as python-engineio does.
+        self._cors_callable: Optional[Callable[..., Any]] = None
+        if callable(cors_allowed_origins):
+            self._cors_callable = cors_allowed_origins
+            cors_allowed_origins = None
+        elif cors_allowed_origins is not None and not isinstance(cors_allowed_origins, str):
             cors_allowed_origins = list(cors_allowed_origins)
         self._options: Dict[str, Any] = dict(
             path=path,
@@ -431,6 +450,8 @@ class _ServerBase:
         self._allow_request = allow_request
         if allow_request is not None:
             self._options["allow_request"] = True
+        if self._cors_callable is not None:
+            self._options["cors_origin_hook"] = True
         _deflate_options(options)
         self._options.update(options)
         # Connect handlers run before the client sees CONNECT (see the module docstring).
@@ -635,6 +656,25 @@ class _ServerBase:
         except Exception:
             self.logger.exception("roomcast: error in allow_request; the request is refused")
             return False
+
+    def _ask_origin(self, handshake: Dict[str, Any]) -> Any:
+        """Runs the callable ``cors_allowed_origins`` on a request's origin (with its
+        environ when it takes two arguments); an exception counts as not allowed."""
+        assert self._cors_callable is not None
+        origin = next((v for k, v in handshake["headers"] if k.lower() == "origin"), None)
+        try:
+            if _positional_count(self._cors_callable) >= 2:
+                return self._cors_callable(origin, _environ(handshake))
+            return self._cors_callable(origin)
+        except Exception:
+            self.logger.exception("roomcast: error in cors_allowed_origins; the origin is not allowed")
+            return False
+
+    def _answer_origin(self, request: int, allowed: Any) -> None:
+        try:
+            self._core_server().allow_origin(request, bool(allowed))
+        except (_native.NoSuchRequest, _native.ServerStopped):
+            pass  # answered after allow_request_timeout (then refused), or stopped
 
     def _answer_allow_request(self, request: int, allowed: Any) -> None:
         try:

@@ -148,6 +148,10 @@ class AsyncServer(_ServerBase):
             assert self._loop is not None
             self._loop.create_task(self._allow(ev[1], ev[3]))
             return
+        if kind == "cors_origin":
+            assert self._loop is not None
+            self._loop.create_task(self._origin(ev[1], ev[3]))
+            return
         if kind == "plain_request":
             assert self._loop is not None
             self._loop.create_task(self._verify_plain(ev[1], ev[2], ev[3]))
@@ -176,6 +180,17 @@ class AsyncServer(_ServerBase):
                 self.logger.exception("roomcast: error in allow_request; the request is refused")
                 allowed = False
         self._answer_allow_request(request, allowed)
+
+    async def _origin(self, request: int, handshake: dict) -> None:
+        """The callable ``cors_allowed_origins`` for one request; an ``async def`` is awaited."""
+        allowed = self._ask_origin(handshake)
+        if inspect.isawaitable(allowed):
+            try:
+                allowed = await allowed
+            except Exception:
+                self.logger.exception("roomcast: error in cors_allowed_origins; the origin is not allowed")
+                allowed = False
+        self._answer_origin(request, allowed)
 
     async def _verify_plain(self, request: int, path: str, handshake: dict) -> None:
         """A plain route's ``verify`` for one upgrade; an ``async def`` is awaited."""

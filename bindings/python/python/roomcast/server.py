@@ -111,6 +111,9 @@ class Server(_ServerBase):
         elif kind == "allow_request":
             _, request, _method, handshake = ev
             self._answer_allow_request(request, self._ask_allow_request(handshake))
+        elif kind == "cors_origin":
+            _, request, _method, handshake = ev
+            self._answer_origin(request, self._ask_origin(handshake))
         elif kind == "plain_request":
             _, request, path, handshake = ev
             route = self._routes[path]
