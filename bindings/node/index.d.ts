@@ -19,10 +19,21 @@ export interface CoreListener extends EventEmitter {
 }
 
 export interface CorsOptions {
-  /** "*" or true: any origin; otherwise the allowed origin(s). */
-  origin?: '*' | true | string | string[];
+  /**
+   * "*" or true: any origin; false: no CORS headers; a string, a RegExp or an array of
+   * them: the allowed origin(s); a function: asked about every request's origin (undefined
+   * for a client that is not a browser), `callback(err)` refuses the request with 400,
+   * `callback(null, allowed)` (true, false, or a string / RegExp / array to match).
+   */
+  origin?: '*' | boolean | string | RegExp | Array<string | RegExp> | ((origin: string | undefined, callback: (err: Error | null, allow?: boolean | string | RegExp | Array<string | RegExp>) => void) => void);
   /** Adds Access-Control-Allow-Credentials and reflects the request's origin. */
   credentials?: boolean;
+  /** The cors package's default only ("GET,HEAD,PUT,PATCH,POST,DELETE"); others throw naming it. */
+  methods?: string | string[];
+  /** false only: roomcast answers preflight requests itself. */
+  preflightContinue?: false;
+  /** 204 only. */
+  optionsSuccessStatus?: 204;
 }
 
 export interface ServerOptions {
@@ -108,6 +119,22 @@ export interface ServerOptions {
    * an unknown one throws an Error with code "ERR_INVALID_CONFIG" naming it.
    */
   [coreOption: string]: unknown;
+  /** engine.io's AttachOptions: on an attached http.Server, end an upgrade of another path no listener answered (default true). */
+  destroyUpgrade?: boolean;
+  /** Milliseconds before such an upgrade is ended (default 1000). */
+  destroyUpgradeTimeout?: number;
+  /** Either value: roomcast answers the path with and without its trailing slash. */
+  addTrailingSlash?: boolean;
+  /** 10000 only (roomcast's upgrade deadline); other values throw naming it. */
+  upgradeTimeout?: 10000;
+  /** true only; false throws naming it (use transports to turn a transport off). */
+  allowUpgrades?: true;
+  /** false only: roomcast does not compress long-polling responses. */
+  httpCompression?: false;
+  /** false only: roomcast sets no session cookie. */
+  cookie?: false;
+  /** false only: Engine.IO v4 clients. */
+  allowEIO3?: false;
   /** Connection state recovery (off unless given), as in socket.io 4.6+. */
   connectionStateRecovery?: ConnectionStateRecoveryOptions;
   /** Serve https / wss (rustls): the PEM certificate chain (leaf first) and key, as https.createServer takes them. */

@@ -165,9 +165,29 @@ function takeOver(httpServer, path, native, stats) {
   };
 }
 
+/**
+ * engine.io's `destroyUpgrade`: an upgrade request of none of `paths` that no other
+ * listener has answered within `timeout` ms is ended (Node would have closed it had no
+ * 'upgrade' listener been added). Returns a function that removes the listener.
+ */
+function destroyUnhandledUpgrades(httpServer, paths, timeout) {
+  const matchers = paths.map(pathMatcher);
+  const onUpgrade = (req, socket) => {
+    if (matchers.some((m) => m(req.url))) return;
+    setTimeout(() => {
+      if (socket.writable && socket.bytesWritten <= 0) {
+        socket.on('error', () => {});
+        socket.end();
+      }
+    }, timeout).unref();
+  };
+  httpServer.on('upgrade', onUpgrade);
+  return () => httpServer.removeListener('upgrade', onUpgrade);
+}
+
 /** True for an http.Server / https.Server (what socket.io's attach takes besides a port). */
 function isHttpServer(v) {
   return v !== null && typeof v === 'object' && typeof v.listen === 'function' && typeof v.on === 'function';
 }
 
-module.exports = { takeOver, isHttpServer, pathMatcher };
+module.exports = { takeOver, isHttpServer, pathMatcher, destroyUnhandledUpgrades };

@@ -6,9 +6,10 @@ const { Namespace, ParentNamespace } = require('./namespace');
 const { Socket, buildHandshake } = require('./socket');
 const { decode } = require('./payload');
 const { report, timeoutError } = require('./errors');
-const { takeOver, isHttpServer } = require('./attach');
+const { takeOver, isHttpServer, destroyUnhandledUpgrades } = require('./attach');
 const { Engine } = require('./engine');
 const { CoreListener, ownOptions } = require('./listener');
+const { SOCKET_IO_OPTIONS, checkOptions, corsOptions, decideOrigin } = require('./options');
 
 /** The core needs a bound: "no timeout" acks wait this long (one year). */
 const NO_TIMEOUT_MS = 365 * 24 * 3600 * 1000;
@@ -29,15 +30,6 @@ const EMITTER_METHODS = [
   'on', 'once', 'off', 'addListener', 'removeListener', 'prependListener', 'prependOnceListener',
   'removeAllListeners', 'listeners', 'rawListeners', 'listenerCount', 'eventNames',
 ];
-
-function corsOrigins(cors) {
-  if (!cors) return null;
-  const o = cors.origin === undefined ? '*' : cors.origin;
-  if (o === true || o === '*') return ['*'];
-  if (typeof o === 'string') return [o];
-  if (Array.isArray(o) && o.every((x) => typeof x === 'string')) return o;
-  throw new TypeError('cors.origin must be "*", true, a string or an array of strings');
-}
 
 const RECOVERY_DEFAULTS = { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: true, maxPackets: 10000 };
 
@@ -74,6 +66,10 @@ function recoveryOptions(csr) {
  * naming it.
  */
 const LAYER_OPTIONS = new Set(['serveClient', 'clientDir', 'serveStatic', 'transports', 'cors', 'maxHttpBufferSize', 'connectionStateRecovery', 'adapter', 'allowRequest', 'tls', 'parser', 'perMessageDeflate', 'generateId']);
+/** socket.io's options that are also the core's, under the same name and unit. */
+const CORE_NAMED = new Set(['path', 'pingTimeout', 'pingInterval', 'connectTimeout', 'cleanupEmptyChildNamespaces']);
+// The rest of socket.io's options are checked and handled here (see options.js).
+for (const name of SOCKET_IO_OPTIONS.keys()) if (!CORE_NAMED.has(name)) LAYER_OPTIONS.add(name);
 
 /** `{type: 2, nsp: "/", data: ["e", 1]}` as msgpack: what a msgpack parser's Encoder writes. */
 const MSGPACK_PROBE = Buffer.from([0x83, 0xa4, 0x74, 0x79, 0x70, 0x65, 0x02, 0xa3, 0x6e, 0x73, 0x70, 0xa1, 0x2f, 0xa4, 0x64, 0x61, 0x74, 0x61, 0x92, 0xa1, 0x65, 0x01]);
@@ -165,11 +161,8 @@ function nativeOptions(o, port, recovery, redis, routes) {
   if (parser !== undefined) out.parser = parser;
   out.allowPolling = transports.includes('polling');
   out.allowWebsocket = transports.includes('websocket');
-  const origins = corsOrigins(o.cors);
-  if (origins) {
-    out.corsOrigins = origins;
-    out.corsCredentials = !!o.cors.credentials;
-  }
+  const cors = corsOptions(o.cors);
+  if (cors) Object.assign(out, cors.native);
   if (o.serveStatic) out.staticDir = path.resolve(o.serveStatic);
   let clientDir = o.clientDir || null;
   if (!clientDir && o.serveClient) clientDir = findClientDir();
@@ -217,7 +210,7 @@ function redisOptions(a) {
   if (a === undefined || a === null) return null;
   const { REDIS } = require('./cluster');
   if (a[REDIS]) return a[REDIS];
-  throw new TypeError('roomcast: the only supported adapter is roomcast.redisAdapter({ url, key })');
+  throw new TypeError('adapter: the only supported adapter is roomcast.redisAdapter({ url, key }) (or shardedRedisAdapter): the cluster is joined in Rust, a Node adapter class cannot run here');
 }
 
 class Server {
@@ -234,6 +227,7 @@ class Server {
       opts = srv;
       srv = undefined;
     }
+    checkOptions(opts);
     this.opts = { ...DEFAULTS, ...(opts || {}) };
     this._nsps = new Map();
     this._parents = [];
@@ -269,7 +263,10 @@ class Server {
       this._stopped = false;
       this.httpServer = null;
     }
-    if (opts) this.opts = { ...this.opts, ...opts };
+    if (opts) {
+      checkOptions(opts);
+      this.opts = { ...this.opts, ...opts };
+    }
     const attached = isHttpServer(srv);
     if (!attached && srv !== undefined && !(Number.isInteger(Number(srv)) && Number(srv) >= 0)) {
       throw new TypeError('listen/attach takes a port number or an http.Server');
@@ -278,6 +275,9 @@ class Server {
     const recovery = recoveryOptions(this.opts.connectionStateRecovery);
     const redis = redisOptions(this.opts.adapter);
     this._recovery = !!recovery;
+    const cors = corsOptions(this.opts.cors);
+    /** cors.origin as a function: asked about each request (`cors_origin` events). */
+    this._originFn = cors && cors.originFn;
     // instrument() called before listen(): the admin UI starts with the server.
     const options = { ...nativeOptions(this.opts, attached ? null : srv, recovery, redis, this._routes), ...(this._admin || {}) };
     if (this.opts.generateId !== undefined && typeof this.opts.generateId !== 'function') {
@@ -292,7 +292,9 @@ class Server {
       this.httpServer = srv;
       // The engine path and each plain WebSocket route's path go to the core; given back
       // in the reverse order on close.
-      const releases = [this.opts.path, ...this._routes.keys()].map((p) => takeOver(srv, p, this._native, this._attachStats));
+      const paths = [this.opts.path, ...this._routes.keys()];
+      const releases = paths.map((p) => takeOver(srv, p, this._native, this._attachStats));
+      if (this.opts.destroyUpgrade !== false) releases.push(destroyUnhandledUpgrades(srv, paths, this.opts.destroyUpgradeTimeout ?? 1000));
       this._release = () => {
         for (const r of releases.reverse()) r();
       };
@@ -567,6 +569,9 @@ class Server {
         case 'allow_request':
           this.engine._onHandshake(ev[1], ev[2], ev[3]);
           break;
+        case 'cors_origin':
+          this._onCorsOrigin(ev[1], ev[2], ev[3]);
+          break;
         case 'connection_error':
           this.engine._onCoreError(ev[1], ev[2], ev[3], ev[4], ev[5]);
           break;
@@ -618,6 +623,20 @@ class Server {
     } catch (err) {
       report(err);
     }
+  }
+
+  /** One request's origin (`cors_origin` event `id`), decided by the cors.origin function. */
+  _onCorsOrigin(id, method, hs) {
+    decideOrigin(this._originFn, hs.headers.origin, (err, allowed) => {
+      if (err) {
+        // As engine.io when its cors middleware fails: 400 "Bad request" and a
+        // connection_error with context MIDDLEWARE_FAILURE.
+        this._command('allowOrigin', id, false, 400, 'Bad request');
+        this.engine._connectionError(this.engine._request(hs, method), 3, { name: 'MIDDLEWARE_FAILURE' });
+      } else {
+        this._command('allowOrigin', id, allowed);
+      }
+    });
   }
 
   async _findNamespace(name, auth) {

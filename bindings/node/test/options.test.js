@@ -59,7 +59,7 @@ const SAMPLE = { bool: true, count: 3, duration: 1500, text: '/x', texts: ['*'] 
 const HASH = '$2a$10$LN0CY/HjZaFrQrece7wEg.aJLCu.9p4ZDOv1G4VjTw8cAxplT3z1S';
 const SPECIAL = {
   host: '127.0.0.1', port: 0, redis_url: 'redis://127.0.0.1:6379', redis_subscription_mode: 'dynamic', parser: 'msgpack',
-  admin_ui_password: HASH, admin_ui_mode: 'production',
+  admin_ui_password: HASH, admin_ui_mode: 'production', cors_origin_patterns: ['^https://[a-z]+\\.example$'],
 };
 // The admin UI needs credentials, or auth said to be off.
 const ADMIN = { adminUi: true, adminUiAuth: false };
@@ -177,5 +177,152 @@ test('cleanupEmptyChildNamespaces: a dynamic namespace goes once its last socket
     // Either way, a new client can connect to it again.
     const again = await connected(client(t, io, '/room-1'));
     assert.ok(again.connected);
+  }
+});
+
+let socketIoOptions;
+try {
+  socketIoOptions = require('roomcast/lib/options');
+} catch {
+  socketIoOptions = require('../lib/options');
+}
+
+// socket.io 4.8's ServerOptions, engine.io's ServerOptions and AttachOptions: every one.
+const DOCUMENTED = ['path', 'serveClient', 'adapter', 'parser', 'connectTimeout', 'connectionStateRecovery',
+  'cleanupEmptyChildNamespaces', 'pingTimeout', 'pingInterval', 'upgradeTimeout', 'maxHttpBufferSize', 'allowRequest',
+  'transports', 'allowUpgrades', 'perMessageDeflate', 'httpCompression', 'wsEngine', 'initialPacket', 'cookie', 'cors',
+  'allowEIO3', 'addTrailingSlash', 'destroyUpgrade', 'destroyUpgradeTimeout'];
+
+test('every option socket.io documents has a row: honoured, accepted or refused', () => {
+  const table = socketIoOptions.SOCKET_IO_OPTIONS;
+  assert.deepEqual([...table.keys()].sort(), [...DOCUMENTED].sort());
+  for (const [name, row] of table) {
+    assert.ok(['honoured', 'accepted', 'refused'].includes(row.status), name);
+    assert.ok(row.where.length > 10, `${name} says what roomcast does`);
+  }
+});
+
+test('socket.io options roomcast cannot honour are refused with a TypeError naming them', () => {
+  const cases = [
+    [{ wsEngine: class {} }, /^wsEngine is not supported/],
+    [{ initialPacket: 'hello' }, /^initialPacket is not supported/],
+    [{ upgradeTimeout: 5000 }, /^upgradeTimeout: only 10000/],
+    [{ allowUpgrades: false }, /^allowUpgrades: only true/],
+    [{ httpCompression: true }, /^httpCompression: only false/],
+    [{ httpCompression: { threshold: 2048 } }, /^httpCompression: only false/],
+    [{ cookie: { name: 'io' } }, /^cookie: only false/],
+    [{ cookie: true }, /^cookie: only false/],
+    [{ allowEIO3: true }, /^allowEIO3: only false/],
+    [{ addTrailingSlash: 'yes' }, /^addTrailingSlash: must be a boolean/],
+    [{ destroyUpgrade: 'no' }, /^destroyUpgrade must be a boolean/],
+    [{ destroyUpgradeTimeout: -1 }, /^destroyUpgradeTimeout must be/],
+    [{ transports: ['polling', 'webtransport'] }, /^transports: "webtransport" is not supported/],
+    [{ transports: ['carrier-pigeon'] }, /^transports: unknown transport "carrier-pigeon"/],
+    [{ transports: 'websocket' }, /^transports must be an array/],
+    [{ cors: () => {} }, /^cors as a function/],
+    [{ cors: { origin: '*', allowedHeaders: ['x-token'] } }, /^cors\.allowedHeaders is not supported/],
+    [{ cors: { origin: '*', exposedHeaders: ['x-token'] } }, /^cors\.exposedHeaders is not supported/],
+    [{ cors: { origin: '*', maxAge: 600 } }, /^cors\.maxAge is not supported/],
+    [{ cors: { origin: '*', methods: ['GET', 'POST'] } }, /^cors\.methods: only the cors package's default/],
+    [{ cors: { origin: '*', preflightContinue: true } }, /^cors\.preflightContinue: only false/],
+    [{ cors: { origin: '*', optionsSuccessStatus: 200 } }, /^cors\.optionsSuccessStatus: only 204/],
+    [{ cors: { origin: '*', originz: 'typo' } }, /^cors\.originz is not supported/],
+    [{ adapter: class MyAdapter {} }, /^adapter: the only supported adapter/],
+    [{ parser: { Encoder: class {}, Decoder: class {} } }, /^parser: only socket\.io-parser/],
+  ];
+  for (const [opts, pattern] of cases) {
+    // Refused where the options are given: the constructor, or listen()/attach().
+    assert.throws(() => new roomcast.Server({ host: '127.0.0.1', ...opts }).listen(0), (e) => e instanceof TypeError && pattern.test(e.message), `${JSON.stringify(Object.keys(opts))} ${pattern}`);
+    const io = new roomcast.Server({ host: '127.0.0.1' });
+    assert.throws(() => io.listen(0, opts), (e) => e instanceof TypeError && pattern.test(e.message));
+    assert.equal(io._native, null, 'nothing listens after a refusal');
+  }
+});
+
+test('only the options object\'s own keys are read: an inherited wsEngine is not an option', async (t) => {
+  const inherited = Object.create({ wsEngine: class {}, allowEIO3: true, pingInterval: 1 });
+  inherited.host = '127.0.0.1';
+  const io = new roomcast.Server(inherited).listen(0);
+  t.after(() => io.close());
+  const res = await fetch(`http://127.0.0.1:${io.port}/socket.io/?EIO=4&transport=polling`);
+  assert.match(await res.text(), /"pingInterval":25000/);
+});
+
+/** The Engine.IO open packet of a polling handshake at `url`. */
+async function openPacket(url) {
+  const res = await fetch(url);
+  assert.equal(res.status, 200, url);
+  const body = await res.text();
+  assert.equal(body[0], '0', body);
+  return JSON.parse(body.slice(1));
+}
+
+test('accepted values start a server that serves socket.io clients as usual', async (t) => {
+  const io = serve(t, {
+    allowEIO3: false, httpCompression: false, cookie: false, upgradeTimeout: 10000, allowUpgrades: true,
+    addTrailingSlash: false, cors: { origin: '*', methods: 'GET,HEAD,PUT,PATCH,POST,DELETE', preflightContinue: false, optionsSuccessStatus: 204 },
+  });
+  io.on('connection', (s) => s.on('hi', (ack) => ack('hello')));
+  const c = await connected(client(t, io, '/', { transports: ['polling', 'websocket'] }));
+  assert.equal(await c.emitWithAck('hi'), 'hello');
+  // addTrailingSlash: false clients ask for the path without its slash: served too.
+  const open = await openPacket(`http://127.0.0.1:${io.port}/socket.io?EIO=4&transport=polling`);
+  assert.deepEqual(open.upgrades, ['websocket']);
+  // No session cookie (cookie: false).
+  const res = await fetch(`http://127.0.0.1:${io.port}/socket.io/?EIO=4&transport=polling`);
+  assert.equal(res.headers.get('set-cookie'), null);
+});
+
+test('honoured engine options show in the handshake: path, pingInterval, pingTimeout, maxHttpBufferSize, transports', async (t) => {
+  const io = serve(t, { path: '/rt', pingInterval: 1234, pingTimeout: 567, maxHttpBufferSize: 4096, transports: ['polling'] });
+  const open = await openPacket(`http://127.0.0.1:${io.port}/rt/?EIO=4&transport=polling`);
+  assert.equal(open.pingInterval, 1234);
+  assert.equal(open.pingTimeout, 567);
+  assert.equal(open.maxPayload, 4096);
+  assert.deepEqual(open.upgrades, []); // websocket is off
+  const ws = await fetch(`http://127.0.0.1:${io.port}/rt/?EIO=4&transport=websocket`);
+  assert.equal(ws.status, 400);
+  assert.equal((await fetch(`http://127.0.0.1:${io.port}/socket.io/?EIO=4&transport=polling`)).status, 404);
+});
+
+test('connectTimeout: a connection that joins no namespace is closed', async (t) => {
+  const io = serve(t, { connectTimeout: 300 });
+  const { sid } = await openPacket(`http://127.0.0.1:${io.port}/socket.io/?EIO=4&transport=polling`);
+  await sleep(600);
+  const res = await fetch(`http://127.0.0.1:${io.port}/socket.io/?EIO=4&transport=polling&sid=${sid}`);
+  // Closed: the session is unknown now (400), or the pending poll gets the close packet.
+  if (res.status === 200) assert.match(await res.text(), /1/);
+  else assert.equal(res.status, 400);
+});
+
+/** Sends an upgrade request for `path` to `port`; resolves with how the socket ended ('end' or 'open' after `wait` ms). */
+function unhandledUpgrade(port, path, wait) {
+  return new Promise((resolve) => {
+    const net = require('node:net');
+    const sock = net.connect(port, '127.0.0.1', () => {
+      sock.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+    });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve('open');
+    }, wait);
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve('end');
+    });
+  });
+}
+
+test('destroyUpgrade: an attached server ends upgrades of other paths nobody answers, unless false', async (t) => {
+  const http = require('node:http');
+  for (const destroyUpgrade of [undefined, false]) {
+    const httpServer = http.createServer((req, res) => res.end('app'));
+    const io = new roomcast.Server(httpServer, { destroyUpgrade, destroyUpgradeTimeout: 100 });
+    await new Promise((r) => httpServer.listen(0, '127.0.0.1', r));
+    const { port } = httpServer.address();
+    const outcome = await unhandledUpgrade(port, '/elsewhere', 1000);
+    await io.close();
+    assert.equal(outcome, destroyUpgrade === false ? 'open' : 'end', `destroyUpgrade: ${destroyUpgrade}`);
   }
 });
