@@ -410,6 +410,29 @@ def test_namespaces(make_server, make_client):
         bad.connect(f"http://127.0.0.1:{sio.port}", namespaces=["/nope"], transports=["websocket"], wait_timeout=5)
 
 
+def test_disconnect_sockets_close_takes_every_namespace_of_the_connection(make_server, make_client):
+    # socket.io's disconnect(true): every socket of the connection leaves with "server
+    # namespace disconnect" (the core's Client#_disconnect), not only the selected one.
+    sio = make_server()
+    reasons = []
+    sids = {}
+    for nsp in ("/", "/admin"):
+        sio.on("connect", lambda sid, environ, auth, nsp=nsp: sids.__setitem__(nsp, sid), namespace=nsp)
+        sio.on("disconnect", lambda sid, reason, nsp=nsp: reasons.append((nsp, reason)), namespace=nsp)
+    sio.start()
+    c = make_client(sio, namespaces=["/", "/admin"])
+    client_reasons = []
+    for nsp in ("/", "/admin"):
+        c.on("disconnect", lambda reason, nsp=nsp: client_reasons.append((nsp, reason)), namespace=nsp)
+    wait_for(lambda: len(sids) == 2, what="both namespaces")
+    sio.disconnect_sockets(to=sids["/"], close=True)
+    wait_for(lambda: len(reasons) == 2, what="both disconnects")
+    assert sorted(reasons) == [("/", sio.reason.SERVER_DISCONNECT), ("/admin", sio.reason.SERVER_DISCONNECT)]
+    wait_for(lambda: len(client_reasons) == 2, what="the client's disconnects")
+    gone = socketio.Client.reason.SERVER_DISCONNECT
+    assert sorted(client_reasons) == [("/", gone), ("/admin", gone)]
+
+
 def test_disconnect_reasons(make_server, make_client):
     sio = make_server(ping_interval=0.3, ping_timeout=0.3)
     reasons = {}
