@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::DuplexStream;
+use tokio::runtime::EnterGuard;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -506,6 +507,20 @@ async fn run_socket(
 }
 
 impl Server {
+    /// The core's end of a new in-memory connection from `remote`, admitted as an accepted
+    /// socket is (connection limits apply), and the runtime entered to spawn its task.
+    fn carried_pipe(&self, remote: SocketAddr) -> Result<(DuplexStream, EnterGuard<'_>), Error> {
+        if self.is_stopped() {
+            return Err(Error::Stopped);
+        }
+        let (ours, theirs) = tokio::io::duplex(PIPE);
+        let enter = self.inner.handle.enter();
+        if !self.inner.door.adopt(theirs, remote) {
+            return Err(refused());
+        }
+        Ok((ours, enter))
+    }
+
     /// Answers one HTTP request the host received for the engine path (a polling GET or
     /// POST, a CORS preflight, ...) from `remote`; `done` gets the whole response once, on
     /// a runtime thread, never blocking it (a host queues it for its own thread). Served
@@ -517,14 +532,7 @@ impl Server {
         request: HostRequest,
         done: impl FnOnce(Result<HostResponse, Error>) + Send + 'static,
     ) -> Result<CarriedRequest, Error> {
-        if self.is_stopped() {
-            return Err(Error::Stopped);
-        }
-        let (ours, theirs) = tokio::io::duplex(PIPE);
-        let _enter = self.inner.handle.enter();
-        if !self.inner.door.adopt(theirs, remote) {
-            return Err(refused());
-        }
+        let (ours, _enter) = self.carried_pipe(remote)?;
         let (cancel, mut cancelled) = oneshot::channel::<bool>();
         let mut done = Done(Some(done));
         tokio::spawn(async move {
@@ -554,14 +562,7 @@ impl Server {
         request: HostRequest,
         wake: impl Fn(Wake) + Send + Sync + 'static,
     ) -> Result<CarriedSocket, Error> {
-        if self.is_stopped() {
-            return Err(Error::Stopped);
-        }
-        let (ours, theirs) = tokio::io::duplex(PIPE);
-        let _enter = self.inner.handle.enter();
-        if !self.inner.door.adopt(theirs, remote) {
-            return Err(refused());
-        }
+        let (ours, _enter) = self.carried_pipe(remote)?;
         let (in_tx, in_rx) = mpsc::channel(QUEUE);
         let (out_tx, out_rx) = flume::bounded(QUEUE);
         let shared = Arc::new(Shared {
@@ -617,6 +618,22 @@ mod tests {
         rx.recv_timeout(Duration::from_secs(10)).unwrap().unwrap()
     }
 
+    /// Carries a WebSocket from `remote` asking for `target`; its wakes arrive on the
+    /// receiver (keep it: a dropped one just loses them).
+    fn carry_ws(
+        server: &Server,
+        remote: &str,
+        target: &str,
+    ) -> (CarriedSocket, std_mpsc::Receiver<Wake>) {
+        let (tx, rx) = std_mpsc::channel();
+        let sock = server
+            .carry_websocket(remote.parse().unwrap(), get(target), move |w| {
+                let _ = tx.send(w);
+            })
+            .unwrap();
+        (sock, rx)
+    }
+
     fn next(sock: &CarriedSocket, woken: &std_mpsc::Receiver<Wake>) -> CarriedOutput {
         loop {
             if let Some(o) = sock.recv() {
@@ -642,16 +659,11 @@ mod tests {
         // A malformed request gets the protocol's error.
         let bad = request(&server, get("/socket.io/?EIO=9&transport=polling"));
         assert_eq!(bad.status, 400, "{bad:?}");
-        let (wtx, wrx) = std_mpsc::channel();
-        let sock = server
-            .carry_websocket(
-                "10.0.0.1:2".parse().unwrap(),
-                get(&format!("/socket.io/?EIO=4&transport=websocket&sid={sid}")),
-                move |w| {
-                    let _ = wtx.send(w);
-                },
-            )
-            .unwrap();
+        let (sock, wrx) = carry_ws(
+            &server,
+            "10.0.0.1:2",
+            &format!("/socket.io/?EIO=4&transport=websocket&sid={sid}"),
+        );
         assert_eq!(next(&sock, &wrx), CarriedOutput::Accepted);
         assert!(sock.send(WsFrame::Text("2probe".into())).unwrap());
         assert_eq!(
@@ -665,16 +677,11 @@ mod tests {
             o => panic!("{o:?}"),
         }
         // A socket for an unknown session is refused with the engine's error.
-        let (w2, _r2) = std_mpsc::channel();
-        let other = server
-            .carry_websocket(
-                "10.0.0.1:3".parse().unwrap(),
-                get("/socket.io/?EIO=4&transport=websocket&sid=nope"),
-                move |w| {
-                    let _ = w2.send(w);
-                },
-            )
-            .unwrap();
+        let (other, _woken) = carry_ws(
+            &server,
+            "10.0.0.1:3",
+            "/socket.io/?EIO=4&transport=websocket&sid=nope",
+        );
         let refused = loop {
             if let Some(o) = other.recv() {
                 break o;
@@ -704,16 +711,11 @@ mod tests {
         )
         .unwrap();
         let (server, events) = b.start().unwrap();
-        let (wtx, wrx) = std_mpsc::channel();
-        let sock = server
-            .carry_websocket(
-                "10.0.0.1:4".parse().unwrap(),
-                get("/socket.io/?EIO=4&transport=websocket"),
-                move |w| {
-                    let _ = wtx.send(w);
-                },
-            )
-            .unwrap();
+        let (sock, wrx) = carry_ws(
+            &server,
+            "10.0.0.1:4",
+            "/socket.io/?EIO=4&transport=websocket",
+        );
         assert_eq!(next(&sock, &wrx), CarriedOutput::Accepted);
         assert!(sock.send(WsFrame::Text("40".into())).unwrap());
         let sid = loop {
