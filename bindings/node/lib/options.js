@@ -7,7 +7,6 @@
 // their camelCase names, and the core refuses an unknown one by name (ERR_INVALID_CONFIG).
 
 /** cors package defaults that roomcast's preflight answers already give. */
-const CORS_METHODS = 'GET,HEAD,PUT,PATCH,POST,DELETE';
 
 const honoured = (where) => ({ status: 'honoured', where, check() {} });
 
@@ -122,8 +121,12 @@ function corsOptions(cors) {
   }
   native.corsCredentials = !!cors.credentials;
   if (cors.methods !== undefined) {
-    const m = headerList('methods', cors.methods).join(',');
-    if (m !== CORS_METHODS) throw new TypeError(`cors.methods: only the cors package's default ${CORS_METHODS} is supported`);
+    // The engine path serves GET and POST (and answers OPTIONS): a list with both has
+    // the effect it asks for there (other methods are refused by the engine anyway), as
+    // socket.io's documented `methods: ["GET", "POST"]`; the preflight still names the
+    // cors package's default list. A list without one of them cannot be honoured.
+    const m = headerList('methods', cors.methods).map((x) => x.toUpperCase());
+    if (!m.includes('GET') || !m.includes('POST')) throw new TypeError(`cors.methods must include GET and POST (the methods of the Engine.IO path); got ${m.join(',') || 'none'}`);
   }
   if (cors.allowedHeaders !== undefined) throw new TypeError('cors.allowedHeaders is not supported: roomcast allows the headers a preflight asks for (the cors package\'s default)');
   if (cors.exposedHeaders !== undefined) throw new TypeError('cors.exposedHeaders is not supported: roomcast exposes no extra response headers');
