@@ -107,8 +107,9 @@
 // `roomcast_config_set_per_message_deflate_threshold` and `ROOMCAST_TARGET_NO_COMPRESS`;
 // 21 CORS origins by pattern and by the host: `roomcast_config_add_cors_origin_pattern`,
 // `roomcast_config_set_cors_origin_hook`, `ROOMCAST_EVENT_CORS_ORIGIN` and
-// `roomcast_allow_origin`.
-#define ROOMCAST_ABI_REVISION 21
+// `roomcast_allow_origin`; 22 room events: `roomcast_observe_rooms`,
+// `ROOMCAST_EVENT_ROOM_{CREATE,DELETE,JOIN,LEAVE}` and `roomcast_event.room`.
+#define ROOMCAST_ABI_REVISION 22
 
 // `roomcast_cluster_request` kind: `fetchSockets` of the sockets `to` selects (on every
 // node); `value` is a list of `{"id","handshake","rooms","data"}`.
@@ -277,6 +278,20 @@ enum roomcast_event_kind
   // client that is not a browser). Answer with `roomcast_allow_origin`. `nsp` and `sid`
   // are NULL.
   ROOMCAST_EVENT_CORS_ORIGIN = 16,
+  // (revision 22, with `roomcast_observe_rooms`) Room `room` of namespace `nsp` came
+  // into being (socket.io's `create-room`); its first member's ROOM_JOIN follows.
+  // `sid` is NULL.
+  ROOMCAST_EVENT_ROOM_CREATE = 17,
+  // (revision 22, with `roomcast_observe_rooms`) Room `room` of `nsp` lost its last
+  // member on this node (`delete-room`), after that member's ROOM_LEAVE. `sid` is NULL.
+  ROOMCAST_EVENT_ROOM_DELETE = 18,
+  // (revision 22, with `roomcast_observe_rooms`) `sid` joined room `room` of `nsp`
+  // (`join-room`; a socket's own room too, before its CONNECTION).
+  ROOMCAST_EVENT_ROOM_JOIN = 19,
+  // (revision 22, with `roomcast_observe_rooms`) `sid` left room `room` of `nsp`
+  // (`leave-room`; when a socket disconnects, one per room between its DISCONNECTING
+  // and DISCONNECT).
+  ROOMCAST_EVENT_ROOM_LEAVE = 20,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -456,6 +471,9 @@ typedef struct roomcast_event {
   const char *context_json;
   // The request method (CONNECTION_ERROR). Appended in ABI revision 18.
   const char *method;
+  // The room (ROOM_CREATE, ROOM_DELETE, ROOM_JOIN, ROOM_LEAVE; the member is in
+  // `sid`). Appended in ABI revision 22.
+  const char *room;
 } roomcast_event;
 
 // The event callback: runs on the server's dispatcher thread, one event at a time, in
@@ -987,6 +1005,17 @@ roomcast_status roomcast_report_connection_errors(struct roomcast_server *srv, b
 // Turns `ROOMCAST_EVENT_UPGRADE` on or off (off at start): a connection (`conn_id`)
 // moved from polling to WebSocket. Since ABI revision 18.
 roomcast_status roomcast_report_upgrades(struct roomcast_server *srv, bool on);
+
+// Reports the room changes of namespace `nsp` (NULL: of every namespace, also ones made
+// later) from now on, as socket.io's adapter events: `ROOMCAST_EVENT_ROOM_CREATE` and
+// `_DELETE` (`room`), `_JOIN` and `_LEAVE` (`room`, `sid`), in the order the changes
+// happened. Each socket's own room counts (its CREATE and JOIN come before its
+// CONNECTION); a room's CREATE comes before its first JOIN and its DELETE after its last
+// LEAVE; a disconnecting socket leaves each room, in the order it joined them, between
+// DISCONNECTING and DISCONNECT. Only this node's membership is reported (also in a Redis
+// cluster). Observation stays on; a namespace not starting with `/` is
+// `ROOMCAST_ERR_INVALID_ARGUMENT`. Since ABI revision 22.
+roomcast_status roomcast_observe_rooms(struct roomcast_server *srv, const char *nsp);
 
 // Turns `ROOMCAST_EVENT_ALLOW_REQUEST` on or off while running (it starts as
 // `roomcast_config_set_allow_request` says). Since ABI revision 18.

@@ -66,7 +66,7 @@ step "include/roomcast.h matches cbindgen (--verify)" \
 mkdir -p "$OUT"
 CFLAGS=(-std=c99 -Wall -Wextra -Werror -pedantic -D_POSIX_C_SOURCE=200809L -pthread -g -Iinclude)
 LDFLAGS=(-L"$LIB" -lroomcast -Wl,-rpath,"$LIB")
-for t in server_test pull_test misuse_test config_test cluster_test log_test carry_test; do
+for t in server_test pull_test misuse_test config_test cluster_test log_test carry_test rooms_test; do
   step "cc -std=c99 tests/c/$t.c" cc "${CFLAGS[@]}" "tests/c/$t.c" "${LDFLAGS[@]}" -o "$OUT/$t"
 done
 step "cc -std=c99 examples/c/chat.c" cc "${CFLAGS[@]}" examples/c/chat.c "${LDFLAGS[@]}" -o "$OUT/chat"

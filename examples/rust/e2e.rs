@@ -234,8 +234,9 @@ fn main() {
             | Event::PlainConnection { .. }
             | Event::PlainMessage { .. }
             | Event::PlainClose { .. } => {}
-            // Off unless turned on (report_connection_errors / report_upgrades).
-            Event::ConnectionError { .. } | Event::Upgrade { .. } => {}
+            // Off unless turned on (report_connection_errors / report_upgrades /
+            // observe_rooms).
+            Event::ConnectionError { .. } | Event::Upgrade { .. } | Event::Room { .. } => {}
         }
     }
 }

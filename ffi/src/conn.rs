@@ -3,6 +3,8 @@
 //! turned on), a handshake admitted with response headers and a chosen session id, the
 //! handshake round trip turned on while running, and a connection's transport and close.
 //! A connection is named by its Engine.IO id, the `conn_id` of its `handshake_json`.
+//! Also the room events (ABI revision 22, `roomcast_observe_rooms`), off until turned
+//! on the same way.
 
 use std::ffi::c_char;
 
@@ -36,6 +38,26 @@ pub unsafe extern "C" fn roomcast_report_upgrades(
     on: bool,
 ) -> roomcast_status {
     with_server(srv, |state| Ok(state.server.report_upgrades(on)?))
+}
+
+/// Reports the room changes of namespace `nsp` (NULL: of every namespace, also ones made
+/// later) from now on, as socket.io's adapter events: `ROOMCAST_EVENT_ROOM_CREATE` and
+/// `_DELETE` (`room`), `_JOIN` and `_LEAVE` (`room`, `sid`), in the order the changes
+/// happened. Each socket's own room counts (its CREATE and JOIN come before its
+/// CONNECTION); a room's CREATE comes before its first JOIN and its DELETE after its last
+/// LEAVE; a disconnecting socket leaves each room, in the order it joined them, between
+/// DISCONNECTING and DISCONNECT. Only this node's membership is reported (also in a Redis
+/// cluster). Observation stays on; a namespace not starting with `/` is
+/// `ROOMCAST_ERR_INVALID_ARGUMENT`. Since ABI revision 22.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_observe_rooms(
+    srv: *mut roomcast_server,
+    nsp: *const c_char,
+) -> roomcast_status {
+    with_server(srv, |state| {
+        let nsp = opt_text(nsp, "nsp")?;
+        Ok(state.server.observe_rooms(nsp)?)
+    })
 }
 
 /// Turns `ROOMCAST_EVENT_ALLOW_REQUEST` on or off while running (it starts as

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use std::ffi::{c_char, CString};
 
 use roomcast::host::Handshake;
-use roomcast::host::{AckTokens, Event, EventKind, PlainData};
+use roomcast::host::{AckTokens, Event, EventKind, PlainData, RoomChange};
 use roomcast::Payload;
 
 use crate::types::roomcast_bytes;
@@ -64,6 +64,20 @@ pub enum roomcast_event_kind {
     /// client that is not a browser). Answer with `roomcast_allow_origin`. `nsp` and `sid`
     /// are NULL.
     ROOMCAST_EVENT_CORS_ORIGIN = 16,
+    /// (revision 22, with `roomcast_observe_rooms`) Room `room` of namespace `nsp` came
+    /// into being (socket.io's `create-room`); its first member's ROOM_JOIN follows.
+    /// `sid` is NULL.
+    ROOMCAST_EVENT_ROOM_CREATE = 17,
+    /// (revision 22, with `roomcast_observe_rooms`) Room `room` of `nsp` lost its last
+    /// member on this node (`delete-room`), after that member's ROOM_LEAVE. `sid` is NULL.
+    ROOMCAST_EVENT_ROOM_DELETE = 18,
+    /// (revision 22, with `roomcast_observe_rooms`) `sid` joined room `room` of `nsp`
+    /// (`join-room`; a socket's own room too, before its CONNECTION).
+    ROOMCAST_EVENT_ROOM_JOIN = 19,
+    /// (revision 22, with `roomcast_observe_rooms`) `sid` left room `room` of `nsp`
+    /// (`leave-room`; when a socket disconnects, one per room between its DISCONNECTING
+    /// and DISCONNECT).
+    ROOMCAST_EVENT_ROOM_LEAVE = 20,
 }
 
 /// One client's reply to an emit with ack.
@@ -168,6 +182,9 @@ pub struct roomcast_event {
     pub context_json: *const c_char,
     /// The request method (CONNECTION_ERROR). Appended in ABI revision 18.
     pub method: *const c_char,
+    /// The room (ROOM_CREATE, ROOM_DELETE, ROOM_JOIN, ROOM_LEAVE; the member is in
+    /// `sid`). Appended in ABI revision 22.
+    pub room: *const c_char,
 }
 
 /// An event and everything its pointers point into. `ev` comes first so a
@@ -281,6 +298,7 @@ fn empty(kind: roomcast_event_kind) -> roomcast_event {
         error_code: 0,
         context_json: null,
         method: null,
+        room: null,
     }
 }
 
@@ -312,6 +330,13 @@ pub fn convert(event: Event, acks: &AckTokens) -> Box<OwnedEvent> {
         EventKind::ConnectionError => ROOMCAST_EVENT_CONNECTION_ERROR,
         EventKind::Upgrade => ROOMCAST_EVENT_UPGRADE,
         EventKind::CorsOrigin => ROOMCAST_EVENT_CORS_ORIGIN,
+        EventKind::Room => match f.room_change {
+            Some(RoomChange::Create) => ROOMCAST_EVENT_ROOM_CREATE,
+            Some(RoomChange::Delete) => ROOMCAST_EVENT_ROOM_DELETE,
+            Some(RoomChange::Join) => ROOMCAST_EVENT_ROOM_JOIN,
+            // `flatten` always sets it for a room event.
+            Some(RoomChange::Leave) | None => ROOMCAST_EVENT_ROOM_LEAVE,
+        },
     };
     let error = f.kind == EventKind::ConnectionError;
     let mut ev = roomcast_event {
@@ -343,6 +368,7 @@ pub fn convert(event: Event, acks: &AckTokens) -> Box<OwnedEvent> {
         close_code: if error { 0 } else { u32::from(f.code) },
         error_code: if error { u32::from(f.code) } else { 0 },
         conn_id: b.opt(f.conn_id.as_deref()),
+        room: b.opt(f.room.as_deref()),
         context_json: match &f.context {
             Some(c) => b.s(&c.to_string()),
             None => std::ptr::null(),

@@ -7,8 +7,9 @@ pub mod redis;
 
 use crate::sid::{Sid, SidMap, SidSet};
 use parking_lot::RwLock;
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 /// A room name. Every socket is also in the room named by its own id.
 pub type Room = Arc<str>;
@@ -142,16 +143,108 @@ pub trait Adapter: Send + Sync + 'static {
     }
 }
 
+/// A change of room membership, as socket.io's in-memory adapter reports it on its
+/// `create-room`, `delete-room`, `join-room` and `leave-room` events (see
+/// [`LocalAdapter::observe`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RoomChange {
+    /// A room came into being: its first member joins next.
+    Create,
+    /// A room's last member left (reported after that `Leave`).
+    Delete,
+    /// A member joined a room (after the room's `Create` when it is new).
+    Join,
+    /// A member left a room.
+    Leave,
+}
+
+impl RoomChange {
+    /// socket.io's event name: `"create-room"`, `"delete-room"`, `"join-room"`,
+    /// `"leave-room"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create-room",
+            Self::Delete => "delete-room",
+            Self::Join => "join-room",
+            Self::Leave => "leave-room",
+        }
+    }
+}
+
+/// What [`LocalAdapter::observe`] calls for each change: the kind, the room and, for
+/// `Join` and `Leave`, the member.
+pub type RoomObserver = Box<dyn Fn(RoomChange, &Room, Option<Sid>) + Send + Sync>;
+
 #[derive(Default)]
 struct Membership {
     rooms: HashMap<Room, SidSet>,
-    sids: SidMap<HashSet<Room>>,
+    /// Each member's rooms, with the order it joined them in (for `del_all`'s report).
+    sids: SidMap<HashMap<Room, u64>>,
+    /// The next join's order number.
+    joins: u64,
+}
+
+impl Membership {
+    /// Puts `sid` in `room`, reporting the room's creation and the join to `obs`.
+    fn add(&mut self, sid: Sid, room: &Room, obs: Option<&RoomObserver>) {
+        let order = self.joins;
+        let mine = self.sids.entry(sid).or_default();
+        if !mine.contains_key(room) {
+            mine.insert(room.clone(), order);
+            self.joins += 1;
+        }
+        let members = match self.rooms.entry(room.clone()) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                if let Some(f) = obs {
+                    f(RoomChange::Create, room, None);
+                }
+                e.insert(SidSet::default())
+            }
+        };
+        if members.insert(sid) {
+            if let Some(f) = obs {
+                f(RoomChange::Join, room, Some(sid));
+            }
+        }
+    }
+
+    /// Takes `sid` out of `room`; an empty room is removed.
+    fn del(&mut self, sid: Sid, room: &Room, obs: Option<&RoomObserver>) {
+        if let Some(set) = self.sids.get_mut(&sid) {
+            set.remove(room);
+        }
+        self.drop_member(sid, room, obs);
+    }
+
+    /// Takes `sid` out of `room`'s members (reporting the leave), then removes the room
+    /// when it is empty (reporting that after).
+    fn drop_member(&mut self, sid: Sid, room: &Room, obs: Option<&RoomObserver>) {
+        if let Some(members) = self.rooms.get_mut(room) {
+            if members.remove(&sid) {
+                if let Some(f) = obs {
+                    f(RoomChange::Leave, room, Some(sid));
+                }
+            }
+            if members.is_empty() {
+                self.rooms.remove(room);
+                if let Some(f) = obs {
+                    f(RoomChange::Delete, room, None);
+                }
+            }
+        }
+    }
 }
 
 /// The in-memory adapter: two maps behind one read-write lock, never held across I/O.
+///
+/// With an observer ([`LocalAdapter::observe`]) it reports every membership change as
+/// socket.io's in-memory adapter does, under its lock, so the reports come in the order
+/// the changes happened. Without one, each change costs one load more.
 #[derive(Default)]
 pub struct LocalAdapter {
     inner: RwLock<Membership>,
+    observer: OnceLock<RoomObserver>,
 }
 
 impl LocalAdapter {
@@ -159,44 +252,57 @@ impl LocalAdapter {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Reports every membership change from now on to `f`, called under the adapter's
+    /// lock (so `f` must not call back into the adapter), as socket.io's in-memory
+    /// adapter emits its room events: `Create` before the first `Join` of a room,
+    /// `Leave` before the `Delete` of the room it emptied, a join of a room the member is
+    /// in already reports nothing, and [`Adapter::del_all`] reports a `Leave` for each
+    /// room in the order the member joined them. Set once: `false` when an observer is
+    /// there already (it stays).
+    pub fn observe(&self, f: RoomObserver) -> bool {
+        self.observer.set(f).is_ok()
+    }
+
+    /// Whether an observer is set.
+    pub fn is_observed(&self) -> bool {
+        self.observer.get().is_some()
+    }
 }
 
 impl Adapter for LocalAdapter {
     fn add_all(&self, sid: Sid, rooms: &[Room]) {
+        let obs = self.observer.get();
         let mut m = self.inner.write();
-        for room in rooms {
-            m.sids.entry(sid).or_default().insert(room.clone());
-            m.rooms.entry(room.clone()).or_default().insert(sid);
-        }
         m.sids.entry(sid).or_default();
+        for room in rooms {
+            m.add(sid, room, obs);
+        }
     }
 
     fn del(&self, sid: Sid, rooms: &[Room]) {
+        let obs = self.observer.get();
         let mut m = self.inner.write();
         for room in rooms {
-            if let Some(set) = m.sids.get_mut(&sid) {
-                set.remove(room);
-            }
-            if let Some(members) = m.rooms.get_mut(room) {
-                members.remove(&sid);
-                if members.is_empty() {
-                    m.rooms.remove(room);
-                }
-            }
+            m.del(sid, room, obs);
         }
     }
 
     fn del_all(&self, sid: Sid) {
+        let obs = self.observer.get();
         let mut m = self.inner.write();
         let Some(rooms) = m.sids.remove(&sid) else {
             return;
         };
-        for room in rooms {
-            if let Some(members) = m.rooms.get_mut(&room) {
-                members.remove(&sid);
-                if members.is_empty() {
-                    m.rooms.remove(&room);
-                }
+        if obs.is_some() {
+            let mut rooms: Vec<(Room, u64)> = rooms.into_iter().collect();
+            rooms.sort_unstable_by_key(|(_, order)| *order);
+            for (room, _) in rooms {
+                m.drop_member(sid, &room, obs);
+            }
+        } else {
+            for room in rooms.into_keys() {
+                m.drop_member(sid, &room, None);
             }
         }
     }
@@ -205,7 +311,7 @@ impl Adapter for LocalAdapter {
         let m = self.inner.read();
         m.sids
             .get(&sid)
-            .map(|s| s.iter().cloned().collect())
+            .map(|s| s.keys().cloned().collect())
             .unwrap_or_default()
     }
 
@@ -250,28 +356,21 @@ impl Adapter for LocalAdapter {
         self.inner.read().rooms.contains_key(room)
     }
     fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        let obs = self.observer.get();
         let mut m = self.inner.write();
         for sid in select(&m, opts) {
             for room in rooms {
-                m.sids.entry(sid).or_default().insert(room.clone());
-                m.rooms.entry(room.clone()).or_default().insert(sid);
+                m.add(sid, room, obs);
             }
         }
     }
 
     fn del_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        let obs = self.observer.get();
         let mut m = self.inner.write();
         for sid in select(&m, opts) {
             for room in rooms {
-                if let Some(set) = m.sids.get_mut(&sid) {
-                    set.remove(room);
-                }
-                if let Some(members) = m.rooms.get_mut(room) {
-                    members.remove(&sid);
-                    if members.is_empty() {
-                        m.rooms.remove(room);
-                    }
-                }
+                m.del(sid, room, obs);
             }
         }
     }
@@ -300,6 +399,7 @@ fn select(m: &Membership, opts: &BroadcastOptions) -> Vec<Sid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
 
     fn recipients(a: &LocalAdapter, opts: &BroadcastOptions) -> HashSet<Sid> {
         let mut out = HashSet::new();
@@ -375,5 +475,69 @@ mod tests {
         a.del_all(s);
         assert!(a.rooms().is_empty());
         assert!(a.socket_rooms(s).is_empty());
+    }
+
+    /// The observer hears what socket.io's in-memory adapter emits, in its order.
+    #[test]
+    fn observer_reports_like_socket_io() {
+        let a = LocalAdapter::new();
+        let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        assert!(a.observe(Box::new(move |kind, room, sid| {
+            log.lock().push((kind.as_str(), room.to_string(), sid))
+        })));
+        assert!(!a.observe(Box::new(|_, _, _| {})), "set once");
+        let (s1, s2) = (Sid::new(), Sid::new());
+        let take = || std::mem::take(&mut *seen.lock());
+        let r = |s: &str| s.to_string();
+        a.add_all(s1, &[Arc::from(s1.as_str())]);
+        a.add_all(s1, &["b".into(), "a".into(), "b".into()]);
+        assert_eq!(
+            take(),
+            vec![
+                ("create-room", r(s1.as_str()), None),
+                ("join-room", r(s1.as_str()), Some(s1)),
+                ("create-room", r("b"), None),
+                ("join-room", r("b"), Some(s1)),
+                ("create-room", r("a"), None),
+                ("join-room", r("a"), Some(s1)),
+            ]
+        );
+        // A room someone has: no second create; a room it is in already: nothing.
+        a.add_sockets(&BroadcastOptions::all(), &["a".into()]);
+        a.add_all(s2, &["a".into()]);
+        assert_eq!(take(), vec![("join-room", r("a"), Some(s2))]);
+        // Leaving a room it is not in reports nothing; the last one out deletes it.
+        a.del(s2, &["b".into(), "a".into()]);
+        a.del(s1, &["a".into()]);
+        assert_eq!(
+            take(),
+            vec![
+                ("leave-room", r("a"), Some(s2)),
+                ("leave-room", r("a"), Some(s1)),
+                ("delete-room", r("a"), None),
+            ]
+        );
+        // del_all: every room, in the order it joined them.
+        a.add_all(s1, &["z".into(), "a".into()]);
+        take();
+        a.del_all(s1);
+        let mut want = Vec::new();
+        for room in [s1.as_str(), "b", "z", "a"] {
+            want.push(("leave-room", r(room), Some(s1)));
+            want.push(("delete-room", r(room), None));
+        }
+        assert_eq!(take(), want);
+        a.add_all(s2, &["x".into()]);
+        a.del_sockets(&BroadcastOptions::all().to("x"), &["x".into(), "y".into()]);
+        assert_eq!(
+            take(),
+            vec![
+                ("create-room", r("x"), None),
+                ("join-room", r("x"), Some(s2)),
+                ("leave-room", r("x"), Some(s2)),
+                ("delete-room", r("x"), None),
+            ]
+        );
     }
 }

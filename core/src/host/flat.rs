@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use super::{AckResult, AckTokens, DisconnectReason, Event, Handshake, Payload, PlainData, Sid};
+use super::{
+    AckResult, AckTokens, DisconnectReason, Event, Handshake, Payload, PlainData, RoomChange, Sid,
+};
 
 /// What happened (the variant of [`Event`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +43,8 @@ pub enum EventKind {
     Upgrade,
     /// [`Event::CorsOrigin`].
     CorsOrigin,
+    /// [`Event::Room`] (what changed is in `room_change`).
+    Room,
 }
 
 /// An event's fields; those its kind does not have are empty (`None`, 0, false).
@@ -93,6 +97,10 @@ pub struct FlatEvent {
     pub conn_id: Option<Arc<str>>,
     /// The close reason (`PlainClose`).
     pub close_reason: Option<String>,
+    /// What changed (`Room`; the member, for `Join` and `Leave`, is in `sid`).
+    pub room_change: Option<RoomChange>,
+    /// The room (`Room`).
+    pub room: Option<Arc<str>>,
 }
 
 impl FlatEvent {
@@ -120,6 +128,8 @@ impl FlatEvent {
             context: None,
             conn_id: None,
             close_reason: None,
+            room_change: None,
+            room: None,
         }
     }
 }
@@ -259,6 +269,16 @@ impl AckTokens {
             Event::Upgrade { conn_id } => {
                 f = FlatEvent::new(EventKind::Upgrade);
                 f.conn_id = Some(conn_id);
+            }
+            Event::Room {
+                nsp,
+                kind,
+                room,
+                sid,
+            } => {
+                f = FlatEvent::new(EventKind::Room);
+                (f.nsp, f.sid) = (Some(nsp), sid);
+                (f.room_change, f.room) = (Some(kind), Some(room));
             }
         }
         f.ack = ack;

@@ -42,6 +42,7 @@ mod plain;
 pub mod routes;
 
 use crate::adapter::BroadcastOptions;
+pub use crate::adapter::RoomChange;
 use crate::config::{AllowedOrigins, NamespaceMatch, NamespaceRule};
 use crate::engine::{Engine, EngineConfig};
 use crate::http::{self, Router};
@@ -470,6 +471,20 @@ impl Server {
     /// Takes socket `sid` of `nsp` out of `rooms`.
     pub fn leave(&self, nsp: &str, sid_: &str, rooms: &[&str]) -> Result<(), Error> {
         self.live()?.leave(nsp, sid(sid_)?, rooms)
+    }
+
+    /// Reports the room changes of namespace `nsp` (`None`: every namespace, also ones
+    /// made later) as [`Event::Room`] from now on: socket.io's adapter events
+    /// `create-room`, `delete-room`, `join-room` and `leave-room`, with socket.io's
+    /// in-memory adapter's semantics (each socket's own room counts, `Create` before the
+    /// first `Join`, `Leave` before the `Delete` of the room it emptied, a disconnecting
+    /// socket leaves each room in the order it joined them, between `Disconnecting` and
+    /// `Disconnect`). Only this node's membership is reported, also in a cluster (joins
+    /// by other nodes' `sockets_join` on this node's sockets included). A namespace not
+    /// observed pays one load per change. Observation stays on; a name that does not
+    /// start with `/` is [`Error::InvalidArgument`].
+    pub fn observe_rooms(&self, nsp: Option<&str>) -> Result<(), Error> {
+        self.live()?.observe_rooms(nsp)
     }
 
     /// The rooms of socket `sid` (its own id room included), sorted.

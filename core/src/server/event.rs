@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::adapter::RoomChange;
 use crate::engine::{CloseReason, Handshake};
 use crate::protocol::Payload;
 use crate::sid::Sid;
@@ -306,6 +307,21 @@ pub enum Event {
     Upgrade {
         /// The Engine.IO session id (`Handshake::conn_id`).
         conn_id: Arc<str>,
+    },
+    /// A room of a namespace the host observes changed (see
+    /// [`crate::host::Server::observe_rooms`]): socket.io's adapter events
+    /// `create-room`, `delete-room`, `join-room` and `leave-room`, for this node's
+    /// members (sockets, and plain connections sharing the rooms), each socket's own room
+    /// included, in the order the changes happened.
+    Room {
+        /// Namespace.
+        nsp: Arc<str>,
+        /// What changed.
+        kind: RoomChange,
+        /// The room.
+        room: Arc<str>,
+        /// The member that joined or left (`Join`, `Leave`); `None` for `Create`/`Delete`.
+        sid: Option<Sid>,
     },
     /// A socket left.
     Disconnect {

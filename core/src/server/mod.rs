@@ -11,6 +11,7 @@ mod inbound;
 mod namespace;
 mod plain;
 mod recovery;
+mod room_events;
 mod stream_log;
 mod wire;
 
@@ -225,6 +226,8 @@ pub struct SocketIo {
     admin: OnceLock<Arc<admin::Admin>>,
     /// Connection events the host asked for (see [`engine_events`]).
     engine_reports: engine_events::EngineReports,
+    /// The namespaces whose room changes the host observes (see [`room_events`]).
+    room_watch: room_events::RoomWatch,
 }
 
 impl SocketIo {
@@ -245,6 +248,7 @@ impl SocketIo {
             plain: RwLock::new(Default::default()),
             admin: OnceLock::new(),
             engine_reports: Default::default(),
+            room_watch: Default::default(),
         }
     }
 
@@ -303,7 +307,7 @@ impl SocketIo {
             .entry(Arc::from(name))
             .or_insert_with(|| {
                 created = true;
-                Namespace::new(
+                let ns = Namespace::new(
                     name,
                     middleware,
                     dynamic,
@@ -311,7 +315,9 @@ impl SocketIo {
                     self.cfg.streamed,
                     self.cfg.metrics.clone(),
                     (self.cfg.parser, self.cfg.deflate_threshold),
-                )
+                );
+                self.watch_new_namespace(&ns);
+                ns
             })
             .clone();
         drop(all);

@@ -42,7 +42,8 @@ pub struct Namespace {
     sockets: RwLock<SidMap<Member>>,
     /// Plain WebSocket connections in this namespace's rooms (see `plain`).
     plain: RwLock<SidMap<PlainSession>>,
-    adapter: Box<dyn Adapter>,
+    /// Always the in-memory adapter: a cluster talks to other nodes beside it.
+    adapter: LocalAdapter,
     /// Replay buffer and saved sessions, when connection state recovery is on.
     pub(crate) recovery: Option<Recovery>,
     /// With recovery in a streams cluster: what this node delivered from the stream (the
@@ -101,7 +102,7 @@ impl Namespace {
             removed: AtomicBool::new(false),
             sockets: RwLock::new(SidMap::default()),
             plain: RwLock::new(SidMap::default()),
-            adapter: Box::new(LocalAdapter::new()),
+            adapter: LocalAdapter::new(),
             stream_log: (streamed && recovery.is_some()).then(StreamLog::default),
             recovery: recovery.map(Recovery::new),
             metrics,
@@ -113,7 +114,27 @@ impl Namespace {
 
     /// The rooms of this namespace.
     pub fn adapter(&self) -> &dyn Adapter {
-        &*self.adapter
+        &self.adapter
+    }
+
+    /// Reports this namespace's room changes (this node's members) as `Event::Room` to
+    /// `io`'s host from now on; does nothing when they are reported already, and for a
+    /// namespace the core serves itself.
+    pub(crate) fn observe_rooms(&self, io: std::sync::Weak<SocketIo>) {
+        if self.internal || self.adapter.is_observed() {
+            return;
+        }
+        let nsp = self.name.clone();
+        self.adapter.observe(Box::new(move |kind, room, sid| {
+            if let Some(io) = io.upgrade() {
+                io.report(Event::Room {
+                    nsp: nsp.clone(),
+                    kind,
+                    room: room.clone(),
+                    sid,
+                });
+            }
+        }));
     }
 
     /// A connected socket by id.
