@@ -359,9 +359,22 @@ export interface EngineConnection extends EventEmitter {
   once(ev: string, listener: (...args: any[]) => void): this;
 }
 
+/** The events of `io.of(nsp).adapter` (socket.io's in-memory adapter's). */
+export interface AdapterEvents {
+  /** A room came into being on this node (a socket's own room too); its first join-room follows. */
+  'create-room': (room: Room) => void;
+  /** A room lost its last member on this node, after that member's leave-room. */
+  'delete-room': (room: Room) => void;
+  /** Socket `id` joined `room` (not again for a room it is in). */
+  'join-room': (room: Room, id: string) => void;
+  /** Socket `id` left `room` (on disconnect, one per room, in the order it joined them). */
+  'leave-room': (room: Room, id: string) => void;
+}
+
 /**
- * The read-only view of a namespace's rooms (`io.of(nsp).adapter`). The room events
- * (create-room, join-room, leave-room, delete-room) are not reported yet: listening throws.
+ * The read-only view of a namespace's rooms (`io.of(nsp).adapter`), and its room events:
+ * listening to one turns the core's reports on for the namespace. Events are of this
+ * node's sockets only (as socket.io's Redis adapter) and arrive through the event queue.
  */
 export interface Adapter extends EventEmitter {
   readonly nsp: Namespace<any, any, any, any>;
@@ -373,6 +386,10 @@ export interface Adapter extends EventEmitter {
   allRooms(): Promise<Set<Room>>;
   /** Nodes in the cluster (1 without one). */
   serverCount(): Promise<number>;
+  on<Ev extends keyof AdapterEvents>(ev: Ev, listener: AdapterEvents[Ev]): this;
+  on(ev: string | symbol, listener: (...args: any[]) => void): this;
+  once<Ev extends keyof AdapterEvents>(ev: Ev, listener: AdapterEvents[Ev]): this;
+  once(ev: string | symbol, listener: (...args: any[]) => void): this;
 }
 
 export class Socket<

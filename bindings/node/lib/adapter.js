@@ -4,9 +4,14 @@
 // of rooms) of this node, read from the core at each access (one `roomsOf` per local
 // socket: a snapshot, O(sockets in the namespace)), and the cluster-wide `allRooms()` and
 // `serverCount()` (1 without a cluster). Writing goes through sockets and namespaces
-// (join, socketsJoin...), never through the view. The room events (`create-room`,
-// `join-room`, `leave-room`, `delete-room`) need the core's room notifications, which
-// are not there yet: listening to them throws instead of never firing.
+// (join, socketsJoin...), never through the view.
+//
+// The room events `create-room` (room), `delete-room` (room), `join-room` (room, id) and
+// `leave-room` (room, id) come from the core (`Server::observe_rooms`), which reports
+// them once something listens to one of them on this namespace's adapter, with socket.io's
+// in-memory adapter's order and semantics, for this node's sockets only (as socket.io
+// with the Redis adapter). They arrive through the event queue: a listener hears of a
+// join after the `socket.join()` call that made it has returned.
 
 const { EventEmitter } = require('node:events');
 
@@ -16,6 +21,10 @@ class Adapter extends EventEmitter {
   constructor(nsp) {
     super();
     this.nsp = nsp;
+    this._watching = false;
+    this.on('newListener', (ev) => {
+      if (ROOM_EVENTS.has(ev)) this._watch();
+    });
   }
 
   /** Each local socket's rooms, from the core. */
@@ -56,25 +65,18 @@ class Adapter extends EventEmitter {
     return (await this.nsp.server._request('serverCount', this.nsp.name)).value;
   }
 
-  on(ev, listener) {
-    if (ROOM_EVENTS.has(ev)) {
-      throw new Error(`roomcast: the adapter event "${ev}" is not supported yet (the core does not report room changes to the host)`);
-    }
-    return super.on(ev, listener);
+  // The first listener of a room event turns the core's reports on for this namespace
+  // (they stay on; with no listener left they are dropped here).
+  _watch() {
+    if (this._watching) return;
+    this._watching = true;
+    this.nsp.server._observeRooms(this.nsp.name);
   }
 
-  addListener(ev, listener) {
-    return this.on(ev, listener);
-  }
-
-  once(ev, listener) {
-    if (ROOM_EVENTS.has(ev)) this.on(ev, listener);
-    return super.once(ev, listener);
-  }
-
-  prependListener(ev, listener) {
-    if (ROOM_EVENTS.has(ev)) this.on(ev, listener);
-    return super.prependListener(ev, listener);
+  /** A room event from the core. */
+  _onRoom(kind, room, id) {
+    if (id === null || id === undefined) this.emit(kind, room);
+    else this.emit(kind, room, id);
   }
 }
 

@@ -245,6 +245,8 @@ class Server {
     /** Plain WebSocket routes by path (see ws()). */
     this._routes = new Map();
     this._admin = null;
+    /** Namespaces whose room events something listens to (see lib/adapter.js). */
+    this._roomWatch = new Set();
     this.sockets = this.of('/');
     if (srv !== undefined && srv !== null) this.listen(srv);
   }
@@ -287,6 +289,7 @@ class Server {
     if (this.engine._asks()) options.allowRequest = true;
     this._native = new NativeServer(ownOptions(options), (ev) => this._onEvent(ev));
     this.engine._started();
+    for (const name of this._roomWatch) this._command('observeRooms', name);
     this._clustered = !!redis;
     if (attached) {
       this.httpServer = srv;
@@ -563,9 +566,24 @@ class Server {
     this._acks.set(id, entry);
   }
 
+  /** Turns the core's room events on for namespace `name` (now, or when it starts). */
+  _observeRooms(name) {
+    if (this._roomWatch.has(name)) return;
+    this._roomWatch.add(name);
+    this._command('observeRooms', name);
+  }
+
+  _onRoom(name, kind, room, id) {
+    const nsp = this._nsps.get(name);
+    if (nsp && nsp._adapter) nsp._adapter._onRoom(kind, room, id);
+  }
+
   _onEvent(ev) {
     try {
       switch (ev[0]) {
+        case 'room':
+          this._onRoom(ev[1], ev[2], ev[3], ev[4]);
+          break;
         case 'allow_request':
           this.engine._onHandshake(ev[1], ev[2], ev[3]);
           break;

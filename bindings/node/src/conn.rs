@@ -87,6 +87,15 @@ impl NativeServer {
         self.handle.report_upgrades(on).map_err(|e| err(&env, e))
     }
 
+    /// Turns the room events of namespace `nsp` (undefined: every namespace) on; they
+    /// stay on (see `Server::observe_rooms`).
+    #[napi]
+    pub fn observe_rooms(&self, env: Env, nsp: Option<String>) -> Result<()> {
+        self.handle
+            .observe_rooms(nsp.as_deref())
+            .map_err(|e| err(&env, e))
+    }
+
     /// "polling" or "websocket"; undefined once the connection is closed.
     #[napi]
     pub fn connection_transport(&self, conn_id: String) -> Option<&'static str> {

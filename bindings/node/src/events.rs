@@ -17,7 +17,8 @@
 //! `["plain_connection", route, id, handshake]`, `["plain_message", route, id, data]`
 //! (a string for text, a Buffer for binary), `["plain_close", route, id, code, reason]`,
 //! the engine's `["connection_error", code, message, contextJson, method, handshake]` and
-//! `["upgrade", connId]`, `["closed"]`. `args` is JSON text, or an array when it carries binary.
+//! `["upgrade", connId]`, the room events (once observed) `["room", nsp, kind, room, sid|null]`
+//! (`kind` socket.io's adapter event name, e.g. "join-room"), `["closed"]`. `args` is JSON text, or an array when it carries binary.
 
 use napi::threadsafe_function::{
     ErrorStrategy, ThreadSafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
@@ -199,6 +200,16 @@ fn event_to_js(env: &Env, f: FlatEvent) -> Result<Vec<JsUnknown>> {
             number(f.request)?,
             text(f.method.as_deref())?,
             handshake,
+        ],
+        EventKind::Room => vec![
+            s(env, "room")?,
+            nsp,
+            text(f.room_change.map(|k| k.as_str()))?,
+            text(f.room.as_deref())?,
+            match f.sid {
+                Some(_) => sid,
+                None => env.get_null()?.into_unknown(),
+            },
         ],
         EventKind::PlainClose => vec![
             s(env, "plain_close")?,

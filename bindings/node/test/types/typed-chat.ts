@@ -89,6 +89,13 @@ function onSocket(socket: Socket<ClientToServerEvents, ServerToClientEvents, Int
 io.on('connection', onSocket);
 
 void io.of('/').adapter.serverCount();
+io.of('/').adapter.on('join-room', (room, id) => {
+  const r: string = room;
+  const who: string = id;
+  void [r, who];
+});
+io.of('/').adapter.on('delete-room', (room) => void room.length);
+
 const size: number | undefined = io.sockets.adapter.rooms.get('room1')?.size;
 void size;
 const count: number = io.engine.clientsCount;
