@@ -270,6 +270,19 @@ fn event_tuple<'py>(py: Python<'py>, ev: Event) -> PyResult<Bound<'py, PyTuple>>
             method,
             handshake: h,
         } => ("cors_origin", request.id(), method, handshake(py, &h)?).into_pyobject(py)?,
+        Event::Room {
+            nsp,
+            kind,
+            room,
+            sid,
+        } => (
+            "room",
+            &*nsp,
+            kind.as_str(),
+            &*room,
+            sid.as_ref().map(|s| s.as_str()),
+        )
+            .into_pyobject(py)?,
     };
     Ok(t)
 }
@@ -492,6 +505,13 @@ impl NativeServer {
     /// Commands on plain WebSocket connections.
     fn plain(&self) -> crate::plain::NativePlain {
         crate::plain::NativePlain::new(self.server.clone())
+    }
+
+    /// Turns the room events (`("room", nsp, kind, room, sid)`) of namespace `nsp` on
+    /// (`None`: every namespace); they stay on.
+    #[pyo3(signature = (nsp=None))]
+    fn observe_rooms(&self, nsp: Option<&str>) -> PyResult<()> {
+        self.server.observe_rooms(nsp).map_err(err)
     }
 
     /// Puts socket `sid` of `nsp` in `rooms`.

@@ -158,6 +158,31 @@ def test_sync_server_cluster_operations_both_ways(cluster, make_server, make_cli
         victim.disconnect()
 
 
+def test_room_events_are_local_and_include_joins_asked_by_other_nodes(cluster, make_server, make_client):
+    """As socket.io with its Redis adapter: a node reports its own sockets' room changes,
+    also when another node's socketsJoin makes them, and never the other node's sockets."""
+    redis_url, node_url = cluster
+    sio = make_server(client_manager=roomcast.RedisManager(redis_url, request_timeout=5))
+    seen = []
+    for event in roomcast.ROOM_EVENTS:
+        sio.on_room_event(event, lambda *args, e=event: seen.append((e, *args)))
+    sio.start()
+    ctl = _node_client(node_url)
+    try:
+        wait_for(lambda: sio.server_count() == 2, 15, "two nodes")
+        py = make_client(sio)
+        me = py.get_sid()
+        wait_for(lambda: len(seen) >= 2, 10, "the own room's events")
+        assert seen == [("create-room", me), ("join-room", me, me)]
+        del seen[:]
+        assert _ctl(ctl, "join-all", "everyone") is True
+        wait_for(lambda: len(seen) >= 2, 10, "the join asked by the Node node")
+        wait_for(lambda: "everyone" in _ctl(ctl, "rooms-of", ctl.get_sid()), 10, "the Node node's socket joined")
+        assert seen == [("create-room", "everyone"), ("join-room", "everyone", me)]
+    finally:
+        ctl.disconnect()
+
+
 def test_async_server_cluster_operations(cluster):
     redis_url, node_url = cluster
 

@@ -8,6 +8,7 @@
 //   ctl("sse-ack", n)   -> serverSideEmitWithAck("ping-servers", n)
 //   ctl("notes")        -> server-side emits received ([{nsp, event?, args}])
 //   ctl("rooms-of", id) -> rooms of local socket `id`
+//   ctl("join-all", room) -> io.socketsJoin(room) (every node's sockets), then true
 import { startNodeNode } from "../harness.mjs";
 
 const nd = await startNodeNode(process.env.REDIS_URL, process.env.SHARDED === "1" ? { sharded: true } : {});
@@ -23,6 +24,9 @@ nd.io.on("connection", (socket) => {
           return ack(await nd.io.serverSideEmitWithAck("ping-servers", arg));
         case "notes":
           return ack(nd.sse);
+        case "join-all":
+          nd.io.socketsJoin(arg);
+          return ack(true);
         case "rooms-of":
           return ack([...(nd.io.of("/").adapter.sids.get(arg) ?? [])]);
         default:

@@ -9,7 +9,7 @@ API, whose protocol, rooms and fan-out run in Rust.
 >>> sio.run("127.0.0.1", 3000)
 """
 
-from ._base import Reason
+from ._base import ROOM_EVENTS, Reason
 from ._log import set_log_filter
 from ._native import (
     ConfigError,
@@ -46,6 +46,7 @@ __all__ = [
     "NoSuchSocket",
     "PlainConnection",
     "PlainRoute",
+    "ROOM_EVENTS",
     "RedisManager",
     "Reason",
     "RoomcastError",

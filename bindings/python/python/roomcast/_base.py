@@ -34,6 +34,9 @@ logger = logging.getLogger("roomcast")
 _default_logger = logger
 
 Handler = Callable[..., Any]
+
+#: socket.io's adapter room events (see ``on_room_event``).
+ROOM_EVENTS = ("create-room", "delete-room", "join-room", "leave-room")
 Rooms = Union[str, Sequence[str], None]
 
 # (namespace, sid) of the socket whose connect handler is running in this context.
@@ -478,6 +481,8 @@ class _ServerBase:
         self.handlers: Dict[str, Dict[str, Handler]] = {}
         #: Handlers of other nodes' ``serverSideEmit``, per namespace and event.
         self.server_side_handlers: Dict[str, Dict[str, Handler]] = {}
+        #: Room event handlers (``on_room_event``), per namespace and event.
+        self.room_handlers: Dict[str, Dict[str, Handler]] = {}
         self._native: Any = None
         self._pid = os.getpid()
         self._lock = threading.RLock()
@@ -531,6 +536,44 @@ class _ServerBase:
             register(handler)
             return None
         return register
+
+    def on_room_event(self, event: str, handler: Optional[Handler] = None, namespace: Optional[str] = None) -> Any:
+        """roomcast extension (python-socketio has no room events): registers ``handler``
+        for one of socket.io's adapter events on ``namespace`` (default ``"/"``):
+        ``"create-room"`` and ``"delete-room"`` call ``handler(room)``, ``"join-room"`` and
+        ``"leave-room"`` ``handler(room, sid)``. They follow socket.io's in-memory adapter:
+        each socket's own room (its sid) counts, a room's ``create-room`` comes before its
+        first ``join-room`` and its ``delete-room`` after its last ``leave-room``, and a
+        socket that disconnects leaves every room (in the order it joined them) before its
+        ``disconnect`` handler runs. Only this server's sockets are reported, also in a
+        Redis cluster. Registering turns the core's reports on for that namespace (before
+        or after ``start``); ``AsyncServer`` awaits an ``async def``. Usable as
+        ``@sio.on_room_event('join-room')``."""
+        if event not in ROOM_EVENTS:
+            raise ValueError(f"on_room_event: {event!r} is not one of {', '.join(ROOM_EVENTS)}")
+        nsp = namespace or "/"
+        if not nsp.startswith("/"):
+            raise ValueError(f"on_room_event: namespace {nsp!r} does not start with '/'")
+
+        def register(fn: Handler) -> Handler:
+            with self._lock:
+                self.room_handlers.setdefault(nsp, {})[event] = fn
+                if self._native is not None and not self._native.stopped:
+                    self._core_server().observe_rooms(nsp)
+            return fn
+
+        if handler is not None:
+            register(handler)
+            return None
+        return register
+
+    def _room_call(self, ev: tuple) -> Optional[Tuple[Handler, tuple]]:
+        """The handler of a ``("room", nsp, event, room, sid)`` event and its arguments."""
+        _, nsp, event, room, sid = ev
+        handler = self.room_handlers.get(nsp, {}).get(event)
+        if handler is None:
+            return None
+        return handler, ((room,) if sid is None else (room, sid))
 
     def _cluster(self) -> Any:
         return self._core_server().cluster()
@@ -602,6 +645,8 @@ class _ServerBase:
         routes = [r._native_options() for r in self._routes.values()]
         options = self._options if listen else dict(self._options, listen=False)
         self._native = _native.NativeServer(self._namespace_rules(), routes, host=host, port=port, **options)
+        for nsp in self.room_handlers:
+            self._native.observe_rooms(nsp)
         _live.add(self)
 
     def plain_route(self, path: str, verify: Optional[Callable[[Dict[str, Any]], Any]] = None, **options: Any) -> Any:

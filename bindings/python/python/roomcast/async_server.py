@@ -162,8 +162,12 @@ class AsyncServer(_ServerBase):
             if isinstance(fut, asyncio.Future) and not fut.done():
                 fut.set_result(reply)
             return
-        # Every event of one socket id (from its connect request on) runs in order.
-        key = ev[3] if kind == "connect_request" else ev[2]
+        # Every event of one socket id (from its connect request on) runs in order; the
+        # room events of a namespace too, in their own line.
+        if kind == "room":
+            key: Any = ("room", ev[1])
+        else:
+            key = ev[3] if kind == "connect_request" else ev[2]
         prev = self._tails.get(key)
         assert self._loop is not None
         task = self._loop.create_task(self._run(key, ev, prev))
@@ -232,6 +236,11 @@ class AsyncServer(_ServerBase):
             call = self._plain_call(ev)
             if call is not None:
                 await self._guard(call[0], f"plain route {ev[1]} {kind[6:]}", *call[1])
+            return
+        if kind == "room":
+            room_call = self._room_call(ev)
+            if room_call is not None:
+                await self._guard(room_call[0], f"room event {ev[2]!r}", *room_call[1])
             return
         if kind == "message":
             _, nsp, sid, event, args, token = ev

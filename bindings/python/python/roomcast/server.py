@@ -122,6 +122,10 @@ class Server(_ServerBase):
             call = self._plain_call(ev)
             if call is not None:
                 self._guard(call[0], f"plain route {ev[1]} {kind[6:]}", *call[1])
+        elif kind == "room":
+            call = self._room_call(ev)
+            if call is not None:
+                self._guard(call[0], f"room event {ev[2]!r}", *call[1])
         elif kind == "connect_request":
             _, request, nsp, sid, auth, handshake, recovered = ev
             if recovered:
