@@ -255,6 +255,10 @@ mod tests {
     const GROUPED: &[(&str, &str)] = &[
         ("cors_origins", "roomcast_config_add_cors_origin"),
         (
+            "cors_origin_patterns",
+            "roomcast_config_add_cors_origin_pattern",
+        ),
+        (
             "recovery_max_disconnection_duration",
             "roomcast_config_set_connection_state_recovery",
         ),
