@@ -70,6 +70,12 @@ def test_records_with_fields_only_when_the_filter_is_on(capture, make_server, ma
         r.name == "roomcast.engine" and r.roomcast_fields.get("sid") == conn and r.transport == "websocket"
         for r in capture.records
     )
+    # The engine's "connection closed" can come after the socket's record: wait for it, so
+    # every record of that client is in before the count below.
+    wait_for(
+        lambda: [r for r in capture.records if r.roomcast_fields.get("sid") == conn and "connection closed" in r.getMessage()],
+        what="the connection closed record",
+    )
 
     roomcast.set_log_filter("off")
     n = len(capture.records)
