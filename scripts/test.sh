@@ -44,8 +44,10 @@ npm_install tests/node
 npm_install examples
 python_venv
 
+SETUP_S=$SECONDS
 FAILED=()
 PASSED=()
+TIMES=()
 # TEST_ONLY=<extended regex> runs only the steps whose name matches (for re-checking one area
 # after a rebase); unset, every step runs.
 step() {
@@ -53,7 +55,9 @@ step() {
   if [ -n "${TEST_ONLY:-}" ] && ! [[ $name =~ $TEST_ONLY ]]; then return 0; fi
   echo
   echo "== $name"
+  local t0=$SECONDS
   if "$@"; then PASSED+=("$name"); else FAILED+=("$name"); echo "!! $name failed"; fi
+  TIMES+=("$(printf '%5ds  %s' $((SECONDS - t0)) "$name")")
 }
 
 # The gates first: formatting and lints over every crate (bindings and benches included).
@@ -76,5 +80,7 @@ echo
 echo "== summary"
 for s in "${PASSED[@]}"; do echo "ok    $s"; done
 for s in "${FAILED[@]+"${FAILED[@]}"}"; do echo "FAIL  $s"; done
+echo "== time per step (setup took ${SETUP_S}s, the whole run ${SECONDS}s)"
+for t in "${TIMES[@]+"${TIMES[@]}"}"; do echo "$t"; done
 echo "steps: ${#PASSED[@]} passed, ${#FAILED[@]} failed"
 [ "${#FAILED[@]}" -eq 0 ]
