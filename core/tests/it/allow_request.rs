@@ -2,8 +2,7 @@
 //! (an `Event::AllowRequest`), a refusal is answered with its status and engine.io's body,
 //! and a host that never answers gets the request refused at the timeout.
 
-mod common;
-use common::{config, recv};
+use crate::common::{config, recv};
 use roomcast::host::{Event, Refusal, RequestCheck, Server};
 use std::io::{Read, Write};
 use std::time::Duration;

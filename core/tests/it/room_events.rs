@@ -3,8 +3,7 @@
 //! `Connection`, create before join, leave before delete, every room left in join order
 //! between `Disconnecting` and `Disconnect`), per namespace or for all of them.
 
-mod common;
-use common::{config, connect, recv, runtime};
+use crate::common::{config, connect, recv, runtime};
 use roomcast::config::NamespaceRule;
 use roomcast::host::{Event, RecvError, RoomChange, Server};
 use roomcast::BroadcastOptions;
@@ -116,7 +115,7 @@ fn room_events_follow_socket_io_in_memory_adapter() {
     assert_eq!(next(&events), ev("leave-room", "r1", Some(a)));
     assert_eq!(next(&events), ev("delete-room", "r1", None));
     assert_eq!(events.try_recv().err(), Some(RecvError::Timeout));
-    rt.block_on(common::send(&mut a_ws, "41"));
+    rt.block_on(crate::common::send(&mut a_ws, "41"));
     assert_eq!(next(&events).0, "disconnecting");
     server.stop(std::time::Duration::from_secs(2));
 }
@@ -128,8 +127,8 @@ fn observing_all_namespaces_covers_ones_made_later() {
     let (server, events) = Server::start(cfg).unwrap();
     server.observe_rooms(None).unwrap();
     let rt = runtime();
-    let mut ws = rt.block_on(common::open(&server));
-    rt.block_on(common::send(&mut ws, "40/room-7,"));
+    let mut ws = rt.block_on(crate::common::open(&server));
+    rt.block_on(crate::common::send(&mut ws, "40/room-7,"));
     match recv(&events) {
         Event::Room { nsp, kind, sid, .. } => {
             assert_eq!((&*nsp, kind), ("/room-7", RoomChange::Create));

@@ -4,8 +4,7 @@
 //! turned on while running, the upgrade as an event, a connection's transport, and
 //! closing a connection. Raw HTTP/1.1 and a real WebSocket client.
 
-mod common;
-use common::{config, next_text, recv, runtime};
+use crate::common::{config, next_text, recv, runtime};
 use futures_util::SinkExt;
 use roomcast::host::{Admission, Event, RecvError, Server};
 use std::io::{Read, Write};

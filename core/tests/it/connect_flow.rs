@@ -3,8 +3,7 @@
 //! order), middleware with a held socket, namespaces added while running, bulk operations
 //! by selector, and the validated config builder.
 
-mod common;
-use common::{config, connect, next_text, open, recv, runtime, send};
+use crate::common::{config, connect, next_text, open, recv, runtime, send};
 use roomcast::host::options::OptionValue;
 use roomcast::host::{ConfigBuilder, ConfigError, DisconnectReason, Error, Event, Server};
 use roomcast::{BroadcastOptions, Config, NamespaceRule, Payload};

@@ -7,8 +7,7 @@ use roomcast::{BroadcastOptions, Config, Payload};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
-mod common;
-use common::{config, connect, next_text, recv, runtime, Ws};
+use crate::common::{config, connect, next_text, recv, runtime, Ws};
 
 /// Connects two clients, emits `q` to both with an ack and `timeout`, and checks both got
 /// the question; returns them and the ack id.

@@ -1,8 +1,7 @@
 //! Engine.IO over HTTP long-polling and the upgrade to WebSocket, with raw HTTP/1.1 on a
 //! TCP stream (no client library): handshake, POST and GET, the probe, and the switch.
 
-mod common;
-use common::{next_text, recv, runtime};
+use crate::common::{next_text, recv, runtime};
 use futures_util::SinkExt;
 use roomcast::host::{Event, Server};
 use roomcast::{BroadcastOptions, Config, Payload};
