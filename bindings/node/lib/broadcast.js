@@ -88,6 +88,7 @@ class BroadcastOperator {
     const except = [...this._except];
     const volatile = !!this._flags.volatile;
     const targets = this._nsp._targets();
+    for (const nsp of targets) this._notifyOutgoing(nsp, ev, args);
     if (!ack) {
       const local = !!this._flags.local;
       for (const nsp of targets) server._command('emit', nsp.name, rooms, except, volatile, String(ev), json, bins, local, this._flags.compress);
@@ -124,6 +125,25 @@ class BroadcastOperator {
         }
       });
     });
+  }
+
+  /**
+   * socket.io's adapter calls each recipient's onAnyOutgoing listeners as it sends a
+   * broadcast; here the core fans out, so the sockets of `nsp` with such listeners (none,
+   * usually: then this costs one check) are matched against the selection first.
+   */
+  _notifyOutgoing(nsp, ev, args) {
+    const watchers = nsp._outgoingWatchers;
+    if (!watchers || watchers.size === 0) return;
+    const selected = new Set(this._ids(nsp));
+    for (const socket of [...watchers]) {
+      if (nsp.sockets.get(socket.id) === socket) {
+        if (selected.has(socket.id)) socket._notifyOutgoing(ev, args);
+      } else if (!nsp._pending.has(socket.id)) {
+        // Refused by middleware or gone: connecting puts it back (Server#_onConnection).
+        watchers.delete(socket);
+      }
+    }
   }
 
   _ids(nsp) {

@@ -19,6 +19,11 @@ class Namespace extends EventEmitter {
     this._fns = [];
     /** Sockets accepted by middleware whose connection is not delivered yet. */
     this._pending = new Map();
+    /**
+     * Sockets with onAnyOutgoing listeners: a broadcast tells those it selects (as
+     * socket.io's adapter does), and costs nothing more while the set is empty.
+     */
+    this._outgoingWatchers = new Set();
   }
 
   /**

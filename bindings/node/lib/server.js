@@ -741,6 +741,9 @@ class Server {
     if (recovered) this._restoreData(socket);
     socket.connected = true;
     nsp.sockets.set(sid, socket);
+    // Listeners added in middleware: the socket may have left the set while it was not
+    // connected (see BroadcastOperator#_notifyOutgoing).
+    if (socket._anyOutgoing.length > 0) nsp._outgoingWatchers.add(socket);
     try {
       nsp._emitReserved('connect', socket);
       nsp._emitReserved('connection', socket);
@@ -820,6 +823,7 @@ class Server {
     if (!socket) return;
     this._saveData(socket);
     nsp.sockets.delete(sid);
+    nsp._outgoingWatchers.delete(socket);
     if (socket.conn) this.engine._detach(socket.conn, reason);
     socket.connected = false;
     socket._lastRooms = new Set();

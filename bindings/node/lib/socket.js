@@ -81,8 +81,8 @@ class Socket extends EventEmitter {
     if (RESERVED_EVENTS.has(ev)) throw new Error(`"${ev}" is a reserved event name`);
     const flags = this.flags;
     this.flags = {};
-    for (const l of this._anyOutgoing.slice()) guarded(l, this, [ev, ...args]);
     const ack = typeof args[args.length - 1] === 'function' ? args.pop() : null;
+    this._notifyOutgoing(ev, args);
     const [json, bins] = encode(args);
     const volatile = !!flags.volatile;
     if (!ack) {
@@ -219,19 +219,31 @@ class Socket extends EventEmitter {
     return this._any.slice();
   }
 
+  /**
+   * Calls listener(event, ...args) for every event sent to this client: its own emits
+   * and the broadcasts of this node that select it (not those other cluster nodes send).
+   */
   onAnyOutgoing(listener) {
     this._anyOutgoing.push(listener);
+    this.nsp._outgoingWatchers.add(this);
     return this;
   }
 
   prependAnyOutgoing(listener) {
     this._anyOutgoing.unshift(listener);
+    this.nsp._outgoingWatchers.add(this);
     return this;
   }
 
   offAnyOutgoing(listener) {
     this._anyOutgoing = listener ? this._anyOutgoing.filter((l) => l !== listener) : [];
+    if (this._anyOutgoing.length === 0) this.nsp._outgoingWatchers.delete(this);
     return this;
+  }
+
+  /** Tells the onAnyOutgoing listeners about an event sent to this client. */
+  _notifyOutgoing(ev, args) {
+    for (const l of this._anyOutgoing.slice()) guarded(l, this, [ev, ...args]);
   }
 
   listenersAnyOutgoing() {

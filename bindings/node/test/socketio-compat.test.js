@@ -3,7 +3,8 @@
 // showed missing or different, each checked here with the real socket.io-client:
 // io.httpServer on roomcast's own port, options read as own properties only, socket.local,
 // socket.client, allSockets(), the new_namespace event, dynamic children (made once, made
-// by io.of(name), cleaned up after a refusal), io.close(fn)'s error, listen() after close().
+// by io.of(name), cleaned up after a refusal), io.close(fn)'s error, listen() after close(),
+// onAnyOutgoing for broadcasts.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -205,4 +206,40 @@ test('listen() again after close(): the same port serves again and the client re
   assert.equal(io.port, port);
   await once(c.io, 'reconnect');
   assert.equal(await c.emitWithAck('ev', 1), 'got 1');
+});
+
+test('onAnyOutgoing hears the broadcasts that select the socket (binary too), not the others', async (t) => {
+  const io = serve(t);
+  const first = nextConnection(io.sockets);
+  const a = await connected(client(t, io));
+  const sa = await first;
+  const second = nextConnection(io.sockets);
+  const b = await connected(client(t, io));
+  const sb = await second;
+  sa.join('red');
+  const heardA = [];
+  const heardB = [];
+  sa.onAnyOutgoing((ev, ...args) => heardA.push([ev, ...args]));
+  sb.onAnyOutgoing((ev, ...args) => heardB.push([ev, ...args]));
+  const gotA = once(a, 'everyone');
+  const gotB = once(b, 'everyone');
+  io.emit('everyone', 1);
+  io.to('red').emit('red-only', 2);
+  io.except('red').emit('not-red', 3);
+  sa.broadcast.emit('from-a', 4);
+  io.emit('bin', Uint8Array.of(1, 2, 3));
+  sb.emit('own', 5, () => {});
+  await Promise.all([gotA, gotB, once(b, 'own')]);
+  assert.deepEqual(heardA.slice(0, 3), [['everyone', 1], ['red-only', 2], ['bin', Uint8Array.of(1, 2, 3)]]);
+  assert.deepEqual(heardB.slice(0, 5).map((e) => e[0]), ['everyone', 'not-red', 'from-a', 'bin', 'own']);
+  // The ack callback is not an argument the listeners see (as socket.io pops it first).
+  assert.deepEqual(heardB[4], ['own', 5]);
+  assert.ok(heardB[3][1] instanceof Uint8Array);
+  // Removed: no more calls; a disconnected socket is not told.
+  sa.offAnyOutgoing();
+  b.disconnect();
+  await once(sb, 'disconnect');
+  io.emit('after', 6);
+  assert.equal(heardA.length, 3);
+  assert.equal(heardB.length, 5);
 });
