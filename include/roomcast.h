@@ -1302,7 +1302,8 @@ roomcast_status roomcast_server_adopt_fd(struct roomcast_server *server,
 // transport, `connects`, `disconnects` by reason, `upgrades`, `events_received`,
 // `packets_sent`, `bytes_in`, `bytes_out`, `broadcasts`, `deliveries`, `acks_pending`,
 // `acks_timed_out`, `slow_consumer_disconnects`, `volatile_drops`,
-// `adapter_publish_errors` and `handshake_seconds` {count, sum, buckets [[le, n]...]}.
+// `adapter_publish_errors`, `adapter_dropped_messages` and `handshake_seconds` {count,
+// sum, buckets [[le, n]...]}.
 // ROOMCAST_ERR_INVALID_CONFIG when the server was started without metrics.
 roomcast_status roomcast_server_metrics(struct roomcast_server *server, char **out);
 

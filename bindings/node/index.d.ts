@@ -664,6 +664,7 @@ export interface MetricsSnapshot {
   slow_consumer_disconnects: number;
   volatile_drops: number;
   adapter_publish_errors: number;
+  adapter_dropped_messages: number;
   handshake_seconds: { count: number; sum: number; buckets: [number, number][] };
 }
 

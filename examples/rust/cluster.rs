@@ -140,7 +140,8 @@ fn ctl(
                 server,
                 ack,
                 json!({"published": s.published, "publishErrors": s.publish_errors,
-                "received": s.received, "reconnects": s.reconnects, "subscribed": s.subscribed}),
+                "received": s.received, "dropped": s.dropped, "reconnects": s.reconnects,
+                "subscribed": s.subscribed}),
             )
         }
         _ => {

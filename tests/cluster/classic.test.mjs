@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Emitter } from "@socket.io/redis-emitter";
 import { createClient } from "redis";
-import { startMixedPair, client, ctl, eventually, quiet } from "./harness.mjs";
+import { startMixedPair, client, ctl, eventually, quiet, checkDepthRule } from "./harness.mjs";
 
 let mix, redis, rc, nd, rcA, rcB, ndA, ctlSock;
 
@@ -163,4 +163,8 @@ test("disconnectSockets works both ways", async () => {
   const rcGone = new Promise((r) => victimRc.socket.once("disconnect", r));
   nd.io.in(victimRc.id).disconnectSockets();
   assert.equal(await rcGone, "io server disconnect");
+});
+
+test("arguments as deep as a client may send cross both ways; deeper ones from Node are dropped and counted", async () => {
+  await checkDepthRule(mix);
 });

@@ -14,6 +14,7 @@ import { Server } from "socket.io";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
 import { io } from "socket.io-client";
+import assert from "node:assert/strict";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const DEADLINE = 15_000;
@@ -222,6 +223,44 @@ export async function eventually(fn, what = "condition", ms = DEADLINE) {
     if (Date.now() > end) throw new Error(`${what} not reached within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** An argument nesting `levels` arrays around 0 (`nested(2)` is `[[0]]`). */
+export function nested(levels) {
+  let v = 0;
+  for (let i = 0; i < levels; i++) v = [v];
+  return v;
+}
+
+/**
+ * The deepest argument a client may send roomcast: the packet `["event", arg]` then nests
+ * 127 levels, the limit of both of its parsers (protocol::MAX_DEPTH). What the cluster
+ * carries between nodes is held to the same rule, whatever the adapter's wire format.
+ */
+export const DEEPEST_ARG = 126;
+
+/**
+ * The depth rule across a mixed pair (classic or sharded): an argument as deep as a client
+ * may send crosses both ways; one level more, from the Node node, reaches the Node
+ * node's own client only and is counted as dropped on the roomcast node, which goes on.
+ */
+export async function checkDepthRule({ rc, nd, rcA, rcB, ndA, ctlSock }) {
+  const deepest = nested(DEEPEST_ARG);
+  await ctl(ctlSock, "emit", { event: "deep-rc" }, deepest);
+  assert.deepEqual(await rcB.log.next("deep-rc"), [deepest]);
+  assert.deepEqual(await ndA.log.next("deep-rc"), [deepest], "roomcast -> Node");
+  nd.io.emit("deep-node", deepest);
+  assert.deepEqual(await rcA.log.next("deep-node"), [deepest], "Node -> roomcast");
+
+  const { dropped } = await ctl(ctlSock, "stats");
+  nd.io.emit("too-deep", nested(DEEPEST_ARG + 1));
+  nd.io.emit("after-too-deep", 1);
+  assert.deepEqual(await ndA.log.next("too-deep"), [nested(DEEPEST_ARG + 1)]);
+  // Pub/sub keeps a publisher's order: "too-deep" was handled before this arrived.
+  assert.deepEqual(await rcA.log.next("after-too-deep"), [1]);
+  assert.equal(rcA.log.all("too-deep").length, 0, "a roomcast client got what no client may send");
+  assert.equal((await ctl(ctlSock, "stats")).dropped, dropped + 1);
+  assert.ok(rc.alive(), "the roomcast node is still up");
 }
 
 /** Resolves when `ms` passed (used only to prove that something did NOT arrive). */

@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createClient } from "redis";
-import { startRedis, startMixedPair, client, ctl, eventually, quiet } from "./harness.mjs";
+import { startRedis, startMixedPair, client, ctl, eventually, quiet, checkDepthRule } from "./harness.mjs";
 
 let mix, redis, rc, nd, rcA, rcB, ndA, ctlSock, probe;
 
@@ -159,6 +159,10 @@ test("stats show the shard subscriber", async () => {
   assert.equal(s.subscribed, true);
   assert.ok(s.received > 0 && s.published > 0);
   assert.equal(s.publishErrors, 0);
+});
+
+test("arguments as deep as a client may send cross both ways; deeper ones from Node are dropped and counted", async () => {
+  await checkDepthRule(mix);
 });
 
 test("after a Redis restart the shard subscriptions come back by themselves", async () => {

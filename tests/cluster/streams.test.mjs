@@ -8,7 +8,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createClient } from "redis";
-import { startRedis, startRoomcast, client, ctl, eventually, DEADLINE } from "./harness.mjs";
+import { startRedis, startRoomcast, client, ctl, eventually, DEADLINE, nested, DEEPEST_ARG } from "./harness.mjs";
 import { startStreamsNode } from "./streams-node.mjs";
 
 const WINDOW = 60_000;
@@ -190,6 +190,30 @@ test("mixed with Node socket.io (@socket.io/redis-streams-adapter): broadcasts a
   } finally {
     r.socket.close();
     n.socket.close();
+  }
+});
+
+test("arguments as deep as a client may send cross the stream; deeper ones from Node are dropped and counted", async () => {
+  const [r, rb, n] = [await member(a.url), await member(b.url), await member(nd.url)];
+  const deepest = nested(DEEPEST_ARG);
+  try {
+    // A node delivers its own broadcasts from the stream too: even r is a reader here.
+    await ctl(ctlA, "emit", { event: "deep-rc", to: ["room1"] }, deepest);
+    for (const c of [r, rb, n]) assert.deepEqual((await c.log.next("deep-rc"))[0], deepest);
+    nd.io.to("room1").emit("deep-node", deepest);
+    assert.deepEqual((await r.log.next("deep-node"))[0], deepest, "Node -> roomcast");
+
+    const { dropped } = await ctl(ctlA, "stats");
+    nd.io.to("room1").emit("too-deep", nested(DEEPEST_ARG + 1));
+    nd.io.to("room1").emit("after-too-deep", 1);
+    assert.deepEqual((await n.log.next("too-deep"))[0], nested(DEEPEST_ARG + 1));
+    // The stream is read in order: "too-deep" was handled before this arrived.
+    assert.equal((await r.log.next("after-too-deep"))[0], 1);
+    assert.equal(r.log.all("too-deep").length, 0, "a roomcast client got what no client may send");
+    assert.equal((await ctl(ctlA, "stats")).dropped, dropped + 1);
+    assert.ok(a.alive() && b.alive(), "the roomcast nodes are still up");
+  } finally {
+    for (const c of [r, rb, n]) c.socket.close();
   }
 });
 

@@ -395,8 +395,8 @@ class Server {
    * Prometheus): sockets and rooms per namespace, sessions by transport, connects,
    * disconnects by reason, upgrades, events_received, packets_sent, bytes_in, bytes_out,
    * broadcasts, deliveries, acks_pending, acks_timed_out, slow_consumer_disconnects,
-   * volatile_drops, adapter_publish_errors, handshake_seconds. Needs `metrics: true` or
-   * `metricsPath`; else throws ERR_INVALID_CONFIG.
+   * volatile_drops, adapter_publish_errors, adapter_dropped_messages, handshake_seconds.
+   * Needs `metrics: true` or `metricsPath`; else throws ERR_INVALID_CONFIG.
    */
   metrics() {
     if (!this._native) throw new Error('not listening');

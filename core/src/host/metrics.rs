@@ -64,6 +64,9 @@ pub struct MetricsSnapshot {
     pub volatile_drops: u64,
     /// Cross-node publishes that failed (Redis adapter; 0 without one).
     pub adapter_publish_errors: u64,
+    /// Messages from other nodes dropped: malformed, or carrying arguments nested deeper
+    /// than a client's packet may (Redis adapter; 0 without one).
+    pub adapter_dropped_messages: u64,
     /// Time from the Engine.IO handshake to the socket's first namespace connection.
     pub handshake_seconds: HistogramSnapshot,
 }
@@ -125,7 +128,9 @@ pub(crate) fn snapshot(io: &SocketIo, engine: &SocketIoEngine, m: &Metrics) -> M
     s.acks_timed_out = get(&m.acks_timed_out);
     s.slow_consumer_disconnects = get(&m.slow_consumer_disconnects);
     s.volatile_drops = get(&m.volatile_drops);
-    s.adapter_publish_errors = io.cluster_stats().map_or(0, |c| c.publish_errors);
+    let cluster = io.cluster_stats().unwrap_or_default();
+    s.adapter_publish_errors = cluster.publish_errors;
+    s.adapter_dropped_messages = cluster.dropped;
     let (buckets, count, sum) = m.handshake.read();
     let mut acc = 0;
     s.handshake_seconds = HistogramSnapshot {
@@ -286,6 +291,12 @@ impl Collector for Scrape {
             "adapter_publish_errors",
             "Cross-node publishes that failed (Redis adapter).",
             s.adapter_publish_errors,
+        )?;
+        counter(
+            e,
+            "adapter_dropped_messages",
+            "Messages from other nodes dropped: malformed or nested too deep (Redis adapter).",
+            s.adapter_dropped_messages,
         )?;
         let h = &s.handshake_seconds;
         let mut prev = 0;

@@ -65,8 +65,9 @@ pub(crate) fn check_depth(json: &str) -> Result<(), DecodeError> {
     }
 }
 
-/// Whether `json` nests arrays and objects at most `max` deep (strings are skipped).
-fn depth_within(json: &str, max: usize) -> bool {
+/// Whether `json` nests arrays and objects at most `max` deep (strings are skipped). It
+/// does not recurse, so it can bound a parser that does before that parser runs.
+pub(crate) fn depth_within(json: &str, max: usize) -> bool {
     let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
     for &b in json.as_bytes() {
         if in_str {

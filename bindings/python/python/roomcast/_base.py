@@ -733,8 +733,9 @@ class _ServerBase:
         ``connects``, ``disconnects`` by reason, ``upgrades``, ``events_received``,
         ``packets_sent``, ``bytes_in``/``bytes_out``, ``broadcasts``, ``deliveries``,
         ``acks_pending``/``acks_timed_out``, ``slow_consumer_disconnects``,
-        ``volatile_drops``, ``adapter_publish_errors`` and ``handshake_seconds``. Needs
-        ``metrics=True`` or ``metrics_path``; else ``roomcast.ConfigError``."""
+        ``volatile_drops``, ``adapter_publish_errors``, ``adapter_dropped_messages`` and
+        ``handshake_seconds``. Needs ``metrics=True`` or ``metrics_path``; else
+        ``roomcast.ConfigError``."""
         return json.loads(self._core_server().metrics_json())
 
     def instrument(

@@ -141,7 +141,7 @@ impl RedisAdapter {
             return;
         }
         let Some(b) = wire::decode_broadcast(payload) else {
-            tracing::debug!("redis: ignoring a malformed broadcast on {nsp}");
+            self.link().dropped(&format!("a broadcast on {nsp}"));
             return;
         };
         if b.uid == self.uid || b.nsp != nsp {
@@ -152,7 +152,7 @@ impl RedisAdapter {
 
     fn on_request(&self, local: &dyn LocalNode, nsp: &str, payload: &[u8]) {
         let Some(req) = Body::parse(payload) else {
-            tracing::debug!("redis: ignoring a malformed request on {nsp}");
+            self.link().dropped(&format!("a request on {nsp}"));
             return;
         };
         // Our own requests come back too: we applied them locally already.
@@ -232,7 +232,10 @@ impl RedisAdapter {
                     Json::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                let args = Payload::from_values(rest);
+                let Some(args) = wire::peer_args(rest, Vec::new()) else {
+                    self.link().dropped(&format!("a serverSideEmit on {nsp}"));
+                    return;
+                };
                 let ack = request_id.clone().map(|id| {
                     let link = self.link().clone();
                     let channel = ch.response.clone();
@@ -258,6 +261,8 @@ impl RedisAdapter {
                     .and_then(|p| wire::field(p, "data"))
                     .and_then(wire::split_event_data)
                 else {
+                    self.link()
+                        .dropped(&format!("a broadcast with acks on {nsp}"));
                     return;
                 };
                 let opts_v = wire::field(m, "opts");
@@ -303,6 +308,7 @@ impl RedisAdapter {
 
     fn on_response(&self, payload: &[u8]) {
         let Some(res) = Body::parse(payload) else {
+            self.link().dropped("a response");
             return;
         };
         let Some(id) = res.str("requestId") else {
@@ -313,7 +319,10 @@ impl RedisAdapter {
                 Some(kind::BROADCAST_CLIENT_COUNT) => {
                     sink.client_count(res.u64("clientCount").unwrap_or(0) as usize)
                 }
-                Some(kind::BROADCAST_ACK) => sink.reply(res.payload("packet")),
+                Some(kind::BROADCAST_ACK) => match res.payload("packet") {
+                    Some(reply) => sink.reply(reply),
+                    None => self.link().dropped("an ack reply"),
+                },
                 _ => {}
             }
             return;
@@ -336,10 +345,17 @@ impl RedisAdapter {
                 }));
                 true
             }
-            (Gathered::Replies(acc), _) => {
-                acc.push(res.payload("data"));
-                true
-            }
+            // A reply nested too deep counts as no answer, as from a node that is down.
+            (Gathered::Replies(acc), _) => match res.payload("data") {
+                Some(reply) => {
+                    acc.push(reply);
+                    true
+                }
+                None => {
+                    self.link().dropped("a serverSideEmit reply");
+                    false
+                }
+            },
             _ => false,
         });
     }

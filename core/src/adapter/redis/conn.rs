@@ -77,6 +77,9 @@ pub struct LinkStats {
     pub publish_errors: u64,
     /// Messages received from subscriptions.
     pub received: u64,
+    /// Messages from other nodes that were dropped: malformed, or carrying arguments
+    /// nested deeper than a client's packet may ([`crate::protocol::MAX_DEPTH`]).
+    pub dropped: u64,
     /// Successful reconnects (publisher and subscriber).
     pub reconnects: u64,
     /// Whether the subscriber is connected and subscribed right now.
@@ -90,6 +93,7 @@ struct Counters {
     published: AtomicU64,
     publish_errors: AtomicU64,
     received: AtomicU64,
+    dropped: AtomicU64,
     reconnects: AtomicU64,
     subscribed: AtomicBool,
     publisher_up: AtomicBool,
@@ -236,6 +240,18 @@ impl RedisLink {
         }
     }
 
+    /// Counts a message from another node that is dropped (`what`: which message, where),
+    /// logging the first and then one in 1000: a peer cannot flood the log.
+    pub fn dropped(&self, what: &str) {
+        let n = self.counters.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        if n % 1000 == 1 {
+            tracing::warn!(
+                "redis: dropped {what} (malformed, or arguments nested deeper than {}); {n} dropped so far",
+                crate::protocol::MAX_DEPTH
+            );
+        }
+    }
+
     /// Adds subscriptions and waits until Redis confirmed them (or the subscriber is down:
     /// they are then made on reconnect, and this returns `false`).
     pub async fn subscribe(&self, subs: Vec<Subscription>) -> bool {
@@ -351,6 +367,7 @@ impl RedisLink {
             published: c.published.load(Ordering::Relaxed),
             publish_errors: c.publish_errors.load(Ordering::Relaxed),
             received: c.received.load(Ordering::Relaxed),
+            dropped: c.dropped.load(Ordering::Relaxed),
             reconnects: c.reconnects.load(Ordering::Relaxed),
             subscribed: c.subscribed.load(Ordering::Relaxed),
             publisher_up: c.publisher_up.load(Ordering::Relaxed),

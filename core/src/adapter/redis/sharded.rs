@@ -85,7 +85,7 @@ struct Message {
 impl Message {
     fn parse(bytes: &[u8]) -> Option<Self> {
         let (json, bins) = if bytes.first() == Some(&b'{') {
-            (serde_json::from_slice::<Json>(bytes).ok()?, Vec::new())
+            (wire::parse_json(bytes)?, Vec::new())
         } else {
             let mut bins = Vec::new();
             let j = wire::mp_to_json(&wire::decode(bytes)?, &mut bins);
@@ -115,10 +115,11 @@ impl Message {
         opts_from(self.data.get("opts"))
     }
 
-    /// A field as a one-argument payload (an ack or a server-side reply).
-    fn value(&self, key: &str) -> Payload {
-        Payload::single(self.data.get(key).unwrap_or(&Json::Null))
-            .with_attachments(self.bins.clone())
+    /// A field as a one-argument payload (an ack or a server-side reply); `None` when
+    /// nested too deep ([`wire::peer_args`]).
+    fn value(&self, key: &str) -> Option<Payload> {
+        let v = self.data.get(key).unwrap_or(&Json::Null);
+        wire::peer_args(std::slice::from_ref(v), self.bins.clone())
     }
 
     /// `[event, ...args]` of a packet array.
@@ -128,10 +129,7 @@ impl Message {
             Json::String(s) => s.clone(),
             other => other.to_string(),
         };
-        Some((
-            event,
-            Payload::from_values(rest).with_attachments(self.bins.clone()),
-        ))
+        Some((event, wire::peer_args(rest, self.bins.clone())?))
     }
 }
 
@@ -319,7 +317,7 @@ impl ShardedAdapter {
         let Some(end) = rest.find('#') else { return };
         let nsp = &rest[..end];
         let Some(m) = Message::parse(payload) else {
-            tracing::debug!("redis: ignoring a malformed sharded message on {channel}");
+            self.link().dropped(&format!("a message on {channel}"));
             return;
         };
         if m.uid == self.uid {
@@ -345,6 +343,7 @@ impl ShardedAdapter {
             kind::BROADCAST => {
                 let Some((event, args)) = m.event(m.data.get("packet").and_then(|p| p.get("data")))
                 else {
+                    self.link().dropped(&format!("a broadcast on {nsp}"));
                     return;
                 };
                 let opts = m.opts();
@@ -438,6 +437,7 @@ impl ShardedAdapter {
             }
             kind::SERVER_SIDE_EMIT => {
                 let Some((event, args)) = m.event(m.data.get("packet")) else {
+                    self.link().dropped(&format!("a serverSideEmit on {nsp}"));
                     return;
                 };
                 let ack = request_id.map(|id| {
@@ -475,7 +475,10 @@ impl ShardedAdapter {
                         .and_then(Json::as_u64)
                         .unwrap_or(0) as usize,
                 ),
-                kind::BROADCAST_ACK => sink.reply(m.value("packet")),
+                kind::BROADCAST_ACK => match m.value("packet") {
+                    Some(reply) => sink.reply(reply),
+                    None => self.link().dropped("an ack reply"),
+                },
                 _ => {}
             }
             return;
@@ -489,9 +492,18 @@ impl ShardedAdapter {
                     acc.extend(list.iter().filter_map(SocketInfo::from_json));
                     true
                 }
+                // A reply nested too deep counts as no answer, as from a node that is down.
                 (Gathered::Replies(acc), kind::SERVER_SIDE_EMIT_RESPONSE) => {
-                    acc.push(m.value("packet"));
-                    true
+                    match m.value("packet") {
+                        Some(reply) => {
+                            acc.push(reply);
+                            true
+                        }
+                        None => {
+                            self.link().dropped("a serverSideEmit reply");
+                            false
+                        }
+                    }
                 }
                 _ => false,
             });
@@ -822,6 +834,30 @@ mod tests {
         assert_ne!(bytes[0], b'{');
         let m = Message::parse(&bytes).unwrap();
         assert_eq!(m.kind, kind::BROADCAST_ACK);
-        assert_eq!(m.value("packet").attachments, bins);
+        assert_eq!(m.value("packet").unwrap().attachments, bins);
+    }
+
+    #[test]
+    fn arguments_a_client_may_send_cross_and_deeper_ones_do_not() {
+        use crate::protocol::MAX_DEPTH;
+        use wire::tests::{args_nesting, with_bin, LEAVES};
+        for leaf in LEAVES {
+            for (depth, ok) in [(MAX_DEPTH, true), (MAX_DEPTH + 1, false)] {
+                let args = with_bin(args_nesting(depth, leaf));
+                // As a node sends it: JSON, or msgpack when there is a binary.
+                let mut values = wire::tests::values(&args);
+                values.insert(0, Json::from("e"));
+                let packet = object(vec![("type", Json::from(2)), ("data", Json::Array(values))]);
+                let data = object(vec![("packet", packet), ("opts", Json::Null)]);
+                let bytes = encode(kind::BROADCAST, data, &args.attachments, "u", "/");
+                // One level more may already be refused as a message: dropped either way.
+                let got = Message::parse(&bytes)
+                    .and_then(|m| m.event(m.data.get("packet").and_then(|p| p.get("data"))));
+                assert_eq!(got.is_some(), ok, "depth {depth} ending in {leaf}");
+                if let Some((_, got)) = got {
+                    assert_eq!(got, args);
+                }
+            }
+        }
     }
 }

@@ -207,7 +207,7 @@ impl StreamsAdapter {
             return;
         };
         let Some(data) = fields.get("data").and_then(|d| Data::parse(d)) else {
-            tracing::debug!("redis streams: ignoring entry {id} with malformed data");
+            self.link().dropped(&format!("stream entry {id}"));
             return;
         };
         match kind {
@@ -216,8 +216,11 @@ impl StreamsAdapter {
                 if data.has("requestId") {
                     return;
                 }
-                if let Some((opts, event, args)) = data.broadcast() {
-                    local.broadcast_at(nsp, &opts, &event, &args, id);
+                match data.broadcast() {
+                    Some((opts, event, args)) => local.broadcast_at(nsp, &opts, &event, &args, id),
+                    None => self
+                        .link()
+                        .dropped(&format!("the broadcast of stream entry {id}")),
                 }
             }
             // Applied locally when they were made.
@@ -234,7 +237,7 @@ impl StreamsAdapter {
     /// A pub/sub message (request or response), on the subscriber task.
     fn on_message(&self, payload: &[u8]) {
         let Some(msg) = wire::decode(payload) else {
-            tracing::debug!("redis streams: ignoring a malformed message");
+            self.link().dropped("a pub/sub message");
             return;
         };
         let uid = wire::field(&msg, "uid").and_then(Mp::as_str).unwrap_or("");
@@ -292,6 +295,7 @@ impl StreamsAdapter {
                 let Some((event, args)) =
                     wire::field(data, "packet").and_then(wire::split_event_data)
                 else {
+                    self.link().dropped(&format!("a serverSideEmit on {nsp}"));
                     return;
                 };
                 let ack = request_id.map(|id| {
@@ -331,6 +335,8 @@ impl StreamsAdapter {
             .and_then(|p| wire::field(p, "data"))
             .and_then(wire::split_event_data)
         else {
+            self.link()
+                .dropped(&format!("a broadcast with acks on {nsp}"));
             return;
         };
         let opts_v = wire::field(data, "opts");
@@ -385,9 +391,10 @@ impl StreamsAdapter {
                     let n = wire::field(data, "clientCount").and_then(Mp::as_u64);
                     sink.client_count(n.unwrap_or(0) as usize);
                 } else {
-                    sink.reply(wire::mp_to_payload(
-                        wire::field(data, "packet").unwrap_or(&Mp::Nil),
-                    ));
+                    match wire::mp_to_payload(wire::field(data, "packet").unwrap_or(&Mp::Nil)) {
+                        Some(reply) => sink.reply(reply),
+                        None => self.link().dropped("an ack reply"),
+                    }
                 }
             }
             return;
@@ -400,11 +407,18 @@ impl StreamsAdapter {
                 acc.extend(list.iter().filter_map(socket_info));
                 true
             }
+            // A reply nested too deep counts as no answer, as from a node that is down.
             (Gathered::Replies(acc), kind::SERVER_SIDE_EMIT_RESPONSE) => {
-                acc.push(wire::mp_to_payload(
-                    wire::field(data, "packet").unwrap_or(&Mp::Nil),
-                ));
-                true
+                match wire::mp_to_payload(wire::field(data, "packet").unwrap_or(&Mp::Nil)) {
+                    Some(reply) => {
+                        acc.push(reply);
+                        true
+                    }
+                    None => {
+                        self.link().dropped("a serverSideEmit reply");
+                        false
+                    }
+                }
             }
             _ => false,
         });
@@ -472,7 +486,7 @@ enum Data {
 impl Data {
     fn parse(raw: &[u8]) -> Option<Self> {
         if raw.first() == Some(&b'{') {
-            return serde_json::from_slice(raw).ok().map(Data::Json);
+            return wire::parse_json(raw).map(Data::Json);
         }
         let bytes = base64::engine::general_purpose::STANDARD.decode(raw).ok()?;
         wire::decode(&bytes).map(Data::Msgpack)
@@ -529,7 +543,7 @@ impl Data {
                     Json::Number(n) => n.to_string(),
                     _ => return None,
                 };
-                (event, Payload::from_values(rest))
+                (event, wire::peer_args(rest, Vec::new())?)
             }
             Data::Msgpack(m) => wire::field(m, "packet")
                 .and_then(|p| wire::field(p, "data"))
@@ -1060,6 +1074,41 @@ mod tests {
         assert_eq!(&args.attachments[0][..], &[1, 2, 3]);
         assert_eq!(opts.rooms, vec![Room::from("room1")]);
         assert!(Data::parse(b"{nope").is_none());
+    }
+
+    #[test]
+    fn stream_entries_carry_arguments_a_client_may_send_and_not_deeper_ones() {
+        use crate::protocol::MAX_DEPTH;
+        use base64::Engine;
+        use wire::tests::{args_nesting, with_bin, LEAVES};
+        for leaf in LEAVES {
+            for (depth, ok) in [(MAX_DEPTH, true), (MAX_DEPTH + 1, false)] {
+                let args = with_bin(args_nesting(depth, leaf));
+                let data = Mp::Map(vec![
+                    (
+                        Mp::from("packet"),
+                        wire::packet_mp("/", wire::tests::deep_event_data("e", &args)),
+                    ),
+                    (
+                        Mp::from("opts"),
+                        wire::opts_mp(&BroadcastOptions::default(), None),
+                    ),
+                ]);
+                // JSON text when there is no binary, base64 of msgpack otherwise.
+                let raw = if args.attachments.is_empty() {
+                    serde_json::to_vec(&wire::mp_to_plain_json(&data)).unwrap()
+                } else {
+                    let b64 = base64::engine::general_purpose::STANDARD;
+                    b64.encode(wire::encode(&data)).into_bytes()
+                };
+                let parsed = Data::parse(&raw).expect("the entry itself parses");
+                let got = parsed.broadcast();
+                assert_eq!(got.is_some(), ok, "depth {depth} ending in {leaf}");
+                if let Some((_, _, got)) = got {
+                    assert_eq!(got, args);
+                }
+            }
+        }
     }
 
     #[test]

@@ -3,14 +3,24 @@
 //! requests and responses. Arguments move between roomcast's [`Payload`] (JSON text with
 //! `{"_placeholder":true,"num":i}` for binaries) and msgpack, where binaries are `bin`.
 
+use bytes::Bytes;
 use rmpv::Value as Mp;
+use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use crate::adapter::{BroadcastOptions, Room};
-use crate::protocol::Payload;
+use crate::protocol::{check_depth, depth_within, Payload, MAX_DEPTH};
 
-/// Deepest nesting accepted from a peer (a hostile message cannot blow the stack).
-const MAX_DEPTH: usize = 128;
+/// Containers a peer's message puts around the arguments it carries, at most: the sharded
+/// broadcast `{data: {packet: {data: [event, ...args]}}}` (the argument array is the
+/// arguments' own level, counted by [`MAX_DEPTH`]).
+const ENVELOPE: usize = 3;
+
+/// The msgpack library's depth budget for a whole message: a guard for its recursion,
+/// loose enough to read every message whose arguments are within [`MAX_DEPTH`] (it spends
+/// two units on each array or map and up to three on a leaf). The limit itself is
+/// [`check_depth`] on the arguments, the rule a client's packet meets ([`peer_args`]).
+const READ_DEPTH: usize = 2 * (MAX_DEPTH + ENVELOPE) + 3;
 
 /// Request types of the classic adapter (`RequestType` in lib/index.ts).
 #[allow(missing_docs)]
@@ -92,7 +102,17 @@ pub fn value_to_mp(args: &Payload) -> Mp {
     }
 }
 
-/// Splits msgpack `[event, ...args]` into the event name and its arguments.
+/// Arguments from a peer, held to the rule a client's packet meets ([`check_depth`]):
+/// `None` when they nest deeper than [`MAX_DEPTH`], so the cluster never hands a node's
+/// clients or host what no client could send it.
+pub fn peer_args(values: &[Json], attachments: Vec<Bytes>) -> Option<Payload> {
+    let args = Payload::from_values(values);
+    check_depth(args.json()).ok()?;
+    Some(args.with_attachments(attachments))
+}
+
+/// Splits msgpack `[event, ...args]` into the event name and its arguments (`None` when
+/// malformed or nested too deep, see [`peer_args`]).
 pub fn split_event_data(data: &Mp) -> Option<(String, Payload)> {
     let items = data.as_array()?;
     let (first, rest) = items.split_first()?;
@@ -103,19 +123,19 @@ pub fn split_event_data(data: &Mp) -> Option<(String, Payload)> {
     };
     let mut bins = Vec::new();
     let values: Vec<Json> = rest.iter().map(|x| mp_to_json(x, &mut bins)).collect();
-    Some((event, Payload::from_values(&values).with_attachments(bins)))
+    Some((event, peer_args(&values, bins)?))
 }
 
-/// A msgpack value (one ack argument) as a one-element [`Payload`].
-pub fn mp_to_payload(v: &Mp) -> Payload {
+/// A msgpack value (one ack argument) as a one-element [`Payload`] ([`peer_args`]).
+pub fn mp_to_payload(v: &Mp) -> Option<Payload> {
     let mut bins = Vec::new();
     let json = mp_to_json(v, &mut bins);
-    Payload::single(&json).with_attachments(bins)
+    peer_args(std::slice::from_ref(&json), bins)
 }
 
-/// A JSON value (a JSON response's data) as a one-element [`Payload`].
-pub fn json_to_payload(v: &Json) -> Payload {
-    Payload::single(v)
+/// A JSON value (a JSON response's data) as a one-element [`Payload`] ([`peer_args`]).
+pub fn json_to_payload(v: &Json) -> Option<Payload> {
+    peer_args(std::slice::from_ref(v), Vec::new())
 }
 
 fn rooms_mp(rooms: &[Room]) -> Mp {
@@ -157,10 +177,26 @@ pub fn encode(v: &Mp) -> Vec<u8> {
     out
 }
 
-/// Decodes one msgpack value, refusing absurd nesting.
+/// Decodes one msgpack message, refusing nesting beyond what arguments within
+/// [`MAX_DEPTH`] need.
 pub fn decode(bytes: &[u8]) -> Option<Mp> {
     let mut rd = bytes;
-    rmpv::decode::read_value_with_max_depth(&mut rd, MAX_DEPTH).ok()
+    rmpv::decode::read_value_with_max_depth(&mut rd, READ_DEPTH).ok()
+}
+
+/// Parses one JSON message, refusing nesting beyond what arguments within [`MAX_DEPTH`]
+/// need. serde_json's own recursion limit (128) would refuse some of those once wrapped
+/// in a message, so it is replaced by a bound checked beforehand without recursion.
+pub fn parse_json(bytes: &[u8]) -> Option<Json> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    if !depth_within(text, MAX_DEPTH + ENVELOPE) {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    let v = Json::deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(v)
 }
 
 /// A field of a msgpack map by string key (key order does not matter).
@@ -324,7 +360,7 @@ impl Body {
     /// Sniffs byte 0, as the Node adapter does.
     pub fn parse(bytes: &[u8]) -> Option<Self> {
         if bytes.first() == Some(&b'{') {
-            serde_json::from_slice(bytes).ok().map(Body::Json)
+            parse_json(bytes).map(Body::Json)
         } else {
             decode(bytes).map(Body::Msgpack)
         }
@@ -370,8 +406,9 @@ impl Body {
         }
     }
 
-    /// A field as a one-argument [`Payload`] (the `data` of a response, an ack `packet`).
-    pub fn payload(&self, key: &str) -> Payload {
+    /// A field as a one-argument [`Payload`] (the `data` of a response, an ack `packet`);
+    /// `None` when nested too deep ([`peer_args`]).
+    pub fn payload(&self, key: &str) -> Option<Payload> {
         match self {
             Body::Json(j) => json_to_payload(j.get(key).unwrap_or(&Json::Null)),
             Body::Msgpack(m) => mp_to_payload(field(m, key).unwrap_or(&Mp::Nil)),
@@ -420,4 +457,4 @@ pub fn json_object(fields: Vec<(&str, Json)>) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,7 +1,6 @@
 //! The golden samples captured from real Node servers (shared/cluster/redis-adapter-samples.txt).
 
 use super::*;
-use bytes::Bytes;
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -90,7 +89,7 @@ fn msgpack_requests_and_responses_are_sniffed() {
 
     let ack = Body::parse(&hex(C8)).unwrap();
     assert_eq!(ack.u64("type"), Some(kind::BROADCAST_ACK));
-    assert_eq!(ack.payload("packet").json(), r#"["c2-ack"]"#);
+    assert_eq!(ack.payload("packet").unwrap().json(), r#"["c2-ack"]"#);
 
     let join = Body::parse(
         br#"{"uid":"WUpTGX","type":2,"opts":{"rooms":["room1"],"except":[]},"rooms":["room3"]}"#,
@@ -151,4 +150,133 @@ fn garbage_is_refused_not_a_panic() {
     // 10 000 nested arrays: refused by the depth limit.
     let deep = vec![0x91u8; 10_000];
     assert!(decode(&deep).is_none());
+}
+
+/// Arguments `[x]` nesting exactly `depth` levels (`depth` ≥ 2): `x` is arrays around
+/// `leaf`, a JSON text (an object leaf is a level of its own, as a binary's placeholder).
+pub(crate) fn args_nesting(depth: usize, leaf: &str) -> Payload {
+    let levels = depth - 1 - usize::from(leaf.starts_with('{'));
+    let json = format!("[{}{leaf}{}]", "[".repeat(levels), "]".repeat(levels));
+    assert!(depth_within(&json, depth) && !depth_within(&json, depth - 1));
+    Payload::from_json(&json).unwrap()
+}
+
+/// The values of `args`, however deep (`Payload::to_values` stops at serde_json's limit,
+/// which arguments one level over ours exceed).
+pub(crate) fn values(args: &Payload) -> Vec<Json> {
+    match parse_json(args.json().as_bytes()) {
+        Some(Json::Array(v)) => v,
+        _ => panic!("not an argument array"),
+    }
+}
+
+/// `[event, ...args]` as msgpack, however deep (see [`values`]).
+pub(crate) fn deep_event_data(event: &str, args: &Payload) -> Mp {
+    let mut data = vec![Mp::from(event)];
+    data.extend(
+        values(args)
+            .iter()
+            .map(|v| json_to_mp(v, &args.attachments)),
+    );
+    Mp::Array(data)
+}
+
+/// The leaves deep arguments end in: their msgpack forms cost the decoder differently.
+pub(crate) const LEAVES: [&str; 4] = [
+    "0",
+    r#""s""#,
+    r#"{"k":1}"#,
+    r#"{"_placeholder":true,"num":0}"#,
+];
+
+/// `args` with the attachment its placeholder leaf (if any) points to.
+pub(crate) fn with_bin(args: Payload) -> Payload {
+    if args.json().contains("_placeholder") {
+        args.with_attachments(vec![Bytes::from_static(b"\x01")])
+    } else {
+        args
+    }
+}
+
+#[test]
+fn arguments_a_client_may_send_cross_the_classic_wire_and_deeper_ones_do_not() {
+    let opts = BroadcastOptions::default();
+    for leaf in LEAVES {
+        let args = with_bin(args_nesting(MAX_DEPTH, leaf));
+        let b = decode_broadcast(&broadcast_message(
+            "u",
+            "/",
+            &opts,
+            deep_event_data("e", &args),
+        ));
+        let b = b.unwrap_or_else(|| panic!("depth {MAX_DEPTH} ending in {leaf} refused"));
+        assert_eq!((b.event.as_str(), &b.args), ("e", &args));
+
+        let deeper = with_bin(args_nesting(MAX_DEPTH + 1, leaf));
+        let bytes = broadcast_message("u", "/", &opts, deep_event_data("e", &deeper));
+        assert!(decode(&bytes).is_some(), "the message itself reads");
+        assert!(
+            decode_broadcast(&bytes).is_none(),
+            "{leaf}: one level more is refused"
+        );
+    }
+}
+
+#[test]
+fn requests_and_replies_hold_arguments_to_the_same_depth() {
+    for (depth, ok) in [(MAX_DEPTH, true), (MAX_DEPTH + 1, false)] {
+        let args = args_nesting(depth, "0");
+        // A serverSideEmit request (JSON) and its arguments.
+        let req = json_object(vec![
+            ("uid", Json::from("u")),
+            ("type", Json::from(kind::SERVER_SIDE_EMIT)),
+            (
+                "data",
+                Json::Array([vec![Json::from("e")], values(&args)].concat()),
+            ),
+        ]);
+        let Some(Body::Json(j)) = Body::parse(&req) else {
+            panic!("depth {depth}: the request does not parse");
+        };
+        let rest = &j["data"].as_array().unwrap()[1..];
+        assert_eq!(peer_args(rest, Vec::new()).is_some(), ok, "depth {depth}");
+        // A broadcast with acks (msgpack) and an ack reply `{packet: x}` (msgpack).
+        let req = encode(&Mp::Map(vec![
+            (Mp::from("type"), Mp::from(kind::BROADCAST)),
+            (
+                Mp::from("packet"),
+                packet_mp("/", deep_event_data("e", &args)),
+            ),
+        ]));
+        let Some(Body::Msgpack(m)) = Body::parse(&req) else {
+            panic!("depth {depth}: the broadcast request does not decode");
+        };
+        let data = field(field(&m, "packet").unwrap(), "data").unwrap();
+        assert_eq!(split_event_data(data).is_some(), ok, "depth {depth}");
+        let res = encode(&Mp::Map(vec![
+            (Mp::from("type"), Mp::from(kind::BROADCAST_ACK)),
+            (
+                Mp::from("packet"),
+                deep_event_data("e", &args).as_array().unwrap()[1].clone(),
+            ),
+        ]));
+        assert_eq!(Body::parse(&res).unwrap().payload("packet").is_some(), ok);
+        // The same reply as JSON.
+        let res = json_object(vec![("data", values(&args).remove(0))]);
+        assert_eq!(Body::parse(&res).unwrap().payload("data").is_some(), ok);
+    }
+}
+
+#[test]
+fn json_messages_deeper_than_any_envelope_are_refused_without_recursing() {
+    let deep = format!("{{\"a\":{}0{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(parse_json(deep.as_bytes()).is_none());
+    assert!(Body::parse(deep.as_bytes()).is_none());
+    let fits = format!(
+        "{{\"a\":{}0{}}}",
+        "[".repeat(MAX_DEPTH + ENVELOPE - 1),
+        "]".repeat(MAX_DEPTH + ENVELOPE - 1)
+    );
+    assert!(parse_json(fits.as_bytes()).is_some());
+    assert!(parse_json(b"{} trailing").is_none());
 }
