@@ -12,6 +12,7 @@ mod namespace;
 mod plain;
 mod recovery;
 mod room_events;
+mod socket;
 mod stream_log;
 mod wire;
 
@@ -20,9 +21,10 @@ pub use event::{
     AckHandle, AckReply, AckResult, ConnectRequest, DisconnectReason, Event, RequestCheck,
     ServerAck,
 };
-pub use namespace::{Namespace, Socket};
+pub use namespace::Namespace;
 pub use plain::PlainData;
 pub(crate) use plain::{RouteHandler, Verify};
+pub use socket::Socket;
 
 use inbound::{Budget, Credit};
 
