@@ -108,8 +108,10 @@
 // 21 CORS origins by pattern and by the host: `roomcast_config_add_cors_origin_pattern`,
 // `roomcast_config_set_cors_origin_hook`, `ROOMCAST_EVENT_CORS_ORIGIN` and
 // `roomcast_allow_origin`; 22 room events: `roomcast_observe_rooms`,
-// `ROOMCAST_EVENT_ROOM_{CREATE,DELETE,JOIN,LEAVE}` and `roomcast_event.room`.
-#define ROOMCAST_ABI_REVISION 22
+// `ROOMCAST_EVENT_ROOM_{CREATE,DELETE,JOIN,LEAVE}` and `roomcast_event.room`;
+// 23 the cors package's other headers: `roomcast_config_set_cors_{methods,
+// allowed_headers,exposed_headers,max_age}`.
+#define ROOMCAST_ABI_REVISION 23
 
 // `roomcast_cluster_request` kind: `fetchSockets` of the sockets `to` selects (on every
 // node); `value` is a list of `{"id","handshake","rooms","data"}`.
@@ -815,6 +817,34 @@ roomcast_status roomcast_config_set_cors_origin_hook(struct roomcast_config *cfg
 // With origin "*", the request's Origin is echoed instead of `*`, because browsers refuse
 // `*` on credentialed requests.
 roomcast_status roomcast_config_set_cors_credentials(struct roomcast_config *cfg, bool credentials);
+
+// The `Access-Control-Allow-Methods` of preflight answers (the cors package's `methods`),
+// sent as given: e.g. "GET,POST"; "" sends none. NULL (the default) sends the cors
+// package's "GET,HEAD,PUT,PATCH,POST,DELETE". Needs CORS on, as
+// `roomcast_config_set_cors_allowed_headers`. Since ABI revision 23.
+roomcast_status roomcast_config_set_cors_methods(struct roomcast_config *cfg, const char *methods);
+
+// The `Access-Control-Allow-Headers` of preflight answers (the cors package's
+// `allowedHeaders`), sent as given: e.g. "x-token,content-type"; "" sends none. NULL (the
+// default) reflects the headers each preflight asks for (`Access-Control-Request-Headers`).
+// CORS must be on (an origin, a pattern or the origin hook), else `roomcast_server_start`
+// fails with `ROOMCAST_ERR_INVALID_CONFIG` naming the option; a value with a control
+// character is `ROOMCAST_ERR_INVALID_CONFIG` here. Since ABI revision 23.
+roomcast_status roomcast_config_set_cors_allowed_headers(struct roomcast_config *cfg,
+                                                         const char *headers);
+
+// The `Access-Control-Expose-Headers` of every Engine.IO answer (the cors package's
+// `exposedHeaders`): response headers a page's script may read, e.g. "x-request-id"; NULL
+// or "" (the default) sends none. Needs CORS on, as `roomcast_config_set_cors_allowed_headers`.
+// Since ABI revision 23.
+roomcast_status roomcast_config_set_cors_exposed_headers(struct roomcast_config *cfg,
+                                                         const char *headers);
+
+// The `Access-Control-Max-Age` of preflight answers in seconds (the cors package's
+// `maxAge`): how long a browser may cache a preflight's answer; a negative value (the
+// default) sends none. Needs CORS on, as `roomcast_config_set_cors_allowed_headers`.
+// Since ABI revision 23.
+roomcast_status roomcast_config_set_cors_max_age(struct roomcast_config *cfg, int64_t seconds);
 
 // Interval between server pings, in milliseconds (default 25000; 0 is
 // `ROOMCAST_ERR_INVALID_CONFIG` at start).

@@ -87,6 +87,27 @@ pub struct Cors {
     pub origins: AllowedOrigins,
     /// Adds `Access-Control-Allow-Credentials: true` and reflects the request origin.
     pub credentials: bool,
+    /// The other headers of the cors package's options (allowed, exposed, max age).
+    pub headers: CorsHeaders,
+}
+
+/// The cors package's `methods`, `allowedHeaders`, `exposedHeaders` and `maxAge`: header values sent
+/// as given (lists are joined with `,`), on every Engine.IO response whatever the origin,
+/// as that package does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CorsHeaders {
+    /// `Access-Control-Allow-Methods` of preflight answers; `None` sends the cors
+    /// package's default `GET,HEAD,PUT,PATCH,POST,DELETE`; an empty text sends none.
+    pub methods: Option<String>,
+    /// `Access-Control-Allow-Headers` of preflight answers; `None` reflects the
+    /// preflight's `Access-Control-Request-Headers` (and adds
+    /// `Vary: Access-Control-Request-Headers`); an empty text sends none.
+    pub allowed: Option<String>,
+    /// `Access-Control-Expose-Headers` of every answer (preflights too); `None` or an
+    /// empty text sends none.
+    pub exposed: Option<String>,
+    /// `Access-Control-Max-Age` of preflight answers, in seconds; `None` sends none.
+    pub max_age: Option<u64>,
 }
 
 /// What a handshake request looks like to the `allow_request` hook.

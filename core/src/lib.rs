@@ -31,8 +31,8 @@ pub mod tls;
 
 pub use adapter::BroadcastOptions;
 pub use config::{
-    AdminMode, AdminUi, AllowedOrigins, Config, Cors, DeflateConfig, Delivery, NamespaceMatch,
-    NamespaceRule, OriginPattern, PlainRoute, RecoveryConfig,
+    AdminMode, AdminUi, AllowedOrigins, Config, Cors, CorsHeaders, DeflateConfig, Delivery,
+    NamespaceMatch, NamespaceRule, OriginPattern, PlainRoute, RecoveryConfig,
 };
 pub use host::{Event, Events, Server};
 pub use protocol::Payload;

@@ -42,6 +42,7 @@ fn main() {
         cors: Some(Cors {
             origins: AllowedOrigins::Any,
             credentials: false,
+            headers: Default::default(),
         }),
         namespaces: vec![NamespaceRule::exact("/"), NamespaceRule::exact("/custom")],
         ..Config::default()

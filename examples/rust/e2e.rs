@@ -121,6 +121,7 @@ fn config() -> Config {
         c.cors = Some(Cors {
             origins,
             credentials: false,
+            headers: Default::default(),
         });
     }
     c

@@ -152,6 +152,73 @@ pub extern "C" fn roomcast_config_set_cors_credentials(
     set(cfg, "cors_credentials", OptionValue::Bool(credentials))
 }
 
+/// Sets a text option from a C string that may be NULL (NULL: the option's default).
+unsafe fn set_opt_text(
+    cfg: *mut roomcast_config,
+    name: &str,
+    value: *const c_char,
+    what: &str,
+) -> roomcast_status {
+    with(cfg, |c| {
+        let v = match opt_text(value, what)? {
+            Some(t) => OptionValue::Text(t.to_owned()),
+            None => OptionValue::Unset,
+        };
+        c.set(name, v).map(drop).map_err(config_err)
+    })
+}
+
+/// The `Access-Control-Allow-Methods` of preflight answers (the cors package's `methods`),
+/// sent as given: e.g. "GET,POST"; "" sends none. NULL (the default) sends the cors
+/// package's "GET,HEAD,PUT,PATCH,POST,DELETE". Needs CORS on, as
+/// `roomcast_config_set_cors_allowed_headers`. Since ABI revision 23.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_config_set_cors_methods(
+    cfg: *mut roomcast_config,
+    methods: *const c_char,
+) -> roomcast_status {
+    set_opt_text(cfg, "cors_methods", methods, "methods")
+}
+
+/// The `Access-Control-Allow-Headers` of preflight answers (the cors package's
+/// `allowedHeaders`), sent as given: e.g. "x-token,content-type"; "" sends none. NULL (the
+/// default) reflects the headers each preflight asks for (`Access-Control-Request-Headers`).
+/// CORS must be on (an origin, a pattern or the origin hook), else `roomcast_server_start`
+/// fails with `ROOMCAST_ERR_INVALID_CONFIG` naming the option; a value with a control
+/// character is `ROOMCAST_ERR_INVALID_CONFIG` here. Since ABI revision 23.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_config_set_cors_allowed_headers(
+    cfg: *mut roomcast_config,
+    headers: *const c_char,
+) -> roomcast_status {
+    set_opt_text(cfg, "cors_allowed_headers", headers, "headers")
+}
+
+/// The `Access-Control-Expose-Headers` of every Engine.IO answer (the cors package's
+/// `exposedHeaders`): response headers a page's script may read, e.g. "x-request-id"; NULL
+/// or "" (the default) sends none. Needs CORS on, as `roomcast_config_set_cors_allowed_headers`.
+/// Since ABI revision 23.
+#[no_mangle]
+pub unsafe extern "C" fn roomcast_config_set_cors_exposed_headers(
+    cfg: *mut roomcast_config,
+    headers: *const c_char,
+) -> roomcast_status {
+    set_opt_text(cfg, "cors_exposed_headers", headers, "headers")
+}
+
+/// The `Access-Control-Max-Age` of preflight answers in seconds (the cors package's
+/// `maxAge`): how long a browser may cache a preflight's answer; a negative value (the
+/// default) sends none. Needs CORS on, as `roomcast_config_set_cors_allowed_headers`.
+/// Since ABI revision 23.
+#[no_mangle]
+pub extern "C" fn roomcast_config_set_cors_max_age(
+    cfg: *mut roomcast_config,
+    seconds: i64,
+) -> roomcast_status {
+    let v = u64::try_from(seconds).map_or(OptionValue::Unset, OptionValue::Count);
+    set(cfg, "cors_max_age", v)
+}
+
 /// Interval between server pings, in milliseconds (default 25000; 0 is
 /// `ROOMCAST_ERR_INVALID_CONFIG` at start).
 #[no_mangle]

@@ -96,8 +96,10 @@ pub const ROOMCAST_ABI_VERSION: u32 = 1;
 /// 21 CORS origins by pattern and by the host: `roomcast_config_add_cors_origin_pattern`,
 /// `roomcast_config_set_cors_origin_hook`, `ROOMCAST_EVENT_CORS_ORIGIN` and
 /// `roomcast_allow_origin`; 22 room events: `roomcast_observe_rooms`,
-/// `ROOMCAST_EVENT_ROOM_{CREATE,DELETE,JOIN,LEAVE}` and `roomcast_event.room`.
-pub const ROOMCAST_ABI_REVISION: u32 = 22;
+/// `ROOMCAST_EVENT_ROOM_{CREATE,DELETE,JOIN,LEAVE}` and `roomcast_event.room`;
+/// 23 the cors package's other headers: `roomcast_config_set_cors_{methods,
+/// allowed_headers,exposed_headers,max_age}`.
+pub const ROOMCAST_ABI_REVISION: u32 = 23;
 
 /// The library version, e.g. "0.1.0" (static string, do not free).
 #[no_mangle]

@@ -13,7 +13,7 @@ let limited; // one connection at a time
 let gated; // allow_request: the host decides each handshake
 let attached; // listen off: the program accepts and hands each connection in (adopt_fd)
 let packed; // parser msgpack
-let patterned; // CORS: an exact origin and a pattern
+let patterned; // CORS: an exact origin and a pattern; methods, allowed and exposed headers, max age
 let hooked; // CORS: the host decides each request's origin
 const open = [];
 
@@ -45,7 +45,11 @@ before(async () => {
     startC("config_test", ["--allow-request"]),
     startC("config_test", ["--attached"]),
     startC("config_test", ["--parser", "msgpack"]),
-    startC("config_test", ["--cors", ORIGIN, "--cors-pattern", "^https?://[a-z]+\\.b\\.example$"]),
+    startC("config_test", [
+      "--cors", ORIGIN, "--cors-pattern", "^https?://[a-z]+\\.b\\.example$",
+      "--cors-methods", "GET,POST", "--cors-allowed-headers", "content-type,x-token",
+      "--cors-exposed-headers", "x-request-id", "--cors-max-age", "600",
+    ]),
     startC("config_test", ["--cors-hook", "--cors-credentials"]),
   ]);
 });
@@ -233,6 +237,36 @@ test("revision 21: cors origin patterns beside exact origins, preflights include
     assert.equal((await corsOf(patterned, "https://x.b.example.evil", preflight))[0], null);
     assert.equal((await corsOf(patterned, "http://other.example", preflight))[0], null);
   }
+});
+
+test("revision 23: cors methods, allowed and exposed headers and max age, as the cors package sends them", async () => {
+  const preflight = await fetch(engineUrl(patterned, "transport=polling"), {
+    method: "OPTIONS",
+    headers: { origin: ORIGIN, "access-control-request-method": "POST", "access-control-request-headers": "x-other" },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get("access-control-allow-origin"), ORIGIN);
+  assert.equal(preflight.headers.get("access-control-allow-methods"), "GET,POST");
+  assert.equal(preflight.headers.get("access-control-allow-headers"), "content-type,x-token");
+  assert.equal(preflight.headers.get("access-control-max-age"), "600");
+  assert.equal(preflight.headers.get("access-control-expose-headers"), "x-request-id");
+  const [allowed, res] = await corsOf(patterned, ORIGIN);
+  assert.equal(allowed, ORIGIN);
+  assert.equal(res.headers.get("access-control-expose-headers"), "x-request-id");
+  assert.equal(res.headers.get("access-control-max-age"), null);
+  // Defaults elsewhere: the requested headers are reflected, the cors package's methods.
+  const reflected = await fetch(engineUrl(pollingOnly, "transport=polling"), {
+    method: "OPTIONS",
+    headers: { origin: ORIGIN, "access-control-request-method": "POST", "access-control-request-headers": "x-other" },
+  });
+  assert.equal(reflected.headers.get("access-control-allow-headers"), "x-other");
+  assert.equal(reflected.headers.get("access-control-allow-methods"), "GET,HEAD,PUT,PATCH,POST,DELETE");
+  assert.equal(reflected.headers.get("access-control-max-age"), null);
+  assert.equal(reflected.headers.get("access-control-expose-headers"), null);
+  // A socket.io client from the allowed origin connects and talks.
+  const { socket } = await client(patterned, { transports: ["polling"], extraHeaders: { origin: ORIGIN, "x-token": "t" } });
+  assert.deepEqual(await call(socket, "echo", "cors"), ["cors"]);
+  socket.close();
 });
 
 test("revision 21: cors_origin_hook, the C host decides each request's origin", async () => {

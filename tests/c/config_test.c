@@ -14,6 +14,8 @@
  *   transport]; "close-conn" [conn_id] closes that connection with
  *   roomcast_close_connection and acks the status),
  *   --cors-pattern P (revision 21: origins matching regular expression P are allowed),
+ *   --cors-methods M, --cors-allowed-headers H, --cors-exposed-headers H,
+ *   --cors-max-age S (revision 23: the cors package's other headers),
  *   --cors-hook (revision 21: each request's origin is a CORS_ORIGIN event: an origin
  *   ending in ".ok.example" is allowed, "http://bad.example" refuses the request with the
  *   default 400 "Bad request", any other origin, or none, is not allowed).
@@ -169,6 +171,13 @@ static void check_limit_setters(void) {
     expect_refused(roomcast_config_add_cors_origin_pattern(cfg, "(unclosed"), "cors_origin_patterns");
     EXPECT_STATUS(roomcast_config_add_cors_origin_pattern(cfg, NULL), ROOMCAST_ERR_NULL);
     EXPECT_OK(roomcast_config_set_cors_origin_hook(cfg, 0));
+    /* Revision 23: the cors package's header options; a control character is refused. */
+    expect_refused(roomcast_config_set_cors_exposed_headers(cfg, "x-a\r\nx-b"), "cors_exposed_headers");
+    expect_refused(roomcast_config_set_cors_allowed_headers(cfg, "x-a\n"), "cors_allowed_headers");
+    expect_refused(roomcast_config_set_cors_methods(cfg, "GET\r\n"), "cors_methods");
+    EXPECT_OK(roomcast_config_set_cors_max_age(cfg, -1));
+    EXPECT_OK(roomcast_config_set_cors_allowed_headers(cfg, NULL));
+    EXPECT_STATUS(roomcast_config_set_cors_max_age(NULL, 5), ROOMCAST_ERR_NULL);
     EXPECT_OK(roomcast_config_set_redis_specific_response_channel(cfg, 1));
     /* The Redis options need a URL: refused at start, naming them. */
     expect_refused(roomcast_server_start(cfg, &server), "redis_request_timeout");
@@ -367,6 +376,18 @@ int main(int argc, char **argv) {
             i++;
         } else if (strcmp(a, "--cors-pattern") == 0) {
             EXPECT_OK(roomcast_config_add_cors_origin_pattern(cfg, v));
+            i++;
+        } else if (strcmp(a, "--cors-methods") == 0) {
+            EXPECT_OK(roomcast_config_set_cors_methods(cfg, v));
+            i++;
+        } else if (strcmp(a, "--cors-allowed-headers") == 0) {
+            EXPECT_OK(roomcast_config_set_cors_allowed_headers(cfg, v));
+            i++;
+        } else if (strcmp(a, "--cors-exposed-headers") == 0) {
+            EXPECT_OK(roomcast_config_set_cors_exposed_headers(cfg, v));
+            i++;
+        } else if (strcmp(a, "--cors-max-age") == 0) {
+            EXPECT_OK(roomcast_config_set_cors_max_age(cfg, atol(v)));
             i++;
         } else if (strcmp(a, "--cors-hook") == 0) {
             EXPECT_OK(roomcast_config_set_cors_origin_hook(cfg, 1));

@@ -63,7 +63,7 @@ const SOCKET_IO_OPTIONS = new Map(Object.entries({
   wsEngine: refused('the WebSocket server is roomcast\'s own (in Rust); it takes no ws-compatible engine'),
   initialPacket: refused('roomcast sends no extra packet with the Engine.IO handshake'),
   cookie: accepted((v) => v === undefined || v === false, 'no cookie, engine.io\'s default', 'only false is supported: roomcast sets no session-id cookie (for sticky sessions, balance on the sid query parameter)'),
-  cors: honoured('the core\'s `cors_origins`, `cors_origin_patterns`, `cors_origin_hook` and `cors_credentials`: origin ("*", true, false, a string, a RegExp, an array of strings and RegExps, or a function (origin, callback) asked about every request) and credentials; methods, preflightContinue and optionsSuccessStatus with the cors package\'s defaults (what roomcast answers); other values, allowedHeaders, exposedHeaders, maxAge and a function as the whole cors option are refused by name'),
+  cors: honoured('the core\'s `cors_origins`, `cors_origin_patterns`, `cors_origin_hook` and `cors_credentials`: origin ("*", true, false, a string, a RegExp, an array of strings and RegExps, or a function (origin, callback) asked about every request) and credentials; allowedHeaders, exposedHeaders and maxAge (the core\'s `cors_allowed_headers`, `cors_exposed_headers`, `cors_max_age`); methods (the core\'s `cors_methods`); preflightContinue and optionsSuccessStatus with the cors package\'s defaults (what roomcast answers); other values and a function as the whole cors option are refused by name'),
   allowEIO3: accepted((v) => v === undefined || v === false, 'Engine.IO v4 clients only, engine.io\'s default', 'only false is supported: roomcast speaks Engine.IO v4 (Socket.IO v3+ clients), not v3'),
   // engine.io's AttachOptions
   addTrailingSlash: accepted((v) => v === undefined || typeof v === 'boolean', 'roomcast answers the path with and without its trailing slash, so both values work', 'must be a boolean'),
@@ -86,11 +86,23 @@ function checkOptions(opts) {
 
 const CORS_KEYS = new Set(['origin', 'credentials', 'methods', 'allowedHeaders', 'exposedHeaders', 'maxAge', 'preflightContinue', 'optionsSuccessStatus']);
 
-/** A cors header list option (a string "a,b" or an array) as an array of names. */
-function headerList(name, v) {
-  if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.map((s) => s.trim());
+/**
+ * A cors header option (methods, allowedHeaders, exposedHeaders) as the core takes it: null when
+ * falsy (the cors package's default), else a string as is or an array (joined by the core).
+ */
+function corsHeaderValue(name, v) {
+  if (!v) return null;
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
   throw new TypeError(`cors.${name} must be a string or an array of strings`);
+}
+
+/** cors.maxAge (seconds, a number or a numeric string) as the core's cors_max_age, or null. */
+function corsMaxAge(v) {
+  if (v === undefined || v === null || v === false || v === '') return null;
+  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v.trim()) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new TypeError(`cors.maxAge must be a whole number of seconds, 0 or more; got ${JSON.stringify(v)}`);
+  return n;
 }
 
 /**
@@ -120,17 +132,18 @@ function corsOptions(cors) {
     if (patterns.length) native.corsOriginPatterns = patterns;
   }
   native.corsCredentials = !!cors.credentials;
-  if (cors.methods !== undefined) {
-    // The engine path serves GET and POST (and answers OPTIONS): a list with both has
-    // the effect it asks for there (other methods are refused by the engine anyway), as
-    // socket.io's documented `methods: ["GET", "POST"]`; the preflight still names the
-    // cors package's default list. A list without one of them cannot be honoured.
-    const m = headerList('methods', cors.methods).map((x) => x.toUpperCase());
-    if (!m.includes('GET') || !m.includes('POST')) throw new TypeError(`cors.methods must include GET and POST (the methods of the Engine.IO path); got ${m.join(',') || 'none'}`);
-  }
-  if (cors.allowedHeaders !== undefined) throw new TypeError('cors.allowedHeaders is not supported: roomcast allows the headers a preflight asks for (the cors package\'s default)');
-  if (cors.exposedHeaders !== undefined) throw new TypeError('cors.exposedHeaders is not supported: roomcast exposes no extra response headers');
-  if (cors.maxAge !== undefined) throw new TypeError('cors.maxAge is not supported: roomcast sends no Access-Control-Max-Age');
+  // The preflight's Access-Control-Allow-Methods, as the cors package sends it (a falsy
+  // value: its default list, which the core sends by default too).
+  const methods = corsHeaderValue('methods', cors.methods);
+  if (methods !== null) native.corsMethods = methods;
+  // The cors package: a falsy allowedHeaders reflects the preflight's requested headers
+  // (the core's default); a string is sent as is, an array joined with ",".
+  const allowed = corsHeaderValue('allowedHeaders', cors.allowedHeaders);
+  if (allowed !== null) native.corsAllowedHeaders = allowed;
+  const exposed = corsHeaderValue('exposedHeaders', cors.exposedHeaders);
+  if (exposed !== null) native.corsExposedHeaders = exposed;
+  const maxAge = corsMaxAge(cors.maxAge);
+  if (maxAge !== null) native.corsMaxAge = maxAge;
   if (cors.preflightContinue !== undefined && cors.preflightContinue !== false) throw new TypeError('cors.preflightContinue: only false is supported (roomcast answers preflight requests itself)');
   if (cors.optionsSuccessStatus !== undefined && cors.optionsSuccessStatus !== 204) throw new TypeError('cors.optionsSuccessStatus: only 204 is supported');
   return { native, originFn };

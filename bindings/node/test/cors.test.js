@@ -138,3 +138,60 @@ test('a function as cors.origin cannot be combined with the core options for ori
   assert.throws(() => new roomcast.Server({ host: '127.0.0.1', cors: { origin: () => {} }, corsOrigins: ['http://a.example'] }).listen(0),
     (e) => e.code === 'ERR_INVALID_CONFIG' && /cors_origin_hook/.test(e.message));
 });
+
+test('cors.methods, allowedHeaders, exposedHeaders and maxAge go out as the cors package sends them', async (t) => {
+  const io = serve(t, {
+    cors: {
+      origin: 'http://app.example',
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['content-type', 'x-token'],
+      exposedHeaders: 'x-request-id,x-trace',
+      maxAge: 600,
+      credentials: true,
+    },
+  });
+  io.on('connection', (s) => s.on('echo', (v, ack) => ack(v)));
+  // The preflight of socket.io's handshake.ts.
+  for (const url of ['/socket.io/?EIO=4&transport=polling', '/socket.io?transport=polling&EIO=4&t=x']) {
+    const pre = await fetch(`http://127.0.0.1:${io.port}${url}`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-other' },
+    });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get('access-control-allow-origin'), 'http://app.example');
+    assert.equal(pre.headers.get('access-control-allow-methods'), 'GET,POST');
+    assert.equal(pre.headers.get('access-control-allow-headers'), 'content-type,x-token', 'the configured list, not the requested one');
+    assert.equal(pre.headers.get('access-control-allow-credentials'), 'true');
+    assert.equal(pre.headers.get('access-control-max-age'), '600');
+    assert.equal(pre.headers.get('access-control-expose-headers'), 'x-request-id,x-trace');
+  }
+  const res = await fetch(`http://127.0.0.1:${io.port}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'http://app.example' } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('access-control-allow-origin'), 'http://app.example');
+  assert.equal(res.headers.get('access-control-expose-headers'), 'x-request-id,x-trace');
+  assert.equal(res.headers.get('access-control-max-age'), null, 'max age is for preflights only');
+  assert.equal(res.headers.get('access-control-allow-headers'), null);
+  assert.match(await res.text(), /^0\{"sid":/);
+  // A socket.io client sending the allowed header from that origin connects over polling.
+  const c = await connected(client(t, io, '/', { transports: ['polling'], extraHeaders: { origin: 'http://app.example', 'x-token': 'abc' } }));
+  assert.equal(await c.emitWithAck('echo', 'cors'), 'cors');
+});
+
+test('cors without allowedHeaders reflects the requested headers; a falsy maxAge sends none; an empty list sends no header', async (t) => {
+  const reflect = serve(t, { cors: { origin: '*', maxAge: null, allowedHeaders: '' } });
+  const pre = await fetch(`http://127.0.0.1:${reflect.port}/socket.io/?EIO=4&transport=polling`, {
+    method: 'OPTIONS',
+    headers: { origin: 'http://a.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-a,x-b' },
+  });
+  assert.equal(pre.headers.get('access-control-allow-headers'), 'x-a,x-b');
+  assert.match(pre.headers.get('vary') || '', /Access-Control-Request-Headers/);
+  assert.equal(pre.headers.get('access-control-allow-methods'), 'GET,HEAD,PUT,PATCH,POST,DELETE');
+  assert.equal(pre.headers.get('access-control-max-age'), null);
+  const empty = serve(t, { cors: { origin: '*', allowedHeaders: [], maxAge: 0 } });
+  const none = await fetch(`http://127.0.0.1:${empty.port}/socket.io/?EIO=4&transport=polling`, {
+    method: 'OPTIONS',
+    headers: { origin: 'http://a.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-a' },
+  });
+  assert.equal(none.headers.get('access-control-allow-headers'), null);
+  assert.equal(none.headers.get('access-control-max-age'), '0');
+});

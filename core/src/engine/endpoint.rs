@@ -5,8 +5,9 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{
-    HeaderValue, ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS,
-    ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, CONTENT_TYPE, ORIGIN, VARY,
+    HeaderMap, HeaderValue, ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS,
+    ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS,
+    ACCESS_CONTROL_MAX_AGE, CONTENT_TYPE, ORIGIN, VARY,
 };
 use hyper::{Method, Request, Response, StatusCode};
 use std::future::Future;
@@ -258,6 +259,13 @@ fn apply_cors(
     resp: &mut Response<Body>,
 ) {
     let h = resp.headers_mut();
+    // The cors package sends these whatever the origin (the browser reads none of them
+    // without an allowed origin).
+    if let Some(v) = cors.headers.exposed.as_deref().filter(|v| !v.is_empty()) {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            h.insert(ACCESS_CONTROL_EXPOSE_HEADERS, v);
+        }
+    }
     let allowed = match (&cors.origins, origin) {
         (AllowedOrigins::Any, Some(o)) if cors.credentials => Some(o.clone()),
         (AllowedOrigins::Any, _) => Some(HeaderValue::from_static("*")),
@@ -267,7 +275,7 @@ fn apply_cors(
     };
     let Some(allowed) = allowed else { return };
     if allowed != "*" {
-        h.insert(VARY, HeaderValue::from_static("Origin"));
+        h.append(VARY, HeaderValue::from_static("Origin"));
     }
     h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, allowed);
     if cors.credentials {
@@ -275,6 +283,35 @@ fn apply_cors(
             ACCESS_CONTROL_ALLOW_CREDENTIALS,
             HeaderValue::from_static("true"),
         );
+    }
+}
+
+/// The preflight-only CORS headers (the cors package's): methods (the configured ones,
+/// else the package's default list), allowed headers (the
+/// configured ones, else those the preflight asks for) and max age.
+fn preflight_cors(cors: &Cors, requested: Option<HeaderValue>, h: &mut HeaderMap) {
+    let methods = match &cors.headers.methods {
+        Some(list) => HeaderValue::from_str(list).ok(),
+        None => Some(HeaderValue::from_static("GET,HEAD,PUT,PATCH,POST,DELETE")),
+    };
+    if let Some(v) = methods.filter(|v| !v.is_empty()) {
+        h.insert(ACCESS_CONTROL_ALLOW_METHODS, v);
+    }
+    let allowed = match &cors.headers.allowed {
+        Some(list) => HeaderValue::from_str(list).ok(),
+        None => {
+            h.append(
+                VARY,
+                HeaderValue::from_static("Access-Control-Request-Headers"),
+            );
+            requested
+        }
+    };
+    if let Some(v) = allowed.filter(|v| !v.is_empty()) {
+        h.insert(ACCESS_CONTROL_ALLOW_HEADERS, v);
+    }
+    if let Some(age) = cors.headers.max_age {
+        h.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from(age));
     }
 }
 
@@ -312,15 +349,8 @@ impl<H: Handler> Endpoint for Engine<H> {
                     .status(StatusCode::NO_CONTENT)
                     .body(Full::new(Bytes::new()))
                     .expect("static response parts are valid");
-                if self.cfg.cors.is_some() {
-                    let h = r.headers_mut();
-                    h.insert(
-                        ACCESS_CONTROL_ALLOW_METHODS,
-                        HeaderValue::from_static("GET,HEAD,PUT,PATCH,POST,DELETE"),
-                    );
-                    if let Some(v) = preflight_headers {
-                        h.insert(ACCESS_CONTROL_ALLOW_HEADERS, v);
-                    }
+                if let Some(cors) = &self.cfg.cors {
+                    preflight_cors(cors, preflight_headers, r.headers_mut());
                 }
                 r
             } else {

@@ -17,7 +17,8 @@ use std::time::Duration;
 use super::{limits, Error, Events, Server};
 use crate::adapter::redis::SubscriptionMode;
 use crate::config::{
-    AllowedOrigins, Cors, NamespaceMatch, NamespaceRule, OriginPattern, Parser, RecoveryConfig,
+    AllowedOrigins, Cors, CorsHeaders, NamespaceMatch, NamespaceRule, OriginPattern, Parser,
+    RecoveryConfig,
 };
 pub use crate::config::{ConfigError, OptionKind};
 use crate::tls::{Pem, TlsConfig};
@@ -71,6 +72,10 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("cors_credentials", OptionKind::Bool, "send Access-Control-Allow-Credentials (default false; needs cors_origins, cors_origin_patterns or cors_origin_hook)"),
     spec("cors_origin_patterns", OptionKind::Texts, "origins allowed when one of these regular expressions (the regex crate's syntax) matches them anywhere, as the cors package's RegExp origins; anchor them with ^ and $ (default none)"),
     spec("cors_origin_hook", OptionKind::Bool, "the host decides each request's origin (socket.io's cors.origin function): every request to the Engine.IO path, preflights included, is a CorsOrigin event answered with allow_origin; not with cors_origins or cors_origin_patterns (default false)"),
+    spec("cors_methods", OptionKind::Texts, "Access-Control-Allow-Methods of preflight answers, the cors package's methods: these methods (joined with \",\"; an empty list sends none) (default GET,HEAD,PUT,PATCH,POST,DELETE; needs CORS on)"),
+    spec("cors_allowed_headers", OptionKind::Texts, "Access-Control-Allow-Headers of preflight answers, the cors package's allowedHeaders: these header names (joined with \",\"; an empty list sends none) (default: the preflight's Access-Control-Request-Headers are reflected; needs CORS on)"),
+    spec("cors_exposed_headers", OptionKind::Texts, "Access-Control-Expose-Headers of every Engine.IO answer, the cors package's exposedHeaders: response headers the page's script may read (default none; needs CORS on)"),
+    spec("cors_max_age", OptionKind::Count, "Access-Control-Max-Age of preflight answers in seconds, the cors package's maxAge: how long the browser may cache the preflight (default none: not sent; needs CORS on)"),
     spec("static_dir", OptionKind::Text, "serve files from this directory outside the Engine.IO path (default none)"),
     spec("client_dist_dir", OptionKind::Text, "serve <path>socket.io.min.js and friends from this directory (default none)"),
     spec("worker_threads", OptionKind::Count, "worker threads of the server's runtime (default: CPU count; at least 1)"),
@@ -191,6 +196,7 @@ pub fn cors_with(
         return Ok(Some(Cors {
             origins: AllowedOrigins::Host,
             credentials,
+            headers: CorsHeaders::default(),
         }));
     }
     if patterns.is_empty() || origins.iter().any(|o| o == "*") {
@@ -207,7 +213,22 @@ pub fn cors_with(
             patterns,
         },
         credentials,
+        headers: CorsHeaders::default(),
     }))
+}
+
+/// A cors header list option as one header value: the names joined with `,` (as the cors
+/// package joins an array); an invalid header value (a control character) is refused
+/// naming the option.
+fn header_list(name: &str, list: &[String]) -> Result<String, ConfigError> {
+    let joined = list.join(",");
+    if hyper::header::HeaderValue::from_str(&joined).is_err() {
+        return Err(ConfigError::Invalid(
+            name.into(),
+            format!("{joined:?} is not a valid header value"),
+        ));
+    }
+    Ok(joined)
 }
 
 /// CORS from a list of origins: `"*"` anywhere allows any origin; an empty list turns
@@ -224,6 +245,7 @@ pub fn cors_from(origins: Vec<String>, credentials: bool) -> Option<Cors> {
     Some(Cors {
         origins,
         credentials,
+        headers: CorsHeaders::default(),
     })
 }
 
@@ -326,6 +348,9 @@ pub struct ConfigBuilder {
     /// `cors_origin_patterns` as set (compiled when set, to refuse a bad one there).
     cors_patterns: Vec<String>,
     cors_hook: bool,
+    /// `cors_methods`, `cors_allowed_headers`, `cors_exposed_headers` and `cors_max_age`
+    /// as set.
+    cors_headers: CorsHeaders,
     /// Connection state recovery as set: duration (on when above 0), skip, max packets.
     recovery: (Option<Duration>, Option<bool>, Option<usize>),
     /// Redis cluster as set: url, key, request timeout, specific response channel.
@@ -448,6 +473,7 @@ impl ConfigBuilder {
             cors_credentials: false,
             cors_patterns: Vec::new(),
             cors_hook: false,
+            cors_headers: CorsHeaders::default(),
             recovery: (None, None, None),
             redis: (None, None, None, None),
             streams: (None, None),
@@ -515,6 +541,29 @@ impl ConfigBuilder {
             ("cors_origin_patterns", OptionValue::Unset) => self.cors_patterns.clear(),
             ("cors_origin_hook", OptionValue::Bool(b)) => self.cors_hook = b,
             ("cors_origin_hook", OptionValue::Unset) => self.cors_hook = false,
+            ("cors_methods", OptionValue::Texts(list)) => {
+                self.cors_headers.methods = Some(header_list(name, &list)?)
+            }
+            ("cors_methods", OptionValue::Text(t)) => {
+                self.cors_headers.methods = Some(header_list(name, &[t])?)
+            }
+            ("cors_methods", OptionValue::Unset) => self.cors_headers.methods = None,
+            ("cors_allowed_headers", OptionValue::Texts(list)) => {
+                self.cors_headers.allowed = Some(header_list(name, &list)?)
+            }
+            ("cors_allowed_headers", OptionValue::Text(t)) => {
+                self.cors_headers.allowed = Some(header_list(name, &[t])?)
+            }
+            ("cors_allowed_headers", OptionValue::Unset) => self.cors_headers.allowed = None,
+            ("cors_exposed_headers", OptionValue::Texts(list)) => {
+                self.cors_headers.exposed = Some(header_list(name, &list)?)
+            }
+            ("cors_exposed_headers", OptionValue::Text(t)) => {
+                self.cors_headers.exposed = Some(header_list(name, &[t])?)
+            }
+            ("cors_exposed_headers", OptionValue::Unset) => self.cors_headers.exposed = None,
+            ("cors_max_age", OptionValue::Count(n)) => self.cors_headers.max_age = Some(n),
+            ("cors_max_age", OptionValue::Unset) => self.cors_headers.max_age = None,
             ("static_dir", OptionValue::Text(p)) => c.static_dir = Some(p.into()),
             ("static_dir", OptionValue::Unset) => c.static_dir = None,
             ("client_dist_dir", OptionValue::Text(p)) => c.client_dist_dir = Some(p.into()),
@@ -669,6 +718,24 @@ impl ConfigBuilder {
             self.cors_hook,
             self.cors_credentials,
         )?;
+        match &mut config.cors {
+            Some(cors) => cors.headers = self.cors_headers.clone(),
+            None => {
+                let h = &self.cors_headers;
+                let set = [
+                    ("cors_methods", h.methods.is_some()),
+                    ("cors_allowed_headers", h.allowed.is_some()),
+                    ("cors_exposed_headers", h.exposed.is_some()),
+                    ("cors_max_age", h.max_age.is_some()),
+                ];
+                if let Some((name, _)) = set.iter().find(|(_, on)| *on) {
+                    return Err(ConfigError::OutOfRange(
+                        (*name).into(),
+                        "needs CORS on: cors_origins, cors_origin_patterns or cors_origin_hook",
+                    ));
+                }
+            }
+        }
         config.per_message_deflate = match self.deflate {
             (Some(true), threshold) => Some(crate::config::DeflateConfig {
                 threshold: threshold.unwrap_or(crate::config::DeflateConfig::default().threshold),
@@ -900,6 +967,53 @@ mod tests {
     }
 
     #[test]
+    fn cors_header_options_join_lists_and_need_cors_on() {
+        let mut b = ConfigBuilder::new();
+        b.set(
+            "cors_allowed_headers",
+            OptionValue::Texts(vec!["x-a".into(), "X-B".into()]),
+        )
+        .unwrap();
+        b.set("cors_exposed_headers", OptionValue::Text("x-c, x-d".into()))
+            .unwrap();
+        b.set("cors_max_age", OptionValue::Count(0)).unwrap();
+        assert!(matches!(
+            b.build(),
+            Err(ConfigError::OutOfRange(n, _)) if n == "cors_allowed_headers"
+        ));
+        b.set(
+            "cors_methods",
+            OptionValue::Texts(vec!["GET".into(), "POST".into()]),
+        )
+        .unwrap();
+        b.set("cors_origins", OptionValue::Text("*".into()))
+            .unwrap();
+        assert_eq!(
+            b.build().unwrap().0.cors.unwrap().headers,
+            CorsHeaders {
+                methods: Some("GET,POST".into()),
+                allowed: Some("x-a,X-B".into()),
+                exposed: Some("x-c, x-d".into()),
+                max_age: Some(0),
+            }
+        );
+        b.set("cors_allowed_headers", OptionValue::Texts(Vec::new()))
+            .unwrap();
+        b.set("cors_exposed_headers", OptionValue::Unset).unwrap();
+        b.set("cors_methods", OptionValue::Unset).unwrap();
+        b.set("cors_max_age", OptionValue::Unset).unwrap();
+        assert_eq!(
+            b.build().unwrap().0.cors.unwrap().headers,
+            CorsHeaders {
+                allowed: Some(String::new()),
+                ..CorsHeaders::default()
+            }
+        );
+        let bad = b.set("cors_exposed_headers", OptionValue::Text("a\r\nb".into()));
+        assert!(matches!(bad, Err(ConfigError::Invalid(n, _)) if n == "cors_exposed_headers"));
+    }
+
+    #[test]
     fn parser_is_json_or_msgpack() {
         let mut b = ConfigBuilder::new();
         b.set("parser", OptionValue::Text("msgpack".into()))
@@ -1032,7 +1146,8 @@ mod tests {
             cors_from(vec!["http://a".into(), "*".into()], true),
             Some(Cors {
                 origins: AllowedOrigins::Any,
-                credentials: true
+                credentials: true,
+                headers: CorsHeaders::default(),
             })
         );
         assert_eq!(cors_from(Vec::new(), false), None);

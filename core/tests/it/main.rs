@@ -10,5 +10,6 @@ mod allow_request;
 mod connect_flow;
 mod engine_conn;
 mod host;
+mod http_layer;
 mod polling_upgrade;
 mod room_events;
