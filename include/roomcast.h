@@ -865,7 +865,7 @@ roomcast_status roomcast_config_set_connect_timeout_ms(struct roomcast_config *c
 roomcast_status roomcast_config_set_worker_threads(struct roomcast_config *cfg, size_t threads);
 
 // Most binary attachments one packet may carry (default 10, as socket.io). A client that
-// sends more has its connection closed (reason "parse error"); 0 refuses binary packets.
+// sends more has its connection closed (reason "forced close"); 0 refuses binary packets.
 // Since ABI revision 2.
 roomcast_status roomcast_config_set_max_attachments(struct roomcast_config *cfg, size_t max);
 

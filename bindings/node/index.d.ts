@@ -203,6 +203,7 @@ export type DisconnectReason =
   | 'ping timeout'
   | 'parse error'
   | 'forced close'
+  | 'forced server close'
   | 'server shutting down'
   | 'slow consumer'
   | 'inbound overflow'

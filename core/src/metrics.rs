@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// Disconnect reasons, as socket.io names them; the index of each is its counter's.
-pub const DISCONNECT_REASONS: [&str; 10] = [
+pub const DISCONNECT_REASONS: [&str; 11] = [
     "transport close",
     "transport error",
     "ping timeout",
@@ -21,6 +21,7 @@ pub const DISCONNECT_REASONS: [&str; 10] = [
     "inbound overflow",
     "client namespace disconnect",
     "server namespace disconnect",
+    "forced server close",
 ];
 
 /// Upper bounds (seconds) of the handshake latency histogram's buckets.

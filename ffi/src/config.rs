@@ -280,7 +280,7 @@ pub extern "C" fn roomcast_config_set_worker_threads(
 }
 
 /// Most binary attachments one packet may carry (default 10, as socket.io). A client that
-/// sends more has its connection closed (reason "parse error"); 0 refuses binary packets.
+/// sends more has its connection closed (reason "forced close"); 0 refuses binary packets.
 /// Since ABI revision 2.
 #[no_mangle]
 pub extern "C" fn roomcast_config_set_max_attachments(

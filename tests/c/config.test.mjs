@@ -89,14 +89,14 @@ test("allow_websocket off: no upgrade is offered and a WebSocket request is 'Tra
   assert.equal(socket.io.engine.transport.name, "polling");
 });
 
-test("max_attachments: more binaries than allowed close the connection with 'parse error'", async () => {
+test("max_attachments: more binaries than allowed close the connection ('forced close', as socket.io)", async () => {
   const observer = await client(wsOnly, { transports: ["websocket"] });
   const sender = await client(wsOnly, { transports: ["websocket"] });
   const [a, b] = await call(sender.socket, "echo", Buffer.from([1]), Buffer.from([2]));
   assert.deepEqual([Buffer.from(a), Buffer.from(b)], [Buffer.from([1]), Buffer.from([2])]);
   const gone = goneReason(observer, sender.socket.id);
   sender.socket.emit("echo", Buffer.from([1]), Buffer.from([2]), Buffer.from([3]));
-  assert.equal(await gone, "parse error");
+  assert.equal(await gone, "forced close");
   await sender.disconnected;
   // The default (10) takes three.
   const other = await client(plain);

@@ -9,7 +9,7 @@
 const { EventEmitter } = require('node:events');
 
 /** Reasons of a socket's disconnect that mean its connection is gone. */
-const CLOSED_BY = new Set(['transport close', 'transport error', 'ping timeout', 'parse error', 'forced close', 'server shutting down', 'slow consumer', 'inbound overflow']);
+const CLOSED_BY = new Set(['transport close', 'transport error', 'ping timeout', 'parse error', 'forced close', 'forced server close', 'server shutting down', 'slow consumer', 'inbound overflow']);
 
 /** engine.io's transport object, reduced to what a host reads: its live name. */
 class Transport {

@@ -38,7 +38,7 @@ test('core options are honoured under their camelCase names', async (t) => {
   io.on('connection', (socket) => socket.on('bin', () => {}));
   const c = client(t, io);
   await connected(c);
-  // 0 attachments allowed: a binary packet closes the connection ("parse error").
+  // 0 attachments allowed: a binary packet closes the connection ("forced close" on the server).
   c.emit('bin', Buffer.from([1, 2, 3]));
   const [reason] = await once(c, 'disconnect');
   assert.equal(reason, 'transport close');

@@ -33,6 +33,11 @@ use crate::text::Text;
 /// was already on its way.
 const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// How long a session the server closed in an orderly way (see [`CloseReason::orderly`])
+/// while no long-poll was waiting stays findable for the client's next GETs, which get
+/// what was still queued, then the close packet. engine.io's polling `closeTimeout`.
+const ORDERLY_CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Why a session ended. The Socket.IO layer passes these strings on as disconnect reasons.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CloseReason {
@@ -44,8 +49,13 @@ pub enum CloseReason {
     PingTimeout,
     /// The client sent something that cannot be decoded.
     ParseError,
-    /// The server closed the connection.
+    /// The server closed the connection (the host closed it, the connect timeout, or a
+    /// Socket.IO packet that cannot be decoded, as socket.io's `conn.close()`).
     ForcedClose,
+    /// The server closed the connection because the client broke the Socket.IO protocol's
+    /// order of things: a second CONNECT to a namespace it is in, or another packet to a
+    /// namespace it is not in (socket.io's `Client#close()`).
+    ForcedServerClose,
     /// The server is stopping.
     ServerShuttingDown,
     /// The outbound queue overflowed (see the slow-consumer policy in `session`).
@@ -68,6 +78,13 @@ impl CloseReason {
         )
     }
 
+    /// Whether the server ends the session in an orderly way, as engine.io's
+    /// `socket.close()`: what is queued still goes out, then the close (over polling, a
+    /// client with no long-poll waiting gets them on its next GETs).
+    pub(crate) fn orderly(self) -> bool {
+        matches!(self, Self::ForcedClose | Self::ForcedServerClose)
+    }
+
     /// The reason string socket.io uses.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -76,6 +93,7 @@ impl CloseReason {
             Self::PingTimeout => "ping timeout",
             Self::ParseError => "parse error",
             Self::ForcedClose => "forced close",
+            Self::ForcedServerClose => "forced server close",
             Self::ServerShuttingDown => "server shutting down",
             Self::SlowConsumer => "slow consumer",
             Self::InboundOverflow => "inbound overflow",
@@ -223,19 +241,26 @@ impl<H: Handler> Engine<H> {
     }
 
     /// Live sessions over (polling, WebSocket), for the metrics (a session upgrading
-    /// counts as polling until the upgrade completes).
+    /// counts as polling until the upgrade completes; a closed one lingering for its
+    /// client's last GET does not count).
     pub fn sessions_by_transport(&self) -> (usize, usize) {
         let all: Vec<_> = self.sessions.read().values().cloned().collect();
-        let ws = all
-            .iter()
-            .filter(|s| s.outbox.lock().transport == TransportKind::WebSocket)
-            .count();
-        (all.len() - ws, ws)
+        let (mut polling, mut ws) = (0, 0);
+        for s in &all {
+            let o = s.outbox.lock();
+            match (o.closed, o.transport) {
+                (Some(_), _) => {}
+                (None, TransportKind::WebSocket) => ws += 1,
+                (None, TransportKind::Polling) => polling += 1,
+            }
+        }
+        (polling, ws)
     }
 
-    /// Number of live sessions.
+    /// Number of live sessions (not counting closed ones lingering for a last GET).
     pub fn session_count(&self) -> usize {
-        self.sessions.read().len()
+        let all: Vec<_> = self.sessions.read().values().cloned().collect();
+        all.iter().filter(|s| !s.is_closed()).count()
     }
 
     /// Closes every session with `reason`.
@@ -249,6 +274,19 @@ impl<H: Handler> Engine<H> {
     pub(crate) fn forget(&self, sid: Sid) {
         self.sessions.write().remove(&sid);
         self.names.remove(&sid);
+    }
+
+    /// Forgets `sid` if it is still the session `which` (a lingering closed session the
+    /// client's GET has not already made the engine forget).
+    fn forget_if(&self, sid: Sid, which: &Weak<Session<H::Data>>) {
+        let same = self
+            .sessions
+            .read()
+            .get(&sid)
+            .is_some_and(|s| std::ptr::eq(Arc::as_ptr(s), which.as_ptr()));
+        if same {
+            self.forget(sid);
+        }
     }
 
     /// The id of a new session: random, or `name` (the host's) when valid and unused.
@@ -283,16 +321,25 @@ impl<H: Handler> Engine<H> {
                 // A client that closes over polling may have its long-poll still on the
                 // way (sent in parallel with the close); like the reference, let that GET
                 // find the session and get its noop for a moment before the sid is gone.
-                let linger = reason == CloseReason::TransportClose && {
+                // One the server closes in an orderly way stays for the client's next GETs
+                // (what was queued, then the close packet), as engine.io's does.
+                let linger = {
                     let o = session.outbox.lock();
-                    o.transport == TransportKind::Polling && !o.get_waiting_at_close
+                    let polling = o.transport == TransportKind::Polling && !o.get_waiting_at_close;
+                    match reason {
+                        _ if !polling => None,
+                        CloseReason::TransportClose => Some(CLOSE_LINGER),
+                        r if r.orderly() => Some(ORDERLY_CLOSE_LINGER),
+                        _ => None,
+                    }
                 };
-                match tokio::runtime::Handle::try_current() {
-                    Ok(rt) if linger => {
+                match (tokio::runtime::Handle::try_current(), linger) {
+                    (Ok(rt), Some(linger)) => {
                         let (engine, sid) = (engine.clone(), session.sid);
+                        let weak = Arc::downgrade(&session);
                         rt.spawn(async move {
-                            tokio::time::sleep(CLOSE_LINGER).await;
-                            engine.forget(sid);
+                            tokio::time::sleep(linger).await;
+                            engine.forget_if(sid, &weak);
                         });
                     }
                     _ => {

@@ -32,11 +32,20 @@ impl<H: Handler> Engine<H> {
     pub(crate) async fn poll_get(self: Arc<Self>, session: SessionRef<H::Data>) -> Response<Body> {
         {
             let mut o = session.outbox.lock();
-            if o.closed.is_some() && !o.get_waiting {
-                // A lingering client-closed session: answer noop once, then forget it.
+            if let (Some(reason), false) = (o.closed, o.get_waiting) {
+                // A lingering closed session. Closed by the client: noop once, then forget
+                // it. Closed by the server in an orderly way: what was still queued, then
+                // (on the next GET, as engine.io) noop and the close packet.
+                if reason.orderly() && !o.frames.is_empty() {
+                    let body = encode_payload(o.frames.iter());
+                    o.release();
+                    return text_response(StatusCode::OK, body);
+                }
+                o.release();
                 drop(o);
                 self.forget(session.sid);
-                return text_response(StatusCode::OK, "6");
+                let last = if reason.orderly() { "6\x1e1" } else { "6" };
+                return text_response(StatusCode::OK, last);
             }
             if o.transport != TransportKind::Polling {
                 return EioError::BadRequest.response();

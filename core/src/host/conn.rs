@@ -106,6 +106,7 @@ impl Server {
             .inner
             .engine
             .session(conn_id)
+            .filter(|s| !s.is_closed())
             .ok_or(Error::NoSuchSocket)?;
         session.close(CloseReason::ForcedClose);
         Ok(())

@@ -29,7 +29,8 @@ pub const RESERVED_EVENTS: [&str; 6] = [
     "removeListener",
 ];
 
-/// Why a packet was refused. Any of these closes the sender's connection ("parse error").
+/// Why a packet was refused. Any of these closes the sender's connection in order ("forced
+/// close", as socket.io).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DecodeError {
     /// The packet type digit is missing or not one of 0..=6.

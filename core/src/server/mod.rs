@@ -988,11 +988,12 @@ impl SocketIo {
     }
 
     fn on_connect(&self, session: &SessionRef<Client>, nsp: &str, auth: Option<String>) {
-        // A second CONNECT to a namespace it is in: as socket.io, the client gets a new
-        // socket; the old one leaves first (socket.io would leave it behind, orphaned).
-        let old = session.data.sockets.lock().get(nsp).cloned();
-        if let Some(old) = old {
-            old.close(DisconnectReason::ClientNamespaceDisconnect, false, self);
+        // A second CONNECT to a namespace it is in breaks the protocol: as socket.io
+        // (`Client#close()`), the connection closes in order ("forced server close" for
+        // its sockets; the client gets what was queued, then the close packet).
+        if session.data.sockets.lock().contains_key(nsp) {
+            self.protocol_violation(session, "CONNECT", nsp);
+            return;
         }
         if let Some(a) = self.admin.get().filter(|a| *a.nsp == *nsp) {
             self.admin_connect(a, session, auth);
@@ -1171,6 +1172,16 @@ impl SocketIo {
             .cloned();
         match packet.body {
             PacketBody::Connect(auth) => self.on_connect(session, &packet.nsp, auth),
+            // Anything but CONNECT to a namespace the client is not in breaks the protocol.
+            PacketBody::Disconnect if socket.is_none() => {
+                self.protocol_violation(session, "DISCONNECT", &packet.nsp)
+            }
+            PacketBody::Event { .. } if socket.is_none() => {
+                self.protocol_violation(session, "EVENT", &packet.nsp)
+            }
+            PacketBody::Ack { .. } if socket.is_none() => {
+                self.protocol_violation(session, "ACK", &packet.nsp)
+            }
             PacketBody::Disconnect => {
                 if let Some(s) = socket {
                     s.close(DisconnectReason::ClientNamespaceDisconnect, false, self);
@@ -1220,6 +1231,39 @@ impl SocketIo {
 }
 
 impl SocketIo {
+    /// A packet that is valid but out of order (see [`CloseReason::ForcedServerClose`]):
+    /// the connection closes in order, as socket.io's `Client#close()`.
+    fn protocol_violation(&self, session: &SessionRef<Client>, packet: &str, nsp: &str) {
+        let connected = session.data.sockets.lock().contains_key(nsp);
+        tracing::info!(
+            target: "roomcast::engine",
+            sid = %session.sid,
+            nsp,
+            reason = "forced server close",
+            "closing connection: a {packet} packet to a namespace the client is {}",
+            if connected { "already in" } else { "not in" }
+        );
+        session.close(CloseReason::ForcedServerClose);
+    }
+
+    /// A message that is no Socket.IO packet (`error` says why): as socket.io's
+    /// `Client#onerror`, the connection closes in order ("forced close" for its sockets;
+    /// the client gets what was queued, then the close packet). A broken Engine.IO
+    /// payload is the engine's business ("parse error").
+    fn malformed(&self, session: &SessionRef<Client>, error: &dyn std::fmt::Display, warn: bool) {
+        if warn {
+            tracing::warn!(sid = %session.sid, "closing connection: {error}");
+        } else {
+            tracing::info!(
+                target: "roomcast::engine",
+                sid = %session.sid,
+                reason = "forced close",
+                "malformed packet: {error}"
+            );
+        }
+        session.close(CloseReason::ForcedClose);
+    }
+
     /// A message this server's parser cannot carry (a text frame to a msgpack server, a
     /// binary one with no attachment expected to a JSON server): the client most likely
     /// uses the other parser. Its CONNECT is answered with a CONNECT_ERROR in its own
@@ -1244,12 +1288,11 @@ impl SocketIo {
             (None, None) => return,
         };
         let Some(packet) = packet else {
-            tracing::warn!(
-                sid = %session.sid,
-                "closing connection: a {} message that is no packet of this server's {ours} parser",
+            let error = format!(
+                "a {} message that is no packet of this server's {ours} parser",
                 if text.is_some() { "text" } else { "binary" }
             );
-            session.close(CloseReason::ParseError);
+            self.malformed(session, &error, true);
             return;
         };
         let message = format!(
@@ -1264,7 +1307,7 @@ impl SocketIo {
             let reply = theirs.encode_connect_error(&packet.nsp, &message, None);
             session.push(reply.head, &reply.binary, false);
         } else {
-            session.close(CloseReason::ParseError);
+            self.malformed(session, &message, false);
         }
     }
 }
@@ -1331,8 +1374,7 @@ impl Handler for Arc<SocketIo> {
                 match protocol::decode_msgpack(&data, self.cfg.max_attachments) {
                     Ok(p) => p,
                     Err(e) => {
-                        tracing::debug!(sid = %session.sid, "closing connection: {e}");
-                        session.close(CloseReason::ParseError);
+                        self.malformed(session, &e, false);
                         return;
                     }
                 }
@@ -1343,7 +1385,8 @@ impl Handler for Arc<SocketIo> {
             }
             (Message::Text(text), Parser::Json) => {
                 if session.data.partial.lock().is_some() {
-                    session.close(CloseReason::ParseError);
+                    let error = "a text message while binary attachments were due";
+                    self.malformed(session, &error, false);
                     return;
                 }
                 match protocol::decode(text, self.cfg.max_attachments) {
@@ -1353,13 +1396,7 @@ impl Handler for Arc<SocketIo> {
                         return;
                     }
                     Err(e) => {
-                        tracing::info!(
-                            target: "roomcast::engine",
-                            sid = %session.sid,
-                            reason = "parse error",
-                            "malformed packet: {e}"
-                        );
-                        session.close(CloseReason::ParseError);
+                        self.malformed(session, &e, false);
                         return;
                     }
                 }
@@ -1375,13 +1412,7 @@ impl Handler for Arc<SocketIo> {
                     Ok(p) => {
                         drop(slot);
                         if let Err(e) = protocol::check_placeholders(&p) {
-                            tracing::info!(
-                                target: "roomcast::engine",
-                                sid = %session.sid,
-                                reason = "parse error",
-                                "malformed packet: {e}"
-                            );
-                            session.close(CloseReason::ParseError);
+                            self.malformed(session, &e, false);
                             return;
                         }
                         p

@@ -113,8 +113,9 @@ pub(crate) struct Recovery {
 }
 
 /// Whether a socket that left for `reason` may be recovered (socket.io's list: the
-/// transport went away or the server closed it; not a namespace disconnect by either side,
-/// nor a protocol error or a slow consumer).
+/// transport went away or the server closed it, a malformed or out-of-order Socket.IO
+/// packet included; not a namespace disconnect by either side, nor a broken Engine.IO
+/// payload or a slow consumer).
 pub(crate) fn recoverable(reason: DisconnectReason) -> bool {
     matches!(
         reason,
@@ -123,6 +124,7 @@ pub(crate) fn recoverable(reason: DisconnectReason) -> bool {
                 | CloseReason::TransportError
                 | CloseReason::PingTimeout
                 | CloseReason::ForcedClose
+                | CloseReason::ForcedServerClose
                 | CloseReason::ServerShuttingDown
         )
     )

@@ -62,6 +62,7 @@ class Reason:
     TRANSPORT_ERROR = "transport error"
     PARSE_ERROR = "parse error"
     FORCED_CLOSE = "forced close"
+    FORCED_SERVER_CLOSE = "forced server close"
     SERVER_SHUTTING_DOWN = "server shutting down"
     SLOW_CONSUMER = "slow consumer"
     INBOUND_OVERFLOW = "inbound overflow"
