@@ -12,4 +12,5 @@ mod engine_conn;
 mod host;
 mod http_layer;
 mod polling_upgrade;
+mod protocol_violations;
 mod room_events;

@@ -7,14 +7,14 @@
 //! waiting at that moment gets the close packet at once. Raw HTTP/1.1 and WebSocket
 //! clients, no client library.
 
-mod common;
-use common::{config, next_text, open, recv, runtime, send};
 use futures_util::StreamExt;
 use roomcast::host::{Event, Server};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
+
+use crate::common::{config, next_text, open, recv, runtime, send};
 
 /// One polling request on a fresh connection; returns (status, body).
 async fn http(server: &Server, method: &str, query: &str, body: &str) -> (u16, String) {
