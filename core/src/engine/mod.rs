@@ -52,9 +52,8 @@ pub enum CloseReason {
     /// The server closed the connection (the host closed it, the connect timeout, or a
     /// Socket.IO packet that cannot be decoded, as socket.io's `conn.close()`).
     ForcedClose,
-    /// The server closed the connection because the client broke the Socket.IO protocol's
-    /// order of things: a second CONNECT to a namespace it is in, or another packet to a
-    /// namespace it is not in (socket.io's `Client#close()`).
+    /// The server closed the connection because the client sent a packet other than
+    /// CONNECT to a namespace it is not in (socket.io's `Client#close()`).
     ForcedServerClose,
     /// The server is stopping.
     ServerShuttingDown,

@@ -988,12 +988,16 @@ impl SocketIo {
     }
 
     fn on_connect(&self, session: &SessionRef<Client>, nsp: &str, auth: Option<String>) {
-        // A second CONNECT to a namespace it is in breaks the protocol: as socket.io
-        // (`Client#close()`), the connection closes in order ("forced server close" for
-        // its sockets; the client gets what was queued, then the close packet).
-        if session.data.sockets.lock().contains_key(nsp) {
-            self.protocol_violation(session, "CONNECT", nsp);
-            return;
+        // A second CONNECT to a namespace it is in: the client gets a new socket, the old
+        // one leaves first ("client namespace disconnect"). Deliberately not socket.io's
+        // `Client#close()`: there the outcome depends on timing. socket.io completes a
+        // CONNECT on the next tick, so a second one in the same read (socket.io-client's
+        // `manager.socket(nsp)` connects by itself, and a `connect()` call after it sends
+        // CONNECT again at once) gets a second socket, the first one left orphaned, while
+        // a later one closes the connection. Closing would break that common client code.
+        let old = session.data.sockets.lock().get(nsp).cloned();
+        if let Some(old) = old {
+            old.close(DisconnectReason::ClientNamespaceDisconnect, false, self);
         }
         if let Some(a) = self.admin.get().filter(|a| *a.nsp == *nsp) {
             self.admin_connect(a, session, auth);
@@ -1231,17 +1235,16 @@ impl SocketIo {
 }
 
 impl SocketIo {
-    /// A packet that is valid but out of order (see [`CloseReason::ForcedServerClose`]):
-    /// the connection closes in order, as socket.io's `Client#close()`.
+    /// A packet to a namespace the client is not in (see
+    /// [`CloseReason::ForcedServerClose`]): the connection closes in order, as socket.io's
+    /// `Client#close()`.
     fn protocol_violation(&self, session: &SessionRef<Client>, packet: &str, nsp: &str) {
-        let connected = session.data.sockets.lock().contains_key(nsp);
         tracing::info!(
             target: "roomcast::engine",
             sid = %session.sid,
             nsp,
             reason = "forced server close",
-            "closing connection: a {packet} packet to a namespace the client is {}",
-            if connected { "already in" } else { "not in" }
+            "closing connection: a {packet} packet to a namespace the client is not in"
         );
         session.close(CloseReason::ForcedServerClose);
     }
