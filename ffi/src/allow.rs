@@ -12,7 +12,7 @@ use roomcast::host::{Refusal, RequestCheck};
 use crate::config::{roomcast_config, set};
 use crate::input::opt_text;
 use crate::server::{roomcast_server, server};
-use crate::status::{guard, roomcast_status};
+use crate::status::{guard, roomcast_status, Res};
 
 /// Asks the host about every Engine.IO handshake before any session exists, as
 /// socket.io's `allowRequest` (default false): each arrives as a
@@ -58,14 +58,10 @@ pub unsafe extern "C" fn roomcast_allow_request(
 ) -> roomcast_status {
     guard(|| {
         let state = server(srv)?;
+        let status = if status == 0 { 403 } else { status };
         let verdict = match allow {
             true => Ok(()),
-            false => Err(Refusal {
-                status: if status == 0 { 403 } else { status },
-                message: opt_text(message, "message")?
-                    .unwrap_or("Forbidden")
-                    .to_owned(),
-            }),
+            false => Err(refusal(status, message, "Forbidden")?),
         };
         state
             .server
@@ -94,16 +90,23 @@ pub unsafe extern "C" fn roomcast_allow_origin(
         let state = server(srv)?;
         let verdict = match status {
             0 => Ok(allowed),
-            _ => Err(Refusal {
-                status,
-                message: opt_text(message, "message")?
-                    .unwrap_or("Bad request")
-                    .to_owned(),
-            }),
+            _ => Err(refusal(status, message, "Bad request")?),
         };
         state
             .server
             .allow_origin(RequestCheck::from_id(request), verdict)?;
         Ok(())
+    })
+}
+
+/// A refusal with `status` and the C string `message` (NULL: `default`), as the answers
+/// above take them.
+///
+/// # Safety
+/// `message` is NULL or a NUL-terminated string.
+unsafe fn refusal(status: u16, message: *const c_char, default: &str) -> Res<Refusal> {
+    Ok(Refusal {
+        status,
+        message: opt_text(message, "message")?.unwrap_or(default).to_owned(),
     })
 }

@@ -157,12 +157,7 @@ impl AllowGate {
         request: RequestCheck,
         verdict: Result<Admission, Refusal>,
     ) -> Result<(), Error> {
-        let tx = self
-            .waiting
-            .lock()
-            .remove(&request.id)
-            .ok_or(Error::NoSuchRequest)?;
-        tx.send(verdict).map_err(|_| Error::NoSuchRequest)
+        deliver(&self.waiting, request, verdict)
     }
 
     /// Delivers the host's verdict on a request's origin; `NoSuchRequest` once answered
@@ -172,11 +167,17 @@ impl AllowGate {
         request: RequestCheck,
         verdict: Result<bool, Refusal>,
     ) -> Result<(), Error> {
-        let tx = self
-            .origins
-            .lock()
-            .remove(&request.id)
-            .ok_or(Error::NoSuchRequest)?;
-        tx.send(verdict).map_err(|_| Error::NoSuchRequest)
+        deliver(&self.origins, request, verdict)
     }
+}
+
+/// Hands `verdict` to the request waiting in `map`; `NoSuchRequest` when none is (answered
+/// already, or timed out and refused).
+fn deliver<T>(
+    map: &Waiting<T>,
+    request: RequestCheck,
+    verdict: Result<T, Refusal>,
+) -> Result<(), Error> {
+    let tx = map.lock().remove(&request.id).ok_or(Error::NoSuchRequest)?;
+    tx.send(verdict).map_err(|_| Error::NoSuchRequest)
 }
