@@ -21,10 +21,14 @@ use crate::live::Tracker;
 use crate::stall::StallGuard;
 use crate::tls::Acceptor;
 
-/// Which endpoint or directory answers which path.
+/// Which endpoint or directory answers which path: an endpoint mounted at the path asked
+/// for first, then an Engine.IO endpoint whose path starts the one asked for (engine.io
+/// answers every URL that starts with its path), then files.
 #[derive(Default, Clone)]
 pub struct Router {
     endpoints: Vec<(String, Arc<dyn Endpoint>)>,
+    /// Engine.IO endpoints by path with its trailing slash, longest first.
+    engines: Vec<(String, Arc<dyn Endpoint>)>,
     files: Vec<(String, PathBuf)>,
 }
 
@@ -40,6 +44,18 @@ impl Router {
         self.endpoints
             .push((path.trim_end_matches('/').to_owned(), endpoint));
         self
+    }
+
+    /// Mounts an Engine.IO endpoint at `path` as [`Router::endpoint`] does, and for every
+    /// path below it too (`/socket.io/default/?EIO=4...`), as engine.io's check
+    /// `path === req.url.slice(0, path.length)` with its trailing slash does; an endpoint
+    /// mounted at a longer path (a metrics or plain WebSocket route under it) keeps its own.
+    pub fn engine(mut self, path: &str, endpoint: Arc<dyn Endpoint>) -> Self {
+        let mut prefix = path.trim_end_matches('/').to_owned();
+        prefix.push('/');
+        self.engines.push((prefix, endpoint.clone()));
+        self.engines.sort_by_key(|e| std::cmp::Reverse(e.0.len()));
+        self.endpoint(path, endpoint)
     }
 
     /// Serves the files under `dir` at URL prefix `prefix` (e.g. `/`).
@@ -62,6 +78,13 @@ impl Router {
         let path = req.uri().path();
         let trimmed = path.trim_end_matches('/');
         if let Some((_, ep)) = self.endpoints.iter().find(|(p, _)| p == trimmed) {
+            return ep.clone().handle(req, remote).await;
+        }
+        if let Some((_, ep)) = self
+            .engines
+            .iter()
+            .find(|(p, _)| path.starts_with(p.as_str()))
+        {
             return ep.clone().handle(req, remote).await;
         }
         for (prefix, dir) in &self.files {

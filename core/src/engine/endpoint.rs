@@ -67,6 +67,8 @@ pub struct EngineConfig {
     pub metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
     /// WebSocket permessage-deflate, when on (see `deflate`).
     pub per_message_deflate: Option<super::DeflateConfig>,
+    /// socket.io's client bundle under the engine path (`client_dist_dir`), if served.
+    pub(crate) client_bundle: Option<Arc<super::bundle::ClientBundle>>,
 }
 
 impl EngineConfig {
@@ -90,6 +92,7 @@ impl EngineConfig {
             tracker: Tracker::default(),
             metrics: None,
             per_message_deflate: c.per_message_deflate,
+            client_bundle: None,
         }
     }
 }
@@ -353,6 +356,8 @@ impl<H: Handler> Endpoint for Engine<H> {
                     preflight_cors(cors, preflight_headers, r.headers_mut());
                 }
                 r
+            } else if let Some(r) = self.client_file(&req).await {
+                r
             } else {
                 self.clone().route(req, remote).await
             };
@@ -386,6 +391,14 @@ impl<H: Handler> Engine<H> {
             });
         }
         e.response()
+    }
+
+    /// A file of the client bundle when the request names one that can be read (socket.io
+    /// serves them before engine.io looks at the request).
+    async fn client_file<B>(&self, req: &Request<B>) -> Option<Response<Body>> {
+        let bundle = self.cfg.client_bundle.as_ref()?;
+        let index = bundle.file_of(req.uri().path())?;
+        bundle.serve(index, req).await
     }
 
     /// Whether handshakes go to the `allow_request` hook now.

@@ -2,6 +2,7 @@
 //! and the server-driven heartbeat. The engine knows sessions and frames only; the layer
 //! above plugs in through [`Handler`].
 
+pub(crate) mod bundle;
 pub(crate) mod deflate;
 mod endpoint;
 mod handshake_rate;

@@ -44,6 +44,7 @@ pub mod routes;
 use crate::adapter::BroadcastOptions;
 pub use crate::adapter::RoomChange;
 use crate::config::{AllowedOrigins, NamespaceMatch, NamespaceRule};
+use crate::engine::bundle::ClientBundle;
 use crate::engine::{Engine, EngineConfig};
 use crate::http::{self, Router};
 use crate::live::Tracker;
@@ -261,12 +262,16 @@ impl Server {
         if matches!(&config.cors, Some(c) if c.origins == AllowedOrigins::Host) {
             engine_cfg.origin_check = Some(gate.origin_hook());
         }
+        engine_cfg.client_bundle = config
+            .client_dist_dir
+            .as_ref()
+            .map(|dir| Arc::new(ClientBundle::new(dir.clone(), &config.path)));
         engine_cfg.tracker = connections.clone();
         engine_cfg.metrics = metrics.clone();
         let engine = Engine::new(engine_cfg, io.clone());
         // Normalised by `start_inner`: a slash at both ends.
         let path = config.path.clone();
-        let mut router = Router::new().endpoint(&path, engine.clone());
+        let mut router = Router::new().engine(&path, engine.clone());
         if let (Some(p), Some(m)) = (&config.metrics_path, &metrics) {
             let ep = metrics::MetricsEndpoint {
                 io: io.clone(),
@@ -276,13 +281,10 @@ impl Server {
             router = router.endpoint(p, Arc::new(ep));
         }
         for (p, ep) in extra {
-            router = router.endpoint(&p, ep.0);
+            router = router.engine(&p, ep.0);
         }
         for (p, ep) in plain::endpoints(&config, &io, allow.as_ref(), &connections) {
             router = router.endpoint(&p, ep);
-        }
-        if let Some(dir) = &config.client_dist_dir {
-            router = router.files(&path, dir);
         }
         if let Some(dir) = &config.static_dir {
             router = router.files("/", dir);

@@ -77,7 +77,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("cors_exposed_headers", OptionKind::Texts, "Access-Control-Expose-Headers of every Engine.IO answer, the cors package's exposedHeaders: response headers the page's script may read (default none; needs CORS on)"),
     spec("cors_max_age", OptionKind::Count, "Access-Control-Max-Age of preflight answers in seconds, the cors package's maxAge: how long the browser may cache the preflight (default none: not sent; needs CORS on)"),
     spec("static_dir", OptionKind::Text, "serve files from this directory outside the Engine.IO path (default none)"),
-    spec("client_dist_dir", OptionKind::Text, "serve <path>socket.io.min.js and friends from this directory (default none)"),
+    spec("client_dist_dir", OptionKind::Text, "serve socket.io's client files (<path>socket.io.js, .min.js, .msgpack.min.js, .esm.min.js and their .map) from this directory as socket.io's serveClient does: ETag of the server's version (304 to If-None-Match), br/gzip/deflate when accepted (made once), the CORS headers; other names under the path are the engine's (400) (default none)"),
     spec("worker_threads", OptionKind::Count, "worker threads of the server's runtime (default: CPU count; at least 1)"),
     spec("recovery_max_disconnection_duration", OptionKind::Duration, "connection state recovery: how long a disconnected socket may come back with its id, rooms, data and missed packets; setting it turns recovery on (default off; 0 turns it off)"),
     spec("recovery_skip_middlewares", OptionKind::Bool, "connection state recovery: a recovered socket skips connect middleware (default true)"),

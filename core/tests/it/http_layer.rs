@@ -187,3 +187,205 @@ fn by_default_a_preflight_reflects_the_requested_headers_and_sends_no_max_age() 
         Some("0")
     );
 }
+
+#[test]
+fn the_engine_answers_every_url_below_its_path_and_nothing_beside_it() {
+    let static_dir = tempdir("static");
+    std::fs::write(static_dir.join("socket.io.js"), "/* a page's own file */").unwrap();
+    let mut c = config();
+    c.static_dir = Some(static_dir.clone());
+    c.metrics_path = Some("/socket.io/metrics".into());
+    let (server, _events) = Server::start(c).unwrap();
+    let addr = server.local_addr();
+    // socket.io's handshake.ts uses a URL below the path.
+    for target in [
+        "/socket.io/default/?EIO=4&transport=polling",
+        "/socket.io/?EIO=4&transport=polling",
+        "/socket.io?EIO=4&transport=polling",
+    ] {
+        let a = request(addr, "GET", target, &[]);
+        assert_eq!(a.status, 200, "{target}");
+        assert!(a.body.starts_with(b"0{\"sid\":"), "{target}");
+    }
+    // Below the path, anything else is the engine's to refuse (400), not a 404.
+    let a = request(addr, "GET", "/socket.io/anything", &[]);
+    assert_eq!(a.status, 400);
+    assert_eq!(a.body, br#"{"code":0,"message":"Transport unknown"}"#);
+    // An endpoint mounted below the engine path keeps its own path.
+    let metrics = request(addr, "GET", "/socket.io/metrics", &[]);
+    assert_eq!(metrics.status, 200);
+    assert!(String::from_utf8_lossy(&metrics.body).contains("# TYPE"));
+    // Paths that only start with the same letters are not the engine's.
+    let file = request(addr, "GET", "/socket.io.js", &[]);
+    assert_eq!(file.status, 200);
+    assert_eq!(file.body, b"/* a page's own file */");
+    assert_eq!(
+        request(addr, "GET", "/socket.iox/?EIO=4&transport=polling", &[]).status,
+        404
+    );
+    assert_eq!(
+        request(addr, "GET", "/abcdefghij/socket.io.js", &[]).status,
+        404
+    );
+    std::fs::remove_dir_all(static_dir).unwrap();
+}
+
+/// A fresh directory under the system's temp dir.
+fn tempdir(what: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "roomcast-http-layer-{what}-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A client bundle directory: socket.io.js and its map (big enough to compress), no
+/// msgpack bundle.
+fn bundle_dir() -> std::path::PathBuf {
+    let dir = tempdir("bundle");
+    let js = "/* engine.io and socket.io */\n".repeat(400);
+    std::fs::write(dir.join("socket.io.js"), &js).unwrap();
+    std::fs::write(dir.join("socket.io.js.map"), r#"{"sources":["engine.io"]}"#).unwrap();
+    std::fs::write(dir.join("socket.io.esm.js"), "not one of socket.io's files").unwrap();
+    dir
+}
+
+const ETAG: &str = concat!("\"", env!("CARGO_PKG_VERSION"), "\"");
+
+#[test]
+fn the_client_bundle_is_served_as_socket_io_serves_it() {
+    let dir = bundle_dir();
+    let js = std::fs::read(dir.join("socket.io.js")).unwrap();
+    let mut c = config();
+    c.client_dist_dir = Some(dir.clone());
+    c.cors = Some(Cors {
+        origins: AllowedOrigins::List(vec!["https://good-origin.com".into()]),
+        credentials: false,
+        headers: CorsHeaders::default(),
+    });
+    let (server, _events) = Server::start(c).unwrap();
+    let addr = server.local_addr();
+
+    for target in [
+        "/socket.io/socket.io.js",
+        "/socket.io/socket.io.js?buster=17",
+    ] {
+        let a = request(addr, "GET", target, &["Origin: https://good-origin.com"]);
+        assert_eq!(a.status, 200, "{target}");
+        assert_eq!(
+            a.header("content-type").as_deref(),
+            Some("application/javascript; charset=utf-8")
+        );
+        assert_eq!(a.header("etag").as_deref(), Some(ETAG));
+        assert_eq!(
+            a.header("cache-control").as_deref(),
+            Some("public, max-age=0")
+        );
+        assert_eq!(a.header("content-encoding"), None);
+        assert_eq!(
+            a.header("access-control-allow-origin").as_deref(),
+            Some("https://good-origin.com")
+        );
+        assert_eq!(a.body, js);
+    }
+    let map = request(addr, "GET", "/socket.io/socket.io.js.map", &[]);
+    assert_eq!(map.status, 200);
+    assert_eq!(
+        map.header("content-type").as_deref(),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(map.header("etag").as_deref(), Some(ETAG));
+    assert_eq!(map.body, br#"{"sources":["engine.io"]}"#);
+
+    // gzip first when the request lists it first; br when it is the only one; deflate.
+    let gz = request(
+        addr,
+        "GET",
+        "/socket.io/socket.io.js",
+        &["Accept-Encoding: gzip,br,deflate"],
+    );
+    assert_eq!(gz.header("content-encoding").as_deref(), Some("gzip"));
+    assert!(gz.body.len() < js.len() / 4);
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(&gz.body[..])
+        .read_to_end(&mut plain)
+        .unwrap();
+    assert_eq!(plain, js);
+    let br = request(
+        addr,
+        "GET",
+        "/socket.io/socket.io.js",
+        &["Accept-Encoding: br"],
+    );
+    assert_eq!(br.status, 200);
+    assert_eq!(br.header("content-encoding").as_deref(), Some("br"));
+    let mut plain = Vec::new();
+    brotli::Decompressor::new(&br.body[..], 4096)
+        .read_to_end(&mut plain)
+        .unwrap();
+    assert_eq!(plain, js);
+    let zl = request(
+        addr,
+        "GET",
+        "/socket.io/socket.io.js",
+        &["Accept-Encoding: deflate"],
+    );
+    assert_eq!(zl.header("content-encoding").as_deref(), Some("deflate"));
+    let mut plain = Vec::new();
+    flate2::read::ZlibDecoder::new(&zl.body[..])
+        .read_to_end(&mut plain)
+        .unwrap();
+    assert_eq!(plain, js);
+    // The second answer is the same bytes (made once, kept).
+    let again = request(
+        addr,
+        "GET",
+        "/socket.io/socket.io.js",
+        &["Accept-Encoding: br"],
+    );
+    assert_eq!(again.body, br.body);
+
+    // 304 to the ETag, strong or weak; another one gets the file.
+    for tag in [ETAG.to_owned(), format!("W/{ETAG}")] {
+        let a = request(
+            addr,
+            "GET",
+            "/socket.io/socket.io.js",
+            &[&format!("If-None-Match: {tag}")],
+        );
+        assert_eq!(a.status, 304, "{tag}");
+        assert!(a.body.is_empty());
+    }
+    let stale = request(
+        addr,
+        "GET",
+        "/socket.io/socket.io.js",
+        &["If-None-Match: \"0.0.0-old\""],
+    );
+    assert_eq!(stale.status, 200);
+
+    // Names that are not socket.io's files, and its files missing here, are the
+    // engine's: 400, as socket.io answers them.
+    for target in [
+        "/socket.io/socket.io.esm.js",
+        "/socket.io/socket.io.msgpack.min.js",
+    ] {
+        let a = request(addr, "GET", target, &[]);
+        assert_eq!(a.status, 400, "{target}");
+        assert_eq!(a.body, br#"{"code":0,"message":"Transport unknown"}"#);
+    }
+    // The Engine.IO path still works beside the files.
+    let hs = request(addr, "GET", HANDSHAKE, &[]);
+    assert!(hs.body.starts_with(b"0{\"sid\":"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn without_a_client_bundle_its_names_are_the_engines() {
+    let server = Server::start(config()).unwrap().0;
+    let a = request(server.local_addr(), "GET", "/socket.io/socket.io.js", &[]);
+    assert_eq!(a.status, 400);
+}
