@@ -1,38 +1,16 @@
 //! An answered `emit_with_ack` releases its timer at once, not at its timeout.
 
-use futures_util::{SinkExt, StreamExt};
+use crate::common::{config, next_text, runtime};
+use futures_util::SinkExt;
 use roomcast::host::{Event, Server};
-use roomcast::{BroadcastOptions, Config, Payload};
+use roomcast::{BroadcastOptions, Payload};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
-async fn next_text<S>(ws: &mut S) -> String
-where
-    S: StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await
-            .expect("frame in time")
-        {
-            Some(Ok(Message::Text(t))) => return t.to_string(),
-            Some(Ok(_)) => continue,
-            other => panic!("socket ended: {other:?}"),
-        }
-    }
-}
-
 #[test]
 fn answered_acks_free_their_timers() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let cfg = Config {
-        bind: ([127, 0, 0, 1], 0).into(),
-        ..Config::default()
-    };
-    let (server, events) = Server::start(cfg).unwrap();
+    let rt = runtime();
+    let (server, events) = Server::start(config()).unwrap();
     let url = format!(
         "ws://{}/socket.io/?EIO=4&transport=websocket",
         server.local_addr()

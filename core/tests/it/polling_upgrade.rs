@@ -1,36 +1,11 @@
 //! Engine.IO over HTTP long-polling and the upgrade to WebSocket, with raw HTTP/1.1 on a
 //! TCP stream (no client library): handshake, POST and GET, the probe, and the switch.
 
-use crate::common::{next_text, recv, runtime};
+use crate::common::{next_text, poll_http, recv, runtime};
 use futures_util::SinkExt;
 use roomcast::host::{Event, Server};
 use roomcast::{BroadcastOptions, Config, Payload};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-
-/// One HTTP/1.1 request on a fresh connection; returns (status, body).
-async fn http(server: &Server, method: &str, query: &str, body: &str) -> (u16, String) {
-    let mut tcp = TcpStream::connect(server.local_addr()).await.unwrap();
-    let req = format!(
-        "{method} /socket.io/?EIO=4&transport=polling{query} HTTP/1.1\r\nHost: x\r\n\
-         Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    tcp.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        tcp.read_to_end(&mut raw),
-    )
-    .await
-    .expect("response in time")
-    .unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let status = text[9..12].parse().unwrap();
-    let body = text.split_once("\r\n\r\n").unwrap().1.to_owned();
-    (status, body)
-}
 
 fn sid_of(open: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(&open[1..]).unwrap();
@@ -46,7 +21,7 @@ fn polling_handshake_messages_and_upgrade_to_websocket() {
     let (server, events) = Server::start(config).unwrap();
     let rt = runtime();
 
-    let (status, open) = rt.block_on(http(&server, "GET", "", ""));
+    let (status, open) = rt.block_on(poll_http(&server, "GET", "", ""));
     assert_eq!(status, 200);
     assert!(open.starts_with("0{") && open.contains("\"upgrades\":[\"websocket\"]"));
     let eio = sid_of(&open);
@@ -54,18 +29,18 @@ fn polling_handshake_messages_and_upgrade_to_websocket() {
 
     // CONNECT over POST; the reply comes on the next GET.
     assert_eq!(
-        rt.block_on(http(&server, "POST", &q, "40")),
+        rt.block_on(poll_http(&server, "POST", &q, "40")),
         (200, "ok".into())
     );
     let Event::Connection { sid, .. } = recv(&events) else {
         panic!("expected a connection")
     };
-    let (_, reply) = rt.block_on(http(&server, "GET", &q, ""));
+    let (_, reply) = rt.block_on(poll_http(&server, "GET", &q, ""));
     assert_eq!(reply, format!("40{{\"sid\":\"{sid}\"}}"));
 
     // Two packets in one POST (separated by \x1e), and a server emit on the next GET.
     let two = "42[\"a\",1]\u{1e}42[\"b\",2]";
-    assert_eq!(rt.block_on(http(&server, "POST", &q, two)).0, 200);
+    assert_eq!(rt.block_on(poll_http(&server, "POST", &q, two)).0, 200);
     for name in ["a", "b"] {
         let Event::Message { event, .. } = recv(&events) else {
             panic!("expected a message")
@@ -76,7 +51,7 @@ fn polling_handshake_messages_and_upgrade_to_websocket() {
     server.emit("/", &to, "hi", &Payload::empty()).unwrap();
     server.emit("/", &to, "there", &Payload::empty()).unwrap();
     assert_eq!(
-        rt.block_on(http(&server, "GET", &q, "")).1,
+        rt.block_on(poll_http(&server, "GET", &q, "")).1,
         "42[\"hi\"]\u{1e}42[\"there\"]"
     );
 
@@ -99,10 +74,10 @@ fn polling_handshake_messages_and_upgrade_to_websocket() {
     };
     assert_eq!(event, "c");
     // Polling is over for this session: a GET now is refused (400, as the reference).
-    assert_eq!(rt.block_on(http(&server, "GET", &q, "")).0, 400);
+    assert_eq!(rt.block_on(poll_http(&server, "GET", &q, "")).0, 400);
     // An unknown session id too.
     assert_eq!(
-        rt.block_on(http(&server, "GET", "&sid=AAAAAAAAAAAAAAAAAAAA", ""))
+        rt.block_on(poll_http(&server, "GET", "&sid=AAAAAAAAAAAAAAAAAAAA", ""))
             .0,
         400
     );

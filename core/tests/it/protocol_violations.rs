@@ -10,35 +10,13 @@
 use futures_util::StreamExt;
 use roomcast::host::{Event, Server};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::common::{config, next_text, open, recv, runtime, send};
-
-/// One polling request on a fresh connection; returns (status, body).
-async fn http(server: &Server, method: &str, query: &str, body: &str) -> (u16, String) {
-    let mut tcp = TcpStream::connect(server.local_addr()).await.unwrap();
-    let req = format!(
-        "{method} /socket.io/?EIO=4&transport=polling{query} HTTP/1.1\r\nHost: x\r\n\
-         Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    tcp.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut raw))
-        .await
-        .expect("response in time")
-        .unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let status = text[9..12].parse().unwrap();
-    let body = text.split_once("\r\n\r\n").unwrap().1.to_owned();
-    (status, body)
-}
+use crate::common::{config, next_text, open, poll_http, recv, runtime, send};
 
 /// A polling handshake; returns the `&sid=…` query part.
 async fn handshake(server: &Server) -> String {
-    let (status, open) = http(server, "GET", "", "").await;
+    let (status, open) = poll_http(server, "GET", "", "").await;
     assert_eq!(status, 200);
     let v: serde_json::Value = serde_json::from_str(&open[1..]).unwrap();
     format!("&sid={}", v["sid"].as_str().unwrap())
@@ -68,23 +46,26 @@ fn a_second_connect_to_the_same_namespace_replaces_the_socket() {
     let rt = runtime();
     let q = rt.block_on(handshake(&server));
     // Two at once (socket.io-client's `manager.socket(nsp)` then `connect()`), and one later.
-    assert_eq!(rt.block_on(http(&server, "POST", &q, "40\u{1e}40")).0, 200);
+    assert_eq!(
+        rt.block_on(poll_http(&server, "POST", &q, "40\u{1e}40")).0,
+        200
+    );
     let first = connection_sid(&events);
     assert_eq!(disconnect_reason(&events), "client namespace disconnect");
     let second = connection_sid(&events);
     assert_ne!(first, second);
     assert_eq!(
-        rt.block_on(http(&server, "GET", &q, "")),
+        rt.block_on(poll_http(&server, "GET", &q, "")),
         (
             200,
             format!("40{{\"sid\":\"{first}\"}}\u{1e}40{{\"sid\":\"{second}\"}}")
         )
     );
-    assert_eq!(rt.block_on(http(&server, "POST", &q, "40")).0, 200);
+    assert_eq!(rt.block_on(poll_http(&server, "POST", &q, "40")).0, 200);
     assert_eq!(disconnect_reason(&events), "client namespace disconnect");
     let third = connection_sid(&events);
     assert_eq!(
-        rt.block_on(http(&server, "GET", &q, "")),
+        rt.block_on(poll_http(&server, "GET", &q, "")),
         (200, format!("40{{\"sid\":\"{third}\"}}"))
     );
     assert_eq!(server.connection_count(), 1);
@@ -98,32 +79,33 @@ fn an_event_to_a_namespace_the_client_is_not_in_closes_the_connection() {
     // Not connected anywhere.
     let q = rt.block_on(handshake(&server));
     assert_eq!(
-        rt.block_on(http(&server, "POST", &q, "42[\"some event\"]"))
+        rt.block_on(poll_http(&server, "POST", &q, "42[\"some event\"]"))
             .0,
         200
     );
     assert_eq!(
-        rt.block_on(http(&server, "GET", &q, "")),
+        rt.block_on(poll_http(&server, "GET", &q, "")),
         (200, "6\u{1e}1".to_owned())
     );
-    assert_eq!(rt.block_on(http(&server, "GET", &q, "")).0, 400);
+    assert_eq!(rt.block_on(poll_http(&server, "GET", &q, "")).0, 400);
     assert!(events.recv_timeout(Duration::from_millis(200)).is_err());
 
     // Connected to `/` only: an event to `/admin` takes the `/` socket down with it.
     let q = rt.block_on(handshake(&server));
-    assert_eq!(rt.block_on(http(&server, "POST", &q, "40")).0, 200);
+    assert_eq!(rt.block_on(poll_http(&server, "POST", &q, "40")).0, 200);
     connection_sid(&events);
     assert!(rt
-        .block_on(http(&server, "GET", &q, ""))
+        .block_on(poll_http(&server, "GET", &q, ""))
         .1
         .starts_with("40{"));
     assert_eq!(
-        rt.block_on(http(&server, "POST", &q, "42/admin,[\"x\"]")).0,
+        rt.block_on(poll_http(&server, "POST", &q, "42/admin,[\"x\"]"))
+            .0,
         200
     );
     assert_eq!(disconnect_reason(&events), "forced server close");
     assert_eq!(
-        rt.block_on(http(&server, "GET", &q, "")),
+        rt.block_on(poll_http(&server, "GET", &q, "")),
         (200, "6\u{1e}1".to_owned())
     );
     server.stop(Duration::from_secs(1));
@@ -135,31 +117,32 @@ fn an_ack_or_disconnect_to_a_namespace_the_client_is_not_in_closes_the_connectio
     let rt = runtime();
     for violation in ["43/admin,1[]", "41/admin,"] {
         let q = rt.block_on(handshake(&server));
-        assert_eq!(rt.block_on(http(&server, "POST", &q, "40")).0, 200);
+        assert_eq!(rt.block_on(poll_http(&server, "POST", &q, "40")).0, 200);
         connection_sid(&events);
         assert!(rt
-            .block_on(http(&server, "GET", &q, ""))
+            .block_on(poll_http(&server, "GET", &q, ""))
             .1
             .starts_with("40{"));
         assert_eq!(
-            rt.block_on(http(&server, "POST", &q, violation)),
+            rt.block_on(poll_http(&server, "POST", &q, violation)),
             (200, "ok".to_owned()),
             "{violation}"
         );
         assert_eq!(disconnect_reason(&events), "forced server close");
         assert_eq!(
-            rt.block_on(http(&server, "GET", &q, "")),
+            rt.block_on(poll_http(&server, "GET", &q, "")),
             (200, "6\u{1e}1".to_owned()),
             "after {violation}"
         );
-        assert_eq!(rt.block_on(http(&server, "GET", &q, "")).0, 400);
+        assert_eq!(rt.block_on(poll_http(&server, "GET", &q, "")).0, 400);
     }
     // Leaving a namespace it is in is fine, and so is its own ACK with an unknown id.
     let q = rt.block_on(handshake(&server));
-    assert_eq!(rt.block_on(http(&server, "POST", &q, "40")).0, 200);
+    assert_eq!(rt.block_on(poll_http(&server, "POST", &q, "40")).0, 200);
     connection_sid(&events);
     assert_eq!(
-        rt.block_on(http(&server, "POST", &q, "437[]\u{1e}41")).0,
+        rt.block_on(poll_http(&server, "POST", &q, "437[]\u{1e}41"))
+            .0,
         200
     );
     assert_eq!(disconnect_reason(&events), "client namespace disconnect");
@@ -172,26 +155,26 @@ fn a_malformed_packet_closes_the_connection_in_order() {
     let (server, events) = Server::start(config()).unwrap();
     let rt = runtime();
     let q = rt.block_on(handshake(&server));
-    assert_eq!(rt.block_on(http(&server, "POST", &q, "40")).0, 200);
+    assert_eq!(rt.block_on(poll_http(&server, "POST", &q, "40")).0, 200);
     let sid = connection_sid(&events);
-    rt.block_on(http(&server, "POST", &q, "4abc"));
+    rt.block_on(poll_http(&server, "POST", &q, "4abc"));
     assert_eq!(disconnect_reason(&events), "forced close");
     assert_eq!(
-        rt.block_on(http(&server, "GET", &q, "")),
+        rt.block_on(poll_http(&server, "GET", &q, "")),
         (200, format!("40{{\"sid\":\"{sid}\"}}"))
     );
     assert_eq!(
-        rt.block_on(http(&server, "GET", &q, "")),
+        rt.block_on(poll_http(&server, "GET", &q, "")),
         (200, "6\u{1e}1".to_owned())
     );
-    assert_eq!(rt.block_on(http(&server, "GET", &q, "")).0, 400);
+    assert_eq!(rt.block_on(poll_http(&server, "GET", &q, "")).0, 400);
     // A broken Engine.IO payload is still the engine's "parse error": dropped at once.
     let q = rt.block_on(handshake(&server));
-    assert_eq!(rt.block_on(http(&server, "POST", &q, "40")).0, 200);
+    assert_eq!(rt.block_on(poll_http(&server, "POST", &q, "40")).0, 200);
     connection_sid(&events);
-    rt.block_on(http(&server, "POST", &q, "abc"));
+    rt.block_on(poll_http(&server, "POST", &q, "abc"));
     assert_eq!(disconnect_reason(&events), "parse error");
-    assert_eq!(rt.block_on(http(&server, "GET", &q, "")).0, 400);
+    assert_eq!(rt.block_on(poll_http(&server, "GET", &q, "")).0, 400);
     server.stop(Duration::from_secs(1));
 }
 
