@@ -4,6 +4,7 @@
 
 mod ack;
 pub(crate) mod admin;
+mod civil;
 mod cluster;
 mod connect;
 mod emit;
